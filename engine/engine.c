@@ -1,0 +1,1374 @@
+/*
+ * engine.c - devices, cases, rules, alert lifecycle, health, disclosure and
+ * retention.  Pure: every call carries `now`, results leave through the sink.
+ */
+#include "engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NEVER INT64_MAX
+#define NONE_IDX UINT32_MAX
+
+/* ------------------------------------------------------------------ */
+/* Private state                                                       */
+/* ------------------------------------------------------------------ */
+
+struct eng_link {
+    uint32_t case_idx;
+    uint32_t next; /* next link of the same device, NONE_IDX at the end */
+};
+
+struct eng_log_entry {
+    pw_time_ms t;
+    pw_id subject;
+    double lat, lon, acc_m;
+};
+
+struct eng_zone {
+    pw_id id;
+    eng_zone_kind kind;
+    double cx, cy, radius_m;               /* circle, local metres */
+    double minx, miny, maxx, maxy;         /* bounding box */
+    size_t n;
+    eng_point v[ENG_MAX_ZONE_VERTICES];
+    eng_schedule schedule;
+};
+
+struct eng_device {
+    pw_id id;
+    eng_role role;
+    eng_track track;
+    pw_time_ms last_fix_now;   /* engine time the last accepted fix arrived */
+    pw_time_ms last_comm;      /* engine time of the last message, NEVER = none */
+    /* candidate track while fixes are being rejected (re-acquisition) */
+    pw_time_ms cand_t;
+    double cand_x, cand_y, cand_sigma;
+    int cand_run;
+    double speed_mps, heading_deg; /* last known, NAN when unknown */
+    uint32_t first_link;
+    uint32_t open_alarms;      /* alarms open on this offender, all cases */
+    uint8_t signal_lost, comm_lost, tampered, battery_low, off;
+};
+
+typedef struct rule_state {
+    uint8_t active;
+    uint8_t cond;               /* last judged: 1 = the transition condition holds */
+    pw_time_ms pending_since;   /* NEVER = no pending transition */
+    pw_time_ms opened_at;
+    double last_p;
+} rule_state;
+
+struct eng_case {
+    pw_id id;
+    uint32_t off_idx, vic_idx;
+    double alarm_radius_m, prewarn_radius_m, enter_margin_m, leave_margin_m;
+    double p_open, p_close;
+    pw_time_ms dwell_open_ms, dwell_close_ms, grace_ms, reveal_max_ms;
+    uint32_t zone_first, n_zones;
+    rule_state prox, prewarn, zone[ENG_MAX_CASE_ZONES];
+    uint32_t active_alarms;
+    /* the victim's reveal window */
+    uint8_t reveal_open;
+    pw_time_ms reveal_opened_at, reveal_close_at; /* close_at NEVER while an alarm holds */
+    /* the open incident */
+    pw_id incident;
+    pw_time_ms incident_opened_at;
+    size_t log_n, log_head;
+    uint64_t log_total;
+    double min_distance_m, sum_lat, sum_lon;
+    uint64_t n_summary;
+};
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+/* ------------------------------------------------------------------ */
+
+const char *eng_strerror(eng_status s)
+{
+    switch (s) {
+    case ENG_OK: return "ok";
+    case ENG_EINVAL: return "invalid argument";
+    case ENG_ENOMEM: return "out of memory";
+    case ENG_EFULL: return "capacity reached";
+    case ENG_EEXIST: return "id already registered";
+    case ENG_ENOENT: return "no such device, case or incident";
+    case ENG_EROLE: return "device role does not fit";
+    case ENG_EREJECTED: return "fix rejected by quality gating";
+    case ENG_ESTATE: return "not allowed in the current state";
+    }
+    return "unknown status";
+}
+
+const char *pw_event_name(pw_event_type t)
+{
+    static const char *const names[PW_EV_TYPE_COUNT] = {
+        [PW_EV_FIX_REJECTED] = "fix_rejected",
+        [PW_EV_TRACK_REACQUIRED] = "track_reacquired",
+        [PW_EV_PREWARN_OPEN] = "prewarn_open",
+        [PW_EV_PREWARN_CLOSE] = "prewarn_close",
+        [PW_EV_ALARM_OPEN] = "alarm_open",
+        [PW_EV_ALARM_CLOSE] = "alarm_close",
+        [PW_EV_REVEAL_OPEN] = "reveal_open",
+        [PW_EV_REVEAL_UPDATE] = "reveal_update",
+        [PW_EV_REVEAL_CLOSE] = "reveal_close",
+        [PW_EV_INCIDENT_OPEN] = "incident_open",
+        [PW_EV_INCIDENT_UPDATE] = "incident_update",
+        [PW_EV_INCIDENT_ACK] = "incident_ack",
+        [PW_EV_INCIDENT_CLOSE] = "incident_close",
+        [PW_EV_INCIDENT_PURGED] = "incident_purged",
+        [PW_EV_PURSUIT_ON] = "pursuit_on",
+        [PW_EV_PURSUIT_OFF] = "pursuit_off",
+        [PW_EV_SIGNAL_LOST] = "signal_lost",
+        [PW_EV_SIGNAL_RESTORED] = "signal_restored",
+        [PW_EV_COMM_LOST] = "comm_lost",
+        [PW_EV_COMM_RESTORED] = "comm_restored",
+        [PW_EV_TAMPER] = "tamper",
+        [PW_EV_BATTERY_LOW] = "battery_low",
+        [PW_EV_DEVICE_OFF] = "device_off",
+        [PW_EV_ESCALATION] = "escalation",
+        [PW_EV_VICTIM_WARNING] = "victim_warning",
+        [PW_EV_DISCLOSURE] = "disclosure",
+    };
+    if ((int)t <= 0 || t >= PW_EV_TYPE_COUNT)
+        return "unknown";
+    return names[t];
+}
+
+const char *eng_reject_name(eng_reject_reason r)
+{
+    static const char *const names[ENG_REJ_COUNT] = {
+        [ENG_REJ_NONE] = "none",
+        [ENG_REJ_NO_POSITION] = "no_position",
+        [ENG_REJ_INVALID] = "invalid",
+        [ENG_REJ_OUT_OF_REGION] = "out_of_region",
+        [ENG_REJ_DUPLICATE] = "duplicate",
+        [ENG_REJ_OUT_OF_ORDER] = "out_of_order",
+        [ENG_REJ_FUTURE] = "future",
+        [ENG_REJ_IMPOSSIBLE_SPEED] = "impossible_speed",
+        [ENG_REJ_OUTLIER] = "outlier",
+    };
+    if ((int)r < 0 || r >= ENG_REJ_COUNT)
+        return "unknown";
+    return names[r];
+}
+
+/* ------------------------------------------------------------------ */
+/* Defaults                                                            */
+/* ------------------------------------------------------------------ */
+
+void pw_fix_clear(pw_fix *f)
+{
+    memset(f, 0, sizeof *f);
+    f->lat = f->lon = f->acc_m = f->speed_mps = f->heading_deg = f->hdop = NAN;
+    f->sats = -1;
+    f->source = PW_SRC_GNSS;
+}
+
+/*
+ * Filter defaults.  Velocity std 4 m/s with a 60 s correlation time: over
+ * ten seconds it acts as white acceleration of 0.53 m^2/s^3, enough for a
+ * walker or a car at a junction not to be gated; over ten silent minutes
+ * the position spreads to about 1 km (1 sigma), what a person can cover on
+ * foot or by transit.  The GNSS inflation of 1.5
+ * reflects that receivers' claimed accuracy is often optimistic (smartphones
+ * under-report error in urban canyons).  Source floors: cell-tower positions
+ * are good to a few hundred metres at best, Wi-Fi to tens.
+ */
+void eng_config_default(eng_config *cfg, double origin_lat, double origin_lon)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->origin_lat = origin_lat;
+    cfg->origin_lon = origin_lon;
+    cfg->region_radius_m = 100000.0;
+    cfg->max_devices = 1024;
+    cfg->max_cases = 512;
+    cfg->max_zones = 1024;
+    cfg->incident_log_cap = 128;
+    eng_filter_config *fc = &cfg->filter;
+    fc->speed_sigma_mps = 4.0;
+    fc->speed_tau_s = 60.0;
+    fc->gate_chi2 = 13.8;          /* chi-square, 2 dof, 99.9 % */
+    fc->max_speed_mps = 70.0;      /* 250 km/h: faster is not a tag on a person */
+    fc->init_speed_sigma_mps = 15.0; /* a new track may be a car */
+    fc->reacquire_fixes = 3;
+    fc->max_sigma_m = 50000.0;
+    fc->gnss_acc_inflation = 1.5;
+    fc->min_sigma_m[PW_SRC_GNSS] = 2.0;
+    fc->min_sigma_m[PW_SRC_CELL] = 100.0;
+    fc->min_sigma_m[PW_SRC_WIFI] = 10.0;
+    fc->min_sigma_m[PW_SRC_DR] = 20.0;
+    fc->default_sigma_m[PW_SRC_GNSS] = 10.0;
+    fc->default_sigma_m[PW_SRC_CELL] = 500.0;
+    fc->default_sigma_m[PW_SRC_WIFI] = 40.0;
+    fc->default_sigma_m[PW_SRC_DR] = 50.0;
+    fc->uere_m = 5.0;
+    cfg->max_future_ms = 60000;
+    cfg->no_fix_ms = 120000;
+    cfg->no_comm_ms = 300000;
+    cfg->battery_low_pct = 15.0;
+    cfg->retention.coarse_grid_m = 1000.0;
+    cfg->retention.distance_step_m = 100.0;
+}
+
+void eng_case_default(eng_case_def *c, pw_id id, pw_id offender, pw_id victim)
+{
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    c->offender = offender;
+    c->victim = victim;
+    c->alarm_radius_m = 500.0;
+    c->prewarn_radius_m = 1000.0;
+    c->enter_margin_m = 0.0;
+    c->leave_margin_m = 50.0;
+    c->p_open = 0.5;
+    c->p_close = 0.2;
+    c->dwell_open_ms = 0;
+    c->dwell_close_ms = 60000;
+    c->grace_ms = 60000;
+    c->reveal_max_ms = 2 * 3600 * 1000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocation and lookup                                               */
+/* ------------------------------------------------------------------ */
+
+static void *engine_alloc(eng_engine *e, size_t n, size_t size)
+{
+    if (n == 0)
+        n = 1;
+    if (size != 0 && n > SIZE_MAX / size)
+        return NULL;
+    return e->cfg.allocator.alloc(e->cfg.allocator.ctx, n * size);
+}
+
+static void engine_release(eng_engine *e, void *p)
+{
+    if (p)
+        e->cfg.allocator.release(e->cfg.allocator.ctx, p);
+}
+
+static void *default_alloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    return calloc(1, size);
+}
+
+static void default_release(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+static size_t pow2_at_least(size_t n)
+{
+    size_t p = 1;
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+static uint32_t hash_id(pw_id id)
+{
+    uint32_t h = id * 2654435761u;
+    return h ^ (h >> 15);
+}
+
+/* Open addressing: slot holds index + 1, 0 = empty. */
+static uint32_t *hash_slot(uint32_t *table, size_t mask, pw_id id,
+                           const void *items, size_t item_size)
+{
+    size_t i = hash_id(id) & mask;
+    for (;;) {
+        uint32_t v = table[i];
+        if (v == 0)
+            return &table[i];
+        const pw_id *item_id = (const pw_id *)((const char *)items + (size_t)(v - 1) * item_size);
+        if (*item_id == id)
+            return &table[i];
+        i = (i + 1) & mask;
+    }
+}
+
+static eng_device *find_device(const eng_engine *e, pw_id id)
+{
+    uint32_t v = *hash_slot(e->device_hash, e->hash_mask, id, e->devices, sizeof(eng_device));
+    return v ? &e->devices[v - 1] : NULL;
+}
+
+static eng_case *find_case(const eng_engine *e, pw_id id)
+{
+    uint32_t v = *hash_slot(e->case_hash, e->case_hash_mask, id, e->cases, sizeof(eng_case));
+    return v ? &e->cases[v - 1] : NULL;
+}
+
+static eng_case *find_incident(const eng_engine *e, pw_id incident)
+{
+    if (incident == 0)
+        return NULL;
+    for (size_t i = 0; i < e->n_cases; i++)
+        if (e->cases[i].incident == incident)
+            return &e->cases[i];
+    return NULL;
+}
+
+eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void *sink_ctx)
+{
+    if (!e || !cfg || !sink)
+        return ENG_EINVAL;
+    memset(e, 0, sizeof *e);
+    e->cfg = *cfg;
+    if (!e->cfg.allocator.alloc || !e->cfg.allocator.release) {
+        e->cfg.allocator.alloc = default_alloc;
+        e->cfg.allocator.release = default_release;
+        e->cfg.allocator.ctx = NULL;
+    }
+    if (eng_frame_init(&e->frame, cfg->origin_lat, cfg->origin_lon) != ENG_OK)
+        return ENG_EINVAL;
+    if (cfg->max_devices == 0 || cfg->max_devices > (1u << 30) || cfg->max_cases == 0 ||
+        cfg->max_cases > (1u << 29) || cfg->max_zones > (1u << 30) ||
+        cfg->incident_log_cap > (1u << 20) || !(cfg->region_radius_m > 0.0) ||
+        !(cfg->filter.speed_sigma_mps > 0.0) || !(cfg->filter.speed_tau_s > 0.0) ||
+        !(cfg->filter.max_sigma_m > 0.0) || !(cfg->filter.max_speed_mps > 0.0) ||
+        !(cfg->filter.gate_chi2 > 0.0) || cfg->filter.reacquire_fixes < 1)
+        return ENG_EINVAL;
+    e->sink = sink;
+    e->sink_ctx = sink_ctx;
+
+    size_t hsize = pow2_at_least(2 * cfg->max_devices);
+    size_t chsize = pow2_at_least(2 * cfg->max_cases);
+    e->hash_mask = hsize - 1;
+    e->case_hash_mask = chsize - 1;
+
+    e->devices = engine_alloc(e, cfg->max_devices, sizeof(eng_device));
+    if (!e->devices)
+        goto fail_devices;
+    e->device_hash = engine_alloc(e, hsize, sizeof(uint32_t));
+    if (!e->device_hash)
+        goto fail_device_hash;
+    e->cases = engine_alloc(e, cfg->max_cases, sizeof(eng_case));
+    if (!e->cases)
+        goto fail_cases;
+    e->case_hash = engine_alloc(e, chsize, sizeof(uint32_t));
+    if (!e->case_hash)
+        goto fail_case_hash;
+    e->zones = engine_alloc(e, cfg->max_zones, sizeof(eng_zone));
+    if (!e->zones)
+        goto fail_zones;
+    e->links = engine_alloc(e, 2 * cfg->max_cases, sizeof(eng_link));
+    if (!e->links)
+        goto fail_links;
+    e->incident_log = engine_alloc(e, cfg->max_cases * (cfg->incident_log_cap ? cfg->incident_log_cap : 1),
+                                   sizeof(eng_log_entry));
+    if (!e->incident_log)
+        goto fail_log;
+    e->next_incident = 1;
+    e->next_deadline = NEVER;
+    e->last_now = INT64_MIN;
+    return ENG_OK;
+
+fail_log:
+    engine_release(e, e->links);
+fail_links:
+    engine_release(e, e->zones);
+fail_zones:
+    engine_release(e, e->case_hash);
+fail_case_hash:
+    engine_release(e, e->cases);
+fail_cases:
+    engine_release(e, e->device_hash);
+fail_device_hash:
+    engine_release(e, e->devices);
+fail_devices:
+    memset(e, 0, sizeof *e);
+    return ENG_ENOMEM;
+}
+
+static void wipe(void *p, size_t n)
+{
+    /* volatile so that the compiler cannot drop the stores of a purge */
+    volatile unsigned char *b = p;
+    while (n--)
+        *b++ = 0;
+}
+
+void eng_close(eng_engine *e)
+{
+    if (!e || !e->devices)
+        return;
+    wipe(e->incident_log, e->cfg.max_cases * (e->cfg.incident_log_cap ? e->cfg.incident_log_cap : 1) *
+                              sizeof(eng_log_entry));
+    engine_release(e, e->incident_log);
+    engine_release(e, e->links);
+    engine_release(e, e->zones);
+    engine_release(e, e->case_hash);
+    engine_release(e, e->cases);
+    engine_release(e, e->device_hash);
+    engine_release(e, e->devices);
+    memset(e, 0, sizeof *e);
+}
+
+eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role)
+{
+    if (!e || id == 0 || (role != ENG_ROLE_OFFENDER && role != ENG_ROLE_VICTIM))
+        return ENG_EINVAL;
+    uint32_t *slot = hash_slot(e->device_hash, e->hash_mask, id, e->devices, sizeof(eng_device));
+    if (*slot)
+        return ENG_EEXIST;
+    if (e->n_devices >= e->cfg.max_devices)
+        return ENG_EFULL;
+    eng_device *d = &e->devices[e->n_devices];
+    memset(d, 0, sizeof *d);
+    d->id = id;
+    d->role = role;
+    d->last_fix_now = NEVER;
+    d->last_comm = NEVER;
+    d->speed_mps = d->heading_deg = NAN;
+    d->first_link = NONE_IDX;
+    *slot = (uint32_t)++e->n_devices;
+    return ENG_OK;
+}
+
+static eng_status zone_from_def(const eng_engine *e, const eng_zone_def *zd, eng_zone *z)
+{
+    memset(z, 0, sizeof *z);
+    z->id = zd->id;
+    z->kind = zd->kind;
+    z->schedule = zd->schedule;
+    if (zd->schedule.n_windows < 0 || zd->schedule.n_windows > ENG_MAX_WINDOWS)
+        return ENG_EINVAL;
+    for (int i = 0; i < zd->schedule.n_windows; i++) {
+        const eng_window *w = &zd->schedule.windows[i];
+        if (w->start_min >= w->end_min || w->end_min > 1440 || (w->days_mask & 0x80))
+            return ENG_EINVAL;
+    }
+    if (zd->kind == ENG_ZONE_CIRCLE) {
+        if (!isfinite(zd->center_lat) || !isfinite(zd->center_lon) || fabs(zd->center_lat) > 90.0 ||
+            fabs(zd->center_lon) > 180.0 || !(zd->radius_m > 0.0) || !isfinite(zd->radius_m))
+            return ENG_EINVAL;
+        eng_geo_to_local(&e->frame, zd->center_lat, zd->center_lon, &z->cx, &z->cy);
+        z->radius_m = zd->radius_m;
+        z->minx = z->cx - z->radius_m;
+        z->maxx = z->cx + z->radius_m;
+        z->miny = z->cy - z->radius_m;
+        z->maxy = z->cy + z->radius_m;
+        return ENG_OK;
+    }
+    if (zd->kind != ENG_ZONE_POLYGON || zd->n_vertices < 3 || zd->n_vertices > ENG_MAX_ZONE_VERTICES)
+        return ENG_EINVAL;
+    z->n = zd->n_vertices;
+    z->minx = z->miny = INFINITY;
+    z->maxx = z->maxy = -INFINITY;
+    for (size_t i = 0; i < z->n; i++) {
+        if (!isfinite(zd->lat[i]) || !isfinite(zd->lon[i]) || fabs(zd->lat[i]) > 90.0 ||
+            fabs(zd->lon[i]) > 180.0)
+            return ENG_EINVAL;
+        eng_geo_to_local(&e->frame, zd->lat[i], zd->lon[i], &z->v[i].x, &z->v[i].y);
+        z->minx = fmin(z->minx, z->v[i].x);
+        z->maxx = fmax(z->maxx, z->v[i].x);
+        z->miny = fmin(z->miny, z->v[i].y);
+        z->maxy = fmax(z->maxy, z->v[i].y);
+    }
+    return ENG_OK;
+}
+
+static void rule_reset(rule_state *r)
+{
+    memset(r, 0, sizeof *r);
+    r->pending_since = NEVER;
+}
+
+eng_status eng_add_case(eng_engine *e, const eng_case_def *cd)
+{
+    if (!e || !cd || cd->id == 0)
+        return ENG_EINVAL;
+    if (!(cd->alarm_radius_m > 0.0) || !isfinite(cd->alarm_radius_m) ||
+        !(cd->prewarn_radius_m >= 0.0) || !isfinite(cd->prewarn_radius_m) ||
+        !(cd->enter_margin_m >= 0.0) || !(cd->leave_margin_m >= 0.0) ||
+        !(cd->p_open > 0.0 && cd->p_open <= 1.0) || !(cd->p_close >= 0.0 && cd->p_close < cd->p_open) ||
+        cd->dwell_open_ms < 0 || cd->dwell_close_ms < 0 || cd->grace_ms < 0 ||
+        cd->reveal_max_ms <= 0 || cd->n_zones > ENG_MAX_CASE_ZONES)
+        return ENG_EINVAL;
+    uint32_t *slot = hash_slot(e->case_hash, e->case_hash_mask, cd->id, e->cases, sizeof(eng_case));
+    if (*slot)
+        return ENG_EEXIST;
+    eng_device *off = find_device(e, cd->offender);
+    eng_device *vic = find_device(e, cd->victim);
+    if (!off || !vic)
+        return ENG_ENOENT;
+    if (off->role != ENG_ROLE_OFFENDER || vic->role != ENG_ROLE_VICTIM)
+        return ENG_EROLE;
+    if (e->n_cases >= e->cfg.max_cases || e->n_zones + cd->n_zones > e->cfg.max_zones)
+        return ENG_EFULL;
+
+    /* Validate every zone before anything is committed. */
+    for (size_t i = 0; i < cd->n_zones; i++) {
+        eng_status st = zone_from_def(e, &cd->zones[i], &e->zones[e->n_zones + i]);
+        if (st != ENG_OK)
+            return st;
+    }
+
+    eng_case *c = &e->cases[e->n_cases];
+    memset(c, 0, sizeof *c);
+    c->id = cd->id;
+    c->off_idx = (uint32_t)(off - e->devices);
+    c->vic_idx = (uint32_t)(vic - e->devices);
+    c->alarm_radius_m = cd->alarm_radius_m;
+    c->prewarn_radius_m = cd->prewarn_radius_m;
+    c->enter_margin_m = cd->enter_margin_m;
+    c->leave_margin_m = cd->leave_margin_m;
+    c->p_open = cd->p_open;
+    c->p_close = cd->p_close;
+    c->dwell_open_ms = cd->dwell_open_ms;
+    c->dwell_close_ms = cd->dwell_close_ms;
+    c->grace_ms = cd->grace_ms;
+    c->reveal_max_ms = cd->reveal_max_ms;
+    c->zone_first = (uint32_t)e->n_zones;
+    c->n_zones = (uint32_t)cd->n_zones;
+    rule_reset(&c->prox);
+    rule_reset(&c->prewarn);
+    for (size_t i = 0; i < ENG_MAX_CASE_ZONES; i++)
+        rule_reset(&c->zone[i]);
+    c->reveal_close_at = NEVER;
+    c->min_distance_m = INFINITY;
+    e->n_zones += cd->n_zones;
+
+    uint32_t ci = (uint32_t)e->n_cases++;
+    *slot = ci + 1;
+    eng_device *ends[2] = {off, vic};
+    for (int k = 0; k < 2; k++) {
+        eng_link *l = &e->links[e->n_links];
+        l->case_idx = ci;
+        l->next = ends[k]->first_link;
+        ends[k]->first_link = (uint32_t)e->n_links++;
+    }
+    return ENG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events and disclosure                                               */
+/* ------------------------------------------------------------------ */
+
+static void ev_init(pw_event *ev, pw_event_type type, pw_time_ms now)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->time = now;
+    ev->lat = ev->lon = ev->acc_m = ev->heading_deg = ev->speed_mps = NAN;
+    ev->victim_lat = ev->victim_lon = ev->victim_acc_m = NAN;
+    ev->probability = ev->distance_m = ev->value = NAN;
+}
+
+static void emit(eng_engine *e, const pw_event *ev)
+{
+    e->counters.events[ev->type]++;
+    e->sink(e->sink_ctx, ev);
+}
+
+static void deadline(eng_engine *e, pw_time_ms t)
+{
+    if (t < e->next_deadline)
+        e->next_deadline = t;
+}
+
+static eng_device *case_offender(const eng_engine *e, const eng_case *c)
+{
+    return &e->devices[c->off_idx];
+}
+
+static eng_device *case_victim(const eng_engine *e, const eng_case *c)
+{
+    return &e->devices[c->vic_idx];
+}
+
+/* Estimate of a device at time t (never earlier than its own state). */
+static void device_state(const eng_engine *e, const eng_device *d, pw_time_ms t, eng_track *out)
+{
+    if (t > d->track.t)
+        eng_track_predict(&d->track, &e->cfg.filter, t, out);
+    else
+        *out = d->track;
+}
+
+static void fill_position(const eng_engine *e, const eng_device *d, pw_time_ms t,
+                          double *lat, double *lon, double *acc68)
+{
+    eng_track s;
+    device_state(e, d, t, &s);
+    eng_geo_to_wgs84(&e->frame, s.x, s.y, lat, lon);
+    *acc68 = 1.5096 * eng_track_sigma_m(&s);
+}
+
+static void log_position(eng_engine *e, eng_case *c, pw_time_ms t, pw_id subject,
+                         double lat, double lon, double acc)
+{
+    size_t cap = e->cfg.incident_log_cap;
+    c->log_total++;
+    c->sum_lat += lat;
+    c->sum_lon += lon;
+    c->n_summary++;
+    if (cap == 0)
+        return;
+    eng_log_entry *ring = &e->incident_log[(size_t)(c - e->cases) * cap];
+    eng_log_entry *le = &ring[c->log_head];
+    le->t = t;
+    le->subject = subject;
+    le->lat = lat;
+    le->lon = lon;
+    le->acc_m = acc;
+    c->log_head = (c->log_head + 1) % cap;
+    if (c->log_n < cap)
+        c->log_n++;
+}
+
+static void audit(eng_engine *e, eng_case *c, const pw_event *ev, eng_party to, pw_id to_id,
+                  pw_id subject, double lat, double lon, double acc)
+{
+    pw_event a;
+    ev_init(&a, PW_EV_DISCLOSURE, ev->time);
+    a.case_id = ev->case_id;
+    a.incident = ev->incident;
+    a.device = a.subject = subject;
+    a.recipient = to;
+    a.recipient_id = to_id;
+    a.reason = ev->type;
+    a.rule = ev->rule;
+    a.zone_id = ev->zone_id;
+    a.lat = lat;
+    a.lon = lon;
+    a.acc_m = acc;
+    emit(e, &a);
+    if (c->incident && to != ENG_PARTY_MONITORING_CENTRE)
+        log_position(e, c, a.time, subject, lat, lon, acc);
+}
+
+/*
+ * Show `ev` to a party: the offender pin (lat/lon) and, when present, the
+ * victim pin (victim_lat/lon).  Every position the engine hands out passes
+ * here: the access rule is checked for each pin, an event that would show a
+ * pin the party may not see is withheld whole (and counted), and each pin
+ * shown is written as its own audit record.
+ */
+static int disclose(eng_engine *e, eng_case *c, const pw_event *ev, eng_party to, pw_id to_id)
+{
+    pw_id off = case_offender(e, c)->id, vic = case_victim(e, c)->id;
+    int has_off = isfinite(ev->lat), has_vic = isfinite(ev->victim_lat);
+    if ((has_off && !eng_may_disclose(e, to, to_id, off, ev->time)) ||
+        (has_vic && !eng_may_disclose(e, to, to_id, vic, ev->time))) {
+        e->counters.disclosures_withheld++;
+        return 0;
+    }
+    emit(e, ev);
+    if (has_off)
+        audit(e, c, ev, to, to_id, off, ev->lat, ev->lon, ev->acc_m);
+    if (has_vic)
+        audit(e, c, ev, to, to_id, vic, ev->victim_lat, ev->victim_lon, ev->victim_acc_m);
+    return 1;
+}
+
+/* An event about case c carrying the offender's position (and the victim's,
+ * when both_pins). */
+static void case_event(const eng_engine *e, const eng_case *c, pw_event *ev, pw_event_type type,
+                       pw_time_ms now, int both_pins)
+{
+    const eng_device *off = case_offender(e, c), *vic = case_victim(e, c);
+    ev_init(ev, type, now);
+    ev->case_id = c->id;
+    ev->device = off->id;
+    ev->incident = c->incident;
+    if (off->track.initialised) {
+        fill_position(e, off, now, &ev->lat, &ev->lon, &ev->acc_m);
+        ev->heading_deg = off->heading_deg;
+        ev->speed_mps = off->speed_mps;
+    }
+    if (both_pins && vic->track.initialised)
+        fill_position(e, vic, now, &ev->victim_lat, &ev->victim_lon, &ev->victim_acc_m);
+    if (off->track.initialised && vic->track.initialised) {
+        eng_track a, b;
+        pw_time_ms t = off->track.t > vic->track.t ? off->track.t : vic->track.t;
+        device_state(e, off, t, &a);
+        device_state(e, vic, t, &b);
+        ev->distance_m = hypot(a.x - b.x, a.y - b.y);
+    }
+}
+
+static void open_incident(eng_engine *e, eng_case *c, pw_time_ms now, int reason)
+{
+    if (c->incident)
+        return;
+    c->incident = e->next_incident++;
+    c->incident_opened_at = now;
+    c->log_n = c->log_head = 0;
+    c->log_total = 0;
+    c->min_distance_m = INFINITY;
+    c->sum_lat = c->sum_lon = 0.0;
+    c->n_summary = 0;
+    pw_event ev;
+    case_event(e, c, &ev, PW_EV_INCIDENT_OPEN, now, 1);
+    ev.reason = reason;
+    ev.recipient = ENG_PARTY_DISPATCHER;
+    disclose(e, c, &ev, ENG_PARTY_DISPATCHER, 0);
+    if (isfinite(ev.distance_m) && ev.distance_m < c->min_distance_m)
+        c->min_distance_m = ev.distance_m;
+}
+
+static void close_reveal(eng_engine *e, eng_case *c, pw_time_ms now, eng_reveal_close_reason why)
+{
+    if (!c->reveal_open)
+        return;
+    c->reveal_open = 0;
+    c->reveal_close_at = NEVER;
+    pw_event ev;
+    ev_init(&ev, PW_EV_REVEAL_CLOSE, now);
+    ev.case_id = c->id;
+    ev.device = case_offender(e, c)->id;
+    ev.incident = c->incident;
+    ev.recipient = ENG_PARTY_VICTIM;
+    ev.recipient_id = case_victim(e, c)->id;
+    ev.reason = why;
+    emit(e, &ev);
+}
+
+static void reveal_update(eng_engine *e, eng_case *c, pw_time_ms now)
+{
+    if (!c->reveal_open)
+        return;
+    pw_event ev;
+    case_event(e, c, &ev, PW_EV_REVEAL_UPDATE, now, 0);
+    ev.recipient = ENG_PARTY_VICTIM;
+    ev.recipient_id = case_victim(e, c)->id;
+    disclose(e, c, &ev, ENG_PARTY_VICTIM, ev.recipient_id);
+}
+
+static void incident_update(eng_engine *e, eng_case *c, pw_time_ms now)
+{
+    if (!c->incident)
+        return;
+    pw_event ev;
+    case_event(e, c, &ev, PW_EV_INCIDENT_UPDATE, now, 1);
+    ev.recipient = ENG_PARTY_DISPATCHER;
+    disclose(e, c, &ev, ENG_PARTY_DISPATCHER, 0);
+    if (isfinite(ev.distance_m) && ev.distance_m < c->min_distance_m)
+        c->min_distance_m = ev.distance_m;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rules                                                               */
+/* ------------------------------------------------------------------ */
+
+static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_kind kind,
+                         pw_id zone_id, double p)
+{
+    eng_device *off = case_offender(e, c);
+    pw_event ev;
+    case_event(e, c, &ev, PW_EV_ALARM_OPEN, now, 0);
+    ev.rule = kind;
+    ev.zone_id = zone_id;
+    ev.probability = p;
+    ev.recipient = ENG_PARTY_MONITORING_CENTRE;
+    disclose(e, c, &ev, ENG_PARTY_MONITORING_CENTRE, 0);
+
+    c->active_alarms++;
+    if (off->open_alarms++ == 0) {
+        pw_event pe;
+        ev_init(&pe, PW_EV_PURSUIT_ON, now);
+        pe.device = off->id;
+        pe.case_id = c->id;
+        emit(e, &pe);
+    }
+    if (!c->reveal_open) {
+        c->reveal_open = 1;
+        c->reveal_opened_at = now;
+        deadline(e, now + c->reveal_max_ms);
+        pw_event ro;
+        ev_init(&ro, PW_EV_REVEAL_OPEN, now);
+        ro.case_id = c->id;
+        ro.device = off->id;
+        ro.recipient = ENG_PARTY_VICTIM;
+        ro.recipient_id = case_victim(e, c)->id;
+        ro.rule = kind;
+        ro.zone_id = zone_id;
+        emit(e, &ro);
+    }
+    c->reveal_close_at = NEVER;
+    open_incident(e, c, now, PW_EV_ALARM_OPEN);
+    reveal_update(e, c, now);
+}
+
+static void alarm_closed(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_kind kind,
+                         pw_id zone_id, double p)
+{
+    eng_device *off = case_offender(e, c);
+    pw_event ev;
+    ev_init(&ev, PW_EV_ALARM_CLOSE, now);
+    ev.case_id = c->id;
+    ev.device = off->id;
+    ev.incident = c->incident;
+    ev.rule = kind;
+    ev.zone_id = zone_id;
+    ev.probability = p;
+    ev.recipient = ENG_PARTY_MONITORING_CENTRE;
+    emit(e, &ev);
+    c->active_alarms--;
+    if (--off->open_alarms == 0) {
+        pw_event pe;
+        ev_init(&pe, PW_EV_PURSUIT_OFF, now);
+        pe.device = off->id;
+        pe.case_id = c->id;
+        emit(e, &pe);
+    }
+    if (c->active_alarms == 0 && c->reveal_open) {
+        c->reveal_close_at = now + c->grace_ms;
+        deadline(e, c->reveal_close_at);
+    }
+}
+
+static void prewarn_changed(eng_engine *e, eng_case *c, pw_time_ms now, int open, double p)
+{
+    pw_event ev;
+    case_event(e, c, &ev, open ? PW_EV_PREWARN_OPEN : PW_EV_PREWARN_CLOSE, now, 0);
+    ev.rule = ENG_RULE_PREWARN;
+    ev.probability = p;
+    ev.recipient = ENG_PARTY_MONITORING_CENTRE;
+    if (open)
+        disclose(e, c, &ev, ENG_PARTY_MONITORING_CENTRE, 0);
+    else {
+        ev.lat = ev.lon = ev.acc_m = ev.heading_deg = ev.speed_mps = NAN;
+        emit(e, &ev);
+    }
+}
+
+static void rule_transition(eng_engine *e, eng_case *c, rule_state *r, pw_time_ms now,
+                            eng_rule_kind kind, pw_id zone_id)
+{
+    r->active = !r->active;
+    r->pending_since = NEVER;
+    r->cond = 0;
+    if (r->active)
+        r->opened_at = now;
+    if (kind == ENG_RULE_PREWARN)
+        prewarn_changed(e, c, now, r->active, r->last_p);
+    else if (r->active)
+        alarm_opened(e, c, now, kind, zone_id, r->last_p);
+    else
+        alarm_closed(e, c, now, kind, zone_id, r->last_p);
+}
+
+/*
+ * One step of a rule's hysteresis: `p` is P(inside) for the radius that
+ * matters in the rule's current state (enter margin while closed, leave
+ * margin while open).  The transition happens once its condition has held
+ * for the dwell time; eng_tick completes dwells that end between fixes.
+ */
+static void rule_step(eng_engine *e, eng_case *c, rule_state *r, double p, pw_time_ms now,
+                      eng_rule_kind kind, pw_id zone_id)
+{
+    r->last_p = p;
+    int cond = r->active ? (p <= c->p_close) : (p >= c->p_open);
+    pw_time_ms dwell = r->active ? c->dwell_close_ms : c->dwell_open_ms;
+    r->cond = (uint8_t)cond;
+    if (!cond) {
+        r->pending_since = NEVER;
+        return;
+    }
+    if (r->pending_since == NEVER)
+        r->pending_since = now;
+    if (now - r->pending_since >= dwell)
+        rule_transition(e, c, r, now, kind, zone_id);
+    else
+        deadline(e, r->pending_since + dwell);
+}
+
+static double zone_probability(const eng_zone *z, const eng_track *s, double margin_m)
+{
+    double sigma = eng_track_sigma_m(s);
+    double reach = 9.0 * sigma + margin_m;
+    if (s->x < z->minx - reach || s->x > z->maxx + reach || s->y < z->miny - reach ||
+        s->y > z->maxy + reach)
+        return 0.0;
+    if (z->kind == ENG_ZONE_CIRCLE)
+        return eng_prob_within(hypot(s->x - z->cx, s->y - z->cy), sigma, z->radius_m + margin_m);
+    /* Half-plane approximation across the nearest edge: exact for a straight
+     * edge, conservative enough at corners for the scales of a zone. */
+    double sd = eng_poly_signed_distance(z->v, z->n, s->x, s->y) - margin_m;
+    if (!(sigma > 0.0))
+        return sd <= 0.0 ? 1.0 : 0.0;
+    return eng_normal_cdf(-sd / sigma);
+}
+
+static void evaluate_case(eng_engine *e, eng_case *c, pw_time_ms now)
+{
+    eng_device *off = case_offender(e, c), *vic = case_victim(e, c);
+    if (!off->track.initialised)
+        return;
+    pw_time_ms t = off->track.t;
+    if (vic->track.initialised && vic->track.t > t)
+        t = vic->track.t;
+    eng_track so;
+    device_state(e, off, t, &so);
+
+    if (vic->track.initialised) {
+        eng_track sv;
+        device_state(e, vic, t, &sv);
+        double dist = hypot(so.x - sv.x, so.y - sv.y);
+        double sigma = sqrt(so.pp + sv.pp);
+        double m = c->prox.active ? c->leave_margin_m : c->enter_margin_m;
+        rule_step(e, c, &c->prox, eng_prob_within(dist, sigma, c->alarm_radius_m + m), now,
+                  ENG_RULE_PROXIMITY, 0);
+        if (c->prewarn_radius_m > 0.0) {
+            m = c->prewarn.active ? c->leave_margin_m : c->enter_margin_m;
+            rule_step(e, c, &c->prewarn, eng_prob_within(dist, sigma, c->prewarn_radius_m + m),
+                      now, ENG_RULE_PREWARN, 0);
+        }
+    }
+    for (uint32_t i = 0; i < c->n_zones; i++) {
+        const eng_zone *z = &e->zones[c->zone_first + i];
+        rule_state *r = &c->zone[i];
+        double p = 0.0;
+        if (eng_schedule_active(&z->schedule, now))
+            p = zone_probability(z, &so, r->active ? c->leave_margin_m : c->enter_margin_m);
+        rule_step(e, c, r, p, now, ENG_RULE_ZONE, z->id);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Fixes                                                               */
+/* ------------------------------------------------------------------ */
+
+static eng_status reject(eng_engine *e, const eng_device *d, const pw_fix *f, pw_time_ms now,
+                         eng_reject_reason why)
+{
+    e->counters.rejected[why]++;
+    pw_event ev;
+    ev_init(&ev, PW_EV_FIX_REJECTED, now);
+    ev.device = d->id;
+    ev.reason = why;
+    /* The position is not shown to anyone: the rejected fix stays internal. */
+    ev.acc_m = (f->set & PW_FIX_ACC_SET) ? f->acc_m : NAN;
+    emit(e, &ev);
+    return ENG_EREJECTED;
+}
+
+static void contact(eng_engine *e, eng_device *d, pw_time_ms now)
+{
+    d->last_comm = now;
+    deadline(e, now + e->cfg.no_comm_ms);
+    if (d->comm_lost) {
+        d->comm_lost = 0;
+        pw_event ev;
+        ev_init(&ev, PW_EV_COMM_RESTORED, now);
+        ev.device = d->id;
+        emit(e, &ev);
+    }
+}
+
+/*
+ * A rejected fix may be the first of a run that shows the track itself is
+ * wrong (a cold-boot fix thousands of km off, then the truth).  Keep the
+ * rejected fixes as a candidate track; once reacquire_fixes of them agree
+ * with each other at a possible speed, the candidate wins.
+ */
+static int candidate_wins(eng_engine *e, eng_device *d, pw_time_ms t, double x, double y,
+                          double sigma)
+{
+    const eng_filter_config *fc = &e->cfg.filter;
+    int consistent = 0;
+    if (d->cand_run > 0 && t > d->cand_t) {
+        double dt = (double)(t - d->cand_t) / 1000.0;
+        double reach = fc->max_speed_mps * dt + 3.0 * (sigma + d->cand_sigma);
+        consistent = hypot(x - d->cand_x, y - d->cand_y) <= reach;
+    }
+    d->cand_run = consistent ? d->cand_run + 1 : 1;
+    d->cand_t = t;
+    d->cand_x = x;
+    d->cand_y = y;
+    d->cand_sigma = sigma;
+    return d->cand_run >= fc->reacquire_fixes;
+}
+
+eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
+{
+    if (!e || !f)
+        return ENG_EINVAL;
+    eng_device *d = find_device(e, f->device);
+    if (!d)
+        return ENG_ENOENT;
+    e->counters.fixes_in++;
+    if (now > e->last_now)
+        e->last_now = now;
+    contact(e, d, now);
+
+    const eng_filter_config *fc = &e->cfg.filter;
+    if (!(f->set & PW_FIX_LATLON_SET) || !isfinite(f->lat) || !isfinite(f->lon))
+        return reject(e, d, f, now, ENG_REJ_NO_POSITION);
+    if (fabs(f->lat) > 90.0 || fabs(f->lon) > 180.0 ||
+        ((f->set & PW_FIX_ACC_SET) && !(f->acc_m >= 0.0 && f->acc_m < 1e7)))
+        return reject(e, d, f, now, ENG_REJ_INVALID);
+    pw_time_ms t = (f->set & PW_FIX_TIME_SET) ? f->time : now;
+    if (t > now + e->cfg.max_future_ms)
+        return reject(e, d, f, now, ENG_REJ_FUTURE);
+    double x, y;
+    eng_geo_to_local(&e->frame, f->lat, f->lon, &x, &y);
+    if (hypot(x, y) > e->cfg.region_radius_m)
+        return reject(e, d, f, now, ENG_REJ_OUT_OF_REGION);
+    double sigma = eng_fix_sigma_m(fc, f);
+
+    if (!d->track.initialised) {
+        eng_track_reset(&d->track, fc, t, x, y, sigma);
+    } else if (t == d->track.t) {
+        return reject(e, d, f, now, ENG_REJ_DUPLICATE);
+    } else if (t < d->track.t) {
+        return reject(e, d, f, now, ENG_REJ_OUT_OF_ORDER);
+    } else {
+        double dt = (double)(t - d->track.t) / 1000.0;
+        double jump = hypot(x - d->track.x, y - d->track.y);
+        double slack = 3.0 * (sigma + eng_track_sigma_m(&d->track));
+        eng_reject_reason why = ENG_REJ_NONE;
+        if (jump - slack > fc->max_speed_mps * dt)
+            why = ENG_REJ_IMPOSSIBLE_SPEED;
+        else if (eng_track_mahalanobis2(&d->track, fc, t, x, y, sigma) > fc->gate_chi2)
+            why = ENG_REJ_OUTLIER;
+        if (why != ENG_REJ_NONE) {
+            if (!candidate_wins(e, d, t, x, y, sigma))
+                return reject(e, d, f, now, why);
+            e->counters.rejected[why]++; /* this fix was an outlier to the old track */
+            eng_track_reset(&d->track, fc, t, x, y, sigma);
+            e->counters.reacquired++;
+            pw_event ev;
+            ev_init(&ev, PW_EV_TRACK_REACQUIRED, now);
+            ev.device = d->id;
+            ev.reason = why;
+            emit(e, &ev);
+        } else {
+            eng_track_update(&d->track, fc, t, x, y, sigma);
+        }
+    }
+    d->cand_run = 0;
+    e->counters.fixes_accepted++;
+    d->speed_mps = (f->set & PW_FIX_SPEED_SET) ? f->speed_mps : hypot(d->track.vx, d->track.vy);
+    d->heading_deg = (f->set & PW_FIX_HEADING_SET) ? f->heading_deg
+                                                   : eng_geo_bearing_deg(d->track.vx, d->track.vy);
+    d->last_fix_now = now;
+    deadline(e, now + e->cfg.no_fix_ms);
+    if (d->signal_lost) {
+        d->signal_lost = 0;
+        pw_event ev;
+        ev_init(&ev, PW_EV_SIGNAL_RESTORED, now);
+        ev.device = d->id;
+        emit(e, &ev);
+    }
+
+    for (uint32_t li = d->first_link; li != NONE_IDX; li = e->links[li].next) {
+        eng_case *c = &e->cases[e->links[li].case_idx];
+        evaluate_case(e, c, now);
+        if (d->role == ENG_ROLE_OFFENDER)
+            reveal_update(e, c, now);
+        incident_update(e, c, now);
+    }
+    return ENG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Health                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Is the offender's last filtered position a risk to this case's victim? */
+static int near_victim(const eng_engine *e, const eng_case *c)
+{
+    const eng_device *off = case_offender(e, c), *vic = case_victim(e, c);
+    if (!off->track.initialised)
+        return 0;
+    for (uint32_t i = 0; i < c->n_zones; i++) {
+        const eng_zone *z = &e->zones[c->zone_first + i];
+        if (zone_probability(z, &off->track, c->leave_margin_m) > c->p_close)
+            return 1;
+    }
+    if (!vic->track.initialised)
+        return 0;
+    double radius = c->prewarn_radius_m > c->alarm_radius_m ? c->prewarn_radius_m : c->alarm_radius_m;
+    return hypot(off->track.x - vic->track.x, off->track.y - vic->track.y) <= radius;
+}
+
+static void health_event(eng_engine *e, eng_device *d, pw_event_type type, pw_time_ms now,
+                         double value)
+{
+    pw_event ev;
+    ev_init(&ev, type, now);
+    ev.device = d->id;
+    ev.value = value;
+    ev.recipient = ENG_PARTY_MONITORING_CENTRE;
+    emit(e, &ev);
+    if (d->role != ENG_ROLE_OFFENDER)
+        return;
+    /* A fault near a victim is a risk, not silence: tell the centre with the
+     * last position, warn the victim (no position) and open an incident. */
+    for (uint32_t li = d->first_link; li != NONE_IDX; li = e->links[li].next) {
+        eng_case *c = &e->cases[e->links[li].case_idx];
+        if (!near_victim(e, c))
+            continue;
+        pw_event es;
+        case_event(e, c, &es, PW_EV_ESCALATION, now, 0);
+        es.reason = type;
+        es.recipient = ENG_PARTY_MONITORING_CENTRE;
+        disclose(e, c, &es, ENG_PARTY_MONITORING_CENTRE, 0);
+        pw_event w;
+        ev_init(&w, PW_EV_VICTIM_WARNING, now);
+        w.case_id = c->id;
+        w.device = d->id;
+        w.reason = type;
+        w.recipient = ENG_PARTY_VICTIM;
+        w.recipient_id = case_victim(e, c)->id;
+        emit(e, &w);
+        open_incident(e, c, now, PW_EV_ESCALATION);
+    }
+}
+
+eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms now)
+{
+    if (!e || !s)
+        return ENG_EINVAL;
+    eng_device *d = find_device(e, s->device);
+    if (!d)
+        return ENG_ENOENT;
+    if (now > e->last_now)
+        e->last_now = now;
+    contact(e, d, now);
+    if ((s->set & PW_STATUS_BATTERY_SET) && isfinite(s->battery_pct)) {
+        if (s->battery_pct <= e->cfg.battery_low_pct && !d->battery_low) {
+            d->battery_low = 1;
+            health_event(e, d, PW_EV_BATTERY_LOW, now, s->battery_pct);
+        } else if (s->battery_pct > e->cfg.battery_low_pct + 5.0) {
+            d->battery_low = 0; /* charged: a later drop warns again */
+        }
+    }
+    if (s->set & PW_STATUS_TAMPER_SET) {
+        if (s->strap_tampered && !d->tampered) {
+            d->tampered = 1;
+            health_event(e, d, PW_EV_TAMPER, now, NAN);
+        } else if (!s->strap_tampered) {
+            d->tampered = 0;
+        }
+    }
+    if ((s->set & PW_STATUS_POWER_SET) && s->powering_off && !d->off) {
+        d->off = 1;
+        health_event(e, d, PW_EV_DEVICE_OFF, now, NAN);
+    } else if ((s->set & PW_STATUS_POWER_SET) && !s->powering_off) {
+        d->off = 0;
+    }
+    return ENG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers                                                              */
+/* ------------------------------------------------------------------ */
+
+static void rule_timer(eng_engine *e, eng_case *c, rule_state *r, pw_time_ms now,
+                       eng_rule_kind kind, pw_id zone_id)
+{
+    if (r->pending_since == NEVER || !r->cond)
+        return;
+    pw_time_ms dwell = r->active ? c->dwell_close_ms : c->dwell_open_ms;
+    if (now - r->pending_since >= dwell)
+        rule_transition(e, c, r, now, kind, zone_id);
+    else
+        deadline(e, r->pending_since + dwell);
+}
+
+void eng_tick(eng_engine *e, pw_time_ms now)
+{
+    if (!e || now < e->next_deadline)
+        return;
+    if (now > e->last_now)
+        e->last_now = now;
+    e->next_deadline = NEVER;
+    for (size_t i = 0; i < e->n_devices; i++) {
+        eng_device *d = &e->devices[i];
+        if (d->last_fix_now != NEVER && !d->signal_lost) {
+            if (now - d->last_fix_now >= e->cfg.no_fix_ms) {
+                d->signal_lost = 1;
+                health_event(e, d, PW_EV_SIGNAL_LOST, now, (double)(now - d->last_fix_now) / 1000.0);
+            } else {
+                deadline(e, d->last_fix_now + e->cfg.no_fix_ms);
+            }
+        }
+        if (d->last_comm != NEVER && !d->comm_lost) {
+            if (now - d->last_comm >= e->cfg.no_comm_ms) {
+                d->comm_lost = 1;
+                health_event(e, d, PW_EV_COMM_LOST, now, (double)(now - d->last_comm) / 1000.0);
+            } else {
+                deadline(e, d->last_comm + e->cfg.no_comm_ms);
+            }
+        }
+    }
+    for (size_t i = 0; i < e->n_cases; i++) {
+        eng_case *c = &e->cases[i];
+        rule_timer(e, c, &c->prox, now, ENG_RULE_PROXIMITY, 0);
+        rule_timer(e, c, &c->prewarn, now, ENG_RULE_PREWARN, 0);
+        for (uint32_t z = 0; z < c->n_zones; z++)
+            rule_timer(e, c, &c->zone[z], now, ENG_RULE_ZONE, e->zones[c->zone_first + z].id);
+        if (c->reveal_open) {
+            if (now >= c->reveal_opened_at + c->reveal_max_ms)
+                close_reveal(e, c, now, ENG_REVEAL_TIMEOUT);
+            else if (now >= c->reveal_close_at)
+                close_reveal(e, c, now, ENG_REVEAL_GRACE_OVER);
+            else {
+                deadline(e, c->reveal_opened_at + c->reveal_max_ms);
+                deadline(e, c->reveal_close_at);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Incidents and retention                                             */
+/* ------------------------------------------------------------------ */
+
+eng_status eng_incident_ack(eng_engine *e, pw_id incident, pw_id officer, pw_time_ms now)
+{
+    if (!e)
+        return ENG_EINVAL;
+    eng_case *c = find_incident(e, incident);
+    if (!c)
+        return ENG_ENOENT;
+    pw_event ev;
+    ev_init(&ev, PW_EV_INCIDENT_ACK, now);
+    ev.case_id = c->id;
+    ev.incident = incident;
+    ev.recipient = ENG_PARTY_CASE_OFFICER;
+    ev.recipient_id = officer;
+    emit(e, &ev);
+    return ENG_OK;
+}
+
+static double snap(double v, double step)
+{
+    return floor(v / step) * step + 0.5 * step;
+}
+
+eng_status eng_incident_close(eng_engine *e, pw_id incident, pw_id officer, pw_time_ms now)
+{
+    if (!e)
+        return ENG_EINVAL;
+    eng_case *c = find_incident(e, incident);
+    if (!c)
+        return ENG_ENOENT;
+    /* Alarms still open end with the incident; if the danger persists, the
+     * next fix opens a new alarm and a new incident. */
+    if (c->prox.active)
+        rule_transition(e, c, &c->prox, now, ENG_RULE_PROXIMITY, 0);
+    for (uint32_t z = 0; z < c->n_zones; z++)
+        if (c->zone[z].active)
+            rule_transition(e, c, &c->zone[z], now, ENG_RULE_ZONE, e->zones[c->zone_first + z].id);
+    close_reveal(e, c, now, ENG_REVEAL_INCIDENT_CLOSED);
+
+    pw_event ev;
+    ev_init(&ev, PW_EV_INCIDENT_CLOSE, now);
+    ev.case_id = c->id;
+    ev.incident = incident;
+    ev.recipient = ENG_PARTY_CASE_OFFICER;
+    ev.recipient_id = officer;
+    emit(e, &ev);
+
+    /* Retention: a coarse summary survives, the precise records do not. */
+    pw_event pg;
+    ev_init(&pg, PW_EV_INCIDENT_PURGED, now);
+    pg.case_id = c->id;
+    pg.incident = incident;
+    pg.value = (double)c->log_total;
+    const eng_retention *rt = &e->cfg.retention;
+    if (rt->coarse_grid_m > 0.0 && c->n_summary > 0) {
+        double x, y;
+        eng_geo_to_local(&e->frame, c->sum_lat / (double)c->n_summary,
+                         c->sum_lon / (double)c->n_summary, &x, &y);
+        eng_geo_to_wgs84(&e->frame, snap(x, rt->coarse_grid_m), snap(y, rt->coarse_grid_m),
+                         &pg.lat, &pg.lon);
+        pg.acc_m = rt->coarse_grid_m;
+    }
+    if (rt->distance_step_m > 0.0 && isfinite(c->min_distance_m))
+        pg.distance_m = ceil(c->min_distance_m / rt->distance_step_m) * rt->distance_step_m;
+    size_t cap = e->cfg.incident_log_cap;
+    if (cap)
+        wipe(&e->incident_log[(size_t)(c - e->cases) * cap], cap * sizeof(eng_log_entry));
+    c->log_n = c->log_head = 0;
+    c->log_total = 0;
+    c->sum_lat = c->sum_lon = 0.0;
+    c->n_summary = 0;
+    c->min_distance_m = INFINITY;
+    c->incident = 0;
+    emit(e, &pg);
+    return ENG_OK;
+}
+
+size_t eng_incident_log_count(const eng_engine *e, pw_id incident)
+{
+    const eng_case *c = e ? find_incident(e, incident) : NULL;
+    return c ? c->log_n : 0;
+}
+
+pw_id eng_case_incident(const eng_engine *e, pw_id case_id)
+{
+    const eng_case *c = e ? find_case(e, case_id) : NULL;
+    return c ? c->incident : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries                                                             */
+/* ------------------------------------------------------------------ */
+
+eng_status eng_device_estimate(const eng_engine *e, pw_id device, pw_time_ms now, eng_estimate *out)
+{
+    if (!e || !out)
+        return ENG_EINVAL;
+    const eng_device *d = find_device(e, device);
+    if (!d)
+        return ENG_ENOENT;
+    if (!d->track.initialised)
+        return ENG_ESTATE;
+    eng_track s;
+    device_state(e, d, now, &s);
+    out->x = s.x;
+    out->y = s.y;
+    eng_geo_to_wgs84(&e->frame, s.x, s.y, &out->lat, &out->lon);
+    out->sigma_m = eng_track_sigma_m(&s);
+    out->speed_mps = hypot(s.vx, s.vy);
+    out->heading_deg = eng_geo_bearing_deg(s.vx, s.vy);
+    out->time = s.t;
+    return ENG_OK;
+}
+
+int eng_may_disclose(const eng_engine *e, eng_party recipient, pw_id recipient_id, pw_id subject,
+                     pw_time_ms now)
+{
+    (void)now; /* windows are state, moved by fixes and ticks at their times */
+    const eng_device *s = find_device(e, subject);
+    if (!s)
+        return 0;
+    for (uint32_t li = s->first_link; li != NONE_IDX; li = e->links[li].next) {
+        const eng_case *c = &e->cases[e->links[li].case_idx];
+        int is_offender = case_offender(e, c) == s;
+        switch (recipient) {
+        case ENG_PARTY_VICTIM:
+            if (is_offender && c->reveal_open && case_victim(e, c)->id == recipient_id)
+                return 1;
+            break;
+        case ENG_PARTY_DISPATCHER:
+        case ENG_PARTY_CASE_OFFICER:
+            if (c->incident)
+                return 1;
+            break;
+        case ENG_PARTY_MONITORING_CENTRE:
+            if (is_offender || c->incident)
+                return 1;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+const eng_counters *eng_get_counters(const eng_engine *e)
+{
+    return &e->counters;
+}

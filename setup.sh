@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# proxwatch setup and entry point.
+#
+#   ./setup.sh run     install what is missing, build, run the main job
+#   ./setup.sh test    install what is missing, build, run the whole test
+#                      suite twice: plain and under ASan + UBSan
+#   ./setup.sh bench   install, build (optimised), run every benchmark
+#
+# Missing Debian packages are installed with apt-get (needs root); nothing
+# here relies on what happened to be installed by hand.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(build-essential cmake pkg-config libcunit1-dev)
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+install_missing() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+      || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: missing Debian packages: ${missing[*]}" >&2
+    echo "setup.sh: run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 2
+  fi
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+cmd=${1:-}
+case "$cmd" in
+  run)
+    install_missing
+    build build
+    # Until the simulator lands, the main job is the engine benchmark.
+    ./build/bench/bench_engine
+    ;;
+  test)
+    install_missing
+    build build
+    (cd build && ctest --output-on-failure -j "$JOBS")
+    build build-sanitize -DPW_SANITIZE=ON
+    (cd build-sanitize && ctest --output-on-failure -j "$JOBS")
+    ;;
+  bench)
+    install_missing
+    build build
+    for b in build/bench/bench_*; do [ -x "$b" ] && "$b"; done
+    ;;
+  *)
+    echo "usage: ./setup.sh run|test|bench" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,298 @@
+/*
+ * test_track.c - the track filter and the fix quality gates: convergence,
+ * gap growth, outlier rejection and re-acquisition, and every gate reason.
+ */
+#include "engine.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <string.h>
+
+static const double LAT0 = 37.5665, LON0 = 126.9780;
+static const pw_time_ms T0 = 1795964400000LL; /* 2026-11-29T15:00:00Z */
+
+/* splitmix64 and Box-Muller: seeded noise for the tests. */
+static uint64_t rng = 1;
+static double uniform01(void)
+{
+    uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+static double gauss(void)
+{
+    return sqrt(-2.0 * log(uniform01())) * cos(2.0 * M_PI * uniform01());
+}
+
+static eng_filter_config filter_defaults(void)
+{
+    eng_config cfg;
+    eng_config_default(&cfg, LAT0, LON0);
+    return cfg.filter;
+}
+
+/* A walker at 1.4 m/s east, fixes at 1 Hz with 5 m noise: after a minute the
+ * filter is within a few metres and its velocity within 0.3 m/s, and its own
+ * covariance is consistent with its errors (normalised error squared). */
+static void test_filter_converges(void)
+{
+    eng_filter_config fc = filter_defaults();
+    fc.gnss_acc_inflation = 1.0;
+    eng_track tr;
+    memset(&tr, 0, sizeof tr);
+    rng = 7;
+    double nees = 0.0, sq_err = 0.0;
+    int n_nees = 0;
+    for (int k = 0; k <= 300; k++) {
+        double tx = 1.4 * k, ty = 0.0;
+        double mx = tx + 5.0 * gauss(), my = ty + 5.0 * gauss();
+        if (k == 0)
+            eng_track_reset(&tr, &fc, T0, mx, my, 5.0);
+        else
+            eng_track_update(&tr, &fc, T0 + 1000 * k, mx, my, 5.0);
+        if (k >= 60) {
+            double ex = tr.x - tx, ey = tr.y - ty;
+            nees += (ex * ex + ey * ey) / tr.pp / 2.0;
+            sq_err += ex * ex + ey * ey;
+            n_nees++;
+            CU_ASSERT(hypot(ex, ey) < 15.0); /* over 4 sigma of the filter */
+        }
+    }
+    CU_ASSERT_DOUBLE_EQUAL(tr.vx, 1.4, 0.3);
+    CU_ASSERT_DOUBLE_EQUAL(tr.vy, 0.0, 0.3);
+    nees /= n_nees;
+    double rms = sqrt(sq_err / n_nees);
+    printf("\n    rms error %.2f m from 5 m fixes, mean NEES per axis %.2f (1 = consistent) ", rms, nees);
+    CU_ASSERT(rms < 5.0); /* better than the raw fixes' 7.1 m */
+    CU_ASSERT(nees > 0.3 && nees < 3.0);
+    CU_ASSERT(eng_track_sigma_m(&tr) < 5.0);
+}
+
+/* In a tunnel the uncertainty must grow, monotonically, and stay finite. */
+static void test_uncertainty_grows_in_gap(void)
+{
+    eng_filter_config fc = filter_defaults();
+    eng_track tr, p;
+    eng_track_reset(&tr, &fc, T0, 0, 0, 5.0);
+    for (int k = 1; k <= 30; k++)
+        eng_track_update(&tr, &fc, T0 + 1000 * k, 1.4 * k, 0, 5.0);
+    double prev = eng_track_sigma_m(&tr);
+    for (int s = 10; s <= 3600 * 6; s *= 2) {
+        eng_track_predict(&tr, &fc, T0 + 30000 + 1000LL * s, &p);
+        double sig = eng_track_sigma_m(&p);
+        CU_ASSERT(sig > prev || sig == fc.max_sigma_m);
+        CU_ASSERT(isfinite(sig) && sig <= fc.max_sigma_m + 1e-6);
+        prev = sig;
+    }
+    eng_track_predict(&tr, &fc, T0 + 30000 + 600000, &p); /* ten minutes underground */
+    CU_ASSERT(eng_track_sigma_m(&p) > 500.0);
+    /* Prediction does not touch the track itself. */
+    CU_ASSERT_EQUAL(tr.t, T0 + 30000);
+}
+
+static void test_fix_sigma(void)
+{
+    eng_filter_config fc = filter_defaults();
+    pw_fix f;
+    pw_fix_clear(&f);
+    f.set = PW_FIX_ACC_SET;
+    f.acc_m = 15.096; /* 68 % radius -> 10 m per axis, times the inflation */
+    CU_ASSERT_DOUBLE_EQUAL(eng_fix_sigma_m(&fc, &f), 10.0 * fc.gnss_acc_inflation, 1e-3);
+    pw_fix_clear(&f);
+    f.set = PW_FIX_HDOP_SET;
+    f.hdop = 2.0;
+    CU_ASSERT_DOUBLE_EQUAL(eng_fix_sigma_m(&fc, &f), 2.0 * fc.uere_m * fc.gnss_acc_inflation, 1e-9);
+    pw_fix_clear(&f);
+    f.source = PW_SRC_CELL;
+    f.set = PW_FIX_ACC_SET;
+    f.acc_m = 3.0; /* a cell fix claiming 3 m is held to the cell floor */
+    CU_ASSERT_DOUBLE_EQUAL(eng_fix_sigma_m(&fc, &f), fc.min_sigma_m[PW_SRC_CELL], 1e-9);
+    pw_fix_clear(&f);
+    f.source = PW_SRC_WIFI;
+    CU_ASSERT_DOUBLE_EQUAL(eng_fix_sigma_m(&fc, &f), fc.default_sigma_m[PW_SRC_WIFI], 1e-9);
+}
+
+/* ---- gating through the engine ------------------------------------ */
+
+typedef struct recorder {
+    int n_rejected[ENG_REJ_COUNT];
+    int n_reacquired;
+    int last_reason;
+} recorder;
+
+static void record_cb(void *ctx, const pw_event *ev)
+{
+    recorder *r = ctx;
+    if (ev->type == PW_EV_FIX_REJECTED) {
+        r->n_rejected[ev->reason]++;
+        r->last_reason = ev->reason;
+    } else if (ev->type == PW_EV_TRACK_REACQUIRED) {
+        r->n_reacquired++;
+    }
+}
+
+static eng_engine eng;
+static recorder rec;
+static eng_frame frame;
+
+static void setup(void)
+{
+    eng_config cfg;
+    eng_config_default(&cfg, LAT0, LON0);
+    memset(&rec, 0, sizeof rec);
+    CU_ASSERT_EQUAL_FATAL(eng_init(&eng, &cfg, record_cb, &rec), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(eng_add_device(&eng, 1, ENG_ROLE_OFFENDER), ENG_OK);
+    eng_frame_init(&frame, LAT0, LON0);
+}
+
+static eng_status feed(pw_time_ms t, double x, double y, double acc)
+{
+    pw_fix f;
+    pw_fix_clear(&f);
+    f.device = 1;
+    f.set = PW_FIX_TIME_SET | PW_FIX_LATLON_SET | PW_FIX_ACC_SET;
+    f.time = t;
+    eng_geo_to_wgs84(&frame, x, y, &f.lat, &f.lon);
+    f.acc_m = acc;
+    return eng_on_fix(&eng, &f, t + 500);
+}
+
+static eng_estimate estimate(pw_time_ms now)
+{
+    eng_estimate est;
+    memset(&est, 0, sizeof est);
+    CU_ASSERT_EQUAL(eng_device_estimate(&eng, 1, now, &est), ENG_OK);
+    return est;
+}
+
+/* A single 60 m jump on a 5 m track is noise by the filter's own
+ * covariance: rejected, the track unchanged, the next good fix accepted. */
+static void test_outlier_rejected(void)
+{
+    setup();
+    for (int k = 0; k < 20; k++)
+        CU_ASSERT_EQUAL(feed(T0 + 1000 * k, 1.0 * k, 0, 5), ENG_OK);
+    eng_estimate before = estimate(T0 + 19000);
+    CU_ASSERT_EQUAL(feed(T0 + 20000, 20.0, 60.0, 5), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_OUTLIER);
+    eng_estimate after = estimate(T0 + 19000);
+    CU_ASSERT_DOUBLE_EQUAL(after.x, before.x, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(after.y, before.y, 1e-9);
+    CU_ASSERT_EQUAL(feed(T0 + 21000, 21.0, 0, 5), ENG_OK);
+    CU_ASSERT_EQUAL(eng_get_counters(&eng)->rejected[ENG_REJ_OUTLIER], 1);
+    eng_close(&eng);
+}
+
+/* The first fix was wrong (a cold-boot position 20 km off); the truth then
+ * arrives, consistently.  After reacquire_fixes agreeing fixes the track
+ * follows the truth instead of rejecting it forever. */
+static void test_reacquires_after_consistent_run(void)
+{
+    setup();
+    CU_ASSERT_EQUAL(feed(T0, 20000, 0, 5), ENG_OK);
+    CU_ASSERT_EQUAL(feed(T0 + 1000, 0, 0, 5), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_IMPOSSIBLE_SPEED);
+    CU_ASSERT_EQUAL(feed(T0 + 2000, 1, 0, 5), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(rec.n_reacquired, 0);
+    CU_ASSERT_EQUAL(feed(T0 + 3000, 2, 0, 5), ENG_OK);
+    CU_ASSERT_EQUAL(rec.n_reacquired, 1);
+    eng_estimate est = estimate(T0 + 3000);
+    CU_ASSERT(hypot(est.x - 2.0, est.y) < 1.0);
+    /* Inconsistent rejected fixes (scattered noise) never win. */
+    for (int k = 0; k < 10; k++)
+        feed(T0 + 4000 + 1000 * k, 2 + (k % 2 ? 3000 : -3000), 0, 5);
+    CU_ASSERT_EQUAL(rec.n_reacquired, 1);
+    eng_close(&eng);
+}
+
+static void test_gates_each_reason(void)
+{
+    setup();
+    CU_ASSERT_EQUAL(feed(T0, 0, 0, 5), ENG_OK);
+    CU_ASSERT_EQUAL(feed(T0 + 10000, 10, 0, 5), ENG_OK);
+    eng_estimate before = estimate(T0 + 10000);
+
+    CU_ASSERT_EQUAL(feed(T0 + 10000, 12, 0, 5), ENG_EREJECTED);      /* same time */
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_DUPLICATE);
+    CU_ASSERT_EQUAL(feed(T0 + 5000, 5, 0, 5), ENG_EREJECTED);        /* older */
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_OUT_OF_ORDER);
+
+    pw_fix f;
+    pw_fix_clear(&f);
+    f.device = 1;
+    f.set = PW_FIX_TIME_SET; /* no position */
+    f.time = T0 + 11000;
+    CU_ASSERT_EQUAL(eng_on_fix(&eng, &f, T0 + 11000), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_NO_POSITION);
+    f.set |= PW_FIX_LATLON_SET;
+    f.lat = NAN;
+    f.lon = 127.0;
+    CU_ASSERT_EQUAL(eng_on_fix(&eng, &f, T0 + 11000), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_NO_POSITION);
+    f.lat = 95.0;
+    CU_ASSERT_EQUAL(eng_on_fix(&eng, &f, T0 + 11000), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_INVALID);
+    f.lat = 0.0; /* Null Island, a classic cold-boot fix */
+    f.lon = 0.0;
+    CU_ASSERT_EQUAL(eng_on_fix(&eng, &f, T0 + 11000), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_OUT_OF_REGION);
+    f.lat = LAT0;
+    f.lon = LON0;
+    f.time = T0 + 3600000; /* an hour ahead of the centre's clock */
+    CU_ASSERT_EQUAL(eng_on_fix(&eng, &f, T0 + 11000), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_FUTURE);
+    f.time = T0 + 11000;
+    f.set |= PW_FIX_ACC_SET;
+    f.acc_m = -3.0;
+    CU_ASSERT_EQUAL(eng_on_fix(&eng, &f, T0 + 11000), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_INVALID);
+
+    /* None of them moved the track. */
+    eng_estimate after = estimate(T0 + 10000);
+    CU_ASSERT_EQUAL(memcmp(&before, &after, sizeof before), 0);
+    const eng_counters *c = eng_get_counters(&eng);
+    CU_ASSERT_EQUAL(c->fixes_in, 10);
+    CU_ASSERT_EQUAL(c->fixes_accepted, 2);
+    CU_ASSERT_EQUAL(c->rejected[ENG_REJ_DUPLICATE], 1);
+    CU_ASSERT_EQUAL(c->rejected[ENG_REJ_OUT_OF_ORDER], 1);
+    CU_ASSERT_EQUAL(c->rejected[ENG_REJ_NO_POSITION], 2);
+    CU_ASSERT_EQUAL(c->rejected[ENG_REJ_INVALID], 2);
+    CU_ASSERT_EQUAL(c->rejected[ENG_REJ_OUT_OF_REGION], 1);
+    CU_ASSERT_EQUAL(c->rejected[ENG_REJ_FUTURE], 1);
+    /* An unknown device is an error, not a crash. */
+    f.device = 99;
+    CU_ASSERT_EQUAL(eng_on_fix(&eng, &f, T0 + 11000), ENG_ENOENT);
+    eng_close(&eng);
+}
+
+/* Fixes from a late store-and-forward burst arrive out of order: the older
+ * ones are rejected and the state equals the one the in-order fixes gave. */
+static void test_out_of_order_does_not_corrupt(void)
+{
+    setup();
+    for (int k = 0; k < 10; k++)
+        feed(T0 + 10000 * k, 14.0 * k, 0, 5);
+    eng_estimate want = estimate(T0 + 90000);
+    for (int k = 0; k < 9; k++)
+        CU_ASSERT_EQUAL(feed(T0 + 10000 * k + 5000, 14.0 * k + 7, 50, 5), ENG_EREJECTED);
+    eng_estimate got = estimate(T0 + 90000);
+    CU_ASSERT_EQUAL(memcmp(&want, &got, sizeof want), 0);
+    eng_close(&eng);
+}
+
+int main(void)
+{
+    static const pw_test_entry tests[] = {
+        {"filter converges on a walker", test_filter_converges},
+        {"uncertainty grows in a gap", test_uncertainty_grows_in_gap},
+        {"measurement sigma from accuracy, HDOP, source", test_fix_sigma},
+        {"single jump rejected as outlier", test_outlier_rejected},
+        {"re-acquires after a consistent run", test_reacquires_after_consistent_run},
+        {"each gate reason is counted and harmless", test_gates_each_reason},
+        {"out-of-order fixes do not corrupt the state", test_out_of_order_does_not_corrupt},
+        {NULL, NULL},
+    };
+    return pw_test_main("track", tests);
+}
