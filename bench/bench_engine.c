@@ -18,7 +18,8 @@
  *
  * The fixes are generated in chunks outside the timed region with a seeded
  * xoshiro256** generator (reproducible runs); the timed region contains only
- * eng_on_fix and eng_tick (once per simulated second).  A bare haversine loop
+ * eng_on_fix and eng_tick (once per simulated second), and a case officer who
+ * closes each incident ten minutes after it opened.  A bare haversine loop
  * over as many pre-generated point pairs gives the yardstick: the engine's
  * ns per fix divided by the haversine's ns per pair is the printed ratio.
  * The haversine chunks are timed alternately with the engine chunks, so a
@@ -61,6 +62,7 @@
 #define REPORT_PERIOD_MS 10000   /* every device reports every 10 s */
 #define LATENCY_MS 250           /* now = fix time + transport latency */
 #define TICK_MS 1000             /* eng_tick once per simulated second */
+#define OFFICER_CLOSE_MS 600000  /* the case officer closes an incident after 10 min */
 #define NOISE_SIGMA_M 5.0        /* GNSS noise, per axis */
 #define GLITCH_RATE 0.001        /* multipath glitches */
 #define ZONE_RADIUS_M 200.0
@@ -297,9 +299,18 @@ static void generate_fixes(world *w, uint64_t g0, size_t n, pw_fix *out)
 /* Sink, timing, haversine                                             */
 /* ------------------------------------------------------------------ */
 
+/* Incidents wait for the case officer in a FIFO; one case has at most one
+ * open incident, so N_CASES slots are enough. */
+typedef struct open_incident {
+    pw_id id;
+    pw_time_ms opened;
+} open_incident;
+
 typedef struct sink_counts {
     uint64_t n[PW_EV_TYPE_COUNT];
     uint64_t bad_type;
+    open_incident queue[N_CASES];
+    size_t head, len;
 } sink_counts;
 
 static void count_event(void *ctx, const pw_event *ev)
@@ -310,6 +321,19 @@ static void count_event(void *ctx, const pw_event *ev)
         c->n[t]++;
     else
         c->bad_type++;
+    if (ev->type == PW_EV_INCIDENT_OPEN && c->len < N_CASES)
+        c->queue[(c->head + c->len++) % N_CASES] = (open_incident){ev->incident, ev->time};
+}
+
+/* The case officer closes each incident OFFICER_CLOSE_MS after it opened
+ * (already closed ones answer ENG_ENOENT, which is fine). */
+static void officer_closes(eng_engine *e, sink_counts *c, pw_time_ms now)
+{
+    while (c->len > 0 && now - c->queue[c->head].opened >= OFFICER_CLOSE_MS) {
+        eng_incident_close(e, c->queue[c->head].id, 1, now);
+        c->head = (c->head + 1) % N_CASES;
+        c->len--;
+    }
 }
 
 static double now_s(void)
@@ -473,6 +497,7 @@ int main(int argc, char **argv)
             while (next_tick <= now) {
                 double a = now_s();
                 eng_tick(e, next_tick);
+                officer_closes(e, counts, next_tick);
                 tick_s += now_s() - a;
                 next_tick += TICK_MS;
                 n_ticks++;
@@ -524,6 +549,7 @@ int main(int argc, char **argv)
         PW_EV_ALARM_OPEN,    PW_EV_ALARM_CLOSE,      PW_EV_PREWARN_OPEN,
         PW_EV_PREWARN_CLOSE, PW_EV_REVEAL_OPEN,      PW_EV_REVEAL_UPDATE,
         PW_EV_REVEAL_CLOSE,  PW_EV_INCIDENT_OPEN,    PW_EV_INCIDENT_UPDATE,
+        PW_EV_INCIDENT_CLOSE, PW_EV_INCIDENT_PURGED,
         PW_EV_PURSUIT_ON,    PW_EV_DISCLOSURE,       PW_EV_FIX_REJECTED,
         PW_EV_TRACK_REACQUIRED, PW_EV_SIGNAL_LOST,   PW_EV_COMM_LOST,
     };

@@ -11,6 +11,13 @@
 #define NEVER INT64_MAX
 #define NONE_IDX UINT32_MAX
 
+/* Plain Euclidean length: glibc's hypot guards against overflow that local
+ * metres cannot reach, at ten times the cost. */
+static inline double len2d(double dx, double dy)
+{
+    return sqrt(dx * dx + dy * dy);
+}
+
 /* ------------------------------------------------------------------ */
 /* Private state                                                       */
 /* ------------------------------------------------------------------ */
@@ -45,8 +52,9 @@ struct eng_device {
     /* candidate track while fixes are being rejected (re-acquisition) */
     pw_time_ms cand_t;
     double cand_x, cand_y, cand_sigma;
+    double cand_vx, cand_vy;
     int cand_run;
-    double speed_mps, heading_deg; /* last known, NAN when unknown */
+    double fix_speed_mps, fix_heading_deg; /* as the last fix reported, NAN when not */
     uint32_t first_link;
     uint32_t open_alarms;      /* alarms open on this offender, all cases */
     uint8_t signal_lost, comm_lost, tampered, battery_low, off;
@@ -69,6 +77,7 @@ struct eng_case {
     uint32_t zone_first, n_zones;
     rule_state prox, prewarn, zone[ENG_MAX_CASE_ZONES];
     uint32_t active_alarms;
+    uint8_t in_timer_set;       /* listed in eng_engine.timer_cases */
     /* the victim's reveal window */
     uint8_t reveal_open;
     pw_time_ms reveal_opened_at, reveal_close_at; /* close_at NEVER while an alarm holds */
@@ -313,6 +322,36 @@ static eng_case *find_incident(const eng_engine *e, pw_id incident)
     return NULL;
 }
 
+/* The tables eng_init allocates, in order: count and element size. */
+typedef struct table_plan {
+    size_t n[8], size[8];
+} table_plan;
+
+static table_plan plan_tables(const eng_config *cfg)
+{
+    size_t log_cap = cfg->incident_log_cap ? cfg->incident_log_cap : 1;
+    table_plan p = {
+        .n = {cfg->max_devices, pow2_at_least(2 * cfg->max_devices), cfg->max_cases,
+              pow2_at_least(2 * cfg->max_cases), cfg->max_zones, 2 * cfg->max_cases,
+              cfg->max_cases * log_cap, cfg->max_cases},
+        .size = {sizeof(eng_device), sizeof(uint32_t), sizeof(eng_case), sizeof(uint32_t),
+                 sizeof(eng_zone), sizeof(eng_link), sizeof(eng_log_entry), sizeof(uint32_t)},
+    };
+    return p;
+}
+
+size_t eng_memory_bytes(const eng_config *cfg)
+{
+    if (!cfg || cfg->max_devices > (1u << 30) || cfg->max_cases > (1u << 29) ||
+        cfg->max_zones > (1u << 30) || cfg->incident_log_cap > (1u << 20))
+        return 0;
+    table_plan p = plan_tables(cfg);
+    size_t total = 0;
+    for (int i = 0; i < 8; i++)
+        total += (p.n[i] ? p.n[i] : 1) * p.size[i];
+    return total;
+}
+
 eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void *sink_ctx)
 {
     if (!e || !cfg || !sink)
@@ -336,38 +375,41 @@ eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void
     e->sink = sink;
     e->sink_ctx = sink_ctx;
 
-    size_t hsize = pow2_at_least(2 * cfg->max_devices);
-    size_t chsize = pow2_at_least(2 * cfg->max_cases);
-    e->hash_mask = hsize - 1;
-    e->case_hash_mask = chsize - 1;
+    table_plan p = plan_tables(cfg);
+    e->hash_mask = p.n[1] - 1;
+    e->case_hash_mask = p.n[3] - 1;
 
-    e->devices = engine_alloc(e, cfg->max_devices, sizeof(eng_device));
+    e->devices = engine_alloc(e, p.n[0], p.size[0]);
     if (!e->devices)
         goto fail_devices;
-    e->device_hash = engine_alloc(e, hsize, sizeof(uint32_t));
+    e->device_hash = engine_alloc(e, p.n[1], p.size[1]);
     if (!e->device_hash)
         goto fail_device_hash;
-    e->cases = engine_alloc(e, cfg->max_cases, sizeof(eng_case));
+    e->cases = engine_alloc(e, p.n[2], p.size[2]);
     if (!e->cases)
         goto fail_cases;
-    e->case_hash = engine_alloc(e, chsize, sizeof(uint32_t));
+    e->case_hash = engine_alloc(e, p.n[3], p.size[3]);
     if (!e->case_hash)
         goto fail_case_hash;
-    e->zones = engine_alloc(e, cfg->max_zones, sizeof(eng_zone));
+    e->zones = engine_alloc(e, p.n[4], p.size[4]);
     if (!e->zones)
         goto fail_zones;
-    e->links = engine_alloc(e, 2 * cfg->max_cases, sizeof(eng_link));
+    e->links = engine_alloc(e, p.n[5], p.size[5]);
     if (!e->links)
         goto fail_links;
-    e->incident_log = engine_alloc(e, cfg->max_cases * (cfg->incident_log_cap ? cfg->incident_log_cap : 1),
-                                   sizeof(eng_log_entry));
+    e->incident_log = engine_alloc(e, p.n[6], p.size[6]);
     if (!e->incident_log)
         goto fail_log;
+    e->timer_cases = engine_alloc(e, p.n[7], p.size[7]);
+    if (!e->timer_cases)
+        goto fail_timers;
     e->next_incident = 1;
-    e->next_deadline = NEVER;
-    e->last_now = INT64_MIN;
+    e->next_health_deadline = NEVER;
+    e->next_case_deadline = NEVER;
     return ENG_OK;
 
+fail_timers:
+    engine_release(e, e->incident_log);
 fail_log:
     engine_release(e, e->links);
 fail_links:
@@ -387,10 +429,16 @@ fail_devices:
 
 static void wipe(void *p, size_t n)
 {
-    /* volatile so that the compiler cannot drop the stores of a purge */
+    memset(p, 0, n);
+#if defined(__GNUC__)
+    /* The barrier tells the compiler the zeroed memory is read, so it cannot
+     * drop the stores of a purge as dead. */
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
     volatile unsigned char *b = p;
     while (n--)
         *b++ = 0;
+#endif
 }
 
 void eng_close(eng_engine *e)
@@ -399,6 +447,7 @@ void eng_close(eng_engine *e)
         return;
     wipe(e->incident_log, e->cfg.max_cases * (e->cfg.incident_log_cap ? e->cfg.incident_log_cap : 1) *
                               sizeof(eng_log_entry));
+    engine_release(e, e->timer_cases);
     engine_release(e, e->incident_log);
     engine_release(e, e->links);
     engine_release(e, e->zones);
@@ -424,7 +473,7 @@ eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role)
     d->role = role;
     d->last_fix_now = NEVER;
     d->last_comm = NEVER;
-    d->speed_mps = d->heading_deg = NAN;
+    d->fix_speed_mps = d->fix_heading_deg = NAN;
     d->first_link = NONE_IDX;
     *slot = (uint32_t)++e->n_devices;
     return ENG_OK;
@@ -566,10 +615,27 @@ static void emit(eng_engine *e, const pw_event *ev)
     e->sink(e->sink_ctx, ev);
 }
 
-static void deadline(eng_engine *e, pw_time_ms t)
+/*
+ * Timers.  Device health deadlines only move later as messages arrive, so a
+ * single lower bound suffices: eng_tick scans the devices when it passes and
+ * recomputes it (in steady state every no_fix_ms or so).  Case timers (dwell,
+ * grace, reveal cap) are few at any moment; the cases that have one sit in a
+ * set that eng_tick walks, so a tick costs nothing for quiet cases.
+ */
+static void health_deadline(eng_engine *e, pw_time_ms t)
 {
-    if (t < e->next_deadline)
-        e->next_deadline = t;
+    if (t < e->next_health_deadline)
+        e->next_health_deadline = t;
+}
+
+static void case_deadline(eng_engine *e, eng_case *c, pw_time_ms t)
+{
+    if (!c->in_timer_set) {
+        c->in_timer_set = 1;
+        e->timer_cases[e->n_timer_cases++] = (uint32_t)(c - e->cases);
+    }
+    if (t < e->next_case_deadline)
+        e->next_case_deadline = t;
 }
 
 static eng_device *case_offender(const eng_engine *e, const eng_case *c)
@@ -679,8 +745,12 @@ static void case_event(const eng_engine *e, const eng_case *c, pw_event *ev, pw_
     ev->incident = c->incident;
     if (off->track.initialised) {
         fill_position(e, off, now, &ev->lat, &ev->lon, &ev->acc_m);
-        ev->heading_deg = off->heading_deg;
-        ev->speed_mps = off->speed_mps;
+        /* The receiver's own course and speed when it gave them, else the
+         * filter's; computed here, not per fix, since few fixes become events. */
+        ev->heading_deg = isfinite(off->fix_heading_deg) ? off->fix_heading_deg
+                                                         : eng_geo_bearing_deg(off->track.vx, off->track.vy);
+        ev->speed_mps = isfinite(off->fix_speed_mps) ? off->fix_speed_mps
+                                                     : len2d(off->track.vx, off->track.vy);
     }
     if (both_pins && vic->track.initialised)
         fill_position(e, vic, now, &ev->victim_lat, &ev->victim_lon, &ev->victim_acc_m);
@@ -689,7 +759,7 @@ static void case_event(const eng_engine *e, const eng_case *c, pw_event *ev, pw_
         pw_time_ms t = off->track.t > vic->track.t ? off->track.t : vic->track.t;
         device_state(e, off, t, &a);
         device_state(e, vic, t, &b);
-        ev->distance_m = hypot(a.x - b.x, a.y - b.y);
+        ev->distance_m = len2d(a.x - b.x, a.y - b.y);
     }
 }
 
@@ -780,7 +850,7 @@ static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
     if (!c->reveal_open) {
         c->reveal_open = 1;
         c->reveal_opened_at = now;
-        deadline(e, now + c->reveal_max_ms);
+        case_deadline(e, c, now + c->reveal_max_ms);
         pw_event ro;
         ev_init(&ro, PW_EV_REVEAL_OPEN, now);
         ro.case_id = c->id;
@@ -820,7 +890,7 @@ static void alarm_closed(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
     }
     if (c->active_alarms == 0 && c->reveal_open) {
         c->reveal_close_at = now + c->grace_ms;
-        deadline(e, c->reveal_close_at);
+        case_deadline(e, c, c->reveal_close_at);
     }
 }
 
@@ -877,7 +947,7 @@ static void rule_step(eng_engine *e, eng_case *c, rule_state *r, double p, pw_ti
     if (now - r->pending_since >= dwell)
         rule_transition(e, c, r, now, kind, zone_id);
     else
-        deadline(e, r->pending_since + dwell);
+        case_deadline(e, c, r->pending_since + dwell);
 }
 
 static double zone_probability(const eng_zone *z, const eng_track *s, double margin_m)
@@ -888,7 +958,7 @@ static double zone_probability(const eng_zone *z, const eng_track *s, double mar
         s->y > z->maxy + reach)
         return 0.0;
     if (z->kind == ENG_ZONE_CIRCLE)
-        return eng_prob_within(hypot(s->x - z->cx, s->y - z->cy), sigma, z->radius_m + margin_m);
+        return eng_prob_within(len2d(s->x - z->cx, s->y - z->cy), sigma, z->radius_m + margin_m);
     /* Half-plane approximation across the nearest edge: exact for a straight
      * edge, conservative enough at corners for the scales of a zone. */
     double sd = eng_poly_signed_distance(z->v, z->n, s->x, s->y) - margin_m;
@@ -897,37 +967,68 @@ static double zone_probability(const eng_zone *z, const eng_track *s, double mar
     return eng_normal_cdf(-sd / sigma);
 }
 
-static void evaluate_case(eng_engine *e, eng_case *c, pw_time_ms now)
+/*
+ * Can `older`, predicted to time t, be within reach_m of `newer` at all?
+ * A cheap, conservative test that spares most pairs (far apart, the common
+ * case) the prediction: the predicted mean moves by tau (1 - a) |v| <= |v| dt,
+ * and the integrated-OU variance grows no faster than the constant-velocity
+ * model's pp + 2 dt |pv| + dt^2 vv + q dt^3 / 3.  When this says no, the
+ * exact computation would give a probability of exactly 0 too (it cuts off
+ * at 6.5 sigma), so skipping it changes no decision.
+ */
+static int out_of_reach(const eng_filter_config *fc, const eng_track *older,
+                        const eng_track *newer, pw_time_ms t, double reach_m)
+{
+    double dt = (double)(t - older->t) / 1000.0;
+    double q = 2.0 * fc->speed_sigma_mps * fc->speed_sigma_mps / fc->speed_tau_s;
+    double var = older->pp + 2.0 * dt * fabs(older->pv) + dt * dt * older->vv +
+                 q * dt * dt * dt / 3.0 + newer->pp;
+    double gap = len2d(older->x - newer->x, older->y - newer->y) -
+                 len2d(older->vx, older->vy) * dt - reach_m;
+    return gap > 0.0 && gap * gap > 6.5 * 6.5 * var;
+}
+
+/* Re-judge a case after a fix of `moved`.  Proximity compares both devices
+ * at the newer of their two states; zones depend on the offender alone and
+ * are judged on his fixes. */
+static void evaluate_case(eng_engine *e, eng_case *c, const eng_device *moved, pw_time_ms now)
 {
     eng_device *off = case_offender(e, c), *vic = case_victim(e, c);
     if (!off->track.initialised)
         return;
-    pw_time_ms t = off->track.t;
-    if (vic->track.initialised && vic->track.t > t)
-        t = vic->track.t;
-    eng_track so;
-    device_state(e, off, t, &so);
-
     if (vic->track.initialised) {
-        eng_track sv;
-        device_state(e, vic, t, &sv);
-        double dist = hypot(so.x - sv.x, so.y - sv.y);
-        double sigma = sqrt(so.pp + sv.pp);
-        double m = c->prox.active ? c->leave_margin_m : c->enter_margin_m;
-        rule_step(e, c, &c->prox, eng_prob_within(dist, sigma, c->alarm_radius_m + m), now,
-                  ENG_RULE_PROXIMITY, 0);
-        if (c->prewarn_radius_m > 0.0) {
-            m = c->prewarn.active ? c->leave_margin_m : c->enter_margin_m;
-            rule_step(e, c, &c->prewarn, eng_prob_within(dist, sigma, c->prewarn_radius_m + m),
-                      now, ENG_RULE_PREWARN, 0);
+        const eng_track *older = &off->track, *newer = &vic->track;
+        if (older->t > newer->t) {
+            older = &vic->track;
+            newer = &off->track;
         }
+        double p_alarm = 0.0, p_pre = 0.0;
+        double margin_alarm = c->prox.active ? c->leave_margin_m : c->enter_margin_m;
+        double margin_pre = c->prewarn.active ? c->leave_margin_m : c->enter_margin_m;
+        double reach = c->alarm_radius_m + margin_alarm;
+        if (c->prewarn_radius_m + margin_pre > reach && c->prewarn_radius_m > 0.0)
+            reach = c->prewarn_radius_m + margin_pre;
+        if (!out_of_reach(&e->cfg.filter, older, newer, newer->t, reach)) {
+            eng_track po;
+            eng_track_predict(older, &e->cfg.filter, newer->t, &po);
+            double dist = len2d(po.x - newer->x, po.y - newer->y);
+            double sigma = sqrt(po.pp + newer->pp);
+            p_alarm = eng_prob_within(dist, sigma, c->alarm_radius_m + margin_alarm);
+            if (c->prewarn_radius_m > 0.0)
+                p_pre = eng_prob_within(dist, sigma, c->prewarn_radius_m + margin_pre);
+        }
+        rule_step(e, c, &c->prox, p_alarm, now, ENG_RULE_PROXIMITY, 0);
+        if (c->prewarn_radius_m > 0.0)
+            rule_step(e, c, &c->prewarn, p_pre, now, ENG_RULE_PREWARN, 0);
     }
+    if (moved != off)
+        return;
     for (uint32_t i = 0; i < c->n_zones; i++) {
         const eng_zone *z = &e->zones[c->zone_first + i];
         rule_state *r = &c->zone[i];
         double p = 0.0;
         if (eng_schedule_active(&z->schedule, now))
-            p = zone_probability(z, &so, r->active ? c->leave_margin_m : c->enter_margin_m);
+            p = zone_probability(z, &off->track, r->active ? c->leave_margin_m : c->enter_margin_m);
         rule_step(e, c, r, p, now, ENG_RULE_ZONE, z->id);
     }
 }
@@ -953,7 +1054,7 @@ static eng_status reject(eng_engine *e, const eng_device *d, const pw_fix *f, pw
 static void contact(eng_engine *e, eng_device *d, pw_time_ms now)
 {
     d->last_comm = now;
-    deadline(e, now + e->cfg.no_comm_ms);
+    health_deadline(e, now + e->cfg.no_comm_ms);
     if (d->comm_lost) {
         d->comm_lost = 0;
         pw_event ev;
@@ -977,9 +1078,16 @@ static int candidate_wins(eng_engine *e, eng_device *d, pw_time_ms t, double x, 
     if (d->cand_run > 0 && t > d->cand_t) {
         double dt = (double)(t - d->cand_t) / 1000.0;
         double reach = fc->max_speed_mps * dt + 3.0 * (sigma + d->cand_sigma);
-        consistent = hypot(x - d->cand_x, y - d->cand_y) <= reach;
+        consistent = len2d(x - d->cand_x, y - d->cand_y) <= reach;
     }
     d->cand_run = consistent ? d->cand_run + 1 : 1;
+    if (consistent) {
+        double dt = (double)(t - d->cand_t) / 1000.0;
+        d->cand_vx = (x - d->cand_x) / dt;
+        d->cand_vy = (y - d->cand_y) / dt;
+    } else {
+        d->cand_vx = d->cand_vy = 0.0;
+    }
     d->cand_t = t;
     d->cand_x = x;
     d->cand_y = y;
@@ -995,8 +1103,6 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
     if (!d)
         return ENG_ENOENT;
     e->counters.fixes_in++;
-    if (now > e->last_now)
-        e->last_now = now;
     contact(e, d, now);
 
     const eng_filter_config *fc = &e->cfg.filter;
@@ -1010,7 +1116,7 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
         return reject(e, d, f, now, ENG_REJ_FUTURE);
     double x, y;
     eng_geo_to_local(&e->frame, f->lat, f->lon, &x, &y);
-    if (hypot(x, y) > e->cfg.region_radius_m)
+    if (x * x + y * y > e->cfg.region_radius_m * e->cfg.region_radius_m)
         return reject(e, d, f, now, ENG_REJ_OUT_OF_REGION);
     double sigma = eng_fix_sigma_m(fc, f);
 
@@ -1022,18 +1128,27 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
         return reject(e, d, f, now, ENG_REJ_OUT_OF_ORDER);
     } else {
         double dt = (double)(t - d->track.t) / 1000.0;
-        double jump = hypot(x - d->track.x, y - d->track.y);
+        double jump = len2d(x - d->track.x, y - d->track.y);
         double slack = 3.0 * (sigma + eng_track_sigma_m(&d->track));
         eng_reject_reason why = ENG_REJ_NONE;
-        if (jump - slack > fc->max_speed_mps * dt)
+        eng_track p;
+        if (jump - slack > fc->max_speed_mps * dt) {
             why = ENG_REJ_IMPOSSIBLE_SPEED;
-        else if (eng_track_mahalanobis2(&d->track, fc, t, x, y, sigma) > fc->gate_chi2)
-            why = ENG_REJ_OUTLIER;
+        } else {
+            /* One prediction serves the gate and the update. */
+            eng_track_predict(&d->track, fc, t, &p);
+            double ix = x - p.x, iy = y - p.y;
+            if ((ix * ix + iy * iy) / (p.pp + sigma * sigma) > fc->gate_chi2)
+                why = ENG_REJ_OUTLIER;
+        }
         if (why != ENG_REJ_NONE) {
             if (!candidate_wins(e, d, t, x, y, sigma))
                 return reject(e, d, f, now, why);
-            e->counters.rejected[why]++; /* this fix was an outlier to the old track */
+            /* The run of rejected fixes wins: restart the track at this fix,
+             * moving as the last two candidates did. */
             eng_track_reset(&d->track, fc, t, x, y, sigma);
+            d->track.vx = d->cand_vx;
+            d->track.vy = d->cand_vy;
             e->counters.reacquired++;
             pw_event ev;
             ev_init(&ev, PW_EV_TRACK_REACQUIRED, now);
@@ -1041,16 +1156,16 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
             ev.reason = why;
             emit(e, &ev);
         } else {
-            eng_track_update(&d->track, fc, t, x, y, sigma);
+            eng_track_correct(&p, x, y, sigma);
+            d->track = p;
         }
     }
     d->cand_run = 0;
     e->counters.fixes_accepted++;
-    d->speed_mps = (f->set & PW_FIX_SPEED_SET) ? f->speed_mps : hypot(d->track.vx, d->track.vy);
-    d->heading_deg = (f->set & PW_FIX_HEADING_SET) ? f->heading_deg
-                                                   : eng_geo_bearing_deg(d->track.vx, d->track.vy);
+    d->fix_speed_mps = (f->set & PW_FIX_SPEED_SET) ? f->speed_mps : NAN;
+    d->fix_heading_deg = (f->set & PW_FIX_HEADING_SET) ? f->heading_deg : NAN;
     d->last_fix_now = now;
-    deadline(e, now + e->cfg.no_fix_ms);
+    health_deadline(e, now + e->cfg.no_fix_ms);
     if (d->signal_lost) {
         d->signal_lost = 0;
         pw_event ev;
@@ -1061,7 +1176,7 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
 
     for (uint32_t li = d->first_link; li != NONE_IDX; li = e->links[li].next) {
         eng_case *c = &e->cases[e->links[li].case_idx];
-        evaluate_case(e, c, now);
+        evaluate_case(e, c, d, now);
         if (d->role == ENG_ROLE_OFFENDER)
             reveal_update(e, c, now);
         incident_update(e, c, now);
@@ -1087,7 +1202,7 @@ static int near_victim(const eng_engine *e, const eng_case *c)
     if (!vic->track.initialised)
         return 0;
     double radius = c->prewarn_radius_m > c->alarm_radius_m ? c->prewarn_radius_m : c->alarm_radius_m;
-    return hypot(off->track.x - vic->track.x, off->track.y - vic->track.y) <= radius;
+    return len2d(off->track.x - vic->track.x, off->track.y - vic->track.y) <= radius;
 }
 
 static void health_event(eng_engine *e, eng_device *d, pw_event_type type, pw_time_ms now,
@@ -1131,8 +1246,6 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
     eng_device *d = find_device(e, s->device);
     if (!d)
         return ENG_ENOENT;
-    if (now > e->last_now)
-        e->last_now = now;
     contact(e, d, now);
     if ((s->set & PW_STATUS_BATTERY_SET) && isfinite(s->battery_pct)) {
         if (s->battery_pct <= e->cfg.battery_low_pct && !d->battery_low) {
@@ -1171,17 +1284,11 @@ static void rule_timer(eng_engine *e, eng_case *c, rule_state *r, pw_time_ms now
     pw_time_ms dwell = r->active ? c->dwell_close_ms : c->dwell_open_ms;
     if (now - r->pending_since >= dwell)
         rule_transition(e, c, r, now, kind, zone_id);
-    else
-        deadline(e, r->pending_since + dwell);
 }
 
-void eng_tick(eng_engine *e, pw_time_ms now)
+static void tick_devices(eng_engine *e, pw_time_ms now)
 {
-    if (!e || now < e->next_deadline)
-        return;
-    if (now > e->last_now)
-        e->last_now = now;
-    e->next_deadline = NEVER;
+    e->next_health_deadline = NEVER;
     for (size_t i = 0; i < e->n_devices; i++) {
         eng_device *d = &e->devices[i];
         if (d->last_fix_now != NEVER && !d->signal_lost) {
@@ -1189,7 +1296,7 @@ void eng_tick(eng_engine *e, pw_time_ms now)
                 d->signal_lost = 1;
                 health_event(e, d, PW_EV_SIGNAL_LOST, now, (double)(now - d->last_fix_now) / 1000.0);
             } else {
-                deadline(e, d->last_fix_now + e->cfg.no_fix_ms);
+                health_deadline(e, d->last_fix_now + e->cfg.no_fix_ms);
             }
         }
         if (d->last_comm != NEVER && !d->comm_lost) {
@@ -1197,26 +1304,67 @@ void eng_tick(eng_engine *e, pw_time_ms now)
                 d->comm_lost = 1;
                 health_event(e, d, PW_EV_COMM_LOST, now, (double)(now - d->last_comm) / 1000.0);
             } else {
-                deadline(e, d->last_comm + e->cfg.no_comm_ms);
+                health_deadline(e, d->last_comm + e->cfg.no_comm_ms);
             }
         }
     }
-    for (size_t i = 0; i < e->n_cases; i++) {
-        eng_case *c = &e->cases[i];
-        rule_timer(e, c, &c->prox, now, ENG_RULE_PROXIMITY, 0);
-        rule_timer(e, c, &c->prewarn, now, ENG_RULE_PREWARN, 0);
-        for (uint32_t z = 0; z < c->n_zones; z++)
-            rule_timer(e, c, &c->zone[z], now, ENG_RULE_ZONE, e->zones[c->zone_first + z].id);
-        if (c->reveal_open) {
-            if (now >= c->reveal_opened_at + c->reveal_max_ms)
-                close_reveal(e, c, now, ENG_REVEAL_TIMEOUT);
-            else if (now >= c->reveal_close_at)
-                close_reveal(e, c, now, ENG_REVEAL_GRACE_OVER);
-            else {
-                deadline(e, c->reveal_opened_at + c->reveal_max_ms);
-                deadline(e, c->reveal_close_at);
-            }
+}
+
+/* When the case's next timer is due (NEVER when it has none). */
+static pw_time_ms case_next_timer(const eng_case *c)
+{
+    pw_time_ms next = NEVER;
+    if (c->reveal_open) {
+        next = c->reveal_opened_at + c->reveal_max_ms;
+        if (c->reveal_close_at < next)
+            next = c->reveal_close_at;
+    }
+    for (uint32_t i = 0; i < 2 + c->n_zones; i++) {
+        const rule_state *r = i == 0 ? &c->prox : i == 1 ? &c->prewarn : &c->zone[i - 2];
+        if (r->pending_since == NEVER || !r->cond)
+            continue;
+        pw_time_ms due = r->pending_since + (r->active ? c->dwell_close_ms : c->dwell_open_ms);
+        if (due < next)
+            next = due;
+    }
+    return next;
+}
+
+static void tick_case(eng_engine *e, eng_case *c, pw_time_ms now)
+{
+    rule_timer(e, c, &c->prox, now, ENG_RULE_PROXIMITY, 0);
+    rule_timer(e, c, &c->prewarn, now, ENG_RULE_PREWARN, 0);
+    for (uint32_t z = 0; z < c->n_zones; z++)
+        rule_timer(e, c, &c->zone[z], now, ENG_RULE_ZONE, e->zones[c->zone_first + z].id);
+    if (c->reveal_open) {
+        if (now >= c->reveal_opened_at + c->reveal_max_ms)
+            close_reveal(e, c, now, ENG_REVEAL_TIMEOUT);
+        else if (now >= c->reveal_close_at)
+            close_reveal(e, c, now, ENG_REVEAL_GRACE_OVER);
+    }
+}
+
+void eng_tick(eng_engine *e, pw_time_ms now)
+{
+    if (!e)
+        return;
+    if (now >= e->next_health_deadline)
+        tick_devices(e, now);
+    if (now < e->next_case_deadline)
+        return;
+    e->next_case_deadline = NEVER;
+    for (size_t i = 0; i < e->n_timer_cases;) {
+        eng_case *c = &e->cases[e->timer_cases[i]];
+        tick_case(e, c, now);
+        pw_time_ms next = case_next_timer(c);
+        if (next == NEVER) {
+            c->in_timer_set = 0;
+            e->timer_cases[i] = e->timer_cases[--e->n_timer_cases];
+            continue;
         }
+        if (next < e->next_case_deadline)
+            e->next_case_deadline = next;
+        i++;
     }
 }
 
@@ -1331,7 +1479,7 @@ eng_status eng_device_estimate(const eng_engine *e, pw_id device, pw_time_ms now
     out->y = s.y;
     eng_geo_to_wgs84(&e->frame, s.x, s.y, &out->lat, &out->lon);
     out->sigma_m = eng_track_sigma_m(&s);
-    out->speed_mps = hypot(s.vx, s.vy);
+    out->speed_mps = len2d(s.vx, s.vy);
     out->heading_deg = eng_geo_bearing_deg(s.vx, s.vy);
     out->time = s.t;
     return ENG_OK;

@@ -17,14 +17,7 @@ static double e2(void)
     return wgs84_f * (2.0 - wgs84_f);
 }
 
-/* Meridional radius of curvature M and prime vertical N at latitude phi. */
-static double radius_m(double phi)
-{
-    double s = sin(phi);
-    double w = 1.0 - e2() * s * s;
-    return wgs84_a * (1.0 - e2()) / (w * sqrt(w));
-}
-
+/* Prime vertical radius of curvature N at latitude phi. */
 static double radius_n(double phi)
 {
     double s = sin(phi);
@@ -55,47 +48,75 @@ eng_status eng_frame_init(eng_frame *fr, double lat0_deg, double lon0_deg)
     return ENG_OK;
 }
 
+/* sin and cos of a small angle, |a| <= 0.05 rad, by their Taylor series;
+ * the first omitted terms are below 1e-20.  Regions are far smaller than
+ * that, so the per-fix path needs no libm trigonometry. */
+static void sincos_small(double a, double *s, double *c)
+{
+    /* Multiplications by reciprocals: a division costs ten times more. */
+    double a2 = a * a;
+    *s = a * (1.0 - a2 * (1.0 / 6) * (1.0 - a2 * (1.0 / 20) * (1.0 - a2 * (1.0 / 42) *
+                                                                (1.0 - a2 * (1.0 / 72)))));
+    *c = 1.0 - a2 * 0.5 * (1.0 - a2 * (1.0 / 12) * (1.0 - a2 * (1.0 / 30) *
+                                                     (1.0 - a2 * (1.0 / 56) * (1.0 - a2 * (1.0 / 90)))));
+}
+
 /*
  * Local east/north: the point's Earth-centred coordinates, seen from the
  * origin and rotated into the origin's tangent plane (ENU, height dropped).
- * Working with the longitude relative to lon0 saves a rotation.
+ * Working with the longitude relative to lon0 saves a rotation, and with
+ * the latitude relative to lat0 lets small-angle series stand in for sin
+ * and cos (angle addition with the origin's own sin and cos).
  */
-static void enu(const eng_frame *fr, double phi, double dlon, double *x_m, double *y_m)
-{
-    double sp = sin(phi), cp = cos(phi);
-    double n = wgs84_a / sqrt(1.0 - e2() * sp * sp);
-    double xe = n * cp * cos(dlon), ye = n * cp * sin(dlon), ze = n * (1.0 - e2()) * sp;
-    *x_m = ye;
-    *y_m = -fr->sin_lat0 * (xe - fr->x0) + fr->cos_lat0 * (ze - fr->z0);
-}
-
 void eng_geo_to_local(const eng_frame *fr, double lat_deg, double lon_deg,
                       double *x_m, double *y_m)
 {
-    enu(fr, lat_deg * DEG, wrap_pi(lon_deg * DEG - fr->lon0_rad), x_m, y_m);
+    double dphi = lat_deg * DEG - fr->lat0_rad;
+    double dlon = wrap_pi(lon_deg * DEG - fr->lon0_rad);
+    double sp, cp, sl, cl;
+    if (fabs(dphi) <= 0.05 && fabs(dlon) <= 0.05) {
+        double sd, cd;
+        sincos_small(dphi, &sd, &cd);
+        sp = fr->sin_lat0 * cd + fr->cos_lat0 * sd;
+        cp = fr->cos_lat0 * cd - fr->sin_lat0 * sd;
+        sincos_small(dlon, &sl, &cl);
+    } else {
+        sp = sin(lat_deg * DEG);
+        cp = cos(lat_deg * DEG);
+        sl = sin(dlon);
+        cl = cos(dlon);
+    }
+    double n = wgs84_a / sqrt(1.0 - e2() * sp * sp);
+    double xe = n * cp * cl, ze = n * (1.0 - e2()) * sp;
+    *x_m = n * cp * sl;
+    *y_m = -fr->sin_lat0 * (xe - fr->x0) + fr->cos_lat0 * (ze - fr->z0);
 }
 
 /*
- * No closed form: fixed-point iteration from the plane's own scale.  The
- * Jacobian of enu() is nearly diagonal (off-diagonal terms of order r / R),
- * so each step gains about two digits at 50 km; eight steps reach 1e-12 rad.
+ * Closed form.  The point (x, y) of the tangent plane and the ellipsoid
+ * point it came from lie on one normal of the plane: P(u) = O + x E + y N
+ * + u U.  Putting P(u) on the ellipsoid gives a quadratic in u; its root
+ * near zero is the drop below the plane.  On the surface, tan(lat) =
+ * Z / ((1 - e^2) p) exactly.  Lengths are scaled by a so that the
+ * coefficients are of order one; the constant term is a small difference
+ * of such numbers, which costs under a nanometre at 100 km.
  */
 void eng_geo_to_wgs84(const eng_frame *fr, double x_m, double y_m,
                       double *lat_deg, double *lon_deg)
 {
-    double phi = fr->lat0_rad, dlon = 0.0;
-    for (int i = 0; i < 12; i++) {
-        double x, y;
-        enu(fr, phi, dlon, &x, &y);
-        double dphi = (y_m - y) / radius_m(phi);
-        double dl = (x_m - x) / (radius_n(phi) * cos(phi));
-        phi += dphi;
-        dlon += dl;
-        if (fabs(dphi) < 1e-13 && fabs(dl) < 1e-13)
-            break;
-    }
-    *lat_deg = phi / DEG;
-    *lon_deg = wrap_pi(fr->lon0_rad + dlon) / DEG;
+    double k = 1.0 / wgs84_a, ep = 1.0 - e2();
+    double s0 = fr->sin_lat0, c0 = fr->cos_lat0;
+    double xc = (fr->x0 - y_m * s0) * k, yc = x_m * k, zc = (fr->z0 + y_m * c0) * k;
+    /* (X^2 + Y^2) + Z^2 / ep = 1 with X = xc + u c0, Y = yc, Z = zc + u s0 */
+    double qa = c0 * c0 + s0 * s0 / ep;
+    double qb = 2.0 * (xc * c0 + zc * s0 / ep);
+    double qc = xc * xc + yc * yc + zc * zc / ep - 1.0;
+    double u = -2.0 * qc / (qb + sqrt(qb * qb - 4.0 * qa * qc));
+    double X = xc + u * c0, Z = zc + u * s0;
+    /* p > 0 off the poles and X > 0 within 90 degrees of lon0, so atan
+     * serves where atan2 would cost four times as much. */
+    *lat_deg = atan(Z / (ep * sqrt(X * X + yc * yc))) / DEG;
+    *lon_deg = wrap_pi(fr->lon0_rad + (X > 0.0 ? atan(yc / X) : atan2(yc, X))) / DEG;
 }
 
 double eng_geo_distance_m(const eng_frame *fr, double lat1, double lon1,
@@ -104,7 +125,7 @@ double eng_geo_distance_m(const eng_frame *fr, double lat1, double lon1,
     double x1, y1, x2, y2;
     eng_geo_to_local(fr, lat1, lon1, &x1, &y1);
     eng_geo_to_local(fr, lat2, lon2, &x2, &y2);
-    return hypot(x2 - x1, y2 - y1);
+    return sqrt((x2 - x1) * (x2 - x1) + (y2 - y1) * (y2 - y1));
 }
 
 double eng_geo_bearing_deg(double dx_m, double dy_m)
@@ -164,13 +185,32 @@ double eng_normal_cdf(double z)
     return 0.5 * erfc(-z / M_SQRT2);
 }
 
+/* exp(-x) I0(x) for x >= 0: Abramowitz & Stegun 9.8.1 and 9.8.2, relative
+ * error below 2e-7. */
+static double bessel_i0e(double x)
+{
+    if (x < 3.75) {
+        double t = x / 3.75;
+        t *= t;
+        return exp(-x) * (1.0 + t * (3.5156229 + t * (3.0899424 + t * (1.2067492 +
+                         t * (0.2659732 + t * (0.0360768 + t * 0.0045813))))));
+    }
+    double t = 3.75 / x;
+    return (0.39894228 + t * (0.01328592 + t * (0.00225319 + t * (-0.00157565 +
+            t * (0.00916281 + t * (-0.02057706 + t * (0.02635537 + t * (-0.01647633 +
+            t * 0.00392377)))))))) / sqrt(x);
+}
+
 /*
- * P(|X| <= R) for X ~ N(mu, s^2 I) in 2-D with |mu| = nu.  Put the mean on
- * the x axis: the x coordinate is N(nu, s^2), and for a given x the y
- * coordinate must fall within +-sqrt(R^2 - x^2).  Substituting x = R sin t
- * makes the chord R cos t smooth, so composite Simpson on t converges fast.
- * The t range is clipped to where the x density is not negligible (+-9 s),
- * which keeps the integrand resolved even when s << R.
+ * P(|X| <= R) for X ~ N(mu, s^2 I) in 2-D with |mu| = nu: the CDF of the
+ * Rice distribution, integrated over the radius r.  Its density,
+ *   r / s^2 exp(-(r - nu)^2 / 2 s^2) I0e(r nu / s^2),
+ * is a smooth bump of width about s, so Simpson's rule on 24 panels over
+ * [nu - 6.5 s, nu + 6.5 s] clipped to [0, R] is within 2e-4 of the exact
+ * value everywhere (checked against a 20,000-panel integration over a grid
+ * of nu, s and R); the decision thresholds are tenths.  Far from the
+ * boundary the answer is 0 or 1 without integrating: that is the common
+ * case and costs two comparisons.
  */
 double eng_prob_within(double nu, double s, double R)
 {
@@ -178,25 +218,25 @@ double eng_prob_within(double nu, double s, double R)
         return 0.0;
     if (!(s > 0.0))
         return nu <= R ? 1.0 : 0.0;
-    if (nu - R > 9.0 * s)
+    if (nu - R > 6.5 * s)
         return 0.0;
-    if (R - nu > 9.0 * s)
+    if (R - nu > 6.5 * s)
         return 1.0;
-    if (nu < 1e-9 * s)  /* centred: the Rayleigh CDF */
+    if (nu < 1e-9 * s) /* centred: the Rayleigh CDF */
         return -expm1(-R * R / (2.0 * s * s));
 
-    double xlo = fmax(-R, nu - 9.0 * s), xhi = fmin(R, nu + 9.0 * s);
-    double tlo = asin(xlo / R), thi = asin(xhi / R);
-    enum { N = 64 }; /* even */
-    double h = (thi - tlo) / N, sum = 0.0;
+    double lo = fmax(0.0, nu - 6.5 * s), hi = fmin(R, nu + 6.5 * s);
+    double inv_s2 = 1.0 / (s * s);
+    enum { N = 24 }; /* even */
+    double h = (hi - lo) / N, sum = 0.0;
     for (int i = 0; i <= N; i++) {
-        double t = tlo + i * h;
-        double c = cos(t);
-        double z = (R * sin(t) - nu) / s;
-        double f = R * c * exp(-0.5 * z * z) * erf(R * c / (s * M_SQRT2));
+        double r = lo + i * h;
+        double z = (r - nu) / s;
+        double f = r * inv_s2 * exp(-0.5 * z * z) * bessel_i0e(r * nu * inv_s2);
         sum += f * (i == 0 || i == N ? 1.0 : (i & 1) ? 4.0 : 2.0);
     }
-    double p = sum * h / 3.0 / (s * sqrt(2.0 * M_PI));
+    double p = sum * h / 3.0;
+    /* Mass below lo (only when lo > 0) is under 1e-10 and left out. */
     return p < 0.0 ? 0.0 : p > 1.0 ? 1.0 : p;
 }
 

@@ -65,9 +65,17 @@ void eng_track_predict(const eng_track *tr, const eng_filter_config *fc,
         return;
     double tau = fc->speed_tau_s;
     double q = 2.0 * fc->speed_sigma_mps * fc->speed_sigma_mps / tau;
-    double a = exp(-dt / tau), om = -expm1(-dt / tau); /* om = 1 - a, exact for small dt */
+    double om = -expm1(-dt / tau); /* 1 - a, exact for small dt */
+    double a = 1.0 - om;
     double f12 = tau * om;
-    double q11 = q * tau * tau * (dt - 2.0 * tau * om + 0.5 * tau * om * (1.0 + a));
+    /* The bracket b - 2 (1 - a) + (1 - a^2) / 2 (b = dt / tau) cancels for
+     * short gaps; there its series, sum over n >= 3 of
+     * (-1)^n (2 - 2^(n-1)) b^n / n!, taken to b^8, is good to 1e-10. */
+    double b = dt / tau;
+    double bracket = b < 0.05
+        ? b * b * b * (1.0 / 3 - b * (1.0 / 4 - b * (7.0 / 60 - b * (1.0 / 24 - b * (31.0 / 2520 - b * (1.0 / 320))))))
+        : b - 2.0 * om + 0.5 * om * (1.0 + a);
+    double q11 = q * tau * tau * tau * bracket;
     double q12 = 0.5 * q * tau * tau * om * om;
     double q22 = 0.5 * q * tau * om * (1.0 + a);
     out->t = t;
@@ -97,26 +105,32 @@ double eng_track_mahalanobis2(const eng_track *tr, const eng_filter_config *fc,
     return (dx * dx + dy * dy) / s;
 }
 
+void eng_track_correct(eng_track *tr, double x, double y, double sigma_m)
+{
+    double r = sigma_m * sigma_m;
+    double s = tr->pp + r;
+    double kp = tr->pp / s, kv = tr->pv / s;
+    double ix = x - tr->x, iy = y - tr->y;
+    tr->x += kp * ix;
+    tr->y += kp * iy;
+    tr->vx += kv * ix;
+    tr->vy += kv * iy;
+    /* The gain is optimal and scalar, so the short form keeps P symmetric
+     * and positive: P' = (I - K H) P. */
+    double pp = (1.0 - kp) * tr->pp;
+    double pv = (1.0 - kp) * tr->pv;
+    double vv = tr->vv - kv * tr->pv;
+    tr->pp = pp;
+    tr->pv = pv;
+    tr->vv = vv;
+}
+
 void eng_track_update(eng_track *tr, const eng_filter_config *fc,
                       pw_time_ms t, double x, double y, double sigma_m)
 {
     eng_track p;
     eng_track_predict(tr, fc, t, &p);
-    double r = sigma_m * sigma_m;
-    double s = p.pp + r;
-    double kp = p.pp / s, kv = p.pv / s;
-    double ix = x - p.x, iy = y - p.y;
-    p.x += kp * ix;
-    p.y += kp * iy;
-    p.vx += kv * ix;
-    p.vy += kv * iy;
-    /* Joseph-free form is fine here: the gain is optimal and scalar. */
-    double pp = (1.0 - kp) * p.pp;
-    double pv = (1.0 - kp) * p.pv;
-    double vv = p.vv - kv * p.pv;
-    p.pp = pp;
-    p.pv = pv;
-    p.vv = vv;
+    eng_track_correct(&p, x, y, sigma_m);
     *tr = p;
 }
 

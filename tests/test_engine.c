@@ -797,6 +797,26 @@ static void test_init_allocation_failure(void)
     CU_ASSERT(succeeded_at >= 5); /* several allocations, each one tried */
 }
 
+/* eng_memory_bytes is what eng_init really takes, and it is all of it. */
+static void test_memory_bound(void)
+{
+    eng_config cfg;
+    eng_config_default(&cfg, LAT0, LON0);
+    cfg.max_devices = 10000;
+    cfg.max_cases = 5000;
+    tracking_alloc ta = {.fail_after = -1};
+    cfg.allocator = (eng_allocator){t_alloc, t_release, &ta};
+    CU_ASSERT_EQUAL_FATAL(eng_init(&eng, &cfg, record_cb, &rec), ENG_OK);
+    size_t taken = 0;
+    for (int i = 0; i < 16; i++)
+        taken += ta.block[i] ? ta.size[i] : 0;
+    printf("\n    10,000 devices and 5,000 cases: %.1f MB ", taken / 1e6);
+    CU_ASSERT_EQUAL(taken, eng_memory_bytes(&cfg));
+    CU_ASSERT(taken < 64u * 1000 * 1000);
+    eng_close(&eng);
+    CU_ASSERT_EQUAL(ta.live, 0);
+}
+
 static void test_registration_errors(void)
 {
     start(NULL, NULL);
@@ -846,6 +866,7 @@ int main(void)
         {"determinism: same inputs, same bytes", test_determinism},
         {"closing an incident purges precise positions", test_purge_removes_positions},
         {"allocation failure in init unwinds", test_init_allocation_failure},
+        {"memory is bounded and known in advance", test_memory_bound},
         {"registration errors", test_registration_errors},
         {NULL, NULL},
     };

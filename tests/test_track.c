@@ -92,6 +92,36 @@ static void test_uncertainty_grows_in_gap(void)
     CU_ASSERT_EQUAL(tr.t, T0 + 30000);
 }
 
+/* The prediction against the integrated Ornstein-Uhlenbeck closed form,
+ * computed here independently (Singer 1970; Bar-Shalom, Li & Kirubarajan,
+ * "Estimation with Applications to Tracking", sec. 8.2): for a start with
+ * known position and velocity, the position variance after dt is
+ *   2 s^2 tau^2 (dt / tau - 2 (1 - e^-b) + (1 - e^-2b) / 2),  b = dt / tau,
+ * and the mean moves by v tau (1 - e^-b). */
+static void test_predict_matches_iou(void)
+{
+    eng_filter_config fc = filter_defaults();
+    const double dts[] = {0.001, 0.1, 1, 10, 60, 600, 3600};
+    for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++) {
+        double dt = dts[i], tau = fc.speed_tau_s, s = fc.speed_sigma_mps, b = dt / tau;
+        eng_track tr = {.t = T0, .x = 100, .y = -50, .vx = 3, .vy = 4, .initialised = 1};
+        eng_track p;
+        eng_track_predict(&tr, &fc, T0 + (pw_time_ms)(dt * 1000), &p);
+        /* For small b the bracket cancels; use its series b^3/3 - b^4/4 +
+         * 7 b^5/60 - b^6/24 there (next term below 1e-9 relative). */
+        double bracket = b < 0.02 ? b * b * b * (1.0 / 3 - b / 4 + 7 * b * b / 60 - b * b * b / 24)
+                                  : b - 2 * (1 - exp(-b)) + (1 - exp(-2 * b)) / 2;
+        double var = 2 * s * s * tau * tau * bracket;
+        double var_cv = 2 * s * s / tau * dt * dt * dt / 3; /* small-dt limit */
+        CU_ASSERT_DOUBLE_EQUAL(p.pp, var, 1e-8 * var);
+        if (dt <= 1)
+            CU_ASSERT_DOUBLE_EQUAL(p.pp, var_cv, 0.02 * var_cv);
+        CU_ASSERT_DOUBLE_EQUAL(p.x, 100 + 3 * tau * (1 - exp(-b)), 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(p.vy, 4 * exp(-b), 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(p.vv, s * s * (1 - exp(-2 * b)), 1e-9);
+    }
+}
+
 static void test_fix_sigma(void)
 {
     eng_filter_config fc = filter_defaults();
@@ -287,6 +317,7 @@ int main(void)
     static const pw_test_entry tests[] = {
         {"filter converges on a walker", test_filter_converges},
         {"uncertainty grows in a gap", test_uncertainty_grows_in_gap},
+        {"prediction matches the integrated OU model", test_predict_matches_iou},
         {"measurement sigma from accuracy, HDOP, source", test_fix_sigma},
         {"single jump rejected as outlier", test_outlier_rejected},
         {"re-acquires after a consistent run", test_reacquires_after_consistent_run},
