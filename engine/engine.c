@@ -994,6 +994,7 @@ static int out_of_reach(const eng_filter_config *fc, const eng_track *older,
 static void evaluate_case(eng_engine *e, eng_case *c, const eng_device *moved, pw_time_ms now)
 {
     eng_device *off = case_offender(e, c), *vic = case_victim(e, c);
+    e->counters.cases_evaluated++;
     if (!off->track.initialised)
         return;
     if (vic->track.initialised) {

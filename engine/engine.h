@@ -437,6 +437,7 @@ typedef struct eng_counters {
     uint64_t rejected[ENG_REJ_COUNT];
     uint64_t reacquired;
     uint64_t disclosures_withheld;   /* events the access rule stopped */
+    uint64_t cases_evaluated;        /* case judgements run by fixes */
     uint64_t events[PW_EV_TYPE_COUNT];
 } eng_counters;
 

@@ -797,6 +797,33 @@ static void test_init_allocation_failure(void)
     CU_ASSERT(succeeded_at >= 5); /* several allocations, each one tried */
 }
 
+/* A fix is matched to its own cases through the device index, never by
+ * scanning: with 2,000 cases, a fix of an offender in two cases judges two. */
+static void test_fix_touches_only_its_cases(void)
+{
+    eng_config cfg;
+    eng_config_default(&cfg, LAT0, LON0);
+    cfg.max_devices = 4096;
+    cfg.max_cases = 2048;
+    start(&cfg, NULL);
+    for (pw_id i = 1; i <= 2000; i++) {
+        CU_ASSERT_EQUAL_FATAL(eng_add_device(&eng, i, ENG_ROLE_OFFENDER), ENG_OK);
+        CU_ASSERT_EQUAL_FATAL(eng_add_device(&eng, 10000 + i, ENG_ROLE_VICTIM), ENG_OK);
+        eng_case_def c;
+        eng_case_default(&c, i, i, 10000 + i);
+        CU_ASSERT_EQUAL_FATAL(eng_add_case(&eng, &c), ENG_OK);
+    }
+    eng_case_def extra;
+    eng_case_default(&extra, 5000, 1234, 10001); /* offender 1234 has a second case */
+    CU_ASSERT_EQUAL_FATAL(eng_add_case(&eng, &extra), ENG_OK);
+    uint64_t before = eng_get_counters(&eng)->cases_evaluated;
+    CU_ASSERT_EQUAL(fix(1234, MONDAY, 100, 100, 5), ENG_OK);
+    CU_ASSERT_EQUAL(eng_get_counters(&eng)->cases_evaluated - before, 2);
+    CU_ASSERT_EQUAL(fix(10777, MONDAY, 0, 0, 5), ENG_OK);
+    CU_ASSERT_EQUAL(eng_get_counters(&eng)->cases_evaluated - before, 3);
+    eng_close(&eng);
+}
+
 /* eng_memory_bytes is what eng_init really takes, and it is all of it. */
 static void test_memory_bound(void)
 {
@@ -866,6 +893,7 @@ int main(void)
         {"determinism: same inputs, same bytes", test_determinism},
         {"closing an incident purges precise positions", test_purge_removes_positions},
         {"allocation failure in init unwinds", test_init_allocation_failure},
+        {"a fix touches only its own cases", test_fix_touches_only_its_cases},
         {"memory is bounded and known in advance", test_memory_bound},
         {"registration errors", test_registration_errors},
         {NULL, NULL},
