@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # proxwatch setup and entry point.
 #
-#   ./setup.sh run     install what is missing, build, run the main job
+#   ./setup.sh run     install what is missing, build, run the bundled
+#                      default scenario (proxwatch run)
 #   ./setup.sh test    install what is missing, build, run the whole test
 #                      suite twice: plain and under ASan + UBSan
 #   ./setup.sh bench   install, build (optimised), run every benchmark
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake pkg-config libcunit1-dev)
+PACKAGES=(build-essential cmake pkg-config libcunit1-dev liblua5.4-dev)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -32,10 +33,16 @@ install_missing() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-build() {  # build DIR [cmake args...]
+build() {  # build DIR [cmake args...]; the log is shown only on failure
   local dir=$1; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$JOBS"
+  echo "setup.sh: building in $dir"
+  mkdir -p "$dir"
+  if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+         cmake --build "$dir" -j "$JOBS"; } >"$dir/build.log" 2>&1; then
+    cat "$dir/build.log" >&2
+    echo "setup.sh: build failed (log: $dir/build.log)" >&2
+    exit 1
+  fi
 }
 
 cmd=${1:-}
@@ -43,8 +50,8 @@ case "$cmd" in
   run)
     install_missing
     build build
-    # Until the simulator lands, the main job is the engine benchmark.
-    ./build/bench/bench_engine
+    # The main job: the bundled default scenario through the engine.
+    ./build/cli/proxwatch run
     ;;
   test)
     install_missing

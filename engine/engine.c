@@ -57,6 +57,7 @@ struct eng_device {
     double fix_speed_mps, fix_heading_deg; /* as the last fix reported, NAN when not */
     uint32_t first_link;
     uint32_t open_alarms;      /* alarms open on this offender, all cases */
+    pw_time_ms no_fix_ms, no_comm_ms; /* health timeouts of this device */
     uint8_t signal_lost, comm_lost, tampered, battery_low, off;
 };
 
@@ -139,6 +140,7 @@ const char *pw_event_name(pw_event_type t)
         [PW_EV_ESCALATION] = "escalation",
         [PW_EV_VICTIM_WARNING] = "victim_warning",
         [PW_EV_DISCLOSURE] = "disclosure",
+        [PW_EV_PANIC] = "panic",
     };
     if ((int)t <= 0 || t >= PW_EV_TYPE_COUNT)
         return "unknown";
@@ -475,7 +477,23 @@ eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role)
     d->last_comm = NEVER;
     d->fix_speed_mps = d->fix_heading_deg = NAN;
     d->first_link = NONE_IDX;
+    d->no_fix_ms = e->cfg.no_fix_ms;
+    d->no_comm_ms = e->cfg.no_comm_ms;
     *slot = (uint32_t)++e->n_devices;
+    return ENG_OK;
+}
+
+eng_status eng_set_device_timeouts(eng_engine *e, pw_id id, pw_time_ms no_fix_ms, pw_time_ms no_comm_ms)
+{
+    if (!e || no_fix_ms < 0 || no_comm_ms < 0)
+        return ENG_EINVAL;
+    eng_device *d = find_device(e, id);
+    if (!d)
+        return ENG_ENOENT;
+    if (no_fix_ms)
+        d->no_fix_ms = no_fix_ms;
+    if (no_comm_ms)
+        d->no_comm_ms = no_comm_ms;
     return ENG_OK;
 }
 
@@ -1055,7 +1073,7 @@ static eng_status reject(eng_engine *e, const eng_device *d, const pw_fix *f, pw
 static void contact(eng_engine *e, eng_device *d, pw_time_ms now)
 {
     d->last_comm = now;
-    health_deadline(e, now + e->cfg.no_comm_ms);
+    health_deadline(e, now + d->no_comm_ms);
     if (d->comm_lost) {
         d->comm_lost = 0;
         pw_event ev;
@@ -1166,7 +1184,7 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
     d->fix_speed_mps = (f->set & PW_FIX_SPEED_SET) ? f->speed_mps : NAN;
     d->fix_heading_deg = (f->set & PW_FIX_HEADING_SET) ? f->heading_deg : NAN;
     d->last_fix_now = now;
-    health_deadline(e, now + e->cfg.no_fix_ms);
+    health_deadline(e, now + d->no_fix_ms);
     if (d->signal_lost) {
         d->signal_lost = 0;
         pw_event ev;
@@ -1264,6 +1282,17 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
             d->tampered = 0;
         }
     }
+    if ((s->set & PW_STATUS_PANIC_SET) && s->panic && d->role == ENG_ROLE_VICTIM) {
+        /* The victim asks for help: every case that protects her opens an
+         * incident, so the dispatcher sees both pins. */
+        pw_event ev;
+        ev_init(&ev, PW_EV_PANIC, now);
+        ev.device = d->id;
+        ev.recipient = ENG_PARTY_MONITORING_CENTRE;
+        emit(e, &ev);
+        for (uint32_t li = d->first_link; li != NONE_IDX; li = e->links[li].next)
+            open_incident(e, &e->cases[e->links[li].case_idx], now, PW_EV_PANIC);
+    }
     if ((s->set & PW_STATUS_POWER_SET) && s->powering_off && !d->off) {
         d->off = 1;
         health_event(e, d, PW_EV_DEVICE_OFF, now, NAN);
@@ -1293,19 +1322,19 @@ static void tick_devices(eng_engine *e, pw_time_ms now)
     for (size_t i = 0; i < e->n_devices; i++) {
         eng_device *d = &e->devices[i];
         if (d->last_fix_now != NEVER && !d->signal_lost) {
-            if (now - d->last_fix_now >= e->cfg.no_fix_ms) {
+            if (now - d->last_fix_now >= d->no_fix_ms) {
                 d->signal_lost = 1;
                 health_event(e, d, PW_EV_SIGNAL_LOST, now, (double)(now - d->last_fix_now) / 1000.0);
             } else {
-                health_deadline(e, d->last_fix_now + e->cfg.no_fix_ms);
+                health_deadline(e, d->last_fix_now + d->no_fix_ms);
             }
         }
         if (d->last_comm != NEVER && !d->comm_lost) {
-            if (now - d->last_comm >= e->cfg.no_comm_ms) {
+            if (now - d->last_comm >= d->no_comm_ms) {
                 d->comm_lost = 1;
                 health_event(e, d, PW_EV_COMM_LOST, now, (double)(now - d->last_comm) / 1000.0);
             } else {
-                health_deadline(e, d->last_comm + e->cfg.no_comm_ms);
+                health_deadline(e, d->last_comm + d->no_comm_ms);
             }
         }
     }

@@ -92,7 +92,8 @@ void pw_fix_clear(pw_fix *f);
 enum {
     PW_STATUS_BATTERY_SET = 1u << 0,
     PW_STATUS_TAMPER_SET = 1u << 1,
-    PW_STATUS_POWER_SET = 1u << 2
+    PW_STATUS_POWER_SET = 1u << 2,
+    PW_STATUS_PANIC_SET = 1u << 3
 };
 
 /* A device's health report (heartbeat).  Any message counts as contact. */
@@ -103,6 +104,7 @@ typedef struct pw_device_status {
     double battery_pct;    /* 0..100 */
     int strap_tampered;    /* nonzero: strap cut or opened */
     int powering_off;      /* nonzero: the device announces it turns off */
+    int panic;             /* nonzero: the victim pressed the panic button */
 } pw_device_status;
 
 /* ------------------------------------------------------------------ */
@@ -330,6 +332,7 @@ typedef enum pw_event_type {
     PW_EV_ESCALATION,        /* a health fault near a victim: treated as risk */
     PW_EV_VICTIM_WARNING,    /* victim told to take care; carries no position */
     PW_EV_DISCLOSURE,        /* audit record: a position was shown to someone */
+    PW_EV_PANIC,             /* a victim pressed the panic button: incident opens */
     PW_EV_TYPE_COUNT
 } pw_event_type;
 
@@ -484,6 +487,11 @@ size_t eng_memory_bytes(const eng_config *cfg);
 void eng_close(eng_engine *e);
 
 eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role);
+/* Per-device health timeouts, for devices that report less often than the
+ * config's no_fix_ms / no_comm_ms assume (a tag that sleeps 5 min at rest).
+ * 0 keeps the config's value. */
+eng_status eng_set_device_timeouts(eng_engine *e, pw_id id, pw_time_ms no_fix_ms,
+                                   pw_time_ms no_comm_ms);
 eng_status eng_add_case(eng_engine *e, const eng_case_def *c);
 
 /*

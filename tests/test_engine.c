@@ -503,6 +503,15 @@ static void test_tamper_battery_power_contact(void)
     status(MONDAY + 10 * MIN, 0, NAN, 0, 0);
     CU_ASSERT_EQUAL(count(PW_EV_COMM_RESTORED), 1);
     CU_ASSERT_EQUAL(eng_on_status(&eng, &(pw_device_status){.device = 77}, MONDAY), ENG_ENOENT);
+    /* The victim's panic button opens an incident with both pins. */
+    CU_ASSERT_EQUAL(count(PW_EV_INCIDENT_OPEN), 0);
+    pw_device_status p = {.device = VIC, .set = PW_STATUS_PANIC_SET, .time = MONDAY + 11 * MIN, .panic = 1};
+    CU_ASSERT_EQUAL(eng_on_status(&eng, &p, MONDAY + 11 * MIN), ENG_OK);
+    CU_ASSERT_EQUAL(count(PW_EV_PANIC), 1);
+    const pw_event *io = first(PW_EV_INCIDENT_OPEN);
+    CU_ASSERT_FATAL(io != NULL);
+    CU_ASSERT_EQUAL(io->reason, PW_EV_PANIC);
+    CU_ASSERT(isfinite(io->lat) && isfinite(io->victim_lat));
     eng_close(&eng);
 
     /* Near (900 m: inside the pre-warning radius, outside the alarm), a

@@ -1,0 +1,239 @@
+/*
+ * scenario.h - a city scenario as plain C data, and the sandboxed Lua loader
+ * that builds one (prefix scn_).
+ *
+ * A scenario file (Lua 5.4, see scenarios/README.md) describes places,
+ * routes, zones, subway rides, actors (offenders with ankle tags, victims
+ * with phones, patrol units), cases, dispatchers and timed events.  The
+ * loader runs it in a sandbox and turns it into an scn_scenario: arrays of
+ * plain structs that the simulator reads and never changes.  Positions are
+ * WGS84 degrees; times are pw_time_ms (UTC); durations are milliseconds.
+ *
+ * Example
+ *   scn_scenario s; scn_error err;
+ *   if (scn_load_file(&s, "scenarios/default.lua", &opts, &err) != SCN_OK)
+ *       fprintf(stderr, "%s\n", err.message);   // "default.lua:12: unknown field 'radus'"
+ *   ... sim_run(&s, ...); scn_free(&s);
+ */
+#ifndef PW_SCENARIO_H
+#define PW_SCENARIO_H
+
+#include "engine.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum scn_status {
+    SCN_OK = 0,
+    SCN_EIO,       /* the file cannot be read */
+    SCN_ESYNTAX,   /* Lua syntax error */
+    SCN_ERUNTIME,  /* the script raised an error, or broke an API rule */
+    SCN_ELIMIT,    /* instruction or memory limit reached */
+    SCN_ENOMEM     /* the loader itself ran out of memory */
+} scn_status;
+
+const char *scn_strerror(scn_status s);
+
+/* What went wrong, for the user: "FILE:LINE: what" (LINE where known). */
+typedef struct scn_error {
+    char message[512];
+    char file[256];
+    int line;            /* 0 when unknown */
+} scn_error;
+
+/* GNSS environment of a place (devices/ models each one). */
+typedef enum scn_env {
+    SCN_ENV_OPEN = 0,       /* open sky, suburban */
+    SCN_ENV_URBAN_LIGHT,    /* light urban canyon */
+    SCN_ENV_URBAN_HEAVY,    /* heavy urban canyon (Teheran-ro, Yeouido towers) */
+    SCN_ENV_INDOOR,
+    SCN_ENV_TUNNEL,         /* underground: no GNSS at all */
+    SCN_ENV_COUNT
+} scn_env;
+
+typedef enum scn_mode {
+    SCN_WALK = 0,
+    SCN_DRIVE,
+    SCN_BUS,
+    SCN_SUBWAY,
+    SCN_MODE_COUNT
+} scn_mode;
+
+typedef struct scn_point {
+    double lat, lon; /* degrees */
+} scn_point;
+
+/*
+ * One leg of an itinerary.  A leg moves from where the actor is to the last
+ * of its points, through the others in order, at a speed drawn once per leg
+ * uniformly from [speed_min, speed_max] (equal for a fixed speed), then waits
+ * dwell_ms.  A leg with no points is a pure wait.  Subway legs are built
+ * from a line's stations: their points are the stations passed, dwell_stop_ms
+ * is the stop at each intermediate station, and `underground` marks the
+ * whole ride as a tunnel.  depart_at (UTC ms, or -1) holds the leg until
+ * that time: "leave home at 08:10".
+ */
+typedef struct scn_leg {
+    scn_mode mode;
+    double speed_min_mps, speed_max_mps;
+    size_t first_point, n_points;   /* into scn_scenario.points */
+    pw_time_ms dwell_ms;            /* wait at the end of the leg */
+    pw_time_ms dwell_stop_ms;       /* subway: stop at each intermediate station */
+    pw_time_ms depart_at;           /* -1: right after the previous leg */
+    int underground;                /* the leg is a tunnel (GNSS lost) */
+    int line;                       /* index into subway_lines, -1 if none */
+} scn_leg;
+
+typedef enum scn_role { SCN_OFFENDER = 1, SCN_VICTIM, SCN_PATROL } scn_role;
+
+/* An emulated device: an ankle tag (offenders) or a phone (victims). */
+typedef struct scn_device {
+    pw_time_ms interval_rest_ms;     /* fix period while not moving */
+    pw_time_ms interval_moving_ms;   /* fix period while moving */
+    pw_time_ms interval_pursuit_ms;  /* tags: when the engine asks (alarm) */
+    pw_time_ms heartbeat_ms;         /* status (battery, tamper) period */
+    double battery_start_pct;        /* 0..100 */
+    double drain_pct_per_hour;       /* idle drain */
+    double drain_pct_per_fix;        /* cost of one fix and its upload */
+    double net_delay_mean_ms;        /* one-way network delay, mean */
+    double net_loss;                 /* probability a report is lost (0..1) */
+    double accuracy_scale;           /* multiplies the GNSS error model (1 = nominal) */
+} scn_device;
+
+typedef struct scn_actor {
+    pw_id id;                        /* device id given to the engine */
+    char name[64];
+    scn_role role;
+    scn_point start;                 /* where it is at the scenario start */
+    size_t first_leg, n_legs;        /* into scn_scenario.legs */
+    int loop;                        /* repeat the itinerary */
+    scn_device device;               /* unused for patrols */
+    double patrol_speed_mps;         /* patrols: driving speed */
+    double patrol_detour;            /* patrols: straight line x detour */
+} scn_actor;
+
+/* A GNSS environment zone: a circle or a polygon. */
+typedef struct scn_env_zone {
+    scn_env env;
+    int is_circle;
+    scn_point center;
+    double radius_m;
+    size_t first_point, n_points;    /* polygon, into points */
+    double street_bearing_deg;       /* canyons: the street's axis, NAN if unknown */
+} scn_env_zone;
+
+typedef struct scn_subway_line {
+    char name[64];                   /* "2호선" (line 2), "9호선(연장)" */
+    size_t first_point, n_points;    /* stations in order, into points */
+    size_t first_name;               /* station names, into station_names */
+} scn_subway_line;
+
+typedef enum scn_event_kind {
+    SCN_EV_TAMPER = 1,               /* strap cut */
+    SCN_EV_BATTERY_DEATH,            /* battery at 0 now */
+    SCN_EV_DEVICE_OFF,               /* switched off (announced) */
+    SCN_EV_PANIC,                    /* victim presses the panic button */
+    SCN_EV_CENTRE_OUTAGE,            /* monitoring centre down [at, until) */
+    SCN_EV_NETWORK_OUTAGE            /* actor's network down [at, until) */
+} scn_event_kind;
+
+typedef struct scn_event {
+    scn_event_kind kind;
+    pw_time_ms at, until;            /* until: outages only, else 0 */
+    size_t actor;                    /* index into actors; outages of the centre: SIZE_MAX */
+} scn_event;
+
+typedef struct scn_case {
+    size_t offender, victim;         /* indices into actors */
+    eng_case_def def;                /* rule parameters and exclusion zones (ids set) */
+} scn_case;
+
+typedef enum scn_dist { SCN_DIST_FIXED = 0, SCN_DIST_EXPONENTIAL, SCN_DIST_UNIFORM } scn_dist;
+
+typedef struct scn_dispatch {
+    int dispatchers;                 /* 112 call-takers on shift */
+    scn_dist handling;               /* handling-time distribution */
+    pw_time_ms handling_mean_ms;     /* mean (fixed value for FIXED) */
+    pw_time_ms handling_min_ms, handling_max_ms; /* UNIFORM */
+} scn_dispatch;
+
+/* A script callback: at(TIME, fn) runs once, every(PERIOD, fn) repeats from
+ * the start (or from `at`) to the end of the scenario. */
+typedef struct scn_timer {
+    pw_time_ms at;                   /* first run, UTC */
+    pw_time_ms every_ms;             /* 0: once */
+    int line;                        /* where it was declared */
+    int ref;                         /* the function, in the Lua registry */
+} scn_timer;
+
+typedef struct scn_scenario {
+    char name[128];
+    char file[256];                  /* where it was loaded from */
+    pw_time_ms start;                /* UTC */
+    int utc_offset_min;              /* local time = UTC + offset */
+    pw_time_ms duration_ms;
+    uint64_t seed;
+    scn_point origin;                /* region origin of the engine's frame */
+
+    scn_point *points;          size_t n_points;
+    scn_leg *legs;              size_t n_legs;
+    scn_actor *actors;          size_t n_actors;
+    scn_env_zone *env_zones;    size_t n_env_zones;
+    scn_subway_line *lines;     size_t n_lines;
+    char (*station_names)[64];  size_t n_station_names;
+    scn_case *cases;            size_t n_cases;
+    scn_event *events;          size_t n_events;
+    scn_timer *timers;          size_t n_timers;
+    scn_dispatch dispatch;
+
+    void *lua;                       /* private: the Lua state, kept for at/every callbacks */
+    void *lua_limits;                /* private: its memory and instruction budget */
+} scn_scenario;
+
+/* Loader options. */
+typedef struct scn_options {
+    uint64_t seed;                   /* overrides the scenario's seed when has_seed */
+    int has_seed;
+    const char *stations_csv;        /* subway stations table (NULL: the bundled one) */
+    uint64_t max_instructions;       /* Lua VM instructions (0: 100 million) */
+    size_t max_memory;               /* Lua heap bytes (0: 256 MiB) */
+} scn_options;
+
+/* Load and validate a scenario.  On error nothing is left allocated and err
+ * says file:line: what. */
+scn_status scn_load_file(scn_scenario *s, const char *path, const scn_options *opts,
+                         scn_error *err);
+/* The same from a string; `chunkname` names it in messages. */
+scn_status scn_load_string(scn_scenario *s, const char *code, const char *chunkname,
+                           const scn_options *opts, scn_error *err);
+void scn_free(scn_scenario *s);
+
+/*
+ * What a callback may do to the running simulation.  The simulator provides
+ * it; the script reaches it through actor methods (o:tamper(),
+ * o:battery_dies(), o:power_off(), v:panic(), o:network_outage("10m")) and
+ * centre_outage("5m"), which work only inside at/every callbacks.  `until`
+ * is set for outages only.
+ */
+typedef struct scn_hooks {
+    void *ctx;
+    void (*event)(void *ctx, scn_event_kind kind, size_t actor, pw_time_ms until);
+} scn_hooks;
+
+/* Run timer i at `now`.  A script error stops nothing already recorded: it
+ * returns SCN_ERUNTIME with file:line in err, and the caller decides. */
+scn_status scn_run_timer(scn_scenario *s, size_t i, pw_time_ms now, const scn_hooks *hooks,
+                         scn_error *err);
+
+/* Parse "90s", "15m", "2h", "1h30m", "250ms" or a bare number of seconds
+ * into ms; -1 on a malformed string. */
+pw_time_ms scn_parse_duration(const char *text);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PW_SCENARIO_H */

@@ -1,0 +1,16 @@
+/* scn_internal.h - shared between the scenario module's own files. */
+#ifndef PW_SCN_INTERNAL_H
+#define PW_SCN_INTERNAL_H
+
+#include "scenario.h"
+
+int64_t scn_days_from_civil(int64_t y, int m, int d);
+/* "+09:00" -> 540 */
+int scn_parse_utc_offset(const char *text, int *minutes);
+/* "2026-03-02 07:30[:00]" in local time at the offset -> UTC ms */
+int scn_parse_local_datetime(const char *text, int utc_offset_min, pw_time_ms *out);
+/* "08:15" -> 495 */
+int scn_parse_time_of_day(const char *text, int *minute_of_day);
+void scn_close_lua(scn_scenario *s);
+
+#endif

@@ -1,0 +1,644 @@
+/*
+ * run.c - the scenario runner: a discrete-event loop that moves the actors
+ * along their truth timelines, lets their emulated devices report through
+ * the network, feeds the real engine at delivery time, and records
+ * everything (events.jsonl, fixes.csv, truth.csv).
+ *
+ * Determinism: one random stream per actor (its device id) for motion and
+ * one per device inside devices/, the event queue breaks ties by insertion
+ * order, and every file is written with fixed formats.  The wall clock is
+ * read only to pace the progress line, which goes to stderr.
+ */
+#include "sim.h"
+#include "devices.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum ev_kind {
+    EV_DUE = 1,      /* index: actor; its device wants to act */
+    EV_DELIVER,      /* index: message slot; reaches the centre */
+    EV_TICK,         /* the engine's timers */
+    EV_SCN,          /* index: scenario event starts */
+    EV_SCN_END,      /* index: scenario outage ends */
+    EV_TIMER,        /* index: script callback */
+    EV_PANIC         /* index: actor; the panic report arrives */
+};
+
+typedef struct actor_rt {
+    sim_track track;
+    size_t hint;
+    dev_unit *unit;            /* NULL for patrols */
+    int net_down;              /* outages in force */
+} actor_rt;
+
+typedef struct run {
+    scn_scenario *s;
+    const sim_run_options *opt;
+    eng_frame frame;
+    eng_engine eng;
+    int eng_ready;
+    sim_envmap env;
+    int env_ready;
+    dev_env_params envp[DEV_ENV_COUNT];
+    sim_heap heap;
+    actor_rt *actors;
+    dev_rng *motion_rng;
+    dev_message *msgs;          /* in flight */
+    uint32_t *free_slots;
+    size_t n_msgs, cap_msgs, n_free;
+    int centre_down;
+    uint32_t *held;             /* deliveries waiting for the centre */
+    size_t n_held, cap_held;
+    FILE *f_events, *f_fixes, *f_truth;
+    char dir[512];
+    char line[2048];
+    sim_summary *sum;
+    int failed;
+    char *err;
+    size_t errlen;
+    double wall_start, wall_last_progress;
+    int progress_shown;
+} run;
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void fail(run *r, const char *fmt, const char *a, const char *b)
+{
+    if (!r->failed && r->err && r->errlen)
+        snprintf(r->err, r->errlen, fmt, a ? a : "", b ? b : "");
+    r->failed = 1;
+}
+
+static void push(run *r, pw_time_ms t, uint32_t kind, uint32_t index)
+{
+    if (sim_heap_push(&r->heap, t, kind, index) != 0)
+        fail(r, "out of memory in the event queue%s%s", NULL, NULL);
+}
+
+static double uniform_cb(void *ctx)
+{
+    return dev_rng_uniform(ctx);
+}
+
+/* ---- message slots --------------------------------------------------- */
+
+static uint32_t msg_slot(run *r)
+{
+    if (r->n_free)
+        return r->free_slots[--r->n_free];
+    if (r->n_msgs == r->cap_msgs) {
+        size_t nc = r->cap_msgs ? 2 * r->cap_msgs : 1024;
+        dev_message *m = realloc(r->msgs, nc * sizeof *m);
+        uint32_t *f = m ? realloc(r->free_slots, nc * sizeof *f) : NULL;
+        if (m)
+            r->msgs = m;
+        if (!m || !f) {
+            fail(r, "out of memory for messages in flight%s%s", NULL, NULL);
+            return UINT32_MAX;
+        }
+        r->free_slots = f;
+        r->cap_msgs = nc;
+    }
+    return (uint32_t)r->n_msgs++;
+}
+
+static void send_messages(run *r, const dev_message *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t slot = msg_slot(r);
+        if (slot == UINT32_MAX)
+            return;
+        r->msgs[slot] = m[i];
+        push(r, m[i].deliver_at, EV_DELIVER, slot);
+        if (m[i].is_fix)
+            r->sum->fixes_sent++;
+    }
+}
+
+/* ---- the engine's sink ---------------------------------------------- */
+
+static void sink(void *ctx, const pw_event *ev)
+{
+    run *r = ctx;
+    size_t n = sim_event_json(ev, r->line, sizeof r->line);
+    if (fwrite(r->line, 1, n, r->f_events) != n)
+        fail(r, "%s: cannot write events.jsonl: %s", r->dir, strerror(errno));
+    r->sum->events++;
+    r->sum->by_type[ev->type]++;
+    if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
+        size_t a = (size_t)ev->device - 1;
+        if (a < r->s->n_actors && r->actors[a].unit) {
+            dev_unit_set_pursuit(r->actors[a].unit, ev->type == PW_EV_PURSUIT_ON, ev->time);
+            pw_time_ms due = dev_unit_next_due(r->actors[a].unit);
+            if (due != INT64_MAX)
+                push(r, due < ev->time ? ev->time : due, EV_DUE, (uint32_t)a);
+        }
+    }
+}
+
+/* ---- actors and devices --------------------------------------------- */
+
+static void to_unit_config(const scn_device *d, dev_kind kind, dev_unit_config *c)
+{
+    dev_unit_config_default(c, kind);
+    c->interval_rest_ms = d->interval_rest_ms;
+    c->interval_moving_ms = d->interval_moving_ms;
+    c->interval_pursuit_ms = d->interval_pursuit_ms;
+    c->heartbeat_ms = d->heartbeat_ms;
+    c->battery_start_pct = d->battery_start_pct > 0 ? d->battery_start_pct : 0.001;
+    c->drain_pct_per_hour = d->drain_pct_per_hour;
+    c->drain_pct_per_fix = d->drain_pct_per_fix;
+    c->net_delay_mean_ms = d->net_delay_mean_ms;
+    c->net_loss = d->net_loss < 1.0 ? d->net_loss : 0.999;
+    c->accuracy_scale = d->accuracy_scale;
+}
+
+static void device_due(run *r, size_t a, pw_time_ms now)
+{
+    actor_rt *ar = &r->actors[a];
+    dev_unit *u = ar->unit;
+    pw_time_ms due = dev_unit_next_due(u);
+    if (due > now)
+        return; /* a stale entry: the unit was rescheduled */
+    double x, y;
+    int moving, underground;
+    sim_track_at(&ar->track, now, &ar->hint, &x, &y, &moving, &underground);
+    double bearing;
+    scn_env env = sim_env_at(&r->env, x, y, underground, &bearing);
+    dev_message out[8];
+    size_t n = dev_unit_step(u, now, x, y, moving, (dev_env)env, bearing, r->envp, &r->frame, out, 8);
+    send_messages(r, out, n);
+    due = dev_unit_next_due(u);
+    if (due != INT64_MAX)
+        push(r, due, EV_DUE, (uint32_t)a);
+}
+
+static void write_fix(run *r, const dev_message *m, eng_status st, pw_time_ms now)
+{
+    double tlat, tlon;
+    eng_geo_to_wgs84(&r->frame, m->true_x, m->true_y, &tlat, &tlon);
+    int n = snprintf(r->line, sizeof r->line, "%lld,%lld,%u,%.7f,%.7f,%.1f,%s,%s,%.7f,%.7f,%s\n",
+                     (long long)now, (long long)m->fix.time, m->fix.device, m->fix.lat, m->fix.lon,
+                     m->fix.acc_m,
+                     m->fix.source == PW_SRC_CELL ? "cell" : m->fix.source == PW_SRC_WIFI ? "wifi" : "gnss",
+                     dev_cause_name(m->cause), tlat, tlon,
+                     st == ENG_OK ? "accepted" : st == ENG_EREJECTED ? "rejected" : eng_strerror(st));
+    if (n < 0 || fputs(r->line, r->f_fixes) == EOF)
+        fail(r, "%s: cannot write fixes.csv: %s", r->dir, strerror(errno));
+}
+
+static void deliver(run *r, uint32_t slot, pw_time_ms now)
+{
+    if (r->centre_down) {
+        /* The centre is down: the report waits in the network and arrives
+         * when it is back up (devices retry). */
+        if (r->n_held == r->cap_held) {
+            size_t nc = r->cap_held ? 2 * r->cap_held : 256;
+            uint32_t *h = realloc(r->held, nc * sizeof *h);
+            if (!h) {
+                fail(r, "out of memory%s%s", NULL, NULL);
+                return;
+            }
+            r->held = h;
+            r->cap_held = nc;
+        }
+        r->held[r->n_held++] = slot;
+        return;
+    }
+    dev_message *m = &r->msgs[slot];
+    if (m->is_fix) {
+        eng_status st = eng_on_fix(&r->eng, &m->fix, now);
+        r->sum->fixes_delivered++;
+        if (st == ENG_OK)
+            r->sum->fixes_accepted++;
+        write_fix(r, m, st, now);
+    } else {
+        eng_on_status(&r->eng, &m->status, now);
+        r->sum->statuses++;
+    }
+    r->free_slots[r->n_free++] = slot;
+}
+
+/* ---- scenario events and script callbacks ---------------------------- */
+
+static void set_network(run *r, size_t a, int up, pw_time_ms now)
+{
+    actor_rt *ar = &r->actors[a];
+    if (!ar->unit)
+        return;
+    ar->net_down += up ? -1 : 1;
+    if (ar->net_down < 0)
+        ar->net_down = 0;
+    if ((up && ar->net_down == 0) || (!up && ar->net_down == 1)) {
+        dev_message out[DEV_STORE_MAX];
+        size_t n = dev_unit_set_network(ar->unit, up, now, out, DEV_STORE_MAX);
+        send_messages(r, out, n);
+    }
+}
+
+static void apply_event(run *r, scn_event_kind kind, size_t a, pw_time_ms now, pw_time_ms until)
+{
+    dev_unit *u = a < r->s->n_actors ? r->actors[a].unit : NULL;
+    switch (kind) {
+    case SCN_EV_TAMPER:
+        if (u)
+            dev_unit_tamper(u, now);
+        break;
+    case SCN_EV_DEVICE_OFF:
+        if (u)
+            dev_unit_power_off(u, now);
+        break;
+    case SCN_EV_BATTERY_DEATH:
+        if (u)
+            dev_unit_battery_dies(u, now);
+        break;
+    case SCN_EV_PANIC:
+        /* The panic report goes out at once over the phone's network. */
+        push(r, now + (pw_time_ms)r->s->actors[a].device.net_delay_mean_ms, EV_PANIC, (uint32_t)a);
+        break;
+    case SCN_EV_NETWORK_OUTAGE:
+        set_network(r, a, 0, now);
+        break;
+    case SCN_EV_CENTRE_OUTAGE:
+        r->centre_down++;
+        break;
+    }
+    if (until > 0 && (kind == SCN_EV_NETWORK_OUTAGE || kind == SCN_EV_CENTRE_OUTAGE)) {
+        /* Callbacks give a duration; the end is queued as an anonymous
+         * outage end for this actor (index = actor | top bit for the centre). */
+        uint32_t idx = kind == SCN_EV_CENTRE_OUTAGE ? UINT32_MAX : (uint32_t)a | 0x80000000u;
+        push(r, now + until, EV_SCN_END, idx);
+    }
+    if (u) {
+        pw_time_ms due = dev_unit_next_due(u);
+        if (due != INT64_MAX)
+            push(r, due < now ? now : due, EV_DUE, (uint32_t)a);
+    }
+}
+
+static void end_outage(run *r, uint32_t idx, pw_time_ms now)
+{
+    int centre;
+    size_t actor = 0;
+    if (idx == UINT32_MAX) {
+        centre = 1;
+    } else if (idx & 0x80000000u) {
+        centre = 0;
+        actor = idx & 0x7fffffffu;
+    } else {
+        const scn_event *ev = &r->s->events[idx];
+        centre = ev->kind == SCN_EV_CENTRE_OUTAGE;
+        actor = ev->actor;
+    }
+    if (!centre) {
+        set_network(r, actor, 1, now);
+        return;
+    }
+    if (r->centre_down > 0 && --r->centre_down == 0) {
+        /* Back up: everything held arrives now, in the order it was sent. */
+        for (size_t i = 0; i < r->n_held; i++)
+            push(r, now, EV_DELIVER, r->held[i]);
+        r->n_held = 0;
+    }
+}
+
+typedef struct hook_ctx {
+    run *r;
+    pw_time_ms now;
+} hook_ctx;
+
+static void hook_event(void *ctx, scn_event_kind kind, size_t actor, pw_time_ms until)
+{
+    hook_ctx *h = ctx;
+    apply_event(h->r, kind, actor, h->now, until);
+}
+
+static void panic_arrives(run *r, size_t a, pw_time_ms now)
+{
+    if (r->centre_down)
+        return; /* a panic during an outage is lost: the planner sees it missing */
+    pw_device_status st = {.device = r->s->actors[a].id, .set = PW_STATUS_PANIC_SET, .time = now, .panic = 1};
+    eng_on_status(&r->eng, &st, now);
+}
+
+/* ---- output files --------------------------------------------------- */
+
+static int make_dirs(const char *path)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static FILE *open_tmp(run *r, const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s.part", r->dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fail(r, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+/* Close and publish (rename .part away), or remove on failure. */
+static void finish_file(run *r, FILE **f, const char *name)
+{
+    if (!*f)
+        return;
+    int bad = ferror(*f);
+    if (fclose(*f) != 0)
+        bad = 1;
+    *f = NULL;
+    char part[600], final[600];
+    snprintf(part, sizeof part, "%s/%s.part", r->dir, name);
+    snprintf(final, sizeof final, "%s/%s", r->dir, name);
+    if (bad)
+        fail(r, "%s: write failed%s", final, NULL);
+    if (r->failed) {
+        remove(part);
+        return;
+    }
+    if (rename(part, final) != 0)
+        fail(r, "%s: cannot publish: %s", final, strerror(errno));
+}
+
+static const char *role_name(scn_role r)
+{
+    return r == SCN_OFFENDER ? "offender" : r == SCN_VICTIM ? "victim" : "patrol";
+}
+
+static const char *mode_name(int m)
+{
+    static const char *const names[] = {"walk", "drive", "bus", "subway"};
+    return m >= 0 && m < 4 ? names[m] : "?";
+}
+
+static void write_truth(run *r)
+{
+    fputs("actor,name,role,t0_ms,t1_ms,lat0,lon0,lat1,lon1,mode,underground,moving\n", r->f_truth);
+    for (size_t a = 0; a < r->s->n_actors; a++) {
+        const sim_track *tr = &r->actors[a].track;
+        const scn_actor *sa = &r->s->actors[a];
+        for (size_t i = 0; i < tr->n; i++) {
+            const sim_segment *g = &tr->seg[i];
+            double la0, lo0, la1, lo1;
+            eng_geo_to_wgs84(&r->frame, g->x0, g->y0, &la0, &lo0);
+            eng_geo_to_wgs84(&r->frame, g->x1, g->y1, &la1, &lo1);
+            fprintf(r->f_truth, "%u,%s,%s,%lld,%lld,%.7f,%.7f,%.7f,%.7f,%s,%d,%d\n", sa->id, sa->name,
+                    role_name(sa->role), (long long)g->t0, (long long)g->t1, la0, lo0, la1, lo1,
+                    mode_name(g->mode), g->underground, g->moving);
+        }
+    }
+}
+
+/* ---- progress -------------------------------------------------------- */
+
+static void progress(run *r, pw_time_ms now, int final)
+{
+    if (!r->opt->progress)
+        return;
+    double w = wall_now();
+    if (!final && (w - r->wall_start < 2.0 || w - r->wall_last_progress < 0.25))
+        return;
+    if (final && !r->progress_shown)
+        return;
+    r->wall_last_progress = w;
+    r->progress_shown = 1;
+    double done = (double)(now - r->s->start) / (double)r->s->duration_ms;
+    long long sec = (long long)((now - r->s->start) / 1000);
+    fprintf(stderr, "\rproxwatch run: %3.0f%%  %02lld:%02lld:%02lld simulated  %.1f s%s",
+            100.0 * done, sec / 3600, sec / 60 % 60, sec % 60, w - r->wall_start, final ? "\n" : "");
+    fflush(stderr);
+}
+
+/* ---- the run --------------------------------------------------------- */
+
+static void setup(run *r)
+{
+    scn_scenario *s = r->s;
+    if (eng_frame_init(&r->frame, s->origin.lat, s->origin.lon) != ENG_OK) {
+        fail(r, "%s: the scenario origin is not a valid position%s", s->file, NULL);
+        return;
+    }
+    dev_env_defaults(r->envp);
+    eng_config cfg;
+    eng_config_default(&cfg, s->origin.lat, s->origin.lon);
+    cfg.max_devices = s->n_actors ? s->n_actors : 1;
+    cfg.max_cases = s->n_cases ? s->n_cases : 1;
+    size_t zones = 0;
+    for (size_t i = 0; i < s->n_cases; i++)
+        zones += s->cases[i].def.n_zones;
+    cfg.max_zones = zones ? zones : 1;
+    eng_status st = eng_init(&r->eng, &cfg, sink, r);
+    if (st != ENG_OK) {
+        fail(r, "cannot start the engine: %s%s", eng_strerror(st), NULL);
+        return;
+    }
+    r->eng_ready = 1;
+    if (sim_envmap_init(&r->env, s, &r->frame) != 0) {
+        fail(r, "out of memory for the environment map%s%s", NULL, NULL);
+        return;
+    }
+    r->env_ready = 1;
+    if (sim_heap_init(&r->heap, 1024) != 0) {
+        fail(r, "out of memory for the event queue%s%s", NULL, NULL);
+        return;
+    }
+    r->actors = calloc(s->n_actors ? s->n_actors : 1, sizeof *r->actors);
+    r->motion_rng = calloc(s->n_actors ? s->n_actors : 1, sizeof *r->motion_rng);
+    if (!r->actors || !r->motion_rng) {
+        fail(r, "out of memory for the actors%s%s", NULL, NULL);
+        return;
+    }
+    for (size_t a = 0; a < s->n_actors; a++) {
+        const scn_actor *sa = &s->actors[a];
+        /* Motion draws from its own stream, apart from the device's. */
+        dev_rng_init(&r->motion_rng[a], s->seed, 0x100000000ULL + sa->id);
+        int rc = sim_track_build(&r->actors[a].track, s, a, &r->frame, uniform_cb, &r->motion_rng[a]);
+        if (rc != 0) {
+            fail(r, "%s: actor '%s': cannot build its itinerary", s->file, sa->name);
+            return;
+        }
+        if (sa->role == SCN_PATROL)
+            continue;
+        st = eng_add_device(&r->eng, sa->id, sa->role == SCN_OFFENDER ? ENG_ROLE_OFFENDER : ENG_ROLE_VICTIM);
+        if (st != ENG_OK) {
+            fail(r, "actor '%s': %s", sa->name, eng_strerror(st));
+            return;
+        }
+        /* Health timeouts follow the device's own rhythm: two missed
+         * reports (and half a minute of network) mean trouble. */
+        pw_time_ms slowest = sa->device.interval_rest_ms > sa->device.interval_moving_ms
+                                 ? sa->device.interval_rest_ms : sa->device.interval_moving_ms;
+        pw_time_ms contact = slowest > sa->device.heartbeat_ms ? slowest : sa->device.heartbeat_ms;
+        eng_set_device_timeouts(&r->eng, sa->id, 2 * slowest + 30000, 2 * contact + 30000);
+        dev_unit_config uc;
+        dev_kind kind = sa->role == SCN_OFFENDER ? DEV_TAG : DEV_PHONE;
+        to_unit_config(&sa->device, kind, &uc);
+        if (dev_unit_config_validate(&uc) != DEV_OK) {
+            fail(r, "actor '%s': device settings out of range%s", sa->name, NULL);
+            return;
+        }
+        r->actors[a].unit = malloc(sizeof *r->actors[a].unit);
+        if (!r->actors[a].unit) {
+            fail(r, "out of memory for the devices%s%s", NULL, NULL);
+            return;
+        }
+        dev_unit_init(r->actors[a].unit, kind, sa->id, &uc, s->start, s->seed);
+        push(r, dev_unit_next_due(r->actors[a].unit), EV_DUE, (uint32_t)a);
+    }
+    for (size_t i = 0; i < s->n_cases; i++) {
+        st = eng_add_case(&r->eng, &s->cases[i].def);
+        if (st != ENG_OK) {
+            fail(r, "case %s: %s", s->actors[s->cases[i].offender].name, eng_strerror(st));
+            return;
+        }
+    }
+    for (size_t i = 0; i < s->n_events; i++) {
+        push(r, s->events[i].at, EV_SCN, (uint32_t)i);
+        if (s->events[i].until > 0)
+            push(r, s->events[i].until, EV_SCN_END, (uint32_t)i);
+    }
+    for (size_t i = 0; i < s->n_timers; i++)
+        push(r, s->timers[i].at, EV_TIMER, (uint32_t)i);
+    push(r, s->start + 1000, EV_TICK, 0);
+}
+
+static void loop(run *r)
+{
+    scn_scenario *s = r->s;
+    pw_time_ms end = s->start + s->duration_ms;
+    sim_event ev;
+    while (!r->failed && sim_heap_pop(&r->heap, &ev) == 0) {
+        if (ev.t > end)
+            break;
+        pw_time_ms now = ev.t;
+        switch (ev.kind) {
+        case EV_DUE:
+            device_due(r, ev.index, now);
+            break;
+        case EV_DELIVER:
+            deliver(r, ev.index, now);
+            break;
+        case EV_TICK:
+            if (!r->centre_down)
+                eng_tick(&r->eng, now);
+            progress(r, now, 0);
+            push(r, now + 1000, EV_TICK, 0);
+            break;
+        case EV_SCN: {
+            const scn_event *se = &s->events[ev.index];
+            apply_event(r, se->kind, se->actor, now, 0);
+            break;
+        }
+        case EV_SCN_END:
+            end_outage(r, ev.index, now);
+            break;
+        case EV_TIMER: {
+            hook_ctx hc = {r, now};
+            scn_hooks hooks = {&hc, hook_event};
+            scn_error err;
+            scn_status st = scn_run_timer(s, ev.index, now, &hooks, &err);
+            if (st != SCN_OK) {
+                r->sum->script_error = 1;
+                fail(r, "%s%s", err.message, NULL);
+                break;
+            }
+            if (s->timers[ev.index].every_ms > 0)
+                push(r, now + s->timers[ev.index].every_ms, EV_TIMER, ev.index);
+            break;
+        }
+        case EV_PANIC:
+            panic_arrives(r, ev.index, now);
+            break;
+        }
+    }
+    r->sum->sim_seconds = (double)s->duration_ms / 1000.0;
+    progress(r, end, 1);
+}
+
+int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen)
+{
+    run *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memset(sum, 0, sizeof *sum);
+    r->s = s;
+    r->opt = opt;
+    r->sum = sum;
+    r->err = err;
+    r->errlen = errlen;
+    r->wall_start = wall_now();
+    snprintf(r->dir, sizeof r->dir, "%s", opt->out_dir);
+    if (make_dirs(r->dir) != 0) {
+        snprintf(err, errlen, "%s: cannot create the output folder: %s", r->dir, strerror(errno));
+        free(r);
+        return -1;
+    }
+    r->f_events = open_tmp(r, "events.jsonl");
+    r->f_fixes = open_tmp(r, "fixes.csv");
+    r->f_truth = open_tmp(r, "truth.csv");
+    if (r->f_fixes)
+        fputs("deliver_ms,fix_ms,device,lat,lon,acc_m,source,cause,true_lat,true_lon,engine\n", r->f_fixes);
+    if (!r->failed)
+        setup(r);
+    if (!r->failed)
+        loop(r);
+    if (!r->failed)
+        write_truth(r);
+    for (size_t a = 0; r->actors && a < s->n_actors; a++) {
+        if (r->actors[a].unit) {
+            sum->fixes_lost += r->actors[a].unit->stats.lost;
+            sum->reports_dropped += r->actors[a].unit->stats.store_dropped;
+        }
+    }
+    finish_file(r, &r->f_events, "events.jsonl");
+    finish_file(r, &r->f_fixes, "fixes.csv");
+    finish_file(r, &r->f_truth, "truth.csv");
+    sum->wall_seconds = wall_now() - r->wall_start;
+    if (r->eng_ready) {
+        const eng_counters *c = eng_get_counters(&r->eng);
+        for (int i = 0; i < ENG_REJ_COUNT; i++)
+            sum->fixes_rejected += c->rejected[i];
+        eng_close(&r->eng);
+    }
+    if (r->env_ready)
+        sim_envmap_close(&r->env);
+    sim_heap_close(&r->heap);
+    for (size_t a = 0; r->actors && a < s->n_actors; a++) {
+        sim_track_close(&r->actors[a].track);
+        free(r->actors[a].unit);
+    }
+    free(r->actors);
+    free(r->motion_rng);
+    free(r->msgs);
+    free(r->free_slots);
+    free(r->held);
+    int failed = r->failed;
+    free(r);
+    return failed ? -1 : 0;
+}

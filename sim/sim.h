@@ -1,0 +1,292 @@
+/*
+ * sim.h - the discrete-event simulator core (prefix sim_): a deterministic
+ * event queue, the motion model that turns an actor's itinerary into a truth
+ * timeline, and the GNSS environment lookup.
+ *
+ * Conventions
+ *   - Time is pw_time_ms (int64 ms UTC); durations are ms.
+ *   - Positions are the engine's local east/north metres (eng_frame);
+ *     scenario points (WGS84) are converted with eng_geo_to_local.
+ *   - No globals, no clock, no I/O.  Randomness comes only from a
+ *     caller-provided generator `double uniform(void *ctx)` in [0, 1).
+ *   - Functions that can fail return a sim_status (0 ok, negative error);
+ *     a function that fails leaves its outputs in a safe empty state (or,
+ *     for sim_track_drive_to, unchanged).
+ *
+ * Memory
+ *   The caller owns every struct; the simulator allocates with malloc /
+ *   realloc into them.  Each *_init (sim_track_build for tracks) is paired
+ *   with a *_close that frees and leaves the struct empty; *_close is safe on
+ *   a struct whose init failed, and twice in a row.
+ *
+ * Example
+ *   sim_heap h;  sim_heap_init(&h, 64);
+ *   sim_heap_push(&h, t, KIND_FIX, actor);  sim_event ev;
+ *   while (sim_heap_pop(&h, &ev) == 0) { ... }  sim_heap_close(&h);
+ */
+#ifndef PW_SIM_H
+#define PW_SIM_H
+
+#include "engine.h"
+#include "scenario.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status of every fallible sim_ function. */
+typedef enum sim_status {
+    SIM_OK = 0,
+    SIM_ENOMEM = -1,     /* malloc/realloc failed, or a size would overflow */
+    SIM_EINVAL = -2      /* an argument or the scenario data is malformed */
+} sim_status;
+
+/* "ok", "out of memory", "invalid argument"; "unknown status" otherwise. */
+const char *sim_strerror(int status);
+
+/* ------------------------------------------------------------------ */
+/* Event queue (sim/heap.c)                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A binary min-heap on (t, seq).  seq is the insertion order (the n-th push
+ * gets seq n - 1), so events with equal times pop in the order they were
+ * pushed and a run is deterministic.  kind and index are the caller's: what
+ * happens and to whom.
+ *
+ * Example
+ *   sim_heap h;  if (sim_heap_init(&h, 1024) != 0) return -1;
+ *   sim_heap_push(&h, s->start, EV_TAG_FIX, 3);
+ *   sim_event ev;  while (sim_heap_pop(&h, &ev) == 0) handle(&ev);
+ *   sim_heap_close(&h);
+ */
+typedef struct sim_event {
+    pw_time_ms t;        /* when, ms UTC */
+    uint64_t seq;        /* insertion order, assigned by sim_heap_push */
+    uint32_t kind;       /* caller's event kind */
+    uint32_t index;      /* caller's subject (actor, case, ...) */
+} sim_event;
+
+typedef struct sim_heap {
+    sim_event *items;    /* items[0] is the earliest; owned, malloc'd */
+    size_t n, cap;       /* events held, slots allocated */
+    uint64_t next_seq;   /* seq of the next push */
+} sim_heap;
+
+/* Initialise an empty heap with room for initial_cap events (0 allocates
+ * nothing yet).  0 ok, -1 (SIM_ENOMEM) with h left empty. */
+int sim_heap_init(sim_heap *h, size_t initial_cap);
+/* Free the storage; h is left empty and may be init'ed again. */
+void sim_heap_close(sim_heap *h);
+/* Add an event, doubling the storage when full.  0 ok, -1 (SIM_ENOMEM) with
+ * the heap unchanged (no seq consumed). */
+int sim_heap_push(sim_heap *h, pw_time_ms t, uint32_t kind, uint32_t index);
+/* Remove the earliest event into *out (out may be NULL to drop it).
+ * 0 ok, -1 when the heap is empty. */
+int sim_heap_pop(sim_heap *h, sim_event *out);
+/* The earliest event, or NULL when empty; valid until the next push/pop. */
+const sim_event *sim_heap_peek(const sim_heap *h);
+
+/* ------------------------------------------------------------------ */
+/* Truth: motion timelines (sim/motion.c)                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An actor's true motion as a timeline of straight constant-speed segments
+ * covering the scenario span [s->start, s->start + s->duration_ms] with no
+ * gaps: seg[0].t0 == s->start, seg[i].t1 == seg[i + 1].t0, and the last t1 is
+ * the span's end.  Positions are continuous too: a segment starts where the
+ * previous one ended.  A dwell is a segment with equal ends (moving = 0).
+ * Consecutive dwells at the same place with the same flags are merged.
+ */
+typedef struct sim_segment {
+    pw_time_ms t0, t1;          /* [t0, t1), t1 > t0, ms UTC */
+    double x0, y0, x1, y1;      /* local metres, at t0 and at t1 */
+    uint8_t mode;               /* scn_mode */
+    uint8_t underground;        /* tunnel: no GNSS */
+    uint8_t moving;             /* 0 for dwells */
+} sim_segment;
+
+typedef struct sim_track {
+    sim_segment *seg;           /* owned, malloc'd; seg[0..n-1] in time order */
+    size_t n, cap;
+} sim_track;
+
+/*
+ * Build actor `actor`'s timeline over [s->start, s->start + s->duration_ms].
+ * *tr is overwritten (it must not hold a track: close it first) and, on
+ * success, owned by the caller until sim_track_close.
+ *
+ * The motion model, leg by leg from s->legs[actor.first_leg ..], starting at
+ * actor.start at s->start:
+ *   - depart_at (>= 0) holds the leg, where the actor is, until that time;
+ *     a depart_at already passed does not hold.
+ *   - A leg with points moves from where the actor is through its points in
+ *     order, in straight lines, at one speed drawn for the leg traversal:
+ *     v = speed_min + u * (speed_max - speed_min) with u = uniform(ctx).
+ *     Exactly one draw per traversal of a leg with points (also when
+ *     speed_min == speed_max), none for pure waits, in itinerary order.
+ *     Arrival at the k-th point is at the leg's departure plus
+ *     round(cumulative length / v) in ms (plus the subway stops before it),
+ *     so the total time of a leg does not collect rounding errors.
+ *   - SCN_SUBWAY legs stop dwell_stop_ms at each intermediate station: every
+ *     point except the last that the train reached by moving (a point equal
+ *     to where the rider boards is the boarding station, not a stop).
+ *   - Then the leg waits dwell_ms at its end.  A leg with no points is a pure
+ *     wait of dwell_ms.
+ *   - Every segment of a leg (moves, stops, its dwell) is underground when
+ *     leg.underground, and carries leg.mode.  Holds and the final stay keep
+ *     the flags of where the actor is (before the first leg: SCN_WALK,
+ *     above ground; after a subway leg: still underground).
+ *   - actor.loop repeats the itinerary until the end (speeds drawn anew each
+ *     time; depart_at is absolute, so it holds only the first time); a loop
+ *     whose pass takes no time is not repeated.  Without loop the actor stays
+ *     where the itinerary left it.
+ *   - Patrols (role SCN_PATROL) ignore legs and stay at their start (mode
+ *     SCN_DRIVE) until sim_track_drive_to sends them.
+ *   - Whatever would run past the end is cut at the end.
+ * uniform may be NULL when every leg with points has speed_min ==
+ * speed_max.  uniform must return values in [0, 1] (1 is tolerated).
+ *
+ * Returns 0, -1 (SIM_ENOMEM) or -2 (SIM_EINVAL: actor out of range,
+ * duration_ms <= 0, a leg or point index out of range, a leg with points and
+ * speeds not 0 < min <= max, negative dwell, unknown mode or role, a
+ * non-finite start, uniform NULL when needed, uniform out of [0, 1]).  On
+ * failure *tr is empty.
+ *
+ * Example
+ *   sim_track tr;
+ *   if (sim_track_build(&tr, s, i, &frame, dev_rng_uniform, &rng) != 0) ...;
+ *   size_t hint = 0; double x, y; int moving, ug;
+ *   sim_track_at(&tr, t, &hint, &x, &y, &moving, &ug);  sim_track_close(&tr);
+ */
+int sim_track_build(sim_track *tr, const scn_scenario *s, size_t actor, const eng_frame *fr,
+                    double (*uniform)(void *ctx), void *ctx);
+/* Free the timeline; tr is left empty. */
+void sim_track_close(sim_track *tr);
+
+/*
+ * Truth at time t, clamped to the track's span [seg[0].t0, seg[n-1].t1].
+ * *hint (may be NULL) caches the segment index: a query at the same or the
+ * next segment costs O(1), any other t a binary search; any t works with any
+ * hint.  Every output may be NULL.  On an empty track x and y are NAN and the
+ * flags 0.
+ */
+void sim_track_at(const sim_track *tr, pw_time_ms t, size_t *hint,
+                  double *x, double *y, int *moving, int *underground);
+
+/*
+ * Patrol dispatch: from wherever the track is at time t, drive in a straight
+ * line to (tx, ty), taking the time of (straight length x detour) at
+ * speed_mps, then wait there until `end` (normally s->start +
+ * s->duration_ms).  Whatever the track had after t is replaced; positions
+ * before t are unchanged.  The drive is mode SCN_DRIVE, above ground.
+ *
+ * Returns the arrival time t + round(length * detour / speed_mps) in ms,
+ * which may lie after `end` (the track is then cut at end, mid-drive), or
+ * -1 (SIM_ENOMEM) or -2 (SIM_EINVAL: empty track, t outside
+ * [seg[0].t0, end], end <= seg[0].t0, speed_mps <= 0, detour < 1, a
+ * non-finite target); on an error the track is unchanged.  If the track
+ * ended before t, the actor first waits at its last position until t.
+ *
+ * Example
+ *   pw_time_ms on_scene = sim_track_drive_to(&patrol, now, vx, vy, 13.9, 1.3, end);
+ */
+pw_time_ms sim_track_drive_to(sim_track *tr, pw_time_ms t, double tx, double ty,
+                              double speed_mps, double detour, pw_time_ms end);
+
+/* ------------------------------------------------------------------ */
+/* GNSS environment map (sim/motion.c)                                 */
+/* ------------------------------------------------------------------ */
+
+/* One environment zone in local metres (private to the map). */
+typedef struct sim_env_zone {
+    scn_env env;
+    size_t source;                           /* index into s->env_zones */
+    int is_circle;
+    double cx, cy, radius_m;                 /* circle, local metres */
+    size_t first_vertex, n_vertices;         /* polygon, into sim_envmap.vertices */
+    double min_x, min_y, max_x, max_y;       /* bounding box, local metres */
+    double street_bearing_deg;               /* degrees from north, or NAN */
+} sim_env_zone;
+
+/* The scenario's environment zones, most severe first. */
+typedef struct sim_envmap {
+    sim_env_zone *zones;        /* owned; sorted by severity, then scenario order */
+    size_t n_zones;
+    eng_point *vertices;        /* owned; polygon vertices of all zones */
+    size_t n_vertices;
+} sim_envmap;
+
+/*
+ * Convert s->env_zones into local metres.  0 ok, -1 (SIM_ENOMEM), -2
+ * (SIM_EINVAL: an unknown env, a circle without a positive finite radius, a
+ * polygon with fewer than 3 points or out of range); on failure m is empty.
+ * The map does not keep pointers into s.  Pair with sim_envmap_close.
+ */
+int sim_envmap_init(sim_envmap *m, const scn_scenario *s, const eng_frame *fr);
+/* Free the map; m is left empty. */
+void sim_envmap_close(sim_envmap *m);
+
+/*
+ * The GNSS environment at (x, y) local metres: SCN_ENV_TUNNEL when
+ * underground; else the zone containing the point (circles include their
+ * rim; polygons by the even-odd rule) and, where zones overlap, the most
+ * severe one (TUNNEL > INDOOR > URBAN_HEAVY > URBAN_LIGHT > OPEN; between
+ * equals the first in scenario order); else SCN_ENV_OPEN.
+ * *street_bearing_deg (may be NULL) gets that zone's street axis, or NAN
+ * when there is no zone or it has none.  Each zone is tested against its
+ * bounding box first.
+ *
+ * Example
+ *   double axis; scn_env env = sim_env_at(&map, x, y, ug, &axis);
+ */
+scn_env sim_env_at(const sim_envmap *m, double x, double y, int underground,
+                   double *street_bearing_deg);
+
+/* ---- run loop (sim/run.c) ---- */
+
+/* How to run. */
+typedef struct sim_run_options {
+    const char *out_dir;      /* created if missing; files appear only when complete */
+    int progress;             /* show a progress line on stderr for runs over 2 s */
+} sim_run_options;
+
+/* What happened, for the command's summary. */
+typedef struct sim_summary {
+    double sim_seconds, wall_seconds;
+    uint64_t fixes_sent;       /* fixes the devices sent (lost ones included) */
+    uint64_t fixes_lost;       /* lost in the network */
+    uint64_t fixes_delivered;  /* reached the engine */
+    uint64_t fixes_accepted, fixes_rejected;
+    uint64_t reports_dropped;  /* store-and-forward overflow */
+    uint64_t statuses;
+    uint64_t events;
+    uint64_t by_type[PW_EV_TYPE_COUNT];
+    int script_error;          /* a callback failed: bad input (exit 2) */
+} sim_summary;
+
+/*
+ * Run scenario s through the engine and write into opt->out_dir:
+ *   events.jsonl  every engine event, one JSON object per line
+ *   fixes.csv     every delivered fix: times, position, claimed accuracy,
+ *                 source, cause, true position, the engine's verdict
+ *   truth.csv     every actor's truth timeline (straight segments)
+ * Each file is written as NAME.part and renamed when the run succeeds; on a
+ * failure they are removed and err says why (a script error names its file
+ * and line).  Returns 0 or -1.  Same scenario and seed: the same bytes.
+ */
+int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen);
+
+/* "2026-03-02T07:30:00.000Z" */
+void sim_format_time(pw_time_ms t, char *buf, size_t n);
+/* One engine event as a JSON line (with the newline); returns its length. */
+size_t sim_event_json(const pw_event *ev, char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PW_SIM_H */
