@@ -136,7 +136,7 @@ static int cmd_run(int argc, char **argv)
         slug(s.name, sl, sizeof sl);
         snprintf(dir, sizeof dir, "runs/%s-%llu", sl, (unsigned long long)s.seed);
     }
-    sim_run_options ro = {.out_dir = dir, .progress = !quiet && isatty(STDERR_FILENO)};
+    sim_run_options ro = {.out_dir = dir, .progress = !quiet && isatty(STDERR_FILENO), .record = 1};
     sim_summary sum;
     char msg[600] = "";
     int rc = sim_run(&s, &ro, &sum, msg, sizeof msg);

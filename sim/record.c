@@ -26,9 +26,27 @@ void sim_format_time(pw_time_ms t, char *buf, size_t n)
     int64_t d = doy - (153 * mp + 2) / 5 + 1;
     int64_t m = mp + (mp < 10 ? 3 : -9);
     y += m <= 2;
-    snprintf(buf, n, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", (long long)y, (long long)m,
-             (long long)d, (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60),
-             (long long)ms);
+    if (n < 25 || y < 0 || y > 9999) {
+        snprintf(buf, n, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", (long long)y, (long long)m,
+                 (long long)d, (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60),
+                 (long long)ms);
+        return;
+    }
+    /* By hand: this runs once per event line. */
+    const int64_t parts[7] = {y, m, d, sod / 3600, sod / 60 % 60, sod % 60, ms};
+    const int width[7] = {4, 2, 2, 2, 2, 2, 3};
+    const char sep[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+    char *p = buf;
+    for (int i = 0; i < 7; i++) {
+        int64_t v = parts[i];
+        for (int k = width[i] - 1; k >= 0; k--) {
+            p[k] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        p += width[i];
+        *p++ = sep[i];
+    }
+    *p = '\0';
 }
 
 static const char *party_name(eng_party p)
@@ -52,72 +70,165 @@ static const char *rule_name(eng_rule_kind r)
     }
 }
 
-/* Append printf output to buf at *len, never past n. */
-static void add(char *buf, size_t n, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/*
+ * A small writer: the run record holds millions of numbers, and printf's
+ * exact decimal conversion of doubles (multi-precision arithmetic) was half
+ * of a run's time.  Numbers are scaled to integers and written by hand; the
+ * result is the same text for the same double, which is all determinism
+ * needs.
+ */
+typedef struct out {
+    char *p, *end;   /* end leaves room for the terminating NUL */
+} out;
 
-static void add(char *buf, size_t n, size_t *len, const char *fmt, ...)
+static void put_str(out *o, const char *s)
 {
-    if (*len >= n)
+    while (*s && o->p < o->end)
+        *o->p++ = *s++;
+}
+
+static void put_u64(out *o, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n && o->p < o->end)
+        *o->p++ = tmp[--n];
+}
+
+static void put_i64(out *o, int64_t v)
+{
+    if (v < 0) {
+        put_str(o, "-");
+        put_u64(o, (uint64_t)(-(v + 1)) + 1);
+    } else {
+        put_u64(o, (uint64_t)v);
+    }
+}
+
+void sim_put_fixed(char **pp, char *end, double v, int decimals)
+{
+    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    static const uint64_t iscale[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                        100000000, 1000000000};
+    out o = {*pp, end};
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 9)
+        decimals = 9;
+    double sv = v * scale[decimals];
+    if (!isfinite(v) || fabs(sv) > 9.0e18) {
+        int w = snprintf(o.p, (size_t)(end - o.p) + 1, "%.*f", decimals, v);
+        o.p += w > 0 ? (w < end - o.p ? w : end - o.p) : 0;
+        *pp = o.p;
         return;
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(buf + *len, n - *len, fmt, ap);
-    va_end(ap);
-    if (w > 0)
-        *len += (size_t)w;
+    }
+    long long q = llround(sv);
+    if (q < 0) {
+        put_str(&o, "-");
+        q = -q;
+    }
+    put_u64(&o, (uint64_t)q / iscale[decimals]);
+    if (decimals) {
+        put_str(&o, ".");
+        uint64_t frac = (uint64_t)q % iscale[decimals];
+        for (int d = decimals - 1; d >= 0 && o.p < o.end; d--) {
+            *o.p++ = (char)('0' + frac / iscale[d]);
+            frac %= iscale[d];
+        }
+    }
+    *pp = o.p;
+}
+
+static void put_fixed(out *o, double v, int decimals)
+{
+    sim_put_fixed(&o->p, o->end, v, decimals);
+}
+
+static void key_u(out *o, const char *key, uint64_t v)
+{
+    put_str(o, ",\"");
+    put_str(o, key);
+    put_str(o, "\":");
+    put_u64(o, v);
+}
+
+static void key_s(out *o, const char *key, const char *v)
+{
+    put_str(o, ",\"");
+    put_str(o, key);
+    put_str(o, "\":\"");
+    put_str(o, v);
+    put_str(o, "\"");
+}
+
+static void key_f(out *o, const char *key, double v, int decimals)
+{
+    if (!isfinite(v))
+        return;
+    put_str(o, ",\"");
+    put_str(o, key);
+    put_str(o, "\":");
+    put_fixed(o, v, decimals);
 }
 
 size_t sim_event_json(const pw_event *ev, char *buf, size_t n)
 {
-    size_t len = 0;
+    if (n == 0)
+        return 0;
+    out o = {buf, buf + n - 1};
     char iso[40];
     sim_format_time(ev->time, iso, sizeof iso);
-    add(buf, n, &len, "{\"t\":%lld,\"time\":\"%s\",\"type\":\"%s\"", (long long)ev->time, iso,
-        pw_event_name(ev->type));
+    put_str(&o, "{\"t\":");
+    put_i64(&o, ev->time);
+    put_str(&o, ",\"time\":\"");
+    put_str(&o, iso);
+    put_str(&o, "\",\"type\":\"");
+    put_str(&o, pw_event_name(ev->type));
+    put_str(&o, "\"");
     if (ev->case_id)
-        add(buf, n, &len, ",\"case\":%u", ev->case_id);
+        key_u(&o, "case", ev->case_id);
     if (ev->device)
-        add(buf, n, &len, ",\"device\":%u", ev->device);
+        key_u(&o, "device", ev->device);
     if (ev->incident)
-        add(buf, n, &len, ",\"incident\":%u", ev->incident);
+        key_u(&o, "incident", ev->incident);
     if (rule_name(ev->rule))
-        add(buf, n, &len, ",\"rule\":\"%s\"", rule_name(ev->rule));
+        key_s(&o, "rule", rule_name(ev->rule));
     if (ev->zone_id)
-        add(buf, n, &len, ",\"zone\":%u", ev->zone_id);
+        key_u(&o, "zone", ev->zone_id);
     if (ev->type == PW_EV_FIX_REJECTED)
-        add(buf, n, &len, ",\"reason\":\"%s\"", eng_reject_name((eng_reject_reason)ev->reason));
+        key_s(&o, "reason", eng_reject_name((eng_reject_reason)ev->reason));
     else if (ev->type == PW_EV_DISCLOSURE || ev->type == PW_EV_ESCALATION ||
              ev->type == PW_EV_VICTIM_WARNING || ev->type == PW_EV_INCIDENT_OPEN)
-        add(buf, n, &len, ",\"reason\":\"%s\"", ev->reason ? pw_event_name((pw_event_type)ev->reason) : "none");
+        key_s(&o, "reason", ev->reason ? pw_event_name((pw_event_type)ev->reason) : "none");
     else if (ev->type == PW_EV_REVEAL_CLOSE)
-        add(buf, n, &len, ",\"reason\":\"%s\"",
-            ev->reason == ENG_REVEAL_TIMEOUT ? "timeout"
-            : ev->reason == ENG_REVEAL_INCIDENT_CLOSED ? "incident_closed" : "grace_over");
+        key_s(&o, "reason", ev->reason == ENG_REVEAL_TIMEOUT ? "timeout"
+                            : ev->reason == ENG_REVEAL_INCIDENT_CLOSED ? "incident_closed" : "grace_over");
     if (party_name(ev->recipient))
-        add(buf, n, &len, ",\"to\":\"%s\"", party_name(ev->recipient));
+        key_s(&o, "to", party_name(ev->recipient));
     if (ev->recipient_id)
-        add(buf, n, &len, ",\"to_id\":%u", ev->recipient_id);
+        key_u(&o, "to_id", ev->recipient_id);
     if (ev->subject)
-        add(buf, n, &len, ",\"subject\":%u", ev->subject);
-    if (isfinite(ev->lat) && isfinite(ev->lon))
-        add(buf, n, &len, ",\"lat\":%.7f,\"lon\":%.7f", ev->lat, ev->lon);
-    if (isfinite(ev->acc_m))
-        add(buf, n, &len, ",\"acc_m\":%.1f", ev->acc_m);
-    if (isfinite(ev->heading_deg))
-        add(buf, n, &len, ",\"heading\":%.1f", ev->heading_deg);
-    if (isfinite(ev->speed_mps))
-        add(buf, n, &len, ",\"speed\":%.2f", ev->speed_mps);
-    if (isfinite(ev->victim_lat) && isfinite(ev->victim_lon))
-        add(buf, n, &len, ",\"victim_lat\":%.7f,\"victim_lon\":%.7f", ev->victim_lat, ev->victim_lon);
-    if (isfinite(ev->victim_acc_m))
-        add(buf, n, &len, ",\"victim_acc_m\":%.1f", ev->victim_acc_m);
-    if (isfinite(ev->probability))
-        add(buf, n, &len, ",\"p\":%.4f", ev->probability);
-    if (isfinite(ev->distance_m))
-        add(buf, n, &len, ",\"distance_m\":%.1f", ev->distance_m);
-    if (isfinite(ev->value))
-        add(buf, n, &len, ",\"value\":%.3f", ev->value);
-    add(buf, n, &len, "}\n");
-    return len < n ? len : n - 1;
+        key_u(&o, "subject", ev->subject);
+    if (isfinite(ev->lat) && isfinite(ev->lon)) {
+        key_f(&o, "lat", ev->lat, 7);
+        key_f(&o, "lon", ev->lon, 7);
+    }
+    key_f(&o, "acc_m", ev->acc_m, 1);
+    key_f(&o, "heading", ev->heading_deg, 1);
+    key_f(&o, "speed", ev->speed_mps, 2);
+    if (isfinite(ev->victim_lat) && isfinite(ev->victim_lon)) {
+        key_f(&o, "victim_lat", ev->victim_lat, 7);
+        key_f(&o, "victim_lon", ev->victim_lon, 7);
+    }
+    key_f(&o, "victim_acc_m", ev->victim_acc_m, 1);
+    key_f(&o, "p", ev->probability, 4);
+    key_f(&o, "distance_m", ev->distance_m, 1);
+    key_f(&o, "value", ev->value, 3);
+    put_str(&o, "}\n");
+    *o.p = '\0';
+    return (size_t)(o.p - buf);
 }

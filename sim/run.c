@@ -132,9 +132,11 @@ static void send_messages(run *r, const dev_message *m, size_t n)
 static void sink(void *ctx, const pw_event *ev)
 {
     run *r = ctx;
-    size_t n = sim_event_json(ev, r->line, sizeof r->line);
-    if (fwrite(r->line, 1, n, r->f_events) != n)
-        fail(r, "%s: cannot write events.jsonl: %s", r->dir, strerror(errno));
+    if (r->f_events) {
+        size_t n = sim_event_json(ev, r->line, sizeof r->line);
+        if (fwrite(r->line, 1, n, r->f_events) != n)
+            fail(r, "%s: cannot write events.jsonl: %s", r->dir, strerror(errno));
+    }
     r->sum->events++;
     r->sum->by_type[ev->type]++;
     if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
@@ -185,17 +187,44 @@ static void device_due(run *r, size_t a, pw_time_ms now)
         push(r, due, EV_DUE, (uint32_t)a);
 }
 
+static void put_text(char **p, char *end, const char *s)
+{
+    while (*s && *p < end)
+        *(*p)++ = *s++;
+}
+
+static void put_int(char **p, char *end, long long v)
+{
+    sim_put_fixed(p, end, (double)v, 0);
+}
+
 static void write_fix(run *r, const dev_message *m, eng_status st, pw_time_ms now)
 {
+    if (!r->f_fixes)
+        return;
     double tlat, tlon;
     eng_geo_to_wgs84(&r->frame, m->true_x, m->true_y, &tlat, &tlon);
-    int n = snprintf(r->line, sizeof r->line, "%lld,%lld,%u,%.7f,%.7f,%.1f,%s,%s,%.7f,%.7f,%s\n",
-                     (long long)now, (long long)m->fix.time, m->fix.device, m->fix.lat, m->fix.lon,
-                     m->fix.acc_m,
-                     m->fix.source == PW_SRC_CELL ? "cell" : m->fix.source == PW_SRC_WIFI ? "wifi" : "gnss",
-                     dev_cause_name(m->cause), tlat, tlon,
-                     st == ENG_OK ? "accepted" : st == ENG_EREJECTED ? "rejected" : eng_strerror(st));
-    if (n < 0 || fputs(r->line, r->f_fixes) == EOF)
+    char *p = r->line, *end = r->line + sizeof r->line - 1;
+    put_int(&p, end, now);
+    put_text(&p, end, ",");
+    put_int(&p, end, m->fix.time);
+    put_text(&p, end, ",");
+    put_int(&p, end, m->fix.device);
+    put_text(&p, end, ",");
+    sim_put_fixed(&p, end, m->fix.lat, 7);
+    put_text(&p, end, ",");
+    sim_put_fixed(&p, end, m->fix.lon, 7);
+    put_text(&p, end, ",");
+    sim_put_fixed(&p, end, m->fix.acc_m, 1);
+    put_text(&p, end, m->fix.source == PW_SRC_CELL ? ",cell," : m->fix.source == PW_SRC_WIFI ? ",wifi," : ",gnss,");
+    put_text(&p, end, dev_cause_name(m->cause));
+    put_text(&p, end, ",");
+    sim_put_fixed(&p, end, tlat, 7);
+    put_text(&p, end, ",");
+    sim_put_fixed(&p, end, tlon, 7);
+    put_text(&p, end, st == ENG_OK ? ",accepted\n" : st == ENG_EREJECTED ? ",rejected\n" : ",error\n");
+    *p = '\0';
+    if (fwrite(r->line, 1, (size_t)(p - r->line), r->f_fixes) != (size_t)(p - r->line))
         fail(r, "%s: cannot write fixes.csv: %s", r->dir, strerror(errno));
 }
 
@@ -593,22 +622,24 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
     r->err = err;
     r->errlen = errlen;
     r->wall_start = wall_now();
-    snprintf(r->dir, sizeof r->dir, "%s", opt->out_dir);
-    if (make_dirs(r->dir) != 0) {
+    snprintf(r->dir, sizeof r->dir, "%s", opt->out_dir ? opt->out_dir : "");
+    if (opt->record && make_dirs(r->dir) != 0) {
         snprintf(err, errlen, "%s: cannot create the output folder: %s", r->dir, strerror(errno));
         free(r);
         return -1;
     }
-    r->f_events = open_tmp(r, "events.jsonl");
-    r->f_fixes = open_tmp(r, "fixes.csv");
-    r->f_truth = open_tmp(r, "truth.csv");
+    if (opt->record) {
+        r->f_events = open_tmp(r, "events.jsonl");
+        r->f_fixes = open_tmp(r, "fixes.csv");
+        r->f_truth = open_tmp(r, "truth.csv");
+    }
     if (r->f_fixes)
         fputs("deliver_ms,fix_ms,device,lat,lon,acc_m,source,cause,true_lat,true_lon,engine\n", r->f_fixes);
     if (!r->failed)
         setup(r);
     if (!r->failed)
         loop(r);
-    if (!r->failed)
+    if (!r->failed && r->f_truth)
         write_truth(r);
     for (size_t a = 0; r->actors && a < s->n_actors; a++) {
         if (r->actors[a].unit) {

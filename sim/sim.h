@@ -253,6 +253,7 @@ scn_env sim_env_at(const sim_envmap *m, double x, double y, int underground,
 typedef struct sim_run_options {
     const char *out_dir;      /* created if missing; files appear only when complete */
     int progress;             /* show a progress line on stderr for runs over 2 s */
+    int record;               /* write the files below; 0 for benchmarks and sweeps */
 } sim_run_options;
 
 /* What happened, for the command's summary. */
@@ -285,6 +286,9 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
 void sim_format_time(pw_time_ms t, char *buf, size_t n);
 /* One engine event as a JSON line (with the newline); returns its length. */
 size_t sim_event_json(const pw_event *ev, char *buf, size_t n);
+/* Write v with `decimals` digits (0..9) at *p, never past end; advances *p.
+ * Fast and deterministic (it does not go through printf). */
+void sim_put_fixed(char **p, char *end, double v, int decimals);
 
 #ifdef __cplusplus
 }

@@ -40,7 +40,7 @@ static int run_file(const char *scenario, const scn_options *o, const char *out,
         snprintf(err, errlen, "%s", e.message);
         return -2;
     }
-    sim_run_options ro = {.out_dir = out, .progress = 0};
+    sim_run_options ro = {.out_dir = out, .progress = 0, .record = 1};
     int rc = sim_run(&s, &ro, sum, err, errlen);
     scn_free(&s);
     return rc;
