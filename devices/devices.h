@@ -19,7 +19,7 @@
  * Memory
  *   All state lives in caller-owned structs; nothing is ever allocated.
  *   dev_unit holds its store-and-forward ring inline (DEV_STORE_MAX
- *   messages of 160 bytes: 41,400 bytes per unit on x86-64).
+ *   messages of 160 bytes: about 10,600 bytes per unit on x86-64).
  *
  * Example
  *   dev_env_params env[DEV_ENV_COUNT]; dev_env_defaults(env);
@@ -71,12 +71,14 @@ const char *dev_strerror(dev_status s);
  */
 typedef struct dev_rng {
     uint64_t s[4];
+    double spare;       /* the second normal of the last polar pair */
+    int has_spare;
 } dev_rng;
 
 void dev_rng_init(dev_rng *r, uint64_t seed, uint64_t stream);
 uint64_t dev_rng_next(dev_rng *r);                 /* 64 uniform bits */
 double dev_rng_uniform(dev_rng *r);                /* [0, 1), 53-bit resolution */
-double dev_rng_normal(dev_rng *r);                 /* N(0, 1), Box-Muller, two draws */
+double dev_rng_normal(dev_rng *r);                 /* N(0, 1), polar method, pairs */
 double dev_rng_exponential(dev_rng *r, double mean); /* mean >= 0; 0 gives 0 */
 
 /* ------------------------------------------------------------------ */
@@ -214,14 +216,14 @@ int dev_gnss_sample(dev_gnss *g, const dev_env_params p[DEV_ENV_COUNT], dev_env 
 typedef enum dev_kind { DEV_TAG = 1, DEV_PHONE } dev_kind;
 
 /* Store-and-forward ring length held inside dev_unit. */
-#define DEV_STORE_MAX 256
+#define DEV_STORE_MAX 64
 
 /*
  * How a device behaves.  dev_unit_config_default gives (tag / phone):
  *   intervals rest 60 / 60 s, moving 15 / 10 s, pursuit 5 / 10 s,
  *   heartbeat 300 / 300 s, battery 100 % draining 2.0 / 4.0 %/h plus
  *   0.005 / 0.002 % per fix attempt, low battery 15 %, one-way delay mean
- *   1,500 / 800 ms, loss 1 % / 1 %, accuracy scale 1.3 / 1.0, store 256.
+ *   1,500 / 800 ms, loss 1 % / 1 %, accuracy scale 1.3 / 1.0, store 64.
  * These are assumptions, see README.md.
  */
 typedef struct dev_unit_config {

@@ -84,7 +84,7 @@ static double buf_a[100000], buf_b[100000];
  * 1509978240, 1215971899390074240 (the reference code, prng.di.unimi.it). */
 static void test_rng_known_answer_and_determinism(void)
 {
-    dev_rng r = {{1, 2, 3, 4}};
+    dev_rng r = {.s = {1, 2, 3, 4}, .spare = 0.0, .has_spare = 0};
     CU_ASSERT_EQUAL(dev_rng_next(&r), 11520u);
     CU_ASSERT_EQUAL(dev_rng_next(&r), 0u);
     CU_ASSERT_EQUAL(dev_rng_next(&r), 1509978240u);
