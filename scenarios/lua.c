@@ -258,8 +258,8 @@ static pw_time_ms to_time(lua_State *L, builder *b, int idx, const char *what, c
                           "\"2026-03-02 08:15\")", what, k, text);
     }
     if (t < s->start || t > s->start + s->duration_ms)
-        luaL_error(L, "%s: '%s' = \"%s\" is outside the scenario (%s long)", what, k, text,
-                   "see scenario.duration");
+        luaL_error(L, "%s: '%s' = \"%s\" is outside the scenario, which runs %d min from its start",
+                   what, k, text, (int)(s->duration_ms / 60000));
     return t;
 }
 

@@ -72,10 +72,13 @@ typedef struct scn_point {
  * of its points, through the others in order, at a speed drawn once per leg
  * uniformly from [speed_min, speed_max] (equal for a fixed speed), then waits
  * dwell_ms.  A leg with no points is a pure wait.  Subway legs are built
- * from a line's stations: their points are the stations passed, dwell_stop_ms
- * is the stop at each intermediate station, and `underground` marks the
- * whole ride as a tunnel.  depart_at (UTC ms, or -1) holds the leg until
- * that time: "leave home at 08:10".
+ * from a line's stations: their points are the stations after the boarding
+ * one, up to the alighting one; dwell_stop_ms is the stop at each
+ * intermediate station, and `underground` marks the whole ride (and the
+ * leg's own dwell) as a tunnel, so a route should walk out of the station
+ * after a ride.  depart_at (UTC ms, or -1) holds the leg until that time:
+ * "leave home at 08:10"; it is absolute, so in a looping route it holds
+ * only the first pass.
  */
 typedef struct scn_leg {
     scn_mode mode;
