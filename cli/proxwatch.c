@@ -18,8 +18,8 @@ static void usage(FILE *to)
     fputs("usage: proxwatch run [SCENARIO.lua] [--seed N] [--out DIR] [--quiet]\n"
           "\n"
           "  run     run a scenario through the monitoring engine (the bundled\n"
-          "          default scenario when none is given) and write events.jsonl,\n"
-          "          fixes.csv, truth.csv and summary.json into DIR\n"
+          "          default scenario when none is given) and write report.json,\n"
+          "          events.jsonl, fixes.csv, truth.csv and summary.json into DIR\n"
           "          (default runs/<scenario>-<seed>/)\n"
           "\n"
           "Scenario language: scenarios/README.md.\n",
@@ -161,18 +161,13 @@ static int cmd_run(int argc, char **argv)
            "%llu reports lost in the network\n",
            (unsigned long long)sum.fixes_delivered, (unsigned long long)sum.fixes_accepted,
            (unsigned long long)sum.fixes_rejected, (unsigned long long)sum.fixes_lost);
-    printf("  alerts         %llu pre-warnings, %llu alarms, %llu reveal windows, %llu incidents\n",
+    printf("  pre-warnings   %llu, alarms %llu, reveal windows %llu, incidents %llu\n",
            (unsigned long long)sum.by_type[PW_EV_PREWARN_OPEN], (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN],
            (unsigned long long)sum.by_type[PW_EV_REVEAL_OPEN],
            (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN]);
-    printf("  health         %llu signal lost, %llu contact lost, %llu tamper, %llu battery low, "
-           "%llu escalations\n",
-           (unsigned long long)sum.by_type[PW_EV_SIGNAL_LOST], (unsigned long long)sum.by_type[PW_EV_COMM_LOST],
-           (unsigned long long)sum.by_type[PW_EV_TAMPER], (unsigned long long)sum.by_type[PW_EV_BATTERY_LOW],
-           (unsigned long long)sum.by_type[PW_EV_ESCALATION]);
-    printf("  disclosures    %llu positions shown, each audited\n",
-           (unsigned long long)sum.by_type[PW_EV_DISCLOSURE]);
-    printf("  written        %s/{events.jsonl,fixes.csv,truth.csv,summary.json}\n", dir);
+    printf("pilot metrics (tolerance %.0f s):\n", sum.report.tau_s);
+    sim_report_print(stdout, &sum.report);
+    printf("written %s/{report.json,events.jsonl,fixes.csv,truth.csv,summary.json}\n", dir);
     scn_free(&s);
     return 0;
 }

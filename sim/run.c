@@ -57,6 +57,8 @@ typedef struct run {
     uint32_t *held;             /* deliveries waiting for the centre */
     size_t n_held, cap_held;
     FILE *f_events, *f_fixes, *f_truth;
+    sim_metrics metrics;
+    int metrics_ready;
     char dir[512];
     char line[2048];
     sim_summary *sum;
@@ -139,6 +141,8 @@ static void sink(void *ctx, const pw_event *ev)
     }
     r->sum->events++;
     r->sum->by_type[ev->type]++;
+    if (r->metrics_ready)
+        sim_metrics_event(&r->metrics, ev);
     if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
         size_t a = (size_t)ev->device - 1;
         if (a < r->s->n_actors && r->actors[a].unit) {
@@ -248,6 +252,9 @@ static void deliver(run *r, uint32_t slot, pw_time_ms now)
     }
     dev_message *m = &r->msgs[slot];
     if (m->is_fix) {
+        /* The metrics learn the fix's cause first: an alarm it triggers
+         * is attributed to it. */
+        sim_metrics_fix(&r->metrics, m->fix.device, m->cause);
         eng_status st = eng_on_fix(&r->eng, &m->fix, now);
         r->sum->fixes_delivered++;
         if (st == ENG_OK)
@@ -442,6 +449,32 @@ static void write_truth(run *r)
     }
 }
 
+/* The pilot metrics, and report.json beside the other files. */
+static void finish_report(run *r)
+{
+    sim_track *tracks = malloc((r->s->n_actors ? r->s->n_actors : 1) * sizeof *tracks);
+    if (!tracks) {
+        fail(r, "out of memory for the report%s%s", NULL, NULL);
+        return;
+    }
+    for (size_t a = 0; a < r->s->n_actors; a++)
+        tracks[a] = r->actors[a].track; /* a view; the actors keep ownership */
+    int rc = sim_metrics_finish(&r->metrics, tracks, &r->frame, r->s->seed, &r->sum->report);
+    free(tracks);
+    if (rc != 0) {
+        fail(r, "out of memory computing the metrics%s%s", NULL, NULL);
+        return;
+    }
+    r->sum->report.fixes = r->sum->fixes_delivered;
+    if (!r->opt->record)
+        return;
+    FILE *f = open_tmp(r, "report.json");
+    if (f) {
+        sim_report_write_json(f, r->s, &r->sum->report);
+        finish_file(r, &f, "report.json");
+    }
+}
+
 /* ---- progress -------------------------------------------------------- */
 
 static void progress(run *r, pw_time_ms now, int final)
@@ -472,6 +505,11 @@ static void setup(run *r)
         return;
     }
     dev_env_defaults(r->envp);
+    if (sim_metrics_init(&r->metrics, s, 30000) != 0) {
+        fail(r, "out of memory for the metrics%s%s", NULL, NULL);
+        return;
+    }
+    r->metrics_ready = 1;
     eng_config cfg;
     eng_config_default(&cfg, s->origin.lat, s->origin.lon);
     cfg.max_devices = s->n_actors ? s->n_actors : 1;
@@ -641,6 +679,8 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
         loop(r);
     if (!r->failed && r->f_truth)
         write_truth(r);
+    if (!r->failed)
+        finish_report(r);
     for (size_t a = 0; r->actors && a < s->n_actors; a++) {
         if (r->actors[a].unit) {
             sum->fixes_lost += r->actors[a].unit->stats.lost;
@@ -659,6 +699,8 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
     }
     if (r->env_ready)
         sim_envmap_close(&r->env);
+    if (r->metrics_ready)
+        sim_metrics_close(&r->metrics);
     sim_heap_close(&r->heap);
     for (size_t a = 0; r->actors && a < s->n_actors; a++) {
         sim_track_close(&r->actors[a].track);

@@ -30,6 +30,8 @@
 #include "engine.h"
 #include "scenario.h"
 
+#include <stdio.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -247,6 +249,123 @@ void sim_envmap_close(sim_envmap *m);
 scn_env sim_env_at(const sim_envmap *m, double x, double y, int underground,
                    double *street_bearing_deg);
 
+/* ---- metrics (sim/metrics.c) ---- */
+
+/* Why a false alert happened, from what the simulator knows of the fixes
+ * behind it (the devices' dev_fix_cause) and of recent device faults. */
+typedef enum sim_cause {
+    SIM_CAUSE_NOISE_JUMP = 0,   /* a multipath / NLOS jump */
+    SIM_CAUSE_URBAN_CANYON,
+    SIM_CAUSE_TUNNEL_EXIT,
+    SIM_CAUSE_CELL_FALLBACK,
+    SIM_CAUSE_DEVICE_FAULT,     /* a health fault in the 10 min before */
+    SIM_CAUSE_OTHER,
+    SIM_CAUSE_COUNT
+} sim_cause;
+const char *sim_cause_name(sim_cause c);
+
+#define SIM_MAX_RULES (1 + ENG_MAX_CASE_ZONES)
+
+/* n, median, 95th percentile and maximum, in seconds (NAN when n = 0). */
+typedef struct sim_latency {
+    size_t n;
+    double p50, p95, max;
+} sim_latency;
+/* Fill l from values (seconds; sorted in place), nearest-rank percentiles. */
+void sim_latency_from(sim_latency *l, double *values, size_t n);
+
+typedef struct sim_health_counts {
+    uint64_t signal_loss, no_comm, tamper, battery_low, device_off;
+} sim_health_counts;
+
+/* The pilot report: DESIGN.md "Metrics", report.json's figures. */
+typedef struct sim_report {
+    double sim_seconds, tau_s;
+    uint64_t fixes;             /* fixes delivered to the engine (set by the runner) */
+    struct { uint64_t truth, detected, missed, missed_short; } breaches;
+    struct {
+        uint64_t episodes, true_alerts, false_alerts;
+        double false_per_offender_day;
+        uint64_t false_by_cause[SIM_CAUSE_COUNT];
+    } alerts;
+    struct { sim_latency breach_to_alert, alert_to_victim, alert_to_dispatch, dispatch_to_scene; } latency;
+    double exposure_outside_breach_s;
+    uint64_t unauthorized_disclosures, disclosures;
+    struct {
+        uint64_t incidents;
+        double per_dispatcher_hour;
+        size_t peak_concurrent;
+        double queue_wait_p50_s, queue_wait_p95_s;
+        double patrol_minutes_on_false;   /* NAN: patrols are not dispatched yet */
+    } workload;
+    sim_health_counts health;
+} sim_report;
+
+/* Private state of the collector; the fields are here for caller storage. */
+typedef struct sim_episode {
+    size_t case_index;
+    int rule;                   /* 0 proximity, 1 + k zone k */
+    pw_time_ms start, end;      /* end NEVER while open */
+    pw_time_ms first_reveal;    /* first position shown to the victim */
+    sim_cause cause;            /* if it turns out false */
+    int is_true;
+} sim_episode;
+typedef struct sim_span {
+    pw_time_ms a, b;
+    size_t index;               /* case */
+} sim_span;
+typedef struct sim_case_state {
+    size_t open_episode[SIM_MAX_RULES];
+    pw_time_ms reveal_since;
+    pw_id incident;
+    size_t incident_index;
+} sim_case_state;
+typedef struct sim_prepared_zone {
+    double cx, cy;
+    eng_point v[ENG_MAX_ZONE_VERTICES];
+} sim_prepared_zone;
+typedef struct sim_prepared_case {
+    sim_prepared_zone zones[ENG_MAX_CASE_ZONES];
+} sim_prepared_case;
+
+typedef struct sim_metrics {
+    const scn_scenario *s;
+    pw_time_ms tau_ms;
+    sim_case_state *case_state;
+    int *last_cause;            /* per actor: dev_fix_cause of its last delivered fix */
+    pw_time_ms *last_fault;     /* per actor: time of its last health event */
+    sim_episode *episodes;  size_t n_episodes, cap_episodes;
+    sim_span *reveals;      size_t n_reveals, cap_reveals;
+    sim_span *incidents;    size_t n_incidents, cap_incidents;
+    uint64_t disclosures, unauthorized;
+    sim_health_counts health;
+    int failed;
+} sim_metrics;
+
+/*
+ * Collect while the run goes: every engine event in order, and the cause
+ * of every delivered fix.  Then finish with the actors' truth: true
+ * breaches (1 s samples of the true offender-victim distance against the
+ * alarm radius, and of the offender against each exclusion zone in its
+ * schedule), matched to alert episodes with tolerance tau.
+ * The case and device ids must be those the scenario loader gives (1..n).
+ */
+int  sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms);
+void sim_metrics_event(sim_metrics *m, const pw_event *ev);
+void sim_metrics_fix(sim_metrics *m, pw_id device, int dev_fix_cause);
+int  sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr,
+                        uint64_t seed, sim_report *r);
+void sim_metrics_close(sim_metrics *m);
+
+/* The 112 desk as a FIFO queue of `servers` dispatchers: waits (ms) of
+ * sorted arrivals with the given handling times.  0, or -1 on bad input. */
+int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size_t n, int servers,
+                    pw_time_ms *waits);
+
+/* report.json (the keys the planners' tools read) and the same as a table. */
+int  sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r);
+void sim_report_print(FILE *f, const sim_report *r);
+
 /* ---- run loop (sim/run.c) ---- */
 
 /* How to run. */
@@ -268,6 +387,7 @@ typedef struct sim_summary {
     uint64_t events;
     uint64_t by_type[PW_EV_TYPE_COUNT];
     int script_error;          /* a callback failed: bad input (exit 2) */
+    sim_report report;         /* the pilot metrics */
 } sim_summary;
 
 /*

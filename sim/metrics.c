@@ -1,0 +1,556 @@
+/*
+ * metrics.c - the pilot metrics of DESIGN.md ("Metrics"), computed from the
+ * ground truth and the engine's event stream.
+ *
+ * The event stream is consumed as it is produced (sim_metrics_event), so a
+ * national day need not be kept in memory: only episodes, windows and
+ * incidents are.  sim_metrics_finish then samples the truth at 1 s for the
+ * true breaches and matches them against the episodes.
+ */
+#include "sim.h"
+#include "devices.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NEVER INT64_MAX
+
+/* ---- growable arrays -------------------------------------------------- */
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 64;
+    while (nc < need)
+        nc *= 2;
+    void *p = realloc(*v, nc * size);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = nc;
+    return 0;
+}
+
+#define PUSH(m, arr, n, cap, item)                                              \
+    do {                                                                        \
+        if (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) != 0)         \
+            (m)->failed = 1;                                                    \
+        else                                                                    \
+            (arr)[(n)++] = (item);                                              \
+    } while (0)
+
+/* ---- the collector ---------------------------------------------------- */
+
+int sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms)
+{
+    memset(m, 0, sizeof *m);
+    m->s = s;
+    m->tau_ms = tau_ms;
+    size_t nc = s->n_cases ? s->n_cases : 1;
+    size_t na = s->n_actors ? s->n_actors : 1;
+    m->case_state = calloc(nc, sizeof *m->case_state);
+    m->last_cause = calloc(na, sizeof *m->last_cause);
+    m->last_fault = calloc(na, sizeof *m->last_fault);
+    if (!m->case_state || !m->last_cause || !m->last_fault) {
+        sim_metrics_close(m);
+        return -1;
+    }
+    for (size_t i = 0; i < na; i++)
+        m->last_fault[i] = INT64_MIN;
+    for (size_t i = 0; i < nc; i++) {
+        m->case_state[i].reveal_since = NEVER;
+        m->case_state[i].incident = 0;
+        for (int r = 0; r < SIM_MAX_RULES; r++)
+            m->case_state[i].open_episode[r] = SIZE_MAX;
+    }
+    return 0;
+}
+
+void sim_metrics_close(sim_metrics *m)
+{
+    free(m->case_state);
+    free(m->last_cause);
+    free(m->last_fault);
+    free(m->episodes);
+    free(m->reveals);
+    free(m->incidents);
+    memset(m, 0, sizeof *m);
+}
+
+/* Case index from the engine's case id (the loader numbers cases 1..n). */
+static size_t case_index(const sim_metrics *m, pw_id id)
+{
+    return id >= 1 && id <= m->s->n_cases ? (size_t)id - 1 : SIZE_MAX;
+}
+
+static size_t actor_index(const sim_metrics *m, pw_id device)
+{
+    return device >= 1 && device <= m->s->n_actors ? (size_t)device - 1 : SIZE_MAX;
+}
+
+/* Rule slot: 0 proximity, 1 + k for the case's k-th zone. */
+static int rule_slot(const sim_metrics *m, size_t ci, const pw_event *ev)
+{
+    if (ev->rule == ENG_RULE_PROXIMITY)
+        return 0;
+    const eng_case_def *d = &m->s->cases[ci].def;
+    for (size_t k = 0; k < d->n_zones && k + 1 < SIM_MAX_RULES; k++)
+        if (d->zones[k].id == ev->zone_id)
+            return (int)k + 1;
+    return -1;
+}
+
+static sim_cause alarm_cause(const sim_metrics *m, size_t ci, pw_time_ms t)
+{
+    size_t off = m->s->cases[ci].offender, vic = m->s->cases[ci].victim;
+    /* A health fault of either device in the last 10 minutes. */
+    for (int i = 0; i < 2; i++) {
+        pw_time_ms fault = m->last_fault[i == 0 ? off : vic];
+        if (fault != INT64_MIN && t - fault <= 600000)
+            return SIM_CAUSE_DEVICE_FAULT;
+    }
+    int causes[2] = {m->last_cause[off], m->last_cause[vic]};
+    for (int i = 0; i < 2; i++) {
+        switch (causes[i]) {
+        case DEV_CAUSE_MULTIPATH: return SIM_CAUSE_NOISE_JUMP;
+        case DEV_CAUSE_URBAN_CANYON: return SIM_CAUSE_URBAN_CANYON;
+        case DEV_CAUSE_TUNNEL_EXIT: return SIM_CAUSE_TUNNEL_EXIT;
+        case DEV_CAUSE_CELL_FALLBACK: return SIM_CAUSE_CELL_FALLBACK;
+        default: break;
+        }
+    }
+    return SIM_CAUSE_OTHER;
+}
+
+void sim_metrics_fix(sim_metrics *m, pw_id device, int cause)
+{
+    size_t a = actor_index(m, device);
+    if (a != SIZE_MAX)
+        m->last_cause[a] = cause;
+}
+
+void sim_metrics_event(sim_metrics *m, const pw_event *ev)
+{
+    size_t ci = case_index(m, ev->case_id);
+    sim_case_state *cs = ci != SIZE_MAX ? &m->case_state[ci] : NULL;
+    switch (ev->type) {
+    case PW_EV_ALARM_OPEN: {
+        int slot = cs ? rule_slot(m, ci, ev) : -1;
+        if (slot < 0)
+            break;
+        sim_episode e = {.case_index = ci, .rule = slot, .start = ev->time, .end = NEVER,
+                         .cause = alarm_cause(m, ci, ev->time), .first_reveal = NEVER};
+        cs->open_episode[slot] = m->n_episodes;
+        PUSH(m, m->episodes, m->n_episodes, m->cap_episodes, e);
+        break;
+    }
+    case PW_EV_ALARM_CLOSE: {
+        int slot = cs ? rule_slot(m, ci, ev) : -1;
+        if (slot < 0 || cs->open_episode[slot] == SIZE_MAX)
+            break;
+        m->episodes[cs->open_episode[slot]].end = ev->time;
+        cs->open_episode[slot] = SIZE_MAX;
+        break;
+    }
+    case PW_EV_REVEAL_OPEN:
+        if (cs)
+            cs->reveal_since = ev->time;
+        break;
+    case PW_EV_REVEAL_UPDATE:
+        /* The first position a window shows: the alarm -> victim latency. */
+        if (cs) {
+            for (int r = 0; r < SIM_MAX_RULES; r++) {
+                size_t e = cs->open_episode[r];
+                if (e != SIZE_MAX && m->episodes[e].first_reveal == NEVER)
+                    m->episodes[e].first_reveal = ev->time;
+            }
+        }
+        break;
+    case PW_EV_REVEAL_CLOSE:
+        if (cs && cs->reveal_since != NEVER) {
+            sim_span w = {cs->reveal_since, ev->time, ci};
+            PUSH(m, m->reveals, m->n_reveals, m->cap_reveals, w);
+            cs->reveal_since = NEVER;
+        }
+        break;
+    case PW_EV_INCIDENT_OPEN:
+        if (cs) {
+            cs->incident = ev->incident;
+            cs->incident_index = m->n_incidents;
+            sim_span w = {ev->time, NEVER, ci};
+            PUSH(m, m->incidents, m->n_incidents, m->cap_incidents, w);
+        }
+        break;
+    case PW_EV_INCIDENT_CLOSE:
+        if (cs && cs->incident == ev->incident) {
+            m->incidents[cs->incident_index].b = ev->time;
+            cs->incident = 0;
+        }
+        break;
+    case PW_EV_DISCLOSURE: {
+        /* Independent of the engine's own rule: recount who may see what
+         * from the windows and incidents the stream itself opened. */
+        m->disclosures++;
+        int ok = 0;
+        if (cs) {
+            pw_id off = m->s->actors[m->s->cases[ci].offender].id;
+            pw_id vic = m->s->actors[m->s->cases[ci].victim].id;
+            switch (ev->recipient) {
+            case ENG_PARTY_VICTIM:
+                ok = cs->reveal_since != NEVER && ev->recipient_id == vic && ev->subject == off;
+                break;
+            case ENG_PARTY_DISPATCHER:
+            case ENG_PARTY_CASE_OFFICER:
+                ok = cs->incident != 0 && (ev->subject == off || ev->subject == vic);
+                break;
+            case ENG_PARTY_MONITORING_CENTRE:
+                ok = ev->subject == off || (cs->incident != 0 && ev->subject == vic);
+                break;
+            default:
+                break;
+            }
+        }
+        m->unauthorized += !ok;
+        break;
+    }
+    case PW_EV_SIGNAL_LOST:
+    case PW_EV_COMM_LOST:
+    case PW_EV_TAMPER:
+    case PW_EV_BATTERY_LOW:
+    case PW_EV_DEVICE_OFF: {
+        size_t a = actor_index(m, ev->device);
+        if (a != SIZE_MAX)
+            m->last_fault[a] = ev->time;
+        if (ev->type == PW_EV_SIGNAL_LOST)
+            m->health.signal_loss++;
+        else if (ev->type == PW_EV_COMM_LOST)
+            m->health.no_comm++;
+        else if (ev->type == PW_EV_TAMPER)
+            m->health.tamper++;
+        else if (ev->type == PW_EV_BATTERY_LOW)
+            m->health.battery_low++;
+        else
+            m->health.device_off++;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentiles (the value below which p of the samples lie),
+ * in seconds; NAN when there are none. */
+void sim_latency_from(sim_latency *l, double *values, size_t n)
+{
+    l->n = n;
+    l->p50 = l->p95 = l->max = NAN;
+    if (n == 0)
+        return;
+    qsort(values, n, sizeof *values, cmp_double);
+    size_t i50 = (size_t)ceil(0.50 * (double)n) - 1, i95 = (size_t)ceil(0.95 * (double)n) - 1;
+    l->p50 = values[i50];
+    l->p95 = values[i95];
+    l->max = values[n - 1];
+}
+
+/* ---- the dispatch queue --------------------------------------------------- */
+
+/*
+ * A FIFO queue served by `servers` call-takers: arrival i waits until the
+ * earliest server is free.  arrivals must be sorted; handling[i] is the
+ * handling time of arrival i (ms).  Writes each wait (ms).  With Poisson
+ * arrivals and exponential handling this is M/M/c, whose mean wait is
+ * Erlang C's (tests/test_metrics.c checks it).
+ */
+int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size_t n, int servers,
+                    pw_time_ms *waits)
+{
+    if (servers < 1)
+        return -1;
+    pw_time_ms *free_at = calloc((size_t)servers, sizeof *free_at);
+    if (!free_at)
+        return -1;
+    for (int k = 0; k < servers; k++)
+        free_at[k] = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        int best = 0;
+        for (int k = 1; k < servers; k++)
+            if (free_at[k] < free_at[best])
+                best = k;
+        pw_time_ms start = free_at[best] > arrivals[i] ? free_at[best] : arrivals[i];
+        waits[i] = start - arrivals[i];
+        free_at[best] = start + handling[i];
+    }
+    free(free_at);
+    return 0;
+}
+
+static pw_time_ms sim_draw_handling(const scn_dispatch *d, dev_rng *rng)
+{
+    switch (d->handling) {
+    case SCN_DIST_FIXED:
+        return d->handling_mean_ms;
+    case SCN_DIST_UNIFORM:
+        return d->handling_min_ms +
+               (pw_time_ms)(dev_rng_uniform(rng) * (double)(d->handling_max_ms - d->handling_min_ms));
+    case SCN_DIST_EXPONENTIAL:
+    default:
+        return (pw_time_ms)llround(dev_rng_exponential(rng, (double)d->handling_mean_ms));
+    }
+}
+
+/* ---- truth ------------------------------------------------------------- */
+
+/* Is the case's rule broken at t by the true positions? */
+static int breached(const sim_metrics *m, size_t ci, const sim_prepared_case *pc, double ox, double oy,
+                    double vx, double vy, pw_time_ms t)
+{
+    const eng_case_def *d = &m->s->cases[ci].def;
+    double dx = ox - vx, dy = oy - vy;
+    if (dx * dx + dy * dy <= d->alarm_radius_m * d->alarm_radius_m)
+        return 1;
+    for (size_t k = 0; k < d->n_zones; k++) {
+        const eng_zone_def *z = &d->zones[k];
+        if (!eng_schedule_active(&z->schedule, t))
+            continue;
+        const sim_prepared_zone *pz = &pc->zones[k];
+        if (z->kind == ENG_ZONE_CIRCLE) {
+            double zx = ox - pz->cx, zy = oy - pz->cy;
+            if (zx * zx + zy * zy <= z->radius_m * z->radius_m)
+                return 1;
+        } else if (eng_poly_contains(pz->v, z->n_vertices, ox, oy)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void prepare_case(const sim_metrics *m, const eng_frame *fr, size_t ci, sim_prepared_case *pc)
+{
+    const eng_case_def *d = &m->s->cases[ci].def;
+    for (size_t k = 0; k < d->n_zones; k++) {
+        const eng_zone_def *z = &d->zones[k];
+        if (z->kind == ENG_ZONE_CIRCLE) {
+            eng_geo_to_local(fr, z->center_lat, z->center_lon, &pc->zones[k].cx, &pc->zones[k].cy);
+        } else {
+            for (size_t i = 0; i < z->n_vertices; i++)
+                eng_geo_to_local(fr, z->lat[i], z->lon[i], &pc->zones[k].v[i].x, &pc->zones[k].v[i].y);
+        }
+    }
+}
+
+/* Overlap of [a0, a1) and [b0 - tau, b1 + tau). */
+static int overlaps(pw_time_ms a0, pw_time_ms a1, pw_time_ms b0, pw_time_ms b1, pw_time_ms tau)
+{
+    return a0 < b1 + tau && b0 - tau < a1;
+}
+
+int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr, uint64_t seed,
+                       sim_report *r)
+{
+    const scn_scenario *s = m->s;
+    memset(r, 0, sizeof *r);
+    if (m->failed)
+        return -1;
+    pw_time_ms start = s->start, end = s->start + s->duration_ms;
+    r->sim_seconds = (double)s->duration_ms / 1000.0;
+    r->tau_s = (double)m->tau_ms / 1000.0;
+    for (size_t i = 0; i < m->n_episodes; i++)
+        if (m->episodes[i].end == NEVER)
+            m->episodes[i].end = end;
+    for (size_t i = 0; i < m->n_incidents; i++)
+        if (m->incidents[i].b == NEVER)
+            m->incidents[i].b = end;
+    /* Reveal windows still open at the end. */
+    for (size_t ci = 0; ci < s->n_cases; ci++) {
+        if (m->case_state[ci].reveal_since != NEVER) {
+            sim_span w = {m->case_state[ci].reveal_since, end, ci};
+            PUSH(m, m->reveals, m->n_reveals, m->cap_reveals, w);
+            m->case_state[ci].reveal_since = NEVER;
+        }
+    }
+    if (m->failed)
+        return -1;
+
+    double *lat_alert = NULL, *lat_victim = NULL;
+    size_t n_alert = 0, n_victim = 0, cap_alert = 0;
+    sim_span *breaches = NULL;
+    size_t n_br = 0, cap_br = 0;
+    double exposure = 0.0;
+    for (size_t ci = 0; ci < s->n_cases; ci++) {
+        const scn_case *sc = &s->cases[ci];
+        sim_prepared_case pc;
+        prepare_case(m, fr, ci, &pc);
+        /* True breaches of this case at 1 s. */
+        n_br = 0;
+        size_t ho = 0, hv = 0;
+        pw_time_ms open_at = NEVER;
+        for (pw_time_ms t = start; t <= end; t += 1000) {
+            double ox, oy, vx, vy;
+            sim_track_at(&tracks[sc->offender], t, &ho, &ox, &oy, NULL, NULL);
+            sim_track_at(&tracks[sc->victim], t, &hv, &vx, &vy, NULL, NULL);
+            int b = breached(m, ci, &pc, ox, oy, vx, vy, t);
+            if (b && open_at == NEVER)
+                open_at = t;
+            if ((!b || t + 1000 > end) && open_at != NEVER) {
+                sim_span sp = {open_at, b ? t + 1000 : t, ci};
+                PUSH(m, breaches, n_br, cap_br, sp);
+                open_at = NEVER;
+            }
+        }
+        if (m->failed)
+            break;
+        pw_time_ms tag_interval = s->actors[sc->offender].device.interval_moving_ms;
+        r->breaches.truth += n_br;
+        for (size_t b = 0; b < n_br; b++) {
+            pw_time_ms first_alert = NEVER;
+            for (size_t e = 0; e < m->n_episodes; e++) {
+                const sim_episode *ep = &m->episodes[e];
+                if (ep->case_index == ci && overlaps(ep->start, ep->end, breaches[b].a, breaches[b].b, m->tau_ms) &&
+                    ep->start < first_alert)
+                    first_alert = ep->start;
+            }
+            if (first_alert == NEVER) {
+                r->breaches.missed++;
+                if (breaches[b].b - breaches[b].a < tag_interval)
+                    r->breaches.missed_short++;
+                continue;
+            }
+            r->breaches.detected++;
+            if (grow((void **)&lat_alert, &cap_alert, n_alert + 1, sizeof *lat_alert) != 0) {
+                m->failed = 1;
+                break;
+            }
+            /* An alert inside tau before the breach counts as on time (0 s). */
+            double lat = (double)(first_alert - breaches[b].a) / 1000.0;
+            lat_alert[n_alert++] = lat > 0 ? lat : 0.0;
+        }
+        for (size_t e = 0; e < m->n_episodes; e++) {
+            sim_episode *ep = &m->episodes[e];
+            if (ep->case_index != ci)
+                continue;
+            ep->is_true = 0;
+            for (size_t b = 0; b < n_br && !ep->is_true; b++)
+                ep->is_true = overlaps(ep->start, ep->end, breaches[b].a, breaches[b].b, m->tau_ms);
+        }
+        /* Exposure: reveal time of this case outside every true breach. */
+        for (size_t w = 0; w < m->n_reveals; w++) {
+            const sim_span *rv = &m->reveals[w];
+            if (rv->index != ci)
+                continue;
+            pw_time_ms inside = 0;
+            for (size_t b = 0; b < n_br; b++) {
+                pw_time_ms a0 = rv->a > breaches[b].a ? rv->a : breaches[b].a;
+                pw_time_ms a1 = rv->b < breaches[b].b ? rv->b : breaches[b].b;
+                if (a1 > a0)
+                    inside += a1 - a0;
+            }
+            exposure += (double)(rv->b - rv->a - inside) / 1000.0;
+        }
+    }
+    free(breaches);
+    if (m->failed) {
+        free(lat_alert);
+        return -1;
+    }
+
+    /* Episodes: true or false, false ones by cause; alarm -> victim. */
+    dev_rng downlink;
+    dev_rng_init(&downlink, seed, 0x646f776e6c696e6bULL); /* "downlink" */
+    lat_victim = malloc((m->n_episodes ? m->n_episodes : 1) * sizeof *lat_victim);
+    if (!lat_victim) {
+        free(lat_alert);
+        return -1;
+    }
+    r->alerts.episodes = m->n_episodes;
+    for (size_t e = 0; e < m->n_episodes; e++) {
+        const sim_episode *ep = &m->episodes[e];
+        if (ep->is_true)
+            r->alerts.true_alerts++;
+        else {
+            r->alerts.false_alerts++;
+            r->alerts.false_by_cause[ep->cause]++;
+        }
+        if (ep->first_reveal != NEVER) {
+            /* The position reaches the victim's phone over her network. */
+            const scn_actor *v = &s->actors[s->cases[ep->case_index].victim];
+            double delay = dev_rng_exponential(&downlink, v->device.net_delay_mean_ms);
+            lat_victim[n_victim++] = ((double)(ep->first_reveal - ep->start) + delay) / 1000.0;
+        }
+    }
+    size_t offenders = 0;
+    for (size_t a = 0; a < s->n_actors; a++)
+        offenders += s->actors[a].role == SCN_OFFENDER;
+    double offender_days = (double)offenders * r->sim_seconds / 86400.0;
+    r->alerts.false_per_offender_day = offender_days > 0 ? (double)r->alerts.false_alerts / offender_days : NAN;
+    sim_latency_from(&r->latency.breach_to_alert, lat_alert, n_alert);
+    sim_latency_from(&r->latency.alert_to_victim, lat_victim, n_victim);
+    free(lat_alert);
+    free(lat_victim);
+    r->exposure_outside_breach_s = exposure;
+    r->unauthorized_disclosures = m->unauthorized;
+    r->disclosures = m->disclosures;
+    r->health = m->health;
+
+    /* Workload: incidents through the 112 queue. */
+    size_t n = m->n_incidents;
+    r->workload.incidents = n;
+    int dispatchers = s->dispatch.dispatchers > 0 ? s->dispatch.dispatchers : 1;
+    r->workload.per_dispatcher_hour = (double)n / ((double)dispatchers * r->sim_seconds / 3600.0);
+    size_t nn = n ? n : 1;
+    pw_time_ms *arr = calloc(nn, sizeof *arr), *hand = calloc(nn, sizeof *hand);
+    pw_time_ms *waits = calloc(nn, sizeof *waits);
+    double *wait_s = calloc(nn, sizeof *wait_s), *dispatch_s = calloc(nn, sizeof *dispatch_s);
+    if (!arr || !hand || !waits || !wait_s || !dispatch_s) {
+        free(arr), free(hand), free(waits), free(wait_s), free(dispatch_s);
+        return -1;
+    }
+    dev_rng handling;
+    dev_rng_init(&handling, seed, 0x3131320000000000ULL); /* "112" */
+    for (size_t i = 0; i < n; i++) {
+        arr[i] = m->incidents[i].a; /* the stream is in time order */
+        hand[i] = sim_draw_handling(&s->dispatch, &handling);
+    }
+    sim_queue_waits(arr, hand, n, dispatchers, waits);
+    for (size_t i = 0; i < n; i++) {
+        wait_s[i] = (double)waits[i] / 1000.0;
+        dispatch_s[i] = (double)(waits[i] + hand[i]) / 1000.0;
+    }
+    sim_latency qw;
+    sim_latency_from(&qw, wait_s, n);
+    r->workload.queue_wait_p50_s = qw.p50;
+    r->workload.queue_wait_p95_s = qw.p95;
+    sim_latency_from(&r->latency.alert_to_dispatch, dispatch_s, n);
+    r->latency.dispatch_to_scene.n = 0;
+    r->latency.dispatch_to_scene.p50 = r->latency.dispatch_to_scene.p95 = r->latency.dispatch_to_scene.max = NAN;
+    /* Peak concurrent incidents: a sweep over opens and closes. */
+    size_t peak = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        for (size_t j = 0; j < n; j++)
+            k += m->incidents[j].a <= m->incidents[i].a && m->incidents[i].a < m->incidents[j].b;
+        if (k > peak)
+            peak = k;
+    }
+    r->workload.peak_concurrent = peak;
+    r->workload.patrol_minutes_on_false = NAN; /* patrols are not dispatched yet */
+    free(arr), free(hand), free(waits), free(wait_s), free(dispatch_s);
+    return 0;
+}
+
+const char *sim_cause_name(sim_cause c)
+{
+    static const char *const names[SIM_CAUSE_COUNT] = {"noise_jump", "urban_canyon", "tunnel_exit",
+                                                      "cell_fallback", "device_fault", "other"};
+    return c < SIM_CAUSE_COUNT ? names[c] : "other";
+}

@@ -1,0 +1,408 @@
+/*
+ * test_metrics.c - the metric definitions of DESIGN.md on tiny hand-built
+ * truth and event streams with known answers; the 112 queue against Erlang
+ * C; report.json's keys; the report invariants on the bundled scenario.
+ */
+#include "sim.h"
+#include "devices.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <string.h>
+
+static const pw_time_ms T0 = 1772404200000LL; /* 2026-03-02 07:30 KST */
+static const pw_time_ms S = 1000;
+
+/* Two actors (victim 1 at the origin, offender 2), one case with a 500 m
+ * alarm radius, one hour, one dispatcher handling each call in 60 s. */
+static scn_actor actors[2];
+static scn_case cases[1];
+static scn_scenario scn;
+static eng_frame frame;
+
+static void make_scenario(void)
+{
+    memset(&scn, 0, sizeof scn);
+    memset(actors, 0, sizeof actors);
+    memset(cases, 0, sizeof cases);
+    snprintf(scn.name, sizeof scn.name, "hand-built");
+    scn.start = T0;
+    scn.duration_ms = 3600 * S;
+    scn.origin = (scn_point){37.5, 127.0};
+    actors[0] = (scn_actor){.id = 1, .role = SCN_VICTIM};
+    actors[1] = (scn_actor){.id = 2, .role = SCN_OFFENDER};
+    actors[0].device.net_delay_mean_ms = 1000;
+    actors[1].device.interval_moving_ms = 60 * S;
+    cases[0].victim = 0;
+    cases[0].offender = 1;
+    eng_case_default(&cases[0].def, 1, 2, 1);
+    scn.actors = actors;
+    scn.n_actors = 2;
+    scn.cases = cases;
+    scn.n_cases = 1;
+    scn.dispatch = (scn_dispatch){.dispatchers = 1, .handling = SCN_DIST_FIXED, .handling_mean_ms = 60 * S};
+    eng_frame_init(&frame, 37.5, 127.0);
+}
+
+/* Truth: the victim stands at the origin; the offender is 1,000 m east
+ * except during the given [from, to) spans (seconds from T0), when he is
+ * 100 m east. */
+static sim_segment vseg[1], oseg[16];
+static sim_track tracks[2];
+
+static void make_truth(const int spans[][2], int n)
+{
+    vseg[0] = (sim_segment){.t0 = T0, .t1 = T0 + 3600 * S};
+    tracks[0] = (sim_track){vseg, 1, 1};
+    int k = 0;
+    pw_time_ms t = T0;
+    for (int i = 0; i <= n; i++) {
+        pw_time_ms a = i < n ? T0 + spans[i][0] * S : T0 + 3600 * S;
+        if (a > t)
+            oseg[k++] = (sim_segment){.t0 = t, .t1 = a, .x0 = 1000, .x1 = 1000};
+        if (i < n) {
+            pw_time_ms b = T0 + spans[i][1] * S;
+            oseg[k++] = (sim_segment){.t0 = a, .t1 = b, .x0 = 100, .x1 = 100};
+            t = b;
+        }
+    }
+    tracks[1] = (sim_track){oseg, (size_t)k, (size_t)k};
+}
+
+static void ev(sim_metrics *m, pw_event_type type, int at_s, eng_rule_kind rule, pw_id zone)
+{
+    pw_event e;
+    memset(&e, 0, sizeof e);
+    e.type = type;
+    e.time = T0 + at_s * S;
+    e.case_id = 1;
+    e.device = 2;
+    e.rule = rule;
+    e.zone_id = zone;
+    sim_metrics_event(m, &e);
+}
+
+static void alarm(sim_metrics *m, int from_s, int to_s)
+{
+    ev(m, PW_EV_ALARM_OPEN, from_s, ENG_RULE_PROXIMITY, 0);
+    if (to_s >= 0)
+        ev(m, PW_EV_ALARM_CLOSE, to_s, ENG_RULE_PROXIMITY, 0);
+}
+
+static void check_invariants(const sim_report *r)
+{
+    CU_ASSERT_EQUAL(r->breaches.detected + r->breaches.missed, r->breaches.truth);
+    CU_ASSERT_EQUAL(r->alerts.true_alerts + r->alerts.false_alerts, r->alerts.episodes);
+}
+
+static sim_report run_case(const int spans[][2], int n, void (*feed)(sim_metrics *))
+{
+    make_scenario();
+    make_truth(spans, n);
+    sim_metrics m;
+    CU_ASSERT_EQUAL_FATAL(sim_metrics_init(&m, &scn, 30 * S), 0);
+    feed(&m);
+    sim_report r;
+    CU_ASSERT_EQUAL_FATAL(sim_metrics_finish(&m, tracks, &frame, 1, &r), 0);
+    sim_metrics_close(&m);
+    check_invariants(&r);
+    return r;
+}
+
+/* A breach [600, 900) s, alarm 610-960 s: detected, 10 s late, true. */
+static void feed_detected(sim_metrics *m) { alarm(m, 610, 960); }
+static void test_detected_breach(void)
+{
+    static const int spans[][2] = {{600, 900}};
+    sim_report r = run_case(spans, 1, feed_detected);
+    CU_ASSERT_EQUAL(r.breaches.truth, 1);
+    CU_ASSERT_EQUAL(r.breaches.detected, 1);
+    CU_ASSERT_EQUAL(r.alerts.true_alerts, 1);
+    CU_ASSERT_EQUAL(r.alerts.false_alerts, 0);
+    CU_ASSERT_EQUAL(r.latency.breach_to_alert.n, 1);
+    CU_ASSERT_DOUBLE_EQUAL(r.latency.breach_to_alert.p50, 10.0, 1e-9);
+}
+
+/* An alert 20 s before the breach is inside tau: detected, latency 0. */
+static void feed_early(sim_metrics *m) { alarm(m, 580, 700); }
+static void test_alert_before_breach_inside_tau(void)
+{
+    static const int spans[][2] = {{600, 900}};
+    sim_report r = run_case(spans, 1, feed_early);
+    CU_ASSERT_EQUAL(r.breaches.detected, 1);
+    CU_ASSERT_EQUAL(r.alerts.true_alerts, 1);
+    CU_ASSERT_DOUBLE_EQUAL(r.latency.breach_to_alert.p50, 0.0, 1e-9);
+}
+
+/* An alert that ends 40 s before the breach starts is outside tau: a false
+ * alert, and the breach is missed. */
+static void feed_too_early(sim_metrics *m) { alarm(m, 500, 560); }
+static void test_alert_outside_tau(void)
+{
+    static const int spans[][2] = {{600, 900}};
+    sim_report r = run_case(spans, 1, feed_too_early);
+    CU_ASSERT_EQUAL(r.breaches.missed, 1);
+    CU_ASSERT_EQUAL(r.alerts.false_alerts, 1);
+}
+
+/* No breach at all; an alarm after a multipath fix is a false alert caused
+ * by a noise jump, counted per offender-day. */
+static void feed_false(sim_metrics *m)
+{
+    sim_metrics_fix(m, 2, DEV_CAUSE_MULTIPATH);
+    alarm(m, 2000, 2100);
+}
+static void test_false_alert_by_cause(void)
+{
+    sim_report r = run_case(NULL, 0, feed_false);
+    CU_ASSERT_EQUAL(r.breaches.truth, 0);
+    CU_ASSERT_EQUAL(r.alerts.episodes, 1);
+    CU_ASSERT_EQUAL(r.alerts.false_alerts, 1);
+    CU_ASSERT_EQUAL(r.alerts.false_by_cause[SIM_CAUSE_NOISE_JUMP], 1);
+    /* one offender for 1 h = 1/24 offender-day */
+    CU_ASSERT_DOUBLE_EQUAL(r.alerts.false_per_offender_day, 24.0, 1e-9);
+    CU_ASSERT_EQUAL(r.latency.breach_to_alert.n, 0);
+    CU_ASSERT(isnan(r.latency.breach_to_alert.p50));
+}
+
+/* Two breaches, no alert: both missed; the 30 s one is shorter than the
+ * tag's 60 s interval. */
+static void feed_nothing(sim_metrics *m) { (void)m; }
+static void test_missed_and_short(void)
+{
+    static const int spans[][2] = {{600, 900}, {1500, 1530}};
+    sim_report r = run_case(spans, 2, feed_nothing);
+    CU_ASSERT_EQUAL(r.breaches.truth, 2);
+    CU_ASSERT_EQUAL(r.breaches.missed, 2);
+    CU_ASSERT_EQUAL(r.breaches.missed_short, 1);
+}
+
+/* Breaches at the very start and the very end of the run; the alarm that
+ * is still open at the end counts until the end. */
+static void feed_edges(sim_metrics *m)
+{
+    alarm(m, 5, 200);
+    alarm(m, 3500, -1);
+}
+static void test_breaches_at_start_and_end(void)
+{
+    static const int spans[][2] = {{0, 120}, {3480, 3600}};
+    sim_report r = run_case(spans, 2, feed_edges);
+    CU_ASSERT_EQUAL(r.breaches.truth, 2);
+    CU_ASSERT_EQUAL(r.breaches.detected, 2);
+    CU_ASSERT_EQUAL(r.alerts.true_alerts, 2);
+    CU_ASSERT_DOUBLE_EQUAL(r.latency.breach_to_alert.max, 20.0, 1e-9);
+}
+
+/* Overlapping episodes of two rules on one breach: both true, the breach
+ * detected once, at the first of them. */
+static void feed_overlap(sim_metrics *m)
+{
+    ev(m, PW_EV_ALARM_OPEN, 620, ENG_RULE_PROXIMITY, 0);
+    ev(m, PW_EV_ALARM_OPEN, 605, ENG_RULE_ZONE, 7);
+    ev(m, PW_EV_ALARM_CLOSE, 950, ENG_RULE_ZONE, 7);
+    ev(m, PW_EV_ALARM_CLOSE, 960, ENG_RULE_PROXIMITY, 0);
+}
+static void test_overlapping_episodes(void)
+{
+    static const int spans[][2] = {{600, 900}};
+    make_scenario();
+    cases[0].def.n_zones = 1;
+    cases[0].def.zones[0] = (eng_zone_def){.id = 7, .kind = ENG_ZONE_CIRCLE, .center_lat = 37.6,
+                                           .center_lon = 127.0, .radius_m = 10};
+    make_truth(spans, 1);
+    sim_metrics m;
+    CU_ASSERT_EQUAL_FATAL(sim_metrics_init(&m, &scn, 30 * S), 0);
+    feed_overlap(&m);
+    sim_report r;
+    CU_ASSERT_EQUAL_FATAL(sim_metrics_finish(&m, tracks, &frame, 1, &r), 0);
+    sim_metrics_close(&m);
+    check_invariants(&r);
+    CU_ASSERT_EQUAL(r.alerts.episodes, 2);
+    CU_ASSERT_EQUAL(r.alerts.true_alerts, 2);
+    CU_ASSERT_EQUAL(r.breaches.detected, 1);
+    CU_ASSERT_DOUBLE_EQUAL(r.latency.breach_to_alert.p50, 5.0, 1e-9);
+}
+
+/* Exposure: the victim's window [610, 1020) s against the breach
+ * [600, 900) s shows 120 s outside any breach.  A disclosure to her with
+ * no window open is unauthorized; one inside the window is not. */
+static void feed_exposure(sim_metrics *m)
+{
+    alarm(m, 610, -1);
+    ev(m, PW_EV_REVEAL_OPEN, 610, ENG_RULE_PROXIMITY, 0);
+    ev(m, PW_EV_REVEAL_UPDATE, 610, ENG_RULE_NONE, 0);
+    pw_event d;
+    memset(&d, 0, sizeof d);
+    d.type = PW_EV_DISCLOSURE;
+    d.time = T0 + 700 * S;
+    d.case_id = 1;
+    d.recipient = ENG_PARTY_VICTIM;
+    d.recipient_id = 1;
+    d.subject = 2;
+    sim_metrics_event(m, &d);             /* inside the window: fine */
+    ev(m, PW_EV_ALARM_CLOSE, 960, ENG_RULE_PROXIMITY, 0);
+    ev(m, PW_EV_REVEAL_CLOSE, 1020, ENG_RULE_NONE, 0);
+    d.time = T0 + 1100 * S;
+    sim_metrics_event(m, &d);             /* after it: unauthorized */
+}
+static void test_exposure_and_unauthorized(void)
+{
+    static const int spans[][2] = {{600, 900}};
+    sim_report r = run_case(spans, 1, feed_exposure);
+    CU_ASSERT_DOUBLE_EQUAL(r.exposure_outside_breach_s, 120.0, 1e-9);
+    CU_ASSERT_EQUAL(r.disclosures, 2);
+    CU_ASSERT_EQUAL(r.unauthorized_disclosures, 1);
+    CU_ASSERT_EQUAL(r.latency.alert_to_victim.n, 1);
+    CU_ASSERT(r.latency.alert_to_victim.p50 >= 0.0);
+}
+
+/* Incidents through one dispatcher handling each call in 60 s: two calls
+ * 10 s apart, the second waits 50 s; peak two at once. */
+static void feed_incidents(sim_metrics *m)
+{
+    pw_event e;
+    memset(&e, 0, sizeof e);
+    e.case_id = 1;
+    e.type = PW_EV_INCIDENT_OPEN;
+    e.incident = 1;
+    e.time = T0 + 100 * S;
+    sim_metrics_event(m, &e);
+    e.type = PW_EV_INCIDENT_CLOSE;
+    e.time = T0 + 105 * S;
+    sim_metrics_event(m, &e);
+    e.type = PW_EV_INCIDENT_OPEN;
+    e.incident = 2;
+    e.time = T0 + 110 * S;
+    sim_metrics_event(m, &e);
+}
+static void test_incident_queue(void)
+{
+    sim_report r = run_case(NULL, 0, feed_incidents);
+    CU_ASSERT_EQUAL(r.workload.incidents, 2);
+    CU_ASSERT_DOUBLE_EQUAL(r.workload.per_dispatcher_hour, 2.0, 1e-9);
+    CU_ASSERT_EQUAL(r.workload.peak_concurrent, 1);
+    CU_ASSERT_DOUBLE_EQUAL(r.workload.queue_wait_p95_s, 50.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(r.latency.alert_to_dispatch.max, 110.0, 1e-9); /* 50 s wait + 60 s */
+}
+
+/* Erlang C: M/M/c mean wait = C(c, a) / (c mu - lambda), a = lambda / mu. */
+static double erlang_c_wait(int c, double lambda, double mu)
+{
+    double a = lambda / mu, term = 1.0, sum = 1.0;
+    for (int k = 1; k < c; k++) {
+        term *= a / k;
+        sum += term;
+    }
+    double last = term * a / c / (1.0 - a / c);
+    double pw = last / (sum + last);
+    return pw / (c * mu - lambda);
+}
+
+static void test_queue_matches_erlang_c(void)
+{
+    /* Long runs: at high load successive waits are strongly correlated
+     * and the sample mean converges slowly. */
+    static const struct { int c; double rho; } cases_[] = {{1, 0.6}, {3, 0.7}, {8, 0.75}};
+    const size_t n = 2000000;
+    pw_time_ms *arr = malloc(n * sizeof *arr), *hand = malloc(n * sizeof *hand), *wait = malloc(n * sizeof *wait);
+    CU_ASSERT_FATAL(arr && hand && wait);
+    for (size_t k = 0; k < sizeof cases_ / sizeof cases_[0]; k++) {
+        int c = cases_[k].c;
+        double mu = 1.0 / 180.0;                /* 3 min mean handling, per s */
+        double lambda = cases_[k].rho * c * mu; /* Poisson arrivals, per s */
+        dev_rng rng;
+        dev_rng_init(&rng, 2026, (uint64_t)c);
+        double t = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            t += dev_rng_exponential(&rng, 1000.0 / lambda);
+            arr[i] = (pw_time_ms)t;
+            hand[i] = (pw_time_ms)llround(dev_rng_exponential(&rng, 1000.0 / mu));
+        }
+        CU_ASSERT_EQUAL_FATAL(sim_queue_waits(arr, hand, n, c, wait), 0);
+        double mean = 0.0;
+        for (size_t i = n / 10; i < n; i++) /* skip the warm-up */
+            mean += (double)wait[i] / 1000.0;
+        mean /= (double)(n - n / 10);
+        double want = erlang_c_wait(c, lambda, mu);
+        printf("\n    c=%d rho=%.2f: simulated %.1f s, Erlang C %.1f s ", c, cases_[k].rho, mean, want);
+        CU_ASSERT(fabs(mean - want) / want < 0.05);
+    }
+    free(arr);
+    free(hand);
+    free(wait);
+}
+
+/* report.json holds every key the planners' tools read, with null for
+ * figures not computed. */
+static void test_report_json_keys(void)
+{
+    sim_report r = run_case(NULL, 0, feed_nothing);
+    FILE *f = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(sim_report_write_json(f, &scn, &r), 0);
+    rewind(f);
+    char buf[8192];
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    buf[len] = '\0';
+    fclose(f);
+    static const char *const keys[] = {
+        "\"scenario\"", "\"seed\"", "\"sim_seconds\"", "\"parameters\"", "\"counts\"", "\"offenders\"",
+        "\"victims\"", "\"cases\"", "\"patrols\"", "\"dispatchers\"", "\"fixes\"", "\"breaches\"", "\"true\"",
+        "\"detected\"", "\"missed\"", "\"missed_short\"", "\"alerts\"", "\"episodes\"", "\"false\"",
+        "\"false_per_offender_day\"", "\"false_by_cause\"", "\"latency_s\"", "\"breach_to_alert\"",
+        "\"alert_to_victim\"", "\"alert_to_dispatch\"", "\"dispatch_to_scene\"", "\"n\"", "\"p50\"", "\"p95\"",
+        "\"max\"", "\"exposure_s\"", "\"outside_breach\"", "\"unauthorized_disclosures\"", "\"workload\"",
+        "\"incidents\"", "\"per_dispatcher_hour\"", "\"peak_concurrent\"", "\"queue_wait_s\"",
+        "\"patrol_minutes_on_false\"", "\"health\"", "\"signal_loss\"", "\"no_comm\"", "\"tamper\"",
+        "\"battery_low\"",
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!strstr(buf, keys[i]))
+            printf("\n    missing %s", keys[i]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(buf, keys[i]));
+    }
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"breach_to_alert\": {\"n\": 0, \"p50\": null"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"patrol_minutes_on_false\": null"));
+}
+
+/* The invariants on the bundled scenario, run for real. */
+static void test_invariants_on_bundled_scenario(void)
+{
+    scn_scenario s;
+    scn_error err;
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, PW_SOURCE_DIR "/scenarios/default.lua", NULL, &err), SCN_OK);
+    sim_run_options ro = {.out_dir = "pw_test_metrics_run", .record = 0};
+    sim_summary sum;
+    char msg[600];
+    CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, msg, sizeof msg), 0);
+    const sim_report *r = &sum.report;
+    printf("\n    default: %llu breaches (%llu detected), %llu episodes (%llu false) ",
+           (unsigned long long)r->breaches.truth, (unsigned long long)r->breaches.detected,
+           (unsigned long long)r->alerts.episodes, (unsigned long long)r->alerts.false_alerts);
+    check_invariants(r);
+    CU_ASSERT_EQUAL(r->unauthorized_disclosures, 0);
+    CU_ASSERT(r->disclosures > 0);
+    CU_ASSERT(r->breaches.truth >= 1);
+    scn_free(&s);
+}
+
+int main(void)
+{
+    static const pw_test_entry tests[] = {
+        {"a detected breach and its latency", test_detected_breach},
+        {"an alert before the breach but inside tau", test_alert_before_breach_inside_tau},
+        {"an alert outside tau is false and the breach missed", test_alert_outside_tau},
+        {"zero breaches: a false alert by cause", test_false_alert_by_cause},
+        {"missed breaches, short ones apart", test_missed_and_short},
+        {"breaches at the very start and end", test_breaches_at_start_and_end},
+        {"overlapping episodes", test_overlapping_episodes},
+        {"exposure and unauthorized disclosures", test_exposure_and_unauthorized},
+        {"incidents through the 112 queue", test_incident_queue},
+        {"the queue matches Erlang C within 5 %", test_queue_matches_erlang_c},
+        {"report.json keys", test_report_json_keys},
+        {"invariants on the bundled scenario", test_invariants_on_bundled_scenario},
+        {NULL, NULL},
+    };
+    return pw_test_main("metrics", tests);
+}
