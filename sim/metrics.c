@@ -179,13 +179,14 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
         if (cs) {
             cs->incident = ev->incident;
             cs->incident_index = m->n_incidents;
-            sim_span w = {ev->time, NEVER, ci};
-            PUSH(m, m->incidents, m->n_incidents, m->cap_incidents, w);
+            sim_incident in = {.id = ev->incident, .case_index = ci, .reason = ev->reason, .open = ev->time,
+                               .close = NEVER, .queue_wait = -1, .dispatched = NEVER, .on_scene = NEVER};
+            PUSH(m, m->incidents, m->n_incidents, m->cap_incidents, in);
         }
         break;
     case PW_EV_INCIDENT_CLOSE:
         if (cs && cs->incident == ev->incident) {
-            m->incidents[cs->incident_index].b = ev->time;
+            m->incidents[cs->incident_index].close = ev->time;
             cs->incident = 0;
         }
         break;
@@ -265,37 +266,48 @@ void sim_latency_from(sim_latency *l, double *values, size_t n)
 
 /* ---- the dispatch queue --------------------------------------------------- */
 
+int sim_desk_init(sim_desk *d, int servers)
+{
+    if (servers < 1 || servers > SIM_MAX_DISPATCHERS)
+        return -1;
+    d->servers = servers;
+    for (int k = 0; k < servers; k++)
+        d->free_at[k] = INT64_MIN;
+    return 0;
+}
+
+/* The call goes to the dispatcher free soonest (the lowest index among
+ * equals, so runs repeat). */
+pw_time_ms sim_desk_take(sim_desk *d, pw_time_ms arrival, pw_time_ms handling)
+{
+    int best = 0;
+    for (int k = 1; k < d->servers; k++)
+        if (d->free_at[k] < d->free_at[best])
+            best = k;
+    pw_time_ms start = d->free_at[best] > arrival ? d->free_at[best] : arrival;
+    d->free_at[best] = start + handling;
+    return start;
+}
+
 /*
- * A FIFO queue served by `servers` call-takers: arrival i waits until the
- * earliest server is free.  arrivals must be sorted; handling[i] is the
- * handling time of arrival i (ms).  Writes each wait (ms).  With Poisson
- * arrivals and exponential handling this is M/M/c, whose mean wait is
- * Erlang C's (tests/test_metrics.c checks it).
+ * With Poisson arrivals and exponential handling this is M/M/c, whose mean
+ * wait is Erlang C's (tests/test_metrics.c checks it).
  */
 int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size_t n, int servers,
                     pw_time_ms *waits)
 {
-    if (servers < 1)
+    sim_desk *d = malloc(sizeof *d);
+    if (!d || sim_desk_init(d, servers) != 0) {
+        free(d);
         return -1;
-    pw_time_ms *free_at = calloc((size_t)servers, sizeof *free_at);
-    if (!free_at)
-        return -1;
-    for (int k = 0; k < servers; k++)
-        free_at[k] = INT64_MIN;
-    for (size_t i = 0; i < n; i++) {
-        int best = 0;
-        for (int k = 1; k < servers; k++)
-            if (free_at[k] < free_at[best])
-                best = k;
-        pw_time_ms start = free_at[best] > arrivals[i] ? free_at[best] : arrivals[i];
-        waits[i] = start - arrivals[i];
-        free_at[best] = start + handling[i];
     }
-    free(free_at);
+    for (size_t i = 0; i < n; i++)
+        waits[i] = sim_desk_take(d, arrivals[i], handling[i]) - arrivals[i];
+    free(d);
     return 0;
 }
 
-static pw_time_ms sim_draw_handling(const scn_dispatch *d, dev_rng *rng)
+pw_time_ms sim_draw_handling(const scn_dispatch *d, dev_rng *rng)
 {
     switch (d->handling) {
     case SCN_DIST_FIXED:
@@ -369,8 +381,8 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
         if (m->episodes[i].end == NEVER)
             m->episodes[i].end = end;
     for (size_t i = 0; i < m->n_incidents; i++)
-        if (m->incidents[i].b == NEVER)
-            m->incidents[i].b = end;
+        if (m->incidents[i].close == NEVER)
+            m->incidents[i].close = end;
     /* Reveal windows still open at the end. */
     for (size_t ci = 0; ci < s->n_cases; ci++) {
         if (m->case_state[ci].reveal_since != NEVER) {
@@ -502,50 +514,78 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
     r->disclosures = m->disclosures;
     r->health = m->health;
 
-    /* Workload: incidents through the 112 queue. */
+    /* Workload: incidents, the 112 desk and the patrols. */
     size_t n = m->n_incidents;
     r->workload.incidents = n;
     int dispatchers = s->dispatch.dispatchers > 0 ? s->dispatch.dispatchers : 1;
     r->workload.per_dispatcher_hour = (double)n / ((double)dispatchers * r->sim_seconds / 3600.0);
     size_t nn = n ? n : 1;
-    pw_time_ms *arr = calloc(nn, sizeof *arr), *hand = calloc(nn, sizeof *hand);
-    pw_time_ms *waits = calloc(nn, sizeof *waits);
     double *wait_s = calloc(nn, sizeof *wait_s), *dispatch_s = calloc(nn, sizeof *dispatch_s);
-    if (!arr || !hand || !waits || !wait_s || !dispatch_s) {
-        free(arr), free(hand), free(waits), free(wait_s), free(dispatch_s);
+    double *scene_s = calloc(nn, sizeof *scene_s);
+    if (!wait_s || !dispatch_s || !scene_s) {
+        free(wait_s), free(dispatch_s), free(scene_s);
         return -1;
     }
-    dev_rng handling;
-    dev_rng_init(&handling, seed, 0x3131320000000000ULL); /* "112" */
+    size_t n_wait = 0, n_disp = 0, n_scene = 0;
+    double patrol_min_false = 0.0;
     for (size_t i = 0; i < n; i++) {
-        arr[i] = m->incidents[i].a; /* the stream is in time order */
-        hand[i] = sim_draw_handling(&s->dispatch, &handling);
-    }
-    sim_queue_waits(arr, hand, n, dispatchers, waits);
-    for (size_t i = 0; i < n; i++) {
-        wait_s[i] = (double)waits[i] / 1000.0;
-        dispatch_s[i] = (double)(waits[i] + hand[i]) / 1000.0;
+        const sim_incident *in = &m->incidents[i];
+        if (in->queue_wait >= 0)
+            wait_s[n_wait++] = (double)in->queue_wait / 1000.0;
+        if (in->dispatched == NEVER)
+            continue;
+        dispatch_s[n_disp++] = (double)(in->dispatched - in->open) / 1000.0;
+        if (in->on_scene != NEVER)
+            scene_s[n_scene++] = (double)(in->on_scene - in->dispatched) / 1000.0;
+        /* A patrol sent for an alarm that no true breach backs: its time
+         * from dispatch until the incident closed is spent on a false alert. */
+        if (in->reason != PW_EV_ALARM_OPEN)
+            continue;
+        int any_true = 0;
+        for (size_t e = 0; e < m->n_episodes && !any_true; e++) {
+            const sim_episode *ep = &m->episodes[e];
+            any_true = ep->case_index == in->case_index && ep->is_true &&
+                       overlaps(ep->start, ep->end, in->open, in->close, 0);
+        }
+        if (!any_true)
+            patrol_min_false += (double)(in->close - in->dispatched) / 60000.0;
     }
     sim_latency qw;
-    sim_latency_from(&qw, wait_s, n);
+    sim_latency_from(&qw, wait_s, n_wait);
     r->workload.queue_wait_p50_s = qw.p50;
     r->workload.queue_wait_p95_s = qw.p95;
-    sim_latency_from(&r->latency.alert_to_dispatch, dispatch_s, n);
-    r->latency.dispatch_to_scene.n = 0;
-    r->latency.dispatch_to_scene.p50 = r->latency.dispatch_to_scene.p95 = r->latency.dispatch_to_scene.max = NAN;
-    /* Peak concurrent incidents: a sweep over opens and closes. */
+    sim_latency_from(&r->latency.alert_to_dispatch, dispatch_s, n_disp);
+    sim_latency_from(&r->latency.dispatch_to_scene, scene_s, n_scene);
+    r->workload.patrol_minutes_on_false = patrol_min_false;
+    free(wait_s), free(dispatch_s), free(scene_s);
+    /* Peak concurrent incidents: the most open at any opening time. */
     size_t peak = 0;
     for (size_t i = 0; i < n; i++) {
         size_t k = 0;
         for (size_t j = 0; j < n; j++)
-            k += m->incidents[j].a <= m->incidents[i].a && m->incidents[i].a < m->incidents[j].b;
+            k += m->incidents[j].open <= m->incidents[i].open && m->incidents[i].open < m->incidents[j].close;
         if (k > peak)
             peak = k;
     }
     r->workload.peak_concurrent = peak;
-    r->workload.patrol_minutes_on_false = NAN; /* patrols are not dispatched yet */
-    free(arr), free(hand), free(waits), free(wait_s), free(dispatch_s);
     return 0;
+}
+
+void sim_metrics_dispatch(sim_metrics *m, pw_id incident, pw_time_ms queue_wait_ms, pw_time_ms dispatched,
+                          pw_time_ms on_scene)
+{
+    for (size_t i = m->n_incidents; i-- > 0;) {
+        sim_incident *in = &m->incidents[i];
+        if (in->id != incident)
+            continue;
+        if (queue_wait_ms >= 0)
+            in->queue_wait = queue_wait_ms;
+        if (dispatched != NEVER)
+            in->dispatched = dispatched;
+        if (on_scene != NEVER)
+            in->on_scene = on_scene;
+        return;
+    }
 }
 
 const char *sim_cause_name(sim_cause c)

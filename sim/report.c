@@ -124,10 +124,10 @@ int sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r)
 static void row_latency(FILE *f, const char *name, const sim_latency *l)
 {
     if (l->n == 0) {
-        fprintf(f, "  %-26s n=0\n", name);
+        fprintf(f, "  %-27s n=0\n", name);
         return;
     }
-    fprintf(f, "  %-26s n=%-5zu median %7.1f s   p95 %7.1f s   max %7.1f s\n", name, l->n, l->p50, l->p95,
+    fprintf(f, "  %-27s n=%-5zu median %7.1f s   p95 %7.1f s   max %7.1f s\n", name, l->n, l->p50, l->p95,
             l->max);
 }
 
@@ -151,6 +151,7 @@ void sim_report_print(FILE *f, const sim_report *r)
     row_latency(f, "breach -> alert", &r->latency.breach_to_alert);
     row_latency(f, "alert -> victim sees pin", &r->latency.alert_to_victim);
     row_latency(f, "alert -> dispatch", &r->latency.alert_to_dispatch);
+    row_latency(f, "dispatch -> patrol on scene", &r->latency.dispatch_to_scene);
     fprintf(f, "  victim exposure          %.0f s of offender position shown with no true breach\n",
             r->exposure_outside_breach_s);
     fprintf(f, "  disclosures              %llu, unauthorized %llu\n", (unsigned long long)r->disclosures,
@@ -160,6 +161,7 @@ void sim_report_print(FILE *f, const sim_report *r)
     if (isfinite(r->workload.queue_wait_p50_s))
         fprintf(f, ", queue wait median %.0f s, p95 %.0f s", r->workload.queue_wait_p50_s, r->workload.queue_wait_p95_s);
     fputc('\n', f);
+    fprintf(f, "  patrols on false alerts  %.1f patrol-minutes\n", r->workload.patrol_minutes_on_false);
     fprintf(f, "  device health            %llu signal lost, %llu contact lost, %llu tamper, %llu battery low\n",
             (unsigned long long)r->health.signal_loss, (unsigned long long)r->health.no_comm,
             (unsigned long long)r->health.tamper, (unsigned long long)r->health.battery_low);

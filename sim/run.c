@@ -28,14 +28,27 @@ enum ev_kind {
     EV_SCN,          /* index: scenario event starts */
     EV_SCN_END,      /* index: scenario outage ends */
     EV_TIMER,        /* index: script callback */
-    EV_PANIC         /* index: actor; the panic report arrives */
+    EV_PANIC,        /* index: actor; the panic report arrives */
+    EV_DISPATCH,     /* index: incident slot; a dispatcher finished the call */
+    EV_ON_SCENE,     /* index: incident slot; its patrol arrives */
+    EV_CLOSE_CHECK   /* index: incident slot; may it close now? */
 };
+
+/* An incident as the dispatch model sees it. */
+typedef struct incident_rt {
+    pw_id id;
+    size_t case_index;
+    double tx, ty;             /* where the patrol goes (the victim's pin) */
+    int patrol;                /* actor index, -1 none */
+    int on_scene, closed;
+} incident_rt;
 
 typedef struct actor_rt {
     sim_track track;
     size_t hint;
     dev_unit *unit;            /* NULL for patrols */
     int net_down;              /* outages in force */
+    int busy;                  /* patrols: on an incident */
 } actor_rt;
 
 typedef struct run {
@@ -59,6 +72,14 @@ typedef struct run {
     FILE *f_events, *f_fixes, *f_truth;
     sim_metrics metrics;
     int metrics_ready;
+    /* dispatch model */
+    sim_desk desk;
+    dev_rng handling_rng;
+    incident_rt *incidents;
+    size_t n_incidents, cap_incidents;
+    int *case_alarms;          /* alarms open per case */
+    size_t *waiting;           /* incidents waiting for a free patrol, FIFO */
+    size_t n_waiting, cap_waiting;
     char dir[512];
     char line[2048];
     sim_summary *sum;
@@ -129,6 +150,148 @@ static void send_messages(run *r, const dev_message *m, size_t n)
     }
 }
 
+/* ---- the 112 desk and the patrols ------------------------------------ */
+
+/*
+ * Incidents queue at the 112 desk (D dispatchers, first come first served,
+ * handling times from the scenario's distribution).  When a dispatcher is
+ * done, the nearest free patrol drives to the victim's pin (straight line
+ * times the patrol's detour factor).  The incident closes when the patrol
+ * is on scene and no alarm of the case is open; the patrol is then free
+ * where it stands.  Without a free patrol the incident waits for one.
+ */
+static void assign(run *r, size_t slot, int patrol, pw_time_ms now)
+{
+    incident_rt *in = &r->incidents[slot];
+    actor_rt *pa = &r->actors[patrol];
+    const scn_actor *sa = &r->s->actors[patrol];
+    in->patrol = patrol;
+    pa->busy = 1;
+    pw_time_ms end = r->s->start + r->s->duration_ms;
+    pw_time_ms arrival = sim_track_drive_to(&pa->track, now, in->tx, in->ty, sa->patrol_speed_mps,
+                                            sa->patrol_detour, end);
+    pa->hint = 0;
+    sim_metrics_dispatch(&r->metrics, in->id, -1, now, INT64_MAX);
+    if (arrival >= 0 && arrival <= end)
+        push(r, arrival, EV_ON_SCENE, (uint32_t)slot);
+}
+
+static int nearest_free_patrol(run *r, double x, double y, pw_time_ms now)
+{
+    int best = -1;
+    double best_d2 = INFINITY;
+    for (size_t a = 0; a < r->s->n_actors; a++) {
+        if (r->s->actors[a].role != SCN_PATROL || r->actors[a].busy)
+            continue;
+        double px, py;
+        sim_track_at(&r->actors[a].track, now, &r->actors[a].hint, &px, &py, NULL, NULL);
+        double d2 = (px - x) * (px - x) + (py - y) * (py - y);
+        if (d2 < best_d2) {
+            best_d2 = d2;
+            best = (int)a;
+        }
+    }
+    return best;
+}
+
+static void dispatch_due(run *r, size_t slot, pw_time_ms now)
+{
+    incident_rt *in = &r->incidents[slot];
+    if (in->closed)
+        return;
+    int p = nearest_free_patrol(r, in->tx, in->ty, now);
+    if (p >= 0) {
+        assign(r, slot, p, now);
+        return;
+    }
+    if (r->n_waiting == r->cap_waiting) {
+        size_t nc = r->cap_waiting ? 2 * r->cap_waiting : 64;
+        size_t *w = realloc(r->waiting, nc * sizeof *w);
+        if (!w) {
+            fail(r, "out of memory in the dispatch model%s%s", NULL, NULL);
+            return;
+        }
+        r->waiting = w;
+        r->cap_waiting = nc;
+    }
+    r->waiting[r->n_waiting++] = slot;
+}
+
+static void dispatch_on_event(run *r, const pw_event *ev)
+{
+    size_t ci = ev->case_id >= 1 && ev->case_id <= r->s->n_cases ? (size_t)ev->case_id - 1 : SIZE_MAX;
+    if (ci == SIZE_MAX)
+        return;
+    switch (ev->type) {
+    case PW_EV_ALARM_OPEN:
+        r->case_alarms[ci]++;
+        break;
+    case PW_EV_ALARM_CLOSE:
+        if (r->case_alarms[ci] > 0 && --r->case_alarms[ci] == 0) {
+            for (size_t i = r->n_incidents; i-- > 0;)
+                if (r->incidents[i].case_index == ci && !r->incidents[i].closed && r->incidents[i].on_scene)
+                    push(r, ev->time, EV_CLOSE_CHECK, (uint32_t)i);
+        }
+        break;
+    case PW_EV_INCIDENT_OPEN: {
+        if (r->n_incidents == r->cap_incidents) {
+            size_t nc = r->cap_incidents ? 2 * r->cap_incidents : 64;
+            incident_rt *v = realloc(r->incidents, nc * sizeof *v);
+            if (!v) {
+                fail(r, "out of memory in the dispatch model%s%s", NULL, NULL);
+                return;
+            }
+            r->incidents = v;
+            r->cap_incidents = nc;
+        }
+        incident_rt in = {.id = ev->incident, .case_index = ci, .patrol = -1};
+        double lat = isfinite(ev->victim_lat) ? ev->victim_lat : ev->lat;
+        double lon = isfinite(ev->victim_lat) ? ev->victim_lon : ev->lon;
+        if (isfinite(lat) && isfinite(lon)) {
+            eng_geo_to_local(&r->frame, lat, lon, &in.tx, &in.ty);
+        } else { /* no pin at all: the victim's true place */
+            actor_rt *va = &r->actors[r->s->cases[ci].victim];
+            sim_track_at(&va->track, ev->time, &va->hint, &in.tx, &in.ty, NULL, NULL);
+        }
+        size_t slot = r->n_incidents++;
+        r->incidents[slot] = in;
+        pw_time_ms handling = sim_draw_handling(&r->s->dispatch, &r->handling_rng);
+        pw_time_ms start = sim_desk_take(&r->desk, ev->time, handling);
+        sim_metrics_dispatch(&r->metrics, in.id, start - ev->time, INT64_MAX, INT64_MAX);
+        push(r, start + handling, EV_DISPATCH, (uint32_t)slot);
+        break;
+    }
+    case PW_EV_INCIDENT_CLOSE:
+        for (size_t i = r->n_incidents; i-- > 0;) {
+            incident_rt *in = &r->incidents[i];
+            if (in->id != ev->incident || in->closed)
+                continue;
+            in->closed = 1;
+            if (in->patrol >= 0) {
+                r->actors[in->patrol].busy = 0;
+                /* The freed patrol takes the oldest incident waiting. */
+                if (r->n_waiting) {
+                    size_t next = r->waiting[0];
+                    memmove(r->waiting, r->waiting + 1, --r->n_waiting * sizeof *r->waiting);
+                    assign(r, next, in->patrol, ev->time);
+                }
+            }
+            break;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void close_if_done(run *r, size_t slot, pw_time_ms now)
+{
+    incident_rt *in = &r->incidents[slot];
+    if (in->closed || !in->on_scene || r->case_alarms[in->case_index] > 0)
+        return;
+    eng_incident_close(&r->eng, in->id, 0, now);
+}
+
 /* ---- the engine's sink ---------------------------------------------- */
 
 static void sink(void *ctx, const pw_event *ev)
@@ -143,6 +306,7 @@ static void sink(void *ctx, const pw_event *ev)
     r->sum->by_type[ev->type]++;
     if (r->metrics_ready)
         sim_metrics_event(&r->metrics, ev);
+    dispatch_on_event(r, ev);
     if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
         size_t a = (size_t)ev->device - 1;
         if (a < r->s->n_actors && r->actors[a].unit) {
@@ -510,6 +674,16 @@ static void setup(run *r)
         return;
     }
     r->metrics_ready = 1;
+    if (sim_desk_init(&r->desk, s->dispatch.dispatchers > 0 ? s->dispatch.dispatchers : 1) != 0) {
+        fail(r, "%s: dispatchers must be 1 to 1024%s", s->file, NULL);
+        return;
+    }
+    dev_rng_init(&r->handling_rng, s->seed, 0x3131320000000000ULL); /* "112" */
+    r->case_alarms = calloc(s->n_cases ? s->n_cases : 1, sizeof *r->case_alarms);
+    if (!r->case_alarms) {
+        fail(r, "out of memory%s%s", NULL, NULL);
+        return;
+    }
     eng_config cfg;
     eng_config_default(&cfg, s->origin.lat, s->origin.lon);
     cfg.max_devices = s->n_actors ? s->n_actors : 1;
@@ -640,6 +814,17 @@ static void loop(run *r)
         case EV_PANIC:
             panic_arrives(r, ev.index, now);
             break;
+        case EV_DISPATCH:
+            dispatch_due(r, ev.index, now);
+            break;
+        case EV_ON_SCENE:
+            r->incidents[ev.index].on_scene = 1;
+            sim_metrics_dispatch(&r->metrics, r->incidents[ev.index].id, -1, INT64_MAX, now);
+            close_if_done(r, ev.index, now);
+            break;
+        case EV_CLOSE_CHECK:
+            close_if_done(r, ev.index, now);
+            break;
         }
     }
     r->sum->sim_seconds = (double)s->duration_ms / 1000.0;
@@ -711,6 +896,9 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
     free(r->msgs);
     free(r->free_slots);
     free(r->held);
+    free(r->incidents);
+    free(r->case_alarms);
+    free(r->waiting);
     int failed = r->failed;
     free(r);
     return failed ? -1 : 0;

@@ -296,7 +296,7 @@ typedef struct sim_report {
         double per_dispatcher_hour;
         size_t peak_concurrent;
         double queue_wait_p50_s, queue_wait_p95_s;
-        double patrol_minutes_on_false;   /* NAN: patrols are not dispatched yet */
+        double patrol_minutes_on_false;   /* dispatch to release, for alarms no breach backs */
     } workload;
     sim_health_counts health;
 } sim_report;
@@ -314,6 +314,18 @@ typedef struct sim_span {
     pw_time_ms a, b;
     size_t index;               /* case */
 } sim_span;
+/* One 112 incident: opened by the engine, queued at the desk, handled,
+ * a patrol sent; released when it closes. */
+typedef struct sim_incident {
+    pw_id id;
+    size_t case_index;
+    int reason;                 /* the pw_event_type that opened it */
+    pw_time_ms open, close;     /* close NEVER while open */
+    pw_time_ms queue_wait;      /* ms at the desk before a dispatcher took it; -1 unknown */
+    pw_time_ms dispatched;      /* a patrol was sent (NEVER: not yet) */
+    pw_time_ms on_scene;        /* it arrived (NEVER: not yet) */
+} sim_incident;
+
 typedef struct sim_case_state {
     size_t open_episode[SIM_MAX_RULES];
     pw_time_ms reveal_since;
@@ -336,7 +348,7 @@ typedef struct sim_metrics {
     pw_time_ms *last_fault;     /* per actor: time of its last health event */
     sim_episode *episodes;  size_t n_episodes, cap_episodes;
     sim_span *reveals;      size_t n_reveals, cap_reveals;
-    sim_span *incidents;    size_t n_incidents, cap_incidents;
+    sim_incident *incidents; size_t n_incidents, cap_incidents;
     uint64_t disclosures, unauthorized;
     sim_health_counts health;
     int failed;
@@ -353,12 +365,27 @@ typedef struct sim_metrics {
 int  sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms);
 void sim_metrics_event(sim_metrics *m, const pw_event *ev);
 void sim_metrics_fix(sim_metrics *m, pw_id device, int dev_fix_cause);
+/* The dispatch model reports what happened to incident `id`. */
+void sim_metrics_dispatch(sim_metrics *m, pw_id incident, pw_time_ms queue_wait_ms, pw_time_ms dispatched,
+                          pw_time_ms on_scene);
 int  sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr,
                         uint64_t seed, sim_report *r);
 void sim_metrics_close(sim_metrics *m);
 
-/* The 112 desk as a FIFO queue of `servers` dispatchers: waits (ms) of
- * sorted arrivals with the given handling times.  0, or -1 on bad input. */
+/* The 112 desk: `servers` dispatchers taking calls first come, first served. */
+#define SIM_MAX_DISPATCHERS 1024
+typedef struct sim_desk {
+    int servers;
+    pw_time_ms free_at[SIM_MAX_DISPATCHERS];
+} sim_desk;
+int sim_desk_init(sim_desk *d, int servers);     /* 0, or -1 if servers is not 1..1024 */
+/* A handling time drawn from the scenario's distribution (ms). */
+struct dev_rng;
+pw_time_ms sim_draw_handling(const scn_dispatch *d, struct dev_rng *rng);
+/* A call arriving at `arrival` (in time order) needing `handling` ms:
+ * when a dispatcher starts on it. */
+pw_time_ms sim_desk_take(sim_desk *d, pw_time_ms arrival, pw_time_ms handling);
+/* The same for a batch: waits (ms) of sorted arrivals.  0 or -1. */
 int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size_t n, int servers,
                     pw_time_ms *waits);
 

@@ -257,33 +257,45 @@ static void test_exposure_and_unauthorized(void)
     CU_ASSERT(r.latency.alert_to_victim.p50 >= 0.0);
 }
 
-/* Incidents through one dispatcher handling each call in 60 s: two calls
- * 10 s apart, the second waits 50 s; peak two at once. */
+/* Incidents, as the dispatch model reports them: the desk's waits, the
+ * dispatch and arrival of patrols.  Incident 1 opened by a false alarm
+ * (no breach) keeps its patrol from dispatch at 160 s to closing at 500 s:
+ * 5.67 patrol minutes on a false alert.  Incident 2 (a panic) waits 50 s
+ * at the desk. */
 static void feed_incidents(sim_metrics *m)
 {
+    alarm(m, 95, 130);
     pw_event e;
     memset(&e, 0, sizeof e);
     e.case_id = 1;
     e.type = PW_EV_INCIDENT_OPEN;
     e.incident = 1;
+    e.reason = PW_EV_ALARM_OPEN;
     e.time = T0 + 100 * S;
     sim_metrics_event(m, &e);
+    sim_metrics_dispatch(m, 1, 0, T0 + 160 * S, T0 + 460 * S);
     e.type = PW_EV_INCIDENT_CLOSE;
-    e.time = T0 + 105 * S;
+    e.time = T0 + 500 * S;
     sim_metrics_event(m, &e);
     e.type = PW_EV_INCIDENT_OPEN;
     e.incident = 2;
-    e.time = T0 + 110 * S;
+    e.reason = PW_EV_PANIC;
+    e.time = T0 + 510 * S;
     sim_metrics_event(m, &e);
+    sim_metrics_dispatch(m, 2, 50 * S, T0 + 620 * S, INT64_MAX);
+    sim_metrics_dispatch(m, 2, -1, INT64_MAX, T0 + 700 * S);
 }
-static void test_incident_queue(void)
+static void test_incident_workload(void)
 {
     sim_report r = run_case(NULL, 0, feed_incidents);
     CU_ASSERT_EQUAL(r.workload.incidents, 2);
     CU_ASSERT_DOUBLE_EQUAL(r.workload.per_dispatcher_hour, 2.0, 1e-9);
     CU_ASSERT_EQUAL(r.workload.peak_concurrent, 1);
     CU_ASSERT_DOUBLE_EQUAL(r.workload.queue_wait_p95_s, 50.0, 1e-9);
-    CU_ASSERT_DOUBLE_EQUAL(r.latency.alert_to_dispatch.max, 110.0, 1e-9); /* 50 s wait + 60 s */
+    CU_ASSERT_DOUBLE_EQUAL(r.latency.alert_to_dispatch.max, 110.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(r.latency.dispatch_to_scene.max, 300.0, 1e-9);
+    CU_ASSERT_EQUAL(r.latency.dispatch_to_scene.n, 2);
+    CU_ASSERT_DOUBLE_EQUAL(r.workload.patrol_minutes_on_false, 340.0 / 60.0, 1e-9);
 }
 
 /* Erlang C: M/M/c mean wait = C(c, a) / (c mu - lambda), a = lambda / mu. */
@@ -363,7 +375,7 @@ static void test_report_json_keys(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(buf, keys[i]));
     }
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"breach_to_alert\": {\"n\": 0, \"p50\": null"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"patrol_minutes_on_false\": null"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"dispatch_to_scene\": {\"n\": 0, \"p50\": null"));
 }
 
 /* The invariants on the bundled scenario, run for real. */
@@ -398,7 +410,7 @@ int main(void)
         {"breaches at the very start and end", test_breaches_at_start_and_end},
         {"overlapping episodes", test_overlapping_episodes},
         {"exposure and unauthorized disclosures", test_exposure_and_unauthorized},
-        {"incidents through the 112 queue", test_incident_queue},
+        {"incidents, the desk and the patrols", test_incident_workload},
         {"the queue matches Erlang C within 5 %", test_queue_matches_erlang_c},
         {"report.json keys", test_report_json_keys},
         {"invariants on the bundled scenario", test_invariants_on_bundled_scenario},

@@ -171,6 +171,41 @@ static void test_timed_events(void)
     remove("pw_test_events.lua");
 }
 
+/* The dispatch model: an alarm opens an incident, a dispatcher sends the
+ * nearest patrol, which drives there; once it is on scene and the alarm is
+ * over, the incident closes and its precise positions are purged. */
+static void test_patrol_dispatch_closes_incident(void)
+{
+    write_text("pw_test_patrol.lua",
+               "scenario { name = 'patrol', start = '2026-03-02 07:30', duration = '1h', origin = place(37.5, 127.0) }\n"
+               "local v = victim { name = 'v', start = place(37.5, 127.0), phone = { interval = '30s' } }\n"
+               "local o = offender { name = 'o', start = place(37.5, 127.03),\n"
+               "  tag = { interval = '30s', moving_interval = '30s' },\n"
+               "  route = { walk { to = place(37.5, 127.001), depart = '07:35', speed = 3 },\n"
+               "            wait '5m', drive { to = place(37.5, 127.04) } } }\n"
+               "patrol { name = 'near', base = place(37.51, 127.0) }\n"
+               "patrol { name = 'far', base = place(37.6, 127.1) }\n"
+               "case { offender = o, victim = v }\n"
+               "dispatchers { count = 1, handling = 'fixed 1m' }\n");
+    sim_summary sum;
+    char err[600];
+    int rc = run_file("pw_test_patrol.lua", NULL, "pw_test_run_patrol", &sum, err, sizeof err);
+    if (rc != 0)
+        printf("\n    %s", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    const sim_report *r = &sum.report;
+    printf("\n    incidents %llu, dispatch->scene %.0f s, closed %llu ", (unsigned long long)r->workload.incidents,
+           r->latency.dispatch_to_scene.p50, (unsigned long long)sum.by_type[PW_EV_INCIDENT_CLOSE]);
+    CU_ASSERT(r->workload.incidents >= 1);
+    CU_ASSERT_EQUAL(r->latency.dispatch_to_scene.n, r->workload.incidents);
+    /* 'near' is 1.1 km away: 1,112 m x 1.4 / 11 m/s = about 142 s. */
+    CU_ASSERT(r->latency.dispatch_to_scene.p50 > 100 && r->latency.dispatch_to_scene.p50 < 200);
+    CU_ASSERT_DOUBLE_EQUAL(r->latency.alert_to_dispatch.p50, 60.0, 0.001);
+    CU_ASSERT_EQUAL(sum.by_type[PW_EV_INCIDENT_CLOSE], r->workload.incidents);
+    CU_ASSERT_EQUAL(sum.by_type[PW_EV_INCIDENT_PURGED], r->workload.incidents);
+    remove("pw_test_patrol.lua");
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -178,6 +213,7 @@ int main(void)
         {"pursuit mode reaches the tag", test_pursuit_reaches_the_tag},
         {"a script error leaves no result", test_script_error_leaves_no_result},
         {"timed events reach devices and engine", test_timed_events},
+        {"a patrol is dispatched and the incident closes", test_patrol_dispatch_closes_incident},
         {NULL, NULL},
     };
     return pw_test_main("run", tests);
