@@ -7,6 +7,7 @@
 #include "devices.h"
 #include "test_util.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <string.h>
 
@@ -378,25 +379,42 @@ static void test_report_json_keys(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"dispatch_to_scene\": {\"n\": 0, \"p50\": null"));
 }
 
-/* The invariants on the bundled scenario, run for real. */
-static void test_invariants_on_bundled_scenario(void)
+/* The invariants on every bundled scenario, run for real. */
+static void test_invariants_on_bundled_scenarios(void)
 {
-    scn_scenario s;
-    scn_error err;
-    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, PW_SOURCE_DIR "/scenarios/default.lua", NULL, &err), SCN_OK);
-    sim_run_options ro = {.out_dir = "pw_test_metrics_run", .record = 0};
-    sim_summary sum;
-    char msg[600];
-    CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, msg, sizeof msg), 0);
-    const sim_report *r = &sum.report;
-    printf("\n    default: %llu breaches (%llu detected), %llu episodes (%llu false) ",
-           (unsigned long long)r->breaches.truth, (unsigned long long)r->breaches.detected,
-           (unsigned long long)r->alerts.episodes, (unsigned long long)r->alerts.false_alerts);
-    check_invariants(r);
-    CU_ASSERT_EQUAL(r->unauthorized_disclosures, 0);
-    CU_ASSERT(r->disclosures > 0);
-    CU_ASSERT(r->breaches.truth >= 1);
-    scn_free(&s);
+    DIR *dir = opendir(PW_SOURCE_DIR "/scenarios");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(dir)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".lua") != 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/scenarios/%s", PW_SOURCE_DIR, de->d_name);
+        scn_scenario s;
+        scn_error err;
+        scn_status st = scn_load_file(&s, path, NULL, &err);
+        if (st != SCN_OK)
+            printf("\n    %s", err.message);
+        CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+        sim_run_options ro = {.out_dir = "pw_test_metrics_run", .record = 0};
+        sim_summary sum;
+        char msg[600];
+        CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, msg, sizeof msg), 0);
+        const sim_report *r = &sum.report;
+        printf("\n    %-22s %3llu breaches (%3llu detected), %3llu episodes (%llu false), %llu incidents",
+               de->d_name, (unsigned long long)r->breaches.truth, (unsigned long long)r->breaches.detected,
+               (unsigned long long)r->alerts.episodes, (unsigned long long)r->alerts.false_alerts,
+               (unsigned long long)r->workload.incidents);
+        check_invariants(r);
+        CU_ASSERT_EQUAL(r->unauthorized_disclosures, 0);
+        scn_free(&s);
+        n++;
+    }
+    closedir(dir);
+    printf("\n    ");
+    CU_ASSERT(n >= 9); /* the default and the Seoul library */
 }
 
 int main(void)
@@ -413,7 +431,7 @@ int main(void)
         {"incidents, the desk and the patrols", test_incident_workload},
         {"the queue matches Erlang C within 5 %", test_queue_matches_erlang_c},
         {"report.json keys", test_report_json_keys},
-        {"invariants on the bundled scenario", test_invariants_on_bundled_scenario},
+        {"invariants on every bundled scenario", test_invariants_on_bundled_scenarios},
         {NULL, NULL},
     };
     return pw_test_main("metrics", tests);

@@ -1,0 +1,49 @@
+-- An offender waits at a Gangnam station exit while the victim commutes on
+-- Line 2, underground, from Jamsil to Gyodae.
+--
+-- What it tests: a true breach that happens underground.  The train passes
+-- beneath the exit within 500 m of him; her phone has only cell positions
+-- (hundreds of metres) in the tunnel.
+-- What to expect: the pass under the exit is a true breach that is
+-- missed; the cell positions then trigger a late alarm after the train has
+-- gone, which counts as a false alert (cause: cell fallback or tunnel
+-- exit) and shows the victim his position for a few minutes with no
+-- danger.  Sweep the phone's interval and the case's p_open to see what it
+-- takes to catch the pass and avoid the late alarm.
+
+scenario {
+  name = "Gangnam exit, Line 2 underground",
+  start = "2026-03-03 07:30",
+  duration = "90m",
+  seed = 11,
+  origin = station("2", "강남"),
+}
+
+local line2 = subway_line { name = "2",
+  stations = { "잠실", "잠실새내", "종합운동장", "삼성", "선릉", "역삼", "강남", "교대" } }
+
+local jamsil = station("2", "잠실")
+local gangnam = station("2", "강남")
+local home = place(jamsil.lat + 0.003, jamsil.lon + 0.002)
+local work = place(37.4925, 127.0135)           -- near Gyodae
+
+local v = victim {
+  name = "victim", start = home,
+  phone = { interval = "60s", moving_interval = "30s" },
+  route = {
+    wait "07:50",
+    walk { to = jamsil },
+    subway { line = line2, from = "잠실", to = "교대" },
+    walk { to = work },
+  },
+}
+
+local o = offender {
+  name = "offender", start = place(gangnam.lat + 0.002, gangnam.lon + 0.001),
+  tag = { interval = "5m", moving_interval = "60s" },
+  route = { wait "20m" },
+}
+
+patrol { name = "Gangnam 1", base = place(37.5095, 127.0360) }
+case { offender = o, victim = v }
+dispatchers { count = 2, handling = "exp 3m" }
