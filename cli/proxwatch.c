@@ -11,16 +11,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *to)
 {
     fputs("usage: proxwatch run [SCENARIO.lua] [--seed N] [--out DIR] [--quiet]\n"
+          "       proxwatch sweep SCENARIO.lua --set NAME=V1,V2,... [--set ...] [--seeds N]\n"
+          "                       [-j JOBS] [--out DIR] [--list-params]\n"
           "\n"
           "  run     run a scenario through the monitoring engine (the bundled\n"
           "          default scenario when none is given) and write report.json,\n"
           "          events.jsonl, fixes.csv, truth.csv and summary.json into DIR\n"
           "          (default runs/<scenario>-<seed>/)\n"
+          "\n"
+          "  sweep   run every combination of the --set values, each with seeds\n"
+          "          1..N (default 10), in JOBS worker processes (default: the\n"
+          "          cores), and write sweep.csv (one row per run) and sweep.json\n"
+          "          (per combination: mean and 95 % interval of each figure)\n"
+          "          into DIR (default runs/sweep-<scenario>/)\n"
           "\n"
           "Scenario language: scenarios/README.md.\n",
           to);
@@ -172,6 +181,126 @@ static int cmd_run(int argc, char **argv)
     return 0;
 }
 
+/* "300,500,800" -> values; 0 on a malformed list. */
+static size_t parse_values(const char *text, double *out, size_t cap)
+{
+    size_t n = 0;
+    const char *p = text;
+    while (*p && n < cap) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno)
+            return 0;
+        out[n++] = v;
+        if (*end == ',')
+            p = end + 1;
+        else if (*end == '\0')
+            return n;
+        else
+            return 0;
+    }
+    return *p ? 0 : n;
+}
+
+static int cmd_sweep(int argc, char **argv)
+{
+    enum { MAX_VALUES = 64 };
+    static char names[SIM_SWEEP_MAX_AXES][64];
+    static double values[SIM_SWEEP_MAX_AXES][MAX_VALUES];
+    sim_sweep_axis axes[SIM_SWEEP_MAX_AXES];
+    size_t n_axes = 0;
+    const char *path = NULL, *out = NULL;
+    uint64_t seeds = 10, jobs = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            const char *eq = strchr(argv[++i], '=');
+            if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof names[0]) {
+                fprintf(stderr, "proxwatch sweep: --set '%s': expected NAME=V1,V2,...\n", argv[i]);
+                return 2;
+            }
+            if (n_axes == SIM_SWEEP_MAX_AXES) {
+                fprintf(stderr, "proxwatch sweep: at most %d --set options\n", SIM_SWEEP_MAX_AXES);
+                return 2;
+            }
+            memcpy(names[n_axes], argv[i], (size_t)(eq - argv[i]));
+            names[n_axes][eq - argv[i]] = '\0';
+            size_t n = parse_values(eq + 1, values[n_axes], MAX_VALUES);
+            if (n == 0) {
+                fprintf(stderr, "proxwatch sweep: --set %s: '%s' is not a list of numbers (at most %d)\n",
+                        names[n_axes], eq + 1, MAX_VALUES);
+                return 2;
+            }
+            axes[n_axes] = (sim_sweep_axis){names[n_axes], values[n_axes], n};
+            n_axes++;
+        } else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) {
+            if (!parse_u64(argv[++i], &seeds) || seeds < 1 || seeds > 100000) {
+                fprintf(stderr, "proxwatch sweep: --seeds: '%s' is not a count from 1\n", argv[i]);
+                return 2;
+            }
+        } else if ((strcmp(argv[i], "-j") == 0 || strcmp(argv[i], "--jobs") == 0) && i + 1 < argc) {
+            if (!parse_u64(argv[++i], &jobs) || jobs < 1 || jobs > 1024) {
+                fprintf(stderr, "proxwatch sweep: -j: '%s' is not a count from 1 to 1024\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(argv[i], "--list-params") == 0) {
+            puts("Parameters every scenario has (times in seconds); a scenario may add its own");
+            puts("with param(\"NAME\", default):");
+            sim_param_list(stdout);
+            return 0;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "proxwatch sweep: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            fprintf(stderr, "proxwatch sweep: one scenario at a time\n");
+            return 2;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "proxwatch sweep: which scenario?\n");
+        usage(stderr);
+        return 2;
+    }
+    char dir[512];
+    if (out) {
+        snprintf(dir, sizeof dir, "%s", out);
+    } else {
+        scn_scenario s;
+        scn_error err;
+        if (scn_load_file(&s, path, NULL, &err) != SCN_OK) {
+            fprintf(stderr, "%s\n", err.message);
+            return 2;
+        }
+        char sl[96];
+        slug(s.name, sl, sizeof sl);
+        scn_free(&s);
+        mkdir("runs", 0777);
+        snprintf(dir, sizeof dir, "runs/sweep-%s", sl);
+    }
+    sim_sweep_spec sp = {.scenario_path = path, .axes = axes, .n_axes = n_axes, .seeds = (int)seeds,
+                         .first_seed = 1, .jobs = (int)jobs, .out_dir = dir, .progress = isatty(STDERR_FILENO)};
+    size_t grid = 1;
+    for (size_t a = 0; a < n_axes; a++)
+        grid *= axes[a].n;
+    size_t failed = 0;
+    char msg[700];
+    int rc = sim_sweep(&sp, &failed, msg, sizeof msg);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", msg);
+        return rc;
+    }
+    printf("proxwatch sweep: %s\n", path);
+    printf("  %zu combinations x %llu seeds = %zu runs, %zu failed, %llu at a time\n", grid,
+           (unsigned long long)seeds, grid * (size_t)seeds, failed, (unsigned long long)jobs);
+    printf("written %s/{sweep.csv,sweep.json}\n", dir);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -180,6 +309,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 2, argv + 2);
+    if (strcmp(argv[1], "sweep") == 0)
+        return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;

@@ -70,6 +70,7 @@ typedef struct named_zone {
 
 typedef struct builder {
     const char *file;
+    const scn_options *opts;
     int have_meta;
     int meta_line;
     scn_scenario *s;               /* metadata goes straight here */
@@ -1254,6 +1255,26 @@ static int add_timer(lua_State *L, int repeat)
     return 0;
 }
 
+/* param("name", default): a number a sweep may set (--set name=...). */
+static int l_param(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    double dflt = luaL_checknumber(L, 2);
+    lua_getfield(L, LUA_REGISTRYINDEX, "pw.options");
+    const scn_options *o = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    for (size_t i = 0; o && i < o->n_params; i++) {
+        if (strcmp(o->param_names[i], name) == 0) {
+            if (o->param_used)
+                o->param_used[i] = 1;
+            lua_pushnumber(L, o->param_values[i]);
+            return 1;
+        }
+    }
+    lua_pushnumber(L, dflt);
+    return 1;
+}
+
 static int l_at(lua_State *L) { return add_timer(L, 0); }
 static int l_every(lua_State *L) { return add_timer(L, 1); }
 
@@ -1376,6 +1397,7 @@ static const luaL_Reg api[] = {
     {"network_outage", l_network_outage},
     {"centre_outage", l_centre_outage_any},
     {"at", l_at},
+    {"param", l_param},
     {"every", l_every},
     {NULL, NULL},
 };
@@ -1661,6 +1683,8 @@ static scn_status load(scn_scenario *s, const char *code, const char *path, cons
         return SCN_ENOMEM;
     }
     open_sandbox(L);
+    lua_pushlightuserdata(L, (void *)opts);
+    lua_setfield(L, LUA_REGISTRYINDEX, "pw.options");
 
     char chunkname[300];
     snprintf(chunkname, sizeof chunkname, "@%s", path);
@@ -1679,6 +1703,9 @@ static scn_status load(scn_scenario *s, const char *code, const char *path, cons
         }
     }
     scn_status st = run_chunk(s, &b, L, lim, ls, path, err);
+    /* The options live on the caller's stack: callbacks see no params. */
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "pw.options");
     if (st != SCN_OK) {
         lua_close(L);
         free(lim);

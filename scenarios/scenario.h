@@ -204,6 +204,12 @@ typedef struct scn_options {
     const char *stations_csv;        /* subway stations table (NULL: the bundled one) */
     uint64_t max_instructions;       /* Lua VM instructions (0: 100 million) */
     size_t max_memory;               /* Lua heap bytes (0: 256 MiB) */
+    /* Values for param(NAME, DEFAULT) in the script (sweeps); param_used
+     * (may be NULL) gets 1 for each one the script asked for. */
+    size_t n_params;
+    const char *const *param_names;
+    const double *param_values;
+    int *param_used;
 } scn_options;
 
 /* Load and validate a scenario.  On error nothing is left allocated and err

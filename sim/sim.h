@@ -393,6 +393,47 @@ int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size
 int  sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r);
 void sim_report_print(FILE *f, const sim_report *r);
 
+/* ---- sweeps (sim/sweep.c) ---- */
+
+/* Parameters a sweep may set by name (--set NAME=V1,V2): applied to every
+ * case or device of the kind.  Times in seconds.  0 applied, 1 unknown
+ * name, -1 bad value (err says why). */
+int  sim_param_known(const char *name);
+int  sim_param_apply(scn_scenario *s, const char *name, double value, char *err, size_t errlen);
+void sim_param_list(FILE *f);
+/* The report as a flat row of figures (NAN where unknown). */
+size_t sim_report_field_count(void);
+const char *sim_report_field_name(size_t i);
+size_t sim_report_fields(const sim_report *r, double *values);
+/* Mean and 95 % interval (Student t) of the finite values; NAN if none. */
+void sim_mean_ci(const double *x, size_t n, double *mean, double *lo, double *hi);
+
+#define SIM_SWEEP_MAX_AXES 8
+typedef struct sim_sweep_axis {
+    const char *name;
+    const double *values;
+    size_t n;
+} sim_sweep_axis;
+typedef struct sim_sweep_spec {
+    const char *scenario_path;
+    const sim_sweep_axis *axes;
+    size_t n_axes;
+    int seeds;                  /* runs per grid point, seeds first_seed.. */
+    uint64_t first_seed;
+    int jobs;                   /* worker processes at once */
+    const char *out_dir;        /* gets sweep.csv and sweep.json */
+    int progress;
+} sim_sweep_spec;
+/*
+ * Run the grid (every combination of the axes' values) times the seeds in
+ * worker processes.  Names are rule and device parameters (sim_param_*) or
+ * param("NAME", default) calls of the scenario; everything is checked
+ * before any run starts.  A failed run is reported on stderr and marked in
+ * sweep.csv; the others are kept.  Returns 0 done, 2 bad input (nothing
+ * ran), 1 failure while running.
+ */
+int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t errlen);
+
 /* ---- run loop (sim/run.c) ---- */
 
 /* How to run. */

@@ -1,0 +1,497 @@
+/*
+ * sweep.c - what a parameter sweep needs besides running scenarios: named
+ * parameters applied to a loaded scenario, the report as a flat row of
+ * figures, and the mean with its 95 % interval over seeds.
+ */
+#include "sim.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- parameters -------------------------------------------------------- */
+
+typedef enum target { T_CASE, T_TAG, T_PHONE, T_DISPATCH } target;
+typedef enum unit { U_NUMBER, U_SECONDS, U_COUNT } unit;
+
+typedef struct param_def {
+    const char *name;
+    target where;
+    unit u;
+    double lo, hi;
+    const char *help;
+} param_def;
+
+static const param_def params[] = {
+    {"alarm_radius", T_CASE, U_NUMBER, 1, 100000, "case alarm radius, m"},
+    {"prewarn_radius", T_CASE, U_NUMBER, 0, 100000, "case pre-warning radius, m (0 off)"},
+    {"enter_margin", T_CASE, U_NUMBER, 0, 10000, "m added to radii when opening"},
+    {"leave_margin", T_CASE, U_NUMBER, 0, 10000, "m added to radii when closing"},
+    {"p_open", T_CASE, U_NUMBER, 0.01, 1, "probability that opens an alarm"},
+    {"p_close", T_CASE, U_NUMBER, 0, 0.99, "probability that closes it"},
+    {"dwell_open", T_CASE, U_SECONDS, 0, 86400, "s the open condition must hold"},
+    {"dwell_close", T_CASE, U_SECONDS, 0, 86400, "s the close condition must hold"},
+    {"grace", T_CASE, U_SECONDS, 0, 86400, "s the victim keeps seeing after an alarm"},
+    {"reveal_max", T_CASE, U_SECONDS, 1, 604800, "s a reveal window lasts at most"},
+    {"tag_interval", T_TAG, U_SECONDS, 1, 86400, "s between tag fixes at rest"},
+    {"tag_moving_interval", T_TAG, U_SECONDS, 1, 86400, "s between tag fixes while moving"},
+    {"tag_pursuit_interval", T_TAG, U_SECONDS, 1, 86400, "s between tag fixes in pursuit"},
+    {"tag_network_loss", T_TAG, U_NUMBER, 0, 0.99, "probability a tag report is lost"},
+    {"tag_accuracy", T_TAG, U_NUMBER, 0.1, 20, "tag GNSS error scale"},
+    {"phone_interval", T_PHONE, U_SECONDS, 1, 86400, "s between phone fixes at rest"},
+    {"phone_moving_interval", T_PHONE, U_SECONDS, 1, 86400, "s between phone fixes while moving"},
+    {"phone_network_loss", T_PHONE, U_NUMBER, 0, 0.99, "probability a phone report is lost"},
+    {"phone_accuracy", T_PHONE, U_NUMBER, 0.1, 20, "phone GNSS error scale"},
+    {"dispatchers", T_DISPATCH, U_COUNT, 1, SIM_MAX_DISPATCHERS, "112 dispatchers on shift"},
+    {"handling_mean", T_DISPATCH, U_SECONDS, 1, 86400, "mean handling time at the desk, s"},
+};
+
+int sim_param_known(const char *name)
+{
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+        if (strcmp(params[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+void sim_param_list(FILE *f)
+{
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+        fprintf(f, "  %-22s %s\n", params[i].name, params[i].help);
+}
+
+static void apply_device(scn_device *d, const char *name, double v)
+{
+    pw_time_ms ms = (pw_time_ms)llround(v * 1000.0);
+    if (strstr(name, "_moving_interval"))
+        d->interval_moving_ms = ms;
+    else if (strstr(name, "_pursuit_interval"))
+        d->interval_pursuit_ms = ms;
+    else if (strstr(name, "_interval"))
+        d->interval_rest_ms = ms;
+    else if (strstr(name, "_network_loss"))
+        d->net_loss = v;
+    else if (strstr(name, "_accuracy"))
+        d->accuracy_scale = v;
+}
+
+int sim_param_apply(scn_scenario *s, const char *name, double v, char *err, size_t errlen)
+{
+    const param_def *p = NULL;
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+        if (strcmp(params[i].name, name) == 0)
+            p = &params[i];
+    if (!p) {
+        snprintf(err, errlen, "unknown parameter '%s' (proxwatch sweep --list-params shows them)", name);
+        return 1;
+    }
+    if (!isfinite(v) || v < p->lo || v > p->hi || (p->u == U_COUNT && v != floor(v))) {
+        snprintf(err, errlen, "%s = %g is out of range [%g, %g]", name, v, p->lo, p->hi);
+        return -1;
+    }
+    pw_time_ms ms = (pw_time_ms)llround(v * 1000.0);
+    switch (p->where) {
+    case T_CASE:
+        for (size_t i = 0; i < s->n_cases; i++) {
+            eng_case_def *d = &s->cases[i].def;
+            if (!strcmp(name, "alarm_radius")) d->alarm_radius_m = v;
+            else if (!strcmp(name, "prewarn_radius")) d->prewarn_radius_m = v;
+            else if (!strcmp(name, "enter_margin")) d->enter_margin_m = v;
+            else if (!strcmp(name, "leave_margin")) d->leave_margin_m = v;
+            else if (!strcmp(name, "p_open")) d->p_open = v;
+            else if (!strcmp(name, "p_close")) d->p_close = v;
+            else if (!strcmp(name, "dwell_open")) d->dwell_open_ms = ms;
+            else if (!strcmp(name, "dwell_close")) d->dwell_close_ms = ms;
+            else if (!strcmp(name, "grace")) d->grace_ms = ms;
+            else if (!strcmp(name, "reveal_max")) d->reveal_max_ms = ms;
+            if (d->p_close >= d->p_open) {
+                snprintf(err, errlen, "%s = %g leaves p_close (%g) not below p_open (%g)", name, v, d->p_close,
+                         d->p_open);
+                return -1;
+            }
+        }
+        break;
+    case T_TAG:
+    case T_PHONE:
+        for (size_t i = 0; i < s->n_actors; i++) {
+            scn_role want = p->where == T_TAG ? SCN_OFFENDER : SCN_VICTIM;
+            if (s->actors[i].role == want)
+                apply_device(&s->actors[i].device, name, v);
+        }
+        break;
+    case T_DISPATCH:
+        if (!strcmp(name, "dispatchers"))
+            s->dispatch.dispatchers = (int)v;
+        else
+            s->dispatch.handling_mean_ms = ms;
+        break;
+    }
+    return 0;
+}
+
+/* ---- the report as a row ---------------------------------------------- */
+
+static const char *const field_names[] = {
+    "breaches_true", "breaches_detected", "breaches_missed", "breaches_missed_short",
+    "alerts_episodes", "alerts_true", "alerts_false", "false_per_offender_day",
+    "false_noise_jump", "false_urban_canyon", "false_tunnel_exit", "false_cell_fallback",
+    "false_device_fault", "false_other",
+    "breach_to_alert_n", "breach_to_alert_p50", "breach_to_alert_p95", "breach_to_alert_max",
+    "alert_to_victim_n", "alert_to_victim_p50", "alert_to_victim_p95", "alert_to_victim_max",
+    "alert_to_dispatch_n", "alert_to_dispatch_p50", "alert_to_dispatch_p95", "alert_to_dispatch_max",
+    "dispatch_to_scene_n", "dispatch_to_scene_p50", "dispatch_to_scene_p95", "dispatch_to_scene_max",
+    "exposure_outside_breach_s", "unauthorized_disclosures",
+    "incidents", "per_dispatcher_hour", "peak_concurrent", "queue_wait_p50_s", "queue_wait_p95_s",
+    "patrol_minutes_on_false",
+    "signal_loss", "no_comm", "tamper", "battery_low", "fixes",
+};
+
+size_t sim_report_field_count(void)
+{
+    return sizeof field_names / sizeof field_names[0];
+}
+
+const char *sim_report_field_name(size_t i)
+{
+    return i < sim_report_field_count() ? field_names[i] : NULL;
+}
+
+static size_t put_latency(double *v, size_t k, const sim_latency *l)
+{
+    v[k++] = (double)l->n;
+    v[k++] = l->p50;
+    v[k++] = l->p95;
+    v[k++] = l->max;
+    return k;
+}
+
+size_t sim_report_fields(const sim_report *r, double *v)
+{
+    size_t k = 0;
+    v[k++] = (double)r->breaches.truth;
+    v[k++] = (double)r->breaches.detected;
+    v[k++] = (double)r->breaches.missed;
+    v[k++] = (double)r->breaches.missed_short;
+    v[k++] = (double)r->alerts.episodes;
+    v[k++] = (double)r->alerts.true_alerts;
+    v[k++] = (double)r->alerts.false_alerts;
+    v[k++] = r->alerts.false_per_offender_day;
+    for (int c = 0; c < SIM_CAUSE_COUNT; c++)
+        v[k++] = (double)r->alerts.false_by_cause[c];
+    k = put_latency(v, k, &r->latency.breach_to_alert);
+    k = put_latency(v, k, &r->latency.alert_to_victim);
+    k = put_latency(v, k, &r->latency.alert_to_dispatch);
+    k = put_latency(v, k, &r->latency.dispatch_to_scene);
+    v[k++] = r->exposure_outside_breach_s;
+    v[k++] = (double)r->unauthorized_disclosures;
+    v[k++] = (double)r->workload.incidents;
+    v[k++] = r->workload.per_dispatcher_hour;
+    v[k++] = (double)r->workload.peak_concurrent;
+    v[k++] = r->workload.queue_wait_p50_s;
+    v[k++] = r->workload.queue_wait_p95_s;
+    v[k++] = r->workload.patrol_minutes_on_false;
+    v[k++] = (double)r->health.signal_loss;
+    v[k++] = (double)r->health.no_comm;
+    v[k++] = (double)r->health.tamper;
+    v[k++] = (double)r->health.battery_low;
+    v[k++] = (double)r->fixes;
+    return k;
+}
+
+/* ---- mean and interval ------------------------------------------------- */
+
+/* Two-sided 95 % Student t quantiles for 1..30 degrees of freedom. */
+static const double t975[31] = {NAN,    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                                2.080, 2.074,  2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+
+void sim_mean_ci(const double *x, size_t n, double *mean, double *lo, double *hi)
+{
+    double sum = 0.0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i])) {
+            sum += x[i];
+            k++;
+        }
+    *mean = *lo = *hi = NAN;
+    if (k == 0)
+        return;
+    *mean = sum / (double)k;
+    if (k == 1)
+        return;
+    double ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(x[i]))
+            ss += (x[i] - *mean) * (x[i] - *mean);
+    double sd = sqrt(ss / (double)(k - 1));
+    double t = k - 1 <= 30 ? t975[k - 1] : 1.96;
+    double half = t * sd / sqrt((double)k);
+    *lo = *mean - half;
+    *hi = *mean + half;
+}
+
+/* ---- running a sweep ---------------------------------------------------- */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Grid point g's value on axis a (the last axis varies fastest). */
+static double axis_value(const sim_sweep_spec *sp, size_t g, size_t a)
+{
+    size_t stride = 1;
+    for (size_t k = sp->n_axes; k-- > a + 1;)
+        stride *= sp->axes[k].n;
+    return sp->axes[a].values[(g / stride) % sp->axes[a].n];
+}
+
+/* Load the scenario for grid point g and seed: script params through
+ * param(), rule and device params applied after.  0, 2 bad input, 1 other. */
+static int load_point(const sim_sweep_spec *sp, size_t g, uint64_t seed, scn_scenario *s, int *used,
+                      char *err, size_t errlen)
+{
+    const char *names[SIM_SWEEP_MAX_AXES];
+    double values[SIM_SWEEP_MAX_AXES];
+    size_t n = 0;
+    for (size_t a = 0; a < sp->n_axes; a++) {
+        if (sim_param_known(sp->axes[a].name))
+            continue;
+        names[n] = sp->axes[a].name;
+        values[n] = axis_value(sp, g, a);
+        n++;
+    }
+    int used_local[SIM_SWEEP_MAX_AXES] = {0};
+    scn_options o = {.seed = seed, .has_seed = 1, .n_params = n, .param_names = names,
+                     .param_values = values, .param_used = used_local};
+    scn_error e;
+    if (scn_load_file(s, sp->scenario_path, &o, &e) != SCN_OK) {
+        snprintf(err, errlen, "%s", e.message);
+        return 2;
+    }
+    for (size_t i = 0, k = 0; used && i < sp->n_axes; i++)
+        used[i] = sim_param_known(sp->axes[i].name) ? 1 : used_local[k++];
+    for (size_t a = 0; a < sp->n_axes; a++) {
+        if (!sim_param_known(sp->axes[a].name))
+            continue;
+        if (sim_param_apply(s, sp->axes[a].name, axis_value(sp, g, a), err, errlen) != 0) {
+            scn_free(s);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static int run_one(const sim_sweep_spec *sp, size_t g, uint64_t seed, const char *row_path)
+{
+    scn_scenario s;
+    char err[600];
+    FILE *f = fopen(row_path, "w");
+    if (!f)
+        return 1;
+    int rc = load_point(sp, g, seed, &s, NULL, err, sizeof err);
+    if (rc == 0) {
+        sim_run_options ro = {.out_dir = NULL, .progress = 0, .record = 0};
+        sim_summary sum;
+        rc = sim_run(&s, &ro, &sum, err, sizeof err) == 0 ? 0 : 1;
+        scn_free(&s);
+        if (rc == 0) {
+            double v[128];
+            size_t n = sim_report_fields(&sum.report, v);
+            fputs("ok", f);
+            for (size_t i = 0; i < n; i++)
+                fprintf(f, ",%.9g", v[i]);
+            fputc('\n', f);
+        }
+    }
+    if (rc != 0) {
+        /* The reason, on one line, for the sweep's log. */
+        for (char *p = err; *p; p++)
+            if (*p == '\n' || *p == ',')
+                *p = ' ';
+        fprintf(f, "failed,%s\n", err);
+    }
+    return fclose(f) == 0 ? rc : 1;
+}
+
+static double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t errlen)
+{
+    *failed_runs = 0;
+    if (sp->n_axes > SIM_SWEEP_MAX_AXES || sp->seeds < 1 || sp->jobs < 1) {
+        snprintf(err, errlen, "bad sweep: at most %d parameters, at least one seed and one job",
+                 SIM_SWEEP_MAX_AXES);
+        return 2;
+    }
+    size_t grid = 1;
+    for (size_t a = 0; a < sp->n_axes; a++)
+        grid *= sp->axes[a].n;
+    size_t runs = grid * (size_t)sp->seeds;
+    /* Everything is checked before anything runs: every grid point loads,
+     * every name is a known parameter or a param() of the script, every
+     * value is in range. */
+    for (size_t g = 0; g < grid; g++) {
+        scn_scenario s;
+        int used[SIM_SWEEP_MAX_AXES] = {0};
+        int rc = load_point(sp, g, 1, &s, used, err, errlen);
+        if (rc != 0)
+            return rc;
+        scn_free(&s);
+        for (size_t a = 0; a < sp->n_axes; a++)
+            if (!used[a]) {
+                snprintf(err, errlen, "unknown parameter '%s': neither a rule or device parameter "
+                         "(proxwatch sweep --list-params) nor a param(\"%s\", ...) of %s",
+                         sp->axes[a].name, sp->axes[a].name, sp->scenario_path);
+                return 2;
+            }
+    }
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/.runs", sp->out_dir);
+    if ((mkdir(sp->out_dir, 0777) != 0 && errno != EEXIST) || (mkdir(dir, 0777) != 0 && errno != EEXIST)) {
+        snprintf(err, errlen, "%s: cannot create: %s", sp->out_dir, strerror(errno));
+        return 1;
+    }
+    /* Worker processes, at most `jobs` at a time; each writes one row. */
+    size_t next = 0, done = 0, running = 0;
+    double t0 = now_wall(), last = 0;
+    fflush(NULL);
+    while (done < runs) {
+        while (running < (size_t)sp->jobs && next < runs) {
+            char row[700];
+            snprintf(row, sizeof row, "%s/%zu.row", dir, next);
+            size_t g = next / (size_t)sp->seeds;
+            uint64_t seed = sp->first_seed + next % (size_t)sp->seeds;
+            pid_t pid = fork();
+            if (pid < 0) {
+                snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
+                return 1;
+            }
+            if (pid == 0)
+                _exit(run_one(sp, g, seed, row));
+            next++;
+            running++;
+        }
+        int status;
+        if (wait(&status) > 0) {
+            running--;
+            done++;
+        }
+        if (sp->progress && (now_wall() - last > 0.25 || done == runs)) {
+            last = now_wall();
+            fprintf(stderr, "\rproxwatch sweep: %zu/%zu runs  %.1f s", done, runs, last - t0);
+            if (done == runs)
+                fputc('\n', stderr);
+        }
+    }
+    /* Collect: sweep.csv, one row per run; sweep.json, per grid point. */
+    size_t nf = sim_report_field_count();
+    double *vals = calloc(runs * nf, sizeof *vals);
+    int *ok = calloc(runs, sizeof *ok);
+    char path[700];
+    snprintf(path, sizeof path, "%s/sweep.csv", sp->out_dir);
+    FILE *csv = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/sweep.json", sp->out_dir);
+    FILE *js = fopen(path, "w");
+    if (!vals || !ok || !csv || !js) {
+        free(vals), free(ok);
+        if (csv) fclose(csv);
+        if (js) fclose(js);
+        snprintf(err, errlen, "%s: cannot write the results", sp->out_dir);
+        return 1;
+    }
+    for (size_t a = 0; a < sp->n_axes; a++)
+        fprintf(csv, "%s,", sp->axes[a].name);
+    fputs("seed,status", csv);
+    for (size_t i = 0; i < nf; i++)
+        fprintf(csv, ",%s", sim_report_field_name(i));
+    fputc('\n', csv);
+    for (size_t k = 0; k < runs; k++) {
+        char row[700], line[8192] = "";
+        snprintf(row, sizeof row, "%s/%zu.row", dir, k);
+        FILE *f = fopen(row, "r");
+        if (!f || !fgets(line, sizeof line, f))
+            snprintf(line, sizeof line, "failed,the worker left no result\n");
+        if (f)
+            fclose(f);
+        remove(row);
+        size_t g = k / (size_t)sp->seeds;
+        for (size_t a = 0; a < sp->n_axes; a++)
+            fprintf(csv, "%.9g,", axis_value(sp, g, a));
+        fprintf(csv, "%llu,", (unsigned long long)(sp->first_seed + k % (size_t)sp->seeds));
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "ok,", 3) == 0) {
+            ok[k] = 1;
+            char *p = line + 3;
+            for (size_t i = 0; i < nf && p; i++) {
+                vals[k * nf + i] = strtod(p, NULL);
+                if (!strncmp(p, "nan", 3) || !strncmp(p, "-nan", 4))
+                    vals[k * nf + i] = NAN;
+                p = strchr(p, ',');
+                if (p)
+                    p++;
+            }
+            fprintf(csv, "ok");
+            for (size_t i = 0; i < nf; i++) {
+                if (isfinite(vals[k * nf + i]))
+                    fprintf(csv, ",%.9g", vals[k * nf + i]);
+                else
+                    fputs(",", csv);
+            }
+            fputc('\n', csv);
+        } else {
+            (*failed_runs)++;
+            fprintf(stderr, "proxwatch sweep: run %zu (seed %llu) failed: %s\n", k,
+                    (unsigned long long)(sp->first_seed + k % (size_t)sp->seeds),
+                    strncmp(line, "failed,", 7) == 0 ? line + 7 : line);
+            fprintf(csv, "failed\n");
+        }
+    }
+    rmdir(dir);
+    fputs("[\n", js);
+    double *col = malloc((size_t)sp->seeds * sizeof *col);
+    for (size_t g = 0; g < grid && col; g++) {
+        fputs("  {\"parameters\": {", js);
+        for (size_t a = 0; a < sp->n_axes; a++)
+            fprintf(js, "%s\"%s\": %.9g", a ? ", " : "", sp->axes[a].name, axis_value(sp, g, a));
+        size_t n_ok = 0;
+        for (int s = 0; s < sp->seeds; s++)
+            n_ok += ok[g * (size_t)sp->seeds + (size_t)s];
+        fprintf(js, "}, \"runs\": %zu, \"failed\": %zu, \"figures\": {", n_ok, (size_t)sp->seeds - n_ok);
+        for (size_t i = 0; i < nf; i++) {
+            size_t m = 0;
+            for (int s = 0; s < sp->seeds; s++) {
+                size_t k = g * (size_t)sp->seeds + (size_t)s;
+                if (ok[k])
+                    col[m++] = vals[k * nf + i];
+            }
+            double mean, lo, hi;
+            sim_mean_ci(col, m, &mean, &lo, &hi);
+            fprintf(js, "%s\n    \"%s\": {\"mean\": ", i ? "," : "", sim_report_field_name(i));
+            if (isfinite(mean)) fprintf(js, "%.6g", mean); else fputs("null", js);
+            fputs(", \"ci95\": [", js);
+            if (isfinite(lo)) fprintf(js, "%.6g, %.6g", lo, hi); else fputs("null, null", js);
+            fputs("]}", js);
+        }
+        fprintf(js, "}}%s\n", g + 1 < grid ? "," : "");
+    }
+    fputs("]\n", js);
+    free(col);
+    free(vals);
+    free(ok);
+    int bad = fclose(csv) != 0;
+    bad |= fclose(js) != 0;
+    if (bad) {
+        snprintf(err, errlen, "%s: cannot write the results", sp->out_dir);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,145 @@
+/*
+ * test_sweep.c - parameter sweeps: named parameters reach the scenario,
+ * unknown names stop the sweep before anything runs, a failing run is
+ * reported without losing the others, and the intervals are right.
+ */
+#include "sim.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static const char *SCRIPT =
+    "scenario { name = 'sw', start = '2026-03-02 07:30', duration = '20m', origin = place(37.5, 127.0) }\n"
+    "local v = victim { name = 'v', start = place(37.5, 127.0) }\n"
+    "local o = offender { name = 'o', start = place(37.5, 127.0 + param('start_km', 3) / 88),\n"
+    "  tag = { interval = '60s' }, route = { walk { to = place(37.5, 127.001), speed = 3 } } }\n"
+    "case { offender = o, victim = v }\n"
+    "if param('boom', 0) == 1 then at('07:36', function() local x = nil; return x.y end) end\n";
+
+static void test_param_apply(void)
+{
+    scn_scenario s;
+    scn_error e;
+    write_text("pw_sweep.lua", SCRIPT);
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_sweep.lua", NULL, &e), SCN_OK);
+    char err[300];
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "alarm_radius", 300, err, sizeof err), 0);
+    CU_ASSERT_DOUBLE_EQUAL(s.cases[0].def.alarm_radius_m, 300, 0);
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "tag_pursuit_interval", 5, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(s.actors[1].device.interval_pursuit_ms, 5000);
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "dispatchers", 4, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(s.dispatch.dispatchers, 4);
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "alarm_radiuss", 300, err, sizeof err), 1);
+    CU_ASSERT(strstr(err, "unknown parameter 'alarm_radiuss'") != NULL);
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "alarm_radius", -1, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "dispatchers", 2.5, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "p_close", 0.9, err, sizeof err), -1); /* above p_open */
+    scn_free(&s);
+}
+
+/* Mean and interval against a hand calculation: 1..5 has mean 3, sd 1.581,
+ * t(0.975, 4) = 2.776, half-width 1.963. */
+static void test_mean_ci(void)
+{
+    double x[] = {1, 2, 3, 4, 5, NAN};
+    double mean, lo, hi;
+    sim_mean_ci(x, 6, &mean, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(mean, 3.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(hi - mean, 2.776 * sqrt(2.5) / sqrt(5.0), 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(mean - lo, hi - mean, 1e-12);
+    double one = 7;
+    sim_mean_ci(&one, 1, &mean, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(mean, 7.0, 0);
+    CU_ASSERT(isnan(lo));
+    sim_mean_ci(x + 5, 1, &mean, &lo, &hi);
+    CU_ASSERT(isnan(mean));
+}
+
+static void test_unknown_name_runs_nothing(void)
+{
+    write_text("pw_sweep.lua", SCRIPT);
+    double v[] = {1, 2};
+    sim_sweep_axis ax[] = {{"no_such_thing", v, 2}};
+    sim_sweep_spec sp = {.scenario_path = "pw_sweep.lua", .axes = ax, .n_axes = 1, .seeds = 2, .first_seed = 1,
+                         .jobs = 2, .out_dir = "pw_sweep_out_bad"};
+    size_t failed;
+    char err[700];
+    CU_ASSERT_EQUAL(sim_sweep(&sp, &failed, err, sizeof err), 2);
+    CU_ASSERT(strstr(err, "unknown parameter 'no_such_thing'") != NULL);
+    CU_ASSERT_EQUAL(access("pw_sweep_out_bad/sweep.csv", F_OK), -1);
+    double bad[] = {-5};
+    sim_sweep_axis ax2[] = {{"alarm_radius", bad, 1}};
+    sp.axes = ax2;
+    CU_ASSERT_EQUAL(sim_sweep(&sp, &failed, err, sizeof err), 2);
+    CU_ASSERT(strstr(err, "out of range") != NULL);
+}
+
+/* A grid of script and rule parameters; with boom = 1 the script sets a
+ * callback that fails mid-run: those runs are marked, the others are all
+ * there. */
+static void test_sweep_grid_and_failures(void)
+{
+    write_text("pw_sweep.lua", SCRIPT);
+    double radius[] = {300, 800};
+    double boom[] = {0, 1};
+    sim_sweep_axis ax[] = {{"alarm_radius", radius, 2}, {"boom", boom, 2}};
+    sim_sweep_spec sp = {.scenario_path = "pw_sweep.lua", .axes = ax, .n_axes = 2, .seeds = 3, .first_seed = 1,
+                         .jobs = 2, .out_dir = "pw_sweep_out"};
+    size_t failed = 0;
+    char err[700];
+    CU_ASSERT_EQUAL_FATAL(sim_sweep(&sp, &failed, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(failed, 6); /* boom = 1 for both radii, three seeds each */
+    char *csv = slurp("pw_sweep_out/sweep.csv");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    int rows = 0, ok = 0, bad = 0;
+    for (char *p = strchr(csv, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
+        rows++;
+        ok += strstr(p + 1, ",ok,") != NULL && strstr(p + 1, ",ok,") < strchr(p + 1, '\n');
+        bad += strncmp(strchr(strchr(strchr(p + 1, ',') + 1, ',') + 1, ',') + 1, "failed", 6) == 0;
+    }
+    CU_ASSERT_EQUAL(rows, 12);
+    CU_ASSERT_EQUAL(ok, 6);
+    CU_ASSERT_EQUAL(bad, 6);
+    char *js = slurp("pw_sweep_out/sweep.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    CU_ASSERT_PTR_NOT_NULL(strstr(js, "{\"alarm_radius\": 300, \"boom\": 0}, \"runs\": 3, \"failed\": 0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(js, "{\"alarm_radius\": 800, \"boom\": 1}, \"runs\": 0, \"failed\": 3"));
+    /* The offender walks in from 3 km at 3 m/s and stops 88 m away: every
+     * successful run has exactly one true breach, detected. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(js, "\"breaches_detected\": {\"mean\": 1, \"ci95\": [1, 1]}"));
+    remove("pw_sweep.lua");
+}
+
+int main(void)
+{
+    static const pw_test_entry tests[] = {
+        {"parameters apply by name, with range checks", test_param_apply},
+        {"mean and 95 % interval", test_mean_ci},
+        {"an unknown name runs nothing", test_unknown_name_runs_nothing},
+        {"grid, seeds, and failed runs kept apart", test_sweep_grid_and_failures},
+        {NULL, NULL},
+    };
+    return pw_test_main("sweep", tests);
+}
