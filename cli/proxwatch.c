@@ -22,7 +22,8 @@ static void usage(FILE *to)
           "\n"
           "  run     run a scenario through the monitoring engine (the bundled\n"
           "          default scenario when none is given) and write report.json,\n"
-          "          events.jsonl, fixes.csv, truth.csv and summary.json into DIR\n"
+          "          run.geojson, events.jsonl, fixes.csv, truth.csv and summary.json\n"
+          "          into DIR\n"
           "          (default runs/<scenario>-<seed>/)\n"
           "\n"
           "  sweep   run every combination of the --set values, each with seeds\n"
@@ -176,7 +177,7 @@ static int cmd_run(int argc, char **argv)
            (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN]);
     printf("pilot metrics (tolerance %.0f s):\n", sum.report.tau_s);
     sim_report_print(stdout, &sum.report);
-    printf("written %s/{report.json,events.jsonl,fixes.csv,truth.csv,summary.json}\n", dir);
+    printf("written %s/{report.json,run.geojson,events.jsonl,fixes.csv,truth.csv,summary.json}\n", dir);
     scn_free(&s);
     return 0;
 }

@@ -141,7 +141,8 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
         if (slot < 0)
             break;
         sim_episode e = {.case_index = ci, .rule = slot, .start = ev->time, .end = NEVER,
-                         .cause = alarm_cause(m, ci, ev->time), .first_reveal = NEVER};
+                         .cause = alarm_cause(m, ci, ev->time), .first_reveal = NEVER,
+                         .lat = ev->lat, .lon = ev->lon};
         cs->open_episode[slot] = m->n_episodes;
         PUSH(m, m->episodes, m->n_episodes, m->cap_episodes, e);
         break;

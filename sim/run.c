@@ -69,7 +69,8 @@ typedef struct run {
     int centre_down;
     uint32_t *held;             /* deliveries waiting for the centre */
     size_t n_held, cap_held;
-    FILE *f_events, *f_fixes, *f_truth;
+    FILE *f_events, *f_fixes, *f_truth, *f_geo;
+    int geo_features;           /* written so far (for the commas) */
     sim_metrics metrics;
     int metrics_ready;
     /* dispatch model */
@@ -366,8 +367,149 @@ static void put_int(char **p, char *end, long long v)
     sim_put_fixed(p, end, (double)v, 0);
 }
 
+static const char *role_name(scn_role r)
+{
+    return r == SCN_OFFENDER ? "offender" : r == SCN_VICTIM ? "victim" : "patrol";
+}
+
+/* ---- run.geojson: for QGIS and other GIS tools ---------------------- */
+
+static void geo_begin_feature(run *r)
+{
+    fputs(r->geo_features++ ? ",\n" : "\n", r->f_geo);
+}
+
+static void geo_coord(run *r, double lat, double lon)
+{
+    char buf[64], *p = buf, *end = buf + sizeof buf - 1;
+    *p++ = '[';
+    sim_put_fixed(&p, end, lon, 7);
+    *p++ = ',';
+    sim_put_fixed(&p, end, lat, 7);
+    *p++ = ']';
+    *p = '\0';
+    fputs(buf, r->f_geo);
+}
+
+static void geo_fix(run *r, const dev_message *m, pw_time_ms now)
+{
+    if (!r->f_geo)
+        return;
+    geo_begin_feature(r);
+    fputs("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":", r->f_geo);
+    geo_coord(r, m->fix.lat, m->fix.lon);
+    char buf[256], *p = buf, *end = buf + sizeof buf - 1;
+    sim_put_fixed(&p, end, m->fix.acc_m, 1);
+    *p = '\0';
+    fprintf(r->f_geo, "},\"properties\":{\"kind\":\"fix\",\"device\":%u,\"t\":%lld,\"fix_t\":%lld,"
+                      "\"acc_m\":%s,\"source\":\"%s\",\"cause\":\"%s\"}}",
+            m->fix.device, (long long)now, (long long)m->fix.time, buf,
+            m->fix.source == PW_SRC_CELL ? "cell" : m->fix.source == PW_SRC_WIFI ? "wifi" : "gnss",
+            dev_cause_name(m->cause));
+}
+
+/* A circle as a 64-gon, for GIS tools that have no circles. */
+static void geo_circle(run *r, double lat, double lon, double radius_m)
+{
+    double cx, cy;
+    eng_geo_to_local(&r->frame, lat, lon, &cx, &cy);
+    fputs("{\"type\":\"Polygon\",\"coordinates\":[[", r->f_geo);
+    for (int i = 0; i <= 64; i++) {
+        double a = 2.0 * M_PI * (i % 64) / 64.0, la, lo;
+        eng_geo_to_wgs84(&r->frame, cx + radius_m * cos(a), cy + radius_m * sin(a), &la, &lo);
+        if (i)
+            fputc(',', r->f_geo);
+        geo_coord(r, la, lo);
+    }
+    fputs("]]}", r->f_geo);
+}
+
+static const char *const env_name[SCN_ENV_COUNT] = {"open", "urban_light", "urban_heavy", "indoor", "tunnel"};
+
+static void geo_finish(run *r)
+{
+    const scn_scenario *s = r->s;
+    /* True tracks: one line per actor through its segment ends. */
+    for (size_t a = 0; a < s->n_actors; a++) {
+        const sim_track *tr = &r->actors[a].track;
+        geo_begin_feature(r);
+        fputs("{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\",\"coordinates\":[", r->f_geo);
+        for (size_t i = 0; i <= tr->n && tr->n; i++) {
+            const sim_segment *g = &tr->seg[i < tr->n ? i : tr->n - 1];
+            double la, lo;
+            eng_geo_to_wgs84(&r->frame, i < tr->n ? g->x0 : g->x1, i < tr->n ? g->y0 : g->y1, &la, &lo);
+            if (i)
+                fputc(',', r->f_geo);
+            geo_coord(r, la, lo);
+        }
+        fprintf(r->f_geo, "]},\"properties\":{\"kind\":\"truth\",\"device\":%u,\"name\":\"", s->actors[a].id);
+        for (const char *c = s->actors[a].name; *c; c++)
+            if (*c != '"' && *c != '\\' && (unsigned char)*c >= 0x20)
+                fputc(*c, r->f_geo);
+        fprintf(r->f_geo, "\",\"role\":\"%s\"}}", role_name(s->actors[a].role));
+    }
+    /* Exclusion zones, per case. */
+    for (size_t ci = 0; ci < s->n_cases; ci++) {
+        const eng_case_def *d = &s->cases[ci].def;
+        for (size_t k = 0; k < d->n_zones; k++) {
+            const eng_zone_def *z = &d->zones[k];
+            geo_begin_feature(r);
+            fputs("{\"type\":\"Feature\",\"geometry\":", r->f_geo);
+            if (z->kind == ENG_ZONE_CIRCLE) {
+                geo_circle(r, z->center_lat, z->center_lon, z->radius_m);
+            } else {
+                fputs("{\"type\":\"Polygon\",\"coordinates\":[[", r->f_geo);
+                for (size_t i = 0; i <= z->n_vertices; i++) {
+                    if (i)
+                        fputc(',', r->f_geo);
+                    geo_coord(r, z->lat[i % z->n_vertices], z->lon[i % z->n_vertices]);
+                }
+                fputs("]]}", r->f_geo);
+            }
+            fprintf(r->f_geo, ",\"properties\":{\"kind\":\"exclusion_zone\",\"case\":%u,\"zone\":%u,"
+                              "\"scheduled\":%s}}",
+                    d->id, z->id, z->schedule.n_windows ? "true" : "false");
+        }
+    }
+    /* GNSS environment zones. */
+    for (size_t i = 0; i < s->n_env_zones; i++) {
+        const scn_env_zone *z = &s->env_zones[i];
+        geo_begin_feature(r);
+        fputs("{\"type\":\"Feature\",\"geometry\":", r->f_geo);
+        if (z->is_circle) {
+            geo_circle(r, z->center.lat, z->center.lon, z->radius_m);
+        } else {
+            fputs("{\"type\":\"Polygon\",\"coordinates\":[[", r->f_geo);
+            for (size_t k = 0; k <= z->n_points; k++) {
+                const scn_point *pt = &s->points[z->first_point + k % z->n_points];
+                if (k)
+                    fputc(',', r->f_geo);
+                geo_coord(r, pt->lat, pt->lon);
+            }
+            fputs("]]}", r->f_geo);
+        }
+        fprintf(r->f_geo, ",\"properties\":{\"kind\":\"environment\",\"env\":\"%s\"}}", env_name[z->env]);
+    }
+    /* Alert episodes, where the offender was when they opened. */
+    for (size_t e = 0; e < r->metrics.n_episodes; e++) {
+        const sim_episode *ep = &r->metrics.episodes[e];
+        if (!isfinite(ep->lat) || !isfinite(ep->lon))
+            continue;
+        geo_begin_feature(r);
+        fputs("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":", r->f_geo);
+        geo_coord(r, ep->lat, ep->lon);
+        fprintf(r->f_geo, "},\"properties\":{\"kind\":\"alert_episode\",\"case\":%u,\"rule\":\"%s\","
+                          "\"start\":%lld,\"end\":%lld,\"true\":%s,\"cause\":\"%s\"}}",
+                s->cases[ep->case_index].def.id, ep->rule == 0 ? "proximity" : "zone", (long long)ep->start,
+                (long long)ep->end, ep->is_true ? "true" : "false",
+                ep->is_true ? "none" : sim_cause_name(ep->cause));
+    }
+    fputs("\n]}\n", r->f_geo);
+}
+
 static void write_fix(run *r, const dev_message *m, eng_status st, pw_time_ms now)
 {
+    geo_fix(r, m, now);
     if (!r->f_fixes)
         return;
     double tlat, tlon;
@@ -584,10 +726,6 @@ static void finish_file(run *r, FILE **f, const char *name)
         fail(r, "%s: cannot publish: %s", final, strerror(errno));
 }
 
-static const char *role_name(scn_role r)
-{
-    return r == SCN_OFFENDER ? "offender" : r == SCN_VICTIM ? "victim" : "patrol";
-}
 
 static const char *mode_name(int m)
 {
@@ -855,6 +993,9 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
         r->f_events = open_tmp(r, "events.jsonl");
         r->f_fixes = open_tmp(r, "fixes.csv");
         r->f_truth = open_tmp(r, "truth.csv");
+        r->f_geo = open_tmp(r, "run.geojson");
+        if (r->f_geo)
+            fputs("{\"type\":\"FeatureCollection\",\"features\":[", r->f_geo);
     }
     if (r->f_fixes)
         fputs("deliver_ms,fix_ms,device,lat,lon,acc_m,source,cause,true_lat,true_lon,engine\n", r->f_fixes);
@@ -866,6 +1007,8 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
         write_truth(r);
     if (!r->failed)
         finish_report(r);
+    if (!r->failed && r->f_geo)
+        geo_finish(r);
     for (size_t a = 0; r->actors && a < s->n_actors; a++) {
         if (r->actors[a].unit) {
             sum->fixes_lost += r->actors[a].unit->stats.lost;
@@ -875,6 +1018,7 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
     finish_file(r, &r->f_events, "events.jsonl");
     finish_file(r, &r->f_fixes, "fixes.csv");
     finish_file(r, &r->f_truth, "truth.csv");
+    finish_file(r, &r->f_geo, "run.geojson");
     sum->wall_seconds = wall_now() - r->wall_start;
     if (r->eng_ready) {
         const eng_counters *c = eng_get_counters(&r->eng);

@@ -309,6 +309,7 @@ typedef struct sim_episode {
     pw_time_ms first_reveal;    /* first position shown to the victim */
     sim_cause cause;            /* if it turns out false */
     int is_true;
+    double lat, lon;            /* the offender's position at the alarm (NAN unknown) */
 } sim_episode;
 typedef struct sim_span {
     pw_time_ms a, b;

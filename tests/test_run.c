@@ -65,14 +65,14 @@ static void test_outputs_are_deterministic(void)
     CU_ASSERT_EQUAL_FATAL(run_file(scn, NULL, "pw_test_run_b", &s2, err, sizeof err), 0);
     scn_options other = {.seed = 99, .has_seed = 1};
     CU_ASSERT_EQUAL_FATAL(run_file(scn, &other, "pw_test_run_c", &s3, err, sizeof err), 0);
-    static const char *const files[] = {"events.jsonl", "fixes.csv", "truth.csv"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const files[] = {"events.jsonl", "fixes.csv", "truth.csv", "report.json", "run.geojson"};
+    for (int i = 0; i < 5; i++) {
         char a[128], b[128], c[128];
         snprintf(a, sizeof a, "pw_test_run_a/%s", files[i]);
         snprintf(b, sizeof b, "pw_test_run_b/%s", files[i]);
         snprintf(c, sizeof c, "pw_test_run_c/%s", files[i]);
         CU_ASSERT_TRUE(same_file(a, b));
-        if (i < 2) /* the noise and the delays change with the seed */
+        if (i < 2 || i == 4) /* the noise and the delays change with the seed */
             CU_ASSERT_FALSE(same_file(a, c));
     }
     printf("\n    %llu fixes delivered, %llu events; alarms %llu ", (unsigned long long)s1.fixes_delivered,
@@ -80,6 +80,44 @@ static void test_outputs_are_deterministic(void)
     CU_ASSERT(s1.fixes_delivered > 100);
     CU_ASSERT(s1.by_type[PW_EV_ALARM_OPEN] >= 1);
     CU_ASSERT_EQUAL(access("pw_test_run_a/events.jsonl.part", F_OK), -1);
+}
+
+static size_t count_of(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* run.geojson: a FeatureCollection with every delivered fix, every actor's
+ * true track, the zones and the alert episodes. */
+static void test_geojson(void)
+{
+    size_t len = 0;
+    char *g = slurp("pw_test_run_a/run.geojson", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT(strncmp(g, "{\"type\":\"FeatureCollection\",\"features\":[", 40) == 0);
+    CU_ASSERT(len > 2 && strcmp(g + len - 4, "\n]}\n") == 0);
+    size_t flen = 0;
+    char *fixes = slurp("pw_test_run_a/fixes.csv", &flen);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fixes);
+    CU_ASSERT_EQUAL(count_of(g, "\"kind\":\"fix\""), count_of(fixes, "\n") - 1);
+    CU_ASSERT_EQUAL(count_of(g, "\"kind\":\"truth\""), 4);          /* 2 people, 2 patrols */
+    CU_ASSERT_EQUAL(count_of(g, "\"kind\":\"exclusion_zone\""), 1);
+    CU_ASSERT_EQUAL(count_of(g, "\"kind\":\"environment\""), 1);
+    CU_ASSERT(count_of(g, "\"kind\":\"alert_episode\"") >= 1);
+    /* Brackets balance: a cheap check that it is well formed. */
+    long depth = 0, min_depth = 0;
+    for (const char *p = g; *p; p++) {
+        depth += (*p == '[' || *p == '{') - (*p == ']' || *p == '}');
+        if (depth < min_depth)
+            min_depth = depth;
+    }
+    CU_ASSERT_EQUAL(depth, 0);
+    CU_ASSERT_EQUAL(min_depth, 0);
+    free(g);
+    free(fixes);
 }
 
 /* After the alarm the engine asks the tag for pursuit mode: its fixes come
@@ -211,6 +249,7 @@ int main(void)
     static const pw_test_entry tests[] = {
         {"outputs are byte-for-byte deterministic", test_outputs_are_deterministic},
         {"pursuit mode reaches the tag", test_pursuit_reaches_the_tag},
+        {"run.geojson holds fixes, tracks, zones, episodes", test_geojson},
         {"a script error leaves no result", test_script_error_leaves_no_result},
         {"timed events reach devices and engine", test_timed_events},
         {"a patrol is dispatched and the incident closes", test_patrol_dispatch_closes_incident},
