@@ -1,10 +1,12 @@
 /*
  * bench_sim.c - a national-scale day through the simulator.
  *
- * Workload (bench/national_day.lua): 5,000 offender-victim pairs spread over
- * Seoul for 24 simulated hours; tags report every 60 s (15 s in pursuit),
- * phones every 60 s; GNSS noise on; everybody commutes, one offender in
- * fifty visits his victim's workplace.  The same day runs twice: once
+ * Workload: scenarios/regional_day.lua at national scale (cases = 5000,
+ * tag_interval_s = 60, patrols = 40, approach_every = 50, 8 dispatchers):
+ * 5,000 offender-victim pairs spread over Seoul for 24 simulated hours;
+ * tags report every 60 s (15 s in pursuit), phones every 60 s; GNSS noise,
+ * the 112 desk and patrols on; everybody commutes, one offender in fifty
+ * visits his victim's workplace.  The same day runs twice: once
  * recording everything (events.jsonl, fixes.csv, truth.csv, as `proxwatch
  * run` does) and once recording nothing, so the cost of the record shows.
  *
@@ -30,10 +32,19 @@ static long long file_size(const char *dir, const char *name)
 
 static int one_run(const char *label, int record, const char *dir)
 {
+    static const char *const names[] = {"cases", "tag_interval_s", "patrols", "approach_every"};
+    static const double values[] = {5000, 60, 40, 50};
+    scn_options o = {.n_params = 4, .param_names = names, .param_values = values};
     scn_scenario s;
     scn_error err;
-    if (scn_load_file(&s, PW_BENCH_SCENARIO, NULL, &err) != SCN_OK) {
+    char perr[300];
+    if (scn_load_file(&s, PW_BENCH_SCENARIO, &o, &err) != SCN_OK) {
         fprintf(stderr, "bench_sim: %s\n", err.message);
+        return 1;
+    }
+    if (sim_param_apply(&s, "dispatchers", 8, perr, sizeof perr) != 0 ||
+        sim_param_apply(&s, "tag_pursuit_interval", 15, perr, sizeof perr) != 0) {
+        fprintf(stderr, "bench_sim: %s\n", perr);
         return 1;
     }
     sim_run_options ro = {.out_dir = dir, .progress = 0, .record = record};
@@ -49,10 +60,11 @@ static int one_run(const char *label, int record, const char *dir)
     printf("  sim s per wall s %.0f\n", sum.sim_seconds / sum.wall_seconds);
     printf("  fixes            %llu delivered, %.0f per wall second\n", (unsigned long long)sum.fixes_delivered,
            (double)sum.fixes_delivered / sum.wall_seconds);
-    printf("  events           %llu, %.0f per wall second (alarms %llu, incidents %llu)\n",
+    printf("  events           %llu, %.0f per wall second (alarms %llu, incidents %llu, "
+           "patrols on scene %zu)\n",
            (unsigned long long)sum.events, (double)sum.events / sum.wall_seconds,
            (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN],
-           (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN]);
+           (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN], sum.report.latency.dispatch_to_scene.n);
     if (record)
         printf("  written          events.jsonl %.0f MB, fixes.csv %.0f MB, truth.csv %.1f MB in %s\n",
                file_size(dir, "events.jsonl") / 1e6, file_size(dir, "fixes.csv") / 1e6,
@@ -77,8 +89,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    printf("bench_sim: %s: 5000 offender-victim pairs, 24 simulated hours, tags 60 s (15 s in "
-           "pursuit), phones 60 s, GNSS noise on\n", PW_BENCH_SCENARIO);
+    printf("bench_sim: %s with cases=5000 tag_interval_s=60 patrols=40 approach_every=50 dispatchers=8:\n"
+           "  5000 offender-victim pairs, 24 simulated hours, tags 60 s (15 s in pursuit), phones 60 s,\n"
+           "  GNSS noise, 112 desk and patrols on\n", PW_BENCH_SCENARIO);
     if (without && one_run("simulation, nothing recorded", 0, dir))
         return 1;
     if (with && one_run("simulation recording events, fixes and truth", 1, dir))

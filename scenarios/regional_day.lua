@@ -8,8 +8,13 @@
 -- false alerts from canyons and cell fallback; incidents per
 -- dispatcher-hour well under one, and the queue wait mostly zero.  Scale
 -- `cases` and `dispatchers` in a sweep to find the staffing limit.
+-- bench_sim runs it at national scale: cases = 5000, tag_interval_s = 60,
+-- patrols = 40, approach_every = 50.
 
-local cases_n = 200
+local cases_n = param("cases", 200)
+local tag_interval = param("tag_interval_s", 300)      -- at rest; 60 s while moving
+local patrols_n = param("patrols", 20)
+local approach_every = param("approach_every", 20)
 
 scenario {
   name = "Regional day",
@@ -44,20 +49,20 @@ for i = 1, cases_n do
     route = commute(vhome, vwork, 420 + math.random(0, 120), 1020 + math.random(0, 120)),
   }
   local route
-  if i % 20 == 0 then
+  if i % approach_every == 0 then
     route = { wait(clock(660 + math.random(0, 60))), drive { to = vwork }, wait "40m", drive { to = ohome } }
   else
     route = commute(ohome, owork, 420 + math.random(0, 120), 1020 + math.random(0, 120))
   end
   local o = offender {
     name = "offender " .. i, start = ohome,
-    tag = { interval = "5m", moving_interval = "60s" },
+    tag = { interval = tag_interval, moving_interval = "60s" },
     route = route,
   }
   case { offender = o, victim = v }
 end
 
-for i = 1, 20 do
+for i = 1, patrols_n do
   patrol { name = "patrol " .. i, base = somewhere() }
 end
 

@@ -18,13 +18,15 @@
 
 /* ---- growable arrays -------------------------------------------------- */
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
+int sim_grow(void **v, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return 0;
     size_t nc = *cap ? *cap * 2 : 64;
     while (nc < need)
         nc *= 2;
+    if (nc > SIZE_MAX / size)
+        return -1;
     void *p = realloc(*v, nc * size);
     if (!p)
         return -1;
@@ -35,7 +37,7 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
 
 #define PUSH(m, arr, n, cap, item)                                              \
     do {                                                                        \
-        if (grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) != 0)         \
+        if (sim_grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) != 0)     \
             (m)->failed = 1;                                                    \
         else                                                                    \
             (arr)[(n)++] = (item);                                              \
@@ -356,10 +358,59 @@ static void prepare_case(const sim_metrics *m, const eng_frame *fr, size_t ci, s
         if (z->kind == ENG_ZONE_CIRCLE) {
             eng_geo_to_local(fr, z->center_lat, z->center_lon, &pc->zones[k].cx, &pc->zones[k].cy);
         } else {
-            for (size_t i = 0; i < z->n_vertices; i++)
-                eng_geo_to_local(fr, z->lat[i], z->lon[i], &pc->zones[k].v[i].x, &pc->zones[k].v[i].y);
+            sim_prepared_zone *pz = &pc->zones[k];
+            pz->minx = pz->miny = INFINITY;
+            pz->maxx = pz->maxy = -INFINITY;
+            for (size_t i = 0; i < z->n_vertices; i++) {
+                eng_geo_to_local(fr, z->lat[i], z->lon[i], &pz->v[i].x, &pz->v[i].y);
+                pz->minx = fmin(pz->minx, pz->v[i].x);
+                pz->maxx = fmax(pz->maxx, pz->v[i].x);
+                pz->miny = fmin(pz->miny, pz->v[i].y);
+                pz->maxy = fmax(pz->maxy, pz->v[i].y);
+            }
         }
     }
+}
+
+/* How far (m) the true positions are from breaking the case's rules: the
+ * distance beyond the alarm radius, or to the nearest zone (its bounding
+ * box for polygons).  A lower bound; 0 or less means "maybe now". */
+static double breach_gap(const sim_metrics *m, size_t ci, const sim_prepared_case *pc, double ox, double oy,
+                         double vx, double vy)
+{
+    const eng_case_def *d = &m->s->cases[ci].def;
+    double gap = sqrt((ox - vx) * (ox - vx) + (oy - vy) * (oy - vy)) - d->alarm_radius_m;
+    for (size_t k = 0; k < d->n_zones; k++) {
+        const sim_prepared_zone *pz = &pc->zones[k];
+        double g;
+        if (d->zones[k].kind == ENG_ZONE_CIRCLE) {
+            g = sqrt((ox - pz->cx) * (ox - pz->cx) + (oy - pz->cy) * (oy - pz->cy)) - d->zones[k].radius_m;
+        } else {
+            double dx = fmax(0.0, fmax(pz->minx - ox, ox - pz->maxx));
+            double dy = fmax(0.0, fmax(pz->miny - oy, oy - pz->maxy));
+            g = sqrt(dx * dx + dy * dy);
+        }
+        if (g < gap)
+            gap = g;
+    }
+    return gap;
+}
+
+/* The fastest an actor ever moves on its timeline, m/s; infinite when the
+ * timeline jumps between segments (hand-built truth may). */
+static double track_vmax(const sim_track *tr)
+{
+    double v = 0.0;
+    for (size_t i = 0; i < tr->n; i++) {
+        const sim_segment *g = &tr->seg[i];
+        if (i > 0 && (g->x0 != tr->seg[i - 1].x1 || g->y0 != tr->seg[i - 1].y1))
+            return INFINITY;
+        double dt = (double)(g->t1 - g->t0) / 1000.0;
+        double len = sqrt((g->x1 - g->x0) * (g->x1 - g->x0) + (g->y1 - g->y0) * (g->y1 - g->y0));
+        if (dt > 0 && len / dt > v)
+            v = len / dt;
+    }
+    return v;
 }
 
 /* Overlap of [a0, a1) and [b0 - tau, b1 + tau). */
@@ -404,11 +455,15 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
         const scn_case *sc = &s->cases[ci];
         sim_prepared_case pc;
         prepare_case(m, fr, ci, &pc);
-        /* True breaches of this case at 1 s. */
+        /* True breaches of this case on the 1 s grid.  Far from any
+         * breach the grid is walked in strides the two can not close
+         * faster than (their top speeds), which visits the same first
+         * breached second as a plain 1 s walk, at a fraction of the cost. */
         n_br = 0;
         size_t ho = 0, hv = 0;
         pw_time_ms open_at = NEVER;
-        for (pw_time_ms t = start; t <= end; t += 1000) {
+        double closing = track_vmax(&tracks[sc->offender]) + track_vmax(&tracks[sc->victim]);
+        for (pw_time_ms t = start; t <= end;) {
             double ox, oy, vx, vy;
             sim_track_at(&tracks[sc->offender], t, &ho, &ox, &oy, NULL, NULL);
             sim_track_at(&tracks[sc->victim], t, &hv, &vx, &vy, NULL, NULL);
@@ -420,6 +475,15 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
                 PUSH(m, breaches, n_br, cap_br, sp);
                 open_at = NEVER;
             }
+            pw_time_ms step = 1000;
+            if (!b) {
+                double gap = breach_gap(m, ci, &pc, ox, oy, vx, vy);
+                if (gap > 0.0 && closing <= 0.0)
+                    step = end - t + 1000; /* neither moves: never */
+                else if (gap > 0.0 && gap / closing >= 2.0)
+                    step = (pw_time_ms)floor(gap / closing) * 1000;
+            }
+            t += step;
         }
         if (m->failed)
             break;
@@ -440,7 +504,7 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
                 continue;
             }
             r->breaches.detected++;
-            if (grow((void **)&lat_alert, &cap_alert, n_alert + 1, sizeof *lat_alert) != 0) {
+            if (sim_grow((void **)&lat_alert, &cap_alert, n_alert + 1, sizeof *lat_alert) != 0) {
                 m->failed = 1;
                 break;
             }

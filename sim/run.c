@@ -123,17 +123,13 @@ static uint32_t msg_slot(run *r)
     if (r->n_free)
         return r->free_slots[--r->n_free];
     if (r->n_msgs == r->cap_msgs) {
-        size_t nc = r->cap_msgs ? 2 * r->cap_msgs : 1024;
-        dev_message *m = realloc(r->msgs, nc * sizeof *m);
-        uint32_t *f = m ? realloc(r->free_slots, nc * sizeof *f) : NULL;
-        if (m)
-            r->msgs = m;
-        if (!m || !f) {
+        /* The free list can hold every slot: grow both together. */
+        size_t cap_free = r->cap_msgs;
+        if (sim_grow((void **)&r->msgs, &r->cap_msgs, r->n_msgs + 1, sizeof *r->msgs) != 0 ||
+            sim_grow((void **)&r->free_slots, &cap_free, r->cap_msgs, sizeof *r->free_slots) != 0) {
             fail(r, "out of memory for messages in flight%s%s", NULL, NULL);
             return UINT32_MAX;
         }
-        r->free_slots = f;
-        r->cap_msgs = nc;
     }
     return (uint32_t)r->n_msgs++;
 }
@@ -205,15 +201,9 @@ static void dispatch_due(run *r, size_t slot, pw_time_ms now)
         assign(r, slot, p, now);
         return;
     }
-    if (r->n_waiting == r->cap_waiting) {
-        size_t nc = r->cap_waiting ? 2 * r->cap_waiting : 64;
-        size_t *w = realloc(r->waiting, nc * sizeof *w);
-        if (!w) {
-            fail(r, "out of memory in the dispatch model%s%s", NULL, NULL);
-            return;
-        }
-        r->waiting = w;
-        r->cap_waiting = nc;
+    if (sim_grow((void **)&r->waiting, &r->cap_waiting, r->n_waiting + 1, sizeof *r->waiting) != 0) {
+        fail(r, "out of memory in the dispatch model%s%s", NULL, NULL);
+        return;
     }
     r->waiting[r->n_waiting++] = slot;
 }
@@ -235,15 +225,9 @@ static void dispatch_on_event(run *r, const pw_event *ev)
         }
         break;
     case PW_EV_INCIDENT_OPEN: {
-        if (r->n_incidents == r->cap_incidents) {
-            size_t nc = r->cap_incidents ? 2 * r->cap_incidents : 64;
-            incident_rt *v = realloc(r->incidents, nc * sizeof *v);
-            if (!v) {
-                fail(r, "out of memory in the dispatch model%s%s", NULL, NULL);
-                return;
-            }
-            r->incidents = v;
-            r->cap_incidents = nc;
+        if (sim_grow((void **)&r->incidents, &r->cap_incidents, r->n_incidents + 1, sizeof *r->incidents) != 0) {
+            fail(r, "out of memory in the dispatch model%s%s", NULL, NULL);
+            return;
         }
         incident_rt in = {.id = ev->incident, .case_index = ci, .patrol = -1};
         double lat = isfinite(ev->victim_lat) ? ev->victim_lat : ev->lat;
@@ -543,15 +527,9 @@ static void deliver(run *r, uint32_t slot, pw_time_ms now)
     if (r->centre_down) {
         /* The centre is down: the report waits in the network and arrives
          * when it is back up (devices retry). */
-        if (r->n_held == r->cap_held) {
-            size_t nc = r->cap_held ? 2 * r->cap_held : 256;
-            uint32_t *h = realloc(r->held, nc * sizeof *h);
-            if (!h) {
-                fail(r, "out of memory%s%s", NULL, NULL);
-                return;
-            }
-            r->held = h;
-            r->cap_held = nc;
+        if (sim_grow((void **)&r->held, &r->cap_held, r->n_held + 1, sizeof *r->held) != 0) {
+            fail(r, "out of memory%s%s", NULL, NULL);
+            return;
         }
         r->held[r->n_held++] = slot;
         return;

@@ -249,6 +249,10 @@ void sim_envmap_close(sim_envmap *m);
 scn_env sim_env_at(const sim_envmap *m, double x, double y, int underground,
                    double *street_bearing_deg);
 
+/* Make room for `need` elements of `size` bytes in *v (capacity *cap),
+ * doubling; 0, or -1 with *v untouched when memory runs out. */
+int sim_grow(void **v, size_t *cap, size_t need, size_t size);
+
 /* ---- metrics (sim/metrics.c) ---- */
 
 /* Why a false alert happened, from what the simulator knows of the fixes
@@ -335,6 +339,7 @@ typedef struct sim_case_state {
 } sim_case_state;
 typedef struct sim_prepared_zone {
     double cx, cy;
+    double minx, miny, maxx, maxy;  /* polygons: bounding box */
     eng_point v[ENG_MAX_ZONE_VERTICES];
 } sim_prepared_zone;
 typedef struct sim_prepared_case {

@@ -124,6 +124,29 @@ static void test_detected_breach(void)
     CU_ASSERT_DOUBLE_EQUAL(r.latency.breach_to_alert.p50, 10.0, 1e-9);
 }
 
+/* A continuous approach: the offender walks in from 5 km at 5 m/s and is
+ * within 500 m from exactly 900 s.  The breach search strides over the
+ * far part of the walk; it must still find the first breached second. */
+static void feed_approach(sim_metrics *m) { alarm(m, 905, 2000); }
+static void test_continuous_approach_exact_start(void)
+{
+    make_scenario();
+    vseg[0] = (sim_segment){.t0 = T0, .t1 = T0 + 3600 * S};
+    tracks[0] = (sim_track){vseg, 1, 1};
+    oseg[0] = (sim_segment){.t0 = T0, .t1 = T0 + 1000 * S, .x0 = 5000, .x1 = 0, .moving = 1};
+    oseg[1] = (sim_segment){.t0 = T0 + 1000 * S, .t1 = T0 + 3600 * S};
+    tracks[1] = (sim_track){oseg, 2, 2};
+    sim_metrics m;
+    CU_ASSERT_EQUAL_FATAL(sim_metrics_init(&m, &scn, 30 * S), 0);
+    feed_approach(&m);
+    sim_report r;
+    CU_ASSERT_EQUAL_FATAL(sim_metrics_finish(&m, tracks, &frame, 1, &r), 0);
+    sim_metrics_close(&m);
+    CU_ASSERT_EQUAL(r.breaches.truth, 1);
+    CU_ASSERT_EQUAL(r.breaches.detected, 1);
+    CU_ASSERT_DOUBLE_EQUAL(r.latency.breach_to_alert.p50, 5.0, 1e-9);
+}
+
 /* An alert 20 s before the breach is inside tau: detected, latency 0. */
 static void feed_early(sim_metrics *m) { alarm(m, 580, 700); }
 static void test_alert_before_breach_inside_tau(void)
@@ -421,6 +444,7 @@ int main(void)
 {
     static const pw_test_entry tests[] = {
         {"a detected breach and its latency", test_detected_breach},
+        {"a continuous approach: the exact first second", test_continuous_approach_exact_start},
         {"an alert before the breach but inside tau", test_alert_before_breach_inside_tau},
         {"an alert outside tau is false and the breach missed", test_alert_outside_tau},
         {"zero breaches: a false alert by cause", test_false_alert_by_cause},
