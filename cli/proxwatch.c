@@ -4,6 +4,7 @@
  *
  * Exit status: 0 done, 1 failed while running, 2 bad input or usage.
  */
+#include "devices.h"
 #include "sim.h"
 
 #include <ctype.h>
@@ -19,6 +20,7 @@ static void usage(FILE *to)
     fputs("usage: proxwatch run [SCENARIO.lua] [--seed N] [--out DIR] [--quiet]\n"
           "       proxwatch sweep SCENARIO.lua --set NAME=V1,V2,... [--set ...] [--seeds N]\n"
           "                       [-j JOBS] [--out DIR] [--list-params]\n"
+          "       proxwatch decode TRACE [--format nmea|gpsd|csv]\n"
           "\n"
           "  run     run a scenario through the monitoring engine (the bundled\n"
           "          default scenario when none is given) and write report.json,\n"
@@ -31,6 +33,11 @@ static void usage(FILE *to)
           "          cores), and write sweep.csv (one row per run) and sweep.json\n"
           "          (per combination: mean and 95 % interval of each figure)\n"
           "          into DIR (default runs/sweep-<scenario>/)\n"
+          "\n"
+          "  decode  read a field trace (NMEA 0183, gpsd JSON as written by\n"
+          "          gpspipe -w, or CSV of time,lat,lon) and print one JSON object\n"
+          "          per fix, as gpsd's gpsdecode does; bad lines are skipped with a\n"
+          "          warning naming the file and line\n"
           "\n"
           "Scenario language: scenarios/README.md.\n",
           to);
@@ -302,6 +309,70 @@ static int cmd_sweep(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+static void warn_cb(void *ctx, const char *file, long line, const char *what)
+{
+    long *n = ctx;
+    if ((*n)++ < 20)
+        fprintf(stderr, "%s:%ld: %s\n", file, line, what);
+    else if (*n == 21)
+        fprintf(stderr, "%s: more warnings follow; see the summary\n", file);
+}
+
+static int cmd_decode(int argc, char **argv)
+{
+    const char *path = NULL;
+    dev_trace_options o;
+    dev_trace_options_default(&o);
+    long warnings = 0;
+    o.warn = warn_cb;
+    o.warn_ctx = &warnings;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+            const char *f = argv[++i];
+            o.format = !strcmp(f, "nmea") ? DEV_TRACE_NMEA : !strcmp(f, "gpsd") ? DEV_TRACE_GPSD_JSON
+                     : !strcmp(f, "csv") ? DEV_TRACE_CSV : (dev_trace_format)-1;
+            if ((int)o.format < 0) {
+                fprintf(stderr, "proxwatch decode: --format: '%s' is not nmea, gpsd or csv\n", f);
+                return 2;
+            }
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "proxwatch decode: unknown option '%s'\n", argv[i]);
+            return 2;
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            fprintf(stderr, "proxwatch decode: one trace at a time\n");
+            return 2;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "proxwatch decode: which trace?\n");
+        usage(stderr);
+        return 2;
+    }
+    dev_trace_reader *rd;
+    dev_trace_status st = dev_trace_open(path, &o, &rd);
+    if (st != DEV_TRACE_OK) {
+        fprintf(stderr, "%s: %s\n", path, dev_trace_strerror(st));
+        return 2;
+    }
+    pw_fix fix;
+    dev_fix_extra extra;
+    char line[1024];
+    while ((st = dev_trace_next(rd, &fix, &extra)) == DEV_TRACE_OK) {
+        dev_decode_json(&fix, &extra, line, sizeof line);
+        puts(line);
+    }
+    const dev_trace_counters *c = dev_trace_get_counters(rd);
+    fprintf(stderr, "proxwatch decode: %s: %ld lines, %ld fixes, %ld sentences skipped\n", path, c->lines,
+            c->fixes, c->skipped_total);
+    int rc = st == DEV_TRACE_EOF ? 0 : 1;
+    if (rc)
+        fprintf(stderr, "%s: %s\n", path, dev_trace_strerror(st));
+    dev_trace_close(rd);
+    return fflush(stdout) == 0 ? rc : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -312,6 +383,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (strcmp(argv[1], "sweep") == 0)
         return cmd_sweep(argc - 2, argv + 2);
+    if (strcmp(argv[1], "decode") == 0)
+        return cmd_decode(argc - 2, argv + 2);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;

@@ -372,6 +372,248 @@ pw_time_ms dev_unit_death_time(const dev_unit *u);
 /* Reports waiting in the store. */
 size_t dev_unit_stored(const dev_unit *u);
 
+/* ================================================================== */
+/* Trace decoding: NMEA 0183, gpsd JSON and CSV field traces            */
+/* (nmea.c, gpsdjson.c, tracefile.c)                                    */
+/* ================================================================== */
+
+/*
+ * Recorded receiver output is turned into pw_fix values, one per epoch.
+ * The sentence decoder (dev_nmea_*) is pure: a line in, epoch state and at
+ * most one finished fix out; the file reader (dev_trace_*) is the module's
+ * only I/O and the only code here that allocates (once, at open).  The
+ * library never prints: bad input is skipped, counted per reason, and
+ * reported through the caller's warning callback with the file and line.
+ *
+ * NMEA rules (details and sources in devices/README.md, "Decoding")
+ *   - Sentences used: GGA, RMC, GLL, GNS (position), GSA (fix type, DOP),
+ *     GST (error sigmas), VTG (speed, track), ZDA (date), GSV (checked and
+ *     counted only), from any two-letter talker (GP, GN, GL, GA, BD, GB, QZ,
+ *     ...).  Proprietary $P... sentences, AIS !... sentences and other
+ *     types are ignored (counted, no warning).
+ *   - A sentence must carry a valid *hh checksum.  One without a checksum
+ *     is skipped (DEV_SKIP_NO_CHECKSUM): a cut-off position sentence looks
+ *     exactly like one that never had a checksum.
+ *   - Sentences with the same UTC time of day form one epoch and give at
+ *     most one fix; time-less sentences (GSA, VTG, GSV) join the open epoch.
+ *     An epoch is a fix only if a position sentence says the position is
+ *     valid and none says it is not (RMC status V or mode N, GGA quality 0,
+ *     7 or 8, GLL status V or mode N, GNS all N); coordinates in a "no fix"
+ *     sentence are never used.
+ *   - The date comes from a valid RMC or a ZDA and carries over to later
+ *     epochs that have none (GGA-only); when the time of day goes back by
+ *     more than 12 h the carried date advances by one day (midnight).  No
+ *     date yet: no fix.  2-digit RMC years are 2000 + yy.
+ *   - acc_m (68 % radius): from GST when the epoch has one,
+ *     1.51 * sqrt((sigma_lat^2 + sigma_lon^2) / 2); otherwise from HDOP,
+ *     1.51 * HDOP * 5 m (the engine's own UERE model, track.c); otherwise
+ *     unset.
+ *
+ * Example
+ *   dev_trace_reader *rd;  pw_fix fix;  dev_fix_extra ex;  char line[512];
+ *   if (dev_trace_open("drive.nmea", NULL, &rd) != DEV_TRACE_OK) ...;
+ *   while (dev_trace_next(rd, &fix, &ex) == DEV_TRACE_OK)
+ *       if (dev_decode_json(&fix, &ex, line, sizeof line) < sizeof line) puts(line);
+ *   dev_trace_close(rd);
+ */
+
+/* Status of the trace functions.  (The module's dev_status lives in unit.c,
+ * which this part does not own; a later change may merge the two.) */
+typedef enum dev_trace_status {
+    DEV_TRACE_OK = 0,
+    DEV_TRACE_EOF,      /* dev_trace_next: no more fixes */
+    DEV_TRACE_EINVAL,   /* a NULL or out-of-range argument */
+    DEV_TRACE_EOPEN,    /* the file cannot be opened (errno is kept) */
+    DEV_TRACE_EIO,      /* a read error (errno is kept) */
+    DEV_TRACE_ENOMEM,   /* the allocator failed (open only) */
+    DEV_TRACE_EFORMAT   /* no line of a known format in the file */
+} dev_trace_status;
+
+const char *dev_trace_strerror(dev_trace_status s);
+
+typedef enum dev_trace_format {
+    DEV_TRACE_AUTO = 0,  /* decide from the first meaningful line */
+    DEV_TRACE_NMEA,      /* NMEA 0183 ('$' sentences; '#' lines are comments) */
+    DEV_TRACE_GPSD_JSON, /* gpspipe -w: one gpsd JSON object per line */
+    DEV_TRACE_CSV        /* header time,lat,lon[,acc_m] in any order */
+} dev_trace_format;
+
+/* Why a line (or a sentence within it) was skipped. */
+typedef enum dev_skip_reason {
+    DEV_SKIP_CHECKSUM = 0, /* stated and computed checksums differ */
+    DEV_SKIP_NO_CHECKSUM,  /* no *hh at the end */
+    DEV_SKIP_MALFORMED,    /* too few fields, a field that is not a number */
+    DEV_SKIP_GARBAGE,      /* not a sentence: control bytes, no '$', ... */
+    DEV_SKIP_RANGE,        /* absurd value: lat > 90, month 13, hour 24 ... */
+    DEV_SKIP_TOO_LONG,     /* longer than DEV_TRACE_LINE_MAX; discarded unread */
+    DEV_SKIP_JSON,         /* gpsd JSON that libgps rejects */
+    DEV_SKIP_REASON_COUNT
+} dev_skip_reason;
+
+const char *dev_skip_reason_name(dev_skip_reason r); /* "checksum", ... */
+
+/* Longest line kept, bytes without the newline.  NMEA allows 82; gpsd SKY
+ * objects reach a few kB. */
+#define DEV_TRACE_LINE_MAX 16384
+
+/* Counters of one reader (or one NMEA decoder). */
+typedef struct dev_trace_counters {
+    long lines;            /* physical lines read */
+    long sentences;        /* NMEA sentences / JSON objects / CSV rows seen */
+    long used;             /* of those, decoded and used */
+    long ignored;          /* well-formed but not used: proprietary, AIS, TXT,
+                            * other types, gpsd classes other than TPV, comments */
+    long skipped[DEV_SKIP_REASON_COUNT]; /* bad input, by reason */
+    long skipped_total;
+    long fixes;            /* fixes returned */
+    long no_fix_epochs;    /* epochs whose sentences said "no fix" */
+    long undated_epochs;   /* valid positions dropped: no date known yet */
+    long last_warning_line;            /* 0 when none */
+    char last_warning[160];            /* the last warning's text */
+} dev_trace_counters;
+
+/* Known extras of a fix, for dev_decode_json and for callers that care. */
+enum {
+    DEV_EXTRA_MODE_SET = 1u << 0,
+    DEV_EXTRA_ALT_SET = 1u << 1,
+    DEV_EXTRA_EPH_SET = 1u << 2
+};
+
+typedef struct dev_fix_extra {
+    unsigned set;     /* DEV_EXTRA_* bits */
+    int mode;         /* 2 = 2-D, 3 = 3-D (gpsd's fix.mode) */
+    double alt_msl_m; /* altitude above mean sea level, m (GGA, gpsd altMSL) */
+    double eph_m;     /* horizontal error, 95 % radius, m: gpsd's eph when the
+                       * input is gpsd JSON, else 2.45 / 1.51 * acc_m */
+    long line;        /* input line on which the fix's epoch ended */
+} dev_fix_extra;
+
+/* ---- NMEA sentence decoder (pure) ---------------------------------- */
+
+typedef enum dev_nmea_result {
+    DEV_NMEA_NONE = 0, /* line taken (or ignored); no fix finished */
+    DEV_NMEA_FIX,      /* a fix finished: the previous epoch, written to *fix */
+    DEV_NMEA_SKIPPED   /* bad input: *why and st->detail say what */
+} dev_nmea_result;
+
+/* One epoch being assembled; internal, but caller-owned. */
+typedef struct dev_nmea_epoch {
+    int open;
+    int32_t tod_ms;            /* UTC time of day, ms */
+    int32_t date_days;         /* days since 1970-01-01 from RMC/ZDA, -1 none */
+    int valid_votes, invalid_votes, pos_rank;
+    int dr;                    /* dead reckoning (GGA 6, mode E) */
+    int gsa_mode, gga_quality;
+    double lat, lon, alt_msl_m, speed_mps, track_deg, hdop;
+    double sigma_lat_m, sigma_lon_m;
+    int sats;
+    long last_line;
+} dev_nmea_epoch;
+
+typedef struct dev_nmea_state {
+    dev_nmea_epoch ep;
+    int32_t carry_days;        /* date of the last dated epoch, -1 none */
+    int32_t carry_tod_ms;
+    dev_trace_counters n;
+    char detail[128];          /* text of the last skip */
+} dev_nmea_state;
+
+void dev_nmea_init(dev_nmea_state *st);
+
+/*
+ * Decode one sentence: line[0..len-1] without the line end (a trailing CR
+ * is allowed), e.g. "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,
+ * 46.9,M,,*47".  line_no is the caller's line number, kept for the fix.
+ * When the sentence starts a new epoch and the previous one was a fix, that
+ * fix is written to *fix and *extra (either may be NULL to discard) and
+ * DEV_NMEA_FIX is returned.  A bad sentence changes no epoch state: it
+ * returns DEV_NMEA_SKIPPED, sets *why (may be NULL) and st->detail, and
+ * counts it in st->n.  Never reads past len; any bytes are safe.
+ */
+dev_nmea_result dev_nmea_decode(dev_nmea_state *st, const char *line, size_t len,
+                                long line_no, pw_fix *fix, dev_fix_extra *extra,
+                                dev_skip_reason *why);
+
+/* End of input: finish the open epoch.  Returns DEV_NMEA_FIX when it was a
+ * fix (written to *fix, *extra), else DEV_NMEA_NONE. */
+dev_nmea_result dev_nmea_flush(dev_nmea_state *st, pw_fix *fix, dev_fix_extra *extra);
+
+/* ---- gpsd JSON (libgps) --------------------------------------------- */
+
+/*
+ * Decode one gpsd JSON object (a line of `gpspipe -w`) with libgps's
+ * gps_unpack; buf is NUL-terminated and may be modified.  A TPV with mode
+ * >= 2, a time and a position gives a fix (its own time, not the time it
+ * was read): returns 1 and fills *fix and *extra.  Other classes and TPVs
+ * without a fix return 0; an object that is cut off (no closing brace) or
+ * from which libgps takes nothing returns -1 (libgps 3.22's gps_unpack
+ * itself returns 0 for those).
+ * acc_m: from epx/epy (95 % per axis: sigma = ep / 1.96) when both are
+ * known, else from eph taken as a 95 % radius (acc_m = eph * 1.51 / 2.45).
+ * gpsdata is a struct gps_data_t owned by the caller (dev_gpsd_data_size
+ * bytes), so this header does not need <gps.h>.
+ */
+size_t dev_gpsd_data_size(void);
+int dev_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, dev_fix_extra *extra);
+
+/* ---- Trace files ---------------------------------------------------- */
+
+typedef struct dev_trace_reader dev_trace_reader;
+
+/* Warning callback: one call per skipped line or sentence.  file is the path
+ * given to dev_trace_open, line counts from 1, what is a short text such as
+ * "bad checksum: stated 4F, computed 4E".  The strings live until the next
+ * reader call. */
+typedef void (*dev_trace_warn_cb)(void *ctx, const char *file, long line, const char *what);
+
+typedef struct dev_trace_options {
+    dev_trace_format format;            /* DEV_TRACE_AUTO to detect */
+    pw_id device;                       /* copied into every fix */
+    dev_trace_warn_cb warn;             /* may be NULL */
+    void *warn_ctx;
+    void *(*alloc)(size_t size);        /* zeroed memory; NULL: calloc */
+    void (*free_fn)(void *p);           /* NULL: free */
+} dev_trace_options;
+
+void dev_trace_options_default(dev_trace_options *o);
+
+/*
+ * Open a trace file (opt may be NULL for the defaults).  Reading is in
+ * bounded chunks: the reader holds one 64 kB chunk and one line of at most
+ * DEV_TRACE_LINE_MAX bytes (plus a struct gps_data_t), allocated here once;
+ * longer lines are discarded as they stream past.
+ */
+dev_trace_status dev_trace_open(const char *path, const dev_trace_options *opt,
+                                dev_trace_reader **out);
+/*
+ * The next fix in file order (fix->time is the receiver's own time; it may
+ * go backwards when the receiver's clock jumps, e.g. at a cold boot).
+ * extra may be NULL.  Returns DEV_TRACE_OK, DEV_TRACE_EOF at the end,
+ * DEV_TRACE_EIO on a read error, DEV_TRACE_EFORMAT at the end of a file in
+ * which no line of a known format was found.
+ */
+dev_trace_status dev_trace_next(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra);
+/* The detected format (DEV_TRACE_AUTO until a line decided it). */
+dev_trace_format dev_trace_get_format(const dev_trace_reader *rd);
+const dev_trace_counters *dev_trace_get_counters(const dev_trace_reader *rd);
+void dev_trace_close(dev_trace_reader *rd); /* NULL is fine */
+
+/*
+ * One fix as a gpsdecode-style JSON object, without newline:
+ *   {"class":"TPV","time":"2009-12-09T15:25:05.000Z","lat":55.797018833,
+ *    "lon":23.569021667,"mode":3,"speed":0.130,"track":12.3000,"alt":37.000,
+ *    "eph":51.680}
+ * speed (m/s), track (deg), alt (MSL, m) and eph (m) only when known; mode
+ * 2 when extra is NULL or has none.  Like snprintf: writes at most n bytes
+ * including the NUL and returns the length the whole object needs.
+ */
+size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf, size_t n);
+
+/* Civil time helpers used by the decoders (pure).  days since 1970-01-01
+ * of a proleptic Gregorian date (month 1..12); and the inverse. */
+int32_t dev_days_from_civil(int year, int month, int day);
+void dev_civil_from_days(int32_t days, int *year, int *month, int *day);
+
 #ifdef __cplusplus
 }
 #endif

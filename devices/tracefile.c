@@ -1,0 +1,619 @@
+/*
+ * tracefile.c - reading trace files: format detection, bounded line
+ * reading, CSV rows, and the gpsdecode-style output line.  This is the only
+ * file of the decoder that does I/O; it hands every line to the pure
+ * decoders (nmea.c, gpsdjson.c) and turns their skips into warnings.
+ */
+#include "devices.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_BYTES 65536
+#define PATH_MAX_KEPT 1024
+#define CSV_MAX_COLS 16
+
+struct dev_trace_reader {
+    FILE *fp;
+    dev_trace_options opt;
+    dev_trace_format fmt;
+    dev_nmea_state nmea;       /* its counters serve every format */
+    void *gps;                 /* struct gps_data_t, dev_gpsd_data_size() bytes */
+    int eof, flushed, saw_format;
+    long line_no;
+    /* The current line and how far its '$' segments are decoded. */
+    size_t line_len, seg_pos;
+    int line_pending;
+    /* Bounded reading: one chunk of the file, one line of it. */
+    size_t chunk_pos, chunk_len;
+    /* CSV columns. */
+    int csv_time, csv_lat, csv_lon, csv_acc;
+    char path[PATH_MAX_KEPT];
+    char warn[200];
+    char chunk[CHUNK_BYTES];
+    char line[DEV_TRACE_LINE_MAX + 1];
+};
+
+const char *dev_trace_strerror(dev_trace_status s)
+{
+    switch (s) {
+    case DEV_TRACE_OK: return "ok";
+    case DEV_TRACE_EOF: return "end of trace";
+    case DEV_TRACE_EINVAL: return "invalid argument";
+    case DEV_TRACE_EOPEN: return "cannot open the trace file";
+    case DEV_TRACE_EIO: return "read error";
+    case DEV_TRACE_ENOMEM: return "out of memory";
+    case DEV_TRACE_EFORMAT: return "no NMEA, gpsd JSON or CSV line in the file";
+    }
+    return "unknown status";
+}
+
+const char *dev_skip_reason_name(dev_skip_reason r)
+{
+    static const char *const names[DEV_SKIP_REASON_COUNT] = {
+        "checksum", "no_checksum", "malformed", "garbage", "range", "too_long", "json"};
+    return (unsigned)r < DEV_SKIP_REASON_COUNT ? names[r] : "unknown";
+}
+
+void dev_trace_options_default(dev_trace_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = DEV_TRACE_AUTO;
+}
+
+static void *default_alloc(size_t size)
+{
+    return calloc(1, size);
+}
+
+dev_trace_status dev_trace_open(const char *path, const dev_trace_options *opt,
+                                dev_trace_reader **out)
+{
+    if (!path || !out)
+        return DEV_TRACE_EINVAL;
+    *out = NULL;
+    dev_trace_options o;
+    if (opt)
+        o = *opt;
+    else
+        dev_trace_options_default(&o);
+    if ((unsigned)o.format > DEV_TRACE_CSV)
+        return DEV_TRACE_EINVAL;
+    if (!o.alloc || !o.free_fn) {
+        o.alloc = default_alloc;
+        o.free_fn = free;
+    }
+
+    dev_trace_reader *rd = o.alloc(sizeof *rd);
+    if (!rd)
+        return DEV_TRACE_ENOMEM;
+    memset(rd, 0, sizeof *rd);
+    rd->gps = o.alloc(dev_gpsd_data_size());
+    if (!rd->gps)
+        goto fail_gps;
+    rd->fp = fopen(path, "rb");
+    if (!rd->fp)
+        goto fail_open;
+    rd->opt = o;
+    rd->fmt = o.format;
+    dev_nmea_init(&rd->nmea);
+    rd->csv_time = rd->csv_lat = rd->csv_lon = rd->csv_acc = -1;
+    snprintf(rd->path, sizeof rd->path, "%s", path);
+    *out = rd;
+    return DEV_TRACE_OK;
+
+fail_open:
+    {
+        int saved = errno;
+        o.free_fn(rd->gps);
+        o.free_fn(rd);
+        errno = saved;
+        return DEV_TRACE_EOPEN;
+    }
+fail_gps:
+    o.free_fn(rd);
+    return DEV_TRACE_ENOMEM;
+}
+
+void dev_trace_close(dev_trace_reader *rd)
+{
+    if (!rd)
+        return;
+    if (rd->fp)
+        fclose(rd->fp);
+    void (*free_fn)(void *) = rd->opt.free_fn;
+    free_fn(rd->gps);
+    free_fn(rd);
+}
+
+dev_trace_format dev_trace_get_format(const dev_trace_reader *rd)
+{
+    return rd->fmt;
+}
+
+const dev_trace_counters *dev_trace_get_counters(const dev_trace_reader *rd)
+{
+    return &rd->nmea.n;
+}
+
+/* Record a warning and pass it to the caller. */
+static void warn(dev_trace_reader *rd, const char *what)
+{
+    dev_trace_counters *n = &rd->nmea.n;
+    n->last_warning_line = rd->line_no;
+    size_t len = strlen(what);
+    if (len >= sizeof n->last_warning)
+        len = sizeof n->last_warning - 1;
+    memcpy(n->last_warning, what, len);
+    n->last_warning[len] = 0;
+    if (rd->opt.warn)
+        rd->opt.warn(rd->opt.warn_ctx, rd->path, rd->line_no, n->last_warning);
+}
+
+static void skip_line(dev_trace_reader *rd, dev_skip_reason r, const char *what)
+{
+    rd->nmea.n.skipped[r]++;
+    rd->nmea.n.skipped_total++;
+    rd->nmea.n.sentences++;
+    snprintf(rd->warn, sizeof rd->warn, "%s: %s", dev_skip_reason_name(r), what);
+    warn(rd, rd->warn);
+}
+
+enum { LINE_OK, LINE_TOO_LONG, LINE_EOF, LINE_ERR };
+
+/*
+ * The next line into rd->line, without its newline.  The file is read in
+ * CHUNK_BYTES pieces; a line longer than DEV_TRACE_LINE_MAX is not kept:
+ * its bytes are dropped as they pass and LINE_TOO_LONG is returned at its
+ * end, so memory stays bounded whatever the input.
+ */
+static int read_line(dev_trace_reader *rd)
+{
+    size_t len = 0;
+    int too_long = 0, any = 0;
+    for (;;) {
+        if (rd->chunk_pos == rd->chunk_len) {
+            if (rd->eof)
+                break;
+            rd->chunk_len = fread(rd->chunk, 1, sizeof rd->chunk, rd->fp);
+            rd->chunk_pos = 0;
+            if (rd->chunk_len == 0) {
+                if (ferror(rd->fp))
+                    return LINE_ERR;
+                rd->eof = 1;
+                break;
+            }
+        }
+        any = 1;
+        const char *start = rd->chunk + rd->chunk_pos;
+        size_t avail = rd->chunk_len - rd->chunk_pos;
+        const char *nl = memchr(start, '\n', avail);
+        size_t take = nl ? (size_t)(nl - start) : avail;
+        if (!too_long) {
+            if (len + take > DEV_TRACE_LINE_MAX) {
+                too_long = 1;
+            } else {
+                memcpy(rd->line + len, start, take);
+                len += take;
+            }
+        }
+        rd->chunk_pos += take + (nl ? 1 : 0);
+        if (nl)
+            break;
+    }
+    if (!any)
+        return LINE_EOF;
+    rd->line_no++;
+    rd->nmea.n.lines++;
+    rd->line_len = too_long ? 0 : len;
+    rd->line[rd->line_len] = 0;
+    return too_long ? LINE_TOO_LONG : LINE_OK;
+}
+
+/* ---- format detection -------------------------------------------------- */
+
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isspace((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* Split a CSV line in place; returns the number of fields. */
+static int csv_split(char *s, char **f, int max)
+{
+    int n = 0;
+    for (char *p = s; n < max;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        f[n++] = p;
+        char *comma = strchr(p, ',');
+        char *end = comma ? comma : p + strlen(p);
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+            end--;
+        *end = 0;
+        if (!comma)
+            return n;
+        p = comma + 1;
+    }
+    return -1;
+}
+
+/* A CSV header names time, lat and lon (and maybe acc_m). */
+static int csv_header(dev_trace_reader *rd)
+{
+    char copy[256];
+    if (rd->line_len >= sizeof copy)
+        return 0;
+    memcpy(copy, rd->line, rd->line_len + 1);
+    char *f[CSV_MAX_COLS];
+    int n = csv_split(copy, f, CSV_MAX_COLS);
+    int t = -1, la = -1, lo = -1, acc = -1;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(f[i], "time"))
+            t = i;
+        else if (!strcmp(f[i], "lat"))
+            la = i;
+        else if (!strcmp(f[i], "lon"))
+            lo = i;
+        else if (!strcmp(f[i], "acc_m"))
+            acc = i;
+    }
+    if (t < 0 || la < 0 || lo < 0)
+        return 0;
+    rd->csv_time = t;
+    rd->csv_lat = la;
+    rd->csv_lon = lo;
+    rd->csv_acc = acc;
+    return 1;
+}
+
+/* ---- CSV rows ---------------------------------------------------------- */
+
+static int plain_number(const char *s, double *out)
+{
+    char *end;
+    if (!*s || strpbrk(s, "xXnNiI"))  /* no hex, nan, inf */
+        return 0;
+    *out = strtod(s, &end);
+    return *end == 0 && isfinite(*out);
+}
+
+/* ISO-8601 UTC "YYYY-MM-DDTHH:MM:SS[.fff][Z]" or integer ms since epoch. */
+static int csv_time(const char *s, pw_time_ms *t)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p && strspn(p, "0123456789") == strlen(p) && strlen(p) <= 15) {
+        *t = strtoll(s, NULL, 10);
+        return 1;
+    }
+    int y, mo, d, h, mi, sec, used = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
+        used != 19)
+        return 0;
+    int ms = 0;
+    p = s + used;
+    if (*p == '.') {
+        int scale = 100, digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+            ms += (*p - '0') * scale;
+            scale /= 10;
+        }
+        if (!digits)
+            return 0;
+    }
+    if (*p == 'Z')
+        p++;
+    if (*p)
+        return 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+        return -1;
+    int32_t days = dev_days_from_civil(y, mo, d);
+    int cy, cm, cd;
+    dev_civil_from_days(days, &cy, &cm, &cd);
+    if (cd != d)
+        return -1; /* 31 April and the like */
+    *t = (pw_time_ms)days * 86400000 + ((h * 60 + mi) * 60 + sec) * 1000 + ms;
+    return 1;
+}
+
+static int csv_row(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
+{
+    char *f[CSV_MAX_COLS];
+    int n = csv_split(rd->line, f, CSV_MAX_COLS);
+    int need = rd->csv_time;
+    if (rd->csv_lat > need)
+        need = rd->csv_lat;
+    if (rd->csv_lon > need)
+        need = rd->csv_lon;
+    if (n <= need) {
+        skip_line(rd, DEV_SKIP_MALFORMED, "CSV row with too few columns");
+        return 0;
+    }
+    pw_time_ms t;
+    double lat, lon, acc = NAN;
+    int tr = csv_time(f[rd->csv_time], &t);
+    if (tr <= 0) {
+        skip_line(rd, tr < 0 ? DEV_SKIP_RANGE : DEV_SKIP_MALFORMED, "CSV time");
+        return 0;
+    }
+    if (!plain_number(f[rd->csv_lat], &lat) || !plain_number(f[rd->csv_lon], &lon)) {
+        skip_line(rd, DEV_SKIP_MALFORMED, "CSV lat/lon not a number");
+        return 0;
+    }
+    if (fabs(lat) > 90 || fabs(lon) > 180) {
+        skip_line(rd, DEV_SKIP_RANGE, "CSV lat/lon out of range");
+        return 0;
+    }
+    if (rd->csv_acc >= 0 && rd->csv_acc < n && *f[rd->csv_acc]) {
+        if (!plain_number(f[rd->csv_acc], &acc) || acc < 0) {
+            skip_line(rd, DEV_SKIP_MALFORMED, "CSV acc_m");
+            return 0;
+        }
+    }
+    pw_fix_clear(fix);
+    fix->set = PW_FIX_TIME_SET | PW_FIX_LATLON_SET;
+    fix->time = t;
+    fix->lat = lat;
+    fix->lon = lon;
+    if (isfinite(acc)) {
+        fix->acc_m = acc;
+        fix->set |= PW_FIX_ACC_SET;
+    }
+    memset(extra, 0, sizeof *extra);
+    extra->alt_msl_m = extra->eph_m = NAN;
+    if (isfinite(acc)) {
+        extra->eph_m = acc * 2.4477 / 1.5096;
+        extra->set |= DEV_EXTRA_EPH_SET;
+    }
+    extra->line = rd->line_no;
+    rd->nmea.n.sentences++;
+    rd->nmea.n.used++;
+    rd->nmea.n.fixes++;
+    return 1;
+}
+
+/* ---- NMEA lines: one or more '$' sentences ----------------------------- */
+
+/*
+ * Decode the pending line's sentences from seg_pos on.  A receiver that
+ * drops a line end glues two sentences ("...*1E$GPRMC,..."), so every '$'
+ * starts a sentence; the checksum still guards each one.  Returns 1 with a
+ * fix when one finished (the rest of the line waits for the next call).
+ */
+static int nmea_line(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
+{
+    const char *line = rd->line;
+    size_t len = rd->line_len;
+    if (rd->seg_pos == 0) {
+        if (line[0] == '#' || blank(line, len)) {
+            rd->line_pending = 0;
+            return 0;
+        }
+        if (line[0] == '!') { /* AIS: one encapsulated sentence per line */
+            dev_nmea_decode(&rd->nmea, line, len, rd->line_no, NULL, NULL, NULL);
+            rd->line_pending = 0;
+            return 0;
+        }
+        const char *dollar = memchr(line, '$', len);
+        size_t pre = dollar ? (size_t)(dollar - line) : len;
+        if (!blank(line, pre))
+            skip_line(rd, DEV_SKIP_GARBAGE, dollar ? "junk before '$'" : "not a sentence");
+        rd->seg_pos = pre;
+    }
+    while (rd->seg_pos < len) {
+        size_t start = rd->seg_pos;
+        const char *next = memchr(line + start + 1, '$', len - start - 1);
+        size_t end = next ? (size_t)(next - line) : len;
+        rd->seg_pos = end;
+        dev_skip_reason why;
+        dev_nmea_result r = dev_nmea_decode(&rd->nmea, line + start, end - start, rd->line_no,
+                                            fix, extra, &why);
+        if (r == DEV_NMEA_SKIPPED) {
+            snprintf(rd->warn, sizeof rd->warn, "%s: %s", dev_skip_reason_name(why),
+                     rd->nmea.detail);
+            warn(rd, rd->warn);
+        } else if (r == DEV_NMEA_FIX) {
+            fix->device = rd->opt.device;
+            if (rd->seg_pos >= len)
+                rd->line_pending = 0;
+            return 1;
+        }
+    }
+    rd->line_pending = 0;
+    return 0;
+}
+
+static int json_line(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
+{
+    if (rd->line[0] == '#' || blank(rd->line, rd->line_len))
+        return 0;
+    if (rd->line[0] != '{') {
+        skip_line(rd, DEV_SKIP_GARBAGE, "not a JSON object");
+        return 0;
+    }
+    if (memchr(rd->line, 0, rd->line_len)) {
+        skip_line(rd, DEV_SKIP_GARBAGE, "NUL byte in JSON line");
+        return 0;
+    }
+    int r = dev_gpsd_json_decode(rd->gps, rd->line, fix, extra);
+    if (r < 0) {
+        skip_line(rd, DEV_SKIP_JSON, "libgps cannot parse the JSON object");
+        return 0;
+    }
+    rd->nmea.n.sentences++;
+    if (r == 0) {
+        rd->nmea.n.ignored++;
+        return 0;
+    }
+    rd->nmea.n.used++;
+    rd->nmea.n.fixes++;
+    fix->device = rd->opt.device;
+    extra->line = rd->line_no;
+    return 1;
+}
+
+/* Decide the format from this line, if it says. */
+static void detect(dev_trace_reader *rd)
+{
+    const char *l = rd->line;
+    size_t i = 0;
+    while (i < rd->line_len && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    if (i == rd->line_len || l[i] == '#')
+        return;
+    if (l[i] == '{')
+        rd->fmt = DEV_TRACE_GPSD_JSON;
+    else if (l[i] == '$' || l[i] == '!')
+        rd->fmt = DEV_TRACE_NMEA;
+    else if (csv_header(rd)) {
+        rd->fmt = DEV_TRACE_CSV;
+        rd->saw_format = 1;
+        rd->line_pending = 0; /* the header is not a row */
+        return;
+    } else {
+        skip_line(rd, DEV_SKIP_GARBAGE, "neither NMEA, gpsd JSON nor a CSV header");
+        rd->line_pending = 0;
+    }
+}
+
+dev_trace_status dev_trace_next(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
+{
+    if (!rd || !fix)
+        return DEV_TRACE_EINVAL;
+    dev_fix_extra scratch;
+    if (!extra)
+        extra = &scratch;
+    for (;;) {
+        if (!rd->line_pending) {
+            if (rd->flushed)
+                return rd->fmt == DEV_TRACE_AUTO ? DEV_TRACE_EFORMAT : DEV_TRACE_EOF;
+            int r = read_line(rd);
+            if (r == LINE_ERR)
+                return DEV_TRACE_EIO;
+            if (r == LINE_EOF) {
+                rd->flushed = 1;
+                if (rd->fmt == DEV_TRACE_NMEA &&
+                    dev_nmea_flush(&rd->nmea, fix, extra) == DEV_NMEA_FIX) {
+                    fix->device = rd->opt.device;
+                    return DEV_TRACE_OK;
+                }
+                continue;
+            }
+            if (r == LINE_TOO_LONG) {
+                char what[96];
+                snprintf(what, sizeof what, "line longer than %d bytes discarded",
+                         DEV_TRACE_LINE_MAX);
+                skip_line(rd, DEV_SKIP_TOO_LONG, what);
+                continue;
+            }
+            rd->line_pending = 1;
+            rd->seg_pos = 0;
+            if (rd->fmt == DEV_TRACE_AUTO) {
+                detect(rd);
+                if (!rd->line_pending)
+                    continue;
+                if (rd->fmt == DEV_TRACE_AUTO) { /* blank or comment */
+                    rd->line_pending = 0;
+                    continue;
+                }
+            } else if (rd->fmt == DEV_TRACE_CSV && !rd->saw_format) {
+                rd->line_pending = 0;
+                if (!csv_header(rd))
+                    skip_line(rd, DEV_SKIP_MALFORMED, "CSV without a time,lat,lon header");
+                else
+                    rd->saw_format = 1;
+                continue;
+            }
+        }
+        int got = 0;
+        switch (rd->fmt) {
+        case DEV_TRACE_NMEA:
+            got = nmea_line(rd, fix, extra);
+            break;
+        case DEV_TRACE_GPSD_JSON:
+            rd->line_pending = 0;
+            got = json_line(rd, fix, extra);
+            break;
+        case DEV_TRACE_CSV:
+            rd->line_pending = 0;
+            if (rd->line[0] != '#' && !blank(rd->line, rd->line_len)) {
+                if (memchr(rd->line, 0, rd->line_len))
+                    skip_line(rd, DEV_SKIP_GARBAGE, "NUL byte in CSV row");
+                else
+                    got = csv_row(rd, fix, extra);
+            }
+            if (got)
+                fix->device = rd->opt.device;
+            break;
+        default:
+            rd->line_pending = 0;
+            break;
+        }
+        if (got)
+            return DEV_TRACE_OK;
+    }
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+typedef struct outbuf {
+    char *buf;
+    size_t n, len;
+} outbuf;
+
+static void put(outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(outbuf *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *dst = o->len < o->n ? o->buf + o->len : NULL;
+    size_t room = o->len < o->n ? o->n - o->len : 0;
+    int w = vsnprintf(dst, room, fmt, ap);
+    va_end(ap);
+    if (w > 0)
+        o->len += (size_t)w;
+}
+
+size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf, size_t n)
+{
+    if (!buf)
+        n = 0;
+    if (n)
+        buf[0] = 0;
+    outbuf o = {buf, n, 0};
+    if (!fix)
+        return 0;
+    pw_time_ms t = fix->time;
+    int64_t days = t / 86400000, ms = t % 86400000;
+    if (ms < 0) {
+        ms += 86400000;
+        days--;
+    }
+    int y, mo, d;
+    dev_civil_from_days((int32_t)days, &y, &mo, &d);
+    int msec = (int)(ms % 1000), sec = (int)(ms / 1000);
+    int mode = (extra && (extra->set & DEV_EXTRA_MODE_SET)) ? extra->mode : 2;
+    put(&o, "{\"class\":\"TPV\",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\","
+            "\"lat\":%.9f,\"lon\":%.9f,\"mode\":%d",
+        y, mo, d, sec / 3600, sec / 60 % 60, sec % 60, msec, fix->lat, fix->lon, mode);
+    if ((fix->set & PW_FIX_SPEED_SET) && isfinite(fix->speed_mps))
+        put(&o, ",\"speed\":%.3f", fix->speed_mps);
+    if ((fix->set & PW_FIX_HEADING_SET) && isfinite(fix->heading_deg))
+        put(&o, ",\"track\":%.4f", fix->heading_deg);
+    if (extra && (extra->set & DEV_EXTRA_ALT_SET) && isfinite(extra->alt_msl_m))
+        put(&o, ",\"alt\":%.3f", extra->alt_msl_m);
+    if (extra && (extra->set & DEV_EXTRA_EPH_SET) && isfinite(extra->eph_m))
+        put(&o, ",\"eph\":%.3f", extra->eph_m);
+    put(&o, "}");
+    return o.len;
+}

@@ -1,0 +1,774 @@
+/*
+ * test_decode.c - field-trace decoding: agreement with gpsd on 30 real
+ * receiver logs, bad input (truncated lines, bad checksums, binary garbage,
+ * absurd values, a 10 MB line), epochs, dates across midnight, accuracy,
+ * gpsd JSON through libgps, CSV, and the gpsdecode-style output line.
+ *
+ * Reference data: tests/data/gpsd (gpsd's test/daemon/NAME.log and NAME.log.chk,
+ * BSD-2-Clause, see COPYING and MANIFEST.tsv there).  A .chk holds gpsd's
+ * own decoding of the log: the echoed sentences and one JSON report per
+ * line.  The TPV reports are read here with a tiny field extractor rather
+ * than with libgps, so the test does not share a parser with the product.
+ */
+#include "devices.h"
+#include "test_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define GPSD_DIR PW_TEST_DATA "/gpsd"
+#define LATLON_TOL 2e-7
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static pw_time_ms iso_ms(int y, int mo, int d, int h, int mi, int s, int ms)
+{
+    return (pw_time_ms)dev_days_from_civil(y, mo, d) * 86400000 +
+           ((h * 60 + mi) * 60 + s) * 1000 + ms;
+}
+
+/* Collected warnings of a reader. */
+typedef struct warn_log {
+    int count;
+    long lines[64];
+    char what[64][160];
+    char file[256];
+} warn_log;
+
+static void warn_cb(void *ctx, const char *file, long line, const char *what)
+{
+    warn_log *w = ctx;
+    if (w->count < 64) {
+        w->lines[w->count] = line;
+        snprintf(w->what[w->count], sizeof w->what[0], "%s", what);
+    }
+    snprintf(w->file, sizeof w->file, "%s", file);
+    w->count++;
+}
+
+#define MAX_FIXES 4096
+
+typedef struct decoded {
+    size_t n;
+    pw_fix fix[MAX_FIXES];
+    dev_fix_extra extra[MAX_FIXES];
+    dev_trace_counters counters;
+    dev_trace_status end;
+    dev_trace_format format;
+} decoded;
+
+static decoded dec; /* large: kept out of the stack */
+
+static dev_trace_status decode_file(const char *path, warn_log *w)
+{
+    dev_trace_options o;
+    dev_trace_options_default(&o);
+    o.device = 7;
+    o.warn = w ? warn_cb : NULL;
+    o.warn_ctx = w;
+    dev_trace_reader *rd = NULL;
+    memset(&dec, 0, sizeof dec);
+    dev_trace_status s = dev_trace_open(path, &o, &rd);
+    if (s != DEV_TRACE_OK)
+        return s;
+    pw_fix f;
+    dev_fix_extra x;
+    while ((s = dev_trace_next(rd, &f, &x)) == DEV_TRACE_OK)
+        if (dec.n < MAX_FIXES) {
+            dec.fix[dec.n] = f;
+            dec.extra[dec.n++] = x;
+        }
+    dec.end = s;
+    dec.counters = *dev_trace_get_counters(rd);
+    dec.format = dev_trace_get_format(rd);
+    dev_trace_close(rd);
+    return DEV_TRACE_OK;
+}
+
+static char tmp_path[512];
+
+static const char *write_tmp(const char *name, const void *data, size_t n)
+{
+    snprintf(tmp_path, sizeof tmp_path, "decode_%s", name);
+    FILE *fp = fopen(tmp_path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    CU_ASSERT_EQUAL(fwrite(data, 1, n, fp), n);
+    fclose(fp);
+    return tmp_path;
+}
+
+/* Append the *hh checksum to "$...". */
+static void nmea(char *out, size_t n, const char *body)
+{
+    unsigned sum = 0;
+    for (const char *p = body + 1; *p; p++)
+        sum ^= (unsigned char)*p;
+    snprintf(out, n, "%s*%02X\n", body, sum);
+}
+
+/* ---- gpsd agreement --------------------------------------------------- */
+
+/*
+ * Rules (see devices/README.md, "Decoding"):
+ *   (a) every fix the decoder outputs matches a TPV gpsd reported (mode >= 2,
+ *       with a time): the same time to the ms, lat/lon within 2e-7 degrees;
+ *   (b) no fix at a time at which gpsd reported none.
+ * Documented differences, each checked by a precise predicate and counted
+ * in the table:
+ *   W  gpsd moved the date 1024 GPS weeks (7,168 days) forward although
+ *      the log's RMC and ZDA give the real date (rst39: 2014-02-19 became
+ *      2033-10-05).  Allowed only when the TPV at exactly fix time +
+ *      1024 weeks matches as in (a).
+ *   L  gpsd reported the epoch's position before the epoch's ZDA gave the
+ *      date, so its TPV has no time; we merge the epoch and know it.
+ *      Allowed only if gpsd reported a time-less mode >= 2 TPV with the
+ *      same lat/lon (2e-7) while that epoch's sentences were being read.
+ *   E  the last epoch of the file: gpsd reports a cycle when its learned
+ *      cycle-ending sentence arrives, which never happens at the end of a
+ *      file; we finish the epoch at EOF.  Allowed only for the last fix,
+ *      when every TPV gpsd reported for that time precedes (in the .chk)
+ *      the sentence whose position the fix carries.  (bundg_zeus_9.log is
+ *      cut short of the input its .chk was made from.)
+ *   M  the epoch's valid sentences disagree with each other (a
+ *      multiplexer on a boat stamps GGA, RMC and GLL of one second with
+ *      positions metres apart): gpsd reports the one it holds when its
+ *      cycle ends, we report the epoch's last.  Allowed when gpsd reported
+ *      a fix at that time and the echoed sentences for it disagree.
+ *   C  gpsd reported no TPV at all (not even mode 1) for the epoch,
+ *      because the cycle lacked gpsd's cycle-ending sentence (e.g. a
+ *      receiver skipped the GGA of one second).
+ * For L, E, C and M the fix must also equal a valid position sentence (RMC A,
+ * GGA quality 1-6, GLL A, GNS not all N) that gpsd echoed in the .chk for
+ * that time of day (lat/lon 2e-7), and lie within one hour of a time gpsd
+ * reported (so the date is right).  A fix at a time for which gpsd reported
+ * only mode-1 TPVs is never excused.
+ */
+
+typedef struct tpv {
+    int mode;
+    int has_time, has_pos;
+    pw_time_ms time;
+    double lat, lon;
+    long epoch;          /* index of the echoed NMEA epoch it was reported in */
+    long seq;            /* line of the .chk */
+} tpv;
+
+typedef struct echoed_pos {
+    int32_t tod_ms;
+    double lat, lon;
+    long epoch;
+    long seq;
+} echoed_pos;
+
+#define MAX_TPV 2048
+#define MAX_POS 4096
+static tpv tpvs[MAX_TPV];
+static size_t n_tpv;
+static echoed_pos poss[MAX_POS];
+static size_t n_pos;
+static int32_t epoch_tod[MAX_POS];
+static long n_epochs;
+static long chk_line;
+
+/* Value text after "key": in a JSON line, or NULL. */
+static const char *json_field(const char *line, const char *key)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    return p ? p + strlen(pat) : NULL;
+}
+
+/* Field i of a comma-separated sentence copy (fields[] point into it). */
+static int split(char *s, char **f, int max)
+{
+    int n = 0;
+    f[n++] = s;
+    for (char *p = s; *p && n < max; p++)
+        if (*p == ',' || *p == '*') {
+            *p = 0;
+            f[n++] = p + 1;
+        }
+    return n;
+}
+
+static int tod_of(const char *s, int32_t *tod)
+{
+    int h, m, sec, frac = 0, used = 0;
+    if (strlen(s) < 6 || sscanf(s, "%2d%2d%2d%n", &h, &m, &sec, &used) != 3)
+        return 0;
+    if (s[6] == '.') {
+        int scale = 100;
+        for (const char *p = s + 7; *p >= '0' && *p <= '9' && scale; p++, scale /= 10)
+            frac += (*p - '0') * scale;
+    }
+    *tod = ((h * 60 + m) * 60 + sec) * 1000 + frac;
+    return 1;
+}
+
+static double ddmm(const char *v, const char *hemi)
+{
+    double x = strtod(v, NULL), d = floor(x / 100);
+    double deg = d + (x - d * 100) / 60;
+    return (hemi[0] == 'S' || hemi[0] == 'W') ? -deg : deg;
+}
+
+/* The echoed sentence: its time of day, and its position when valid. */
+static void chk_sentence(const char *line)
+{
+    char copy[512], *f[48];
+    snprintf(copy, sizeof copy, "%s", line);
+    int n = split(copy, f, 48);
+    if (strlen(f[0]) != 6)
+        return;
+    const char *type = f[0] + 3;
+    int ti = -1, la = -1, valid = 0;
+    if (!strcmp(type, "GGA") && n > 6) {
+        ti = 1, la = 2;
+        valid = f[6][0] >= '1' && f[6][0] <= '6' && !f[6][1];
+    } else if (!strcmp(type, "RMC") && n > 6) {
+        ti = 1, la = 3;
+        valid = !strcmp(f[2], "A");
+    } else if (!strcmp(type, "GLL") && n > 6) {
+        ti = 5, la = 1;
+        valid = !strcmp(f[6], "A");
+    } else if (!strcmp(type, "GNS") && n > 6) {
+        ti = 1, la = 2;
+        valid = strspn(f[6], "N") != strlen(f[6]);
+    } else if (!strcmp(type, "ZDA") || !strcmp(type, "GST")) {
+        ti = 1;
+    }
+    int32_t tod;
+    if (ti < 0 || ti >= n || !tod_of(f[ti], &tod))
+        return;
+    if (n_epochs == 0 || epoch_tod[n_epochs - 1] != tod) {
+        if (n_epochs == MAX_POS)
+            return;
+        epoch_tod[n_epochs++] = tod;
+    }
+    if (valid && la > 0 && la + 3 < n && *f[la] && *f[la + 2] && n_pos < MAX_POS)
+        poss[n_pos++] = (echoed_pos){tod, ddmm(f[la], f[la + 1]), ddmm(f[la + 2], f[la + 3]),
+                                     n_epochs - 1, chk_line};
+}
+
+static int read_chk(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return -1;
+    static char line[65536];
+    n_tpv = n_pos = 0;
+    n_epochs = 0;
+    chk_line = 0;
+    while (fgets(line, sizeof line, fp)) {
+        chk_line++;
+        if (line[0] == '$' && strlen(line) < 400) {
+            chk_sentence(line);
+            continue;
+        }
+        if (strncmp(line, "{\"class\":\"TPV\"", 14) != 0 || n_tpv == MAX_TPV)
+            continue;
+        tpv *t = &tpvs[n_tpv++];
+        memset(t, 0, sizeof *t);
+        t->epoch = n_epochs - 1;
+        t->seq = chk_line;
+        const char *v;
+        if ((v = json_field(line, "mode")))
+            t->mode = atoi(v);
+        if ((v = json_field(line, "time"))) {
+            int y, mo, d, h, mi, s, ms;
+            if (sscanf(v, "\"%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &s, &ms) == 7) {
+                t->has_time = 1;
+                t->time = iso_ms(y, mo, d, h, mi, s, ms);
+            }
+        }
+        const char *la = json_field(line, "lat"), *lo = json_field(line, "lon");
+        if (la && lo) {
+            t->has_pos = 1;
+            t->lat = strtod(la, NULL);
+            t->lon = strtod(lo, NULL);
+        }
+    }
+    fclose(fp);
+    return 0;
+}
+
+static int is_gpsd_fix(const tpv *t)
+{
+    return t->mode >= 2 && t->has_time && t->has_pos;
+}
+
+static int near(double a, double b)
+{
+    return fabs(a - b) <= LATLON_TOL;
+}
+
+#define WEEKS_1024 (1024LL * 7 * 86400000)
+
+static int gpsd_fix_at(pw_time_ms t)
+{
+    for (size_t i = 0; i < n_tpv; i++)
+        if (is_gpsd_fix(&tpvs[i]) && tpvs[i].time == t)
+            return 1;
+    return 0;
+}
+
+static int gpsd_fix_matches(const pw_fix *f, pw_time_ms shift)
+{
+    for (size_t i = 0; i < n_tpv; i++)
+        if (is_gpsd_fix(&tpvs[i]) && tpvs[i].time == f->time + shift &&
+            near(tpvs[i].lat, f->lat) && near(tpvs[i].lon, f->lon))
+            return 1;
+    return 0;
+}
+
+/* Which documented difference excuses this unmatched fix: 'L', 'E', 'C',
+ * 'M', or 0 when none does ('W' is decided per log). */
+static char excuse(const pw_fix *f, int is_last, pw_time_ms shift)
+{
+    int32_t tod = (int32_t)(((f->time % 86400000) + 86400000) % 86400000);
+    int any_tpv_at_t = 0, near_time = 0;
+    for (size_t i = 0; i < n_tpv; i++) {
+        if (!tpvs[i].has_time)
+            continue;
+        any_tpv_at_t |= tpvs[i].time == f->time + shift;
+        near_time |= llabs(tpvs[i].time - (f->time + shift)) <= 3600000;
+    }
+    if (!near_time)
+        return 0; /* the date is off */
+    const echoed_pos *src = NULL;
+    for (size_t i = 0; i < n_pos; i++)
+        if (poss[i].tod_ms == tod && near(poss[i].lat, f->lat) && near(poss[i].lon, f->lon))
+            src = &poss[i];
+    if (!src)
+        return 0; /* no valid echoed sentence says this */
+    int reported_after_src = 0;
+    for (size_t i = 0; i < n_tpv; i++)
+        reported_after_src |= tpvs[i].has_time && tpvs[i].time == f->time + shift &&
+                              tpvs[i].seq > src->seq;
+    if (is_last && !reported_after_src)
+        return 'E'; /* gpsd never reported this time after the sentence we took */
+    if (any_tpv_at_t) {
+        /* M: the epoch's valid sentences disagree with each other, and
+         * gpsd reported one of them while we took another. */
+        int disagree = 0;
+        for (size_t i = 0; i < n_pos; i++)
+            if (poss[i].tod_ms == tod &&
+                (!near(poss[i].lat, src->lat) || !near(poss[i].lon, src->lon)))
+                disagree = 1;
+        return disagree && gpsd_fix_at(f->time + shift) ? 'M' : 0;
+    }
+    for (size_t i = 0; i < n_tpv; i++)
+        if (tpvs[i].epoch == src->epoch && tpvs[i].mode >= 2 && !tpvs[i].has_time &&
+            tpvs[i].has_pos && near(tpvs[i].lat, f->lat) && near(tpvs[i].lon, f->lon))
+            return 'L';
+    return 'C';
+}
+
+static void test_gpsd_agreement(void)
+{
+    FILE *mf = fopen(GPSD_DIR "/MANIFEST.tsv", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mf);
+    char row[1024];
+    int logs = 0, logs_ok = 0;
+    long all_fixes = 0, all_matched = 0, all_excused = 0, all_lec = 0;
+    long all_gpsd = 0, all_recalled = 0;
+    printf("\n  %-33s %2s %5s %5s %2s %s %s %s %2s %5s %5s %7s  %s\n", "log", "cl", "fixes",
+           "match", " W", "L", "E", "C", " M", "recall", "gpsd", "skipped", "first unexplained");
+    while (fgets(row, sizeof row, mf)) {
+        if (row[0] == '#' || !strncmp(row, "file\t", 5))
+            continue;
+        char name[128], cls[8];
+        if (sscanf(row, "%127s %7s", name, cls) != 2)
+            continue;
+        logs++;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.chk", GPSD_DIR, name);
+        CU_ASSERT_EQUAL_FATAL(read_chk(path), 0);
+        snprintf(path, sizeof path, "%s/%s", GPSD_DIR, name);
+        CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), DEV_TRACE_OK);
+        CU_ASSERT_EQUAL(dec.end, DEV_TRACE_EOF);
+        CU_ASSERT_EQUAL(dec.format, DEV_TRACE_NMEA);
+
+        /* gpsd's distinct fix times, and how many of them we also report */
+        size_t gpsd_times = 0, recalled = 0;
+        for (size_t i = 0; i < n_tpv; i++) {
+            if (!is_gpsd_fix(&tpvs[i]))
+                continue;
+            int seen = 0;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = is_gpsd_fix(&tpvs[j]) && tpvs[j].time == tpvs[i].time;
+            if (seen)
+                continue;
+            gpsd_times++;
+            for (size_t k = 0; k < dec.n; k++)
+                if (dec.fix[k].time == tpvs[i].time ||
+                    dec.fix[k].time + WEEKS_1024 == tpvs[i].time) {
+                    recalled++;
+                    break;
+                }
+        }
+        /* W: the whole log is shifted when most fixes match 1024 weeks on. */
+        size_t plain = 0, shifted = 0;
+        for (size_t k = 0; k < dec.n; k++) {
+            plain += (size_t)gpsd_fix_matches(&dec.fix[k], 0);
+            shifted += (size_t)gpsd_fix_matches(&dec.fix[k], WEEKS_1024);
+        }
+        pw_time_ms shift = shifted > plain ? WEEKS_1024 : 0;
+        size_t matched = 0, unexplained = 0, bad_time = 0;
+        int why[5] = {0, 0, 0, 0, 0};
+        char first_bad[160] = "";
+        for (size_t k = 0; k < dec.n; k++) {
+            const pw_fix *f = &dec.fix[k];
+            int m = gpsd_fix_matches(f, shift);
+            char e = m ? 0 : excuse(f, k + 1 == dec.n, shift);
+            if (m && shift)
+                e = 'W';
+            else
+                matched += m;
+            if (e)
+                why[strchr("WLECM", e) - "WLECM"]++;
+            /* (b): a fix at a time without a gpsd fix needs an excuse too */
+            if (!gpsd_fix_at(f->time + shift) && !e)
+                bad_time++;
+            if (!m && !e) {
+                unexplained++;
+                if (getenv("PW_DECODE_VERBOSE")) {
+                    char js[200];
+                    dev_decode_json(f, &dec.extra[k], js, sizeof js);
+                    printf("    unexplained: line %ld %s\n", dec.extra[k].line, js);
+                }
+                if (!first_bad[0]) {
+                    char js[200];
+                    dev_decode_json(f, &dec.extra[k], js, sizeof js);
+                    snprintf(first_bad, sizeof first_bad, "line %ld %.100s", dec.extra[k].line,
+                             js);
+                }
+            }
+        }
+        size_t excused = (size_t)(why[0] + why[1] + why[2] + why[3] + why[4]);
+        printf("  %-33s %2s %5zu %5zu %2d %d %d %d %2d %4.0f%% %5zu %7ld  %s\n", name, cls, dec.n,
+               matched, why[0], why[1], why[2], why[3], why[4],
+               gpsd_times ? 100.0 * (double)recalled / (double)gpsd_times : 100.0, gpsd_times,
+               dec.counters.skipped_total, first_bad);
+        /* (a) every fix is one gpsd reported, or a documented difference */
+        CU_ASSERT_EQUAL(matched + excused, dec.n);
+        /* W only where the whole log is shifted (rst39), never piecemeal */
+        CU_ASSERT(why[0] == 0 || (size_t)why[0] + 10 > dec.n);
+        CU_ASSERT_EQUAL(unexplained, 0);
+        /* (b) */
+        CU_ASSERT_EQUAL(bad_time, 0);
+        all_fixes += (long)dec.n;
+        all_matched += (long)matched;
+        all_excused += (long)excused;
+        all_lec += why[1] + why[2] + why[3];
+        all_gpsd += (long)gpsd_times;
+        all_recalled += (long)recalled;
+        logs_ok += unexplained == 0 && bad_time == 0;
+    }
+    fclose(mf);
+    printf("  %d logs, %d agree; %ld fixes: %ld matched, %ld documented differences\n", logs,
+           logs_ok, all_fixes, all_matched, all_excused);
+    CU_ASSERT_EQUAL(logs, 30);
+    CU_ASSERT_EQUAL(logs_ok, 30);
+    /* Recall: every time at which gpsd reported a fix, we report one too. */
+    printf("  recall: %ld of %ld gpsd fix times\n", all_recalled, all_gpsd);
+    CU_ASSERT(all_gpsd > 1100);
+    CU_ASSERT_EQUAL(all_recalled, all_gpsd);
+    /* Epoch-level differences (L, E, C) stay rare: under 3 % of fixes. */
+    CU_ASSERT(all_lec * 100 < all_fixes * 3);
+}
+
+/* ---- bad input ---------------------------------------------------------- */
+
+static void put_nmea(FILE *fp, const char *body)
+{
+    char line[256];
+    nmea(line, sizeof line, body);
+    fputs(line, fp);
+}
+
+/* Every kind of bad line between two good epochs: each is skipped, counted
+ * and warned about with its file and line, no fix is invented at the bad
+ * epochs, and the fixes before and after are kept. */
+static void test_bad_input(void)
+{
+    const char *path = "decode_bad.nmea";
+    FILE *fp = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fputs("# header comment\n", fp);                                                      /* 1 */
+    put_nmea(fp, "$GPRMC,120000.00,A,4807.0380,N,01131.0000,E,10.0,90.0,010324,,,A");      /* 2 */
+    put_nmea(fp, "$GPGGA,120000.00,4807.0380,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,"); /* 3 */
+    fputs("$GPGGA,120001.00,4807.03\n", fp);                              /* 4: truncated */
+    fputs("$GPRMC,120001.00,A,4807.0400,N,01131.0000,E,0.0,0.0,010324,,,A*00\n", fp); /* 5 */
+    fputs("\x01\xff\xfe garbage \x80\x81$\x02\n", fp);                   /* 6: binary */
+    put_nmea(fp, "$GPGGA,120002.00,9507.0380,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,"); /* 7 */
+    put_nmea(fp, "$GPRMC,120002.00,A,4807.0380,N,01131.0000,E,0.0,0.0,011324,,,A");      /* 8 */
+    static char big[1 << 20];
+    memset(big, 'A', sizeof big);
+    big[0] = '$';
+    for (int i = 0; i < 10; i++)                                          /* 9: 10 MB */
+        CU_ASSERT_EQUAL(fwrite(big, 1, sizeof big, fp), sizeof big);
+    fputs("*00\n", fp);
+    put_nmea(fp, "$GPRMC,120003.00,A,4807.0500,N,01131.0000,E,0.0,0.0,010324,,,A");      /* 10 */
+    put_nmea(fp, "$GPGGA,120003.00,4807.0500,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,"); /* 11 */
+    put_nmea(fp, "$GPGGA,120004.00,4807.0600,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,"); /* 12 */
+    fputs("$GPGGA,120005.00,4807.0700,N,011", fp);               /* 13: cut off at EOF */
+    fclose(fp);
+
+    static warn_log w;
+    memset(&w, 0, sizeof w);
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, &w), DEV_TRACE_OK);
+    CU_ASSERT_EQUAL(dec.end, DEV_TRACE_EOF);
+    /* fixes before and after the bad lines, none at 12:00:01 or :02 */
+    CU_ASSERT_EQUAL_FATAL(dec.n, 3);
+    const pw_time_ms t0 = iso_ms(2024, 3, 1, 12, 0, 0, 0);
+    CU_ASSERT_EQUAL(dec.fix[0].time, t0);
+    CU_ASSERT_EQUAL(dec.fix[1].time, t0 + 3000);
+    CU_ASSERT_EQUAL(dec.fix[2].time, t0 + 4000); /* GGA-only epoch, date carried */
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].lat, 48 + 7.038 / 60, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[1].lat, 48 + 7.05 / 60, 1e-12);
+    CU_ASSERT_EQUAL(dec.fix[0].device, 7);
+    const dev_trace_counters *c = &dec.counters;
+    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_NO_CHECKSUM], 2); /* lines 4 and 13 */
+    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_CHECKSUM], 1);
+    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_GARBAGE], 2); /* junk, then "$\x02" */
+    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_RANGE], 2);
+    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_TOO_LONG], 1);
+    CU_ASSERT_EQUAL(c->skipped_total, 8);
+    CU_ASSERT_EQUAL(c->lines, 13);
+    CU_ASSERT_EQUAL(c->fixes, 3);
+    /* one warning per bad line, naming the file and the line */
+    CU_ASSERT_EQUAL_FATAL(w.count, 8);
+    static const long want_lines[8] = {4, 5, 6, 6, 7, 8, 9, 13};
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_EQUAL(w.lines[i], want_lines[i]);
+    CU_ASSERT_STRING_EQUAL(w.file, path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(w.what[1], "checksum"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(w.what[4], "latitude"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(w.what[5], "date"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(w.what[6], "longer"));
+    CU_ASSERT_EQUAL(c->last_warning_line, 13);
+    remove(path);
+}
+
+/* The pure decoder on its own: epochs, date carry-over, midnight, no-fix
+ * sentences, accuracy, speed, mode, talkers, proprietary sentences. */
+static dev_nmea_result feed(dev_nmea_state *st, const char *body, pw_fix *f, dev_fix_extra *x)
+{
+    char line[256];
+    nmea(line, sizeof line, body);
+    return dev_nmea_decode(st, line, strlen(line), 1, f, x, NULL);
+}
+
+static void test_epochs_and_dates(void)
+{
+    dev_nmea_state st;
+    dev_nmea_init(&st);
+    pw_fix f;
+    dev_fix_extra x;
+    /* GGA before any date: no fix, counted as undated */
+    CU_ASSERT_EQUAL(feed(&st, "$GNGGA,235958.00,4807.0380,N,01131.0000,E,1,08,1.2,545.4,M,46.9,M,,",
+                         &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$GNRMC,235959.00,A,4807.0380,N,01131.0000,E,1.0,45.0,311223,,,A",
+                         &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(st.n.undated_epochs, 1);
+    CU_ASSERT_EQUAL(feed(&st, "$GNGSA,A,3,01,02,03,04,,,,,,,,,2.0,1.2,1.6", &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$GNGGA,235959.00,4807.0380,N,01131.0000,E,1,08,1.2,545.4,M,46.9,M,,",
+                         &f, &x), DEV_NMEA_NONE);
+    /* a proprietary sentence is ignored, not a new epoch */
+    CU_ASSERT_EQUAL(feed(&st, "$PUBX,00,235959.00,4807.0380,N", &f, &x), DEV_NMEA_NONE);
+    /* midnight: a GGA-only epoch at 00:00:00 is on the next day */
+    CU_ASSERT_EQUAL_FATAL(feed(&st, "$GLGGA,000000.00,4807.0390,N,01131.0000,E,1,08,1.0,545.0,M,46.9,M,,",
+                               &f, &x), DEV_NMEA_FIX);
+    /* the 23:59:59 epoch: RMC + GSA + GGA merged into one fix */
+    CU_ASSERT_EQUAL(f.time, iso_ms(2023, 12, 31, 23, 59, 59, 0));
+    CU_ASSERT_EQUAL(st.n.fixes, 1);
+    CU_ASSERT_DOUBLE_EQUAL(f.speed_mps, 1852.0 / 3600.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(f.heading_deg, 45.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(f.hdop, 1.2, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(f.acc_m, 1.5096 * 1.2 * 5.0, 1e-9); /* HDOP x UERE 5 m x 1.51 */
+    CU_ASSERT_EQUAL(f.sats, 8);
+    CU_ASSERT_EQUAL(x.mode, 3);
+    CU_ASSERT_DOUBLE_EQUAL(x.alt_msl_m, 545.4, 1e-9);
+    /* GST gives the accuracy when present */
+    CU_ASSERT_EQUAL(feed(&st, "$GAGST,000000.00,1.0,3.0,2.0,0.0,3.0,4.0,5.0", &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL_FATAL(feed(&st, "$BDGGA,000001.00,4807.0400,S,01131.0000,W,2,08,1.0,545.0,M,46.9,M,,",
+                               &f, &x), DEV_NMEA_FIX);
+    CU_ASSERT_EQUAL(f.time, iso_ms(2024, 1, 1, 0, 0, 0, 0));
+    CU_ASSERT_DOUBLE_EQUAL(f.acc_m, 1.5096 * sqrt((9.0 + 16.0) / 2), 1e-9);
+    /* "no fix" sentences that still carry coordinates are not fixes */
+    CU_ASSERT_EQUAL(feed(&st, "$GBRMC,000002.00,V,4807.0400,N,01131.0000,E,0.0,0.0,010124,,,N",
+                         &f, &x), DEV_NMEA_FIX); /* closes 00:00:01 */
+    CU_ASSERT_DOUBLE_EQUAL(f.lat, -(48 + 7.04 / 60), 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(f.lon, -(11 + 31.0 / 60), 1e-12);
+    CU_ASSERT_EQUAL(feed(&st, "$QZGGA,000003.00,4807.0400,N,01131.0000,E,0,08,1.0,545.0,M,46.9,M,,",
+                         &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$GPGLL,4807.0400,N,01131.0000,E,000004.00,V,N", &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$GPGLL,4807.0400,N,01131.0000,E,000005.00,A,N", &f, &x), DEV_NMEA_NONE);
+    /* an epoch with a valid GGA but an RMC V is not a fix either */
+    CU_ASSERT_EQUAL(feed(&st, "$GPGGA,000006.00,4807.0400,N,01131.0000,E,1,08,1.0,545.0,M,46.9,M,,",
+                         &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$GPRMC,000006.00,V,4807.0400,N,01131.0000,E,0.0,0.0,010124,,,N",
+                         &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(dev_nmea_flush(&st, &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(st.n.no_fix_epochs, 5);
+    CU_ASSERT_EQUAL(st.n.fixes, 3);
+    /* a sentence without checksum is skipped */
+    const char *bare = "$GPGGA,000007.00,4807.0400,N,01131.0000,E,1,08,1.0,545.0,M,46.9,M,,";
+    dev_skip_reason why = DEV_SKIP_REASON_COUNT;
+    CU_ASSERT_EQUAL(dev_nmea_decode(&st, bare, strlen(bare), 9, &f, &x, &why), DEV_NMEA_SKIPPED);
+    CU_ASSERT_EQUAL(why, DEV_SKIP_NO_CHECKSUM);
+    /* absurd values */
+    CU_ASSERT_EQUAL(feed(&st, "$GPRMC,240000.00,A,4807.0400,N,01131.0000,E,0.0,0.0,010124,,,A", &f, &x),
+                    DEV_NMEA_SKIPPED);
+    CU_ASSERT_EQUAL(feed(&st, "$GPRMC,120000.00,A,4807.0400,N,18131.0000,E,0.0,0.0,010124,,,A", &f, &x),
+                    DEV_NMEA_SKIPPED);
+    CU_ASSERT_EQUAL(feed(&st, "$GPRMC,120000.00,A,4807.0400,N,01131.0000,E,0.0,0.0,300224,,,A", &f, &x),
+                    DEV_NMEA_SKIPPED);
+    CU_ASSERT_EQUAL(st.n.skipped[DEV_SKIP_RANGE], 3);
+    CU_ASSERT_EQUAL(dev_nmea_flush(&st, &f, &x), DEV_NMEA_NONE);
+}
+
+/* ---- gpsd JSON, CSV, output ---------------------------------------------- */
+
+static void test_gpsd_json(void)
+{
+    const char *text =
+        "{\"class\":\"VERSION\",\"release\":\"3.22\",\"rev\":\"3.22\",\"proto_major\":3,\"proto_minor\":14}\n"
+        "{\"class\":\"TPV\",\"device\":\"/dev/ttyACM0\",\"mode\":3,\"time\":\"2024-05-01T10:00:00.250Z\","
+        "\"lat\":37.566500000,\"lon\":126.978000000,\"altMSL\":38.5,\"speed\":1.25,\"track\":270.5,"
+        "\"epx\":3.92,\"epy\":3.92,\"eph\":6.5}\n"
+        "{\"class\":\"SKY\",\"hdop\":0.9,\"uSat\":9}\n"
+        "{\"class\":\"TPV\",\"mode\":1,\"time\":\"2024-05-01T10:00:01.000Z\",\"lat\":37.0,\"lon\":126.0}\n"
+        "{\"class\":\"TPV\",\"mode\":3,\"time\":\n"
+        "{garbage}\n"
+        "{\"class\":\"TPV\",\"mode\":2,\"time\":\"2024-05-01T10:00:02.000Z\",\"lat\":37.5666,\"lon\":126.9781}\n";
+    static warn_log w;
+    memset(&w, 0, sizeof w);
+    const char *path = write_tmp("gpsd.json", text, strlen(text));
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, &w), DEV_TRACE_OK);
+    CU_ASSERT_EQUAL(dec.format, DEV_TRACE_GPSD_JSON);
+    CU_ASSERT_EQUAL_FATAL(dec.n, 2);
+    CU_ASSERT_EQUAL(dec.fix[0].time, iso_ms(2024, 5, 1, 10, 0, 0, 250));
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].lat, 37.5665, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].lon, 126.978, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].speed_mps, 1.25, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].heading_deg, 270.5, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].acc_m, 1.5096 * 2.0, 1e-9); /* epx 3.92 = 1.96 sigma */
+    CU_ASSERT_EQUAL(dec.extra[0].mode, 3);
+    CU_ASSERT_DOUBLE_EQUAL(dec.extra[0].alt_msl_m, 38.5, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(dec.extra[0].eph_m, 6.5, 1e-9);
+    CU_ASSERT_EQUAL(dec.extra[1].mode, 2);
+    CU_ASSERT_FALSE(dec.fix[1].set & PW_FIX_ACC_SET);
+    CU_ASSERT_EQUAL(dec.counters.skipped[DEV_SKIP_JSON], 2);
+    CU_ASSERT_EQUAL_FATAL(w.count, 2);
+    CU_ASSERT_EQUAL(w.lines[0], 5);
+    CU_ASSERT_EQUAL(w.lines[1], 6);
+    remove(path);
+}
+
+static void test_csv(void)
+{
+    const char *text = "time,lat,lon,acc_m\n"
+                       "2024-05-01T10:00:00.500Z,37.5665,126.978,12.5\n"
+                       "1714557601000,37.5666,126.9781,\n"
+                       "2024-13-01T10:00:00Z,37.5,126.9,5\n"
+                       "2024-05-01T10:00:03Z,97.5,126.9,5\n"
+                       "2024-05-01T10:00:04Z,37.5667,126.9782,3\n";
+    static warn_log w;
+    memset(&w, 0, sizeof w);
+    const char *path = write_tmp("trace.csv", text, strlen(text));
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, &w), DEV_TRACE_OK);
+    CU_ASSERT_EQUAL(dec.format, DEV_TRACE_CSV);
+    CU_ASSERT_EQUAL_FATAL(dec.n, 3);
+    CU_ASSERT_EQUAL(dec.fix[0].time, iso_ms(2024, 5, 1, 10, 0, 0, 500));
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].acc_m, 12.5, 1e-12);
+    CU_ASSERT_EQUAL(dec.fix[1].time, 1714557601000LL);
+    CU_ASSERT_FALSE(dec.fix[1].set & PW_FIX_ACC_SET);
+    CU_ASSERT_EQUAL(dec.fix[2].time, iso_ms(2024, 5, 1, 10, 0, 4, 0));
+    CU_ASSERT_EQUAL(dec.counters.skipped[DEV_SKIP_RANGE], 2);
+    CU_ASSERT_EQUAL_FATAL(w.count, 2);
+    CU_ASSERT_EQUAL(w.lines[0], 4);
+    CU_ASSERT_EQUAL(w.lines[1], 5);
+    remove(path);
+}
+
+static void test_output_line(void)
+{
+    pw_fix f;
+    pw_fix_clear(&f);
+    f.set = PW_FIX_TIME_SET | PW_FIX_LATLON_SET | PW_FIX_SPEED_SET;
+    f.time = iso_ms(2009, 12, 9, 15, 25, 5, 30);
+    f.lat = 55.797018833;
+    f.lon = -23.569021667;
+    f.speed_mps = 0.13;
+    dev_fix_extra x = {DEV_EXTRA_MODE_SET | DEV_EXTRA_ALT_SET, 3, 37.0, NAN, 0};
+    char buf[256];
+    const char *want = "{\"class\":\"TPV\",\"time\":\"2009-12-09T15:25:05.030Z\",\"lat\":55.797018833,"
+                       "\"lon\":-23.569021667,\"mode\":3,\"speed\":0.130,\"alt\":37.000}";
+    size_t n = dev_decode_json(&f, &x, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, want);
+    CU_ASSERT_EQUAL(n, strlen(want));
+    /* truncation: like snprintf */
+    char small[20];
+    CU_ASSERT_EQUAL(dev_decode_json(&f, &x, small, sizeof small), strlen(want));
+    CU_ASSERT_EQUAL(strlen(small), sizeof small - 1);
+    CU_ASSERT_EQUAL(dev_decode_json(&f, NULL, NULL, 0), strlen(want) - strlen(",\"alt\":37.000"));
+    /* before 1970 */
+    f.time = -1;
+    dev_decode_json(&f, NULL, buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "1969-12-31T23:59:59.999Z"));
+}
+
+static int alloc_left;
+static void *failing_alloc(size_t n)
+{
+    return alloc_left-- > 0 ? calloc(1, n) : NULL;
+}
+
+static void test_open_errors(void)
+{
+    dev_trace_reader *rd = (dev_trace_reader *)&rd;
+    CU_ASSERT_EQUAL(dev_trace_open("decode_no_such_file", NULL, &rd), DEV_TRACE_EOPEN);
+    CU_ASSERT_PTR_NULL(rd);
+    CU_ASSERT_EQUAL(dev_trace_open(NULL, NULL, &rd), DEV_TRACE_EINVAL);
+    dev_trace_options o;
+    dev_trace_options_default(&o);
+    o.alloc = failing_alloc;
+    o.free_fn = free;
+    for (int k = 0; k < 2; k++) {
+        alloc_left = k;
+        CU_ASSERT_EQUAL(dev_trace_open(GPSD_DIR "/bt451.log", &o, &rd), DEV_TRACE_ENOMEM);
+    }
+    alloc_left = 2;
+    CU_ASSERT_EQUAL_FATAL(dev_trace_open(GPSD_DIR "/bt451.log", &o, &rd), DEV_TRACE_OK);
+    dev_trace_close(rd);
+    /* a file with nothing recognisable */
+    const char junk[] = "hello\nworld\n";
+    const char *path = write_tmp("junk.txt", junk, sizeof junk - 1);
+    CU_ASSERT_EQUAL_FATAL(dev_trace_open(path, NULL, &rd), DEV_TRACE_OK);
+    pw_fix f;
+    CU_ASSERT_EQUAL(dev_trace_next(rd, &f, NULL), DEV_TRACE_EFORMAT);
+    CU_ASSERT_EQUAL(dev_trace_get_counters(rd)->skipped[DEV_SKIP_GARBAGE], 2);
+    dev_trace_close(rd);
+    remove(path);
+    CU_ASSERT_STRING_EQUAL(dev_trace_strerror(DEV_TRACE_ENOMEM), "out of memory");
+}
+
+int main(void)
+{
+    static const pw_test_entry tests[] = {
+        {"gpsd agreement on 30 logs", test_gpsd_agreement},
+        {"bad input skipped, counted, warned; nothing lost", test_bad_input},
+        {"epochs, dates, midnight, no-fix sentences, accuracy", test_epochs_and_dates},
+        {"gpsd JSON through libgps", test_gpsd_json},
+        {"CSV traces", test_csv},
+        {"gpsdecode-style output line", test_output_line},
+        {"open errors and allocation failure", test_open_errors},
+        {NULL, NULL},
+    };
+    return pw_test_main("decode", tests);
+}
