@@ -424,6 +424,7 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
 {
     const scn_scenario *s = m->s;
     memset(r, 0, sizeof *r);
+    snprintf(r->truth, sizeof r->truth, "simulation");
     if (m->failed)
         return -1;
     pw_time_ms start = s->start, end = s->start + s->duration_ms;

@@ -52,7 +52,8 @@ int sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r)
     }
     fputs("{\n  \"scenario\": ", f);
     json_string(f, s->name);
-    fprintf(f, ",\n  \"seed\": %llu,\n  \"sim_seconds\": %.0f,\n", (unsigned long long)s->seed, r->sim_seconds);
+    fprintf(f, ",\n  \"seed\": %llu,\n  \"sim_seconds\": %.0f,\n  \"truth\": \"%s\",\n", (unsigned long long)s->seed,
+            r->sim_seconds, r->truth[0] ? r->truth : "simulation");
     /* The effective settings: the first case and the first tag and phone
      * (a sweep varies them together). */
     fputs("  \"parameters\": {", f);

@@ -284,6 +284,8 @@ typedef struct sim_health_counts {
 
 /* The pilot report: DESIGN.md "Metrics", report.json's figures. */
 typedef struct sim_report {
+    char truth[16];             /* what the breaches are judged on: "simulation",
+                                   "reference" (replay with references) or "traces" */
     double sim_seconds, tau_s;
     uint64_t fixes;             /* fixes delivered to the engine (set by the runner) */
     struct { uint64_t truth, detected, missed, missed_short; } breaches;
@@ -475,6 +477,30 @@ typedef struct sim_summary {
  * and line).  Returns 0 or -1.  Same scenario and seed: the same bytes.
  */
 int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen);
+
+/* ---- field traces (sim/replay.c) ---- */
+
+typedef struct sim_replay_options {
+    const char *offender_trace;      /* NMEA, gpsd JSON or CSV */
+    const char *victim_trace;        /* or NULL with has_victim_at */
+    int has_victim_at;
+    double victim_lat, victim_lon;   /* a victim standing still */
+    const char *truth_offender;      /* reference trajectories, may be NULL */
+    const char *truth_victim;
+    double alarm_radius_m;           /* NAN: the engine's default */
+    const char *out_dir;             /* events.jsonl and report.json; NULL: none */
+    void (*warn)(void *ctx, const char *file, long line, const char *what);
+    void *warn_ctx;
+} sim_replay_options;
+/*
+ * Run recorded traces through the engine in time order (now = the fix's
+ * receive time when the trace has one, else its own time) and compute the
+ * report.  With reference trajectories the breaches are judged on them,
+ * exactly as in simulation; without, on the traces themselves (report
+ * "truth": "traces").  Traces whose times do not overlap are an error.
+ * Returns 0, 2 bad input (err names the file), 1 failure while running.
+ */
+int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t errlen);
 
 /* "2026-03-02T07:30:00.000Z" */
 void sim_format_time(pw_time_ms t, char *buf, size_t n);

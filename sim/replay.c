@@ -1,0 +1,367 @@
+/*
+ * replay.c - field traces through the engine.  An engineer's recorded
+ * offender and victim traces (NMEA, gpsd JSON or CSV, in any mix) are fed
+ * to the same engine in time order; with reference trajectories for the
+ * roles, the breach and alert metrics are computed against them exactly as
+ * in simulation.
+ */
+#include "devices.h"
+#include "sim.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct fixes {
+    pw_fix *v;
+    size_t n, cap;
+} fixes;
+
+/* Read a whole trace; fixes keep file order, then are sorted by time. */
+static int cmp_fix_time(const void *a, const void *b)
+{
+    const pw_fix *x = a, *y = b;
+    return x->time < y->time ? -1 : x->time > y->time;
+}
+
+static int read_trace(const char *path, pw_id device, const sim_replay_options *o, fixes *out, char *err,
+                      size_t errlen)
+{
+    dev_trace_options to;
+    dev_trace_options_default(&to);
+    to.device = device;
+    to.warn = o->warn;
+    to.warn_ctx = o->warn_ctx;
+    dev_trace_reader *rd;
+    dev_trace_status st = dev_trace_open(path, &to, &rd);
+    if (st != DEV_TRACE_OK) {
+        snprintf(err, errlen, "%s: %s", path, dev_trace_strerror(st));
+        return 2;
+    }
+    pw_fix f;
+    dev_fix_extra ex;
+    while ((st = dev_trace_next(rd, &f, &ex)) == DEV_TRACE_OK) {
+        if (!(f.set & PW_FIX_TIME_SET))
+            continue;
+        if (sim_grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v) != 0) {
+            dev_trace_close(rd);
+            snprintf(err, errlen, "out of memory reading %s", path);
+            return 1;
+        }
+        out->v[out->n++] = f;
+    }
+    dev_trace_close(rd);
+    if (st != DEV_TRACE_EOF) {
+        snprintf(err, errlen, "%s: %s", path, dev_trace_strerror(st));
+        return 1;
+    }
+    if (out->n == 0) {
+        snprintf(err, errlen, "%s: no fixes in the trace", path);
+        return 2;
+    }
+    qsort(out->v, out->n, sizeof *out->v, cmp_fix_time);
+    return 0;
+}
+
+/* A reference trajectory as truth: straight segments between its fixes,
+ * held at the ends so that it covers [start, end]. */
+static int track_from_fixes(const fixes *f, const eng_frame *fr, pw_time_ms start, pw_time_ms end,
+                            sim_track *tr)
+{
+    memset(tr, 0, sizeof *tr);
+    size_t need = f->n + 2;
+    tr->seg = calloc(need, sizeof *tr->seg);
+    if (!tr->seg)
+        return -1;
+    tr->cap = need;
+    double px, py;
+    eng_geo_to_local(fr, f->v[0].lat, f->v[0].lon, &px, &py);
+    pw_time_ms pt = start;
+    for (size_t i = 0; i <= f->n; i++) {
+        double x = px, y = py;
+        pw_time_ms t = end;
+        if (i < f->n) {
+            eng_geo_to_local(fr, f->v[i].lat, f->v[i].lon, &x, &y);
+            t = f->v[i].time < start ? start : f->v[i].time > end ? end : f->v[i].time;
+        }
+        if (t > pt) {
+            int moving = x != px || y != py;
+            tr->seg[tr->n++] = (sim_segment){.t0 = pt, .t1 = t, .x0 = px, .y0 = py, .x1 = x, .y1 = y,
+                                             .moving = (uint8_t)moving};
+            pt = t;
+        }
+        px = x;
+        py = y;
+    }
+    if (tr->n == 0) /* a single instant: one still segment */
+        tr->seg[tr->n++] = (sim_segment){.t0 = start, .t1 = end > start ? end : start + 1, .x0 = px, .y0 = py,
+                                         .x1 = px, .y1 = py};
+    return 0;
+}
+
+typedef struct replay_ctx {
+    FILE *events;
+    sim_metrics *metrics;
+    sim_summary *sum;
+    char line[2048];
+    int write_failed;
+} replay_ctx;
+
+static void replay_sink(void *ctx, const pw_event *ev)
+{
+    replay_ctx *c = ctx;
+    c->sum->events++;
+    c->sum->by_type[ev->type]++;
+    sim_metrics_event(c->metrics, ev);
+    if (c->events) {
+        size_t n = sim_event_json(ev, c->line, sizeof c->line);
+        if (fwrite(c->line, 1, n, c->events) != n)
+            c->write_failed = 1;
+    }
+}
+
+/* The median gap between fixes: the trace's reporting interval. */
+static pw_time_ms median_gap(const fixes *f)
+{
+    if (f->n < 2)
+        return 60000;
+    pw_time_ms *g = malloc((f->n - 1) * sizeof *g);
+    if (!g)
+        return 60000;
+    for (size_t i = 1; i < f->n; i++)
+        g[i - 1] = f->v[i].time - f->v[i - 1].time;
+    for (size_t i = 1; i < f->n - 1; i++) /* insertion sort: traces are short */
+        for (size_t j = i; j > 0 && g[j - 1] > g[j]; j--) {
+            pw_time_ms t = g[j];
+            g[j] = g[j - 1];
+            g[j - 1] = t;
+        }
+    pw_time_ms m = g[(f->n - 1) / 2];
+    free(g);
+    return m > 0 ? m : 1000;
+}
+
+int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t errlen)
+{
+    memset(sum, 0, sizeof *sum);
+    fixes off = {0}, vic = {0}, ref_off = {0}, ref_vic = {0};
+    int rc = 0;
+    FILE *ev = NULL;
+    sim_track tracks[2];
+    memset(tracks, 0, sizeof tracks);
+    sim_metrics metrics;
+    memset(&metrics, 0, sizeof metrics);
+    int metrics_ready = 0, engine_ready = 0;
+    eng_engine eng;
+    char part[700] = "", final[700] = "";
+
+    if ((rc = read_trace(o->offender_trace, 2, o, &off, err, errlen)) != 0)
+        goto done;
+    if (o->victim_trace) {
+        if ((rc = read_trace(o->victim_trace, 1, o, &vic, err, errlen)) != 0)
+            goto done;
+    } else if (!o->has_victim_at) {
+        snprintf(err, errlen, "give the victim: --victim TRACE or --victim-at LAT,LON");
+        rc = 2;
+        goto done;
+    }
+    pw_time_ms a0 = off.v[0].time, a1 = off.v[off.n - 1].time;
+    if (o->victim_trace) {
+        pw_time_ms b0 = vic.v[0].time, b1 = vic.v[vic.n - 1].time;
+        if (b0 > a1 || a0 > b1) {
+            char s1[40], s2[40], s3[40], s4[40];
+            sim_format_time(a0, s1, sizeof s1);
+            sim_format_time(a1, s2, sizeof s2);
+            sim_format_time(b0, s3, sizeof s3);
+            sim_format_time(b1, s4, sizeof s4);
+            snprintf(err, errlen, "the traces do not overlap in time: offender %s to %s, victim %s to %s", s1, s2, s3,
+                     s4);
+            rc = 2;
+            goto done;
+        }
+    } else {
+        /* A victim standing still: a phone fix each 60 s over the span. */
+        for (pw_time_ms t = a0; t <= a1 + 60000; t += 60000) {
+            if (sim_grow((void **)&vic.v, &vic.cap, vic.n + 1, sizeof *vic.v) != 0) {
+                snprintf(err, errlen, "out of memory");
+                rc = 1;
+                goto done;
+            }
+            pw_fix f;
+            pw_fix_clear(&f);
+            f.device = 1;
+            f.set = PW_FIX_TIME_SET | PW_FIX_LATLON_SET | PW_FIX_ACC_SET;
+            f.time = t;
+            f.lat = o->victim_lat;
+            f.lon = o->victim_lon;
+            f.acc_m = 5.0;
+            vic.v[vic.n++] = f;
+        }
+    }
+    pw_time_ms start = a0 < vic.v[0].time ? a0 : vic.v[0].time;
+    pw_time_ms end = a1 > vic.v[vic.n - 1].time ? a1 : vic.v[vic.n - 1].time;
+    start -= ((start % 1000) + 1000) % 1000;
+    end += 1000;
+
+    /* The replay as a two-person scenario, so that the metrics are those
+     * of a simulation. */
+    scn_actor actors[2];
+    scn_case kase;
+    scn_scenario s;
+    memset(actors, 0, sizeof actors);
+    memset(&kase, 0, sizeof kase);
+    memset(&s, 0, sizeof s);
+    snprintf(s.name, sizeof s.name, "replay");
+    snprintf(s.file, sizeof s.file, "%s", o->offender_trace);
+    s.start = start;
+    s.duration_ms = end - start;
+    s.origin = (scn_point){off.v[0].lat, off.v[0].lon};
+    actors[0] = (scn_actor){.id = 1, .role = SCN_VICTIM};
+    actors[1] = (scn_actor){.id = 2, .role = SCN_OFFENDER};
+    snprintf(actors[0].name, sizeof actors[0].name, "victim");
+    snprintf(actors[1].name, sizeof actors[1].name, "offender");
+    actors[1].device.interval_moving_ms = actors[1].device.interval_rest_ms = median_gap(&off);
+    actors[0].device.interval_moving_ms = actors[0].device.interval_rest_ms = median_gap(&vic);
+    actors[0].device.net_delay_mean_ms = 0;
+    kase.victim = 0;
+    kase.offender = 1;
+    eng_case_default(&kase.def, 1, 2, 1);
+    if (isfinite(o->alarm_radius_m) && o->alarm_radius_m > 0) {
+        kase.def.alarm_radius_m = o->alarm_radius_m;
+        if (kase.def.prewarn_radius_m < o->alarm_radius_m)
+            kase.def.prewarn_radius_m = 2 * o->alarm_radius_m;
+    }
+    s.actors = actors;
+    s.n_actors = 2;
+    s.cases = &kase;
+    s.n_cases = 1;
+    s.dispatch = (scn_dispatch){.dispatchers = 1, .handling = SCN_DIST_FIXED, .handling_mean_ms = 0};
+
+    eng_frame fr;
+    eng_frame_init(&fr, s.origin.lat, s.origin.lon);
+    if (sim_metrics_init(&metrics, &s, 30000) != 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = 1;
+        goto done;
+    }
+    metrics_ready = 1;
+    if (o->out_dir) {
+        if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "%s: cannot create: %s", o->out_dir, strerror(errno));
+            rc = 1;
+            goto done;
+        }
+        snprintf(part, sizeof part, "%s/events.jsonl.part", o->out_dir);
+        snprintf(final, sizeof final, "%s/events.jsonl", o->out_dir);
+        ev = fopen(part, "w");
+        if (!ev) {
+            snprintf(err, errlen, "%s: cannot write: %s", part, strerror(errno));
+            rc = 1;
+            goto done;
+        }
+    }
+    replay_ctx ctx = {.events = ev, .metrics = &metrics, .sum = sum};
+    eng_config cfg;
+    eng_config_default(&cfg, s.origin.lat, s.origin.lon);
+    cfg.max_devices = 2;
+    cfg.max_cases = 1;
+    cfg.max_zones = 1;
+    cfg.region_radius_m = 200000.0;
+    if (eng_init(&eng, &cfg, replay_sink, &ctx) != ENG_OK) {
+        snprintf(err, errlen, "cannot start the engine");
+        rc = 1;
+        goto done;
+    }
+    engine_ready = 1;
+    eng_add_device(&eng, 1, ENG_ROLE_VICTIM);
+    eng_add_device(&eng, 2, ENG_ROLE_OFFENDER);
+    /* Traces report at their own rhythm: silence is judged against it. */
+    eng_set_device_timeouts(&eng, 2, 2 * median_gap(&off) + 30000, 2 * median_gap(&off) + 300000);
+    eng_set_device_timeouts(&eng, 1, 2 * median_gap(&vic) + 30000, 2 * median_gap(&vic) + 300000);
+    eng_add_case(&eng, &kase.def);
+
+    /* Merge the two traces in time order; tick the engine each second. */
+    size_t i = 0, j = 0;
+    pw_time_ms next_tick = start + 1000;
+    while (i < off.n || j < vic.n) {
+        const pw_fix *f = (j >= vic.n || (i < off.n && off.v[i].time <= vic.v[j].time)) ? &off.v[i++] : &vic.v[j++];
+        pw_time_ms now = (f->set & PW_FIX_RECV_SET) ? f->recv_time : f->time;
+        for (; next_tick <= now; next_tick += 1000)
+            eng_tick(&eng, next_tick);
+        eng_status st = eng_on_fix(&eng, f, now);
+        sum->fixes_delivered++;
+        sum->fixes_accepted += st == ENG_OK;
+        sim_metrics_fix(&metrics, f->device, DEV_CAUSE_NOMINAL);
+    }
+    for (; next_tick <= end; next_tick += 1000)
+        eng_tick(&eng, next_tick);
+    sum->fixes_rejected = sum->fixes_delivered - sum->fixes_accepted;
+
+    /* Truth: the references when given, else the traces themselves (the
+     * report says which). */
+    if (o->truth_offender && (rc = read_trace(o->truth_offender, 2, o, &ref_off, err, errlen)) != 0)
+        goto done;
+    if (o->truth_victim && (rc = read_trace(o->truth_victim, 1, o, &ref_vic, err, errlen)) != 0)
+        goto done;
+    if (track_from_fixes(o->truth_victim ? &ref_vic : &vic, &fr, start, end, &tracks[0]) != 0 ||
+        track_from_fixes(o->truth_offender ? &ref_off : &off, &fr, start, end, &tracks[1]) != 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = 1;
+        goto done;
+    }
+    if (sim_metrics_finish(&metrics, tracks, &fr, 1, &sum->report) != 0) {
+        snprintf(err, errlen, "out of memory computing the metrics");
+        rc = 1;
+        goto done;
+    }
+    sum->report.fixes = sum->fixes_delivered;
+    snprintf(sum->report.truth, sizeof sum->report.truth, "%s",
+             o->truth_offender || o->truth_victim ? "reference" : "traces");
+    sum->sim_seconds = sum->report.sim_seconds;
+    if (o->out_dir) {
+        if (fclose(ev) != 0 || ctx.write_failed) {
+            ev = NULL;
+            snprintf(err, errlen, "%s: write failed", part);
+            rc = 1;
+            goto done;
+        }
+        ev = NULL;
+        if (rename(part, final) != 0) {
+            snprintf(err, errlen, "%s: cannot publish: %s", final, strerror(errno));
+            rc = 1;
+            goto done;
+        }
+        part[0] = '\0';
+        char rp[700], rf[700];
+        snprintf(rp, sizeof rp, "%s/report.json.part", o->out_dir);
+        snprintf(rf, sizeof rf, "%s/report.json", o->out_dir);
+        FILE *f = fopen(rp, "w");
+        int bad = !f || sim_report_write_json(f, &s, &sum->report) != 0;
+        if (f)
+            bad |= fclose(f) != 0;
+        if (bad || rename(rp, rf) != 0) {
+            remove(rp);
+            snprintf(err, errlen, "%s: cannot write", rf);
+            rc = 1;
+            goto done;
+        }
+    }
+done:
+    if (ev)
+        fclose(ev);
+    if (part[0])
+        remove(part);
+    if (engine_ready)
+        eng_close(&eng);
+    if (metrics_ready)
+        sim_metrics_close(&metrics);
+    sim_track_close(&tracks[0]);
+    sim_track_close(&tracks[1]);
+    free(off.v);
+    free(vic.v);
+    free(ref_off.v);
+    free(ref_vic.v);
+    return rc;
+}
