@@ -61,6 +61,7 @@ case "$cmd" in
     (cd build-sanitize && ctest --output-on-failure -j "$JOBS")
     ;;
   bench)
+    PACKAGES+=(gpsd-clients)   # gpsdecode, the yardstick of bench_decode
     install_missing
     build build
     for b in build/bench/bench_*; do [ -x "$b" ] && "$b"; done

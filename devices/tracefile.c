@@ -584,6 +584,63 @@ static void put(outbuf *o, const char *fmt, ...)
         o->len += (size_t)w;
 }
 
+/* Bytes into the output, counted even past its end (snprintf's contract). */
+static void put_raw(outbuf *o, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++, o->len++)
+        if (o->len + 1 < o->n)
+            o->buf[o->len] = s[i];
+    if (o->n)
+        o->buf[o->len < o->n ? o->len : o->n - 1] = '\0';
+}
+
+/* An unsigned number, zero-padded to at least `width` digits. */
+static void put_uint(outbuf *o, uint64_t v, int width)
+{
+    char tmp[24];
+    int k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || k < width);
+    char out[24];
+    for (int i = 0; i < k; i++)
+        out[i] = tmp[k - 1 - i];
+    put_raw(o, out, (size_t)k);
+}
+
+/*
+ * v with `dec` decimals, without printf: decode's output is dominated by
+ * numbers, and printf's exact binary-to-decimal conversion was a third of
+ * its time.  The value is rounded once, at the last decimal.
+ */
+static void put_fixed(outbuf *o, double v, int dec)
+{
+    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    static const uint64_t iscale[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+                                        1000000000};
+    double sv = v * scale[dec];
+    if (!isfinite(sv) || fabs(sv) > 9.0e18) {
+        put(o, "%.*f", dec, v);
+        return;
+    }
+    long long q = llround(sv);
+    if (q < 0) {
+        put_raw(o, "-", 1);
+        q = -q;
+    }
+    put_uint(o, (uint64_t)q / iscale[dec], 1);
+    if (dec) {
+        put_raw(o, ".", 1);
+        put_uint(o, (uint64_t)q % iscale[dec], dec);
+    }
+}
+
+static void put_str(outbuf *o, const char *s)
+{
+    put_raw(o, s, strlen(s));
+}
+
 size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf, size_t n)
 {
     if (!buf)
@@ -603,17 +660,46 @@ size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf,
     dev_civil_from_days((int32_t)days, &y, &mo, &d);
     int msec = (int)(ms % 1000), sec = (int)(ms / 1000);
     int mode = (extra && (extra->set & DEV_EXTRA_MODE_SET)) ? extra->mode : 2;
-    put(&o, "{\"class\":\"TPV\",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\","
-            "\"lat\":%.9f,\"lon\":%.9f,\"mode\":%d",
-        y, mo, d, sec / 3600, sec / 60 % 60, sec % 60, msec, fix->lat, fix->lon, mode);
-    if ((fix->set & PW_FIX_SPEED_SET) && isfinite(fix->speed_mps))
-        put(&o, ",\"speed\":%.3f", fix->speed_mps);
-    if ((fix->set & PW_FIX_HEADING_SET) && isfinite(fix->heading_deg))
-        put(&o, ",\"track\":%.4f", fix->heading_deg);
-    if (extra && (extra->set & DEV_EXTRA_ALT_SET) && isfinite(extra->alt_msl_m))
-        put(&o, ",\"alt\":%.3f", extra->alt_msl_m);
-    if (extra && (extra->set & DEV_EXTRA_EPH_SET) && isfinite(extra->eph_m))
-        put(&o, ",\"eph\":%.3f", extra->eph_m);
-    put(&o, "}");
+    put_str(&o, "{\"class\":\"TPV\",\"time\":\"");
+    if (y < 0 || y > 9999) {
+        put(&o, "%d", y);
+    } else {
+        put_uint(&o, (uint64_t)y, 4);
+    }
+    put_str(&o, "-");
+    put_uint(&o, (uint64_t)mo, 2);
+    put_str(&o, "-");
+    put_uint(&o, (uint64_t)d, 2);
+    put_str(&o, "T");
+    put_uint(&o, (uint64_t)(sec / 3600), 2);
+    put_str(&o, ":");
+    put_uint(&o, (uint64_t)(sec / 60 % 60), 2);
+    put_str(&o, ":");
+    put_uint(&o, (uint64_t)(sec % 60), 2);
+    put_str(&o, ".");
+    put_uint(&o, (uint64_t)msec, 3);
+    put_str(&o, "Z\",\"lat\":");
+    put_fixed(&o, fix->lat, 9);
+    put_str(&o, ",\"lon\":");
+    put_fixed(&o, fix->lon, 9);
+    put_str(&o, ",\"mode\":");
+    put_uint(&o, (uint64_t)(mode > 0 ? mode : 0), 1);
+    if ((fix->set & PW_FIX_SPEED_SET) && isfinite(fix->speed_mps)) {
+        put_str(&o, ",\"speed\":");
+        put_fixed(&o, fix->speed_mps, 3);
+    }
+    if ((fix->set & PW_FIX_HEADING_SET) && isfinite(fix->heading_deg)) {
+        put_str(&o, ",\"track\":");
+        put_fixed(&o, fix->heading_deg, 4);
+    }
+    if (extra && (extra->set & DEV_EXTRA_ALT_SET) && isfinite(extra->alt_msl_m)) {
+        put_str(&o, ",\"alt\":");
+        put_fixed(&o, extra->alt_msl_m, 3);
+    }
+    if (extra && (extra->set & DEV_EXTRA_EPH_SET) && isfinite(extra->eph_m)) {
+        put_str(&o, ",\"eph\":");
+        put_fixed(&o, extra->eph_m, 3);
+    }
+    put_str(&o, "}");
     return o.len;
 }
