@@ -5,6 +5,8 @@
 #                      default scenario (proxwatch run)
 #   ./setup.sh test    install what is missing, build, run the whole test
 #                      suite twice: plain and under ASan + UBSan
+#   ./setup.sh long    the test suite, then the trace decoder fuzzed with
+#                      libFuzzer for PW_FUZZ_SECONDS (default 120)
 #   ./setup.sh bench   install, build (optimised), run every benchmark
 #
 # Missing Debian packages are installed with apt-get (needs root); nothing
@@ -60,6 +62,21 @@ case "$cmd" in
     build build-sanitize -DPW_SANITIZE=ON
     (cd build-sanitize && ctest --output-on-failure -j "$JOBS")
     ;;
+  long)
+    # The test suite, then the NMEA decoder under libFuzzer (with ASan and
+    # UBSan) for PW_FUZZ_SECONDS (default 120), seeded with the receiver logs.
+    PACKAGES+=(clang)
+    install_missing
+    "$0" test
+    mkdir -p build-fuzz/corpus
+    cp tests/data/gpsd/*.log build-fuzz/corpus/
+    clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_XOPEN_SOURCE=700 \
+      -Iengine -Idevices tests/fuzz_nmea.c devices/nmea.c devices/tracefile.c \
+      devices/gpsdjson.c engine/engine.c engine/geo.c engine/track.c -lgps -lm \
+      -o build-fuzz/fuzz_nmea
+    ./build-fuzz/fuzz_nmea -max_total_time="${PW_FUZZ_SECONDS:-120}" -max_len=4096 \
+      -print_final_stats=1 build-fuzz/corpus
+    ;;
   bench)
     PACKAGES+=(gpsd-clients)   # gpsdecode, the yardstick of bench_decode
     install_missing
@@ -67,7 +84,7 @@ case "$cmd" in
     for b in build/bench/bench_*; do [ -x "$b" ] && "$b"; done
     ;;
   *)
-    echo "usage: ./setup.sh run|test|bench" >&2
+    echo "usage: ./setup.sh run|test|long|bench" >&2
     exit 2
     ;;
 esac
