@@ -614,6 +614,25 @@ size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf,
 int32_t dev_days_from_civil(int year, int month, int day);
 void dev_civil_from_days(int32_t days, int *year, int *month, int *day);
 
+/* ------------------------------------------------------------------ */
+/* A live receiver through gpsd (libgps)                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Connect to gpsd at host:port and watch in JSON; the socket is made
+ * non-blocking, for the caller's event loop to poll (dev_gpsd_live_fd).
+ * When the fd is readable, dev_gpsd_live_read reads everything waiting and
+ * calls cb for each fix (mode 2 or more with a time and a position; the
+ * fix's own time); it returns 0, or -1 when the connection is lost (close
+ * it and open again later).
+ */
+typedef struct dev_gpsd_live dev_gpsd_live;
+typedef void (*dev_gpsd_fix_cb)(void *ctx, const pw_fix *fix, const dev_fix_extra *extra);
+dev_trace_status dev_gpsd_live_open(dev_gpsd_live **out, const char *host, const char *port);
+int dev_gpsd_live_fd(const dev_gpsd_live *l);
+int dev_gpsd_live_read(dev_gpsd_live *l, pw_id device, dev_gpsd_fix_cb cb, void *ctx);
+void dev_gpsd_live_close(dev_gpsd_live *l);
+
 #ifdef __cplusplus
 }
 #endif

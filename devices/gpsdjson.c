@@ -23,6 +23,8 @@ static int usable(double x)
     return isfinite(x) && x > 0;
 }
 
+static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, dev_fix_extra *extra);
+
 int dev_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, dev_fix_extra *extra)
 {
     struct gps_data_t *g = gpsdata;
@@ -43,6 +45,12 @@ int dev_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, dev_fix_extra *e
         return -1;
     if (gps_unpack(buf, g) != 0 || g->set == 0)
         return -1;
+    return from_gpsdata(g, fix, extra);
+}
+
+/* A fix from what libgps holds after a TPV: 1, or 0 when it is no fix. */
+static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, dev_fix_extra *extra)
+{
     const gps_mask_t need = TIME_SET | LATLON_SET | MODE_SET;
     if ((g->set & need) != need || g->fix.mode < MODE_2D)
         return 0;
@@ -99,4 +107,79 @@ int dev_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, dev_fix_extra *e
     if (extra)
         *extra = x;
     return 1;
+}
+
+/* ---- a live receiver through gpsd ------------------------------------ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+
+struct dev_gpsd_live {
+    struct gps_data_t g;
+    int open;
+};
+
+dev_trace_status dev_gpsd_live_open(dev_gpsd_live **out, const char *host, const char *port)
+{
+    *out = NULL;
+    dev_gpsd_live *l = calloc(1, sizeof *l);
+    if (!l)
+        return DEV_TRACE_ENOMEM;
+    if (gps_open(host, port, &l->g) != 0) {
+        free(l);
+        return DEV_TRACE_EOPEN;
+    }
+    l->open = 1;
+    /* Watch in JSON; the socket goes non-blocking so that a read never
+     * stalls the caller's event loop. */
+    if (gps_stream(&l->g, WATCH_ENABLE | WATCH_JSON, NULL) != 0) {
+        gps_close(&l->g);
+        free(l);
+        return DEV_TRACE_EIO;
+    }
+    int fl = fcntl(l->g.gps_fd, F_GETFL);
+    if (fl < 0 || fcntl(l->g.gps_fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        gps_close(&l->g);
+        free(l);
+        return DEV_TRACE_EIO;
+    }
+    *out = l;
+    return DEV_TRACE_OK;
+}
+
+int dev_gpsd_live_fd(const dev_gpsd_live *l)
+{
+    return l ? (int)l->g.gps_fd : -1;
+}
+
+int dev_gpsd_live_read(dev_gpsd_live *l, pw_id device, dev_gpsd_fix_cb cb, void *ctx)
+{
+    /* gps_read consumes one object per call: call it until it has nothing
+     * more (0); act only on reports whose mask says a fix came. */
+    for (;;) {
+        int n = gps_read(&l->g, NULL, 0);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        if (!(l->g.set & (PACKET_SET | MODE_SET)))
+            continue;
+        pw_fix f;
+        dev_fix_extra x;
+        if (from_gpsdata(&l->g, &f, &x) == 1) {
+            f.device = device;
+            cb(ctx, &f, &x);
+        }
+        l->g.set = 0;
+    }
+}
+
+void dev_gpsd_live_close(dev_gpsd_live *l)
+{
+    if (!l)
+        return;
+    if (l->open)
+        gps_close(&l->g);
+    free(l);
 }

@@ -67,9 +67,10 @@ static int read_trace(const char *path, pw_id device, const sim_replay_options *
 
 /* A reference trajectory as truth: straight segments between its fixes,
  * held at the ends so that it covers [start, end]. */
-static int track_from_fixes(const fixes *f, const eng_frame *fr, pw_time_ms start, pw_time_ms end,
-                            sim_track *tr)
+int sim_track_from_fixes(const pw_fix *fx, size_t n, const eng_frame *fr, pw_time_ms start, pw_time_ms end,
+                         sim_track *tr)
 {
+    const fixes view = {(pw_fix *)fx, n, n}, *f = &view;
     memset(tr, 0, sizeof *tr);
     size_t need = f->n + 2;
     tr->seg = calloc(need, sizeof *tr->seg);
@@ -305,8 +306,9 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         goto done;
     if (o->truth_victim && (rc = read_trace(o->truth_victim, 1, o, &ref_vic, err, errlen)) != 0)
         goto done;
-    if (track_from_fixes(o->truth_victim ? &ref_vic : &vic, &fr, start, end, &tracks[0]) != 0 ||
-        track_from_fixes(o->truth_offender ? &ref_off : &off, &fr, start, end, &tracks[1]) != 0) {
+    const fixes *tv = o->truth_victim ? &ref_vic : &vic, *to = o->truth_offender ? &ref_off : &off;
+    if (sim_track_from_fixes(tv->v, tv->n, &fr, start, end, &tracks[0]) != 0 ||
+        sim_track_from_fixes(to->v, to->n, &fr, start, end, &tracks[1]) != 0) {
         snprintf(err, errlen, "out of memory");
         rc = 1;
         goto done;

@@ -51,7 +51,7 @@ typedef struct actor_rt {
     int busy;                  /* patrols: on an incident */
 } actor_rt;
 
-typedef struct run {
+typedef struct sim_session {
     scn_scenario *s;
     const sim_run_options *opt;
     eng_frame frame;
@@ -89,6 +89,10 @@ typedef struct run {
     size_t errlen;
     double wall_start, wall_last_progress;
     int progress_shown;
+    /* live mode: one actor's fixes come from a real receiver */
+    size_t live_actor;          /* SIZE_MAX: none */
+    pw_fix *live_fixes;
+    size_t n_live, cap_live;
 } run;
 
 static double wall_now(void)
@@ -845,6 +849,8 @@ static void setup(run *r)
             fail(r, "actor '%s': %s", sa->name, eng_strerror(st));
             return;
         }
+        if (a == r->live_actor)
+            continue; /* a real receiver reports for it */
         /* Health timeouts follow the device's own rhythm: two missed
          * reports (and half a minute of network) mean trouble. */
         pw_time_ms slowest = sa->device.interval_rest_ms > sa->device.interval_moving_ms
@@ -883,14 +889,17 @@ static void setup(run *r)
     push(r, s->start + 1000, EV_TICK, 0);
 }
 
-static void loop(run *r)
+/* Process every queued event up to `until` (and the scenario's end). */
+static void advance(run *r, pw_time_ms until)
 {
     scn_scenario *s = r->s;
     pw_time_ms end = s->start + s->duration_ms;
+    if (until > end)
+        until = end;
     sim_event ev;
-    while (!r->failed && sim_heap_pop(&r->heap, &ev) == 0) {
-        if (ev.t > end)
-            break;
+    const sim_event *top;
+    while (!r->failed && (top = sim_heap_peek(&r->heap)) != NULL && top->t <= until) {
+        sim_heap_pop(&r->heap, &ev);
         pw_time_ms now = ev.t;
         switch (ev.kind) {
         case EV_DUE:
@@ -943,12 +952,12 @@ static void loop(run *r)
             break;
         }
     }
-    r->sum->sim_seconds = (double)s->duration_ms / 1000.0;
-    progress(r, end, 1);
 }
 
-int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen)
+int sim_session_start(sim_session **out, scn_scenario *s, const sim_run_options *opt, size_t live_actor,
+                      sim_summary *sum, char *err, size_t errlen)
 {
+    *out = NULL;
     run *r = calloc(1, sizeof *r);
     if (!r) {
         snprintf(err, errlen, "out of memory");
@@ -960,6 +969,7 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
     r->sum = sum;
     r->err = err;
     r->errlen = errlen;
+    r->live_actor = live_actor;
     r->wall_start = wall_now();
     snprintf(r->dir, sizeof r->dir, "%s", opt->out_dir ? opt->out_dir : "");
     if (opt->record && make_dirs(r->dir) != 0) {
@@ -979,12 +989,67 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
         fputs("deliver_ms,fix_ms,device,lat,lon,acc_m,source,cause,true_lat,true_lon,engine\n", r->f_fixes);
     if (!r->failed)
         setup(r);
-    if (!r->failed)
-        loop(r);
+    *out = r;
+    return r->failed ? -1 : 0;
+}
+
+void sim_session_advance(sim_session *r, pw_time_ms until)
+{
+    advance(r, until);
+}
+
+int sim_session_failed(const sim_session *r)
+{
+    return r->failed;
+}
+
+/* A fix of the live actor, from its real receiver, arriving now. */
+void sim_session_live_fix(sim_session *r, const pw_fix *f, pw_time_ms now)
+{
+    if (r->failed || r->live_actor >= r->s->n_actors)
+        return;
+    advance(r, now);
+    dev_message m;
+    memset(&m, 0, sizeof m);
+    m.is_fix = 1;
+    m.fix = *f;
+    m.fix.device = r->s->actors[r->live_actor].id;
+    m.deliver_at = now;
+    m.cause = DEV_CAUSE_NOMINAL;
+    eng_geo_to_local(&r->frame, f->lat, f->lon, &m.true_x, &m.true_y); /* no better truth */
+    sim_metrics_fix(&r->metrics, m.fix.device, m.cause);
+    eng_status st = eng_on_fix(&r->eng, &m.fix, now);
+    r->sum->fixes_delivered++;
+    r->sum->fixes_accepted += st == ENG_OK;
+    write_fix(r, &m, st, now);
+    if (sim_grow((void **)&r->live_fixes, &r->cap_live, r->n_live + 1, sizeof *r->live_fixes) == 0)
+        r->live_fixes[r->n_live++] = m.fix;
+}
+
+int sim_session_finish(sim_session *r)
+{
+    scn_scenario *s = r->s;
+    sim_summary *sum = r->sum;
+    pw_time_ms end = s->start + s->duration_ms;
+    if (!r->failed) {
+        sum->sim_seconds = (double)s->duration_ms / 1000.0;
+        progress(r, end, 1);
+    }
+    if (!r->failed && r->live_actor < s->n_actors && r->n_live > 0) {
+        /* The live actor's truth: its own fixes, the best there is. */
+        sim_track t;
+        if (sim_track_from_fixes(r->live_fixes, r->n_live, &r->frame, s->start, end, &t) == 0) {
+            sim_track_close(&r->actors[r->live_actor].track);
+            r->actors[r->live_actor].track = t;
+            r->actors[r->live_actor].hint = 0;
+        }
+    }
     if (!r->failed && r->f_truth)
         write_truth(r);
     if (!r->failed)
         finish_report(r);
+    if (!r->failed && r->live_actor < s->n_actors)
+        snprintf(sum->report.truth, sizeof sum->report.truth, "traces");
     if (!r->failed && r->f_geo)
         geo_finish(r);
     for (size_t a = 0; r->actors && a < s->n_actors; a++) {
@@ -1021,7 +1086,18 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
     free(r->incidents);
     free(r->case_alarms);
     free(r->waiting);
+    free(r->live_fixes);
     int failed = r->failed;
     free(r);
     return failed ? -1 : 0;
+}
+
+int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen)
+{
+    sim_session *r;
+    if (sim_session_start(&r, s, opt, SIZE_MAX, sum, err, errlen) != 0 && !r)
+        return -1;
+    if (!sim_session_failed(r))
+        advance(r, s->start + s->duration_ms);
+    return sim_session_finish(r);
 }

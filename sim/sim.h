@@ -502,6 +502,25 @@ typedef struct sim_replay_options {
  */
 int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t errlen);
 
+/* A truth timeline through fixes (straight lines between them, held at
+ * the ends) covering [start, end].  0 or -1 (no memory). */
+int sim_track_from_fixes(const pw_fix *fixes, size_t n, const eng_frame *fr, pw_time_ms start,
+                         pw_time_ms end, sim_track *tr);
+
+/* ---- sessions: the run loop driven from outside (live mode) ---- */
+
+/* A run that the caller advances: sim_run is start, advance to the end,
+ * finish.  live_actor (SIZE_MAX: none) is an actor whose fixes come from
+ * outside through sim_session_live_fix instead of an emulated device.
+ * finish writes the outputs and frees the session; it returns 0 or -1. */
+typedef struct sim_session sim_session;
+int  sim_session_start(sim_session **out, scn_scenario *s, const sim_run_options *opt, size_t live_actor,
+                       sim_summary *sum, char *err, size_t errlen);
+void sim_session_advance(sim_session *ss, pw_time_ms until);
+void sim_session_live_fix(sim_session *ss, const pw_fix *fix, pw_time_ms now);
+int  sim_session_failed(const sim_session *ss);
+int  sim_session_finish(sim_session *ss);
+
 /* "2026-03-02T07:30:00.000Z" */
 void sim_format_time(pw_time_ms t, char *buf, size_t n);
 /* One engine event as a JSON line (with the newline); returns its length. */
