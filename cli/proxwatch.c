@@ -25,6 +25,8 @@ static void usage(FILE *to)
           "       proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
           "                        [--truth-offender REF] [--truth-victim REF]\n"
           "                        [--alarm-radius M] [--out DIR]\n"
+          "       proxwatch live --gpsd HOST:PORT --as offender|victim [SCENARIO.lua]\n"
+          "                      [--speed X] [--out DIR]\n"
           "\n"
           "  run     run a scenario through the monitoring engine (the bundled\n"
           "          default scenario when none is given) and write report.json,\n"
@@ -46,6 +48,11 @@ static void usage(FILE *to)
           "          the engine in the given roles; with reference trajectories the\n"
           "          breach and alert metrics are computed against them; writes\n"
           "          events.jsonl and report.json into DIR (default runs/replay/)\n"
+          "  live    a real receiver served by gpsd becomes one actor of the\n"
+          "          scenario (the first offender or victim) while the rest is\n"
+          "          simulated in real time (--speed X: X times faster); prints the\n"
+          "          alerts as they happen, ends at the scenario's end or on Ctrl-C,\n"
+          "          and writes the outputs of run (default runs/live/)\n"
           "\n"
           "Scenario language: scenarios/README.md.\n",
           to);
@@ -461,6 +468,87 @@ static int cmd_replay(int argc, char **argv)
     return 0;
 }
 
+static int cmd_live(int argc, char **argv)
+{
+    sim_live_options o = {.speed = 1.0, .out_dir = "runs/live"};
+    static char host[256], port[32];
+    const char *path = NULL;
+    int have_as = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--gpsd") && i + 1 < argc) {
+            const char *v = argv[++i], *colon = strrchr(v, ':');
+            if (!colon || colon == v || !colon[1] || (size_t)(colon - v) >= sizeof host || strlen(colon + 1) >= sizeof port) {
+                fprintf(stderr, "proxwatch live: --gpsd '%s': expected HOST:PORT\n", v);
+                return 2;
+            }
+            memcpy(host, v, (size_t)(colon - v));
+            host[colon - v] = '\0';
+            snprintf(port, sizeof port, "%s", colon + 1);
+            o.host = host;
+            o.port = port;
+        } else if (!strcmp(argv[i], "--as") && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "offender"))
+                o.as = SCN_OFFENDER;
+            else if (!strcmp(v, "victim"))
+                o.as = SCN_VICTIM;
+            else {
+                fprintf(stderr, "proxwatch live: --as '%s': offender or victim\n", v);
+                return 2;
+            }
+            have_as = 1;
+        } else if (!strcmp(argv[i], "--speed") && i + 1 < argc) {
+            char *end;
+            o.speed = strtod(argv[++i], &end);
+            if (*end || !(o.speed > 0) || o.speed > 1000) {
+                fprintf(stderr, "proxwatch live: --speed '%s': a factor above 0\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            o.out_dir = argv[++i];
+        } else if (!strcmp(argv[i], "--quiet")) {
+            o.quiet = 1;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "proxwatch live: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            fprintf(stderr, "proxwatch live: one scenario at a time\n");
+            return 2;
+        }
+    }
+    if (!o.host || !have_as) {
+        fprintf(stderr, "proxwatch live: give --gpsd HOST:PORT and --as offender|victim\n");
+        return 2;
+    }
+    scn_scenario s;
+    scn_error err;
+    if (scn_load_file(&s, path ? path : PW_DEFAULT_SCENARIO, NULL, &err) != SCN_OK) {
+        fprintf(stderr, "%s\n", err.message);
+        return 2;
+    }
+    mkdir("runs", 0777);
+    fprintf(stderr, "proxwatch live: %s as the %s, gpsd at %s:%s; Ctrl-C ends the run\n", s.name,
+            o.as == SCN_OFFENDER ? "offender" : "victim", host, port);
+    sim_summary sum;
+    char msg[700];
+    int rc = sim_live(&s, &o, &sum, msg, sizeof msg);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", msg);
+        scn_free(&s);
+        return rc;
+    }
+    printf("proxwatch live: %.0f s, %llu fixes delivered (the receiver's and the simulated devices')\n",
+           sum.sim_seconds, (unsigned long long)sum.fixes_delivered);
+    printf("pilot metrics (tolerance %.0f s; the receiver's truth is its own fixes):\n", sum.report.tau_s);
+    sim_report_print(stdout, &sum.report);
+    printf("written %s/{report.json,run.geojson,events.jsonl,fixes.csv,truth.csv}\n", o.out_dir);
+    scn_free(&s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -475,6 +563,8 @@ int main(int argc, char **argv)
         return cmd_decode(argc - 2, argv + 2);
     if (strcmp(argv[1], "replay") == 0)
         return cmd_replay(argc - 2, argv + 2);
+    if (strcmp(argv[1], "live") == 0)
+        return cmd_live(argc - 2, argv + 2);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;

@@ -156,3 +156,18 @@ void scn_free(scn_scenario *s)
     free(s->timers);
     memset(s, 0, sizeof *s);
 }
+
+void scn_shift_time(scn_scenario *s, pw_time_ms delta)
+{
+    s->start += delta;
+    for (size_t i = 0; i < s->n_events; i++) {
+        s->events[i].at += delta;
+        if (s->events[i].until)
+            s->events[i].until += delta;
+    }
+    for (size_t i = 0; i < s->n_timers; i++)
+        s->timers[i].at += delta;
+    for (size_t i = 0; i < s->n_legs; i++)
+        if (s->legs[i].depart_at >= 0)
+            s->legs[i].depart_at += delta;
+}

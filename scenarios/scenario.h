@@ -238,6 +238,10 @@ typedef struct scn_hooks {
 scn_status scn_run_timer(scn_scenario *s, size_t i, pw_time_ms now, const scn_hooks *hooks,
                          scn_error *err);
 
+/* Move every absolute time of the scenario by delta ms (live mode starts
+ * it at the receiver's clock).  Weekly zone schedules stay as they are. */
+void scn_shift_time(scn_scenario *s, pw_time_ms delta);
+
 /* Parse "90s", "15m", "2h", "1h30m", "250ms" or a bare number of seconds
  * into ms; -1 on a malformed string. */
 pw_time_ms scn_parse_duration(const char *text);

@@ -296,6 +296,8 @@ static void sink(void *ctx, const pw_event *ev)
     if (r->metrics_ready)
         sim_metrics_event(&r->metrics, ev);
     dispatch_on_event(r, ev);
+    if (r->opt->on_event)
+        r->opt->on_event(r->opt->on_event_ctx, ev);
     if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
         size_t a = (size_t)ev->device - 1;
         if (a < r->s->n_actors && r->actors[a].unit) {

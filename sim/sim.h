@@ -449,6 +449,8 @@ typedef struct sim_run_options {
     const char *out_dir;      /* created if missing; files appear only when complete */
     int progress;             /* show a progress line on stderr for runs over 2 s */
     int record;               /* write the files below; 0 for benchmarks and sweeps */
+    void (*on_event)(void *ctx, const pw_event *ev); /* each engine event as it happens (may be NULL) */
+    void *on_event_ctx;
 } sim_run_options;
 
 /* What happened, for the command's summary. */
@@ -520,6 +522,27 @@ void sim_session_advance(sim_session *ss, pw_time_ms until);
 void sim_session_live_fix(sim_session *ss, const pw_fix *fix, pw_time_ms now);
 int  sim_session_failed(const sim_session *ss);
 int  sim_session_finish(sim_session *ss);
+
+/* ---- live mode (sim/live.c) ---- */
+
+typedef struct sim_live_options {
+    const char *host, *port;    /* gpsd */
+    scn_role as;                /* the receiver is the first actor of this role */
+    const char *out_dir;
+    double speed;               /* simulated seconds per wall second (1: real time) */
+    pw_time_ms connect_timeout_ms; /* give up when gpsd never answers (0: wait forever) */
+    int quiet;                  /* no alert lines on stdout */
+} sim_live_options;
+/*
+ * A real receiver served by gpsd becomes one actor while the scenario
+ * simulates the rest, the simulated clock locked to the wall clock from
+ * the receiver's first fix (the scenario is moved to start then).  gpsd
+ * is read with libgps on a non-blocking socket under libuv's uv_poll and
+ * reconnected when it goes away.  Alerts are printed as they happen; the
+ * outputs are those of run.  Ends at the scenario's end or on SIGINT.
+ * Returns 0, 2 bad input, 1 failure.
+ */
+int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char *err, size_t errlen);
 
 /* "2026-03-02T07:30:00.000Z" */
 void sim_format_time(pw_time_ms t, char *buf, size_t n);

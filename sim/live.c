@@ -1,0 +1,217 @@
+/*
+ * live.c - a real receiver in a simulated city.  libuv runs three things:
+ * a poll on gpsd's socket (read with libgps, non-blocking), a 100 ms timer
+ * that advances the simulation to the wall clock, and a reconnect timer
+ * for when gpsd goes away.  SIGINT ends the run early, with its outputs.
+ */
+#include "devices.h"
+#include "sim.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+typedef struct live {
+    scn_scenario *s;
+    const sim_live_options *o;
+    sim_run_options ro;
+    sim_summary *sum;
+    sim_session *ss;
+    size_t actor;
+    uv_loop_t loop;
+    uv_poll_t poll;
+    uv_timer_t tick, reconnect;
+    uv_signal_t sigint;
+    int poll_active;
+    dev_gpsd_live *gpsd;
+    uint64_t wall_base;         /* uv_now at the first fix */
+    pw_time_ms sim_base;        /* simulated time then */
+    uint64_t wall_started;
+    int connected_once;
+    char *err;
+    size_t errlen;
+    int rc;
+} live;
+
+static pw_time_ms sim_now(const live *l)
+{
+    double elapsed = (double)(uv_now((uv_loop_t *)&l->loop) - l->wall_base) * l->o->speed;
+    return l->sim_base + (pw_time_ms)llround(elapsed);
+}
+
+static void print_event(void *ctx, const pw_event *ev)
+{
+    live *l = ctx;
+    if (l->o->quiet)
+        return;
+    switch (ev->type) {
+    case PW_EV_PREWARN_OPEN: case PW_EV_ALARM_OPEN: case PW_EV_ALARM_CLOSE: case PW_EV_REVEAL_OPEN:
+    case PW_EV_REVEAL_CLOSE: case PW_EV_INCIDENT_OPEN: case PW_EV_INCIDENT_CLOSE: case PW_EV_ESCALATION:
+    case PW_EV_SIGNAL_LOST: case PW_EV_COMM_LOST: case PW_EV_TAMPER: case PW_EV_PANIC: {
+        char line[1024];
+        sim_event_json(ev, line, sizeof line);
+        fputs(line, stdout);
+        fflush(stdout);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void stop_all(live *l)
+{
+    uv_stop(&l->loop);
+}
+
+static void on_fix(void *ctx, const pw_fix *f, const dev_fix_extra *x)
+{
+    (void)x;
+    live *l = ctx;
+    if (!l->ss) {
+        /* The first fix sets the clock: the scenario starts at its second. */
+        pw_time_ms t0 = f->time - ((f->time % 1000) + 1000) % 1000;
+        scn_shift_time(l->s, t0 - l->s->start);
+        if (sim_session_start(&l->ss, l->s, &l->ro, l->actor, l->sum, l->err, l->errlen) != 0) {
+            l->rc = 1;
+            stop_all(l);
+            return;
+        }
+        l->wall_base = uv_now(&l->loop);
+        l->sim_base = t0;
+    }
+    sim_session_live_fix(l->ss, f, sim_now(l));
+}
+
+static void connect_gpsd(live *l);
+static void reconnect_cb(uv_timer_t *t);
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    live *l = h->data;
+    if (status < 0 || dev_gpsd_live_read(l->gpsd, l->s->actors[l->actor].id, on_fix, l) < 0) {
+        /* gpsd went away: drop the connection and try again each second. */
+        if (!l->o->quiet)
+            fprintf(stderr, "proxwatch live: lost gpsd at %s:%s, reconnecting\n", l->o->host, l->o->port);
+        uv_poll_stop(&l->poll);
+        l->poll_active = 0;
+        dev_gpsd_live_close(l->gpsd);
+        l->gpsd = NULL;
+        uv_timer_start(&l->reconnect, reconnect_cb, 1000, 0);
+    }
+}
+
+static void reconnect_cb(uv_timer_t *t)
+{
+    connect_gpsd(t->data);
+}
+
+static void connect_gpsd(live *l)
+{
+    if (dev_gpsd_live_open(&l->gpsd, l->o->host, l->o->port) != DEV_TRACE_OK) {
+        l->gpsd = NULL;
+        if (l->o->connect_timeout_ms && !l->connected_once &&
+            uv_now(&l->loop) - l->wall_started > (uint64_t)l->o->connect_timeout_ms) {
+            snprintf(l->err, l->errlen, "gpsd at %s:%s did not answer", l->o->host, l->o->port);
+            l->rc = 1;
+            stop_all(l);
+            return;
+        }
+        uv_timer_start(&l->reconnect, reconnect_cb, 250, 0);
+        return;
+    }
+    l->connected_once = 1;
+    uv_poll_init(&l->loop, &l->poll, dev_gpsd_live_fd(l->gpsd));
+    l->poll.data = l;
+    uv_poll_start(&l->poll, UV_READABLE, on_readable);
+    l->poll_active = 1;
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+    live *l = t->data;
+    if (!l->ss)
+        return;
+    pw_time_ms now = sim_now(l);
+    sim_session_advance(l->ss, now);
+    if (sim_session_failed(l->ss) || now >= l->s->start + l->s->duration_ms)
+        stop_all(l);
+}
+
+static void sigint_cb(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    live *l = h->data;
+    if (l->ss) {
+        /* End the scenario now: the outputs cover what happened. */
+        pw_time_ms now = sim_now(l);
+        if (now > l->s->start && now < l->s->start + l->s->duration_ms)
+            l->s->duration_ms = now - l->s->start;
+    }
+    stop_all(l);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char *err, size_t errlen)
+{
+    memset(sum, 0, sizeof *sum);
+    live l;
+    memset(&l, 0, sizeof l);
+    l.s = s;
+    l.o = o;
+    l.sum = sum;
+    l.err = err;
+    l.errlen = errlen;
+    l.actor = SIZE_MAX;
+    for (size_t a = 0; a < s->n_actors && l.actor == SIZE_MAX; a++)
+        if (s->actors[a].role == o->as)
+            l.actor = a;
+    if (l.actor == SIZE_MAX) {
+        snprintf(err, errlen, "%s: the scenario has no %s for the receiver to be", s->file,
+                 o->as == SCN_OFFENDER ? "offender" : "victim");
+        return 2;
+    }
+    if (!(o->speed > 0)) {
+        snprintf(err, errlen, "the speed must be positive");
+        return 2;
+    }
+    l.ro = (sim_run_options){.out_dir = o->out_dir, .progress = 0, .record = 1, .on_event = print_event,
+                             .on_event_ctx = &l};
+    if (uv_loop_init(&l.loop) != 0) {
+        snprintf(err, errlen, "cannot start the event loop");
+        return 1;
+    }
+    l.wall_started = uv_now(&l.loop);
+    uv_timer_init(&l.loop, &l.tick);
+    uv_timer_init(&l.loop, &l.reconnect);
+    uv_signal_init(&l.loop, &l.sigint);
+    l.tick.data = l.reconnect.data = l.sigint.data = &l;
+    uv_timer_start(&l.tick, tick_cb, 100, 100);
+    uv_signal_start(&l.sigint, sigint_cb, SIGINT);
+    connect_gpsd(&l);
+    if (!l.rc)
+        uv_run(&l.loop, UV_RUN_DEFAULT);
+    if (l.ss) {
+        sim_session_advance(l.ss, sim_now(&l));
+        if (sim_session_finish(l.ss) != 0 && !l.rc)
+            l.rc = 1;
+    } else if (!l.rc) {
+        snprintf(err, errlen, "no fix came from gpsd at %s:%s", o->host, o->port);
+        l.rc = 1;
+    }
+    if (l.gpsd)
+        dev_gpsd_live_close(l.gpsd);
+    uv_walk(&l.loop, close_walk, NULL);
+    uv_run(&l.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&l.loop);
+    return l.rc;
+}

@@ -1,0 +1,100 @@
+/*
+ * test_live.c - the live mode end to end: gpsd's own gpsfake (Debian
+ * gpsd-clients) replays a real receiver log through a real gpsd; proxwatch
+ * live reads it with libgps under libuv as the scenario's offender, next to
+ * a simulated victim standing by the walk.  The fixes must arrive, with
+ * their own times, and the approach must raise the alarm.
+ */
+#include "sim.h"
+#include "test_util.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void test_gpsfake_through_live(void)
+{
+    FILE *f = fopen("pw_live.lua", "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    /* haicom-305N.log walks about 150 m near -27.2107, 153.0520. */
+    fputs("scenario { name = 'live', start = '2026-03-02 07:30', duration = '45s', origin = place(-27.2107, 153.0520) }\n"
+          "local v = victim { name = 'v', start = place(-27.2100, 153.0520), phone = { interval = '10s' } }\n"
+          "local o = offender { name = 'o', start = place(-27.2107, 153.0520) }\n"
+          "case { offender = o, victim = v }\n",
+          f);
+    fclose(f);
+    char port[16];
+    snprintf(port, sizeof port, "%d", 29400 + (int)(getpid() % 500));
+    pid_t fake = fork();
+    CU_ASSERT_FATAL(fake >= 0);
+    if (fake == 0) {
+        FILE *null = freopen("/dev/null", "w", stdout);
+        (void)null;
+        null = freopen("/dev/null", "w", stderr);
+        execlp("gpsfake", "gpsfake", "-1", "-q", "-P", port, "-c", "0.02", PW_TEST_DATA "/gpsd/haicom-305N.log",
+               (char *)NULL);
+        _exit(127);
+    }
+    scn_scenario s;
+    scn_error e;
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_live.lua", NULL, &e), SCN_OK);
+    pw_time_ms declared = s.start;
+    sim_live_options o = {.host = "127.0.0.1", .port = port, .as = SCN_OFFENDER, .out_dir = "pw_live_out",
+                          .speed = 10.0, .connect_timeout_ms = 20000, .quiet = 1};
+    sim_summary sum;
+    char err[700];
+    int rc = sim_live(&s, &o, &sum, err, sizeof err);
+    if (rc)
+        printf("\n    %s", err);
+    kill(fake, SIGTERM);
+    int status;
+    waitpid(fake, &status, 0);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    printf("\n    %llu fixes delivered, %llu alarms, scenario moved by %.0f days ",
+           (unsigned long long)sum.fixes_delivered, (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN],
+           (double)(s.start - declared) / 86400000.0);
+    /* The receiver's own clock rules: the scenario was moved to it. */
+    CU_ASSERT(s.start != declared);
+    CU_ASSERT(sum.fixes_delivered >= 20);
+    CU_ASSERT(sum.by_type[PW_EV_ALARM_OPEN] >= 1);
+    CU_ASSERT_EQUAL(sum.report.unauthorized_disclosures, 0);
+    CU_ASSERT_EQUAL(access("pw_live_out/events.jsonl", F_OK), 0);
+    CU_ASSERT_EQUAL(access("pw_live_out/report.json", F_OK), 0);
+    scn_free(&s);
+    remove("pw_live.lua");
+}
+
+/* No gpsd at all: a clear error after the timeout, not a hang. */
+static void test_no_gpsd(void)
+{
+    scn_scenario s;
+    scn_error e;
+    FILE *f = fopen("pw_live2.lua", "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("scenario { name = 'x', start = '2026-03-02 07:30', duration = '1m', origin = place(37.5, 127.0) }\n"
+          "local o = offender { name = 'o', start = place(37.5, 127.0) }\n",
+          f);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_live2.lua", NULL, &e), SCN_OK);
+    sim_live_options o = {.host = "127.0.0.1", .port = "1", .as = SCN_OFFENDER, .out_dir = "pw_live_none",
+                          .speed = 1.0, .connect_timeout_ms = 1000, .quiet = 1};
+    sim_summary sum;
+    char err[700];
+    CU_ASSERT_EQUAL(sim_live(&s, &o, &sum, err, sizeof err), 1);
+    CU_ASSERT(strstr(err, "did not answer") != NULL);
+    o.as = SCN_VICTIM; /* the scenario has none */
+    CU_ASSERT_EQUAL(sim_live(&s, &o, &sum, err, sizeof err), 2);
+    scn_free(&s);
+    remove("pw_live2.lua");
+}
+
+int main(void)
+{
+    static const pw_test_entry tests[] = {
+        {"gpsfake through proxwatch live", test_gpsfake_through_live},
+        {"no gpsd: a clear error", test_no_gpsd},
+        {NULL, NULL},
+    };
+    return pw_test_main("live", tests);
+}
