@@ -374,9 +374,14 @@ static int cmd_decode(int argc, char **argv)
     pw_fix fix;
     dev_fix_extra extra;
     char line[1024];
+    static char outbuf[1 << 16]; /* decode's output is most of its I/O */
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     while ((st = dev_trace_next(rd, &fix, &extra)) == DEV_TRACE_OK) {
-        dev_decode_json(&fix, &extra, line, sizeof line);
-        puts(line);
+        size_t n = dev_decode_json(&fix, &extra, line, sizeof line - 1);
+        if (n > sizeof line - 2)
+            n = sizeof line - 2;
+        line[n] = '\n';
+        fwrite(line, 1, n + 1, stdout);
     }
     const dev_trace_counters *c = dev_trace_get_counters(rd);
     fprintf(stderr, "proxwatch decode: %s: %ld lines, %ld fixes, %ld sentences skipped\n", path, c->lines,
