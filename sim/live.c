@@ -30,6 +30,7 @@ typedef struct live {
     pw_time_ms sim_base;        /* simulated time then */
     uint64_t wall_started;
     int connected_once;
+    uint64_t reconnects;
     char *err;
     size_t errlen;
     int rc;
@@ -123,6 +124,7 @@ static void connect_gpsd(live *l)
         uv_timer_start(&l->reconnect, reconnect_cb, 250, 0);
         return;
     }
+    l->reconnects += l->connected_once;
     l->connected_once = 1;
     uv_poll_init(&l->loop, &l->poll, dev_gpsd_live_fd(l->gpsd));
     l->poll.data = l;
@@ -204,6 +206,7 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
         sim_session_advance(l.ss, sim_now(&l));
         if (sim_session_finish(l.ss) != 0 && !l.rc)
             l.rc = 1;
+        sum->reconnects = l.reconnects;
     } else if (!l.rc) {
         snprintf(err, errlen, "no fix came from gpsd at %s:%s", o->host, o->port);
         l.rc = 1;

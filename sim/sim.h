@@ -465,6 +465,7 @@ typedef struct sim_summary {
     uint64_t events;
     uint64_t by_type[PW_EV_TYPE_COUNT];
     int script_error;          /* a callback failed: bad input (exit 2) */
+    uint64_t reconnects;       /* live: gpsd connections made again after a loss */
     sim_report report;         /* the pilot metrics */
 } sim_summary;
 

@@ -8,7 +8,11 @@
 #include "sim.h"
 #include "test_util.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <time.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +33,7 @@ static void test_gpsfake_through_live(void)
     pid_t fake = fork();
     CU_ASSERT_FATAL(fake >= 0);
     if (fake == 0) {
+        setpgid(0, 0); /* its own group: gpsfake and the gpsd it starts */
         FILE *null = freopen("/dev/null", "w", stdout);
         (void)null;
         null = freopen("/dev/null", "w", stderr);
@@ -47,9 +52,15 @@ static void test_gpsfake_through_live(void)
     int rc = sim_live(&s, &o, &sum, err, sizeof err);
     if (rc)
         printf("\n    %s", err);
-    kill(fake, SIGTERM);
-    int status;
-    waitpid(fake, &status, 0);
+    /* gpsfake -1 ends by itself after the log (and stops its gpsd); give
+     * it 20 s, then take down its whole group. */
+    int status, waited = 0;
+    while (waitpid(fake, &status, WNOHANG) == 0 && waited++ < 200)
+        nanosleep(&(struct timespec){0, 100000000}, NULL);
+    if (waited > 200) {
+        kill(-fake, SIGKILL);
+        waitpid(fake, &status, 0);
+    }
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     printf("\n    %llu fixes delivered, %llu alarms, scenario moved by %.0f days ",
            (unsigned long long)sum.fixes_delivered, (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN],
@@ -63,6 +74,90 @@ static void test_gpsfake_through_live(void)
     CU_ASSERT_EQUAL(access("pw_live_out/report.json", F_OK), 0);
     scn_free(&s);
     remove("pw_live.lua");
+}
+
+/*
+ * A stand-in gpsd that goes away: it serves one client a VERSION line and
+ * 30 TPV reports 20 ms apart (one per receiver second), hangs up, and
+ * serves the next client 30 more, later in time.  Real gpsd restarting
+ * under gpsfake is slow and racy to stage; the protocol seen by libgps
+ * is the same.
+ */
+static void fake_gpsd(int listener)
+{
+    long second = 0;
+    for (int conn = 0; conn < 2; conn++) {
+        int c = accept(listener, NULL, NULL);
+        if (c < 0)
+            _exit(1);
+        const char *hello = "{\"class\":\"VERSION\",\"release\":\"3.22\",\"rev\":\"3.22\","
+                            "\"proto_major\":3,\"proto_minor\":14}\n";
+        if (write(c, hello, strlen(hello)) < 0)
+            _exit(1);
+        for (int i = 0; i < 30; i++, second++) {
+            char line[300];
+            int n = snprintf(line, sizeof line,
+                             "{\"class\":\"TPV\",\"device\":\"fake\",\"mode\":3,"
+                             "\"time\":\"2026-11-22T09:%02ld:%02ld.000Z\",\"lat\":-27.2105,"
+                             "\"lon\":%.7f,\"eph\":10.0}\n",
+                             10 + second / 60, second % 60, 153.0520 + 1e-6 * (double)second);
+            if (write(c, line, (size_t)n) < 0)
+                break;
+            nanosleep(&(struct timespec){0, 20000000}, NULL);
+        }
+        close(c); /* gpsd goes away */
+    }
+    _exit(0);
+}
+
+/* gpsd goes away mid-run and comes back: live reconnects and the
+ * receiver's fixes flow again. */
+static void test_reconnects_when_gpsd_restarts(void)
+{
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(listener >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int one = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    CU_ASSERT_EQUAL_FATAL(bind(listener, (struct sockaddr *)&addr, sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    CU_ASSERT_EQUAL_FATAL(getsockname(listener, (struct sockaddr *)&addr, &len), 0);
+    CU_ASSERT_EQUAL_FATAL(listen(listener, 4), 0);
+    char port[16];
+    snprintf(port, sizeof port, "%d", ntohs(addr.sin_port));
+    pid_t server = fork();
+    CU_ASSERT_FATAL(server >= 0);
+    if (server == 0)
+        fake_gpsd(listener);
+    close(listener);
+
+    FILE *f = fopen("pw_live3.lua", "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("scenario { name = 'restart', start = '2026-03-02 07:30', duration = '200s', origin = place(-27.2107, 153.0520) }\n"
+          "local v = victim { name = 'v', start = place(-27.2100, 153.0520) }\n"
+          "local o = offender { name = 'o', start = place(-27.2107, 153.0520) }\n"
+          "case { offender = o, victim = v }\n",
+          f);
+    fclose(f);
+    scn_scenario s;
+    scn_error e;
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_live3.lua", NULL, &e), SCN_OK);
+    sim_live_options o = {.host = "127.0.0.1", .port = port, .as = SCN_OFFENDER, .out_dir = "pw_live_restart",
+                          .speed = 40.0, .connect_timeout_ms = 10000, .quiet = 1};
+    sim_summary sum;
+    char err[700];
+    int rc = sim_live(&s, &o, &sum, err, sizeof err);
+    if (rc)
+        printf("\n    %s", err);
+    kill(server, SIGKILL);
+    waitpid(server, NULL, 0);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    printf("\n    %llu reconnects, %llu fixes delivered ", (unsigned long long)sum.reconnects,
+           (unsigned long long)sum.fixes_delivered);
+    CU_ASSERT(sum.reconnects >= 1);
+    CU_ASSERT(sum.fixes_delivered > 40); /* more than the first connection's 30 */
+    scn_free(&s);
+    remove("pw_live3.lua");
 }
 
 /* No gpsd at all: a clear error after the timeout, not a hang. */
@@ -93,6 +188,7 @@ int main(void)
 {
     static const pw_test_entry tests[] = {
         {"gpsfake through proxwatch live", test_gpsfake_through_live},
+        {"reconnects when gpsd restarts", test_reconnects_when_gpsd_restarts},
         {"no gpsd: a clear error", test_no_gpsd},
         {NULL, NULL},
     };
