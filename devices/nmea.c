@@ -700,10 +700,15 @@ dev_nmea_result dev_nmea_decode(dev_nmea_state *st, const char *line, size_t len
         snprintf(st->detail, sizeof st->detail, "not a sentence (does not start with '$')");
         return skip(st, DEV_SKIP_GARBAGE, why);
     }
-    /* One pass: printable bytes only, the first '*', and the XOR of the
-     * bytes between '$' and it. */
+    /* One pass over the bytes: printable only, the first '*', the XOR of
+     * the bytes between '$' and it, and the body copied and split into
+     * fields at its commas (so the parsers get NUL-terminated fields). */
     const char *star = NULL;
     unsigned sum = 0;
+    char body[MAX_BODY + 1];
+    char *fields[MAX_FIELDS];
+    int nf = 0, too_many_fields = 0;
+    fields[nf++] = body;
     for (size_t i = 1; i < len; i++) {
         unsigned char ch = (unsigned char)line[i];
         if (ch < 0x20 || ch > 0x7e) {
@@ -711,11 +716,24 @@ dev_nmea_result dev_nmea_decode(dev_nmea_state *st, const char *line, size_t len
                      ch, i + 1);
             return skip(st, DEV_SKIP_GARBAGE, why);
         }
-        if (!star) {
-            if (ch == '*')
-                star = line + i;
+        if (star)
+            continue;
+        if (ch == '*') {
+            star = line + i;
+            continue;
+        }
+        sum ^= ch;
+        size_t j = i - 1;
+        if (j >= MAX_BODY)
+            continue;
+        if (ch == ',') {
+            body[j] = 0;
+            if (nf < MAX_FIELDS)
+                fields[nf++] = body + j + 1;
             else
-                sum ^= ch;
+                too_many_fields = 1;
+        } else {
+            body[j] = (char)ch;
         }
     }
     if (!star) {
@@ -757,23 +775,10 @@ dev_nmea_result dev_nmea_decode(dev_nmea_state *st, const char *line, size_t len
         return DEV_NMEA_NONE;
     }
 
-    char body[MAX_BODY + 1];
-    memcpy(body, line + 1, body_len);
     body[body_len] = 0;
-    char *fields[MAX_FIELDS];
-    int nf = 0;
-    for (char *p = body;;) {
-        if (nf == MAX_FIELDS) {
-            snprintf(st->detail, sizeof st->detail, "%s has more than %d fields", type,
-                     MAX_FIELDS - 1);
-            return skip(st, DEV_SKIP_MALFORMED, why);
-        }
-        fields[nf++] = p;
-        while (*p && *p != ',') /* an inline scan: fields are a few bytes */
-            p++;
-        if (!*p)
-            break;
-        *p++ = 0;
+    if (too_many_fields) {
+        snprintf(st->detail, sizeof st->detail, "%s has more than %d fields", type, MAX_FIELDS - 1);
+        return skip(st, DEV_SKIP_MALFORMED, why);
     }
     parse_ctx c = {fields, nf, type, st->detail, sizeof st->detail, DEV_SKIP_MALFORMED};
     sentence s;
