@@ -633,6 +633,10 @@ int dev_gpsd_live_fd(const dev_gpsd_live *l);
 int dev_gpsd_live_read(dev_gpsd_live *l, pw_id device, dev_gpsd_fix_cb cb, void *ctx);
 void dev_gpsd_live_close(dev_gpsd_live *l);
 
+/* Write v with `decimals` digits (0..9) at *p, never past end, advancing
+ * *p; fast and deterministic (no printf).  Shared by the record writers. */
+void dev_put_fixed(char **p, char *end, double v, int decimals);
+
 #ifdef __cplusplus
 }
 #endif

@@ -609,31 +609,12 @@ static void put_uint(outbuf *o, uint64_t v, int width)
     put_raw(o, out, (size_t)k);
 }
 
-/*
- * v with `dec` decimals, without printf: decode's output is dominated by
- * numbers, and printf's exact binary-to-decimal conversion was a third of
- * its time.  The value is rounded once, at the last decimal.
- */
+/* v with `dec` decimals (dev_put_fixed), counted like put_raw. */
 static void put_fixed(outbuf *o, double v, int dec)
 {
-    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-    static const uint64_t iscale[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
-                                        1000000000};
-    double sv = v * scale[dec];
-    if (!isfinite(sv) || fabs(sv) > 9.0e18) {
-        put(o, "%.*f", dec, v);
-        return;
-    }
-    long long q = llround(sv);
-    if (q < 0) {
-        put_raw(o, "-", 1);
-        q = -q;
-    }
-    put_uint(o, (uint64_t)q / iscale[dec], 1);
-    if (dec) {
-        put_raw(o, ".", 1);
-        put_uint(o, (uint64_t)q % iscale[dec], dec);
-    }
+    char tmp[48], *p = tmp;
+    dev_put_fixed(&p, tmp + sizeof tmp - 1, v, dec);
+    put_raw(o, tmp, (size_t)(p - tmp));
 }
 
 static void put_str(outbuf *o, const char *s)
@@ -702,4 +683,51 @@ size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf,
     }
     put_str(&o, "}");
     return o.len;
+}
+
+/*
+ * v with `decimals` digits (0..9) at *pp, never past end; advances *pp.
+ * Numbers are scaled to an integer, rounded once and written by hand:
+ * printf's exact binary-to-decimal conversion dominated every writer of
+ * the run record and of decode.
+ */
+void dev_put_fixed(char **pp, char *end, double v, int decimals)
+{
+    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    static const uint64_t iscale[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                        100000000, 1000000000};
+    char *p = *pp;
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 9)
+        decimals = 9;
+    double sv = v * scale[decimals];
+    if (!isfinite(v) || fabs(sv) > 9.0e18) {
+        int w = snprintf(p, (size_t)(end - p) + 1, "%.*f", decimals, v);
+        p += w > 0 ? (w < end - p ? w : end - p) : 0;
+        *pp = p;
+        return;
+    }
+    long long q = llround(sv);
+    if (q < 0 && p < end) {
+        *p++ = '-';
+        q = -q;
+    }
+    char tmp[32];
+    int n = 0;
+    uint64_t ip = (uint64_t)q / iscale[decimals], fp = (uint64_t)q % iscale[decimals];
+    do {
+        tmp[n++] = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    while (n && p < end)
+        *p++ = tmp[--n];
+    if (decimals && p < end) {
+        *p++ = '.';
+        for (int d = decimals - 1; d >= 0 && p < end; d--) {
+            *p++ = (char)('0' + fp / iscale[d]);
+            fp %= iscale[d];
+        }
+    }
+    *pp = p;
 }

@@ -2,6 +2,7 @@
  * record.c - the run record's text formats: engine events as JSON lines,
  * times as ISO 8601.  Fixed formats, so the same run gives the same bytes.
  */
+#include "devices.h"
 #include "sim.h"
 
 #include <math.h>
@@ -109,43 +110,10 @@ static void put_i64(out *o, int64_t v)
     }
 }
 
-void sim_put_fixed(char **pp, char *end, double v, int decimals)
-{
-    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-    static const uint64_t iscale[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                        100000000, 1000000000};
-    out o = {*pp, end};
-    if (decimals < 0)
-        decimals = 0;
-    if (decimals > 9)
-        decimals = 9;
-    double sv = v * scale[decimals];
-    if (!isfinite(v) || fabs(sv) > 9.0e18) {
-        int w = snprintf(o.p, (size_t)(end - o.p) + 1, "%.*f", decimals, v);
-        o.p += w > 0 ? (w < end - o.p ? w : end - o.p) : 0;
-        *pp = o.p;
-        return;
-    }
-    long long q = llround(sv);
-    if (q < 0) {
-        put_str(&o, "-");
-        q = -q;
-    }
-    put_u64(&o, (uint64_t)q / iscale[decimals]);
-    if (decimals) {
-        put_str(&o, ".");
-        uint64_t frac = (uint64_t)q % iscale[decimals];
-        for (int d = decimals - 1; d >= 0 && o.p < o.end; d--) {
-            *o.p++ = (char)('0' + frac / iscale[d]);
-            frac %= iscale[d];
-        }
-    }
-    *pp = o.p;
-}
 
 static void put_fixed(out *o, double v, int decimals)
 {
-    sim_put_fixed(&o->p, o->end, v, decimals);
+    dev_put_fixed(&o->p, o->end, v, decimals);
 }
 
 static void key_u(out *o, const char *key, uint64_t v)

@@ -354,7 +354,7 @@ static void put_text(char **p, char *end, const char *s)
 
 static void put_int(char **p, char *end, long long v)
 {
-    sim_put_fixed(p, end, (double)v, 0);
+    dev_put_fixed(p, end, (double)v, 0);
 }
 
 static const char *role_name(scn_role r)
@@ -373,9 +373,9 @@ static void geo_coord(run *r, double lat, double lon)
 {
     char buf[64], *p = buf, *end = buf + sizeof buf - 1;
     *p++ = '[';
-    sim_put_fixed(&p, end, lon, 7);
+    dev_put_fixed(&p, end, lon, 7);
     *p++ = ',';
-    sim_put_fixed(&p, end, lat, 7);
+    dev_put_fixed(&p, end, lat, 7);
     *p++ = ']';
     *p = '\0';
     fputs(buf, r->f_geo);
@@ -389,7 +389,7 @@ static void geo_fix(run *r, const dev_message *m, pw_time_ms now)
     fputs("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":", r->f_geo);
     geo_coord(r, m->fix.lat, m->fix.lon);
     char buf[256], *p = buf, *end = buf + sizeof buf - 1;
-    sim_put_fixed(&p, end, m->fix.acc_m, 1);
+    dev_put_fixed(&p, end, m->fix.acc_m, 1);
     *p = '\0';
     fprintf(r->f_geo, "},\"properties\":{\"kind\":\"fix\",\"device\":%u,\"t\":%lld,\"fix_t\":%lld,"
                       "\"acc_m\":%s,\"source\":\"%s\",\"cause\":\"%s\"}}",
@@ -511,17 +511,17 @@ static void write_fix(run *r, const dev_message *m, eng_status st, pw_time_ms no
     put_text(&p, end, ",");
     put_int(&p, end, m->fix.device);
     put_text(&p, end, ",");
-    sim_put_fixed(&p, end, m->fix.lat, 7);
+    dev_put_fixed(&p, end, m->fix.lat, 7);
     put_text(&p, end, ",");
-    sim_put_fixed(&p, end, m->fix.lon, 7);
+    dev_put_fixed(&p, end, m->fix.lon, 7);
     put_text(&p, end, ",");
-    sim_put_fixed(&p, end, m->fix.acc_m, 1);
+    dev_put_fixed(&p, end, m->fix.acc_m, 1);
     put_text(&p, end, m->fix.source == PW_SRC_CELL ? ",cell," : m->fix.source == PW_SRC_WIFI ? ",wifi," : ",gnss,");
     put_text(&p, end, dev_cause_name(m->cause));
     put_text(&p, end, ",");
-    sim_put_fixed(&p, end, tlat, 7);
+    dev_put_fixed(&p, end, tlat, 7);
     put_text(&p, end, ",");
-    sim_put_fixed(&p, end, tlon, 7);
+    dev_put_fixed(&p, end, tlon, 7);
     put_text(&p, end, st == ENG_OK ? ",accepted\n" : st == ENG_EREJECTED ? ",rejected\n" : ",error\n");
     *p = '\0';
     if (fwrite(r->line, 1, (size_t)(p - r->line), r->f_fixes) != (size_t)(p - r->line))

@@ -549,9 +549,6 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
 void sim_format_time(pw_time_ms t, char *buf, size_t n);
 /* One engine event as a JSON line (with the newline); returns its length. */
 size_t sim_event_json(const pw_event *ev, char *buf, size_t n);
-/* Write v with `decimals` digits (0..9) at *p, never past end; advances *p.
- * Fast and deterministic (it does not go through printf). */
-void sim_put_fixed(char **p, char *end, double v, int decimals);
 
 #ifdef __cplusplus
 }
