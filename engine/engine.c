@@ -11,6 +11,13 @@
 #define NEVER INT64_MAX
 #define NONE_IDX UINT32_MAX
 
+/* t + d for d >= 0, saturating at NEVER: "no cap" may be written as a huge
+ * duration without overflowing into the past. */
+static inline pw_time_ms later(pw_time_ms t, pw_time_ms d)
+{
+    return d > NEVER - t ? NEVER : t + d;
+}
+
 /* Plain Euclidean length: glibc's hypot guards against overflow that local
  * metres cannot reach, at ten times the cost. */
 static inline double len2d(double dx, double dy)
@@ -494,6 +501,8 @@ eng_status eng_set_device_timeouts(eng_engine *e, pw_id id, pw_time_ms no_fix_ms
         d->no_fix_ms = no_fix_ms;
     if (no_comm_ms)
         d->no_comm_ms = no_comm_ms;
+    /* The health bound was computed with the old timeouts: rescan. */
+    e->next_health_deadline = INT64_MIN;
     return ENG_OK;
 }
 
@@ -868,7 +877,7 @@ static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
     if (!c->reveal_open) {
         c->reveal_open = 1;
         c->reveal_opened_at = now;
-        case_deadline(e, c, now + c->reveal_max_ms);
+        case_deadline(e, c, later(now, c->reveal_max_ms));
         pw_event ro;
         ev_init(&ro, PW_EV_REVEAL_OPEN, now);
         ro.case_id = c->id;
@@ -907,7 +916,7 @@ static void alarm_closed(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
         emit(e, &pe);
     }
     if (c->active_alarms == 0 && c->reveal_open) {
-        c->reveal_close_at = now + c->grace_ms;
+        c->reveal_close_at = later(now, c->grace_ms);
         case_deadline(e, c, c->reveal_close_at);
     }
 }
@@ -965,7 +974,7 @@ static void rule_step(eng_engine *e, eng_case *c, rule_state *r, double p, pw_ti
     if (now - r->pending_since >= dwell)
         rule_transition(e, c, r, now, kind, zone_id);
     else
-        case_deadline(e, c, r->pending_since + dwell);
+        case_deadline(e, c, later(r->pending_since, dwell));
 }
 
 static double zone_probability(const eng_zone *z, const eng_track *s, double margin_m)
@@ -1121,6 +1130,10 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
     eng_device *d = find_device(e, f->device);
     if (!d)
         return ENG_ENOENT;
+    /* Timers due by now run first: a reveal window whose grace ended
+     * between two ticks must be closed before this fix could reach the
+     * victim. */
+    eng_tick(e, now);
     e->counters.fixes_in++;
     contact(e, d, now);
 
@@ -1265,6 +1278,7 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
     eng_device *d = find_device(e, s->device);
     if (!d)
         return ENG_ENOENT;
+    eng_tick(e, now);
     contact(e, d, now);
     if ((s->set & PW_STATUS_BATTERY_SET) && isfinite(s->battery_pct)) {
         if (s->battery_pct <= e->cfg.battery_low_pct && !d->battery_low) {
@@ -1345,7 +1359,7 @@ static pw_time_ms case_next_timer(const eng_case *c)
 {
     pw_time_ms next = NEVER;
     if (c->reveal_open) {
-        next = c->reveal_opened_at + c->reveal_max_ms;
+        next = later(c->reveal_opened_at, c->reveal_max_ms);
         if (c->reveal_close_at < next)
             next = c->reveal_close_at;
     }
@@ -1353,7 +1367,7 @@ static pw_time_ms case_next_timer(const eng_case *c)
         const rule_state *r = i == 0 ? &c->prox : i == 1 ? &c->prewarn : &c->zone[i - 2];
         if (r->pending_since == NEVER || !r->cond)
             continue;
-        pw_time_ms due = r->pending_since + (r->active ? c->dwell_close_ms : c->dwell_open_ms);
+        pw_time_ms due = later(r->pending_since, r->active ? c->dwell_close_ms : c->dwell_open_ms);
         if (due < next)
             next = due;
     }
@@ -1367,7 +1381,7 @@ static void tick_case(eng_engine *e, eng_case *c, pw_time_ms now)
     for (uint32_t z = 0; z < c->n_zones; z++)
         rule_timer(e, c, &c->zone[z], now, ENG_RULE_ZONE, e->zones[c->zone_first + z].id);
     if (c->reveal_open) {
-        if (now >= c->reveal_opened_at + c->reveal_max_ms)
+        if (now >= later(c->reveal_opened_at, c->reveal_max_ms))
             close_reveal(e, c, now, ENG_REVEAL_TIMEOUT);
         else if (now >= c->reveal_close_at)
             close_reveal(e, c, now, ENG_REVEAL_GRACE_OVER);
@@ -1518,7 +1532,6 @@ eng_status eng_device_estimate(const eng_engine *e, pw_id device, pw_time_ms now
 int eng_may_disclose(const eng_engine *e, eng_party recipient, pw_id recipient_id, pw_id subject,
                      pw_time_ms now)
 {
-    (void)now; /* windows are state, moved by fixes and ticks at their times */
     const eng_device *s = find_device(e, subject);
     if (!s)
         return 0;
@@ -1527,7 +1540,10 @@ int eng_may_disclose(const eng_engine *e, eng_party recipient, pw_id recipient_i
         int is_offender = case_offender(e, c) == s;
         switch (recipient) {
         case ENG_PARTY_VICTIM:
-            if (is_offender && c->reveal_open && case_victim(e, c)->id == recipient_id)
+            /* The window's own end times too, not just its flag: the rule
+             * holds even for a caller that ticks late. */
+            if (is_offender && c->reveal_open && case_victim(e, c)->id == recipient_id &&
+                now < c->reveal_close_at && now < later(c->reveal_opened_at, c->reveal_max_ms))
                 return 1;
             break;
         case ENG_PARTY_DISPATCHER:

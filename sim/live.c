@@ -88,6 +88,7 @@ static void on_fix(void *ctx, const pw_fix *f, const dev_fix_extra *x)
 
 static void connect_gpsd(live *l);
 static void reconnect_cb(uv_timer_t *t);
+static void poll_closed(uv_handle_t *h);
 
 static void on_readable(uv_poll_t *h, int status, int events)
 {
@@ -98,11 +99,19 @@ static void on_readable(uv_poll_t *h, int status, int events)
         if (!l->o->quiet)
             fprintf(stderr, "proxwatch live: lost gpsd at %s:%s, reconnecting\n", l->o->host, l->o->port);
         uv_poll_stop(&l->poll);
-        l->poll_active = 0;
-        dev_gpsd_live_close(l->gpsd);
-        l->gpsd = NULL;
-        uv_timer_start(&l->reconnect, reconnect_cb, 1000, 0);
+        /* A poll handle is closed, not re-initialised; the reconnect starts
+         * once libuv has let go of it (and of the old socket). */
+        uv_close((uv_handle_t *)&l->poll, poll_closed);
     }
+}
+
+static void poll_closed(uv_handle_t *h)
+{
+    live *l = h->data;
+    l->poll_active = 0;
+    dev_gpsd_live_close(l->gpsd);
+    l->gpsd = NULL;
+    uv_timer_start(&l->reconnect, reconnect_cb, 1000, 0);
 }
 
 static void reconnect_cb(uv_timer_t *t)

@@ -428,10 +428,12 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
             fprintf(csv, "%.9g,", axis_value(sp, g, a));
         fprintf(csv, "%llu,", (unsigned long long)(sp->first_seed + k % (size_t)sp->seeds));
         line[strcspn(line, "\n")] = '\0';
+        size_t got = 0;
         if (strncmp(line, "ok,", 3) == 0) {
-            ok[k] = 1;
+            /* Count the figures: a row cut short (a worker that died while
+             * writing) is a failed run, not one with zeroes. */
             char *p = line + 3;
-            for (size_t i = 0; i < nf && p; i++) {
+            for (size_t i = 0; i < nf && p; i++, got++) {
                 vals[k * nf + i] = strtod(p, NULL);
                 if (!strncmp(p, "nan", 3) || !strncmp(p, "-nan", 4))
                     vals[k * nf + i] = NAN;
@@ -439,6 +441,11 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
                 if (p)
                     p++;
             }
+            if (got < nf)
+                snprintf(line, sizeof line, "failed,the worker's result is cut short");
+        }
+        if (got == nf) {
+            ok[k] = 1;
             fprintf(csv, "ok");
             for (size_t i = 0; i < nf; i++) {
                 if (isfinite(vals[k * nf + i]))

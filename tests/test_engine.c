@@ -344,6 +344,72 @@ static void test_reveal_timeout(void)
     eng_close(&eng);
 }
 
+/* Regression: the grace period ended between two ticks (ticks on whole
+ * seconds, fixes at .500) and the next offender fix still reached the
+ * victim before the tick closed her window. */
+static void test_reveal_grace_ends_between_ticks(void)
+{
+    eng_case_def c = default_case();
+    c.grace_ms = 59800;
+    c.dwell_close_ms = 0;
+    start(NULL, &c);
+    fix(VIC, MONDAY, 0, 0, 5);
+    pw_time_ms t = MONDAY;
+    for (int k = 1; k <= 40; k++) {
+        t = MONDAY + k * 10 * SEC + 500;
+        fix(VIC, t - 200, 0, 0, 5);
+        fix(OFF, t, k <= 12 ? 100 : 3000, 0, 5); /* near for two minutes, then gone */
+        ticks(t, t + 10 * SEC - 500);
+    }
+    const pw_event *ac = first(PW_EV_ALARM_CLOSE), *rc = first(PW_EV_REVEAL_CLOSE);
+    CU_ASSERT_FATAL(ac && rc);
+    pw_time_ms grace_end = ac->time + c.grace_ms;
+    for (size_t i = 0; i < rec.n; i++) {
+        const pw_event *ev = &rec.ev[i];
+        if ((ev->type == PW_EV_REVEAL_UPDATE || (ev->type == PW_EV_DISCLOSURE && ev->recipient == ENG_PARTY_VICTIM)) &&
+            ev->time >= grace_end)
+            CU_FAIL("a position reached the victim after her grace period");
+    }
+    CU_ASSERT(rc->time <= grace_end + SEC);
+    eng_close(&eng);
+}
+
+/* Regression: "no cap" written as a huge duration overflowed and closed
+ * the window at the next tick. */
+static void test_huge_reveal_cap_does_not_overflow(void)
+{
+    eng_case_def c = default_case();
+    c.reveal_max_ms = INT64_MAX;
+    c.grace_ms = INT64_MAX;
+    start(NULL, &c);
+    fix(VIC, MONDAY, 0, 0, 5);
+    for (int k = 1; k <= 30; k++) {
+        pw_time_ms t = MONDAY + k * 10 * SEC;
+        fix(VIC, t - 100, 0, 0, 5);
+        fix(OFF, t, 100, 0, 5);
+        ticks(t, t + 10 * SEC);
+    }
+    CU_ASSERT_EQUAL(count(PW_EV_REVEAL_OPEN), 1);
+    CU_ASSERT_EQUAL(count(PW_EV_REVEAL_CLOSE), 0);
+    eng_close(&eng);
+}
+
+/* Regression: timeouts shortened after a device had reported kept the old
+ * health deadline. */
+static void test_shortened_timeouts_take_effect(void)
+{
+    eng_case_def c = default_case();
+    start(NULL, &c);
+    fix(OFF, MONDAY, 4000, 0, 5);
+    CU_ASSERT_EQUAL(eng_set_device_timeouts(&eng, OFF, 30 * SEC, 60 * SEC), ENG_OK);
+    ticks(MONDAY, MONDAY + 40 * SEC);
+    const pw_event *sl = first_of(PW_EV_SIGNAL_LOST, OFF);
+    CU_ASSERT_FATAL(sl != NULL);
+    CU_ASSERT_EQUAL(sl->time, MONDAY + 30 * SEC);
+    CU_ASSERT_EQUAL(eng_set_device_timeouts(&eng, 999, 1, 1), ENG_ENOENT);
+    eng_close(&eng);
+}
+
 /* ---- zones ---------------------------------------------------------- */
 
 static eng_case_def school_case(void)
@@ -894,6 +960,9 @@ int main(void)
         {"cell fallback: plausibly inside alerts", test_cell_fallback_plausible_inside},
         {"reveal window: dwell, grace, no late positions", test_reveal_window_timing},
         {"reveal window: timeout", test_reveal_timeout},
+        {"regression: grace ends between ticks", test_reveal_grace_ends_between_ticks},
+        {"regression: a huge reveal cap does not overflow", test_huge_reveal_cap_does_not_overflow},
+        {"regression: shortened timeouts take effect", test_shortened_timeouts_take_effect},
         {"exclusion zone follows its weekday schedule", test_zone_schedule},
         {"polygon exclusion zone", test_polygon_zone},
         {"signal loss near a victim escalates", test_signal_loss_near_victim_escalates},
