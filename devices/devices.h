@@ -609,10 +609,7 @@ void dev_trace_close(dev_trace_reader *rd); /* NULL is fine */
  */
 size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf, size_t n);
 
-/* Civil time helpers used by the decoders (pure).  days since 1970-01-01
- * of a proleptic Gregorian date (month 1..12); and the inverse. */
-int32_t dev_days_from_civil(int year, int month, int day);
-void dev_civil_from_days(int32_t days, int *year, int *month, int *day);
+/* Dates: pw_days_from_civil and pw_civil_from_days (engine.h). */
 
 /* ------------------------------------------------------------------ */
 /* A live receiver through gpsd (libgps)                               */

@@ -25,33 +25,6 @@
 #define UERE_M 5.0             /* engine's uere_m default (engine.c) */
 #define MAX_SPEED_KN 2000.0    /* faster is a broken sentence, not a tag */
 
-/* ---- civil dates (Howard Hinnant's days_from_civil) ------------------- */
-
-int32_t dev_days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    const int era = (y >= 0 ? y : y - 399) / 400;
-    const int yoe = y - era * 400;
-    const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + doe - 719468);
-}
-
-void dev_civil_from_days(int32_t z, int *year, int *month, int *day)
-{
-    z += 719468;
-    const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int32_t doe = z - era * 146097;
-    const int32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int32_t mp = (5 * doy + 2) / 153;
-    const int32_t d = doy - (153 * mp + 2) / 5 + 1;
-    const int32_t m = mp < 10 ? mp + 3 : mp - 9;
-    *year = (int)(yoe + era * 400 + (m <= 2));
-    *month = (int)m;
-    *day = (int)d;
-}
-
 static int days_in_month(int y, int m)
 {
     static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -205,7 +178,7 @@ static fstat parse_ddmmyy(const char *s, int32_t *days)
     int d = two(s), m = two(s + 2), y = 2000 + two(s + 4);
     if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
         return F_RANGE;
-    *days = dev_days_from_civil(y, m, d);
+    *days = (int32_t)pw_days_from_civil(y, m, d);
     return F_OK;
 }
 
@@ -486,7 +459,7 @@ static int parse_zda(parse_ctx *c, sentence *s)
         day > days_in_month(year, mon))
         return fail(c, DEV_SKIP_RANGE, 2, "date out of range");
     if (s->has_time)
-        s->date_days = dev_days_from_civil(year, mon, day);
+        s->date_days = (int32_t)pw_days_from_civil(year, mon, day);
     return 0;
 }
 

@@ -316,9 +316,9 @@ static int csv_time(const char *s, pw_time_ms *t)
         return 0;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
         return -1;
-    int32_t days = dev_days_from_civil(y, mo, d);
+    int32_t days = (int32_t)pw_days_from_civil(y, mo, d);
     int cy, cm, cd;
-    dev_civil_from_days(days, &cy, &cm, &cd);
+    pw_civil_from_days(days, &cy, &cm, &cd);
     if (cd != d)
         return -1; /* 31 April and the like */
     *t = (pw_time_ms)days * 86400000 + ((h * 60 + mi) * 60 + sec) * 1000 + ms;
@@ -638,7 +638,7 @@ size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf,
         days--;
     }
     int y, mo, d;
-    dev_civil_from_days((int32_t)days, &y, &mo, &d);
+    pw_civil_from_days((int32_t)days, &y, &mo, &d);
     int msec = (int)(ms % 1000), sec = (int)(ms / 1000);
     int mode = (extra && (extra->set & DEV_EXTRA_MODE_SET)) ? extra->mode : 2;
     put_str(&o, "{\"class\":\"TPV\",\"time\":\"");

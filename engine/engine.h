@@ -85,6 +85,12 @@ typedef struct pw_fix {
     pw_fix_source source;
 } pw_fix;
 
+/* The proleptic Gregorian calendar (H. Hinnant's algorithms), so that no
+ * module needs the C library's time zone: days since 1970-01-01 of a date,
+ * and back. */
+int64_t pw_days_from_civil(int64_t year, int month, int day);
+void pw_civil_from_days(int64_t days, int *year, int *month, int *day);
+
 /* Initialise a fix with nothing known (all doubles NAN, set = 0). */
 void pw_fix_clear(pw_fix *f);
 

@@ -84,18 +84,6 @@ pw_time_ms scn_parse_duration(const char *text)
     return (pw_time_ms)(total + 0.5);
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (H. Hinnant's days_from_civil). */
-int64_t scn_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int scn_parse_utc_offset(const char *text, int *minutes)
 {
     int sign, hh, mm;
@@ -124,7 +112,7 @@ int scn_parse_local_datetime(const char *text, int utc_offset_min, pw_time_ms *o
     if (text[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mi > 59 || sec > 59 ||
         y < 1970 || y > 2200)
         return 0;
-    int64_t days = scn_days_from_civil(y, mo, d);
+    int64_t days = pw_days_from_civil(y, mo, d);
     int64_t local_s = days * 86400 + hh * 3600 + mi * 60 + sec;
     *out = (local_s - (int64_t)utc_offset_min * 60) * 1000;
     return 1;

@@ -4,7 +4,6 @@
 
 #include "scenario.h"
 
-int64_t scn_days_from_civil(int64_t y, int m, int d);
 /* "+09:00" -> 540 */
 int scn_parse_utc_offset(const char *text, int *minutes);
 /* "2026-03-02 07:30[:00]" in local time at the offset -> UTC ms */

@@ -12,21 +12,13 @@
 
 void sim_format_time(pw_time_ms t, char *buf, size_t n)
 {
-    /* civil_from_days (H. Hinnant), to stay off the C library's time zone. */
     int64_t ms = ((t % 1000) + 1000) % 1000;
     int64_t secs = (t - ms) / 1000;
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     int64_t sod = secs - days * 86400;
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp + (mp < 10 ? 3 : -9);
-    y += m <= 2;
+    int yi, mi, di;
+    pw_civil_from_days(days, &yi, &mi, &di);
+    int64_t y = yi, m = mi, d = di;
     if (n < 25 || y < 0 || y > 9999) {
         snprintf(buf, n, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", (long long)y, (long long)m,
                  (long long)d, (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60),

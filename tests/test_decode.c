@@ -25,7 +25,7 @@
 
 static pw_time_ms iso_ms(int y, int mo, int d, int h, int mi, int s, int ms)
 {
-    return (pw_time_ms)dev_days_from_civil(y, mo, d) * 86400000 +
+    return (pw_time_ms)pw_days_from_civil(y, mo, d) * 86400000 +
            ((h * 60 + mi) * 60 + s) * 1000 + ms;
 }
 
