@@ -66,21 +66,7 @@ static const pw_event *first(pw_event_type t)
     return first_of(t, 0);
 }
 
-/* ---- seeded noise -------------------------------------------------- */
-
 static uint64_t rng;
-static double uniform01(void)
-{
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-static double gauss(void)
-{
-    return sqrt(-2.0 * log(uniform01())) * cos(2.0 * M_PI * uniform01());
-}
 
 /* ---- engine fixture ------------------------------------------------ */
 
@@ -150,9 +136,9 @@ static void test_approach_alerts(void)
     for (int k = 0; k <= 100; k++) {
         pw_time_ms t = MONDAY + 10 * HOUR + k * 10 * SEC;
         double d = 2000.0 - 20.0 * k;
-        fix(VIC, t - 5 * SEC, 3 * gauss(), 3 * gauss(), 5);
+        fix(VIC, t - 5 * SEC, 3 * pw_test_gauss(&rng), 3 * pw_test_gauss(&rng), 5);
         size_t before_alarm = count(PW_EV_ALARM_OPEN), before_pre = count(PW_EV_PREWARN_OPEN);
-        fix(OFF, t, d + 5 * gauss(), 5 * gauss(), 7);
+        fix(OFF, t, d + 5 * pw_test_gauss(&rng), 5 * pw_test_gauss(&rng), 7);
         if (count(PW_EV_ALARM_OPEN) > before_alarm)
             alarm_true_dist = d;
         if (count(PW_EV_PREWARN_OPEN) > before_pre)
@@ -199,9 +185,9 @@ static void test_boundary_noise_does_not_flap(void)
     for (int k = 1; k <= 720; k++) {
         pw_time_ms t = MONDAY + k * 10 * SEC;
         if (k % 6 == 0)
-            fix(VIC, t - 3 * SEC, 2 * gauss(), 2 * gauss(), 5);
+            fix(VIC, t - 3 * SEC, 2 * pw_test_gauss(&rng), 2 * pw_test_gauss(&rng), 5);
         double ang = 0.3 * sin(k / 50.0); /* strolling along the circle */
-        double x = 500.0 * cos(ang) + 15 * gauss(), y = 500.0 * sin(ang) + 15 * gauss();
+        double x = 500.0 * cos(ang) + 15 * pw_test_gauss(&rng), y = 500.0 * sin(ang) + 15 * pw_test_gauss(&rng);
         fix(OFF, t, x, y, 22);
         int inside = hypot(x, y) <= 500.0;
         naive_changes += inside != naive_inside;
@@ -228,10 +214,10 @@ static void test_canyon_jumps_outside_stay_silent(void)
     for (int k = 1; k <= 720; k++) {
         pw_time_ms t = MONDAY + k * 10 * SEC;
         if (k % 3 == 0)
-            fix(VIC, t - 5 * SEC, 3 * gauss(), 3 * gauss(), 5);
-        double x = 600 + 10 * gauss(), y = 10 * gauss();
-        if (uniform01() < 0.05) {
-            double ang = 2 * M_PI * uniform01();
+            fix(VIC, t - 5 * SEC, 3 * pw_test_gauss(&rng), 3 * pw_test_gauss(&rng), 5);
+        double x = 600 + 10 * pw_test_gauss(&rng), y = 10 * pw_test_gauss(&rng);
+        if (pw_test_uniform(&rng) < 0.05) {
+            double ang = 2 * M_PI * pw_test_uniform(&rng);
             x += 150 * cos(ang);
             y += 150 * sin(ang);
         }
@@ -633,19 +619,19 @@ static void property_run(uint64_t seed)
     rng = seed;
     double px[P_OFFENDERS + P_VICTIMS], py[P_OFFENDERS + P_VICTIMS];
     for (int i = 0; i < P_OFFENDERS + P_VICTIMS; i++) {
-        px[i] = 2000 * uniform01();
-        py[i] = 2000 * uniform01();
+        px[i] = 2000 * pw_test_uniform(&rng);
+        py[i] = 2000 * pw_test_uniform(&rng);
     }
     for (int step = 0; step < 720; step++) { /* two hours, a fix each 10 s */
         pw_time_ms t0 = MONDAY + step * 10 * SEC;
         for (int i = 0; i < P_OFFENDERS + P_VICTIMS; i++) {
-            px[i] = fmin(2000, fmax(0, px[i] + 15 * gauss()));
-            py[i] = fmin(2000, fmax(0, py[i] + 15 * gauss()));
+            px[i] = fmin(2000, fmax(0, px[i] + 15 * pw_test_gauss(&rng)));
+            py[i] = fmin(2000, fmax(0, py[i] + 15 * pw_test_gauss(&rng)));
             pw_id dev = i < P_OFFENDERS ? (pw_id)(1 + i) : (pw_id)(1001 + i - P_OFFENDERS);
             pw_time_ms t = t0 + i * 100;
-            fix(dev, t, px[i] + 8 * gauss(), py[i] + 8 * gauss(), 10);
-            if (uniform01() < 0.01) /* now and then a wild jump */
-                fix(dev, t + 50, px[i] + 400 * gauss(), py[i] + 400 * gauss(), 10);
+            fix(dev, t, px[i] + 8 * pw_test_gauss(&rng), py[i] + 8 * pw_test_gauss(&rng), 10);
+            if (pw_test_uniform(&rng) < 0.01) /* now and then a wild jump */
+                fix(dev, t + 50, px[i] + 400 * pw_test_gauss(&rng), py[i] + 400 * pw_test_gauss(&rng), 10);
         }
         ticks(t0, t0 + 10 * SEC);
         if (step % 120 == 119) /* the case officer closes what is open */

@@ -133,16 +133,7 @@ static void test_prob_half_plane_limit(void)
     CU_ASSERT_DOUBLE_EQUAL(eng_prob_within(10, 5, 0.0), 0.0, 0);
 }
 
-/* splitmix64: a seeded generator for the Monte Carlo reference. */
 static uint64_t mc_state;
-static double mc_uniform(void)
-{
-    uint64_t z = (mc_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
 
 /* The general case against 400,000 Monte Carlo samples (3 sigma of the
  * binomial error is under 0.0024). */
@@ -156,7 +147,7 @@ static void test_prob_monte_carlo(void)
         double nu = cases[i][0], s = cases[i][1], R = cases[i][2];
         int inside = 0, n = 400000;
         for (int k = 0; k < n; k++) {
-            double u1 = mc_uniform(), u2 = mc_uniform();
+            double u1 = pw_test_uniform(&mc_state), u2 = pw_test_uniform(&mc_state);
             double r = sqrt(-2.0 * log(u1)) * s;
             double x = nu + r * cos(2 * M_PI * u2), y = r * sin(2 * M_PI * u2);
             inside += x * x + y * y <= R * R;

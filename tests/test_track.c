@@ -11,20 +11,7 @@
 static const double LAT0 = 37.5665, LON0 = 126.9780;
 static const pw_time_ms T0 = 1795964400000LL; /* 2026-11-29T15:00:00Z */
 
-/* splitmix64 and Box-Muller: seeded noise for the tests. */
 static uint64_t rng = 1;
-static double uniform01(void)
-{
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-static double gauss(void)
-{
-    return sqrt(-2.0 * log(uniform01())) * cos(2.0 * M_PI * uniform01());
-}
 
 static eng_filter_config filter_defaults(void)
 {
@@ -47,7 +34,7 @@ static void test_filter_converges(void)
     int n_nees = 0;
     for (int k = 0; k <= 300; k++) {
         double tx = 1.4 * k, ty = 0.0;
-        double mx = tx + 5.0 * gauss(), my = ty + 5.0 * gauss();
+        double mx = tx + 5.0 * pw_test_gauss(&rng), my = ty + 5.0 * pw_test_gauss(&rng);
         if (k == 0)
             eng_track_reset(&tr, &fc, T0, mx, my, 5.0);
         else

@@ -3,6 +3,8 @@
 #define PW_TEST_UTIL_H
 
 #include <CUnit/Basic.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -10,6 +12,22 @@ typedef struct pw_test_entry {
     const char *name;
     CU_TestFunc fn;
 } pw_test_entry;
+
+/* Seeded noise for the tests: splitmix64, uniform in (0, 1) (never 0, so a
+ * log is finite), and Box-Muller normals. */
+static inline double pw_test_uniform(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static inline double pw_test_gauss(uint64_t *state)
+{
+    return sqrt(-2.0 * log(pw_test_uniform(state))) * cos(2.0 * M_PI * pw_test_uniform(state));
+}
 
 /* Register one suite of tests and run everything verbosely; the exit status
  * is nonzero when any assertion failed. */
