@@ -17,7 +17,7 @@
  * the rejections counted are glitches plus such turns.
  *
  * The fixes are generated in chunks outside the timed region with a seeded
- * xoshiro256** generator (reproducible runs); the timed region contains only
+ * xoshiro256** generator (devices/rng.c; reproducible runs); the timed region contains only
  * eng_on_fix and eng_tick (once per simulated second), and a case officer who
  * closes each incident ten minutes after it opened.  A bare haversine loop
  * over as many pre-generated point pairs gives the yardstick: the engine's
@@ -31,6 +31,7 @@
  *
  *   bench_engine [--quick] [--fixes N]
  */
+#include "devices.h"
 #include "engine.h"
 
 #include <errno.h>
@@ -80,74 +81,16 @@
 #define DEG_RAD (M_PI / 180.0)
 
 /* ------------------------------------------------------------------ */
-/* Seeded generator: xoshiro256**, seeded by splitmix64                */
+/* Seeded generator                                                   */
 /* ------------------------------------------------------------------ */
 
-typedef struct rng {
-    uint64_t s[4];
-    int have_spare;
-    double spare;
-} rng;
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-    r->have_spare = 0;
-    r->spare = 0.0;
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, 1). */
-static double rng_unit(rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
+/* The project's seeded generator (devices/rng.c: xoshiro256** through
+ * splitmix64, polar normals). */
+typedef dev_rng rng;
 
 static double rng_range(rng *r, double lo, double hi)
 {
-    return lo + (hi - lo) * rng_unit(r);
-}
-
-/* Standard normal (Box-Muller, both values used). */
-static double rng_gauss(rng *r)
-{
-    if (r->have_spare) {
-        r->have_spare = 0;
-        return r->spare;
-    }
-    double u1 = 1.0 - rng_unit(r); /* (0, 1] */
-    double u2 = rng_unit(r);
-    double m = sqrt(-2.0 * log(u1));
-    r->spare = m * sin(2.0 * M_PI * u2);
-    r->have_spare = 1;
-    return m * cos(2.0 * M_PI * u2);
+    return lo + (hi - lo) * dev_rng_uniform(r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -258,7 +201,7 @@ static void world_init(world *w)
     for (uint32_t k = 0; k < N_DEVICES; k++)
         w->slot_dev[k] = k;
     for (uint32_t k = N_DEVICES - 1; k > 0; k--) {
-        uint32_t j = (uint32_t)(rng_next(r) % (k + 1));
+        uint32_t j = (uint32_t)(dev_rng_next(r) % (k + 1));
         uint32_t t = w->slot_dev[k];
         w->slot_dev[k] = w->slot_dev[j];
         w->slot_dev[j] = t;
@@ -277,9 +220,9 @@ static void generate_fixes(world *w, uint64_t g0, size_t n, pw_fix *out)
         sim_device *d = &w->dev[w->slot_dev[g % N_DEVICES]];
         if (d->n_fixes++ > 0)
             sim_advance(d, REPORT_PERIOD_MS / 1000.0, r);
-        double x = d->x + NOISE_SIGMA_M * rng_gauss(r);
-        double y = d->y + NOISE_SIGMA_M * rng_gauss(r);
-        if (rng_unit(r) < GLITCH_RATE) {
+        double x = d->x + NOISE_SIGMA_M * dev_rng_normal(r);
+        double y = d->y + NOISE_SIGMA_M * dev_rng_normal(r);
+        if (dev_rng_uniform(r) < GLITCH_RATE) {
             double a = rng_range(r, 0.0, 2.0 * M_PI), m = rng_range(r, 300.0, 1500.0);
             x += m * cos(a);
             y += m * sin(a);
@@ -409,7 +352,7 @@ int main(int argc, char **argv)
     eng_status st = eng_frame_init(&w->frame, ORIGIN_LAT, ORIGIN_LON);
     if (st != ENG_OK)
         die_status("eng_frame_init", st);
-    rng_seed(&w->rng, UINT64_C(0x70726f7877617463)); /* "proxwatc" */
+    dev_rng_init(&w->rng, UINT64_C(0x70726f7877617463), 0); /* "proxwatc" */
     world_init(w);
 
     eng_config cfg;
@@ -481,7 +424,7 @@ int main(int argc, char **argv)
     double *lat1 = xmalloc(chunk_cap * sizeof *lat1), *lon1 = xmalloc(chunk_cap * sizeof *lon1);
     double *lat2 = xmalloc(chunk_cap * sizeof *lat2), *lon2 = xmalloc(chunk_cap * sizeof *lon2);
     rng hav_rng;
-    rng_seed(&hav_rng, UINT64_C(0x686176657273696e)); /* "haversin" */
+    dev_rng_init(&hav_rng, UINT64_C(0x686176657273696e), 0); /* "haversin" */
     uint64_t n_ok = 0, n_rejected = 0, n_other = 0, n_ticks = 0;
     eng_status first_other = ENG_OK;
     double engine_s = 0.0, tick_s = 0.0, gen_s = 0.0, hav_s = 0.0, checksum = 0.0;
