@@ -277,15 +277,9 @@ static enum pos_state mode_char(char m, int *dr)
 }
 
 /* $--GGA,time,lat,N,lon,E,quality,sats,hdop,alt,M,sep,M,age,station */
-static int parse_gga(parse_ctx *c, sentence *s)
+/* Fields 7-9 of GGA and GNS: satellites used, HDOP, altitude (MSL). */
+static int get_sats_hdop_alt(parse_ctx *c, sentence *s)
 {
-    int have = 0;
-    if (need_fields(c, 10) || get_time(c, 1, s) || get_latlon(c, 2, s, &have))
-        return -1;
-    const char *q = fld(c, 6);
-    if (*q && (q[1] || q[0] < '0' || q[0] > '9'))
-        return fail(c, q[1] ? DEV_SKIP_RANGE : DEV_SKIP_MALFORMED, 6, "bad fix quality");
-    s->gga_quality = *q ? q[0] - '0' : -1;
     double sats = NAN;
     if (get_num(c, 7, 0, 99, &sats, "bad satellite count") ||
         get_num(c, 8, 0, 999, &s->hdop, "bad HDOP") ||
@@ -295,6 +289,20 @@ static int parse_gga(parse_ctx *c, sentence *s)
         s->sats = (int)sats;
     if (s->hdop == 0)
         s->hdop = NAN; /* 0 is "unknown" on some receivers, never a real DOP */
+    return 0;
+}
+
+static int parse_gga(parse_ctx *c, sentence *s)
+{
+    int have = 0;
+    if (need_fields(c, 10) || get_time(c, 1, s) || get_latlon(c, 2, s, &have))
+        return -1;
+    const char *q = fld(c, 6);
+    if (*q && (q[1] || q[0] < '0' || q[0] > '9'))
+        return fail(c, q[1] ? DEV_SKIP_RANGE : DEV_SKIP_MALFORMED, 6, "bad fix quality");
+    s->gga_quality = *q ? q[0] - '0' : -1;
+    if (get_sats_hdop_alt(c, s))
+        return -1;
     s->pos_rank = 4;
     /* Quality 0 = invalid; 7 = manual input and 8 = simulator are not
      * measurements of where the device is; 6 = dead reckoning. */
@@ -365,15 +373,8 @@ static int parse_gns(parse_ctx *c, sentence *s)
     int have = 0;
     if (need_fields(c, 10) || get_time(c, 1, s) || get_latlon(c, 2, s, &have))
         return -1;
-    double sats = NAN;
-    if (get_num(c, 7, 0, 99, &sats, "bad satellite count") ||
-        get_num(c, 8, 0, 999, &s->hdop, "bad HDOP") ||
-        get_num(c, 9, -1500, 1e5, &s->alt_msl_m, "bad altitude"))
+    if (get_sats_hdop_alt(c, s))
         return -1;
-    if (isfinite(sats))
-        s->sats = (int)sats;
-    if (s->hdop == 0)
-        s->hdop = NAN;
     /* One mode character per constellation: valid if any is. */
     enum pos_state best = POS_NONE;
     int dr = 0;

@@ -87,7 +87,6 @@ typedef struct builder {
     VEC(scn_case) cases;
     VEC(int) case_lines;
     VEC(scn_event) events;
-    VEC(int) event_lines;
     VEC(scn_timer) timers;
     int have_dispatch;
 } builder;
@@ -1220,7 +1219,6 @@ static int timed_event(lua_State *L, scn_event_kind kind, const char *what, int 
             luaL_error(L, "%s: only a victim's phone has a panic button", what);
     }
     VEC_PUSH(L, b->events, ev);
-    VEC_PUSH(L, b->event_lines, current_line(L));
     return 0;
 }
 
@@ -1550,7 +1548,6 @@ static void builder_free(builder *b)
     free(b->cases.v);
     free(b->case_lines.v);
     free(b->events.v);
-    free(b->event_lines.v);
     free(b->timers.v);
 }
 
