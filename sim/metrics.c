@@ -63,6 +63,7 @@ int sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms)
         m->last_fault[i] = INT64_MIN;
     for (size_t i = 0; i < nc; i++) {
         m->case_state[i].reveal_since = NEVER;
+        m->case_state[i].last_alarm_close = INT64_MIN;
         m->case_state[i].incident = 0;
         for (int r = 0; r < SIM_MAX_RULES; r++)
             m->case_state[i].open_episode[r] = SIZE_MAX;
@@ -133,6 +134,14 @@ void sim_metrics_fix(sim_metrics *m, pw_id device, int cause)
         m->last_cause[a] = cause;
 }
 
+static int alarm_open(const sim_case_state *cs)
+{
+    for (int r = 0; r < SIM_MAX_RULES; r++)
+        if (cs->open_episode[r] != SIZE_MAX)
+            return 1;
+    return 0;
+}
+
 void sim_metrics_event(sim_metrics *m, const pw_event *ev)
 {
     size_t ci = case_index(m, ev->case_id);
@@ -155,6 +164,7 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
             break;
         m->episodes[cs->open_episode[slot]].end = ev->time;
         cs->open_episode[slot] = SIZE_MAX;
+        cs->last_alarm_close = ev->time;
         break;
     }
     case PW_EV_REVEAL_OPEN:
@@ -203,7 +213,13 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
             pw_id vic = m->s->actors[m->s->cases[ci].victim].id;
             switch (ev->recipient) {
             case ENG_PARTY_VICTIM:
-                ok = cs->reveal_since != NEVER && ev->recipient_id == vic && ev->subject == off;
+                /* Her window as the stream says, and also as the case's
+                 * rules say: an alarm open, or its grace still running,
+                 * and the reveal cap not reached.  (The stream alone
+                 * cannot show a window the engine closed too late.) */
+                ok = cs->reveal_since != NEVER && ev->recipient_id == vic && ev->subject == off &&
+                     (alarm_open(cs) || ev->time - cs->last_alarm_close < m->s->cases[ci].def.grace_ms) &&
+                     ev->time - cs->reveal_since < m->s->cases[ci].def.reveal_max_ms;
                 break;
             case ENG_PARTY_DISPATCHER:
             case ENG_PARTY_CASE_OFFICER:

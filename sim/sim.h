@@ -335,6 +335,7 @@ typedef struct sim_incident {
 
 typedef struct sim_case_state {
     size_t open_episode[SIM_MAX_RULES];
+    pw_time_ms last_alarm_close;  /* INT64_MIN: none yet */
     pw_time_ms reveal_since;
     pw_id incident;
     size_t incident_index;

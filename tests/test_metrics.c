@@ -281,6 +281,34 @@ static void test_exposure_and_unauthorized(void)
     CU_ASSERT(r.latency.alert_to_victim.p50 >= 0.0);
 }
 
+/* A window that the stream keeps open past the case's grace (an engine
+ * that closes it late) is caught: the disclosure after the grace counts
+ * as unauthorized even before any REVEAL_CLOSE. */
+static void feed_late_close(sim_metrics *m)
+{
+    alarm(m, 610, 700);
+    ev(m, PW_EV_REVEAL_OPEN, 610, ENG_RULE_PROXIMITY, 0);
+    pw_event d;
+    memset(&d, 0, sizeof d);
+    d.type = PW_EV_DISCLOSURE;
+    d.case_id = 1;
+    d.recipient = ENG_PARTY_VICTIM;
+    d.recipient_id = 1;
+    d.subject = 2;
+    d.time = T0 + 750 * S; /* inside the 60 s grace: fine */
+    sim_metrics_event(m, &d);
+    d.time = T0 + 761 * S; /* grace over, window still "open": not fine */
+    sim_metrics_event(m, &d);
+    ev(m, PW_EV_REVEAL_CLOSE, 762, ENG_RULE_NONE, 0);
+}
+static void test_late_window_close_is_unauthorized(void)
+{
+    static const int spans[][2] = {{600, 700}};
+    sim_report r = run_case(spans, 1, feed_late_close);
+    CU_ASSERT_EQUAL(r.disclosures, 2);
+    CU_ASSERT_EQUAL(r.unauthorized_disclosures, 1);
+}
+
 /* Incidents, as the dispatch model reports them: the desk's waits, the
  * dispatch and arrival of patrols.  Incident 1 opened by a false alarm
  * (no breach) keeps its patrol from dispatch at 160 s to closing at 500 s:
@@ -452,6 +480,7 @@ int main(void)
         {"breaches at the very start and end", test_breaches_at_start_and_end},
         {"overlapping episodes", test_overlapping_episodes},
         {"exposure and unauthorized disclosures", test_exposure_and_unauthorized},
+        {"a window closed too late counts as unauthorized", test_late_window_close_is_unauthorized},
         {"incidents, the desk and the patrols", test_incident_workload},
         {"the queue matches Erlang C within 5 %", test_queue_matches_erlang_c},
         {"report.json keys", test_report_json_keys},
