@@ -262,6 +262,12 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
 
 /* ---- statistics -------------------------------------------------------- */
 
+static int cmp_time(const void *a, const void *b)
+{
+    pw_time_ms x = *(const pw_time_ms *)a, y = *(const pw_time_ms *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -640,15 +646,30 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
     sim_latency_from(&r->latency.dispatch_to_scene, scene_s, n_scene);
     r->workload.patrol_minutes_on_false = patrol_min_false;
     free(wait_s), free(dispatch_s), free(scene_s);
-    /* Peak concurrent incidents: the most open at any opening time. */
-    size_t peak = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = 0;
-        for (size_t j = 0; j < n; j++)
-            k += m->incidents[j].open <= m->incidents[i].open && m->incidents[i].open < m->incidents[j].close;
-        if (k > peak)
-            peak = k;
+    /* Peak concurrent incidents: the most open at any opening time t,
+     * #{open <= t} - #{close <= t}, by a sweep over both sorted lists. */
+    pw_time_ms *opens = malloc(nn * sizeof *opens), *closes = malloc(nn * sizeof *closes);
+    if (!opens || !closes) {
+        free(opens), free(closes);
+        return -1;
     }
+    for (size_t i = 0; i < n; i++) {
+        opens[i] = m->incidents[i].open;
+        closes[i] = m->incidents[i].close;
+    }
+    qsort(opens, n, sizeof *opens, cmp_time);
+    qsort(closes, n, sizeof *closes, cmp_time);
+    size_t peak = 0;
+    for (size_t i = 0, c = 0; i < n; i++) {
+        while (i + 1 < n && opens[i + 1] == opens[i])
+            i++;
+        while (c < n && closes[c] <= opens[i])
+            c++;
+        if (i + 1 - c > peak)
+            peak = i + 1 - c;
+    }
+    free(opens);
+    free(closes);
     r->workload.peak_concurrent = peak;
     return 0;
 }
