@@ -219,11 +219,13 @@ typedef enum dev_kind { DEV_TAG = 1, DEV_PHONE } dev_kind;
 #define DEV_STORE_MAX 64
 
 /*
- * How a device behaves.  dev_unit_config_default gives (tag / phone):
- *   intervals rest 60 / 60 s, moving 15 / 10 s, pursuit 5 / 10 s,
- *   heartbeat 300 / 300 s, battery 100 % draining 2.0 / 4.0 %/h plus
- *   0.005 / 0.002 % per fix attempt, low battery 15 %, one-way delay mean
- *   1,500 / 800 ms, loss 1 % / 1 %, accuracy scale 1.3 / 1.0, store 64.
+ * How a device behaves.  dev_unit_config_default is the project's one table
+ * of device defaults (tag / phone):
+ *   intervals rest 300 / 60 s, moving 60 / 60 s, pursuit 15 / 60 s,
+ *   heartbeat 300 / 300 s, GNSS-loss timeout 150 / 150 s, battery 100 %
+ *   draining 1.5 / 3.0 %/h plus 0.005 / 0.002 % per fix attempt, low battery
+ *   15 %, one-way delay mean 1,500 / 1,500 ms, loss 1 % / 1 %, accuracy
+ *   scale 1.0 / 1.0, store 64.
  * These are assumptions, see README.md.
  */
 typedef struct dev_unit_config {
@@ -231,6 +233,8 @@ typedef struct dev_unit_config {
     pw_time_ms interval_moving_ms;   /* ... while the wearer moves */
     pw_time_ms interval_pursuit_ms;  /* ... in pursuit mode (the engine asked) */
     pw_time_ms heartbeat_ms;         /* status report period, ms, > 0 */
+    pw_time_ms signal_timeout_ms;    /* the centre's GNSS-loss timeout for this
+                                        device while it moves, ms, > 0 */
     double battery_start_pct;        /* (0, 100] */
     double drain_pct_per_hour;       /* >= 0 */
     double drain_pct_per_fix;        /* >= 0, per fix attempt */

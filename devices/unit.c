@@ -22,34 +22,39 @@ const char *dev_strerror(dev_status s)
 }
 
 /*
- * Defaults are assumptions for a pilot, not measurements (README.md).  Tags
- * report every minute at rest and faster when moving, as commercial active
- * GPS tags do; pursuit mode is the engine's request for 5 s fixes.  Phones
- * follow a foreground location request (10 s moving).  Battery life of
- * about two days for a tag and one day for a phone running the app.
+ * The one table of device defaults: the emulator, the scenario loader (which
+ * leaves unset what a scenario does not say) and the simulator all take
+ * them from here.  They are assumptions for a pilot, not measurements
+ * (devices/README.md).  Tags fix every 5 min at rest, as commercial active
+ * GPS tags do to last two days, every minute while the wearer moves (the
+ * accelerometer wakes them at once), and every 15 s in pursuit (the engine's
+ * request during an alarm).  Phones: a fix a minute.  GNSS is lost when no
+ * GNSS fix came for 150 s while moving: two missed moving fixes and half a
+ * minute of network.
  */
 void dev_unit_config_default(dev_unit_config *c, dev_kind kind)
 {
     memset(c, 0, sizeof *c);
     int tag = kind == DEV_TAG;
-    c->interval_rest_ms = 60000;
-    c->interval_moving_ms = tag ? 15000 : 10000;
-    c->interval_pursuit_ms = tag ? 5000 : 10000;
+    c->interval_rest_ms = tag ? 300000 : 60000;
+    c->interval_moving_ms = 60000;
+    c->interval_pursuit_ms = tag ? 15000 : 60000;
     c->heartbeat_ms = 300000;
+    c->signal_timeout_ms = 150000;
     c->battery_start_pct = 100.0;
-    c->drain_pct_per_hour = tag ? 2.0 : 4.0;
+    c->drain_pct_per_hour = tag ? 1.5 : 3.0;
     c->drain_pct_per_fix = tag ? 0.005 : 0.002;
     c->low_battery_pct = 15.0;
-    c->net_delay_mean_ms = tag ? 1500.0 : 800.0;
+    c->net_delay_mean_ms = 1500.0;
     c->net_loss = 0.01;
-    c->accuracy_scale = tag ? 1.3 : 1.0;
+    c->accuracy_scale = 1.0;
     c->store_capacity = DEV_STORE_MAX;
 }
 
 dev_status dev_unit_config_validate(const dev_unit_config *c)
 {
     if (c->interval_rest_ms <= 0 || c->interval_moving_ms <= 0 || c->interval_pursuit_ms <= 0 ||
-        c->heartbeat_ms <= 0)
+        c->heartbeat_ms <= 0 || c->signal_timeout_ms <= 0)
         return DEV_EINVAL;
     if (!(c->battery_start_pct > 0.0 && c->battery_start_pct <= 100.0) ||
         !(c->drain_pct_per_hour >= 0.0 && isfinite(c->drain_pct_per_hour)) ||

@@ -64,7 +64,7 @@ struct eng_device {
     double fix_speed_mps, fix_heading_deg; /* as the last fix reported, NAN when not */
     uint32_t first_link;
     uint32_t open_alarms;      /* alarms open on this offender, all cases */
-    pw_time_ms no_fix_ms, no_comm_ms; /* health timeouts of this device */
+    pw_time_ms no_fix_ms, no_fix_rest_ms, no_comm_ms; /* health timeouts of this device */
     uint8_t signal_lost, comm_lost, tampered, battery_low, off;
 };
 
@@ -148,6 +148,9 @@ const char *pw_event_name(pw_event_type t)
         [PW_EV_VICTIM_WARNING] = "victim_warning",
         [PW_EV_DISCLOSURE] = "disclosure",
         [PW_EV_PANIC] = "panic",
+        [PW_EV_UNCERTAIN_OPEN] = "uncertain_proximity",
+        [PW_EV_UNCERTAIN_CLOSE] = "uncertain_proximity_end",
+        [PW_EV_STALE_DATA] = "stale_data",
     };
     if ((int)t <= 0 || t >= PW_EV_TYPE_COUNT)
         return "unknown";
@@ -484,23 +487,22 @@ eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role)
     d->last_comm = NEVER;
     d->fix_speed_mps = d->fix_heading_deg = NAN;
     d->first_link = NONE_IDX;
-    d->no_fix_ms = e->cfg.no_fix_ms;
+    d->no_fix_ms = d->no_fix_rest_ms = e->cfg.no_fix_ms;
     d->no_comm_ms = e->cfg.no_comm_ms;
     *slot = (uint32_t)++e->n_devices;
     return ENG_OK;
 }
 
-eng_status eng_set_device_timeouts(eng_engine *e, pw_id id, pw_time_ms no_fix_ms, pw_time_ms no_comm_ms)
+eng_status eng_set_device_timeouts(eng_engine *e, pw_id id, const eng_device_timeouts *t)
 {
-    if (!e || no_fix_ms < 0 || no_comm_ms < 0)
+    if (!e || !e->devices || !t || t->no_gnss_ms < 0 || t->no_gnss_rest_ms < 0 || t->no_comm_ms < 0)
         return ENG_EINVAL;
     eng_device *d = find_device(e, id);
     if (!d)
         return ENG_ENOENT;
-    if (no_fix_ms)
-        d->no_fix_ms = no_fix_ms;
-    if (no_comm_ms)
-        d->no_comm_ms = no_comm_ms;
+    d->no_fix_ms = t->no_gnss_ms ? t->no_gnss_ms : e->cfg.no_fix_ms;
+    d->no_fix_rest_ms = t->no_gnss_rest_ms ? t->no_gnss_rest_ms : d->no_fix_ms;
+    d->no_comm_ms = t->no_comm_ms ? t->no_comm_ms : e->cfg.no_comm_ms;
     /* The health bound was computed with the old timeouts: rescan. */
     e->next_health_deadline = INT64_MIN;
     return ENG_OK;

@@ -67,7 +67,8 @@ enum {
     PW_FIX_HEADING_SET = 1u << 4,
     PW_FIX_SATS_SET = 1u << 5,
     PW_FIX_HDOP_SET = 1u << 6,
-    PW_FIX_RECV_SET = 1u << 7
+    PW_FIX_RECV_SET = 1u << 7,
+    PW_FIX_MOTION_SET = 1u << 8   /* `moving` is known (the device's accelerometer) */
 };
 
 /* One position report of one device. */
@@ -83,6 +84,7 @@ typedef struct pw_fix {
     double hdop;           /* horizontal dilution of precision */
     int sats;              /* satellites used */
     pw_fix_source source;
+    int moving;            /* with PW_FIX_MOTION_SET: 1 the wearer moves, 0 at rest */
 } pw_fix;
 
 /* The proleptic Gregorian calendar (H. Hinnant's algorithms), so that no
@@ -185,6 +187,15 @@ double eng_normal_cdf(double z);
  * sigma_m may be 0 (then 0 or 1).  Absolute error below 2e-4.
  */
 double eng_prob_within(double mean_dist_m, double sigma_m, double radius_m);
+/*
+ * Probability that a 2-D isotropic Gaussian point with mean (mx, my) and
+ * per-axis standard deviation sigma_m lies inside the simple polygon
+ * v[0..n-1] (n >= 3, either orientation, local metres).  Computed from the
+ * 2-D Gaussian itself, not a 1-D approximation across the nearest edge.
+ * sigma_m may be 0 (then 0 or 1, by eng_poly_contains).  Absolute error
+ * below 1e-4 (tests/data/polygon_prob.tsv).
+ */
+double eng_prob_in_polygon(const eng_point *v, size_t n, double mx, double my, double sigma_m);
 
 /* ------------------------------------------------------------------ */
 /* Track filter (one per device)                                       */
@@ -328,7 +339,7 @@ typedef enum pw_event_type {
     PW_EV_INCIDENT_PURGED,   /* value = records purged; lat/lon = coarse summary */
     PW_EV_PURSUIT_ON,        /* ask the tag for fast reporting */
     PW_EV_PURSUIT_OFF,
-    PW_EV_SIGNAL_LOST,       /* no fix for no_fix_ms */
+    PW_EV_SIGNAL_LOST,       /* no GNSS fix (by fix time) for the device's timeout */
     PW_EV_SIGNAL_RESTORED,
     PW_EV_COMM_LOST,         /* no message for no_comm_ms */
     PW_EV_COMM_RESTORED,
@@ -339,6 +350,10 @@ typedef enum pw_event_type {
     PW_EV_VICTIM_WARNING,    /* victim told to take care; carries no position */
     PW_EV_DISCLOSURE,        /* audit record: a position was shown to someone */
     PW_EV_PANIC,             /* a victim pressed the panic button: incident opens */
+    PW_EV_UNCERTAIN_OPEN,    /* proximity cannot be decided and the offender is
+                                plausibly inside: see "Uncertain proximity" */
+    PW_EV_UNCERTAIN_CLOSE,   /* decidable again, or no longer plausibly inside */
+    PW_EV_STALE_DATA,        /* a fix arrived older than max_fix_age_ms; value = age, s */
     PW_EV_TYPE_COUNT
 } pw_event_type;
 
@@ -430,7 +445,9 @@ typedef struct eng_config {
     size_t incident_log_cap;         /* precise positions kept per open incident */
     eng_filter_config filter;
     pw_time_ms max_future_ms;        /* tolerated receiver clock lead (default 60 s) */
-    pw_time_ms no_fix_ms;            /* signal lost after this (default 120 s) */
+    pw_time_ms max_fix_age_ms;       /* a fix older than this on arrival is stale
+                                        (counted, STALE_DATA; default 120 s) */
+    pw_time_ms no_fix_ms;            /* GNSS lost: no GNSS fix for this long (default 150 s) */
     pw_time_ms no_comm_ms;           /* contact lost after this (default 300 s) */
     double battery_low_pct;          /* default 15 */
     eng_retention retention;
@@ -493,11 +510,22 @@ size_t eng_memory_bytes(const eng_config *cfg);
 void eng_close(eng_engine *e);
 
 eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role);
-/* Per-device health timeouts, for devices that report less often than the
- * config's no_fix_ms / no_comm_ms assume (a tag that sleeps 5 min at rest).
- * 0 keeps the config's value. */
-eng_status eng_set_device_timeouts(eng_engine *e, pw_id id, pw_time_ms no_fix_ms,
-                                   pw_time_ms no_comm_ms);
+/*
+ * Per-device health timeouts.  Signal loss is loss of GNSS: it is judged by
+ * the fix time of the device's newest GNSS fix, so cell or Wi-Fi positions
+ * (a tunnel) and late deliveries of old fixes (a clock minutes behind, a
+ * backlog) do not keep a device "alive".  While the device's newest fix says
+ * it is at rest (PW_FIX_MOTION_SET, moving = 0) it reports seldom by design,
+ * and no_gnss_rest_ms applies instead.  0 keeps the config's value
+ * (no_fix_ms, no_fix_ms, no_comm_ms).
+ */
+typedef struct eng_device_timeouts {
+    pw_time_ms no_gnss_ms;        /* moving or motion unknown */
+    pw_time_ms no_gnss_rest_ms;   /* the newest fix says at rest */
+    pw_time_ms no_comm_ms;        /* no message of any kind */
+} eng_device_timeouts;
+
+eng_status eng_set_device_timeouts(eng_engine *e, pw_id id, const eng_device_timeouts *t);
 eng_status eng_add_case(eng_engine *e, const eng_case_def *c);
 
 /*

@@ -927,25 +927,27 @@ static int l_wait(lua_State *L)
 /* ------------------------------------------------------------------ */
 
 /*
- * Device defaults.  Tags: a fix each 5 min at rest, 60 s moving, 15 s in
- * pursuit; 48 h battery at rest.  Phones: 60 s, about a day of battery.
- * Network: 1.5 s mean delay, 1 % loss.  These are assumptions of the
- * testbed, to be tuned per pilot; devices/README.md documents the models.
+ * Device settings.  What a scenario leaves out stays unset (0 or NAN): the
+ * simulator takes it from the one table of device defaults in devices/
+ * (dev_unit_config_default), documented in devices/README.md.
  */
 static void device_defaults(scn_device *d, scn_role role)
 {
+    (void)role;
     memset(d, 0, sizeof *d);
-    int tag = role == SCN_OFFENDER;
-    d->interval_rest_ms = tag ? 300000 : 60000;
-    d->interval_moving_ms = 60000;
-    d->interval_pursuit_ms = tag ? 15000 : 60000;
-    d->heartbeat_ms = 300000;
-    d->battery_start_pct = 100.0;
-    d->drain_pct_per_hour = tag ? 1.5 : 3.0;
-    d->drain_pct_per_fix = tag ? 0.005 : 0.002;
-    d->net_delay_mean_ms = 1500.0;
-    d->net_loss = 0.01;
-    d->accuracy_scale = 1.0;
+    d->battery_start_pct = d->drain_pct_per_hour = d->drain_pct_per_fix = NAN;
+    d->net_delay_mean_ms = d->net_loss = d->accuracy_scale = NAN;
+}
+
+/* A duration field that, when given, must be at least 1 s; 0 when absent. */
+static pw_time_ms field_period(lua_State *L, int idx, const char *what, const char *k)
+{
+    pw_time_ms d = field_duration(L, idx, what, k, -1);
+    if (d == -1)
+        return 0;
+    if (d < 1000)
+        luaL_error(L, "%s: '%s' must be at least 1 s", what, k);
+    return d;
 }
 
 static void parse_device(lua_State *L, int idx, const char *what, scn_device *d, int tag)
@@ -954,27 +956,26 @@ static void parse_device(lua_State *L, int idx, const char *what, scn_device *d,
     if (lua_type(L, idx) != LUA_TTABLE)
         luaL_error(L, "%s: device settings must be a table", what);
     static const char *const tag_allowed[] = {"interval", "moving_interval", "pursuit_interval",
-                                              "heartbeat", "battery", "drain_per_hour", "drain_per_fix",
-                                              "network_delay", "network_loss", "accuracy", NULL};
-    static const char *const phone_allowed[] = {"interval", "moving_interval", "heartbeat", "battery",
-                                                "drain_per_hour", "drain_per_fix", "network_delay",
+                                              "heartbeat", "signal_timeout", "battery", "drain_per_hour",
+                                              "drain_per_fix", "network_delay", "network_loss", "accuracy",
+                                              NULL};
+    static const char *const phone_allowed[] = {"interval", "moving_interval", "heartbeat", "signal_timeout",
+                                                "battery", "drain_per_hour", "drain_per_fix", "network_delay",
                                                 "network_loss", "accuracy", NULL};
     check_fields(L, idx, what, tag ? tag_allowed : phone_allowed);
-    d->interval_rest_ms = field_duration(L, idx, what, "interval", d->interval_rest_ms);
-    d->interval_moving_ms = field_duration(L, idx, what, "moving_interval", d->interval_moving_ms);
+    d->interval_rest_ms = field_period(L, idx, what, "interval");
+    d->interval_moving_ms = field_period(L, idx, what, "moving_interval");
     if (tag)
-        d->interval_pursuit_ms = field_duration(L, idx, what, "pursuit_interval", d->interval_pursuit_ms);
-    d->heartbeat_ms = field_duration(L, idx, what, "heartbeat", d->heartbeat_ms);
-    if (d->interval_rest_ms < 1000 || d->interval_moving_ms < 1000 || d->interval_pursuit_ms < 1000 ||
-        d->heartbeat_ms < 1000)
-        luaL_error(L, "%s: reporting intervals must be at least 1 s", what);
-    d->battery_start_pct = field_number(L, idx, what, "battery", d->battery_start_pct, 0, 100);
-    d->drain_pct_per_hour = field_number(L, idx, what, "drain_per_hour", d->drain_pct_per_hour, 0, 100);
-    d->drain_pct_per_fix = field_number(L, idx, what, "drain_per_fix", d->drain_pct_per_fix, 0, 100);
-    d->net_delay_mean_ms = (double)field_duration(L, idx, what, "network_delay",
-                                                  (pw_time_ms)d->net_delay_mean_ms);
-    d->net_loss = field_number(L, idx, what, "network_loss", d->net_loss, 0, 1);
-    d->accuracy_scale = field_number(L, idx, what, "accuracy", d->accuracy_scale, 0.1, 20);
+        d->interval_pursuit_ms = field_period(L, idx, what, "pursuit_interval");
+    d->heartbeat_ms = field_period(L, idx, what, "heartbeat");
+    d->signal_timeout_ms = field_period(L, idx, what, "signal_timeout");
+    d->battery_start_pct = field_number(L, idx, what, "battery", NAN, 0, 100);
+    d->drain_pct_per_hour = field_number(L, idx, what, "drain_per_hour", NAN, 0, 100);
+    d->drain_pct_per_fix = field_number(L, idx, what, "drain_per_fix", NAN, 0, 100);
+    pw_time_ms delay = field_duration(L, idx, what, "network_delay", -1);
+    d->net_delay_mean_ms = delay == -1 ? NAN : (double)delay;
+    d->net_loss = field_number(L, idx, what, "network_loss", NAN, 0, 1);
+    d->accuracy_scale = field_number(L, idx, what, "accuracy", NAN, 0.1, 20);
 }
 
 static void take_route(lua_State *L, builder *b, int idx, const char *what, scn_actor *a)

@@ -95,10 +95,16 @@ typedef enum scn_role { SCN_OFFENDER = 1, SCN_VICTIM, SCN_PATROL } scn_role;
 
 /* An emulated device: an ankle tag (offenders) or a phone (victims). */
 typedef struct scn_device {
+    /* What the scenario said.  A duration of 0 or a number that is NAN was
+     * not set: the simulator takes it from the one table of device defaults
+     * (dev_unit_config_default in devices/), so that the defaults are written
+     * once. */
     pw_time_ms interval_rest_ms;     /* fix period while not moving */
     pw_time_ms interval_moving_ms;   /* fix period while moving */
     pw_time_ms interval_pursuit_ms;  /* tags: when the engine asks (alarm) */
     pw_time_ms heartbeat_ms;         /* status (battery, tamper) period */
+    pw_time_ms signal_timeout_ms;    /* no GNSS fix for this long while moving:
+                                        signal lost (engine no_gnss_ms) */
     double battery_start_pct;        /* 0..100 */
     double drain_pct_per_hour;       /* idle drain */
     double drain_pct_per_fix;        /* cost of one fix and its upload */

@@ -279,8 +279,10 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     eng_add_device(&eng, 1, ENG_ROLE_VICTIM);
     eng_add_device(&eng, 2, ENG_ROLE_OFFENDER);
     /* Traces report at their own rhythm: silence is judged against it. */
-    eng_set_device_timeouts(&eng, 2, 2 * median_gap(&off) + 30000, 2 * median_gap(&off) + 300000);
-    eng_set_device_timeouts(&eng, 1, 2 * median_gap(&vic) + 30000, 2 * median_gap(&vic) + 300000);
+    eng_device_timeouts to_off = {2 * median_gap(&off) + 30000, 0, 2 * median_gap(&off) + 300000};
+    eng_device_timeouts to_vic = {2 * median_gap(&vic) + 30000, 0, 2 * median_gap(&vic) + 300000};
+    eng_set_device_timeouts(&eng, 2, &to_off);
+    eng_set_device_timeouts(&eng, 1, &to_vic);
     eng_add_case(&eng, &kase.def);
 
     /* Merge the two traces in time order; tick the engine each second. */

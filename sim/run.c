@@ -311,6 +311,33 @@ static void sink(void *ctx, const pw_event *ev)
 
 /* ---- actors and devices --------------------------------------------- */
 
+/* The device settings a scenario left unset (0 or NAN) from the one table
+ * of defaults in devices/; done once at the start, so that the run, the
+ * metrics and the report read the same values. */
+static void resolve_device(scn_device *d, dev_kind kind)
+{
+    dev_unit_config c;
+    dev_unit_config_default(&c, kind);
+    if (d->interval_rest_ms == 0) d->interval_rest_ms = c.interval_rest_ms;
+    if (d->interval_moving_ms == 0) d->interval_moving_ms = c.interval_moving_ms;
+    if (d->interval_pursuit_ms == 0) d->interval_pursuit_ms = c.interval_pursuit_ms;
+    if (d->heartbeat_ms == 0) d->heartbeat_ms = c.heartbeat_ms;
+    if (d->signal_timeout_ms == 0) d->signal_timeout_ms = c.signal_timeout_ms;
+    if (isnan(d->battery_start_pct)) d->battery_start_pct = c.battery_start_pct;
+    if (isnan(d->drain_pct_per_hour)) d->drain_pct_per_hour = c.drain_pct_per_hour;
+    if (isnan(d->drain_pct_per_fix)) d->drain_pct_per_fix = c.drain_pct_per_fix;
+    if (isnan(d->net_delay_mean_ms)) d->net_delay_mean_ms = c.net_delay_mean_ms;
+    if (isnan(d->net_loss)) d->net_loss = c.net_loss;
+    if (isnan(d->accuracy_scale)) d->accuracy_scale = c.accuracy_scale;
+}
+
+void sim_resolve_devices(scn_scenario *s)
+{
+    for (size_t a = 0; a < s->n_actors; a++)
+        if (s->actors[a].role != SCN_PATROL)
+            resolve_device(&s->actors[a].device, s->actors[a].role == SCN_OFFENDER ? DEV_TAG : DEV_PHONE);
+}
+
 static void to_unit_config(const scn_device *d, dev_kind kind, dev_unit_config *c)
 {
     dev_unit_config_default(c, kind);
@@ -318,6 +345,7 @@ static void to_unit_config(const scn_device *d, dev_kind kind, dev_unit_config *
     c->interval_moving_ms = d->interval_moving_ms;
     c->interval_pursuit_ms = d->interval_pursuit_ms;
     c->heartbeat_ms = d->heartbeat_ms;
+    c->signal_timeout_ms = d->signal_timeout_ms;
     c->battery_start_pct = d->battery_start_pct > 0 ? d->battery_start_pct : 0.001;
     c->drain_pct_per_hour = d->drain_pct_per_hour;
     c->drain_pct_per_fix = d->drain_pct_per_fix;
@@ -858,7 +886,8 @@ static void setup(run *r)
         pw_time_ms slowest = sa->device.interval_rest_ms > sa->device.interval_moving_ms
                                  ? sa->device.interval_rest_ms : sa->device.interval_moving_ms;
         pw_time_ms contact = slowest > sa->device.heartbeat_ms ? slowest : sa->device.heartbeat_ms;
-        eng_set_device_timeouts(&r->eng, sa->id, 2 * slowest + 30000, 2 * contact + 30000);
+        eng_device_timeouts to = {2 * slowest + 30000, 0, 2 * contact + 30000};
+        eng_set_device_timeouts(&r->eng, sa->id, &to);
         dev_unit_config uc;
         dev_kind kind = sa->role == SCN_OFFENDER ? DEV_TAG : DEV_PHONE;
         to_unit_config(&sa->device, kind, &uc);
@@ -989,6 +1018,7 @@ int sim_session_start(sim_session **out, scn_scenario *s, const sim_run_options 
     }
     if (r->f_fixes)
         fputs("deliver_ms,fix_ms,device,lat,lon,acc_m,source,cause,true_lat,true_lon,engine\n", r->f_fixes);
+    sim_resolve_devices(s);
     if (!r->failed)
         setup(r);
     *out = r;

@@ -482,6 +482,11 @@ typedef struct sim_summary {
  */
 int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen);
 
+/* Fill every device setting the scenario left unset (0 or NAN, see
+ * scn_device) from the one table of defaults, dev_unit_config_default.
+ * Idempotent; sim_session_start (and so sim_run and sim_live) calls it. */
+void sim_resolve_devices(scn_scenario *s);
+
 /* ---- field traces (sim/replay.c) ---- */
 
 typedef struct sim_replay_options {

@@ -387,12 +387,13 @@ static void test_shortened_timeouts_take_effect(void)
     eng_case_def c = default_case();
     start(NULL, &c);
     fix(OFF, MONDAY, 4000, 0, 5);
-    CU_ASSERT_EQUAL(eng_set_device_timeouts(&eng, OFF, 30 * SEC, 60 * SEC), ENG_OK);
+    eng_device_timeouts to = {30 * SEC, 0, 60 * SEC};
+    CU_ASSERT_EQUAL(eng_set_device_timeouts(&eng, OFF, &to), ENG_OK);
     ticks(MONDAY, MONDAY + 40 * SEC);
     const pw_event *sl = first_of(PW_EV_SIGNAL_LOST, OFF);
     CU_ASSERT_FATAL(sl != NULL);
     CU_ASSERT_EQUAL(sl->time, MONDAY + 30 * SEC);
-    CU_ASSERT_EQUAL(eng_set_device_timeouts(&eng, 999, 1, 1), ENG_ENOENT);
+    CU_ASSERT_EQUAL(eng_set_device_timeouts(&eng, 999, &to), ENG_ENOENT);
     eng_close(&eng);
 }
 
