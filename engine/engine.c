@@ -48,24 +48,27 @@ struct eng_zone {
     size_t n;
     eng_point v[ENG_MAX_ZONE_VERTICES];
     eng_schedule schedule;
+    uint32_t case_idx;                     /* the case the zone belongs to */
+    pw_time_ms next_change;                /* scheduled zones: next boundary to judge */
 };
 
 struct eng_device {
     pw_id id;
     eng_role role;
     eng_track track;
-    pw_time_ms last_fix_now;   /* engine time the last accepted fix arrived */
+    pw_time_ms last_gnss_t;    /* fix time of the newest GNSS fix (or of the
+                                  first fix of any kind), NEVER = none yet */
     pw_time_ms last_comm;      /* engine time of the last message, NEVER = none */
     /* candidate track while fixes are being rejected (re-acquisition) */
-    pw_time_ms cand_t;
+    pw_time_ms cand_t, cand_since; /* newest candidate, first of the run */
     double cand_x, cand_y, cand_sigma;
     double cand_vx, cand_vy;
     int cand_run;
     double fix_speed_mps, fix_heading_deg; /* as the last fix reported, NAN when not */
     uint32_t first_link;
-    uint32_t open_alarms;      /* alarms open on this offender, all cases */
+    uint32_t pursuit_refs;     /* alarms and uncertain cases asking for pursuit */
     pw_time_ms no_fix_ms, no_fix_rest_ms, no_comm_ms; /* health timeouts of this device */
-    uint8_t signal_lost, comm_lost, tampered, battery_low, off;
+    uint8_t signal_lost, comm_lost, tampered, battery_low, off, stale;
 };
 
 typedef struct rule_state {
@@ -86,6 +89,7 @@ struct eng_case {
     rule_state prox, prewarn, zone[ENG_MAX_CASE_ZONES];
     uint32_t active_alarms;
     uint8_t in_timer_set;       /* listed in eng_engine.timer_cases */
+    uint8_t uncertain;          /* proximity undecidable and plausibly inside */
     /* the victim's reveal window */
     uint8_t reveal_open;
     pw_time_ms reveal_opened_at, reveal_close_at; /* close_at NEVER while an alarm holds */
@@ -225,8 +229,14 @@ void eng_config_default(eng_config *cfg, double origin_lat, double origin_lon)
     fc->default_sigma_m[PW_SRC_WIFI] = 40.0;
     fc->default_sigma_m[PW_SRC_DR] = 50.0;
     fc->uere_m = 5.0;
+    fc->rest_diffusion_m2ps = 0.05; /* +3.9 m of sigma over five minutes at rest */
+    fc->wake_slack_m = 10.0;
+    fc->manoeuvre_accel_mps2 = 3.0; /* a car braking or turning hard */
+    fc->manoeuvre_min_speed_mps = 3.0; /* faster than a run: a vehicle */
+    fc->reacquire_min_ms = 20000;
     cfg->max_future_ms = 60000;
-    cfg->no_fix_ms = 120000;
+    cfg->max_fix_age_ms = 120000;
+    cfg->no_fix_ms = 150000;
     cfg->no_comm_ms = 300000;
     cfg->battery_low_pct = 15.0;
     cfg->retention.coarse_grid_m = 1000.0;
@@ -364,26 +374,48 @@ size_t eng_memory_bytes(const eng_config *cfg)
     return total;
 }
 
+static int time_ok(pw_time_ms t)
+{
+    return t >= 0 && t <= ENG_TIME_MAX;
+}
+
+/* Is the engine initialised and not closed?  A failed eng_init and eng_close
+ * leave the struct zeroed, so every entry point can refuse it. */
+static int live(const eng_engine *e)
+{
+    return e && e->devices;
+}
+
 eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void *sink_ctx)
 {
-    if (!e || !cfg || !sink)
+    if (!e)
         return ENG_EINVAL;
     memset(e, 0, sizeof *e);
+    if (!cfg || !sink)
+        return ENG_EINVAL;
     e->cfg = *cfg;
     if (!e->cfg.allocator.alloc || !e->cfg.allocator.release) {
         e->cfg.allocator.alloc = default_alloc;
         e->cfg.allocator.release = default_release;
         e->cfg.allocator.ctx = NULL;
     }
-    if (eng_frame_init(&e->frame, cfg->origin_lat, cfg->origin_lon) != ENG_OK)
+    if (eng_frame_init(&e->frame, cfg->origin_lat, cfg->origin_lon) != ENG_OK) {
+        memset(e, 0, sizeof *e);
         return ENG_EINVAL;
+    }
     if (cfg->max_devices == 0 || cfg->max_devices > (1u << 30) || cfg->max_cases == 0 ||
         cfg->max_cases > (1u << 29) || cfg->max_zones > (1u << 30) ||
         cfg->incident_log_cap > (1u << 20) || !(cfg->region_radius_m > 0.0) ||
         !(cfg->filter.speed_sigma_mps > 0.0) || !(cfg->filter.speed_tau_s > 0.0) ||
         !(cfg->filter.max_sigma_m > 0.0) || !(cfg->filter.max_speed_mps > 0.0) ||
-        !(cfg->filter.gate_chi2 > 0.0) || cfg->filter.reacquire_fixes < 1)
+        !(cfg->filter.gate_chi2 > 0.0) || cfg->filter.reacquire_fixes < 1 ||
+        !(cfg->filter.rest_diffusion_m2ps >= 0.0) || !(cfg->filter.wake_slack_m >= 0.0) ||
+        !(cfg->filter.manoeuvre_accel_mps2 >= 0.0) || !(cfg->filter.manoeuvre_min_speed_mps >= 0.0) ||
+        cfg->filter.reacquire_min_ms < 0 || cfg->max_future_ms < 0 || cfg->max_fix_age_ms <= 0 ||
+        cfg->no_fix_ms <= 0 || cfg->no_comm_ms <= 0) {
+        memset(e, 0, sizeof *e);
         return ENG_EINVAL;
+    }
     e->sink = sink;
     e->sink_ctx = sink_ctx;
 
@@ -418,6 +450,7 @@ eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void
     e->next_incident = 1;
     e->next_health_deadline = NEVER;
     e->next_case_deadline = NEVER;
+    e->next_schedule_deadline = NEVER;
     return ENG_OK;
 
 fail_timers:
@@ -472,7 +505,7 @@ void eng_close(eng_engine *e)
 
 eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role)
 {
-    if (!e || id == 0 || (role != ENG_ROLE_OFFENDER && role != ENG_ROLE_VICTIM))
+    if (!live(e) || id == 0 || (role != ENG_ROLE_OFFENDER && role != ENG_ROLE_VICTIM))
         return ENG_EINVAL;
     uint32_t *slot = hash_slot(e->device_hash, e->hash_mask, id, e->devices, sizeof(eng_device));
     if (*slot)
@@ -483,7 +516,7 @@ eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role)
     memset(d, 0, sizeof *d);
     d->id = id;
     d->role = role;
-    d->last_fix_now = NEVER;
+    d->last_gnss_t = NEVER;
     d->last_comm = NEVER;
     d->fix_speed_mps = d->fix_heading_deg = NAN;
     d->first_link = NONE_IDX;
@@ -495,7 +528,7 @@ eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role)
 
 eng_status eng_set_device_timeouts(eng_engine *e, pw_id id, const eng_device_timeouts *t)
 {
-    if (!e || !e->devices || !t || t->no_gnss_ms < 0 || t->no_gnss_rest_ms < 0 || t->no_comm_ms < 0)
+    if (!live(e) || !t || t->no_gnss_ms < 0 || t->no_gnss_rest_ms < 0 || t->no_comm_ms < 0)
         return ENG_EINVAL;
     eng_device *d = find_device(e, id);
     if (!d)
@@ -514,7 +547,8 @@ static eng_status zone_from_def(const eng_engine *e, const eng_zone_def *zd, eng
     z->id = zd->id;
     z->kind = zd->kind;
     z->schedule = zd->schedule;
-    if (zd->schedule.n_windows < 0 || zd->schedule.n_windows > ENG_MAX_WINDOWS)
+    if (zd->schedule.n_windows < 0 || zd->schedule.n_windows > ENG_MAX_WINDOWS ||
+        zd->schedule.utc_offset_min < -24 * 60 || zd->schedule.utc_offset_min > 24 * 60)
         return ENG_EINVAL;
     for (int i = 0; i < zd->schedule.n_windows; i++) {
         const eng_window *w = &zd->schedule.windows[i];
@@ -559,7 +593,7 @@ static void rule_reset(rule_state *r)
 
 eng_status eng_add_case(eng_engine *e, const eng_case_def *cd)
 {
-    if (!e || !cd || cd->id == 0)
+    if (!live(e) || !cd || cd->id == 0)
         return ENG_EINVAL;
     if (!(cd->alarm_radius_m > 0.0) || !isfinite(cd->alarm_radius_m) ||
         !(cd->prewarn_radius_m >= 0.0) || !isfinite(cd->prewarn_radius_m) ||
@@ -604,6 +638,15 @@ eng_status eng_add_case(eng_engine *e, const eng_case_def *cd)
     c->reveal_max_ms = cd->reveal_max_ms;
     c->zone_first = (uint32_t)e->n_zones;
     c->n_zones = (uint32_t)cd->n_zones;
+    for (size_t i = 0; i < cd->n_zones; i++) {
+        eng_zone *z = &e->zones[e->n_zones + i];
+        z->case_idx = (uint32_t)e->n_cases;
+        /* A scheduled zone is judged at the next tick, whatever the time,
+         * and then at each boundary of its schedule. */
+        z->next_change = z->schedule.n_windows > 0 ? INT64_MIN : NEVER;
+        if (z->next_change < e->next_schedule_deadline)
+            e->next_schedule_deadline = z->next_change;
+    }
     rule_reset(&c->prox);
     rule_reset(&c->prewarn);
     for (size_t i = 0; i < ENG_MAX_CASE_ZONES; i++)
@@ -739,26 +782,58 @@ static void audit(eng_engine *e, eng_case *c, const pw_event *ev, eng_party to, 
 }
 
 /*
+ * The access rule, for one case: may `to` see the position of `subject`
+ * at t because of case c?  The victim: only her case's offender, while that
+ * case's reveal window is open (its own end times too, not just its flag, so
+ * the rule holds for a caller that ticks late, and never before it opened).
+ * The dispatcher and case officer: both devices of the case while its
+ * incident is open.  The monitoring centre: the offender tag always, the
+ * victim while an incident of the case is open.
+ */
+static int case_allows(const eng_engine *e, const eng_case *c, eng_party to, pw_id to_id,
+                       const eng_device *subject, pw_time_ms t)
+{
+    int is_offender = case_offender(e, c) == subject;
+    if (!is_offender && case_victim(e, c) != subject)
+        return 0;
+    int incident_open = c->incident && t >= c->incident_opened_at;
+    switch (to) {
+    case ENG_PARTY_VICTIM:
+        return is_offender && c->reveal_open && case_victim(e, c)->id == to_id &&
+               t >= c->reveal_opened_at && t < c->reveal_close_at &&
+               t < later(c->reveal_opened_at, c->reveal_max_ms);
+    case ENG_PARTY_DISPATCHER:
+    case ENG_PARTY_CASE_OFFICER:
+        return incident_open;
+    case ENG_PARTY_MONITORING_CENTRE:
+        return is_offender || incident_open;
+    default:
+        return 0;
+    }
+}
+
+/*
  * Show `ev` to a party: the offender pin (lat/lon) and, when present, the
  * victim pin (victim_lat/lon).  Every position the engine hands out passes
- * here: the access rule is checked for each pin, an event that would show a
- * pin the party may not see is withheld whole (and counted), and each pin
- * shown is written as its own audit record.
+ * here: the access rule of this very case is checked for each pin (a window
+ * of another case of the same pair allows nothing here), an event that
+ * would show a pin the party may not see is withheld whole (and counted),
+ * and each pin shown is written as its own audit record under this case.
  */
 static int disclose(eng_engine *e, eng_case *c, const pw_event *ev, eng_party to, pw_id to_id)
 {
-    pw_id off = case_offender(e, c)->id, vic = case_victim(e, c)->id;
+    const eng_device *off = case_offender(e, c), *vic = case_victim(e, c);
     int has_off = isfinite(ev->lat), has_vic = isfinite(ev->victim_lat);
-    if ((has_off && !eng_may_disclose(e, to, to_id, off, ev->time)) ||
-        (has_vic && !eng_may_disclose(e, to, to_id, vic, ev->time))) {
+    if ((has_off && !case_allows(e, c, to, to_id, off, ev->time)) ||
+        (has_vic && !case_allows(e, c, to, to_id, vic, ev->time))) {
         e->counters.disclosures_withheld++;
         return 0;
     }
     emit(e, ev);
     if (has_off)
-        audit(e, c, ev, to, to_id, off, ev->lat, ev->lon, ev->acc_m);
+        audit(e, c, ev, to, to_id, off->id, ev->lat, ev->lon, ev->acc_m);
     if (has_vic)
-        audit(e, c, ev, to, to_id, vic, ev->victim_lat, ev->victim_lon, ev->victim_acc_m);
+        audit(e, c, ev, to, to_id, vic->id, ev->victim_lat, ev->victim_lon, ev->victim_acc_m);
     return 1;
 }
 
@@ -856,6 +931,56 @@ static void incident_update(eng_engine *e, eng_case *c, pw_time_ms now)
 /* Rules                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Pursuit mode (fast reporting) is asked for while any alarm or uncertain
+ * case of the offender needs it: one request count per tag. */
+static void pursuit(eng_engine *e, eng_device *off, const eng_case *c, int on, pw_time_ms now)
+{
+    if (on ? off->pursuit_refs++ != 0 : --off->pursuit_refs != 0)
+        return;
+    pw_event pe;
+    ev_init(&pe, on ? PW_EV_PURSUIT_ON : PW_EV_PURSUIT_OFF, now);
+    pe.device = off->id;
+    pe.case_id = c->id;
+    emit(e, &pe);
+}
+
+/* A risk without a decided breach (a health fault near the victim, an
+ * undecidable proximity): tell the centre with the offender's last
+ * position, warn the victim (no position) and open an incident. */
+static void escalate(eng_engine *e, eng_case *c, pw_event_type why, pw_time_ms now)
+{
+    pw_event es;
+    case_event(e, c, &es, PW_EV_ESCALATION, now, 0);
+    es.reason = why;
+    es.recipient = ENG_PARTY_MONITORING_CENTRE;
+    disclose(e, c, &es, ENG_PARTY_MONITORING_CENTRE, 0);
+    pw_event w;
+    ev_init(&w, PW_EV_VICTIM_WARNING, now);
+    w.case_id = c->id;
+    w.device = case_offender(e, c)->id;
+    w.reason = why;
+    w.recipient = ENG_PARTY_VICTIM;
+    w.recipient_id = case_victim(e, c)->id;
+    emit(e, &w);
+    open_incident(e, c, now, PW_EV_ESCALATION);
+}
+
+static void set_uncertain(eng_engine *e, eng_case *c, int on, pw_time_ms now, double p)
+{
+    if (c->uncertain == on)
+        return;
+    c->uncertain = (uint8_t)on;
+    pw_event ev;
+    case_event(e, c, &ev, on ? PW_EV_UNCERTAIN_OPEN : PW_EV_UNCERTAIN_CLOSE, now, 0);
+    ev.rule = ENG_RULE_PROXIMITY;
+    ev.probability = p;
+    ev.recipient = ENG_PARTY_MONITORING_CENTRE;
+    disclose(e, c, &ev, ENG_PARTY_MONITORING_CENTRE, 0);
+    pursuit(e, case_offender(e, c), c, on, now);
+    if (on)
+        escalate(e, c, PW_EV_UNCERTAIN_OPEN, now);
+}
+
 static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_kind kind,
                          pw_id zone_id, double p)
 {
@@ -869,13 +994,7 @@ static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
     disclose(e, c, &ev, ENG_PARTY_MONITORING_CENTRE, 0);
 
     c->active_alarms++;
-    if (off->open_alarms++ == 0) {
-        pw_event pe;
-        ev_init(&pe, PW_EV_PURSUIT_ON, now);
-        pe.device = off->id;
-        pe.case_id = c->id;
-        emit(e, &pe);
-    }
+    pursuit(e, off, c, 1, now);
     if (!c->reveal_open) {
         c->reveal_open = 1;
         c->reveal_opened_at = now;
@@ -893,6 +1012,8 @@ static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
     c->reveal_close_at = NEVER;
     open_incident(e, c, now, PW_EV_ALARM_OPEN);
     reveal_update(e, c, now);
+    if (kind == ENG_RULE_PROXIMITY)
+        set_uncertain(e, c, 0, now, p); /* decided: the alarm takes over */
 }
 
 static void alarm_closed(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_kind kind,
@@ -910,16 +1031,13 @@ static void alarm_closed(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
     ev.recipient = ENG_PARTY_MONITORING_CENTRE;
     emit(e, &ev);
     c->active_alarms--;
-    if (--off->open_alarms == 0) {
-        pw_event pe;
-        ev_init(&pe, PW_EV_PURSUIT_OFF, now);
-        pe.device = off->id;
-        pe.case_id = c->id;
-        emit(e, &pe);
-    }
+    pursuit(e, off, c, 0, now);
     if (c->active_alarms == 0 && c->reveal_open) {
         c->reveal_close_at = later(now, c->grace_ms);
-        case_deadline(e, c, c->reveal_close_at);
+        if (c->reveal_close_at <= now)
+            close_reveal(e, c, now, ENG_REVEAL_GRACE_OVER); /* no grace: now */
+        else
+            case_deadline(e, c, c->reveal_close_at);
     }
 }
 
@@ -959,18 +1077,24 @@ static void rule_transition(eng_engine *e, eng_case *c, rule_state *r, pw_time_m
  * matters in the rule's current state (enter margin while closed, leave
  * margin while open).  The transition happens once its condition has held
  * for the dwell time; eng_tick completes dwells that end between fixes.
+ * A countdown that has started is cancelled only by a judgement on the far
+ * side of the band (p >= p_open while closing, p <= p_close while opening):
+ * one noisy judgement inside the band between p_close and p_open must not
+ * restart it, or an alarm whose breach has ended may never close.
  */
 static void rule_step(eng_engine *e, eng_case *c, rule_state *r, double p, pw_time_ms now,
                       eng_rule_kind kind, pw_id zone_id)
 {
     r->last_p = p;
     int cond = r->active ? (p <= c->p_close) : (p >= c->p_open);
+    int against = r->active ? (p >= c->p_open) : (p <= c->p_close);
     pw_time_ms dwell = r->active ? c->dwell_close_ms : c->dwell_open_ms;
-    r->cond = (uint8_t)cond;
-    if (!cond) {
+    if (!cond && (against || r->pending_since == NEVER)) {
+        r->cond = 0;
         r->pending_since = NEVER;
         return;
     }
+    r->cond = 1;
     if (r->pending_since == NEVER)
         r->pending_since = now;
     if (now - r->pending_since >= dwell)
@@ -1017,9 +1141,56 @@ static int out_of_reach(const eng_filter_config *fc, const eng_track *older,
     return gap > 0.0 && gap * gap > 6.5 * 6.5 * var;
 }
 
+/*
+ * Judge zone i of case c at `now` from the offender's track.  Outside its
+ * schedule a zone does not apply: an alarm it holds closes at once (the
+ * dwell guards against noise, and a schedule's end is not noise), and no
+ * countdown runs.
+ */
+static void judge_zone(eng_engine *e, eng_case *c, uint32_t i, pw_time_ms now)
+{
+    const eng_device *off = case_offender(e, c);
+    const eng_zone *z = &e->zones[c->zone_first + i];
+    rule_state *r = &c->zone[i];
+    if (!eng_schedule_active(&z->schedule, now)) {
+        r->last_p = 0.0;
+        if (r->active)
+            rule_transition(e, c, r, now, ENG_RULE_ZONE, z->id);
+        r->pending_since = NEVER;
+        r->cond = 0;
+        return;
+    }
+    if (!off->track.initialised)
+        return;
+    double p = zone_probability(z, &off->track, r->active ? c->leave_margin_m : c->enter_margin_m);
+    rule_step(e, c, r, p, now, ENG_RULE_ZONE, z->id);
+}
+
+/*
+ * Uncertain proximity.  When the combined uncertainty is so large that even
+ * an offender exactly on the victim would score below p_open, the proximity
+ * rule can never open: P at zero distance is 1 - exp(-R^2 / 2 sigma^2), below
+ * p_open = 0.5 once sigma > R / 1.18 (424 m for 500 m).  Such a case is
+ * "undecidable"; when it is also plausibly inside (P >= p_close) the engine
+ * escalates instead of waiting: PW_EV_UNCERTAIN_OPEN to the centre, pursuit
+ * mode asked of the tag (to get a GNSS fix), a victim warning without a
+ * position and an incident.  It ends (PW_EV_UNCERTAIN_CLOSE) when the case
+ * is decidable again or P falls below p_close / 2, or when an alarm opens.
+ */
+static void judge_uncertain(eng_engine *e, eng_case *c, double p, double sigma, pw_time_ms now)
+{
+    double r_open = c->alarm_radius_m + c->enter_margin_m;
+    int undecidable = !c->prox.active && sigma > 0.0 &&
+                      -expm1(-r_open * r_open / (2.0 * sigma * sigma)) < c->p_open;
+    if (!c->uncertain)
+        set_uncertain(e, c, undecidable && p >= c->p_close, now, p);
+    else if (!undecidable || p < 0.5 * c->p_close)
+        set_uncertain(e, c, 0, now, p);
+}
+
 /* Re-judge a case after a fix of `moved`.  Proximity compares both devices
  * at the newer of their two states; zones depend on the offender alone and
- * are judged on his fixes. */
+ * are judged on his fixes (and on schedule boundaries, by eng_tick). */
 static void evaluate_case(eng_engine *e, eng_case *c, const eng_device *moved, pw_time_ms now)
 {
     eng_device *off = case_offender(e, c), *vic = case_victim(e, c);
@@ -1032,7 +1203,7 @@ static void evaluate_case(eng_engine *e, eng_case *c, const eng_device *moved, p
             older = &vic->track;
             newer = &off->track;
         }
-        double p_alarm = 0.0, p_pre = 0.0;
+        double p_alarm = 0.0, p_pre = 0.0, sigma = 0.0;
         double margin_alarm = c->prox.active ? c->leave_margin_m : c->enter_margin_m;
         double margin_pre = c->prewarn.active ? c->leave_margin_m : c->enter_margin_m;
         double reach = c->alarm_radius_m + margin_alarm;
@@ -1042,7 +1213,7 @@ static void evaluate_case(eng_engine *e, eng_case *c, const eng_device *moved, p
             eng_track po;
             eng_track_predict(older, &e->cfg.filter, newer->t, &po);
             double dist = len2d(po.x - newer->x, po.y - newer->y);
-            double sigma = sqrt(po.pp + newer->pp);
+            sigma = sqrt(po.pp + newer->pp);
             p_alarm = eng_prob_within(dist, sigma, c->alarm_radius_m + margin_alarm);
             if (c->prewarn_radius_m > 0.0)
                 p_pre = eng_prob_within(dist, sigma, c->prewarn_radius_m + margin_pre);
@@ -1050,17 +1221,12 @@ static void evaluate_case(eng_engine *e, eng_case *c, const eng_device *moved, p
         rule_step(e, c, &c->prox, p_alarm, now, ENG_RULE_PROXIMITY, 0);
         if (c->prewarn_radius_m > 0.0)
             rule_step(e, c, &c->prewarn, p_pre, now, ENG_RULE_PREWARN, 0);
+        judge_uncertain(e, c, p_alarm, sigma, now);
     }
     if (moved != off)
         return;
-    for (uint32_t i = 0; i < c->n_zones; i++) {
-        const eng_zone *z = &e->zones[c->zone_first + i];
-        rule_state *r = &c->zone[i];
-        double p = 0.0;
-        if (eng_schedule_active(&z->schedule, now))
-            p = zone_probability(z, &off->track, r->active ? c->leave_margin_m : c->enter_margin_m);
-        rule_step(e, c, r, p, now, ENG_RULE_ZONE, z->id);
-    }
+    for (uint32_t i = 0; i < c->n_zones; i++)
+        judge_zone(e, c, i, now);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1081,10 +1247,13 @@ static eng_status reject(eng_engine *e, const eng_device *d, const pw_fix *f, pw
     return ENG_EREJECTED;
 }
 
+static void health_event(eng_engine *e, eng_device *d, pw_event_type type, pw_time_ms now,
+                         double value);
+
 static void contact(eng_engine *e, eng_device *d, pw_time_ms now)
 {
     d->last_comm = now;
-    health_deadline(e, now + d->no_comm_ms);
+    health_deadline(e, later(now, d->no_comm_ms));
     if (d->comm_lost) {
         d->comm_lost = 0;
         pw_event ev;
@@ -1098,7 +1267,10 @@ static void contact(eng_engine *e, eng_device *d, pw_time_ms now)
  * A rejected fix may be the first of a run that shows the track itself is
  * wrong (a cold-boot fix thousands of km off, then the truth).  Keep the
  * rejected fixes as a candidate track; once reacquire_fixes of them agree
- * with each other at a possible speed, the candidate wins.
+ * with each other at a possible speed, over at least reacquire_min_ms, the
+ * candidate wins.  The span matters: correlated multipath drifts smoothly
+ * (60 m over 8 s, each fix consistent with the last), so agreement alone
+ * is not proof; a short episode of it must not capture the track.
  */
 static int candidate_wins(eng_engine *e, eng_device *d, pw_time_ms t, double x, double y,
                           double sigma)
@@ -1110,24 +1282,114 @@ static int candidate_wins(eng_engine *e, eng_device *d, pw_time_ms t, double x, 
         double reach = fc->max_speed_mps * dt + 3.0 * (sigma + d->cand_sigma);
         consistent = len2d(x - d->cand_x, y - d->cand_y) <= reach;
     }
-    d->cand_run = consistent ? d->cand_run + 1 : 1;
     if (consistent) {
         double dt = (double)(t - d->cand_t) / 1000.0;
         d->cand_vx = (x - d->cand_x) / dt;
         d->cand_vy = (y - d->cand_y) / dt;
+        d->cand_run++;
     } else {
         d->cand_vx = d->cand_vy = 0.0;
+        d->cand_run = 1;
+        d->cand_since = t;
     }
     d->cand_t = t;
     d->cand_x = x;
     d->cand_y = y;
     d->cand_sigma = sigma;
-    return d->cand_run >= fc->reacquire_fixes;
+    return d->cand_run >= fc->reacquire_fixes && t - d->cand_since >= fc->reacquire_min_ms;
+}
+
+/*
+ * The track predicted to the time t of a new fix.  A device at rest stays
+ * put; one that the accelerometer has just woken (this fix says moving, the
+ * track says at rest) stayed put until moments ago, so it is predicted at
+ * rest, then given a moving target's velocity uncertainty and the few
+ * metres it can have gone before the device woke.
+ */
+static void predict_for_fix(const eng_filter_config *fc, const eng_track *tr, pw_time_ms t,
+                            int says_moving, eng_track *out)
+{
+    eng_track_predict(tr, fc, t, out);
+    if (tr->at_rest && says_moving) {
+        out->at_rest = 0;
+        out->pp += fc->wake_slack_m * fc->wake_slack_m;
+        out->vv = fc->init_speed_sigma_mps * fc->init_speed_sigma_mps;
+        out->pv = 0.0;
+    }
+}
+
+/*
+ * Adjustable process noise (Bar-Shalom's manoeuvre detection): a vehicle
+ * that turns or brakes between two fixes lands outside the gate of a model
+ * that assumes gentle motion (a car turning 90 degrees at 10 m/s is 70 m off
+ * a straight-line prediction after 10 s).  For a track moving at vehicle
+ * speed, an outlier is tested once more against the prediction with the
+ * uncertainty of a sustained acceleration a: position a dt^2 / 2, velocity
+ * a dt.  If it fits, it is a manoeuvre, and the widened prediction is used,
+ * so the track follows at once instead of waiting for re-acquisition.
+ * Slow tracks (people on foot, where urban-canyon jumps live) never get
+ * this allowance.
+ */
+static int manoeuvre_fits(const eng_filter_config *fc, const eng_track *tr, eng_track *p, double dt,
+                          double ix, double iy, double sigma)
+{
+    if (tr->at_rest || !(fc->manoeuvre_accel_mps2 > 0.0) ||
+        len2d(tr->vx, tr->vy) < fc->manoeuvre_min_speed_mps)
+        return 0;
+    double a2 = fc->manoeuvre_accel_mps2 * fc->manoeuvre_accel_mps2;
+    eng_track m = *p;
+    m.pp += 0.25 * a2 * dt * dt * dt * dt;
+    m.pv += 0.5 * a2 * dt * dt * dt;
+    m.vv += a2 * dt * dt;
+    if ((ix * ix + iy * iy) / (m.pp + sigma * sigma) > fc->gate_chi2)
+        return 0;
+    *p = m;
+    return 1;
+}
+
+static pw_time_ms gnss_timeout(const eng_device *d)
+{
+    return d->track.at_rest ? d->no_fix_rest_ms : d->no_fix_ms;
+}
+
+/*
+ * Freshness is judged by fix time, not arrival: a fix that arrives minutes
+ * after it was measured (a clock off by minutes, a week-rollover receiver,
+ * a backlog) is counted as stale and raises STALE_DATA once per episode
+ * (unless the centre already knows the device is lost), and it does not
+ * keep GNSS "alive".  Only GNSS fixes do that; cell and Wi-Fi positions in
+ * a tunnel do not.
+ */
+static void note_freshness(eng_engine *e, eng_device *d, const pw_fix *f, pw_time_ms t, pw_time_ms now)
+{
+    if (now - t > e->cfg.max_fix_age_ms) {
+        e->counters.fixes_stale++;
+        if (!d->stale && !d->signal_lost && !d->comm_lost) {
+            d->stale = 1;
+            health_event(e, d, PW_EV_STALE_DATA, now, (double)(now - t) / 1000.0);
+        }
+    } else {
+        d->stale = 0;
+    }
+    /* Before its first GNSS fix, a device's GNSS clock runs from its first
+     * fix of any kind. */
+    int gnss = f->source == PW_SRC_GNSS;
+    if ((gnss || d->last_gnss_t == NEVER) && (d->last_gnss_t == NEVER || t > d->last_gnss_t))
+        d->last_gnss_t = t;
+    pw_time_ms due = later(d->last_gnss_t, gnss_timeout(d));
+    if (d->signal_lost && gnss && now < due) {
+        d->signal_lost = 0;
+        pw_event ev;
+        ev_init(&ev, PW_EV_SIGNAL_RESTORED, now);
+        ev.device = d->id;
+        emit(e, &ev);
+    }
+    health_deadline(e, due);
 }
 
 eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
 {
-    if (!e || !f)
+    if (!live(e) || !f || !time_ok(now))
         return ENG_EINVAL;
     eng_device *d = find_device(e, f->device);
     if (!d)
@@ -1142,17 +1404,18 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
     const eng_filter_config *fc = &e->cfg.filter;
     if (!(f->set & PW_FIX_LATLON_SET) || !isfinite(f->lat) || !isfinite(f->lon))
         return reject(e, d, f, now, ENG_REJ_NO_POSITION);
-    if (fabs(f->lat) > 90.0 || fabs(f->lon) > 180.0 ||
+    pw_time_ms t = (f->set & PW_FIX_TIME_SET) ? f->time : now;
+    if (fabs(f->lat) > 90.0 || fabs(f->lon) > 180.0 || !time_ok(t) ||
         ((f->set & PW_FIX_ACC_SET) && !(f->acc_m >= 0.0 && f->acc_m < 1e7)))
         return reject(e, d, f, now, ENG_REJ_INVALID);
-    pw_time_ms t = (f->set & PW_FIX_TIME_SET) ? f->time : now;
-    if (t > now + e->cfg.max_future_ms)
+    if (t > later(now, e->cfg.max_future_ms))
         return reject(e, d, f, now, ENG_REJ_FUTURE);
     double x, y;
     eng_geo_to_local(&e->frame, f->lat, f->lon, &x, &y);
     if (x * x + y * y > e->cfg.region_radius_m * e->cfg.region_radius_m)
         return reject(e, d, f, now, ENG_REJ_OUT_OF_REGION);
     double sigma = eng_fix_sigma_m(fc, f);
+    int motion_known = (f->set & PW_FIX_MOTION_SET) != 0;
 
     if (!d->track.initialised) {
         eng_track_reset(&d->track, fc, t, x, y, sigma);
@@ -1170,10 +1433,14 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
             why = ENG_REJ_IMPOSSIBLE_SPEED;
         } else {
             /* One prediction serves the gate and the update. */
-            eng_track_predict(&d->track, fc, t, &p);
+            predict_for_fix(fc, &d->track, t, !motion_known || f->moving, &p);
             double ix = x - p.x, iy = y - p.y;
-            if ((ix * ix + iy * iy) / (p.pp + sigma * sigma) > fc->gate_chi2)
-                why = ENG_REJ_OUTLIER;
+            if ((ix * ix + iy * iy) / (p.pp + sigma * sigma) > fc->gate_chi2) {
+                if (manoeuvre_fits(fc, &d->track, &p, dt, ix, iy, sigma))
+                    e->counters.manoeuvres++;
+                else
+                    why = ENG_REJ_OUTLIER;
+            }
         }
         if (why != ENG_REJ_NONE) {
             if (!candidate_wins(e, d, t, x, y, sigma))
@@ -1194,19 +1461,14 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
             d->track = p;
         }
     }
+    /* The accelerometer's word, when the device gives it; without it the
+     * track is a moving target. */
+    eng_track_set_rest(&d->track, motion_known && !f->moving);
     d->cand_run = 0;
     e->counters.fixes_accepted++;
     d->fix_speed_mps = (f->set & PW_FIX_SPEED_SET) ? f->speed_mps : NAN;
     d->fix_heading_deg = (f->set & PW_FIX_HEADING_SET) ? f->heading_deg : NAN;
-    d->last_fix_now = now;
-    health_deadline(e, now + d->no_fix_ms);
-    if (d->signal_lost) {
-        d->signal_lost = 0;
-        pw_event ev;
-        ev_init(&ev, PW_EV_SIGNAL_RESTORED, now);
-        ev.device = d->id;
-        emit(e, &ev);
-    }
+    note_freshness(e, d, f, t, now);
 
     for (uint32_t li = d->first_link; li != NONE_IDX; li = e->links[li].next) {
         eng_case *c = &e->cases[e->links[li].case_idx];
@@ -1250,32 +1512,17 @@ static void health_event(eng_engine *e, eng_device *d, pw_event_type type, pw_ti
     emit(e, &ev);
     if (d->role != ENG_ROLE_OFFENDER)
         return;
-    /* A fault near a victim is a risk, not silence: tell the centre with the
-     * last position, warn the victim (no position) and open an incident. */
+    /* A fault near a victim is a risk, not silence. */
     for (uint32_t li = d->first_link; li != NONE_IDX; li = e->links[li].next) {
         eng_case *c = &e->cases[e->links[li].case_idx];
-        if (!near_victim(e, c))
-            continue;
-        pw_event es;
-        case_event(e, c, &es, PW_EV_ESCALATION, now, 0);
-        es.reason = type;
-        es.recipient = ENG_PARTY_MONITORING_CENTRE;
-        disclose(e, c, &es, ENG_PARTY_MONITORING_CENTRE, 0);
-        pw_event w;
-        ev_init(&w, PW_EV_VICTIM_WARNING, now);
-        w.case_id = c->id;
-        w.device = d->id;
-        w.reason = type;
-        w.recipient = ENG_PARTY_VICTIM;
-        w.recipient_id = case_victim(e, c)->id;
-        emit(e, &w);
-        open_incident(e, c, now, PW_EV_ESCALATION);
+        if (near_victim(e, c))
+            escalate(e, c, type, now);
     }
 }
 
 eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms now)
 {
-    if (!e || !s)
+    if (!live(e) || !s || !time_ok(now))
         return ENG_EINVAL;
     eng_device *d = find_device(e, s->device);
     if (!d)
@@ -1337,20 +1584,22 @@ static void tick_devices(eng_engine *e, pw_time_ms now)
     e->next_health_deadline = NEVER;
     for (size_t i = 0; i < e->n_devices; i++) {
         eng_device *d = &e->devices[i];
-        if (d->last_fix_now != NEVER && !d->signal_lost) {
-            if (now - d->last_fix_now >= d->no_fix_ms) {
+        if (d->last_gnss_t != NEVER && !d->signal_lost) {
+            pw_time_ms due = later(d->last_gnss_t, gnss_timeout(d));
+            if (now >= due) {
                 d->signal_lost = 1;
-                health_event(e, d, PW_EV_SIGNAL_LOST, now, (double)(now - d->last_fix_now) / 1000.0);
+                health_event(e, d, PW_EV_SIGNAL_LOST, now, (double)(now - d->last_gnss_t) / 1000.0);
             } else {
-                health_deadline(e, d->last_fix_now + d->no_fix_ms);
+                health_deadline(e, due);
             }
         }
         if (d->last_comm != NEVER && !d->comm_lost) {
-            if (now - d->last_comm >= d->no_comm_ms) {
+            pw_time_ms due = later(d->last_comm, d->no_comm_ms);
+            if (now >= due) {
                 d->comm_lost = 1;
                 health_event(e, d, PW_EV_COMM_LOST, now, (double)(now - d->last_comm) / 1000.0);
             } else {
-                health_deadline(e, d->last_comm + d->no_comm_ms);
+                health_deadline(e, due);
             }
         }
     }
@@ -1376,28 +1625,52 @@ static pw_time_ms case_next_timer(const eng_case *c)
     return next;
 }
 
+/* Expiry comes before new alarms: a window whose cap falls in the same tick
+ * as an alarm's dwell must be closed first, so that the alarm opens a new
+ * one instead of finding the old one still open and then losing it. */
 static void tick_case(eng_engine *e, eng_case *c, pw_time_ms now)
 {
-    rule_timer(e, c, &c->prox, now, ENG_RULE_PROXIMITY, 0);
-    rule_timer(e, c, &c->prewarn, now, ENG_RULE_PREWARN, 0);
-    for (uint32_t z = 0; z < c->n_zones; z++)
-        rule_timer(e, c, &c->zone[z], now, ENG_RULE_ZONE, e->zones[c->zone_first + z].id);
     if (c->reveal_open) {
         if (now >= later(c->reveal_opened_at, c->reveal_max_ms))
             close_reveal(e, c, now, ENG_REVEAL_TIMEOUT);
         else if (now >= c->reveal_close_at)
             close_reveal(e, c, now, ENG_REVEAL_GRACE_OVER);
     }
+    rule_timer(e, c, &c->prox, now, ENG_RULE_PROXIMITY, 0);
+    rule_timer(e, c, &c->prewarn, now, ENG_RULE_PREWARN, 0);
+    for (uint32_t z = 0; z < c->n_zones; z++)
+        rule_timer(e, c, &c->zone[z], now, ENG_RULE_ZONE, e->zones[c->zone_first + z].id);
 }
 
-void eng_tick(eng_engine *e, pw_time_ms now)
+/* Zone schedules take effect on the clock: each scheduled zone whose next
+ * boundary has passed is judged now, then waits for its following one. */
+static void tick_schedules(eng_engine *e, pw_time_ms now)
 {
-    if (!e)
-        return;
+    e->next_schedule_deadline = NEVER;
+    for (size_t i = 0; i < e->n_zones; i++) {
+        eng_zone *z = &e->zones[i];
+        if (z->next_change == NEVER)
+            continue;
+        if (z->next_change <= now) {
+            eng_case *c = &e->cases[z->case_idx];
+            judge_zone(e, c, (uint32_t)(i - c->zone_first), now);
+            z->next_change = eng_schedule_next_change(&z->schedule, now);
+        }
+        if (z->next_change < e->next_schedule_deadline)
+            e->next_schedule_deadline = z->next_change;
+    }
+}
+
+eng_status eng_tick(eng_engine *e, pw_time_ms now)
+{
+    if (!live(e) || !time_ok(now))
+        return ENG_EINVAL;
     if (now >= e->next_health_deadline)
         tick_devices(e, now);
+    if (now >= e->next_schedule_deadline)
+        tick_schedules(e, now);
     if (now < e->next_case_deadline)
-        return;
+        return ENG_OK;
     e->next_case_deadline = NEVER;
     for (size_t i = 0; i < e->n_timer_cases;) {
         eng_case *c = &e->cases[e->timer_cases[i]];
@@ -1412,6 +1685,7 @@ void eng_tick(eng_engine *e, pw_time_ms now)
             e->next_case_deadline = next;
         i++;
     }
+    return ENG_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1420,7 +1694,7 @@ void eng_tick(eng_engine *e, pw_time_ms now)
 
 eng_status eng_incident_ack(eng_engine *e, pw_id incident, pw_id officer, pw_time_ms now)
 {
-    if (!e)
+    if (!live(e) || !time_ok(now))
         return ENG_EINVAL;
     eng_case *c = find_incident(e, incident);
     if (!c)
@@ -1442,7 +1716,7 @@ static double snap(double v, double step)
 
 eng_status eng_incident_close(eng_engine *e, pw_id incident, pw_id officer, pw_time_ms now)
 {
-    if (!e)
+    if (!live(e) || !time_ok(now))
         return ENG_EINVAL;
     eng_case *c = find_incident(e, incident);
     if (!c)
@@ -1496,13 +1770,13 @@ eng_status eng_incident_close(eng_engine *e, pw_id incident, pw_id officer, pw_t
 
 size_t eng_incident_log_count(const eng_engine *e, pw_id incident)
 {
-    const eng_case *c = e ? find_incident(e, incident) : NULL;
+    const eng_case *c = live(e) ? find_incident(e, incident) : NULL;
     return c ? c->log_n : 0;
 }
 
 pw_id eng_case_incident(const eng_engine *e, pw_id case_id)
 {
-    const eng_case *c = e ? find_case(e, case_id) : NULL;
+    const eng_case *c = live(e) ? find_case(e, case_id) : NULL;
     return c ? c->incident : 0;
 }
 
@@ -1512,7 +1786,7 @@ pw_id eng_case_incident(const eng_engine *e, pw_id case_id)
 
 eng_status eng_device_estimate(const eng_engine *e, pw_id device, pw_time_ms now, eng_estimate *out)
 {
-    if (!e || !out)
+    if (!live(e) || !out || !time_ok(now))
         return ENG_EINVAL;
     const eng_device *d = find_device(e, device);
     if (!d)
@@ -1534,37 +1808,19 @@ eng_status eng_device_estimate(const eng_engine *e, pw_id device, pw_time_ms now
 int eng_may_disclose(const eng_engine *e, eng_party recipient, pw_id recipient_id, pw_id subject,
                      pw_time_ms now)
 {
+    if (!live(e) || !time_ok(now))
+        return 0;
     const eng_device *s = find_device(e, subject);
     if (!s)
         return 0;
-    for (uint32_t li = s->first_link; li != NONE_IDX; li = e->links[li].next) {
-        const eng_case *c = &e->cases[e->links[li].case_idx];
-        int is_offender = case_offender(e, c) == s;
-        switch (recipient) {
-        case ENG_PARTY_VICTIM:
-            /* The window's own end times too, not just its flag: the rule
-             * holds even for a caller that ticks late. */
-            if (is_offender && c->reveal_open && case_victim(e, c)->id == recipient_id &&
-                now < c->reveal_close_at && now < later(c->reveal_opened_at, c->reveal_max_ms))
-                return 1;
-            break;
-        case ENG_PARTY_DISPATCHER:
-        case ENG_PARTY_CASE_OFFICER:
-            if (c->incident)
-                return 1;
-            break;
-        case ENG_PARTY_MONITORING_CENTRE:
-            if (is_offender || c->incident)
-                return 1;
-            break;
-        default:
-            return 0;
-        }
-    }
+    for (uint32_t li = s->first_link; li != NONE_IDX; li = e->links[li].next)
+        if (case_allows(e, &e->cases[e->links[li].case_idx], recipient, recipient_id, s, now))
+            return 1;
     return 0;
 }
 
 const eng_counters *eng_get_counters(const eng_engine *e)
 {
-    return &e->counters;
+    static const eng_counters none; /* read-only zeros for a NULL engine */
+    return e ? &e->counters : &none;
 }

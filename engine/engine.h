@@ -48,6 +48,11 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 
 typedef int64_t pw_time_ms; /* milliseconds since 1970-01-01T00:00:00Z */
+
+/* The times the engine accepts, 1970-01-01 to 9999-12-31: a call whose `now`
+ * lies outside returns ENG_EINVAL, a fix dated outside is rejected as
+ * invalid.  Durations are >= 0; a huge one means "never" (no overflow). */
+#define ENG_TIME_MAX ((pw_time_ms)253402300799999LL)
 typedef uint32_t pw_id;     /* device, case, incident, officer ids; 0 = none */
 
 typedef enum pw_fix_source {
@@ -215,6 +220,7 @@ typedef struct eng_track {
     double x, y, vx, vy;     /* m, m/s */
     double pp, pv, vv;       /* per-axis covariance: m^2, m^2/s, m^2/s^2 */
     int initialised;
+    int at_rest;             /* the newest fix said the wearer is at rest */
 } eng_track;
 
 /* Tuning of the filter and its gates. */
@@ -229,7 +235,13 @@ typedef struct eng_filter_config {
     double gnss_acc_inflation;   /* claimed GNSS accuracy is often optimistic */
     double min_sigma_m[PW_SRC_COUNT];     /* floor of the measurement std */
     double default_sigma_m[PW_SRC_COUNT]; /* when neither accuracy nor HDOP is known */
-    double uere_m;               /* GNSS range error: sigma = hdop * uere */
+    double uere_m;               /* GNSS range error: per-axis sigma = hdop * uere / sqrt 2 */
+    double rest_diffusion_m2ps;  /* at rest: position variance grows this much a second */
+    double wake_slack_m;         /* at rest -> moving: how far he may have gone before
+                                    the accelerometer woke the device */
+    double manoeuvre_accel_mps2; /* a vehicle's largest sustained acceleration (turns) */
+    double manoeuvre_min_speed_mps; /* only tracks this fast are tested for a manoeuvre */
+    pw_time_ms reacquire_min_ms; /* rejected fixes must agree for this long to reset */
 } eng_filter_config;
 
 /* Measurement std (per axis, m) that the filter gives this fix. */
@@ -246,6 +258,9 @@ void eng_track_predict(const eng_track *tr, const eng_filter_config *fc,
  */
 double eng_track_mahalanobis2(const eng_track *tr, const eng_filter_config *fc,
                               pw_time_ms t, double x, double y, double sigma_m);
+/* Mark the track at rest (velocity 0, see eng_filter_config.rest_diffusion_m2ps)
+ * or moving again. */
+void eng_track_set_rest(eng_track *tr, int at_rest);
 /* Fold a measurement taken at tr->t into the track (no prediction). */
 void eng_track_correct(eng_track *tr, double x, double y, double sigma_m);
 /* Predict to t and fold in the measurement. */
@@ -284,6 +299,9 @@ typedef struct eng_schedule {
 
 /* Does the schedule apply at time t?  (Pure.) */
 int eng_schedule_active(const eng_schedule *s, pw_time_ms t);
+/* The first time after t at which eng_schedule_active changes; INT64_MAX
+ * for a schedule that never changes (no windows, or always on). */
+pw_time_ms eng_schedule_next_change(const eng_schedule *s, pw_time_ms t);
 
 typedef enum eng_zone_kind { ENG_ZONE_CIRCLE = 1, ENG_ZONE_POLYGON = 2 } eng_zone_kind;
 
@@ -462,6 +480,8 @@ typedef struct eng_counters {
     uint64_t fixes_in, fixes_accepted;
     uint64_t rejected[ENG_REJ_COUNT];
     uint64_t reacquired;
+    uint64_t manoeuvres;             /* fixes accepted only as a manoeuvre */
+    uint64_t fixes_stale;            /* fixes older than max_fix_age_ms on arrival */
     uint64_t disclosures_withheld;   /* events the access rule stopped */
     uint64_t cases_evaluated;        /* case judgements run by fixes */
     uint64_t events[PW_EV_TYPE_COUNT];
@@ -500,6 +520,7 @@ typedef struct eng_engine {
     pw_id next_incident;
     pw_time_ms next_health_deadline;           /* no device is due before */
     pw_time_ms next_case_deadline;             /* no case timer is due before */
+    pw_time_ms next_schedule_deadline;         /* no zone schedule changes before */
     eng_counters counters;
 } eng_engine;
 
@@ -538,7 +559,7 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now);
 eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms now);
 /* Run timers due by now: dwell, grace, reveal timeout, signal/contact loss.
  * Cheap when nothing is due; call it at least once per second of `now`. */
-void eng_tick(eng_engine *e, pw_time_ms now);
+eng_status eng_tick(eng_engine *e, pw_time_ms now);
 
 /* The case officer acknowledges / closes an incident.  Closing purges the
  * precise positions kept for it (PW_EV_INCIDENT_PURGED) and ends its windows. */

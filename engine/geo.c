@@ -260,6 +260,36 @@ int eng_schedule_active(const eng_schedule *s, pw_time_ms t)
     return 0;
 }
 
+/*
+ * Activity changes only at window starts and ends, whole local minutes, so
+ * the candidates are those minutes over the next eight days (a week and the
+ * day that wraps).  Between two candidates nothing changes, so the first
+ * candidate whose activity differs from t's is the next change.
+ */
+pw_time_ms eng_schedule_next_change(const eng_schedule *s, pw_time_ms t)
+{
+    if (s->n_windows <= 0)
+        return INT64_MAX;
+    int now_active = eng_schedule_active(s, t);
+    /* Local midnight at or before t, in UTC ms. */
+    int64_t local_min = t / 60000 + s->utc_offset_min - (t % 60000 < 0);
+    int64_t day = local_min >= 0 ? local_min / 1440 : -((-local_min + 1439) / 1440);
+    pw_time_ms best = INT64_MAX;
+    for (int k = 0; k <= 8; k++) {
+        for (int i = 0; i < s->n_windows && i < ENG_MAX_WINDOWS; i++) {
+            int edge[2] = {s->windows[i].start_min, s->windows[i].end_min};
+            for (int j = 0; j < 2; j++) {
+                pw_time_ms c = ((day + k) * 1440 + edge[j] - s->utc_offset_min) * 60000;
+                if (c > t && c < best && eng_schedule_active(s, c) != now_active)
+                    best = c;
+            }
+        }
+        if (best != INT64_MAX)
+            break; /* later days only hold later candidates */
+    }
+    return best;
+}
+
 int64_t pw_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;

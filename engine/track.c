@@ -19,7 +19,9 @@ double eng_fix_sigma_m(const eng_filter_config *fc, const pw_fix *f)
         s = f->acc_m / ACC68_PER_SIGMA;
     else if (src == PW_SRC_GNSS && (f->set & PW_FIX_HDOP_SET) && isfinite(f->hdop) &&
              f->hdop > 0.0)
-        s = f->hdop * fc->uere_m;
+        /* HDOP x UERE is the 2-D (DRMS) error, sqrt(sx^2 + sy^2); one axis of
+         * an isotropic error carries 1 / sqrt(2) of it. */
+        s = f->hdop * fc->uere_m * M_SQRT1_2;
     else
         s = fc->default_sigma_m[src];
     if (src == PW_SRC_GNSS)
@@ -40,6 +42,25 @@ void eng_track_reset(eng_track *tr, const eng_filter_config *fc,
     tr->pv = 0.0;
     tr->vv = fc->init_speed_sigma_mps * fc->init_speed_sigma_mps;
     tr->initialised = 1;
+    tr->at_rest = 0;
+}
+
+/*
+ * The wearer is at rest (the device's accelerometer says so): no velocity,
+ * and the position only wanders by rest_diffusion (a person shifting in a
+ * chair, a phone on a table), so a tag that fixes every five minutes at rest
+ * stays a tight track between its fixes instead of spreading like a moving
+ * target.
+ */
+void eng_track_set_rest(eng_track *tr, int at_rest)
+{
+    if (!at_rest) {
+        tr->at_rest = 0;
+        return;
+    }
+    tr->at_rest = 1;
+    tr->vx = tr->vy = 0.0;
+    tr->pv = tr->vv = 0.0;
 }
 
 /*
@@ -63,6 +84,12 @@ void eng_track_predict(const eng_track *tr, const eng_filter_config *fc,
     double dt = (double)(t - tr->t) / 1000.0;
     if (!(dt > 0.0))
         return;
+    double cap = fc->max_sigma_m * fc->max_sigma_m;
+    if (tr->at_rest) {
+        out->t = t;
+        out->pp = fmin(tr->pp + fc->rest_diffusion_m2ps * dt, cap);
+        return;
+    }
     double tau = fc->speed_tau_s;
     double q = 2.0 * fc->speed_sigma_mps * fc->speed_sigma_mps / tau;
     double om = -expm1(-dt / tau); /* 1 - a, exact for small dt */
@@ -86,7 +113,6 @@ void eng_track_predict(const eng_track *tr, const eng_filter_config *fc,
     out->pp = tr->pp + 2.0 * f12 * tr->pv + f12 * f12 * tr->vv + q11;
     out->pv = a * (tr->pv + f12 * tr->vv) + q12;
     out->vv = a * a * tr->vv + q22;
-    double cap = fc->max_sigma_m * fc->max_sigma_m;
     if (out->pp > cap) {
         /* Keep the covariance positive semi-definite: scale the cross term
          * with the position std. */

@@ -120,7 +120,13 @@ static void test_fix_sigma(void)
     pw_fix_clear(&f);
     f.set = PW_FIX_HDOP_SET;
     f.hdop = 2.0;
-    CU_ASSERT_DOUBLE_EQUAL(eng_fix_sigma_m(&fc, &f), 2.0 * fc.uere_m * fc.gnss_acc_inflation, 1e-9);
+    /* Regression (item 7): HDOP x UERE is the 2-D error.  With UERE 5 m,
+     * HDOP 2 gives sqrt(sx^2 + sy^2) = 10 m, so one axis of an isotropic
+     * error has sx = 10 / sqrt 2 = 7.0711 m; the engine then inflates GNSS
+     * claims by 1.5: 10.607 m (it used to give 15 m, 41 % too large). */
+    CU_ASSERT_DOUBLE_EQUAL(fc.uere_m, 5.0, 0.0);
+    CU_ASSERT_DOUBLE_EQUAL(fc.gnss_acc_inflation, 1.5, 0.0);
+    CU_ASSERT_DOUBLE_EQUAL(eng_fix_sigma_m(&fc, &f), 10.6066, 1e-4);
     pw_fix_clear(&f);
     f.source = PW_SRC_CELL;
     f.set = PW_FIX_ACC_SET;
@@ -203,25 +209,106 @@ static void test_outlier_rejected(void)
 }
 
 /* The first fix was wrong (a cold-boot position 20 km off); the truth then
- * arrives, consistently.  After reacquire_fixes agreeing fixes the track
- * follows the truth instead of rejecting it forever. */
+ * arrives, consistently, at a tag's 10 s cadence.  After reacquire_fixes (3)
+ * agreeing fixes spanning reacquire_min_ms (20 s: the first at +10 s, the
+ * third at +30 s) the track follows the truth instead of rejecting it
+ * forever. */
 static void test_reacquires_after_consistent_run(void)
 {
     setup();
     CU_ASSERT_EQUAL(feed(T0, 20000, 0, 5), ENG_OK);
-    CU_ASSERT_EQUAL(feed(T0 + 1000, 0, 0, 5), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(feed(T0 + 10000, 0, 0, 5), ENG_EREJECTED);
     CU_ASSERT_EQUAL(rec.last_reason, ENG_REJ_IMPOSSIBLE_SPEED);
-    CU_ASSERT_EQUAL(feed(T0 + 2000, 1, 0, 5), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(feed(T0 + 20000, 10, 0, 5), ENG_EREJECTED);
     CU_ASSERT_EQUAL(rec.n_reacquired, 0);
-    CU_ASSERT_EQUAL(feed(T0 + 3000, 2, 0, 5), ENG_OK);
+    CU_ASSERT_EQUAL(feed(T0 + 30000, 20, 0, 5), ENG_OK);
     CU_ASSERT_EQUAL(rec.n_reacquired, 1);
-    eng_estimate est = estimate(T0 + 3000);
-    CU_ASSERT(hypot(est.x - 2.0, est.y) < 1.0);
+    eng_estimate est = estimate(T0 + 30000);
+    CU_ASSERT(hypot(est.x - 20.0, est.y) < 1.0);
     /* Inconsistent rejected fixes (scattered noise) never win. */
     for (int k = 0; k < 10; k++)
-        feed(T0 + 4000 + 1000 * k, 2 + (k % 2 ? 3000 : -3000), 0, 5);
+        feed(T0 + 40000 + 10000 * k, 20 + (k % 2 ? 3000 : -3000), 0, 5);
     CU_ASSERT_EQUAL(rec.n_reacquired, 1);
     eng_close(&eng);
+}
+
+/* Regression (item 8): correlated multipath.  A walker at 1.4 m/s reports
+ * each second; then for 8 s the fixes drift smoothly 60 m to the side
+ * (7.5 m/s, every fix consistent with the one before, far below the 70 m/s
+ * a candidate may move) and come back.  Three such fixes used to re-acquire
+ * the track onto the reflection.  Now the drift must never capture it: no
+ * re-acquisition, and a second after the episode the estimate is back
+ * within 10 m of the walker (one second of walking plus the fix noise). */
+static void test_multipath_drift_cannot_capture(void)
+{
+    setup();
+    for (int k = 0; k <= 60; k++)
+        CU_ASSERT_EQUAL(feed(T0 + 1000 * k, 1.4 * k, 0, 5), ENG_OK);
+    for (int k = 1; k <= 8; k++)
+        feed(T0 + 60000 + 1000 * k, 1.4 * (60 + k), 7.5 * k, 5);
+    for (int k = 9; k <= 12; k++)
+        feed(T0 + 60000 + 1000 * k, 1.4 * (60 + k), 0, 5);
+    CU_ASSERT_EQUAL(rec.n_reacquired, 0);
+    eng_estimate est = estimate(T0 + 72000);
+    CU_ASSERT(hypot(est.x - 1.4 * 72, est.y) < 10.0);
+    eng_close(&eng);
+}
+
+/* Regression (item 8): a car at 10 m/s with a fix every 10 s turns 90
+ * degrees (east, then north) one second after the fix at 100 s.  The next
+ * fix is at (1010, 90) against a straight-line prediction of (1100, 0):
+ * 127 m off, far outside the gate of a gentle-motion model, so the track
+ * used to be gated twice and re-acquired 20 s later (240 m behind).  It
+ * must follow every fix: none rejected, and after each update the estimate
+ * is within 20 m of the car (a fifth of the 100 m it covers between fixes,
+ * i.e. never a fix behind). */
+static void test_car_turn_is_followed(void)
+{
+    setup();
+    double worst = 0.0;
+    for (int k = 0; k <= 20; k++) {
+        double t = 10.0 * k, x, y;
+        if (t <= 101.0) {
+            x = 10.0 * t;
+            y = 0.0;
+        } else {
+            x = 1010.0;
+            y = 10.0 * (t - 101.0);
+        }
+        CU_ASSERT_EQUAL(feed(T0 + 10000 * k, x, y, 5), ENG_OK);
+        eng_estimate est = estimate(T0 + 10000 * k);
+        double err = hypot(est.x - x, est.y - y);
+        worst = err > worst ? err : worst;
+        CU_ASSERT(err < 20.0);
+    }
+    int rejected = 0;
+    for (int r = 0; r < ENG_REJ_COUNT; r++)
+        rejected += rec.n_rejected[r];
+    CU_ASSERT_EQUAL(rejected, 0);
+    CU_ASSERT_EQUAL(rec.n_reacquired, 0);
+    printf("\n    worst error after an update %.1f m, %llu manoeuvres ", worst,
+           (unsigned long long)eng_get_counters(&eng)->manoeuvres);
+    eng_close(&eng);
+}
+
+/* A resting device (the accelerometer says so) is not spread like a moving
+ * target between its fixes.  With the default filter a moving-model track
+ * spreads to ~1 km (1 sigma) over 5 silent minutes (engine.h); at rest it
+ * grows only by the rest diffusion, 0.05 m^2/s * 300 s = 15 m^2, so from a
+ * 3 m sigma to sqrt(9 + 15) = 4.9 m.  Waking up gives a moving target
+ * again. */
+static void test_rest_keeps_track_tight(void)
+{
+    eng_filter_config fc = filter_defaults();
+    eng_track tr, p;
+    eng_track_reset(&tr, &fc, T0, 0, 0, 3.0);
+    eng_track_set_rest(&tr, 1);
+    eng_track_predict(&tr, &fc, T0 + 300000, &p);
+    CU_ASSERT_DOUBLE_EQUAL(sqrt(p.pp), 4.899, 0.01);
+    CU_ASSERT_DOUBLE_EQUAL(p.x, 0.0, 0.0);
+    eng_track_set_rest(&tr, 0);
+    eng_track_predict(&tr, &fc, T0 + 300000, &p);
+    CU_ASSERT(sqrt(p.pp) > 500.0);
 }
 
 static void test_gates_each_reason(void)
@@ -310,6 +397,9 @@ int main(void)
         {"re-acquires after a consistent run", test_reacquires_after_consistent_run},
         {"each gate reason is counted and harmless", test_gates_each_reason},
         {"out-of-order fixes do not corrupt the state", test_out_of_order_does_not_corrupt},
+        {"regression: multipath drift cannot capture the track", test_multipath_drift_cannot_capture},
+        {"regression: a car turning 90 degrees is followed", test_car_turn_is_followed},
+        {"a device at rest stays a tight track", test_rest_keeps_track_tight},
         {NULL, NULL},
     };
     return pw_test_main("track", tests);
