@@ -230,7 +230,6 @@ void eng_config_default(eng_config *cfg, double origin_lat, double origin_lon)
     fc->default_sigma_m[PW_SRC_DR] = 50.0;
     fc->uere_m = 5.0;
     fc->rest_diffusion_m2ps = 0.05; /* +3.9 m of sigma over five minutes at rest */
-    fc->wake_slack_m = 10.0;
     fc->manoeuvre_accel_mps2 = 3.0; /* a car braking or turning hard */
     fc->manoeuvre_min_speed_mps = 3.0; /* faster than a run: a vehicle */
     fc->reacquire_min_ms = 20000;
@@ -409,7 +408,7 @@ eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void
         !(cfg->filter.speed_sigma_mps > 0.0) || !(cfg->filter.speed_tau_s > 0.0) ||
         !(cfg->filter.max_sigma_m > 0.0) || !(cfg->filter.max_speed_mps > 0.0) ||
         !(cfg->filter.gate_chi2 > 0.0) || cfg->filter.reacquire_fixes < 1 ||
-        !(cfg->filter.rest_diffusion_m2ps >= 0.0) || !(cfg->filter.wake_slack_m >= 0.0) ||
+        !(cfg->filter.rest_diffusion_m2ps >= 0.0) ||
         !(cfg->filter.manoeuvre_accel_mps2 >= 0.0) || !(cfg->filter.manoeuvre_min_speed_mps >= 0.0) ||
         cfg->filter.reacquire_min_ms < 0 || cfg->max_future_ms < 0 || cfg->max_fix_age_ms <= 0 ||
         cfg->no_fix_ms <= 0 || cfg->no_comm_ms <= 0) {
@@ -1301,21 +1300,23 @@ static int candidate_wins(eng_engine *e, eng_device *d, pw_time_ms t, double x, 
 
 /*
  * The track predicted to the time t of a new fix.  A device at rest stays
- * put; one that the accelerometer has just woken (this fix says moving, the
- * track says at rest) stayed put until moments ago, so it is predicted at
- * rest, then given a moving target's velocity uncertainty and the few
- * metres it can have gone before the device woke.
+ * put; one that the accelerometer has woken (this fix says moving, the
+ * track says at rest) may have left at any moment since its last fix, so
+ * its velocity becomes unknown again (a new track's velocity spread) and
+ * the moving model spreads it from the last rest position.
  */
 static void predict_for_fix(const eng_filter_config *fc, const eng_track *tr, pw_time_ms t,
                             int says_moving, eng_track *out)
 {
-    eng_track_predict(tr, fc, t, out);
     if (tr->at_rest && says_moving) {
-        out->at_rest = 0;
-        out->pp += fc->wake_slack_m * fc->wake_slack_m;
-        out->vv = fc->init_speed_sigma_mps * fc->init_speed_sigma_mps;
-        out->pv = 0.0;
+        eng_track woken = *tr;
+        woken.at_rest = 0;
+        woken.pv = 0.0;
+        woken.vv = fc->init_speed_sigma_mps * fc->init_speed_sigma_mps;
+        eng_track_predict(&woken, fc, t, out);
+        return;
     }
+    eng_track_predict(tr, fc, t, out);
 }
 
 /*

@@ -237,8 +237,6 @@ typedef struct eng_filter_config {
     double default_sigma_m[PW_SRC_COUNT]; /* when neither accuracy nor HDOP is known */
     double uere_m;               /* GNSS range error: per-axis sigma = hdop * uere / sqrt 2 */
     double rest_diffusion_m2ps;  /* at rest: position variance grows this much a second */
-    double wake_slack_m;         /* at rest -> moving: how far he may have gone before
-                                    the accelerometer woke the device */
     double manoeuvre_accel_mps2; /* a vehicle's largest sustained acceleration (turns) */
     double manoeuvre_min_speed_mps; /* only tracks this fast are tested for a manoeuvre */
     pw_time_ms reacquire_min_ms; /* rejected fixes must agree for this long to reset */
