@@ -441,6 +441,61 @@ const char *eng_reject_name(eng_reject_reason r);
 /* The engine                                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The rules, in the order a fix meets them
+ *
+ * Motion state.  A fix may say whether the wearer moves (PW_FIX_MOTION_SET,
+ * `moving`: the device's accelerometer; tags wake to their moving interval
+ * the moment he moves).  A track whose newest fix says "at rest" has no
+ * velocity and grows only by rest_diffusion_m2ps between fixes, so a tag
+ * that reports every 5 minutes at rest is not spread like a moving target;
+ * the first "moving" fix after rest gets a new track's velocity spread.
+ * Without the bit, every track is a moving target.
+ *
+ * Gating.  Fixes are rejected by reason (see eng_reject_reason).  A fix
+ * outside the filter's gate on a track moving at vehicle speed is accepted
+ * as a manoeuvre when it fits a sustained acceleration of
+ * manoeuvre_accel_mps2 (a car turning between two fixes).  reacquire_fixes
+ * rejected fixes that agree with each other over reacquire_min_ms restart
+ * the track (a cold-boot jump); a shorter run (multipath) cannot.
+ *
+ * Proximity and zones.  P(inside) from both tracks' uncertainty at the newer
+ * of the two states; an alarm opens at p_open (after dwell_open) and closes
+ * at p_close (after dwell_close) against the radius plus the leave margin.
+ * A countdown that has started is cancelled only by a judgement on the far
+ * side of the band (p >= p_open while closing, p <= p_close while opening).
+ * Zones with a schedule are judged at every boundary of it on eng_tick: a
+ * zone that starts to apply can alarm at its first tick, and one that stops
+ * applying closes its alarm at once.
+ *
+ * Uncertain proximity.  When the combined uncertainty sigma is so large
+ * that even an offender on top of the victim scores below p_open
+ * (1 - exp(-R^2 / 2 sigma^2) < p_open, R = alarm radius + enter margin:
+ * sigma > 424 m for 500 m and p_open 0.5), the proximity rule cannot
+ * decide.  If the offender is then plausibly inside (P >= p_close), the
+ * engine escalates: PW_EV_UNCERTAIN_OPEN to the centre with his position,
+ * pursuit mode asked of the tag (to get a GNSS fix), PW_EV_ESCALATION
+ * (reason PW_EV_UNCERTAIN_OPEN), a PW_EV_VICTIM_WARNING without any
+ * position, and an incident.  No reveal window opens: nothing is decided.
+ * PW_EV_UNCERTAIN_CLOSE when the case is decidable again, when P falls
+ * below p_close / 2, or when an alarm opens.
+ *
+ * The reveal window.  An alarm opens the victim's window; it closes `grace`
+ * after the last alarm of the case closes (at once with no grace), or at
+ * the cap reveal_max_ms.  On a tick, expiry is handled before new alarms,
+ * so an alarm whose dwell ends on the cap's tick opens a new window.
+ *
+ * Health.  Signal loss is loss of GNSS by fix time (eng_device_timeouts);
+ * a fix older than max_fix_age_ms on arrival is stale (counted, STALE_DATA
+ * once per episode unless the device is already lost); contact loss is no
+ * message at all for no_comm_ms.  Any of these, a tamper, low battery or
+ * power-off while the offender's last position is near a victim (within
+ * the larger radius) or plausibly in a zone escalates as above.
+ *
+ * Access.  Every position shown passes the access rule of the case named
+ * in its audit record (eng_may_disclose answers for any case of the pair).
+ */
+
 /* Where the engine's one-time allocations go; a test can make it fail. */
 typedef struct eng_allocator {
     void *(*alloc)(void *ctx, size_t size); /* zeroed memory or NULL */

@@ -228,6 +228,71 @@ static void test_uncertain_proximity(void)
     eng_close(&eng);
 }
 
+/* ---- item 4: polygon zones use the 2-D probability ------------------- */
+
+static eng_case_def square_zone_case(double half_m)
+{
+    eng_case_def c = default_case();
+    eng_frame_init(&frame, LAT0, LON0);
+    c.n_zones = 1;
+    eng_zone_def *z = &c.zones[0];
+    z->id = 9;
+    z->kind = ENG_ZONE_POLYGON;
+    z->n_vertices = 4;
+    static const double sx[4] = {-1, 1, 1, -1}, sy[4] = {-1, -1, 1, 1};
+    for (int i = 0; i < 4; i++)
+        eng_geo_to_wgs84(&frame, 3000 + half_m * sx[i], half_m * sy[i], &z->lat[i], &z->lon[i]);
+    return c;
+}
+
+/*
+ * The issue's example: an offender seen only through a coarse fix (sigma
+ * 300 m: a cell fix claiming 300 x 1.5096 = 452.9 m) at the centre of a
+ * 150 m square zone.  The 2-D Gaussian puts about area x peak density =
+ * 22,500 / (2 pi 300^2) = 0.040 of its mass inside (0.039 exactly, from
+ * tests/data/polygon_prob.tsv): no alarm.  The old half-plane rule said
+ * 0.60 and alarmed.  A GNSS fix there: P ~ 1, an alarm.
+ */
+static void test_polygon_zone_coarse_fix(void)
+{
+    eng_case_def c = square_zone_case(75);
+    start(NULL, &c);
+    fix_src(OFF, MONDAY + 10 * HOUR, 3000, 0, 452.9, PW_SRC_CELL);
+    ticks(MONDAY + 10 * HOUR, MONDAY + 10 * HOUR + MIN);
+    CU_ASSERT_EQUAL(count(PW_EV_ALARM_OPEN), 0);
+    mfix(OFF, MONDAY + 10 * HOUR + 2 * MIN, 3000, 0, 5, 0, 0);
+    CU_ASSERT_EQUAL(count(PW_EV_ALARM_OPEN), 1);
+    const pw_event *ao = first(PW_EV_ALARM_OPEN);
+    CU_ASSERT_FATAL(ao != NULL);
+    CU_ASSERT_EQUAL(ao->rule, ENG_RULE_ZONE);
+    eng_close(&eng);
+}
+
+/*
+ * The leave margin grows a polygon outward: a 100 m square (half 50 m) with
+ * the default 50 m leave margin closes only once he is more than 50 m
+ * outside it.  He stands inside (alarm), then 30 m outside the east edge
+ * (80 m from the centre line: inside the grown square, P ~ 1 with a 5 m
+ * fix: the alarm holds), then 90 m outside (P ~ 0: it closes after the
+ * 60 s dwell).
+ */
+static void test_polygon_leave_margin(void)
+{
+    eng_case_def c = square_zone_case(50);
+    start(NULL, &c);
+    pw_time_ms t = MONDAY + 10 * HOUR;
+    for (int k = 0; k < 30; k++, t += 10 * SEC) {
+        double x = k < 6 ? 3000 : k < 18 ? 3080 : 3140;
+        mfix(OFF, t, x, 0, 5, 1, 0);
+        if (k == 17)
+            CU_ASSERT_EQUAL(count(PW_EV_ALARM_CLOSE), 0);
+        ticks(t, t + 10 * SEC - 1);
+    }
+    CU_ASSERT_EQUAL(count(PW_EV_ALARM_OPEN), 1);
+    CU_ASSERT_EQUAL(count(PW_EV_ALARM_CLOSE), 1);
+    eng_close(&eng);
+}
+
 /* ---- item 5: zone schedules on the clock ----------------------------- */
 
 static eng_case_def school_zone_case(void)
@@ -839,6 +904,8 @@ int main(void)
         {"item 1: one judgement in the band does not restart the close", test_close_countdown_survives_band},
         {"item 2: a resting offender alarms within a phone interval", test_resting_offender_alarms_in_time},
         {"item 3: uncertain proximity escalates, far cell fixes do not", test_uncertain_proximity},
+        {"item 4: a coarse fix at a small polygon's centre is not inside", test_polygon_zone_coarse_fix},
+        {"item 4: the leave margin grows a polygon", test_polygon_leave_margin},
         {"item 5: zone schedules take effect on the tick", test_zone_schedule_on_tick},
         {"item 5: next schedule change by hand", test_schedule_next_change},
         {"item 6: a tunnel raises signal loss despite cell fixes", test_tunnel_raises_signal_loss},

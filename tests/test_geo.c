@@ -156,6 +156,223 @@ static void test_prob_monte_carlo(void)
     }
 }
 
+/* The polygons of tests/data/polygon_prob.tsv, read from its "# polygon"
+ * lines, so that the script that made the table defines them once. */
+enum { POLY_TABLE_MAX = 16, POLY_VERTEX_MAX = 32 };
+typedef struct poly_def {
+    char name[32];
+    eng_point v[POLY_VERTEX_MAX];
+    size_t n;
+} poly_def;
+
+static int read_poly_line(const char *line, poly_def *d)
+{
+    int used = 0;
+    if (sscanf(line, "# polygon %31s%n", d->name, &used) != 1)
+        return 0;
+    const char *p = line + used;
+    d->n = 0;
+    for (;;) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p)
+            break;
+        p = end;
+        double y = strtod(p, &end);
+        if (end == p || d->n == POLY_VERTEX_MAX)
+            return 0;
+        p = end;
+        d->v[d->n++] = (eng_point){x, y};
+    }
+    return d->n >= 3;
+}
+
+/* Every row of tests/data/polygon_prob.tsv (tests/data/make_polygon_prob.py:
+ * slabs in x, erf in y, good to 1e-10) within the 1e-4 of the contract. */
+static void test_prob_polygon_table(void)
+{
+    FILE *f = fopen(PW_TEST_DATA "/polygon_prob.tsv", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static poly_def polys[POLY_TABLE_MAX];
+    size_t n_polys = 0;
+    char line[4096];
+    int rows = 0;
+    double worst = 0.0;
+    char worst_row[128] = "";
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "# polygon ", 10) == 0) {
+            CU_ASSERT_FATAL(n_polys < POLY_TABLE_MAX);
+            CU_ASSERT_FATAL(read_poly_line(line, &polys[n_polys]));
+            n_polys++;
+            continue;
+        }
+        if (line[0] == '#')
+            continue;
+        char name[32];
+        double mx, my, sigma, want;
+        CU_ASSERT_EQUAL_FATAL(sscanf(line, "%31s %lf %lf %lf %lf", name, &mx, &my, &sigma, &want), 5);
+        const poly_def *d = NULL;
+        for (size_t i = 0; i < n_polys; i++)
+            if (strcmp(polys[i].name, name) == 0)
+                d = &polys[i];
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        double got = eng_prob_in_polygon(d->v, d->n, mx, my, sigma);
+        double err = fabs(got - want);
+        CU_ASSERT(err < 1e-4);
+        if (err >= 1e-4)
+            printf("\n    %s (%g, %g) sigma %g: %.6f, table %.6f ", name, mx, my, sigma, got, want);
+        if (err >= worst) {
+            worst = err;
+            snprintf(worst_row, sizeof worst_row, "%s (%g, %g) sigma %g", name, mx, my, sigma);
+        }
+        rows++;
+    }
+    fclose(f);
+    CU_ASSERT(n_polys >= 5);
+    CU_ASSERT(rows >= 60);
+    printf("\n    %d rows, worst absolute error %.2e at %s ", rows, worst, worst_row);
+}
+
+/* The issue's bug: the 1-D normal across the nearest edge said 0.60 at the
+ * centre of a 150 m square with sigma 300 m, as if the zone were a half
+ * plane.  The density nowhere exceeds its peak 1 / (2 pi s^2), so P is at
+ * most area times peak = 22500 / (2 pi 90000) = 0.0398; exactly, the axes
+ * being independent, P = (2 Phi(75 / 300) - 1)^2 = 0.03897. */
+static void test_polygon_centre_not_half_plane(void)
+{
+    const eng_point sq[] = {{0, 0}, {150, 0}, {150, 150}, {0, 150}};
+    double centre = eng_prob_in_polygon(sq, 4, 75, 75, 300);
+    CU_ASSERT(centre < 0.05);
+    CU_ASSERT(centre <= 22500.0 / (2 * M_PI * 90000.0));
+    double exact = 2 * eng_normal_cdf(0.25) - 1;
+    CU_ASSERT_DOUBLE_EQUAL(centre, exact * exact, 1e-4);
+    /* At a corner with sigma 300 the same bound holds (0.0367 exactly); the
+     * half-plane model said 0.5 there. */
+    CU_ASSERT(eng_prob_in_polygon(sq, 4, 0, 0, 300) <= 22500.0 / (2 * M_PI * 90000.0));
+    /* A corner with sigma 50: the square lies in the quadrant whose apex is
+     * the mean, which holds exactly 1/4, and the part of the quadrant outside
+     * the square lies beyond x = 150 or y = 150, 3 sigma away, holding at
+     * most 2 * (1/2) Phi(-3) = 0.00135.  So 0.2486 <= P <= 0.25, and exactly
+     * (Phi(3) - 1/2)^2 = 0.24865. */
+    double corner = eng_prob_in_polygon(sq, 4, 0, 0, 50);
+    CU_ASSERT(corner > 0.2 && corner < 0.3);
+    CU_ASSERT(corner >= 0.25 - eng_normal_cdf(-3.0) - 1e-4 && corner <= 0.25 + 1e-4);
+    double side = eng_normal_cdf(3.0) - 0.5;
+    CU_ASSERT_DOUBLE_EQUAL(corner, side * side, 1e-4);
+}
+
+/* sigma = 0 is the point-in-polygon test; a negative or NaN sigma too. */
+static void test_prob_polygon_sigma_zero(void)
+{
+    const eng_point L[] = {{0, 0}, {100, 0}, {100, 50}, {50, 50}, {50, 100}, {0, 100}};
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 25, 25, 0.0), 1.0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 25, 75, 0.0), 1.0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 75, 75, 0.0), 0.0, 0); /* the notch */
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, -1, 50, 0.0), 0.0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 25, 25, -1.0), 1.0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 75, 75, NAN), 0.0, 0);
+    /* A vanishing sigma tends to the same answers. */
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 25, 25, 1e-9), 1.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 75, 75, 1e-9), 0.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 100, 25, 1e-9), 0.5, 1e-6);  /* an edge */
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 50, 50, 1e-9), 0.75, 1e-6);  /* reflex */
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 0, 0, 1e-9), 0.25, 1e-6);    /* convex */
+}
+
+/* Reversing the vertex order, starting at another vertex or moving the whole
+ * picture 50 km from the origin changes nothing, anywhere around a
+ * non-convex polygon, at every scale. */
+static void test_prob_polygon_orientation(void)
+{
+    const eng_point U[] = {{0, 0}, {300, 0}, {300, 300}, {200, 300}, {200, 100},
+                           {100, 100}, {100, 300}, {0, 300}};
+    enum { N = 8 };
+    const double dx = 40000, dy = -30000;
+    eng_point rev[N], rot[N], far[N];
+    for (int i = 0; i < N; i++) {
+        rev[i] = U[N - 1 - i];
+        rot[i] = U[(i + 3) % N];
+        far[i] = (eng_point){U[i].x + dx, U[i].y + dy};
+    }
+    static const double sigmas[] = {1, 10, 50, 150, 1000};
+    double worst = 0.0, worst_far = 0.0;
+    for (size_t k = 0; k < sizeof sigmas / sizeof sigmas[0]; k++)
+        for (double x = -100; x <= 400; x += 25)
+            for (double y = -100; y <= 400; y += 25) {
+                double p = eng_prob_in_polygon(U, N, x, y, sigmas[k]);
+                CU_ASSERT(p >= 0.0 && p <= 1.0);
+                worst = fmax(worst, fabs(eng_prob_in_polygon(rev, N, x, y, sigmas[k]) - p));
+                worst = fmax(worst, fabs(eng_prob_in_polygon(rot, N, x, y, sigmas[k]) - p));
+                worst_far = fmax(worst_far, fabs(eng_prob_in_polygon(far, N, x + dx, y + dy, sigmas[k]) - p));
+            }
+    CU_ASSERT(worst < 1e-12);
+    CU_ASSERT(worst_far < 1e-9);
+}
+
+/* The mean exactly on an edge or a vertex takes another path than a mean
+ * next to it (the winding number is undefined there); the probability is
+ * continuous, so both must agree from either side down to rounding. */
+static void test_prob_polygon_on_boundary(void)
+{
+    const eng_point L[] = {{0, 0}, {200, 0}, {200, 80}, {80, 80}, {80, 200}, {0, 200}};
+    static const double spots[][2] = {{100, 0}, {200, 40}, {140, 80}, {80, 80}, {0, 0}, {200, 80}};
+    static const double offsets[] = {1e-13, 1e-9, 1e-6};
+    for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++)
+        for (double s = 1; s <= 1000; s *= 10) {
+            double x = spots[i][0], y = spots[i][1];
+            double on = eng_prob_in_polygon(L, 6, x, y, s);
+            for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++)
+                for (int dir = 0; dir < 8; dir++) {
+                    double d = offsets[k], a = dir * M_PI / 4 + 0.1;
+                    double p = eng_prob_in_polygon(L, 6, x + d * cos(a), y + d * sin(a), s);
+                    /* Moving the mean changes P by the density's flux through the
+                     * edges; through one edge that is at most the density integrated
+                     * along its whole line, 1 / (s sqrt(2 pi)).  So |grad P| is at
+                     * most 6 / (s sqrt(2 pi)). */
+                    CU_ASSERT(fabs(p - on) <= d * 6.0 / (s * sqrt(2 * M_PI)) + 1e-9);
+                }
+        }
+    /* The reflex vertex of this L at small sigma: three quarters of the mass. */
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(L, 6, 80, 80, 1), 0.75, 1e-6);
+}
+
+/* Sanity against the circle's exact law: a regular 16-gon of radius 200 m
+ * against the circle of the same area (radius 197.5 m), through
+ * eng_prob_within.  Both shapes lie between the 16-gon's inscribed circle
+ * (196.2 m) and its circumcircle, and as their areas are equal the integral of
+ * (1_polygon - 1_circle) is 0; so with the mean at the centre, where the
+ * density depends on r only, |P_polygon - P_circle| is at most half the
+ * annulus's area times the density's fall across it, phi(196.2) - phi(200).
+ * Off centre there is no such short bound, and 1e-3 is a sanity margin. */
+static double centred_density(double r, double s)
+{
+    return exp(-r * r / (2 * s * s)) / (2 * M_PI * s * s);
+}
+
+static void test_prob_polygon_vs_circle(void)
+{
+    enum { N = 16 };
+    const double R = 200.0;
+    eng_point g[N];
+    for (int k = 0; k < N; k++)
+        g[k] = (eng_point){R * cos(2 * M_PI * k / N), R * sin(2 * M_PI * k / N)};
+    double r_eq = R * sqrt(N * sin(2 * M_PI / N) / (2 * M_PI));
+    double r_in = R * cos(M_PI / N);
+    double half_annulus = 0.5 * M_PI * (R * R - r_in * r_in);
+    static const double cases[][2] = {{0, 20}, {0, 100}, {0, 300}, {0, 1000}, {100, 100}, {100, 300}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double nu = cases[i][0], s = cases[i][1];
+        double poly = eng_prob_in_polygon(g, N, nu, 0, s);
+        double circle = eng_prob_within(nu, s, r_eq);
+        /* Plus both functions' own error bounds, 1e-4 and 2e-4. */
+        double tol = nu == 0 ? half_annulus * (centred_density(r_in, s) - centred_density(R, s)) + 3e-4
+                             : 1e-3;
+        printf("\n    16-gon (%g, 0) sigma %g: %.5f, circle of equal area %.5f (tolerance %.1e) ", nu, s,
+               poly, circle, tol);
+        CU_ASSERT_DOUBLE_EQUAL(poly, circle, tol);
+    }
+}
+
 static void test_schedule(void)
 {
     /* Weekdays 08:00-16:00 in KST (UTC+9). 2026-11-30 is a Monday. */
@@ -185,6 +402,12 @@ int main(void)
         {"P(inside) centred = Rayleigh", test_prob_centred},
         {"P(inside) half-plane limit", test_prob_half_plane_limit},
         {"P(inside) vs Monte Carlo", test_prob_monte_carlo},
+        {"P(inside polygon) vs the slab table (1e-4)", test_prob_polygon_table},
+        {"test_polygon_centre_not_half_plane", test_polygon_centre_not_half_plane},
+        {"P(inside polygon) with sigma 0", test_prob_polygon_sigma_zero},
+        {"P(inside polygon) ignores orientation, start and offset", test_prob_polygon_orientation},
+        {"P(inside polygon) continuous onto an edge or vertex", test_prob_polygon_on_boundary},
+        {"P(inside 16-gon) near the circle of equal area", test_prob_polygon_vs_circle},
         {"weekly schedule in local time", test_schedule},
         {NULL, NULL},
     };
