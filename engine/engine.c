@@ -1501,7 +1501,15 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
             ev.reason = why;
             emit(e, &ev);
         } else {
+            double prior_pp = p.pp;
             eng_track_correct(&p, x, y, sigma);
+            /* Cell and Wi-Fi errors come from the geometry of the same
+             * towers and access points fix after fix: they do not average
+             * out.  Such a fix cannot make the track surer than the fix
+             * itself, unless the track already was (a GNSS track entering
+             * a tunnel). */
+            if (f->source != PW_SRC_GNSS && p.pp < prior_pp && p.pp < sigma * sigma)
+                p.pp = prior_pp < sigma * sigma ? prior_pp : sigma * sigma;
             d->track = p;
         }
     }
