@@ -19,7 +19,7 @@
  * Memory
  *   All state lives in caller-owned structs; nothing is ever allocated.
  *   dev_unit holds its store-and-forward ring inline (DEV_STORE_MAX
- *   messages of 160 bytes: about 10,600 bytes per unit on x86-64).
+ *   messages of 176 bytes: about 11,800 bytes per unit on x86-64).
  *
  * Example
  *   dev_env_params env[DEV_ENV_COUNT]; dev_env_defaults(env);
@@ -241,8 +241,9 @@ typedef struct dev_unit_config {
     double low_battery_pct;          /* the first step at or below it sends a
                                         status (once); the engine decides */
     double net_delay_mean_ms;        /* exponential one-way delay, mean, >= 0 */
-    double net_loss;                 /* [0, 1): chance a live report is lost
-                                        (stored reports are never lost) */
+    double net_loss;                 /* [0, 1]: chance a live report (either
+                                        way) is lost; 1: nothing gets through
+                                        live (stored reports are never lost) */
     double accuracy_scale;           /* > 0, see dev_gnss_sample */
     size_t store_capacity;           /* 1 .. DEV_STORE_MAX reports kept while
                                         the network is down */
@@ -262,6 +263,9 @@ typedef struct dev_message {
     pw_time_ms deliver_at;      /* when the centre receives it */
     dev_fix_cause cause;        /* fixes: why the fix is what it is */
     double true_x, true_y;      /* fixes: where the device really was (local m) */
+    int stored;                 /* 1: the report waited in the store (network
+                                   down, or the caller's buffer full) and left
+                                   later than it was made */
 } dev_message;
 
 /* Counters of one unit (read them directly). */
@@ -273,6 +277,8 @@ typedef struct dev_unit_stats {
     uint64_t lost;              /* live reports lost in the network */
     uint64_t stored;            /* reports put in the store */
     uint64_t store_dropped;     /* oldest stored reports dropped when full */
+    uint64_t downlink;          /* messages from the centre offered (dev_unit_downlink) */
+    uint64_t downlink_delivered;/* ... that reached the device */
 } dev_unit_stats;
 
 /* One emulated device.  Fields are private except stats; the caller owns
@@ -282,6 +288,7 @@ typedef struct dev_unit {
     pw_id id;
     dev_unit_config cfg;
     dev_rng rng;                /* stream = device id of the run seed */
+    dev_rng downlink_rng;       /* stream = DEV_DOWNLINK_STREAM + device id */
     dev_gnss gnss;
     pw_time_ms start;           /* battery reference time */
     pw_time_ms last_time;       /* last step */
@@ -289,6 +296,7 @@ typedef struct dev_unit {
     pw_time_ms last_fix_time;   /* INT64_MIN before the first */
     pw_time_ms dead_at;         /* battery empty from this ms (INT64_MAX: never) */
     pw_time_ms last_deliver_at; /* messages never overtake each other */
+    pw_time_ms last_downlink_at;/* ... nor do messages to the device */
     pw_time_ms alert_at;        /* a tamper or power-off report is due (INT64_MAX: none) */
     int moving, pursuit, tampered;
     int tamper_pending, power_off_pending, low_reported;
@@ -299,10 +307,17 @@ typedef struct dev_unit {
     dev_message store[DEV_STORE_MAX];
 } dev_unit;
 
+/* Stream of the run seed from which a unit draws its downlink (centre ->
+ * device) delay and loss: DEV_DOWNLINK_STREAM + device id ("down" << 32), apart
+ * from the uplink's stream so that messages to a device never change what
+ * the device itself reports. */
+#define DEV_DOWNLINK_STREAM 0x646f776e00000000ULL
+
 /*
  * Start a device at time `start`: battery at battery_start_pct, network up,
  * first fix and first status due at `start`.  Its random stream is
- * dev_rng_init(seed, device_id).  store_capacity is clamped to
+ * dev_rng_init(seed, device_id), its downlink's dev_rng_init(seed,
+ * DEV_DOWNLINK_STREAM + device_id).  store_capacity is clamped to
  * 1..DEV_STORE_MAX; check a config with dev_unit_config_validate first.
  */
 void dev_unit_init(dev_unit *u, dev_kind kind, pw_id device_id, const dev_unit_config *c,
@@ -319,6 +334,9 @@ pw_time_ms dev_unit_next_due(const dev_unit *u);
  * and drain the battery.  (x, y) is the true local position, moving says
  * whether the wearer moves (it picks the next fix interval: pursuit, else
  * moving, else rest; the next fix is due one interval after this one).
+ * Every fix carries the motion state the device knows (its accelerometer on
+ * a tag, activity recognition on a phone): PW_FIX_MOTION_SET and
+ * fix.moving = moving != 0.
  *
  * Battery: level(t) = start_pct - drain_per_hour * hours since start
  * - drain_per_fix * fix attempts.  The unit is silent from the first
@@ -343,10 +361,34 @@ size_t dev_unit_step(dev_unit *u, pw_time_ms t, double x, double y, int moving, 
 /* The engine asked for fast reporting (on) or ended it.  On: the next fix is
  * due at max(t, last fix + interval_pursuit_ms) if that is sooner. */
 void dev_unit_set_pursuit(dev_unit *u, int on, pw_time_ms t);
-/* The wearer starts or stops moving (the tag's motion sensor): on a start,
- * the next fix is due at max(t, last fix + interval_moving_ms) if sooner.
- * Optional; dev_unit_step's `moving` does the same at the next step. */
+/*
+ * The wearer starts or stops moving at t (the tag's accelerometer, the
+ * phone's activity recognition).  A start while the unit believes the
+ * wearer at rest (its last step or call said so) wakes it: the next fix is
+ * due at t, so the centre learns of the motion within one network delay
+ * instead of up to a rest interval later.  A start while it already
+ * believes him moving only brings the next fix forward to
+ * max(t, last fix + interval_moving_ms); in pursuit nothing changes (that
+ * interval is the shortest).  A stop changes no due time: the next fix
+ * comes at the interval in force and says at rest.  Nothing happens to a
+ * unit that is off.
+ */
 void dev_unit_set_moving(dev_unit *u, int moving, pw_time_ms t);
+/*
+ * A message from the centre to the device (a position shown to a victim, a
+ * pursuit request) sent at t over the unit's own network: lost with
+ * probability net_loss, else delivered after an exponential delay of mean
+ * net_delay_mean_ms, never before an earlier downlink message; both drawn
+ * from the unit's downlink stream (never from its uplink stream, so that
+ * the device's own reports do not change).  Nothing arrives when the unit
+ * is off, its battery is empty at t or at the arrival, or its network is
+ * down at t (the centre does not queue for an unreachable device).
+ * Returns 1 and *deliver_at (may be NULL), or 0 when nothing arrives.
+ */
+int dev_unit_downlink(dev_unit *u, pw_time_ms t, pw_time_ms *deliver_at);
+/* 1 while the unit is on at t (not switched off, battery not empty) and its
+ * network is up: it can receive.  t must not precede its last step. */
+int dev_unit_reachable(const dev_unit *u, pw_time_ms t);
 /*
  * The network goes down (up = 0) or comes back (up = 1) at t.  Coming back
  * flushes the store oldest first into out: each message gets a fresh delay

@@ -62,7 +62,7 @@ dev_status dev_unit_config_validate(const dev_unit_config *c)
         !isfinite(c->low_battery_pct))
         return DEV_EINVAL;
     if (!(c->net_delay_mean_ms >= 0.0 && isfinite(c->net_delay_mean_ms)) ||
-        !(c->net_loss >= 0.0 && c->net_loss < 1.0) ||
+        !(c->net_loss >= 0.0 && c->net_loss <= 1.0) ||
         !(c->accuracy_scale > 0.0 && isfinite(c->accuracy_scale)))
         return DEV_EINVAL;
     if (c->store_capacity < 1 || c->store_capacity > DEV_STORE_MAX)
@@ -105,6 +105,7 @@ void dev_unit_init(dev_unit *u, dev_kind kind, pw_id device_id, const dev_unit_c
     if (u->cfg.store_capacity > DEV_STORE_MAX)
         u->cfg.store_capacity = DEV_STORE_MAX;
     dev_rng_init(&u->rng, seed, device_id);
+    dev_rng_init(&u->downlink_rng, seed, DEV_DOWNLINK_STREAM + device_id);
     dev_gnss_init(&u->gnss);
     u->start = start;
     u->last_time = start;
@@ -112,6 +113,7 @@ void dev_unit_init(dev_unit *u, dev_kind kind, pw_id device_id, const dev_unit_c
     u->next_heartbeat = start;
     u->last_fix_time = INT64_MIN;
     u->last_deliver_at = INT64_MIN;
+    u->last_downlink_at = INT64_MIN;
     u->alert_at = INT64_MAX;
     u->net_up = 1;
     u->dead_at = compute_death(u);
@@ -145,6 +147,7 @@ static void store_push(dev_unit *u, const dev_message *m)
         u->stats.store_dropped++;
     }
     u->store[(u->store_head + u->store_count) % cap] = *m;
+    u->store[(u->store_head + u->store_count) % cap].stored = 1;
     u->store_count++;
     u->stats.stored++;
 }
@@ -255,6 +258,8 @@ size_t dev_unit_step(dev_unit *u, pw_time_ms t, double x, double y, int moving, 
             m.status.device = u->id;
             m.status.time = t;
             m.status.battery_pct = NAN;
+            m.fix.set |= PW_FIX_MOTION_SET;
+            m.fix.moving = u->moving;
             m.cause = cause;
             m.true_x = x;
             m.true_y = y;
@@ -307,16 +312,50 @@ void dev_unit_set_pursuit(dev_unit *u, int on, pw_time_ms t)
         u->next_fix = due;
 }
 
+/* A tag at rest fixes every few minutes to save its battery; its
+ * accelerometer wakes it the moment the wearer moves, and the wake-up fix
+ * goes out at once: otherwise the centre would go on believing him at rest
+ * (no motion predicted, the long rest timeout) for up to a rest interval. */
 void dev_unit_set_moving(dev_unit *u, int moving, pw_time_ms t)
 {
+    int was_moving = u->moving;
     u->moving = moving != 0;
     if (!u->moving || u->off || u->pursuit)
         return;
-    pw_time_ms due = u->last_fix_time == INT64_MIN ? t : u->last_fix_time + u->cfg.interval_moving_ms;
+    pw_time_ms due = t;
+    if (was_moving && u->last_fix_time != INT64_MIN)
+        due = u->last_fix_time + u->cfg.interval_moving_ms;
     if (due < t)
         due = t;
     if (due < u->next_fix)
         u->next_fix = due;
+}
+
+int dev_unit_reachable(const dev_unit *u, pw_time_ms t)
+{
+    if (u->off || t >= u->dead_at || !u->net_up)
+        return 0;
+    /* A power-off announced for t or earlier has switched it off. */
+    return !(u->power_off_pending && u->alert_at <= t);
+}
+
+int dev_unit_downlink(dev_unit *u, pw_time_ms t, pw_time_ms *deliver_at)
+{
+    u->stats.downlink++;
+    if (!dev_unit_reachable(u, t))
+        return 0;
+    if (u->cfg.net_loss > 0.0 && dev_rng_uniform(&u->downlink_rng) < u->cfg.net_loss)
+        return 0;
+    pw_time_ms at = t + (pw_time_ms)llround(dev_rng_exponential(&u->downlink_rng, u->cfg.net_delay_mean_ms));
+    if (at < u->last_downlink_at)
+        at = u->last_downlink_at;
+    if (at >= u->dead_at)
+        return 0; /* the battery runs out on the way */
+    u->last_downlink_at = at;
+    u->stats.downlink_delivered++;
+    if (deliver_at)
+        *deliver_at = at;
+    return 1;
 }
 
 size_t dev_unit_set_network(dev_unit *u, int up, pw_time_ms t, dev_message *out, size_t out_cap)

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 typedef struct live {
@@ -31,6 +32,7 @@ typedef struct live {
     uint64_t wall_started;
     int connected_once;
     uint64_t reconnects;
+    uint64_t bad_dates;         /* fixes ignored for an implausible date */
     char *err;
     size_t errlen;
     int rc;
@@ -67,10 +69,43 @@ static void stop_all(live *l)
     uv_stop(&l->loop);
 }
 
+int sim_live_date_plausible(pw_time_ms fix_ms, pw_time_ms wall_ms)
+{
+    if (fix_ms < SIM_LIVE_MIN_DATE_MS)
+        return 0;
+    if (wall_ms < SIM_LIVE_MIN_DATE_MS)
+        return 1; /* the host has no clock worth comparing with */
+    pw_time_ms skew = fix_ms > wall_ms ? fix_ms - wall_ms : wall_ms - fix_ms;
+    return skew <= SIM_LIVE_MAX_SKEW_MS;
+}
+
+/* The host's wall clock, ms UTC: only to judge a receiver's dates. */
+static pw_time_ms wall_clock_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return 0;
+    return (pw_time_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void on_fix(void *ctx, const pw_fix *f, const dev_fix_extra *x)
 {
     (void)x;
     live *l = ctx;
+    if (!l->o->any_date && !sim_live_date_plausible(f->time, wall_clock_ms())) {
+        /* A receiver starting cold may date its first fixes 1970 or 1980;
+         * one such fix would set the clock and make every true one
+         * "future".  Say so once; the count comes at the end. */
+        if (l->bad_dates++ == 0) {
+            char when[40];
+            sim_format_time(f->time, when, sizeof when);
+            fprintf(stderr,
+                    "proxwatch live: ignoring receiver fixes with implausible dates (first: %s): before "
+                    "2020 or more than 24 h from this computer's clock\n",
+                    when);
+        }
+        return;
+    }
     if (!l->ss) {
         /* The first fix sets the clock: the scenario starts at its second. */
         pw_time_ms t0 = f->time - ((f->time % 1000) + 1000) % 1000;
@@ -217,9 +252,17 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
             l.rc = 1;
         sum->reconnects = l.reconnects;
     } else if (!l.rc) {
-        snprintf(err, errlen, "no fix came from gpsd at %s:%s", o->host, o->port);
+        if (l.bad_dates)
+            snprintf(err, errlen, "no fix with a plausible date came from gpsd at %s:%s (%llu ignored)", o->host,
+                     o->port, (unsigned long long)l.bad_dates);
+        else
+            snprintf(err, errlen, "no fix came from gpsd at %s:%s", o->host, o->port);
         l.rc = 1;
     }
+    sum->fixes_bad_date = l.bad_dates;
+    if (l.bad_dates)
+        fprintf(stderr, "proxwatch live: %llu receiver fixes ignored for implausible dates\n",
+                (unsigned long long)l.bad_dates);
     if (l.gpsd)
         dev_gpsd_live_close(l.gpsd);
     uv_walk(&l.loop, close_walk, NULL);

@@ -53,14 +53,11 @@ int sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms)
     size_t nc = s->n_cases ? s->n_cases : 1;
     size_t na = s->n_actors ? s->n_actors : 1;
     m->case_state = calloc(nc, sizeof *m->case_state);
-    m->last_cause = calloc(na, sizeof *m->last_cause);
-    m->last_fault = calloc(na, sizeof *m->last_fault);
-    if (!m->case_state || !m->last_cause || !m->last_fault) {
+    m->recent_fixes = calloc(na, sizeof *m->recent_fixes);
+    if (!m->case_state || !m->recent_fixes) {
         sim_metrics_close(m);
         return -1;
     }
-    for (size_t i = 0; i < na; i++)
-        m->last_fault[i] = INT64_MIN;
     for (size_t i = 0; i < nc; i++) {
         m->case_state[i].reveal_since = NEVER;
         m->case_state[i].last_alarm_close = INT64_MIN;
@@ -74,8 +71,7 @@ int sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms)
 void sim_metrics_close(sim_metrics *m)
 {
     free(m->case_state);
-    free(m->last_cause);
-    free(m->last_fault);
+    free(m->recent_fixes);
     free(m->episodes);
     free(m->reveals);
     free(m->incidents);
@@ -105,33 +101,73 @@ static int rule_slot(const sim_metrics *m, size_t ci, const pw_event *ev)
     return -1;
 }
 
-static sim_cause alarm_cause(const sim_metrics *m, size_t ci, pw_time_ms t)
+/* Causes ranked by the position error they typically give (sim.h):
+ * the higher, the likelier it drove the alarm. */
+static int fix_rank(const sim_fix_note *f, sim_cause *cause)
 {
-    size_t off = m->s->cases[ci].offender, vic = m->s->cases[ci].victim;
-    /* A health fault of either device in the last 10 minutes. */
-    for (int i = 0; i < 2; i++) {
-        pw_time_ms fault = m->last_fault[i == 0 ? off : vic];
-        if (fault != INT64_MIN && t - fault <= 600000)
-            return SIM_CAUSE_DEVICE_FAULT;
+    int rank = 0;
+    sim_cause c = SIM_CAUSE_OTHER;
+    switch (f->cause) {
+    case DEV_CAUSE_CELL_FALLBACK: rank = 5, c = SIM_CAUSE_CELL_FALLBACK; break;
+    case DEV_CAUSE_TUNNEL_EXIT: rank = 3, c = SIM_CAUSE_TUNNEL_EXIT; break;
+    case DEV_CAUSE_MULTIPATH: rank = 2, c = SIM_CAUSE_NOISE_JUMP; break;
+    case DEV_CAUSE_URBAN_CANYON: rank = 1, c = SIM_CAUSE_URBAN_CANYON; break;
+    default: break;
     }
-    int causes[2] = {m->last_cause[off], m->last_cause[vic]};
-    for (int i = 0; i < 2; i++) {
-        switch (causes[i]) {
-        case DEV_CAUSE_MULTIPATH: return SIM_CAUSE_NOISE_JUMP;
-        case DEV_CAUSE_URBAN_CANYON: return SIM_CAUSE_URBAN_CANYON;
-        case DEV_CAUSE_TUNNEL_EXIT: return SIM_CAUSE_TUNNEL_EXIT;
-        case DEV_CAUSE_CELL_FALLBACK: return SIM_CAUSE_CELL_FALLBACK;
-        default: break;
-        }
-    }
-    return SIM_CAUSE_OTHER;
+    if (f->faulty && rank < 4)
+        rank = 4, c = SIM_CAUSE_DEVICE_FAULT;
+    *cause = c;
+    return rank;
 }
 
-void sim_metrics_fix(sim_metrics *m, pw_id device, int cause)
+/* The driving fixes of an alarm opened at t (sim.h): each device's newest,
+ * and the others delivered during the open dwell. */
+static sim_cause alarm_cause(const sim_metrics *m, size_t ci, pw_time_ms t)
+{
+    const scn_case *sc = &m->s->cases[ci];
+    pw_time_ms since = t - sc->def.dwell_open_ms;
+    int best = 0;
+    sim_cause cause = SIM_CAUSE_OTHER;
+    for (int i = 0; i < 2; i++) {
+        const sim_actor_fixes *af = &m->recent_fixes[i == 0 ? sc->offender : sc->victim];
+        size_t kept = af->n < SIM_RECENT_FIXES ? af->n : SIM_RECENT_FIXES;
+        for (size_t k = 0; k < kept; k++) {
+            const sim_fix_note *f = &af->fix[(af->n - 1 - k) % SIM_RECENT_FIXES];
+            if (k > 0 && f->at < since)
+                break;
+            sim_cause c;
+            int rank = fix_rank(f, &c);
+            if (rank > best) {
+                best = rank;
+                cause = c;
+            }
+        }
+    }
+    return cause;
+}
+
+void sim_metrics_fix(sim_metrics *m, pw_id device, int cause, int faulty, pw_time_ms now)
 {
     size_t a = actor_index(m, device);
-    if (a != SIZE_MAX)
-        m->last_cause[a] = cause;
+    if (a == SIZE_MAX)
+        return;
+    sim_actor_fixes *af = &m->recent_fixes[a];
+    af->fix[af->n % SIM_RECENT_FIXES] = (sim_fix_note){.at = now, .cause = cause, .faulty = faulty != 0};
+    af->n++;
+}
+
+void sim_metrics_victim_sees(sim_metrics *m, pw_id case_id, pw_time_ms sent_at, pw_time_ms seen_at)
+{
+    size_t ci = case_index(m, case_id);
+    if (ci == SIZE_MAX)
+        return;
+    const sim_case_state *cs = &m->case_state[ci];
+    size_t kept = cs->n_recent < SIM_RECENT_EPISODES ? cs->n_recent : SIM_RECENT_EPISODES;
+    for (size_t k = 0; k < kept; k++) {
+        sim_episode *e = &m->episodes[cs->recent[(cs->n_recent - 1 - k) % SIM_RECENT_EPISODES]];
+        if (e->start <= sent_at && (e->end == NEVER || sent_at <= e->end) && e->first_reveal == NEVER)
+            e->first_reveal = seen_at;
+    }
 }
 
 static int alarm_open(const sim_case_state *cs)
@@ -155,6 +191,7 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
                          .cause = alarm_cause(m, ci, ev->time), .first_reveal = NEVER,
                          .lat = ev->lat, .lon = ev->lon};
         cs->open_episode[slot] = m->n_episodes;
+        cs->recent[cs->n_recent++ % SIM_RECENT_EPISODES] = m->n_episodes;
         PUSH(m, m->episodes, m->n_episodes, m->cap_episodes, e);
         break;
     }
@@ -171,16 +208,8 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
         if (cs)
             cs->reveal_since = ev->time;
         break;
-    case PW_EV_REVEAL_UPDATE:
-        /* The first position a window shows: the alarm -> victim latency. */
-        if (cs) {
-            for (int r = 0; r < SIM_MAX_RULES; r++) {
-                size_t e = cs->open_episode[r];
-                if (e != SIZE_MAX && m->episodes[e].first_reveal == NEVER)
-                    m->episodes[e].first_reveal = ev->time;
-            }
-        }
-        break;
+    /* PW_EV_REVEAL_UPDATE: what the victim sees is what reaches her phone;
+     * the runner delivers it and says so (sim_metrics_victim_sees). */
     case PW_EV_REVEAL_CLOSE:
         if (cs && cs->reveal_since != NEVER) {
             sim_span w = {cs->reveal_since, ev->time, ci};
@@ -240,9 +269,6 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
     case PW_EV_TAMPER:
     case PW_EV_BATTERY_LOW:
     case PW_EV_DEVICE_OFF: {
-        size_t a = actor_index(m, ev->device);
-        if (a != SIZE_MAX)
-            m->last_fault[a] = ev->time;
         if (ev->type == PW_EV_SIGNAL_LOST)
             m->health.signal_loss++;
         else if (ev->type == PW_EV_COMM_LOST)
@@ -441,8 +467,7 @@ static int overlaps(pw_time_ms a0, pw_time_ms a1, pw_time_ms b0, pw_time_ms b1, 
     return a0 < b1 + tau && b0 - tau < a1;
 }
 
-int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr, uint64_t seed,
-                       sim_report *r)
+int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr, sim_report *r)
 {
     const scn_scenario *s = m->s;
     memset(r, 0, sizeof *r);
@@ -565,8 +590,6 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
     }
 
     /* Episodes: true or false, false ones by cause; alarm -> victim. */
-    dev_rng downlink;
-    dev_rng_init(&downlink, seed, 0x646f776e6c696e6bULL); /* "downlink" */
     lat_victim = malloc((m->n_episodes ? m->n_episodes : 1) * sizeof *lat_victim);
     if (!lat_victim) {
         free(lat_alert);
@@ -581,12 +604,8 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
             r->alerts.false_alerts++;
             r->alerts.false_by_cause[ep->cause]++;
         }
-        if (ep->first_reveal != NEVER) {
-            /* The position reaches the victim's phone over her network. */
-            const scn_actor *v = &s->actors[s->cases[ep->case_index].victim];
-            double delay = dev_rng_exponential(&downlink, v->device.net_delay_mean_ms);
-            lat_victim[n_victim++] = ((double)(ep->first_reveal - ep->start) + delay) / 1000.0;
-        }
+        if (ep->first_reveal != NEVER)
+            lat_victim[n_victim++] = (double)(ep->first_reveal - ep->start) / 1000.0;
     }
     size_t offenders = 0;
     for (size_t a = 0; a < s->n_actors; a++)

@@ -5,9 +5,15 @@
  * everything (events.jsonl, fixes.csv, truth.csv).
  *
  * Determinism: one random stream per actor (its device id) for motion and
- * one per device inside devices/, the event queue breaks ties by insertion
- * order, and every file is written with fixed formats.  The wall clock is
- * read only to pace the progress line, which goes to stderr.
+ * two per device inside devices/ (what it sends, what it is sent), the
+ * event queue breaks ties by insertion order, and every file is written
+ * with fixed formats.  The wall clock is read only to pace the progress
+ * line, which goes to stderr.
+ *
+ * One file of over 800 lines: every part (devices, deliveries, the 112
+ * desk and patrols, positions to victims, the writers) acts on the one
+ * private session struct from the one event queue; splitting it would make
+ * that struct public.
  */
 #include "sim.h"
 #include "devices.h"
@@ -31,8 +37,17 @@ enum ev_kind {
     EV_PANIC,        /* index: actor; the panic report arrives */
     EV_DISPATCH,     /* index: incident slot; a dispatcher finished the call */
     EV_ON_SCENE,     /* index: incident slot; its patrol arrives */
-    EV_CLOSE_CHECK   /* index: incident slot; may it close now? */
+    EV_CLOSE_CHECK,  /* index: incident slot; may it close now? */
+    EV_MOTION,       /* index: actor; the wearer starts moving */
+    EV_PIN           /* index: pin slot; a position reaches a victim's phone */
 };
+
+/* A position on its way to a victim's phone. */
+typedef struct pin_rt {
+    pw_id case_id;
+    pw_time_ms sent;           /* when the engine sent it */
+    size_t actor;              /* the victim */
+} pin_rt;
 
 /* An incident as the dispatch model sees it. */
 typedef struct incident_rt {
@@ -49,6 +64,7 @@ typedef struct actor_rt {
     dev_unit *unit;            /* NULL for patrols */
     int net_down;              /* outages in force */
     int busy;                  /* patrols: on an incident */
+    size_t motion_next;        /* truth segment after the next motion start queued */
 } actor_rt;
 
 typedef struct sim_session {
@@ -69,6 +85,9 @@ typedef struct sim_session {
     int centre_down;
     uint32_t *held;             /* deliveries waiting for the centre */
     size_t n_held, cap_held;
+    pin_rt *pins;               /* positions on their way to victims */
+    uint32_t *free_pins;
+    size_t n_pins, cap_pins, n_free_pins;
     FILE *f_events, *f_fixes, *f_truth, *f_geo;
     int geo_features;           /* written so far (for the commas) */
     sim_metrics metrics;
@@ -281,6 +300,57 @@ static void close_if_done(run *r, size_t slot, pw_time_ms now)
     eng_incident_close(&r->eng, in->id, 0, now);
 }
 
+/* ---- positions shown to victims --------------------------------------- */
+
+/*
+ * What a victim sees is what reaches her phone: a position the engine sends
+ * her travels over the phone's own network (its delay and loss; nothing
+ * while it is off, dead or out of network), and the metrics learn when it
+ * arrived.  A live victim's phone is real and unmodelled: it counts as
+ * seen when sent.
+ */
+static void pin_send(run *r, const pw_event *ev)
+{
+    size_t a = ev->recipient_id >= 1 && ev->recipient_id <= r->s->n_actors ? (size_t)ev->recipient_id - 1 : SIZE_MAX;
+    if (a == SIZE_MAX || !r->metrics_ready)
+        return;
+    r->sum->pins_sent++;
+    dev_unit *u = r->actors[a].unit;
+    if (!u) {
+        r->sum->pins_seen++;
+        sim_metrics_victim_sees(&r->metrics, ev->case_id, ev->time, ev->time);
+        return;
+    }
+    pw_time_ms at;
+    if (!dev_unit_downlink(u, ev->time, &at))
+        return;
+    uint32_t slot;
+    if (r->n_free_pins) {
+        slot = r->free_pins[--r->n_free_pins];
+    } else {
+        size_t cap_free = r->cap_pins;
+        if (sim_grow((void **)&r->pins, &r->cap_pins, r->n_pins + 1, sizeof *r->pins) != 0 ||
+            sim_grow((void **)&r->free_pins, &cap_free, r->cap_pins, sizeof *r->free_pins) != 0) {
+            fail(r, "out of memory for positions in flight%s%s", NULL, NULL);
+            return;
+        }
+        slot = (uint32_t)r->n_pins++;
+    }
+    r->pins[slot] = (pin_rt){.case_id = ev->case_id, .sent = ev->time, .actor = a};
+    push(r, at, EV_PIN, slot);
+}
+
+static void pin_arrives(run *r, uint32_t slot, pw_time_ms now)
+{
+    const pin_rt *p = &r->pins[slot];
+    /* The phone may have died or lost its network on the way. */
+    if (dev_unit_reachable(r->actors[p->actor].unit, now)) {
+        r->sum->pins_seen++;
+        sim_metrics_victim_sees(&r->metrics, p->case_id, p->sent, now);
+    }
+    r->free_pins[r->n_free_pins++] = slot;
+}
+
 /* ---- the engine's sink ---------------------------------------------- */
 
 static void sink(void *ctx, const pw_event *ev)
@@ -298,6 +368,8 @@ static void sink(void *ctx, const pw_event *ev)
     dispatch_on_event(r, ev);
     if (r->opt->on_event)
         r->opt->on_event(r->opt->on_event_ctx, ev);
+    if (ev->type == PW_EV_REVEAL_UPDATE && ev->recipient == ENG_PARTY_VICTIM)
+        pin_send(r, ev);
     if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
         size_t a = (size_t)ev->device - 1;
         if (a < r->s->n_actors && r->actors[a].unit) {
@@ -338,6 +410,19 @@ void sim_resolve_devices(scn_scenario *s)
             resolve_device(&s->actors[a].device, s->actors[a].role == SCN_OFFENDER ? DEV_TAG : DEV_PHONE);
 }
 
+void sim_device_timeouts(const scn_device *d, eng_device_timeouts *out)
+{
+    pw_time_ms slowest = d->interval_rest_ms > d->interval_moving_ms ? d->interval_rest_ms : d->interval_moving_ms;
+    pw_time_ms contact = slowest > d->heartbeat_ms ? slowest : d->heartbeat_ms;
+    out->no_gnss_ms = d->signal_timeout_ms;
+    /* At rest it fixes once a rest interval, and one lost report (1 % of
+     * them) must not look like lost satellites: two rest intervals and the
+     * signal timeout. */
+    out->no_gnss_rest_ms = 2 * d->interval_rest_ms + d->signal_timeout_ms;
+    /* Contact: two missed reports and half a minute of network. */
+    out->no_comm_ms = 2 * contact + 30000;
+}
+
 static void to_unit_config(const scn_device *d, dev_kind kind, dev_unit_config *c)
 {
     dev_unit_config_default(c, kind);
@@ -350,7 +435,7 @@ static void to_unit_config(const scn_device *d, dev_kind kind, dev_unit_config *
     c->drain_pct_per_hour = d->drain_pct_per_hour;
     c->drain_pct_per_fix = d->drain_pct_per_fix;
     c->net_delay_mean_ms = d->net_delay_mean_ms;
-    c->net_loss = d->net_loss < 1.0 ? d->net_loss : 0.999;
+    c->net_loss = d->net_loss;
     c->accuracy_scale = d->accuracy_scale;
 }
 
@@ -372,6 +457,33 @@ static void device_due(run *r, size_t a, pw_time_ms now)
     due = dev_unit_next_due(u);
     if (due != INT64_MAX)
         push(r, due, EV_DUE, (uint32_t)a);
+}
+
+/* Queue actor a's next rest -> moving transition at or after truth segment
+ * `from` (segment j starts moving where j - 1 did not). */
+static void queue_motion(run *r, size_t a, size_t from)
+{
+    const sim_track *tr = &r->actors[a].track;
+    for (size_t j = from > 1 ? from : 1; j < tr->n; j++) {
+        if (tr->seg[j].moving && !tr->seg[j - 1].moving) {
+            r->actors[a].motion_next = j + 1;
+            push(r, tr->seg[j].t0, EV_MOTION, (uint32_t)a);
+            return;
+        }
+    }
+}
+
+/* The wearer starts moving: his device knows at once (accelerometer,
+ * activity recognition) and wakes to its moving interval. */
+static void motion_starts(run *r, size_t a, pw_time_ms now)
+{
+    actor_rt *ar = &r->actors[a];
+    pw_time_ms before = dev_unit_next_due(ar->unit);
+    dev_unit_set_moving(ar->unit, 1, now);
+    pw_time_ms due = dev_unit_next_due(ar->unit);
+    if (due < before)
+        push(r, due < now ? now : due, EV_DUE, (uint32_t)a);
+    queue_motion(r, a, ar->motion_next);
 }
 
 static void put_text(char **p, char *end, const char *s)
@@ -572,7 +684,9 @@ static void deliver(run *r, uint32_t slot, pw_time_ms now)
     if (m->is_fix) {
         /* The metrics learn the fix's cause first: an alarm it triggers
          * is attributed to it. */
-        sim_metrics_fix(&r->metrics, m->fix.device, m->cause);
+        sim_metrics_fix(&r->metrics, m->fix.device, m->cause, m->stored, now);
+        if (r->opt->on_fix)
+            r->opt->on_fix(r->opt->on_fix_ctx, &m->fix, m->cause, now);
         eng_status st = eng_on_fix(&r->eng, &m->fix, now);
         r->sum->fixes_delivered++;
         if (st == ENG_OK)
@@ -773,7 +887,7 @@ static void finish_report(run *r)
     }
     for (size_t a = 0; a < r->s->n_actors; a++)
         tracks[a] = r->actors[a].track; /* a view; the actors keep ownership */
-    int rc = sim_metrics_finish(&r->metrics, tracks, &r->frame, r->s->seed, &r->sum->report);
+    int rc = sim_metrics_finish(&r->metrics, tracks, &r->frame, &r->sum->report);
     free(tracks);
     if (rc != 0) {
         fail(r, "out of memory computing the metrics%s%s", NULL, NULL);
@@ -879,15 +993,18 @@ static void setup(run *r)
             fail(r, "actor '%s': %s", sa->name, eng_strerror(st));
             return;
         }
+        /* GNSS loss as the scenario's device says (sim_device_timeouts). */
+        eng_device_timeouts to;
+        sim_device_timeouts(&sa->device, &to);
+        if (a == r->live_actor)
+            to.no_comm_ms = 0; /* a real receiver: the engine's contact timeout */
+        st = eng_set_device_timeouts(&r->eng, sa->id, &to);
+        if (st != ENG_OK) {
+            fail(r, "actor '%s': %s", sa->name, eng_strerror(st));
+            return;
+        }
         if (a == r->live_actor)
             continue; /* a real receiver reports for it */
-        /* Health timeouts follow the device's own rhythm: two missed
-         * reports (and half a minute of network) mean trouble. */
-        pw_time_ms slowest = sa->device.interval_rest_ms > sa->device.interval_moving_ms
-                                 ? sa->device.interval_rest_ms : sa->device.interval_moving_ms;
-        pw_time_ms contact = slowest > sa->device.heartbeat_ms ? slowest : sa->device.heartbeat_ms;
-        eng_device_timeouts to = {2 * slowest + 30000, 0, 2 * contact + 30000};
-        eng_set_device_timeouts(&r->eng, sa->id, &to);
         dev_unit_config uc;
         dev_kind kind = sa->role == SCN_OFFENDER ? DEV_TAG : DEV_PHONE;
         to_unit_config(&sa->device, kind, &uc);
@@ -902,6 +1019,7 @@ static void setup(run *r)
         }
         dev_unit_init(r->actors[a].unit, kind, sa->id, &uc, s->start, s->seed);
         push(r, dev_unit_next_due(r->actors[a].unit), EV_DUE, (uint32_t)a);
+        queue_motion(r, a, 1);
     }
     for (size_t i = 0; i < s->n_cases; i++) {
         st = eng_add_case(&r->eng, &s->cases[i].def);
@@ -981,6 +1099,12 @@ static void advance(run *r, pw_time_ms until)
         case EV_CLOSE_CHECK:
             close_if_done(r, ev.index, now);
             break;
+        case EV_MOTION:
+            motion_starts(r, ev.index, now);
+            break;
+        case EV_PIN:
+            pin_arrives(r, ev.index, now);
+            break;
         }
     }
 }
@@ -1049,7 +1173,9 @@ void sim_session_live_fix(sim_session *r, const pw_fix *f, pw_time_ms now)
     m.deliver_at = now;
     m.cause = DEV_CAUSE_NOMINAL;
     eng_geo_to_local(&r->frame, f->lat, f->lon, &m.true_x, &m.true_y); /* no better truth */
-    sim_metrics_fix(&r->metrics, m.fix.device, m.cause);
+    sim_metrics_fix(&r->metrics, m.fix.device, m.cause, 0, now);
+    if (r->opt->on_fix)
+        r->opt->on_fix(r->opt->on_fix_ctx, &m.fix, m.cause, now);
     eng_status st = eng_on_fix(&r->eng, &m.fix, now);
     r->sum->fixes_delivered++;
     r->sum->fixes_accepted += st == ENG_OK;
@@ -1115,6 +1241,8 @@ int sim_session_finish(sim_session *r)
     free(r->msgs);
     free(r->free_slots);
     free(r->held);
+    free(r->pins);
+    free(r->free_pins);
     free(r->incidents);
     free(r->case_alarms);
     free(r->waiting);

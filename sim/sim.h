@@ -255,14 +255,30 @@ int sim_grow(void **v, size_t *cap, size_t need, size_t size);
 
 /* ---- metrics (sim/metrics.c) ---- */
 
-/* Why a false alert happened, from what the simulator knows of the fixes
- * behind it (the devices' dev_fix_cause) and of recent device faults. */
+/*
+ * Why a false alert happened, from what the fixes that drove it really
+ * were.  The driving fixes of an alarm opened at t are, for the case's
+ * offender and victim each, the newest fix delivered to the engine by t and
+ * every other one delivered in [t - dwell_open_ms, t] (they held the
+ * condition through the dwell).  Each fix is ranked by the size of the
+ * position error its cause typically gives, and the worst one names the
+ * cause:
+ *   cell fallback (hundreds of metres)  >  device fault (a fix produced
+ *   while the device was faulty: it waited in the device's store while its
+ *   network was down and reached the centre late, a stale position)  >
+ *   tunnel exit  >  noise jump (multipath / NLOS, tens of metres)  >
+ *   urban canyon  >  other (only nominal fixes).
+ * A health event (battery low, tamper, signal or contact lost) does not by
+ * itself make an alert a device fault: the engine's escalations open
+ * incidents, not alarm episodes, and only the fixes move a track.
+ */
 typedef enum sim_cause {
     SIM_CAUSE_NOISE_JUMP = 0,   /* a multipath / NLOS jump */
     SIM_CAUSE_URBAN_CANYON,
     SIM_CAUSE_TUNNEL_EXIT,
     SIM_CAUSE_CELL_FALLBACK,
-    SIM_CAUSE_DEVICE_FAULT,     /* a health fault in the 10 min before */
+    SIM_CAUSE_DEVICE_FAULT,     /* a driving fix was stale: produced while the
+                                   device's network was down */
     SIM_CAUSE_OTHER,
     SIM_CAUSE_COUNT
 } sim_cause;
@@ -312,7 +328,8 @@ typedef struct sim_episode {
     size_t case_index;
     int rule;                   /* 0 proximity, 1 + k zone k */
     pw_time_ms start, end;      /* end NEVER while open */
-    pw_time_ms first_reveal;    /* first position shown to the victim */
+    pw_time_ms first_reveal;    /* first position, sent while the alarm was
+                                   open, that reached the victim's phone */
     sim_cause cause;            /* if it turns out false */
     int is_true;
     double lat, lon;            /* the offender's position at the alarm (NAN unknown) */
@@ -333,8 +350,12 @@ typedef struct sim_incident {
     pw_time_ms on_scene;        /* it arrived (NEVER: not yet) */
 } sim_incident;
 
+/* Episodes of a case a late position to the victim may still belong to. */
+#define SIM_RECENT_EPISODES 16
 typedef struct sim_case_state {
     size_t open_episode[SIM_MAX_RULES];
+    size_t recent[SIM_RECENT_EPISODES];  /* the case's newest episodes, a ring */
+    size_t n_recent;                     /* episodes ever added to the ring */
     pw_time_ms last_alarm_close;  /* INT64_MIN: none yet */
     pw_time_ms reveal_since;
     pw_id incident;
@@ -349,12 +370,23 @@ typedef struct sim_prepared_case {
     sim_prepared_zone zones[ENG_MAX_CASE_ZONES];
 } sim_prepared_case;
 
+/* A fix delivered to the engine, as the false-alert attribution needs it. */
+#define SIM_RECENT_FIXES 8
+typedef struct sim_fix_note {
+    pw_time_ms at;              /* when it reached the engine */
+    int cause;                  /* dev_fix_cause */
+    int faulty;                 /* produced while the device was faulty */
+} sim_fix_note;
+typedef struct sim_actor_fixes {
+    sim_fix_note fix[SIM_RECENT_FIXES]; /* a ring of the newest */
+    size_t n;                   /* fixes ever noted */
+} sim_actor_fixes;
+
 typedef struct sim_metrics {
     const scn_scenario *s;
     pw_time_ms tau_ms;
     sim_case_state *case_state;
-    int *last_cause;            /* per actor: dev_fix_cause of its last delivered fix */
-    pw_time_ms *last_fault;     /* per actor: time of its last health event */
+    sim_actor_fixes *recent_fixes; /* per actor */
     sim_episode *episodes;  size_t n_episodes, cap_episodes;
     sim_span *reveals;      size_t n_reveals, cap_reveals;
     sim_incident *incidents; size_t n_incidents, cap_incidents;
@@ -364,21 +396,34 @@ typedef struct sim_metrics {
 } sim_metrics;
 
 /*
- * Collect while the run goes: every engine event in order, and the cause
- * of every delivered fix.  Then finish with the actors' truth: true
- * breaches (1 s samples of the true offender-victim distance against the
- * alarm radius, and of the offender against each exclusion zone in its
- * schedule), matched to alert episodes with tolerance tau.
+ * Collect while the run goes: every engine event in order, every fix
+ * delivered to the engine (before the engine sees it, so that an alarm it
+ * opens is attributed to it), and every position that reached a victim's
+ * phone.  Then finish with the actors' truth: true breaches (1 s samples of
+ * the true offender-victim distance against the alarm radius, and of the
+ * offender against each exclusion zone in its schedule), matched to alert
+ * episodes with tolerance tau.
  * The case and device ids must be those the scenario loader gives (1..n).
+ *
+ * Alarm -> victim sees the pin: from the alarm's opening to the first
+ * sim_metrics_victim_sees of a position the engine sent (sent_at) while
+ * that alarm was open, at seen_at.  An alarm none of whose positions
+ * reached the phone has no figure (it counts in neither n nor the
+ * percentiles).
  */
 int  sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms);
 void sim_metrics_event(sim_metrics *m, const pw_event *ev);
-void sim_metrics_fix(sim_metrics *m, pw_id device, int dev_fix_cause);
+/* A fix of `device` reaches the engine at `now`: its dev_fix_cause, and
+ * faulty = 1 when it was produced while the device was faulty (it waited in
+ * the device's store while the network was down: dev_message.stored). */
+void sim_metrics_fix(sim_metrics *m, pw_id device, int dev_fix_cause, int faulty, pw_time_ms now);
+/* A position the engine sent to case `case_id`'s victim at sent_at (a
+ * PW_EV_REVEAL_UPDATE) reached her phone at seen_at (>= sent_at). */
+void sim_metrics_victim_sees(sim_metrics *m, pw_id case_id, pw_time_ms sent_at, pw_time_ms seen_at);
 /* The dispatch model reports what happened to incident `id`. */
 void sim_metrics_dispatch(sim_metrics *m, pw_id incident, pw_time_ms queue_wait_ms, pw_time_ms dispatched,
                           pw_time_ms on_scene);
-int  sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr,
-                        uint64_t seed, sim_report *r);
+int  sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr, sim_report *r);
 void sim_metrics_close(sim_metrics *m);
 
 /* The 112 desk: `servers` dispatchers taking calls first come, first served. */
@@ -452,6 +497,9 @@ typedef struct sim_run_options {
     int record;               /* write the files below; 0 for benchmarks and sweeps */
     void (*on_event)(void *ctx, const pw_event *ev); /* each engine event as it happens (may be NULL) */
     void *on_event_ctx;
+    /* each fix as it reaches the engine, with its dev_fix_cause (may be NULL) */
+    void (*on_fix)(void *ctx, const pw_fix *fix, int dev_fix_cause, pw_time_ms now);
+    void *on_fix_ctx;
 } sim_run_options;
 
 /* What happened, for the command's summary. */
@@ -467,6 +515,10 @@ typedef struct sim_summary {
     uint64_t by_type[PW_EV_TYPE_COUNT];
     int script_error;          /* a callback failed: bad input (exit 2) */
     uint64_t reconnects;       /* live: gpsd connections made again after a loss */
+    uint64_t fixes_bad_date;   /* live: receiver fixes ignored for an implausible
+                                  date (sim_live_date_plausible) */
+    uint64_t pins_sent;        /* positions sent to victims' phones */
+    uint64_t pins_seen;        /* ... that reached them */
     sim_report report;         /* the pilot metrics */
 } sim_summary;
 
@@ -479,6 +531,14 @@ typedef struct sim_summary {
  * Each file is written as NAME.part and renamed when the run succeeds; on a
  * failure they are removed and err says why (a script error names its file
  * and line).  Returns 0 or -1.  Same scenario and seed: the same bytes.
+ *
+ * Devices learn of a start of motion when it happens: at every rest ->
+ * moving transition of an actor's truth timeline the run calls
+ * dev_unit_set_moving (the device reports at once), and every fix says
+ * whether its wearer moves.  Every position the engine sends a victim
+ * (PW_EV_REVEAL_UPDATE) crosses her phone's downlink (dev_unit_downlink);
+ * the metrics count it as seen when, and only if, it arrives.  Each
+ * device's GNSS-loss timeouts are sim_device_timeouts of its settings.
  */
 int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen);
 
@@ -486,6 +546,18 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
  * scn_device) from the one table of defaults, dev_unit_config_default.
  * Idempotent; sim_session_start (and so sim_run and sim_live) calls it. */
 void sim_resolve_devices(scn_scenario *s);
+
+/*
+ * The engine's health timeouts for a (resolved) scenario device:
+ *   no_gnss_ms       signal_timeout_ms (moving, or motion unknown)
+ *   no_gnss_rest_ms  2 x interval_rest_ms + signal_timeout_ms (its newest
+ *                    fix says at rest: it reports once a rest interval, and
+ *                    one lost report must not count as lost satellites)
+ *   no_comm_ms       2 x max(rest, moving, heartbeat) + 30 s
+ * Example: a tag with the defaults (300 / 60 s, heartbeat 300 s, signal
+ * 150 s) gets 150 s, 750 s and 630 s.
+ */
+void sim_device_timeouts(const scn_device *d, eng_device_timeouts *out);
 
 /* ---- field traces (sim/replay.c) ---- */
 
@@ -539,11 +611,30 @@ typedef struct sim_live_options {
     double speed;               /* simulated seconds per wall second (1: real time) */
     pw_time_ms connect_timeout_ms; /* give up when gpsd never answers (0: wait forever) */
     int quiet;                  /* no alert lines on stdout */
+    int any_date;               /* take fixes of any date (a recorded log replayed
+                                   through gpsfake); 0: sim_live_date_plausible */
 } sim_live_options;
+
+/*
+ * Is a live receiver's fix time plausible?  A receiver starting cold may
+ * report 1970 (Unix zero), 1980-01-06 (GPS week 0) or a date 1024 weeks
+ * early (week rollover) before it has the time right; such a fix must not
+ * set the simulated clock.  Plausible: fix_ms on or after
+ * 2020-01-01T00:00:00Z (SIM_LIVE_MIN_DATE_MS) and, when the host's wall
+ * clock wall_ms is itself on or after that date, no more than 24 h
+ * (SIM_LIVE_MAX_SKEW_MS) before or after it (a host that booted without a
+ * clock is not trusted).  Pure: sim_live reads the wall clock and passes it.
+ */
+#define SIM_LIVE_MIN_DATE_MS 1577836800000LL /* 2020-01-01T00:00:00Z */
+#define SIM_LIVE_MAX_SKEW_MS 86400000LL      /* 24 h */
+int sim_live_date_plausible(pw_time_ms fix_ms, pw_time_ms wall_ms);
 /*
  * A real receiver served by gpsd becomes one actor while the scenario
  * simulates the rest, the simulated clock locked to the wall clock from
- * the receiver's first fix (the scenario is moved to start then).  gpsd
+ * the receiver's first fix with a plausible date (the scenario is moved to
+ * start then).  Fixes with implausible dates are ignored, counted in
+ * sum->fixes_bad_date, and reported on stderr (the first when it comes, the
+ * count at the end), unless o->any_date.  gpsd
  * is read with libgps on a non-blocking socket under libuv's uv_poll and
  * reconnected when it goes away.  Alerts are printed as they happen; the
  * outputs are those of run.  Ends at the scenario's end or on SIGINT.

@@ -494,8 +494,13 @@ static void test_params_validate(void)
     dev_unit_config c;
     dev_unit_config_default(&c, DEV_TAG);
     CU_ASSERT_EQUAL(dev_unit_config_validate(&c), DEV_OK);
-    c.net_loss = 1.0;
+    c.net_loss = 1.0;                   /* nothing gets through: allowed */
+    CU_ASSERT_EQUAL(dev_unit_config_validate(&c), DEV_OK);
+    c.net_loss = nextafter(1.0, 2.0);
     CU_ASSERT_EQUAL(dev_unit_config_validate(&c), DEV_EINVAL);
+    c.net_loss = -0.0001;
+    CU_ASSERT_EQUAL(dev_unit_config_validate(&c), DEV_EINVAL);
+    dev_unit_config_default(&c, DEV_TAG);
     dev_unit_config_default(&c, DEV_PHONE);
     c.store_capacity = DEV_STORE_MAX + 1;
     CU_ASSERT_EQUAL(dev_unit_config_validate(&c), DEV_EINVAL);
@@ -691,6 +696,8 @@ static void test_store_and_forward(void)
 
     n_msgs = 0;
     run_unit(&unit_a, T0, 0, 0, 0, DEV_ENV_OPEN, NAN);      /* the start-up fix and status */
+    for (size_t i = 0; i < n_msgs; i++)
+        CU_ASSERT_EQUAL(msgs[i].stored, 0);                /* sent live */
     pw_time_ms down = T0 + 30 * SEC;
     CU_ASSERT_EQUAL(dev_unit_set_network(&unit_a, 0, down, out, 64), 0);
     n_msgs = 0;
@@ -702,6 +709,7 @@ static void test_store_and_forward(void)
     CU_ASSERT_EQUAL(n, 6);
     int in_order = 1;
     for (size_t i = 0; i < n; i++) {
+        in_order &= out[i].stored == 1; /* they waited: late, and marked so */
         in_order &= out[i].is_fix && out[i].fix.time == T0 + (pw_time_ms)(i + 1) * MIN;
         in_order &= out[i].deliver_at >= up && (i == 0 || out[i].deliver_at >= out[i - 1].deliver_at);
     }
@@ -834,11 +842,12 @@ static size_t serialise(const dev_message *m, size_t n, char *buf, size_t cap)
         const pw_fix *f = &m[i].fix;
         const pw_device_status *s = &m[i].status;
         int w = snprintf(buf + k, cap - k,
-                         "%d %lld %d %u %u %lld %lld %a %a %a %a %d %d %u %u %lld %a %d %d %a %a\n",
+                         "%d %lld %d %u %u %lld %lld %a %a %a %a %d %d %u %u %lld %a %d %d %a %a %d %d\n",
                          m[i].is_fix, (long long)m[i].deliver_at, (int)m[i].cause, f->device, f->set,
                          (long long)f->time, (long long)f->recv_time, f->lat, f->lon, f->acc_m,
                          f->hdop, f->sats, (int)f->source, s->device, s->set, (long long)s->time,
-                         s->battery_pct, s->strap_tampered, s->powering_off, m[i].true_x, m[i].true_y);
+                         s->battery_pct, s->strap_tampered, s->powering_off, m[i].true_x, m[i].true_y,
+                         f->moving, m[i].stored);
         if (w < 0)
             return 0;
         k += (size_t)w;
@@ -908,6 +917,162 @@ static void test_determinism(void)
     printf(" ");
 }
 
+/*
+ * Motion.  Every fix says whether the wearer moves (PW_FIX_MOTION_SET), as
+ * the step was told.  A tag at rest (5 min interval, last fix at 20:00)
+ * whose wearer starts walking at 20:40 is woken: its next fix is due at
+ * 20:40 exactly (by hand; at the rest cadence it would be 25:00, and at the
+ * moving interval counted from the last fix 21:00, 20 s late).  A second
+ * start while already moving only keeps the moving cadence: last fix +
+ * 60 s.  In pursuit (15 s) nothing changes.  A stop changes no due time.
+ */
+static void test_motion_state_and_wake(void)
+{
+    fixture();
+    dev_unit_config c;
+    dev_unit_config_default(&c, DEV_TAG);
+    c.net_loss = 0.0;
+    c.drain_pct_per_hour = c.drain_pct_per_fix = 0.0;
+    dev_unit_init(&unit_a, DEV_TAG, 8, &c, T0, 11);
+    n_msgs = 0;
+    const pw_time_ms walk = T0 + 20 * MIN + 40 * SEC;
+    run_unit(&unit_a, walk - 1, 0, 0, 0, DEV_ENV_OPEN, NAN);  /* fixes at 0, 5, ..., 20 min */
+    CU_ASSERT_EQUAL(dev_unit_next_due(&unit_a), T0 + 25 * MIN);
+    dev_unit_set_moving(&unit_a, 1, walk);
+    CU_ASSERT_EQUAL(dev_unit_next_due(&unit_a), walk);
+    size_t rest_fixes = n_msgs;
+    run_unit(&unit_a, walk + 5 * MIN, 10, 0, 1, DEV_ENV_OPEN, NAN);  /* walk, 20:40 .. 25:40 */
+    /* Already moving: another start keeps the cadence. */
+    dev_unit_set_moving(&unit_a, 1, walk + 5 * MIN + 20 * SEC);
+    CU_ASSERT_EQUAL(dev_unit_next_due(&unit_a), walk + 6 * MIN);
+    /* He stops: nothing moves earlier; the next fix, at the moving
+     * interval, says at rest. */
+    dev_unit_set_moving(&unit_a, 0, walk + 5 * MIN + 30 * SEC);
+    CU_ASSERT_EQUAL(dev_unit_next_due(&unit_a), walk + 6 * MIN);
+    run_unit(&unit_a, walk + 6 * MIN, 10, 0, 0, DEV_ENV_OPEN, NAN);
+    size_t fixes = 0, flagged = 0, rest_ok = 0, moving_ok = 0;
+    for (size_t i = 0; i < n_msgs; i++) {
+        if (!msgs[i].is_fix)
+            continue;
+        const pw_fix *f = &msgs[i].fix;
+        fixes++;
+        flagged += (f->set & PW_FIX_MOTION_SET) != 0;
+        if (f->time < walk || f->time == walk + 6 * MIN)
+            rest_ok += f->moving == 0;
+        else
+            moving_ok += f->moving == 1;
+    }
+    /* By hand: rest fixes at 0, 5, 10, 15, 20 min (5); moving at 20:40 and
+     * each minute to 25:40 (6); at rest at 26:40 (1). */
+    printf("\n    %zu fixes, %zu flagged; first fix after the wake at %+.3f s ", fixes, flagged,
+           (double)(msgs[rest_fixes].fix.time - walk) / 1000.0);
+    CU_ASSERT_EQUAL(fixes, 12);
+    CU_ASSERT_EQUAL(flagged, fixes);
+    CU_ASSERT_EQUAL(rest_ok, 6);
+    CU_ASSERT_EQUAL(moving_ok, 6);
+    CU_ASSERT(msgs[rest_fixes].is_fix && msgs[rest_fixes].fix.time == walk);
+
+    /* In pursuit the wake changes nothing: 15 s is already the fastest. */
+    dev_unit_init(&unit_b, DEV_TAG, 9, &c, T0, 11);
+    n_msgs = 0;
+    run_unit(&unit_b, T0 + MIN, 0, 0, 0, DEV_ENV_OPEN, NAN);       /* the fix at 0 */
+    dev_unit_set_pursuit(&unit_b, 1, T0 + MIN);                    /* due at 1 min (0 + 15 s passed) */
+    run_unit(&unit_b, T0 + MIN + 5 * SEC, 0, 0, 0, DEV_ENV_OPEN, NAN);
+    CU_ASSERT_EQUAL(dev_unit_next_due(&unit_b), T0 + MIN + 15 * SEC);
+    dev_unit_set_moving(&unit_b, 1, T0 + MIN + 5 * SEC);
+    CU_ASSERT_EQUAL(dev_unit_next_due(&unit_b), T0 + MIN + 15 * SEC);
+}
+
+/*
+ * Downlink (centre -> device).  Loss 1: nothing of 1,000 arrives.  Delay
+ * mean 0: each arrives at the millisecond it was sent.  Loss 10 % and mean
+ * 1,000 ms over 20,000 messages: 10 % +- 1 % lost (binomial standard error
+ * 0.21 %) and a mean delay of 1,000 +- 40 ms (standard error 7.5 ms); in
+ * order.  Nothing while the network is down, after a power-off, after the
+ * battery died.  And the uplink does not notice: a unit receiving 20,000
+ * messages sends the same bytes as one receiving none.
+ */
+static char up1[1 << 20], up2[1 << 20];
+static void test_downlink(void)
+{
+    fixture();
+    dev_unit_config c;
+    dev_unit_config_default(&c, DEV_PHONE);
+    c.drain_pct_per_hour = c.drain_pct_per_fix = 0.0;
+    c.net_loss = 1.0;
+    dev_unit_init(&unit_a, DEV_PHONE, 21, &c, T0, 5);
+    size_t got = 0;
+    for (int i = 0; i < 1000; i++)
+        got += (size_t)dev_unit_downlink(&unit_a, T0 + i * SEC, NULL);
+    CU_ASSERT_EQUAL(got, 0);
+
+    c.net_loss = 0.0;
+    c.net_delay_mean_ms = 0.0;
+    dev_unit_init(&unit_a, DEV_PHONE, 21, &c, T0, 5);
+    int exact = 1;
+    for (int i = 0; i < 1000; i++) {
+        pw_time_ms at = -1;
+        exact &= dev_unit_downlink(&unit_a, T0 + i * 777, &at) == 1 && at == T0 + i * 777;
+    }
+    CU_ASSERT(exact);
+
+    c.net_loss = 0.10;
+    c.net_delay_mean_ms = 1000.0;
+    dev_unit_init(&unit_a, DEV_PHONE, 21, &c, T0, 5);
+    size_t arrived = 0, ordered = 1;
+    double delay_sum = 0.0;
+    pw_time_ms prev = INT64_MIN;
+    for (int i = 0; i < NSAMPLES; i++) {
+        pw_time_ms t = T0 + (pw_time_ms)i * MIN, at;
+        if (!dev_unit_downlink(&unit_a, t, &at))
+            continue;
+        arrived++;
+        delay_sum += (double)(at - t);
+        ordered &= at >= prev && at >= t;
+        prev = at;
+    }
+    double loss = 1.0 - (double)arrived / NSAMPLES, delay = delay_sum / (double)arrived;
+    printf("\n    downlink loss %.2f %% (configured 10 %%), mean delay %.0f ms (configured 1000) ", 100.0 * loss,
+           delay);
+    CU_ASSERT(fabs(loss - 0.10) < 0.01);
+    CU_ASSERT(fabs(delay - 1000.0) < 40.0);
+    CU_ASSERT(ordered);
+    CU_ASSERT_EQUAL(unit_a.stats.downlink, NSAMPLES);
+    CU_ASSERT_EQUAL(unit_a.stats.downlink_delivered, arrived);
+
+    /* Unreachable: network down, switched off, battery dead. */
+    c.net_loss = 0.0;
+    dev_unit_init(&unit_a, DEV_PHONE, 22, &c, T0, 5);
+    dev_message out[DEV_STORE_MAX];
+    dev_unit_set_network(&unit_a, 0, T0 + MIN, out, DEV_STORE_MAX);
+    CU_ASSERT_EQUAL(dev_unit_downlink(&unit_a, T0 + 2 * MIN, NULL), 0);
+    dev_unit_set_network(&unit_a, 1, T0 + 3 * MIN, out, DEV_STORE_MAX);
+    CU_ASSERT_EQUAL(dev_unit_downlink(&unit_a, T0 + 4 * MIN, NULL), 1);
+    dev_unit_power_off(&unit_a, T0 + 5 * MIN);
+    CU_ASSERT_EQUAL(dev_unit_reachable(&unit_a, T0 + 5 * MIN - 1), 1);
+    CU_ASSERT_EQUAL(dev_unit_downlink(&unit_a, T0 + 5 * MIN, NULL), 0);
+    dev_unit_init(&unit_b, DEV_PHONE, 23, &c, T0, 5);
+    dev_unit_battery_dies(&unit_b, T0 + MIN);
+    CU_ASSERT_EQUAL(dev_unit_downlink(&unit_b, T0 + MIN, NULL), 0);
+    CU_ASSERT_EQUAL(dev_unit_reachable(&unit_b, T0 + MIN), 0);
+
+    /* The uplink's draws are its own. */
+    dev_unit_config_default(&c, DEV_PHONE);
+    size_t len[2];
+    for (int k = 0; k < 2; k++) {
+        dev_unit_init(&unit_a, DEV_PHONE, 24, &c, T0, 6);
+        n_msgs = 0;
+        for (int h = 0; h < 6; h++) {
+            run_unit(&unit_a, T0 + (h + 1) * HOUR - 1, 30.0 * h, 0, h % 2, (dev_env)(h % 3), 40.0);
+            for (int i = 0; k == 1 && i < 3000; i++)
+                dev_unit_downlink(&unit_a, T0 + (h + 1) * HOUR - 1, NULL);
+        }
+        len[k] = serialise(msgs, n_msgs, k ? up2 : up1, sizeof up1);
+    }
+    CU_ASSERT(len[0] > 1000 && len[0] < sizeof up1);
+    CU_ASSERT(len[0] == len[1] && memcmp(up1, up2, len[0]) == 0);
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -927,6 +1092,8 @@ int main(void)
         {"unit: store-and-forward", test_store_and_forward},
         {"unit: tamper, power-off, battery failure", test_tamper_power_off_battery_dies},
         {"unit: determinism, same seed same bytes", test_determinism},
+        {"unit: fixes carry motion; a start wakes the tag", test_motion_state_and_wake},
+        {"unit: downlink loss, delay, order, reachability", test_downlink},
         {NULL, NULL},
     };
     return pw_test_main("devices", tests);

@@ -43,6 +43,12 @@ static void test_real_log_against_a_standing_victim(void)
     CU_ASSERT_EQUAL(sum.report.breaches.detected, 1);
     CU_ASSERT_EQUAL(sum.report.unauthorized_disclosures, 0);
     CU_ASSERT_STRING_EQUAL(sum.report.truth, "traces");
+    /* A recorded victim has no network model: she sees each position when
+     * the engine sends it, the first with the alarm itself (0 s). */
+    CU_ASSERT(sum.pins_sent >= 1);
+    CU_ASSERT_EQUAL(sum.pins_seen, sum.pins_sent);
+    CU_ASSERT_EQUAL(sum.report.latency.alert_to_victim.n, sum.report.alerts.episodes);
+    CU_ASSERT_DOUBLE_EQUAL(sum.report.latency.alert_to_victim.max, 0.0, 1e-9);
     CU_ASSERT_EQUAL(access("pw_replay_out/events.jsonl", F_OK), 0);
     CU_ASSERT_EQUAL(access("pw_replay_out/report.json", F_OK), 0);
 }

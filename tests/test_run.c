@@ -121,7 +121,7 @@ static void test_geojson(void)
 }
 
 /* After the alarm the engine asks the tag for pursuit mode: its fixes come
- * every 15 s instead of every 60 s. */
+ * every 15 s instead of every 60 s, until it calls pursuit off. */
 static void test_pursuit_reaches_the_tag(void)
 {
     size_t len = 0;
@@ -135,14 +135,23 @@ static void test_pursuit_reaches_the_tag(void)
     while (t > events && *t != '\n')
         t--;
     long long t_on = atoll(strstr(t, "\"t\":") + 4);
-    /* Gaps between the tag's (device 2) fix times after pursuit_on; a
-     * report lost in the network (1 %) makes the odd 30 s gap. */
+    long long t_off = INT64_MAX;
+    const char *q = strstr(p, "\"type\":\"pursuit_off\"");
+    if (q) {
+        while (q > events && *q != '\n')
+            q--;
+        t_off = atoll(strstr(q, "\"t\":") + 4);
+    }
+    /* Gaps between the tag's (device 2) fix times from pursuit_on to
+     * pursuit_off; a report lost in the network (1 %) makes the odd 30 s
+     * gap. */
     long long last = -1;
     int n = 0, fast = 0;
     for (char *line = strchr(fixes, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
         long long deliver, fix_ms;
         unsigned dev;
-        if (sscanf(line + 1, "%lld,%lld,%u,", &deliver, &fix_ms, &dev) != 3 || dev != 2 || fix_ms < t_on)
+        if (sscanf(line + 1, "%lld,%lld,%u,", &deliver, &fix_ms, &dev) != 3 || dev != 2 || fix_ms < t_on ||
+            fix_ms >= t_off)
             continue;
         if (last >= 0)
             fast += fix_ms - last <= 15000;
@@ -244,6 +253,267 @@ static void test_patrol_dispatch_closes_incident(void)
     remove("pw_test_patrol.lua");
 }
 
+/* ---- motion state ------------------------------------------------------- */
+
+typedef struct fix_log {
+    pw_fix fix[4096];
+    size_t n;
+} fix_log;
+
+static void log_fix(void *ctx, const pw_fix *fix, int cause, pw_time_ms now)
+{
+    (void)cause;
+    (void)now;
+    fix_log *l = ctx;
+    if (l->n < sizeof l->fix / sizeof l->fix[0])
+        l->fix[l->n++] = *fix;
+}
+
+static int run_logged(const char *scenario, const char *out, fix_log *log, scn_scenario *s, sim_summary *sum)
+{
+    scn_error e;
+    if (scn_load_file(s, scenario, NULL, &e) != SCN_OK) {
+        printf("\n    %s", e.message);
+        return -2;
+    }
+    sim_run_options ro = {.out_dir = out, .record = 1, .on_fix = log_fix, .on_fix_ctx = log};
+    char err[600];
+    int rc = sim_run(s, &ro, sum, err, sizeof err);
+    if (rc != 0)
+        printf("\n    %s", err);
+    return rc;
+}
+
+/*
+ * A tag at rest (5 min interval) for 22 min whose wearer walks off at
+ * 07:52:00, and a phone (1 min interval) whose owner walks off at 08:01:30.
+ * By hand: the tag's rest fixes fall at 07:30, 07:35, ..., 07:50; the walk
+ * segment starts at 07:52:00.000, where the simulator wakes the tag, so its
+ * first moving fix is taken at 07:52:00 (without the wake: 07:55:00, three
+ * minutes late).  The phone's fixes fall on whole minutes; its first moving
+ * fix is at 08:01:30 (without the wake: 08:02:00).  Every fix says moving
+ * exactly when the truth does (checked against the timeline built here
+ * from the same scenario).
+ */
+static void test_motion_start_wakes_the_tag(void)
+{
+    write_text("pw_test_motion.lua",
+               "scenario { name = 'motion', start = '2026-03-02 07:30', duration = '45m', origin = place(37.5, 127.0) }\n"
+               "local o = offender { name = 'o', start = place(37.5, 127.0),\n"
+               "  tag = { interval = '5m', moving_interval = '60s', network_loss = 0 },\n"
+               "  route = { walk { to = place(37.5, 127.009), depart = '07:52', speed = 1.5 } } }\n"
+               "local v = victim { name = 'v', start = place(37.52, 127.0),\n"
+               "  phone = { interval = '60s', network_loss = 0 },\n"
+               "  route = { walk { to = place(37.52, 127.009), depart = '+31m30s', speed = 1.5 } } }\n");
+    static fix_log log;
+    log.n = 0;
+    scn_scenario s;
+    sim_summary sum;
+    CU_ASSERT_EQUAL_FATAL(run_logged("pw_test_motion.lua", "pw_test_run_motion", &log, &s, &sum), 0);
+    eng_frame fr;
+    eng_frame_init(&fr, s.origin.lat, s.origin.lon);
+    sim_track tr[2];
+    CU_ASSERT_EQUAL_FATAL(sim_track_build(&tr[0], &s, 0, &fr, NULL, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(sim_track_build(&tr[1], &s, 1, &fr, NULL, NULL), 0);
+    const pw_time_ms depart[2] = {s.start + 22 * 60000, s.start + 31 * 60000 + 30000};
+    pw_time_ms first_moving[2] = {INT64_MAX, INT64_MAX};
+    size_t flagged = 0, agree = 0, fixes[2] = {0, 0};
+    for (size_t i = 0; i < log.n; i++) {
+        const pw_fix *f = &log.fix[i];
+        size_t a = f->device - 1;
+        CU_ASSERT_FATAL(a < 2);
+        fixes[a]++;
+        int moving = -1;
+        sim_track_at(&tr[a], f->time, NULL, NULL, NULL, &moving, NULL);
+        flagged += (f->set & PW_FIX_MOTION_SET) != 0;
+        agree += (f->set & PW_FIX_MOTION_SET) && f->moving == moving;
+        if (f->moving && f->time < first_moving[a])
+            first_moving[a] = f->time;
+    }
+    printf("\n    %zu tag and %zu phone fixes; first moving fix %+.3f s (tag), %+.3f s (phone) after the start "
+           "of the walk; %zu of %zu flags match the truth ",
+           fixes[0], fixes[1], (double)(first_moving[0] - depart[0]) / 1000.0,
+           (double)(first_moving[1] - depart[1]) / 1000.0, agree, log.n);
+    CU_ASSERT(log.n > 50);
+    CU_ASSERT_EQUAL(flagged, log.n);
+    CU_ASSERT_EQUAL(agree, log.n);
+    for (int a = 0; a < 2; a++) {
+        CU_ASSERT(first_moving[a] >= depart[a] && first_moving[a] <= depart[a] + 2000);
+    }
+    /* The walks are where this test says they are (the truth, by hand). */
+    int moving = -1;
+    sim_track_at(&tr[0], depart[0] - 1, NULL, NULL, NULL, &moving, NULL);
+    CU_ASSERT_EQUAL(moving, 0);
+    sim_track_at(&tr[0], depart[0], NULL, NULL, NULL, &moving, NULL);
+    CU_ASSERT_EQUAL(moving, 1);
+    /* 794.6 m at 1.5 m/s: still walking 520 s later, home by 540 s. */
+    sim_track_at(&tr[0], depart[0] + 520000, NULL, NULL, NULL, &moving, NULL);
+    CU_ASSERT_EQUAL(moving, 1);
+    sim_track_at(&tr[0], depart[0] + 540000, NULL, NULL, NULL, &moving, NULL);
+    CU_ASSERT_EQUAL(moving, 0);
+    sim_track_close(&tr[0]);
+    sim_track_close(&tr[1]);
+    scn_free(&s);
+    remove("pw_test_motion.lua");
+}
+
+/* ---- GNSS-loss timeouts ------------------------------------------------- */
+
+static pw_time_ms last_fix_of(const fix_log *log, pw_id device)
+{
+    pw_time_ms t = INT64_MIN;
+    for (size_t i = 0; i < log->n; i++)
+        if (log->fix[i].device == device && log->fix[i].time > t)
+            t = log->fix[i].time;
+    return t;
+}
+
+typedef struct lost_log {
+    pw_time_ms at[4];
+    size_t n;
+} lost_log;
+
+static void log_lost(void *ctx, const pw_event *ev)
+{
+    lost_log *l = ctx;
+    if (ev->type == PW_EV_SIGNAL_LOST && l->n < 4)
+        l->at[l->n++] = ev->time;
+}
+
+/*
+ * The engine's GNSS-loss timeout is the scenario device's signal_timeout
+ * (45 s here), and at rest two rest intervals plus it (2 x 60 + 45 =
+ * 165 s: one lost rest report must not look like lost satellites).
+ * Two tags, network delay 0 and no loss, whose batteries die at 07:40:10:
+ * the walking one's last fix is at 07:40:00 (every 30 s from 07:30), so
+ * signal loss is due at 07:40:45; the resting one's last fix is at
+ * 07:40:00 too (every 60 s) and says at rest: due at 07:42:45.  The engine
+ * ticks each whole second, so each event is at its due time or at most 1 s
+ * later.  (The derived rule this replaces gave 2 x 300 + 30 = 630 s.)
+ */
+static void test_signal_timeout_from_the_scenario(void)
+{
+    static const char *const tmpl =
+        "scenario { name = 'sig', start = '2026-03-02 07:30', duration = '20m', origin = place(37.5, 127.0) }\n"
+        "local o = offender { name = 'o', start = place(37.5, 127.0),\n"
+        "  tag = { interval = '%s', moving_interval = '30s', signal_timeout = '45s', network_delay = '0s',\n"
+        "          network_loss = 0 }%s }\n"
+        "battery_death { actor = o, at = '+10m10s' }\n";
+    for (int walking = 1; walking >= 0; walking--) {
+        char text[1024];
+        snprintf(text, sizeof text, tmpl, walking ? "5m" : "60s",
+                 walking ? ",\n  route = { walk { to = place(37.5, 127.03), speed = 1.5 } }" : "");
+        write_text("pw_test_sig.lua", text);
+        static fix_log log;
+        log.n = 0;
+        lost_log lost = {.n = 0};
+        scn_scenario s;
+        scn_error e;
+        CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_test_sig.lua", NULL, &e), SCN_OK);
+        sim_run_options ro = {.out_dir = "pw_test_run_sig", .record = 1, .on_fix = log_fix, .on_fix_ctx = &log,
+                              .on_event = log_lost, .on_event_ctx = &lost};
+        sim_summary sum;
+        char err[600];
+        int rc = sim_run(&s, &ro, &sum, err, sizeof err);
+        if (rc)
+            printf("\n    %s", err);
+        CU_ASSERT_EQUAL_FATAL(rc, 0);
+        pw_time_ms last = last_fix_of(&log, 1);
+        pw_time_ms due = s.start + 10 * 60000 + (walking ? 45000 : 165000);
+        printf("\n    %s: last fix %+.0f s, signal lost %+.3f s after the start ", walking ? "walking" : "at rest",
+               (double)(last - s.start) / 1000.0, lost.n ? (double)(lost.at[0] - s.start) / 1000.0 : -1.0);
+        CU_ASSERT_EQUAL(last, s.start + 10 * 60000);
+        CU_ASSERT_EQUAL_FATAL(lost.n, 1);
+        CU_ASSERT(lost.at[0] >= due && lost.at[0] <= due + 1000);
+        scn_free(&s);
+    }
+    remove("pw_test_sig.lua");
+}
+
+/* The timeouts a scenario device gives the engine, by hand from the
+ * defaults (tag 300 / 60 s, heartbeat 300 s, signal 150 s) and from a
+ * phone-like device (60 / 30 s, heartbeat 600 s, signal 40 s). */
+static void test_device_timeouts(void)
+{
+    scn_device d;
+    memset(&d, 0, sizeof d);
+    d.interval_rest_ms = 300000;
+    d.interval_moving_ms = 60000;
+    d.heartbeat_ms = 300000;
+    d.signal_timeout_ms = 150000;
+    eng_device_timeouts to;
+    sim_device_timeouts(&d, &to);
+    CU_ASSERT_EQUAL(to.no_gnss_ms, 150000);
+    CU_ASSERT_EQUAL(to.no_gnss_rest_ms, 750000);      /* 2 x 300 + 150 s */
+    CU_ASSERT_EQUAL(to.no_comm_ms, 630000);           /* 2 x 300 + 30 s */
+    d.interval_rest_ms = 60000;
+    d.interval_moving_ms = 30000;
+    d.heartbeat_ms = 600000;
+    d.signal_timeout_ms = 40000;
+    sim_device_timeouts(&d, &to);
+    CU_ASSERT_EQUAL(to.no_gnss_ms, 40000);
+    CU_ASSERT_EQUAL(to.no_gnss_rest_ms, 160000);      /* 2 x 60 + 40 s */
+    CU_ASSERT_EQUAL(to.no_comm_ms, 1230000);          /* 2 x 600 + 30 s */
+}
+
+/* ---- what the victim sees ------------------------------------------------ */
+
+/*
+ * An offender walks into an exclusion zone (a zone alarm needs no victim
+ * position, so the victim's phone may be cut off entirely).  Her phone
+ * with a network that loses everything (network_loss 1) never shows her
+ * the pin: the alarm has no alert -> victim figure.  With no delay and no
+ * loss she sees the first position at the very millisecond the alarm
+ * opens (the engine sends it with the alarm): 0 s exactly.  With the
+ * phone switched off before the alarm, nothing again.
+ */
+static void test_victim_sees_the_pin_over_her_network(void)
+{
+    static const char *const tmpl =
+        "scenario { name = 'pin', start = '2026-03-02 07:30', duration = '30m', origin = place(37.5, 127.0) }\n"
+        "exclusion_zone { name = 'home', center = place(37.5, 127.0), radius = 300 }\n"
+        "local v = victim { name = 'v', start = place(37.5, 127.0), phone = { %s } }\n"
+        "local o = offender { name = 'o', start = place(37.5, 127.02), tag = { moving_interval = '30s' },\n"
+        "  route = { walk { to = place(37.5, 127.0), depart = '07:35', speed = 1.5 } } }\n"
+        "case { offender = o, victim = v, zones = { 'home' }, alarm_radius = 1, prewarn_radius = 0 }\n"
+        "%s\n";
+    static const struct {
+        const char *phone, *extra;
+        int sees;
+    } runs[] = {
+        {"network_loss = 1", "", 0},
+        {"network_loss = 0, network_delay = '0s'", "", 1},
+        {"network_loss = 0, network_delay = '0s'", "device_off { actor = v, at = '07:32' }", 0},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        char text[2048];
+        snprintf(text, sizeof text, tmpl, runs[k].phone, runs[k].extra);
+        write_text("pw_test_pin.lua", text);
+        sim_summary sum;
+        char err[600];
+        int rc = run_file("pw_test_pin.lua", NULL, "pw_test_run_pin", &sum, err, sizeof err);
+        if (rc)
+            printf("\n    %s", err);
+        CU_ASSERT_EQUAL_FATAL(rc, 0);
+        const sim_latency *l = &sum.report.latency.alert_to_victim;
+        printf("\n    phone {%s}%s: %llu alarms, %llu positions sent, %llu seen; alert -> victim n %zu p50 %.3f s ",
+               runs[k].phone, runs[k].extra[0] ? " (switched off)" : "",
+               (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN], (unsigned long long)sum.pins_sent,
+               (unsigned long long)sum.pins_seen, l->n, l->p50);
+        CU_ASSERT(sum.by_type[PW_EV_ALARM_OPEN] >= 1);
+        CU_ASSERT(sum.pins_sent >= 1);
+        if (runs[k].sees) {
+            CU_ASSERT_EQUAL(sum.pins_seen, sum.pins_sent);
+            CU_ASSERT_EQUAL(l->n, sum.report.alerts.episodes);
+            CU_ASSERT_DOUBLE_EQUAL(l->max, 0.0, 1e-9);
+        } else {
+            CU_ASSERT_EQUAL(sum.pins_seen, 0);
+            CU_ASSERT_EQUAL(l->n, 0);
+        }
+    }
+    remove("pw_test_pin.lua");
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -253,6 +523,10 @@ int main(void)
         {"a script error leaves no result", test_script_error_leaves_no_result},
         {"timed events reach devices and engine", test_timed_events},
         {"a patrol is dispatched and the incident closes", test_patrol_dispatch_closes_incident},
+        {"motion start wakes the tag; fixes carry motion", test_motion_start_wakes_the_tag},
+        {"signal loss after the scenario's signal_timeout", test_signal_timeout_from_the_scenario},
+        {"device timeouts from the scenario's settings", test_device_timeouts},
+        {"the victim sees the pin over her phone's network", test_victim_sees_the_pin_over_her_network},
         {NULL, NULL},
     };
     return pw_test_main("run", tests);
