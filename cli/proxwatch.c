@@ -2,9 +2,12 @@
  * proxwatch - the command line.  Sub-commands parse their options and call
  * the modules; nothing else happens here.
  *
- * Exit status: 0 done, 1 failed while running, 2 bad input or usage.
+ * Exit status: 0 done, 1 failed while running (for run: also when an
+ * expectation of the scenario's expect { } did not hold), 2 bad input or
+ * usage.
  */
 #include "devices.h"
+#include "expect.h"
 #include "sim.h"
 
 #include <ctype.h>
@@ -26,13 +29,18 @@ static void usage(FILE *to)
           "                        [--truth-offender REF] [--truth-victim REF]\n"
           "                        [--alarm-radius M] [--out DIR]\n"
           "       proxwatch live --gpsd HOST:PORT --as offender|victim [SCENARIO.lua]\n"
-          "                      [--speed X] [--out DIR]\n"
+          "                      [--speed X] [--any-date] [--out DIR]\n"
           "\n"
           "  run     run a scenario through the monitoring engine (the bundled\n"
           "          default scenario when none is given) and write report.json,\n"
           "          run.geojson, events.jsonl, fixes.csv, truth.csv and summary.json\n"
           "          into DIR\n"
           "          (default runs/<scenario>-<seed>/)\n"
+          "          A scenario's expect { ... } is checked after the run: one line\n"
+          "          per expectation (\"expect true_breaches = 2: measured 2, held\")\n"
+          "          after the summary, the same in summary.json under \"expect\",\n"
+          "          and exit status 1 when any is NOT held.  sweep and live do not\n"
+          "          check expectations.\n"
           "\n"
           "  sweep   run every combination of the --set values, each with seeds\n"
           "          1..N (default 10), in JOBS worker processes (default: the\n"
@@ -52,9 +60,13 @@ static void usage(FILE *to)
           "          scenario (the first offender or victim) while the rest is\n"
           "          simulated in real time (--speed X: X times faster); prints the\n"
           "          alerts as they happen, ends at the scenario's end or on Ctrl-C,\n"
-          "          and writes the outputs of run (default runs/live/)\n"
+          "          and writes the outputs of run (default runs/live/); fixes dated\n"
+          "          before 2020 or more than 24 h from this machine's clock are\n"
+          "          ignored and counted (--any-date takes them: a recorded log)\n"
           "\n"
-          "Scenario language: scenarios/README.md.\n",
+          "Exit status: 0 done, 1 failed while running or an expectation not\n"
+          "held, 2 bad input or usage (the message names the file and line).\n"
+          "Scenario language and expect { }: scenarios/README.md.\n",
           to);
 }
 
@@ -90,7 +102,8 @@ static int parse_u64(const char *s, uint64_t *out)
     return 1;
 }
 
-static void write_summary_json(const char *dir, const scn_scenario *s, const sim_summary *sum)
+static void write_summary_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
+                               const sim_expect_result *expects, size_t failed)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -113,7 +126,12 @@ static void write_summary_json(const char *dir, const scn_scenario *s, const sim
                 (unsigned long long)sum->by_type[t]);
         first = 0;
     }
-    fprintf(f, "}}\n");
+    fprintf(f, "}");
+    if (s->n_expects) {
+        fprintf(f, ",\"expect_not_held\":%zu,\"expect\":", failed);
+        sim_expect_write_json(f, expects, s->n_expects);
+    }
+    fprintf(f, "}\n");
     if (fclose(f) == 0)
         rename(part, path);
     else
@@ -177,7 +195,14 @@ static int cmd_run(int argc, char **argv)
         scn_free(&s);
         return sum.script_error ? 2 : 1;
     }
-    write_summary_json(dir, &s, &sum);
+    sim_expect_result *expects = calloc(s.n_expects ? s.n_expects : 1, sizeof *expects);
+    if (!expects) {
+        fprintf(stderr, "proxwatch run: out of memory\n");
+        scn_free(&s);
+        return 1;
+    }
+    size_t failed = sim_expect_check(&s, &sum, expects);
+    write_summary_json(dir, &s, &sum, expects, failed);
 
     size_t offenders = 0, victims = 0, patrols = 0;
     for (size_t i = 0; i < s.n_actors; i++) {
@@ -199,9 +224,20 @@ static int cmd_run(int argc, char **argv)
            (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN]);
     printf("pilot metrics (tolerance %.0f s):\n", sum.report.tau_s);
     sim_report_print(stdout, &sum.report);
+    if (s.n_expects) {
+        printf("expectations (%s:%d): %zu of %zu held\n", s.file, s.expects[0].line, s.n_expects - failed,
+               s.n_expects);
+        for (size_t i = 0; i < s.n_expects; i++)
+            printf("  %s\n", expects[i].text);
+    }
     printf("written %s/{report.json,run.geojson,events.jsonl,fixes.csv,truth.csv,summary.json}\n", dir);
+    fflush(stdout); /* the verdict comes after the lines it sums up, also when both are piped */
+    if (failed)
+        fprintf(stderr, "proxwatch run: %s:%d: %zu of %zu expectations NOT held (seed %llu)\n", s.file,
+                s.expects[0].line, failed, s.n_expects, (unsigned long long)s.seed);
+    free(expects);
     scn_free(&s);
-    return 0;
+    return failed ? 1 : 0;
 }
 
 /* "300,500,800" -> values; 0 on a malformed list. */
@@ -513,6 +549,8 @@ static int cmd_live(int argc, char **argv)
             o.out_dir = argv[++i];
         } else if (!strcmp(argv[i], "--quiet")) {
             o.quiet = 1;
+        } else if (!strcmp(argv[i], "--any-date")) {
+            o.any_date = 1;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "proxwatch live: unknown option '%s'\n", argv[i]);
             usage(stderr);
@@ -545,8 +583,11 @@ static int cmd_live(int argc, char **argv)
         scn_free(&s);
         return rc;
     }
-    printf("proxwatch live: %.0f s, %llu fixes delivered (the receiver's and the simulated devices')\n",
+    printf("proxwatch live: %.0f s, %llu fixes delivered (the receiver's and the simulated devices')",
            sum.sim_seconds, (unsigned long long)sum.fixes_delivered);
+    if (sum.fixes_bad_date)
+        printf(", %llu receiver fixes ignored for their date", (unsigned long long)sum.fixes_bad_date);
+    putchar('\n');
     printf("pilot metrics (tolerance %.0f s; the receiver's truth is its own fixes):\n", sum.report.tau_s);
     sim_report_print(stdout, &sum.report);
     printf("written %s/{report.json,run.geojson,events.jsonl,fixes.csv,truth.csv}\n", o.out_dir);

@@ -42,3 +42,12 @@ local o = offender {
 patrol { name = "Songpa 1", base = place(37.5146, 127.1060) }
 case { offender = o, victim = v, zones = { "home" }, alarm_radius = 50, prewarn_radius = 0 }
 dispatchers { count = 1, handling = "exp 3m" }
+
+-- He never crosses the fence and she is 200 m inside it (alarm radius
+-- 50 m): nothing is a true breach.  Noise may put a fix inside now and
+-- then; the hysteresis keeps that to a couple of false alerts at most.
+expect {
+  true_breaches = 0,
+  false_alerts = {max = 2},
+  unauthorized_disclosures = 0,
+}

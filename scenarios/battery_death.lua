@@ -1,8 +1,9 @@
--- The offender's tag battery dies while he is 400 m from the victim.
+-- The offender's tag battery dies while he is 600-750 m from the victim,
+-- walking towards her.
 --
 -- What it tests: signal loss near a victim is a risk, not silence.  He
 -- walks towards her home in Mapo and the tag goes dead inside her
--- pre-warning radius.
+-- pre-warning radius, before he reaches the alarm radius.
 -- What to expect: a pre-warning, then signal loss and contact loss; both
 -- escalate (the victim is warned without a position, an incident opens and
 -- a patrol is sent).  The true breach that follows is missed by the
@@ -30,8 +31,27 @@ local o = offender {
   },
 }
 
-battery_death { actor = o, at = "21:15" }
+-- At 1.2-1.5 m/s he is 600-750 m from her at 21:13 and crosses 500 m from
+-- 21:14 on: the breach always comes after the tag is dead.
+battery_death { actor = o, at = "21:13" }
 
 patrol { name = "Mapo 1", base = place(37.5500, 126.9100) }
 case { offender = o, victim = v }
 dispatchers { count = 1, handling = "exp 2m" }
+
+-- The tag dies at 21:13 inside the 1 km pre-warning; he crosses 500 m a
+-- minute or more later and stays at her door.
+expect {
+  prewarnings = {min = 1},
+  signal_lost = {min = 1},          -- nothing reports any more ...
+  contact_lost = {min = 1},
+  escalations = {min = 2},          -- ... and both faults, near her, are a risk
+  victim_warnings = {min = 1},      -- she is warned, without a position
+  incidents = {min = 1},
+  patrols_sent = {min = 1},
+  true_breaches = 1,
+  missed = 1,                       -- no fix is left to see him arrive
+  false_alerts = 0,
+  exposure = 0,                     -- no position is shown to her
+  unauthorized_disclosures = 0,
+}

@@ -2,7 +2,8 @@
 --
 -- What it tests: a long moving breach in light urban canyons, with both
 -- devices moving; pursuit mode (15 s tag fixes) once the alarm opens.
--- What to expect: one long true breach, detected within a minute or two;
+-- What to expect: one long true breach (cut in two on the seeds where the
+-- bus pulls more than 500 m ahead), detected within a minute or two;
 -- the victim sees his position for the whole ride plus the grace period;
 -- a patrol is dispatched and arrives while the breach goes on.
 
@@ -37,3 +38,18 @@ patrol { name = "Seodaemun 1", base = place(37.5630, 126.9400) }
 patrol { name = "Jung 1", base = place(37.5640, 126.9900) }
 case { offender = o, victim = v }
 dispatchers { count = 2, handling = "exp 2m" }
+
+-- From the first minute he is within 500 m of her (173 m at the stop), and
+-- at the end they stay 360 m apart.  Bus and car draw their speeds
+-- independently, so on some seeds the bus pulls more than 500 m ahead on
+-- the way: the one long breach is then cut in two.
+expect {
+  true_breaches = {min = 1, max = 2},
+  missed = 0,
+  breach_to_alert_max = "2m",       -- "within a minute or two"
+  false_alerts = 0,
+  alert_to_victim_max = "1m",       -- she sees him from the alarm on ...
+  patrols_sent = {min = 1},
+  patrols_on_scene = {min = 1},     -- ... and the breach holds to the end: he is still there
+  unauthorized_disclosures = 0,
+}

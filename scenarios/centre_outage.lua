@@ -28,3 +28,14 @@ centre_outage { from = "18:15", to = "18:25" }
 patrol { name = "Dongjak 1", base = place(37.4850, 126.9700) }
 case { offender = o, victim = v }
 dispatchers { count = 2, handling = "exp 3m" }
+
+-- At 1.4 m/s from 18:05 he crosses 500 m at about 18:16:15, while the centre
+-- is down (18:15-18:25); the alarm can only come once it is back, 8m45s
+-- later, and should come within a minute of that.  He then stays.
+expect {
+  true_breaches = 1,
+  detected = 1,
+  breach_to_alert = {min = "8m", max = "10m"},
+  false_alerts = 0,
+  unauthorized_disclosures = 0,
+}

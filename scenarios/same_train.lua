@@ -43,3 +43,16 @@ local o = offender {
 patrol { name = "Jung 1", base = place(37.5640, 126.9900) }
 case { offender = o, victim = v }
 dispatchers { count = 2, handling = "exp 3m" }
+
+-- They start 445 m apart and end 345 m apart, with the same train in
+-- between: one breach from the first second to the last.  It is caught as
+-- soon as both have reported (60 s at rest), and every episode is true.
+expect {
+  true_breaches = 1,
+  detected = 1,
+  breach_to_alert_max = "90s",
+  false_alerts = 0,
+  exposure = 0,                     -- the breach holds whenever she can see him
+  signal_lost = {min = 2},          -- both lose GNSS for most of an hour
+  unauthorized_disclosures = 0,
+}

@@ -1,6 +1,7 @@
 /*
  * scenario.c - the parts of the scenario module that need no Lua: status
- * strings, duration and clock-time parsing, freeing a scenario.
+ * strings, duration and clock-time parsing, the keys of expect { },
+ * freeing a scenario.
  */
 #include "scenario.h"
 #include "scn_internal.h"
@@ -128,6 +129,90 @@ int scn_parse_time_of_day(const char *text, int *minute_of_day)
     return 1;
 }
 
+/* The keys of expect { }: one row per measure, in the order of scn_measure. */
+static const struct {
+    const char *name;
+    scn_unit unit;
+    const char *help;
+} measures[SCN_M_COUNT] = {
+    [SCN_M_TRUE_BREACHES] = {"true_breaches", SCN_UNIT_COUNT,
+                             "true breaches: times the offender was really within the alarm radius or in a zone"},
+    [SCN_M_DETECTED] = {"detected", SCN_UNIT_COUNT, "true breaches an alarm overlapped (within the tolerance)"},
+    [SCN_M_MISSED] = {"missed", SCN_UNIT_COUNT, "true breaches no alarm overlapped"},
+    [SCN_M_MISSED_SHORT] = {"missed_short", SCN_UNIT_COUNT,
+                            "missed breaches shorter than the tag's moving interval"},
+    [SCN_M_ALERT_EPISODES] = {"alert_episodes", SCN_UNIT_COUNT, "alarms, from open to close"},
+    [SCN_M_TRUE_ALERTS] = {"true_alerts", SCN_UNIT_COUNT, "alarms that overlap a true breach"},
+    [SCN_M_FALSE_ALERTS] = {"false_alerts", SCN_UNIT_COUNT, "alarms that overlap no true breach"},
+    [SCN_M_FALSE_PER_OFFENDER_DAY] = {"false_per_offender_day", SCN_UNIT_RATE,
+                                      "false alerts per offender and day"},
+    [SCN_M_FALSE_NOISE_JUMP] = {"false_noise_jump", SCN_UNIT_COUNT, "false alerts caused by a multipath jump"},
+    [SCN_M_FALSE_URBAN_CANYON] = {"false_urban_canyon", SCN_UNIT_COUNT, "false alerts caused by an urban canyon"},
+    [SCN_M_FALSE_TUNNEL_EXIT] = {"false_tunnel_exit", SCN_UNIT_COUNT, "false alerts at a tunnel exit"},
+    [SCN_M_FALSE_CELL_FALLBACK] = {"false_cell_fallback", SCN_UNIT_COUNT,
+                                   "false alerts from cell-tower positions"},
+    [SCN_M_FALSE_DEVICE_FAULT] = {"false_device_fault", SCN_UNIT_COUNT,
+                                  "false alerts a device fault caused (a stale or faulty fix)"},
+    [SCN_M_FALSE_OTHER] = {"false_other", SCN_UNIT_COUNT, "false alerts of no known cause"},
+    [SCN_M_BREACH_TO_ALERT] = {"breach_to_alert", SCN_UNIT_SECONDS,
+                               "breach start to alarm, the slowest detected breach"},
+    [SCN_M_BREACH_TO_ALERT_P95] = {"breach_to_alert_p95", SCN_UNIT_SECONDS, "breach start to alarm, 95th percentile"},
+    [SCN_M_BREACH_TO_ALERT_MEDIAN] = {"breach_to_alert_median", SCN_UNIT_SECONDS, "breach start to alarm, median"},
+    [SCN_M_ALERT_TO_VICTIM] = {"alert_to_victim", SCN_UNIT_SECONDS,
+                               "alarm to the victim's phone showing his position, the slowest"},
+    [SCN_M_ALERT_TO_VICTIM_P95] = {"alert_to_victim_p95", SCN_UNIT_SECONDS, "alarm to the victim's pin, 95th percentile"},
+    [SCN_M_ALERT_TO_VICTIM_MEDIAN] = {"alert_to_victim_median", SCN_UNIT_SECONDS, "alarm to the victim's pin, median"},
+    [SCN_M_ALERT_TO_DISPATCH] = {"alert_to_dispatch", SCN_UNIT_SECONDS,
+                                 "incident opened to a patrol sent, the slowest"},
+    [SCN_M_ALERT_TO_DISPATCH_P95] = {"alert_to_dispatch_p95", SCN_UNIT_SECONDS,
+                                     "incident to a patrol sent, 95th percentile"},
+    [SCN_M_ALERT_TO_DISPATCH_MEDIAN] = {"alert_to_dispatch_median", SCN_UNIT_SECONDS,
+                                        "incident to a patrol sent, median"},
+    [SCN_M_DISPATCH_TO_SCENE] = {"dispatch_to_scene", SCN_UNIT_SECONDS, "patrol sent to on scene, the slowest"},
+    [SCN_M_DISPATCH_TO_SCENE_P95] = {"dispatch_to_scene_p95", SCN_UNIT_SECONDS,
+                                     "patrol sent to on scene, 95th percentile"},
+    [SCN_M_DISPATCH_TO_SCENE_MEDIAN] = {"dispatch_to_scene_median", SCN_UNIT_SECONDS,
+                                        "patrol sent to on scene, median"},
+    [SCN_M_EXPOSURE] = {"exposure", SCN_UNIT_SECONDS,
+                        "time the victim could see his position while no true breach held"},
+    [SCN_M_DISCLOSURES] = {"disclosures", SCN_UNIT_COUNT, "positions shown to anyone (audit records)"},
+    [SCN_M_UNAUTHORIZED_DISCLOSURES] = {"unauthorized_disclosures", SCN_UNIT_COUNT,
+                                        "positions shown to someone not entitled (must be 0)"},
+    [SCN_M_INCIDENTS] = {"incidents", SCN_UNIT_COUNT, "incidents opened for the 112 desk"},
+    [SCN_M_INCIDENTS_PER_DISPATCHER_HOUR] = {"incidents_per_dispatcher_hour", SCN_UNIT_RATE,
+                                             "incidents per dispatcher and hour"},
+    [SCN_M_PEAK_INCIDENTS] = {"peak_incidents", SCN_UNIT_COUNT, "most incidents open at once"},
+    [SCN_M_QUEUE_WAIT_MEDIAN] = {"queue_wait_median", SCN_UNIT_SECONDS, "wait at the 112 desk, median"},
+    [SCN_M_QUEUE_WAIT_P95] = {"queue_wait_p95", SCN_UNIT_SECONDS, "wait at the 112 desk, 95th percentile"},
+    [SCN_M_PATROLS_SENT] = {"patrols_sent", SCN_UNIT_COUNT, "incidents a patrol was sent to"},
+    [SCN_M_PATROLS_ON_SCENE] = {"patrols_on_scene", SCN_UNIT_COUNT, "incidents a patrol reached"},
+    [SCN_M_PATROL_TIME_ON_FALSE] = {"patrol_time_on_false", SCN_UNIT_SECONDS,
+                                    "patrol time spent on alarms no true breach backs"},
+    [SCN_M_SIGNAL_LOST] = {"signal_lost", SCN_UNIT_COUNT, "signal-lost events (no GNSS fix for the timeout)"},
+    [SCN_M_CONTACT_LOST] = {"contact_lost", SCN_UNIT_COUNT, "contact-lost events (no message at all)"},
+    [SCN_M_TAMPER] = {"tamper", SCN_UNIT_COUNT, "strap tamper events"},
+    [SCN_M_BATTERY_LOW] = {"battery_low", SCN_UNIT_COUNT, "battery-low events"},
+    [SCN_M_DEVICE_OFF] = {"device_off", SCN_UNIT_COUNT, "device-off events"},
+    [SCN_M_PREWARNINGS] = {"prewarnings", SCN_UNIT_COUNT, "pre-warnings to the monitoring centre"},
+    [SCN_M_ESCALATIONS] = {"escalations", SCN_UNIT_COUNT, "device faults near a victim treated as a risk"},
+    [SCN_M_VICTIM_WARNINGS] = {"victim_warnings", SCN_UNIT_COUNT, "warnings to the victim without a position"},
+};
+
+const char *scn_measure_name(scn_measure m)
+{
+    return (unsigned)m < SCN_M_COUNT ? measures[m].name : NULL;
+}
+
+scn_unit scn_measure_unit(scn_measure m)
+{
+    return (unsigned)m < SCN_M_COUNT ? measures[m].unit : SCN_UNIT_COUNT;
+}
+
+const char *scn_measure_help(scn_measure m)
+{
+    return (unsigned)m < SCN_M_COUNT ? measures[m].help : NULL;
+}
+
 void scn_free(scn_scenario *s)
 {
     if (!s)
@@ -142,6 +227,7 @@ void scn_free(scn_scenario *s)
     free(s->cases);
     free(s->events);
     free(s->timers);
+    free(s->expects);
     memset(s, 0, sizeof *s);
 }
 

@@ -4,7 +4,8 @@
  *
  * A scenario file (Lua 5.4, see scenarios/README.md) describes places,
  * routes, zones, subway rides, actors (offenders with ankle tags, victims
- * with phones, patrol units), cases, dispatchers and timed events.  The
+ * with phones, patrol units), cases, dispatchers, timed events and what a
+ * run of it must show (expect { }, checked by sim/expect.h).  The
  * loader runs it in a sandbox and turns it into an scn_scenario: arrays of
  * plain structs that the simulator reads and never changes.  Positions are
  * WGS84 degrees; times are pw_time_ms (UTC); durations are milliseconds.
@@ -179,6 +180,63 @@ typedef struct scn_timer {
     int ref;                         /* the function, in the Lua registry */
 } scn_timer;
 
+/*
+ * What a scenario says a planner should see after a run: expect { ... }
+ * (scenarios/README.md, "Expectations").  Each measure is one figure of the
+ * run's report (sim_report) or of its event counts; sim/expect.c reads the
+ * value after a run and compares it.  The names below are the keys of the
+ * language; the order of the enum is the order results are listed in.
+ */
+typedef enum scn_measure {
+    /* breaches (counts) */
+    SCN_M_TRUE_BREACHES = 0, SCN_M_DETECTED, SCN_M_MISSED, SCN_M_MISSED_SHORT,
+    /* alert episodes (counts; false_per_offender_day a rate) */
+    SCN_M_ALERT_EPISODES, SCN_M_TRUE_ALERTS, SCN_M_FALSE_ALERTS, SCN_M_FALSE_PER_OFFENDER_DAY,
+    SCN_M_FALSE_NOISE_JUMP, SCN_M_FALSE_URBAN_CANYON, SCN_M_FALSE_TUNNEL_EXIT,
+    SCN_M_FALSE_CELL_FALLBACK, SCN_M_FALSE_DEVICE_FAULT, SCN_M_FALSE_OTHER,
+    /* latencies (durations): the longest, the 95th percentile, the median */
+    SCN_M_BREACH_TO_ALERT, SCN_M_BREACH_TO_ALERT_P95, SCN_M_BREACH_TO_ALERT_MEDIAN,
+    SCN_M_ALERT_TO_VICTIM, SCN_M_ALERT_TO_VICTIM_P95, SCN_M_ALERT_TO_VICTIM_MEDIAN,
+    SCN_M_ALERT_TO_DISPATCH, SCN_M_ALERT_TO_DISPATCH_P95, SCN_M_ALERT_TO_DISPATCH_MEDIAN,
+    SCN_M_DISPATCH_TO_SCENE, SCN_M_DISPATCH_TO_SCENE_P95, SCN_M_DISPATCH_TO_SCENE_MEDIAN,
+    /* the victim's view and the audit log */
+    SCN_M_EXPOSURE, SCN_M_DISCLOSURES, SCN_M_UNAUTHORIZED_DISCLOSURES,
+    /* the 112 desk and the patrols */
+    SCN_M_INCIDENTS, SCN_M_INCIDENTS_PER_DISPATCHER_HOUR, SCN_M_PEAK_INCIDENTS,
+    SCN_M_QUEUE_WAIT_MEDIAN, SCN_M_QUEUE_WAIT_P95, SCN_M_PATROLS_SENT, SCN_M_PATROLS_ON_SCENE,
+    SCN_M_PATROL_TIME_ON_FALSE,
+    /* device health (counts of engine events) */
+    SCN_M_SIGNAL_LOST, SCN_M_CONTACT_LOST, SCN_M_TAMPER, SCN_M_BATTERY_LOW, SCN_M_DEVICE_OFF,
+    /* other engine events (counts) */
+    SCN_M_PREWARNINGS, SCN_M_ESCALATIONS, SCN_M_VICTIM_WARNINGS,
+    SCN_M_COUNT
+} scn_measure;
+
+/* How a measure is counted, and so which values its key takes. */
+typedef enum scn_unit {
+    SCN_UNIT_COUNT = 0,     /* a whole number >= 0 */
+    SCN_UNIT_RATE,          /* a number >= 0 (per offender-day, per dispatcher-hour) */
+    SCN_UNIT_SECONDS        /* a duration: "90s", "4m" or a number of seconds */
+} scn_unit;
+
+/* The key of measure m ("true_breaches"), or NULL out of range. */
+const char *scn_measure_name(scn_measure m);
+scn_unit scn_measure_unit(scn_measure m);
+/* One line a planner reads: what the measure counts. */
+const char *scn_measure_help(scn_measure m);
+
+/*
+ * One expectation: lo <= measured <= hi.  NAN means no bound on that side
+ * (at least one side is set); lo == hi means exactly.  Bounds are in the
+ * measure's unit, durations in seconds (like report.json).
+ */
+typedef struct scn_expect {
+    scn_measure measure;
+    double lo, hi;
+    char key[64];                    /* the key as written: "breach_to_alert_max" */
+    int line;                        /* the line of its expect { } block */
+} scn_expect;
+
 typedef struct scn_scenario {
     char name[128];
     char file[256];                  /* where it was loaded from */
@@ -198,6 +256,8 @@ typedef struct scn_scenario {
     scn_event *events;          size_t n_events;
     scn_timer *timers;          size_t n_timers;
     scn_dispatch dispatch;
+    /* expect { ... }: in the order of scn_measure, at most one per measure */
+    scn_expect *expects;        size_t n_expects;
 
     void *lua;                       /* private: the Lua state, kept for at/every callbacks */
     void *lua_limits;                /* private: its memory and instruction budget */

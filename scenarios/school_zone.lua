@@ -40,3 +40,15 @@ local o = offender {
 patrol { name = "Seocho 1", base = place(37.4921, 127.0068) }
 case { offender = o, victim = v, zones = { "school" } }
 dispatchers { count = 1, handling = "exp 3m" }
+
+-- Only the noon pass is inside the zone in its hours (about 4 min inside).
+-- The alarm closes once he is out (leave margin, 60 s dwell) and her window
+-- a grace period (60 s) later: a few minutes of position after the breach.
+expect {
+  true_breaches = 1,
+  detected = 1,
+  breach_to_alert_max = "90s",      -- "within about a minute"
+  false_alerts = 0,                 -- 07:40 and 17:00 break no rule
+  exposure_max = "4m",
+  unauthorized_disclosures = 0,
+}

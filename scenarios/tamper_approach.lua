@@ -40,3 +40,15 @@ device_off { actor = o, at = "09:20" }
 patrol { name = "Yeongdeungpo 1", base = place(37.5260, 126.8960) }
 case { offender = o, victim = v }
 dispatchers { count = 2, handling = "exp 3m" }
+
+expect {
+  tamper = 1,
+  device_off = 1,
+  escalations = 0,                  -- 1.9 km away: not a risk to her
+  victim_warnings = 0,
+  incidents = 0,
+  true_breaches = 1,
+  missed = 1,                       -- the tag is off when he arrives
+  false_alerts = 0,
+  unauthorized_disclosures = 0,
+}

@@ -41,3 +41,15 @@ local o = offender {
 patrol { name = "Gangnam 2", base = place(37.5095, 127.0360) }
 case { offender = o, victim = v }
 dispatchers { count = 1, handling = "exp 3m" }
+
+-- He comes no closer than 865 m: within the 1 km pre-warning, never the
+-- 500 m alarm.  The canyon may still throw a false alert or two, and those
+-- are the canyon's or a noise jump's, not a tunnel's or a cell fallback's.
+expect {
+  true_breaches = 0,
+  prewarnings = {min = 1},
+  false_alerts = {max = 2},
+  false_tunnel_exit = 0,
+  false_cell_fallback = 0,
+  unauthorized_disclosures = 0,
+}

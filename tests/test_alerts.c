@@ -572,6 +572,7 @@ static void test_audit_under_the_right_case(void)
     CU_ASSERT(a_closed > 0);
     CU_ASSERT(a_opened > 0);
     CU_ASSERT_EQUAL(count(PW_EV_ALARM_OPEN), 2);
+    eng_close(&eng);
     /* Before any window opened, no: even while a window is open now. */
     start(NULL, &a);
     mfix(VIC, T, 0, 0, 5, 0, 0);
@@ -713,7 +714,8 @@ static void test_api_abuse_randomized(void)
                 pw_fix_clear(&f);
                 f.device = id;
                 f.set = (unsigned)(pw_test_uniform(&r) * 512);
-                f.time = pw_test_uniform(&r) < 0.2 ? times[(size_t)(pw_test_uniform(&r) * 9)] : now - 1000;
+                f.time = pw_test_uniform(&r) < 0.2 ? times[(size_t)(pw_test_uniform(&r) * 9)]
+                                                   : (now > INT64_MIN + 1000 ? now - 1000 : now);
                 f.lat = pw_test_uniform(&r) < 0.2 ? coords[(size_t)(pw_test_uniform(&r) * 9)]
                                                   : LAT0 + 0.01 * pw_test_gauss(&r);
                 f.lon = pw_test_uniform(&r) < 0.2 ? coords[(size_t)(pw_test_uniform(&r) * 9)]

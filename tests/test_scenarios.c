@@ -1,13 +1,22 @@
 /*
  * test_scenarios.c - the Lua scenario loader: the bundled scenarios load,
- * every kind of scenario error names file and line, the sandbox holds, and
- * at/every callbacks reach the simulator's hooks.
+ * every kind of scenario error names file and line, the sandbox holds,
+ * at/every callbacks reach the simulator's hooks, and expect { } is parsed
+ * and checked.
+ *
+ * With --bundled (ctest: scenario_expectations) it instead runs every
+ * bundled scenario on seeds 1, 2 and 3 and fails on each expectation that
+ * does not hold, naming scenario, seed and expectation.
  */
+#include "expect.h"
 #include "scenario.h"
+#include "sim.h"
 #include "test_util.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 static const char *HEADER =
     "scenario { name = 't', start = '2026-03-02 07:30', duration = '2h', origin = place(37.5, 127.0) }\n";
@@ -318,8 +327,314 @@ static void test_seeded_random(void)
     scn_free(&c);
 }
 
-int main(void)
+/* ---- expect { } ------------------------------------------------------- */
+
+/* Keys become bounds in the measure's unit (durations in seconds), listed
+ * in the fixed order of scn_measure whatever order the script used. */
+static void test_expect_parsed(void)
 {
+    scn_scenario s;
+    scn_error err;
+    scn_status st = load_body(&s,
+                              "expect { exposure_max = '4m', false_alerts = 0, detected = {min = 1},\n"
+                              "  true_breaches = 2, breach_to_alert_max = 90,\n"
+                              "  alert_to_dispatch = {min = '30s', max = '2m'},\n"
+                              "  incidents_per_dispatcher_hour = {max = 0.5} }\n",
+                              &err);
+    if (st != SCN_OK)
+        printf("\n    %s", err.message);
+    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    CU_ASSERT_EQUAL_FATAL(s.n_expects, 7);
+    static const struct { scn_measure m; double lo, hi; const char *key; } want[] = {
+        {SCN_M_TRUE_BREACHES, 2, 2, "true_breaches"},
+        {SCN_M_DETECTED, 1, NAN, "detected"},
+        {SCN_M_FALSE_ALERTS, 0, 0, "false_alerts"},
+        {SCN_M_BREACH_TO_ALERT, NAN, 90, "breach_to_alert_max"},
+        {SCN_M_ALERT_TO_DISPATCH, 30, 120, "alert_to_dispatch"},
+        {SCN_M_EXPOSURE, NAN, 240, "exposure_max"},
+        {SCN_M_INCIDENTS_PER_DISPATCHER_HOUR, NAN, 0.5, "incidents_per_dispatcher_hour"},
+    };
+    for (size_t i = 0; i < 7; i++) {
+        const scn_expect *e = &s.expects[i];
+        CU_ASSERT_EQUAL(e->measure, want[i].m);
+        CU_ASSERT_STRING_EQUAL(e->key, want[i].key);
+        CU_ASSERT(isnan(want[i].lo) ? isnan(e->lo) : e->lo == want[i].lo);
+        CU_ASSERT(isnan(want[i].hi) ? isnan(e->hi) : e->hi == want[i].hi);
+        CU_ASSERT_EQUAL(e->line, 2);
+    }
+    scn_free(&s);
+    CU_ASSERT_PTR_NULL(s.expects);
+    /* Every key of the table is a name the language knows, once. */
+    for (int m = 0; m < SCN_M_COUNT; m++) {
+        CU_ASSERT_PTR_NOT_NULL_FATAL(scn_measure_name((scn_measure)m));
+        CU_ASSERT_PTR_NOT_NULL(scn_measure_help((scn_measure)m));
+        for (int k = 0; k < m; k++)
+            CU_ASSERT(strcmp(scn_measure_name((scn_measure)m), scn_measure_name((scn_measure)k)) != 0);
+    }
+    CU_ASSERT_PTR_NULL(scn_measure_name(SCN_M_COUNT));
+}
+
+/* Each kind of mistake in an expect block names the file and its line. */
+static void test_expect_errors(void)
+{
+    static const struct {
+        const char *body;
+        int line;
+        const char *needle;
+    } cases[] = {
+        /* unknown key, with a suggestion */
+        {"\nexpect { tru_breaches = 1 }\n", 3, "unknown key 'tru_breaches' (did you mean 'true_breaches'?"},
+        {"expect { everything_fine = true }\n", 2, "unknown key 'everything_fine'"},
+        {"expect { false_alerts_max = 2 }\n", 2, "only durations take _max; write false_alerts = {max = N}"},
+        {"expect { 3 }\n", 2, "unexpected list item"},
+        /* wrong type */
+        {"expect { true_breaches = '2' }\n", 2, "'true_breaches' must be a whole number or a range {min = , max = }, got string"},
+        {"expect { detected = true }\n", 2, "'detected' must be a whole number or a range"},
+        {"expect { exposure_max = {max = '4m'} }\n", 2, "'exposure_max' takes one duration"},
+        {"expect { breach_to_alert_max = true }\n", 2, "must be a duration"},
+        {"expect { breach_to_alert_max = '90 parsecs' }\n", 2, "is not a duration"},
+        {"expect { detected = {min = 'one'} }\n", 2, "'detected' min must be a whole number, got string"},
+        {"expect { detected = {mn = 1} }\n", 2, "expect: 'detected': unknown field 'mn' (known: min, max)"},
+        /* impossible values */
+        {"\n\nexpect { detected = {min = 3, max = 1} }\n", 4, "min is above max"},
+        {"expect { exposure = {min = '5m', max = '1m'} }\n", 2, "min is above max"},
+        {"expect { breach_to_alert_max = -5 }\n", 2, "'breach_to_alert_max' = -5 is negative"},
+        {"expect { exposure_max = '-4m' }\n", 2, "'exposure_max' = -4m is negative"},
+        {"expect { false_alerts = -1 }\n", 2, "is never negative"},
+        {"expect { false_alerts = 1.5 }\n", 2, "is not a whole number"},
+        {"expect { incidents_per_dispatcher_hour = {max = -0.5} }\n", 2, "is never negative"},
+        {"expect { detected = {} }\n", 2, "give min, max or both"},
+        {"expect { detected = 3, true_breaches = 2 }\n", 2, "'detected' is at least 3, but 'true_breaches' is at most 2"},
+        {"expect { detected = 1, missed = {max = 0}, true_breaches = {min = 2} }\n", 2, "add up to 'true_breaches'"},
+        {"expect { breach_to_alert_median = {min = '2m'}, breach_to_alert_max = '1m' }\n", 2,
+         "'breach_to_alert_median' is at least 120"},
+        {"expect { breach_to_alert = {min = '3h'} }\n", 2, "can never be measured in a scenario of 120 min"},
+        {"expect { exposure = 0, exposure_max = '1m' }\n", 2, "give 'exposure' or 'exposure_max', not both"},
+        {"expect { }\n", 2, "no expectations"},
+        {"expect 'all good'\n", 2, "expect expects a table"},
+        {"expect { detected = 1 }\nexpect { missed = 0 }\n", 3, "declared twice (first at line 2)"},
+        /* a block over several lines is named by the line it starts on */
+        {"\nexpect {\n  true_breaches = 1,\n  detected = 'x',\n}\n", 3, "'detected'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        scn_scenario s;
+        scn_error err;
+        scn_status st = load_body(&s, cases[i].body, &err);
+        char want_prefix[32];
+        snprintf(want_prefix, sizeof want_prefix, "t.lua:%d:", cases[i].line);
+        int ok = st == SCN_ERUNTIME && strncmp(err.message, want_prefix, strlen(want_prefix)) == 0 &&
+                 strstr(err.message, cases[i].needle) != NULL && err.line == cases[i].line;
+        if (!ok)
+            printf("\n    case %zu: status %d, line %d, message: %s", i, st, err.line, err.message);
+        CU_ASSERT_TRUE(ok);
+        CU_ASSERT_PTR_NULL(s.expects);
+        scn_free(&s);
+    }
+}
+
+static const sim_expect_result *find_result(const sim_expect_result *r, size_t n, scn_measure m)
+{
+    for (size_t i = 0; i < n; i++)
+        if (r[i].expect->measure == m)
+            return &r[i];
+    return NULL;
+}
+
+/* The check against figures given by hand: exact, ranges, at most, and
+ * figures that are not there (no latency without a detection). */
+static void test_expect_check_rules(void)
+{
+    scn_scenario s;
+    scn_error err;
+    scn_status st = load_body(&s,
+                              "expect { true_breaches = 2, detected = {min = 1}, missed = {min = 1, max = 1},\n"
+                              "  false_alerts = {max = 2}, breach_to_alert_max = '90s',\n"
+                              "  alert_to_victim = {min = '10s'}, dispatch_to_scene_max = '5m',\n"
+                              "  exposure = 0, prewarnings = {min = 1}, queue_wait_median = 0 }\n",
+                              &err);
+    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    sim_summary sum;
+    memset(&sum, 0, sizeof sum);
+    sum.report.breaches.truth = 2;
+    sum.report.breaches.detected = 1;
+    sum.report.breaches.missed = 1;
+    sum.report.alerts.false_alerts = 3;
+    sum.report.latency.breach_to_alert = (sim_latency){1, 90.0, 90.0, 90.0};   /* exactly the bound */
+    sum.report.latency.alert_to_victim = (sim_latency){0, NAN, NAN, NAN};      /* none: no lower bound holds */
+    sum.report.latency.dispatch_to_scene = (sim_latency){0, NAN, NAN, NAN};    /* none: an upper bound holds */
+    sum.report.exposure_outside_breach_s = 0.0;
+    sum.report.workload.queue_wait_p50_s = NAN;
+    sum.by_type[PW_EV_PREWARN_OPEN] = 2;
+    sim_expect_result res[16];
+    CU_ASSERT_EQUAL_FATAL(s.n_expects, 10);
+    size_t failed = sim_expect_check(&s, &sum, res);
+    CU_ASSERT_EQUAL(failed, 3);
+    CU_ASSERT_STRING_EQUAL(find_result(res, 10, SCN_M_TRUE_BREACHES)->text,
+                           "expect true_breaches = 2: measured 2, held");
+    CU_ASSERT_STRING_EQUAL(find_result(res, 10, SCN_M_DETECTED)->text, "expect detected >= 1: measured 1, held");
+    CU_ASSERT_STRING_EQUAL(find_result(res, 10, SCN_M_MISSED)->text, "expect missed = 1: measured 1, held");
+    CU_ASSERT_STRING_EQUAL(find_result(res, 10, SCN_M_FALSE_ALERTS)->text,
+                           "expect false_alerts <= 2: measured 3, NOT held");
+    CU_ASSERT_STRING_EQUAL(find_result(res, 10, SCN_M_BREACH_TO_ALERT)->text,
+                           "expect breach_to_alert <= 90 s: measured 90 s, held");
+    CU_ASSERT_STRING_EQUAL(find_result(res, 10, SCN_M_ALERT_TO_VICTIM)->text,
+                           "expect alert_to_victim >= 10 s: measured none, NOT held");
+    CU_ASSERT_STRING_EQUAL(find_result(res, 10, SCN_M_DISPATCH_TO_SCENE)->text,
+                           "expect dispatch_to_scene <= 300 s: measured none, held");
+    CU_ASSERT_STRING_EQUAL(find_result(res, 10, SCN_M_EXPOSURE)->text, "expect exposure = 0 s: measured 0 s, held");
+    CU_ASSERT_TRUE(find_result(res, 10, SCN_M_PREWARNINGS)->held);
+    CU_ASSERT_FALSE(find_result(res, 10, SCN_M_QUEUE_WAIT_MEDIAN)->held);
+    /* 1 ms over a duration bound no longer holds. */
+    sum.report.latency.breach_to_alert.max = 90.001;
+    CU_ASSERT_EQUAL(sim_expect_check(&s, &sum, NULL), 4);
+    /* The JSON form. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(sim_expect_write_json(f, res, 2), 0);
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(buf, "[{\"key\":\"true_breaches\",\"measure\":\"true_breaches\",\"min\":2,\"max\":2,"
+                                "\"measured\":2,\"held\":true,\"line\":2},"
+                                "{\"key\":\"detected\",\"measure\":\"detected\",\"min\":1,\"max\":null,"
+                                "\"measured\":1,\"held\":true,\"line\":2}]");
+    free(buf);
+    scn_free(&s);
+}
+
+/* A real run whose scenario expects the wrong thing reports it NOT held:
+ * he stands 100 m from her for 20 minutes, one breach, not three. */
+static void test_expect_wrong_expectation_not_held(void)
+{
+    scn_scenario s;
+    scn_error err;
+    const char *code =
+        "scenario { name = 'w', start = '2026-03-02 07:30', duration = '20m', origin = place(37.5, 127.0) }\n"
+        "local v = victim { name = 'v', start = place(37.5, 127.0) }\n"
+        "local o = offender { name = 'o', start = place(37.5009, 127.0), tag = { interval = '30s' } }\n"
+        "case { offender = o, victim = v }\n"
+        "expect { true_breaches = 3, missed = 0, unauthorized_disclosures = 0 }\n";
+    CU_ASSERT_EQUAL_FATAL(scn_load_string(&s, code, "wrong.lua", NULL, &err), SCN_OK);
+    sim_run_options ro = {.record = 0};
+    sim_summary sum;
+    char msg[256] = "";
+    CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, msg, sizeof msg), 0);
+    sim_expect_result res[3];
+    CU_ASSERT_EQUAL(sim_expect_check(&s, &sum, res), 1);
+    CU_ASSERT_STRING_EQUAL(res[0].text, "expect true_breaches = 3: measured 1, NOT held");
+    CU_ASSERT_FALSE(res[0].held);
+    CU_ASSERT_TRUE(res[1].held);
+    CU_ASSERT_TRUE(res[2].held);
+    scn_free(&s);
+}
+
+/* ---- the bundled scenarios against their own expectations -------------- */
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* The .lua files of dir, sorted; 0 when the folder does not exist. */
+static size_t list_lua(const char *dir, char names[][256], size_t cap)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len <= 4 || strcmp(de->d_name + len - 4, ".lua") != 0)
+            continue;
+        CU_ASSERT_FATAL(n < cap); /* more scenarios than this test has room for */
+        snprintf(names[n++], 256, "%s/%s", dir, de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof names[0], cmp_name);
+    return n;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Run every scenario of dir on seeds 1-3; each must have an expect block. */
+static void run_bundled_folder(const char *dir, int must_exist)
+{
+    static char names[64][256];
+    size_t n = list_lua(dir, names, 64);
+    if (must_exist)
+        CU_ASSERT(n > 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *base = strrchr(names[i], '/') + 1;
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            scn_scenario s;
+            scn_error err;
+            scn_options opts = {.seed = seed, .has_seed = 1};
+            char what[768];
+            if (scn_load_file(&s, names[i], &opts, &err) != SCN_OK) {
+                snprintf(what, sizeof what, "%s: %s", base, err.message);
+                printf("\n    %s", what);
+                CU_assertImplementation(CU_FALSE, __LINE__, what, __FILE__, "", CU_FALSE);
+                break;
+            }
+            if (s.n_expects == 0) {
+                snprintf(what, sizeof what, "%s has no expect { } block", base);
+                printf("\n    %s", what);
+                CU_assertImplementation(CU_FALSE, __LINE__, what, __FILE__, "", CU_FALSE);
+            }
+            double t0 = now_s();
+            sim_run_options ro = {.record = 0};
+            sim_summary sum;
+            char msg[600] = "";
+            if (sim_run(&s, &ro, &sum, msg, sizeof msg) != 0) {
+                snprintf(what, sizeof what, "%s seed %llu: the run failed: %s", base, (unsigned long long)seed, msg);
+                printf("\n    %s", what);
+                CU_assertImplementation(CU_FALSE, __LINE__, what, __FILE__, "", CU_FALSE);
+                scn_free(&s);
+                continue;
+            }
+            sim_expect_result res[SCN_M_COUNT];
+            size_t failed = sim_expect_check(&s, &sum, res);
+            printf("\n    %-22s seed %llu: %zu of %zu held (%.2f s)", base, (unsigned long long)seed,
+                   s.n_expects - failed, s.n_expects, now_s() - t0);
+            for (size_t k = 0; k < s.n_expects; k++) {
+                if (res[k].held)
+                    continue;
+                snprintf(what, sizeof what, "%s seed %llu (line %d): %s", base, (unsigned long long)seed,
+                         res[k].expect->line, res[k].text);
+                printf("\n      %s", what);
+                CU_assertImplementation(CU_FALSE, __LINE__, what, __FILE__, "", CU_FALSE);
+            }
+            scn_free(&s);
+        }
+    }
+}
+
+static void test_bundled_scenarios(void)
+{
+    run_bundled_folder(PW_SOURCE_DIR "/scenarios", 1);
+}
+
+static void test_check_scenarios(void)
+{
+    run_bundled_folder(PW_SOURCE_DIR "/scenarios/checks", 0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--bundled") == 0) {
+        static const pw_test_entry bundled[] = {
+            {"scenarios/*.lua on seeds 1-3 meet their expect { }", test_bundled_scenarios},
+            {"scenarios/checks/*.lua on seeds 1-3 meet their expect { }", test_check_scenarios},
+            {NULL, NULL},
+        };
+        return pw_test_main("scenario expectations", bundled);
+    }
     static const pw_test_entry tests[] = {
         {"durations", test_durations},
         {"the default scenario loads", test_default_loads},
@@ -330,6 +645,10 @@ int main(void)
         {"times and schedules", test_times_and_schedules},
         {"at/every callbacks reach the hooks", test_callbacks},
         {"math.random follows the seed", test_seeded_random},
+        {"expect { } is parsed in a fixed order", test_expect_parsed},
+        {"expect { } errors name file and line", test_expect_errors},
+        {"expectations are checked by their rules", test_expect_check_rules},
+        {"a wrong expectation is NOT held", test_expect_wrong_expectation_not_held},
         {NULL, NULL},
     };
     return pw_test_main("scenarios", tests);
