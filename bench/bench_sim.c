@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static long long file_size(const char *dir, const char *name)
 {
@@ -73,29 +75,64 @@ static int one_run(const char *label, int record, const char *dir)
     return 0;
 }
 
+/* Remove the recorded files and the folder: a benchmark leaves nothing. */
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    char path[4096];
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        remove(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
-    int with = 1, without = 1;
-    const char *dir = "bench-sim-out";
+    int with = 1, without = 1, keep = 0;
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/bench-sim-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    const char *dir = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--record-only") == 0)
             without = 0;
         else if (strcmp(argv[i], "--no-record") == 0)
             with = 0;
-        else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             dir = argv[++i];
+            keep = 1;
+        }
         else {
-            fprintf(stderr, "usage: bench_sim [--record-only | --no-record] [--out DIR]\n");
+            fprintf(stderr, "usage: bench_sim [--record-only | --no-record] [--out DIR (kept)]\n");
             return 2;
         }
     }
     printf("bench_sim: %s with cases=5000 tag_interval_s=60 patrols=40 approach_every=50 dispatchers=8:\n"
            "  5000 offender-victim pairs, 24 simulated hours, tags 60 s (15 s in pursuit), phones 60 s,\n"
            "  GNSS noise, 112 desk and patrols on\n", PW_BENCH_SCENARIO);
+    if (!dir) {
+        dir = mkdtemp(tmpl);
+        if (!dir) {
+            perror("bench_sim: cannot make a temporary folder");
+            return 1;
+        }
+    }
+    int rc = 0;
     if (without && one_run("simulation, nothing recorded", 0, dir))
-        return 1;
-    if (with && one_run("simulation recording events, fixes and truth", 1, dir))
-        return 1;
+        rc = 1;
+    if (!rc && with && one_run("simulation recording events, fixes and truth", 1, dir))
+        rc = 1;
+    if (!keep)
+        remove_tree(dir); /* --out DIR keeps the record for a look */
+    if (rc)
+        return rc;
     printf("target: 28800 simulated seconds per wall second (a day in 3 s) on one core\n");
     return 0;
 }
