@@ -126,9 +126,8 @@ static void fake_gpsd(int listener, int conns, int bad_first, pw_time_ms base)
     _exit(0);
 }
 
-/* gpsd goes away mid-run and comes back: live reconnects and the
- * receiver's fixes flow again. */
-static void test_reconnects_when_gpsd_restarts(void)
+/* A listening socket on a free loopback port; its number in `port`. */
+static int loopback_listener(char *port, size_t port_len)
 {
     int listener = socket(AF_INET, SOCK_STREAM, 0);
     CU_ASSERT_FATAL(listener >= 0);
@@ -139,41 +138,59 @@ static void test_reconnects_when_gpsd_restarts(void)
     socklen_t len = sizeof addr;
     CU_ASSERT_EQUAL_FATAL(getsockname(listener, (struct sockaddr *)&addr, &len), 0);
     CU_ASSERT_EQUAL_FATAL(listen(listener, 4), 0);
+    snprintf(port, port_len, "%d", ntohs(addr.sin_port));
+    return listener;
+}
+
+/* A one-case scenario near the stand-in's receiver, run live against the
+ * stand-in gpsd `server` at `port`, which is then stopped.  Returns
+ * sim_live's status; `s` is loaded (the caller frees it). */
+static int live_against_stand_in(const char *lua, const char *name, const char *duration, const char *port,
+                                 pid_t server, const char *out_dir, scn_scenario *s, sim_summary *sum)
+{
+    FILE *f = fopen(lua, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f,
+            "scenario { name = '%s', start = '2026-03-02 07:30', duration = '%s', origin = place(-27.2107, 153.0520) }\n"
+            "local v = victim { name = 'v', start = place(-27.2100, 153.0520) }\n"
+            "local o = offender { name = 'o', start = place(-27.2107, 153.0520) }\n"
+            "case { offender = o, victim = v }\n",
+            name, duration);
+    fclose(f);
+    scn_error e;
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(s, lua, NULL, &e), SCN_OK);
+    sim_live_options o = {.host = "127.0.0.1", .port = port, .as = SCN_OFFENDER, .out_dir = out_dir,
+                          .speed = 40.0, .connect_timeout_ms = 10000, .quiet = 1};
+    char err[700];
+    int rc = sim_live(s, &o, sum, err, sizeof err);
+    if (rc)
+        printf("\n    %s", err);
+    kill(server, SIGKILL);
+    waitpid(server, NULL, 0);
+    remove(lua);
+    return rc;
+}
+
+/* gpsd goes away mid-run and comes back: live reconnects and the
+ * receiver's fixes flow again. */
+static void test_reconnects_when_gpsd_restarts(void)
+{
     char port[16];
-    snprintf(port, sizeof port, "%d", ntohs(addr.sin_port));
+    int listener = loopback_listener(port, sizeof port);
     pid_t server = fork();
     CU_ASSERT_FATAL(server >= 0);
     if (server == 0)
         fake_gpsd(listener, 2, 0, wall_ms());
     close(listener);
-
-    FILE *f = fopen("pw_live3.lua", "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("scenario { name = 'restart', start = '2026-03-02 07:30', duration = '200s', origin = place(-27.2107, 153.0520) }\n"
-          "local v = victim { name = 'v', start = place(-27.2100, 153.0520) }\n"
-          "local o = offender { name = 'o', start = place(-27.2107, 153.0520) }\n"
-          "case { offender = o, victim = v }\n",
-          f);
-    fclose(f);
     scn_scenario s;
-    scn_error e;
-    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_live3.lua", NULL, &e), SCN_OK);
-    sim_live_options o = {.host = "127.0.0.1", .port = port, .as = SCN_OFFENDER, .out_dir = "pw_live_restart",
-                          .speed = 40.0, .connect_timeout_ms = 10000, .quiet = 1};
     sim_summary sum;
-    char err[700];
-    int rc = sim_live(&s, &o, &sum, err, sizeof err);
-    if (rc)
-        printf("\n    %s", err);
-    kill(server, SIGKILL);
-    waitpid(server, NULL, 0);
+    int rc = live_against_stand_in("pw_live3.lua", "restart", "200s", port, server, "pw_live_restart", &s, &sum);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     printf("\n    %llu reconnects, %llu fixes delivered ", (unsigned long long)sum.reconnects,
            (unsigned long long)sum.fixes_delivered);
     CU_ASSERT(sum.reconnects >= 1);
     CU_ASSERT(sum.fixes_delivered > 40); /* more than the first connection's 30 */
     scn_free(&s);
-    remove("pw_live3.lua");
 }
 
 /*
@@ -229,42 +246,17 @@ static size_t count_device_fixes(const char *path, unsigned device)
  */
 static void test_implausible_first_fix_does_not_set_the_clock(void)
 {
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    CU_ASSERT_FATAL(listener >= 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    CU_ASSERT_EQUAL_FATAL(bind(listener, (struct sockaddr *)&addr, sizeof addr), 0);
-    socklen_t len = sizeof addr;
-    CU_ASSERT_EQUAL_FATAL(getsockname(listener, (struct sockaddr *)&addr, &len), 0);
-    CU_ASSERT_EQUAL_FATAL(listen(listener, 4), 0);
     char port[16];
-    snprintf(port, sizeof port, "%d", ntohs(addr.sin_port));
+    int listener = loopback_listener(port, sizeof port);
     pw_time_ms base = wall_ms();
     pid_t server = fork();
     CU_ASSERT_FATAL(server >= 0);
     if (server == 0)
         fake_gpsd(listener, 1, 3, base);
     close(listener);
-
-    FILE *f = fopen("pw_live4.lua", "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("scenario { name = 'cold', start = '2026-03-02 07:30', duration = '120s', origin = place(-27.2107, 153.0520) }\n"
-          "local v = victim { name = 'v', start = place(-27.2100, 153.0520) }\n"
-          "local o = offender { name = 'o', start = place(-27.2107, 153.0520) }\n"
-          "case { offender = o, victim = v }\n",
-          f);
-    fclose(f);
     scn_scenario s;
-    scn_error e;
-    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_live4.lua", NULL, &e), SCN_OK);
-    sim_live_options o = {.host = "127.0.0.1", .port = port, .as = SCN_OFFENDER, .out_dir = "pw_live_cold",
-                          .speed = 40.0, .connect_timeout_ms = 10000, .quiet = 1};
     sim_summary sum;
-    char err[700];
-    int rc = sim_live(&s, &o, &sum, err, sizeof err);
-    if (rc)
-        printf("\n    %s", err);
-    kill(server, SIGKILL);
-    waitpid(server, NULL, 0);
+    int rc = live_against_stand_in("pw_live4.lua", "cold", "120s", port, server, "pw_live_cold", &s, &sum);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     printf("\n    %llu ignored for their date, %llu delivered, %llu rejected; scenario starts %+.0f s from the "
            "first good fix ",
@@ -277,7 +269,6 @@ static void test_implausible_first_fix_does_not_set_the_clock(void)
     /* The clock came from the first good fix, floored to its second. */
     CU_ASSERT(s.start <= base && s.start > base - 1000);
     scn_free(&s);
-    remove("pw_live4.lua");
 }
 
 /* No gpsd at all: a clear error after the timeout, not a hang. */
