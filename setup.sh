@@ -4,7 +4,8 @@
 #   ./setup.sh run     install what is missing, build, run the bundled
 #                      default scenario (proxwatch run)
 #   ./setup.sh test    install what is missing, build, run the whole test
-#                      suite twice: plain and under ASan + UBSan
+#                      suite twice: plain and under ASan + UBSan; then check
+#                      that a Release build compiles without warnings
 #   ./setup.sh long    the test suite, then the trace decoder fuzzed with
 #                      libFuzzer for PW_FUZZ_SECONDS (default 120)
 #   ./setup.sh bench   install, build (optimised), run every benchmark
@@ -61,6 +62,9 @@ case "$cmd" in
     (cd build && ctest --output-on-failure -j "$JOBS")
     build build-sanitize -DPW_SANITIZE=ON
     (cd build-sanitize && ctest --output-on-failure -j "$JOBS")
+    # A user's Release build (-O3) must compile too: its warnings differ.
+    build build-release -DCMAKE_BUILD_TYPE=Release
+    echo "setup.sh: the Release build compiles without warnings"
     ;;
   long)
     # The test suite, then the NMEA decoder under libFuzzer (with ASan and

@@ -233,6 +233,7 @@ void eng_config_default(eng_config *cfg, double origin_lat, double origin_lon)
     fc->manoeuvre_accel_mps2 = 3.0; /* a car braking or turning hard */
     fc->manoeuvre_min_speed_mps = 3.0; /* faster than a run: a vehicle */
     fc->reacquire_min_ms = 20000;
+    fc->rest_wake_gap_ms = 30000;
     cfg->max_future_ms = 60000;
     cfg->max_fix_age_ms = 120000;
     cfg->no_fix_ms = 150000;
@@ -410,7 +411,7 @@ eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void
         !(cfg->filter.gate_chi2 > 0.0) || cfg->filter.reacquire_fixes < 1 ||
         !(cfg->filter.rest_diffusion_m2ps >= 0.0) ||
         !(cfg->filter.manoeuvre_accel_mps2 >= 0.0) || !(cfg->filter.manoeuvre_min_speed_mps >= 0.0) ||
-        cfg->filter.reacquire_min_ms < 0 || cfg->max_future_ms < 0 || cfg->max_fix_age_ms <= 0 ||
+        cfg->filter.reacquire_min_ms < 0 || cfg->filter.rest_wake_gap_ms < 0 || cfg->max_future_ms < 0 || cfg->max_fix_age_ms <= 0 ||
         cfg->no_fix_ms <= 0 || cfg->no_comm_ms <= 0) {
         memset(e, 0, sizeof *e);
         return ENG_EINVAL;
@@ -596,7 +597,8 @@ eng_status eng_add_case(eng_engine *e, const eng_case_def *cd)
         return ENG_EINVAL;
     if (!(cd->alarm_radius_m > 0.0) || !isfinite(cd->alarm_radius_m) ||
         !(cd->prewarn_radius_m >= 0.0) || !isfinite(cd->prewarn_radius_m) ||
-        !(cd->enter_margin_m >= 0.0) || !(cd->leave_margin_m >= 0.0) ||
+        !(cd->enter_margin_m >= 0.0) || !isfinite(cd->enter_margin_m) ||
+        !(cd->leave_margin_m >= 0.0) || !isfinite(cd->leave_margin_m) ||
         !(cd->p_open > 0.0 && cd->p_open <= 1.0) || !(cd->p_close >= 0.0 && cd->p_close < cd->p_open) ||
         cd->dwell_open_ms < 0 || cd->dwell_close_ms < 0 || cd->grace_ms < 0 ||
         cd->reveal_max_ms <= 0 || cd->n_zones > ENG_MAX_CASE_ZONES)
@@ -992,6 +994,16 @@ static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
     ev.recipient = ENG_PARTY_MONITORING_CENTRE;
     disclose(e, c, &ev, ENG_PARTY_MONITORING_CENTRE, 0);
 
+    /* Expiry first: a window that has reached its cap ends before this
+     * alarm.  And a window that stays open only for an ended alarm's grace
+     * is not this alarm's: a new danger gets a window, and a cap, of its
+     * own, or it would be lost at the old window's cap. */
+    if (c->reveal_open) {
+        if (now >= later(c->reveal_opened_at, c->reveal_max_ms))
+            close_reveal(e, c, now, ENG_REVEAL_TIMEOUT);
+        else if (c->active_alarms == 0)
+            close_reveal(e, c, now, ENG_REVEAL_RENEWED);
+    }
     c->active_alarms++;
     pursuit(e, off, c, 1, now);
     if (!c->reveal_open) {
@@ -1076,10 +1088,11 @@ static void rule_transition(eng_engine *e, eng_case *c, rule_state *r, pw_time_m
  * matters in the rule's current state (enter margin while closed, leave
  * margin while open).  The transition happens once its condition has held
  * for the dwell time; eng_tick completes dwells that end between fixes.
- * A countdown that has started is cancelled only by a judgement on the far
- * side of the band (p >= p_open while closing, p <= p_close while opening):
- * one noisy judgement inside the band between p_close and p_open must not
- * restart it, or an alarm whose breach has ended may never close.
+ * A close countdown that has started is cancelled only by a judgement on
+ * the far side of the band (p >= p_open): one noisy judgement inside the
+ * band between p_close and p_open must not restart it, or an alarm whose
+ * breach has ended may never close.  An open countdown (dwell_open) needs
+ * every judgement at p_open or above, as its name says.
  */
 static void rule_step(eng_engine *e, eng_case *c, rule_state *r, double p, pw_time_ms now,
                       eng_rule_kind kind, pw_id zone_id)
@@ -1088,7 +1101,7 @@ static void rule_step(eng_engine *e, eng_case *c, rule_state *r, double p, pw_ti
     int cond = r->active ? (p <= c->p_close) : (p >= c->p_open);
     int against = r->active ? (p >= c->p_open) : (p <= c->p_close);
     pw_time_ms dwell = r->active ? c->dwell_close_ms : c->dwell_open_ms;
-    if (!cond && (against || r->pending_since == NEVER)) {
+    if (!cond && (against || r->pending_since == NEVER || !r->active)) {
         r->cond = 0;
         r->pending_since = NEVER;
         return;
@@ -1294,8 +1307,10 @@ static void health_event(eng_engine *e, eng_device *d, pw_event_type type, pw_ti
 
 static void contact(eng_engine *e, eng_device *d, pw_time_ms now)
 {
-    d->last_comm = now;
-    health_deadline(e, later(now, d->no_comm_ms));
+    /* A caller whose `now` steps back must not make contact look older. */
+    if (d->last_comm == NEVER || now > d->last_comm)
+        d->last_comm = now;
+    health_deadline(e, later(d->last_comm, d->no_comm_ms));
     if (d->comm_lost) {
         d->comm_lost = 0;
         pw_event ev;
@@ -1374,10 +1389,14 @@ static void predict_for_fix(const eng_filter_config *fc, const eng_track *tr, pw
  * Slow tracks (people on foot, where urban-canyon jumps live) never get
  * this allowance.
  */
-static int manoeuvre_fits(const eng_filter_config *fc, const eng_track *tr, eng_track *p, double dt,
+static int manoeuvre_fits(const eng_filter_config *fc, const eng_device *d, eng_track *p, double dt,
                           double ix, double iy, double sigma)
 {
-    if (tr->at_rest || !(fc->manoeuvre_accel_mps2 > 0.0) ||
+    const eng_track *tr = &d->track;
+    /* Only right after an accepted fix: while fixes are being rejected the
+     * gap since the track's last fix grows, and with it the allowance, until
+     * a multipath episode would pass for a manoeuvre. */
+    if (d->cand_run > 0 || tr->at_rest || !(fc->manoeuvre_accel_mps2 > 0.0) ||
         len2d(tr->vx, tr->vy) < fc->manoeuvre_min_speed_mps)
         return 0;
     double a2 = fc->manoeuvre_accel_mps2 * fc->manoeuvre_accel_mps2;
@@ -1477,10 +1496,20 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
             why = ENG_REJ_IMPOSSIBLE_SPEED;
         } else {
             /* One prediction serves the gate and the update. */
-            predict_for_fix(fc, &d->track, t, !motion_known || f->moving, &p);
+            int says_moving = !motion_known || f->moving;
+            predict_for_fix(fc, &d->track, t, says_moving, &p);
             double ix = x - p.x, iy = y - p.y;
+            if ((ix * ix + iy * iy) / (p.pp + sigma * sigma) > fc->gate_chi2 && d->track.at_rest &&
+                !says_moving && t - d->track.t >= fc->rest_wake_gap_ms) {
+                /* At rest before and after, but somewhere else after a long
+                 * gap: the fix that said he moved was lost.  Judge it as
+                 * woken.  Within a short gap a jump at rest stays noise. */
+                predict_for_fix(fc, &d->track, t, 1, &p);
+                ix = x - p.x;
+                iy = y - p.y;
+            }
             if ((ix * ix + iy * iy) / (p.pp + sigma * sigma) > fc->gate_chi2) {
-                if (manoeuvre_fits(fc, &d->track, &p, dt, ix, iy, sigma))
+                if (manoeuvre_fits(fc, d, &p, dt, ix, iy, sigma))
                     e->counters.manoeuvres++;
                 else
                     why = ENG_REJ_OUTLIER;

@@ -20,11 +20,11 @@
  *   The caller owns eng_engine.  eng_init allocates every table once, through
  *   the allocator in the config (calloc when none), sized by the capacities
  *   in eng_config; nothing is allocated afterwards, so the per-fix path never
- *   allocates.  Per device 200 bytes plus 8 to 16 of hash; per case 520
+ *   allocates.  Per device 216 bytes plus 8 to 16 of hash; per case 520
  *   bytes, 16 of links, 12 to 20 of hash and timers, and incident_log_cap
  *   precise positions of 40 bytes (5,120 bytes at the default 128); per zone
- *   1,128 bytes (x86-64).  eng_memory_bytes() gives the exact total for a
- *   config: 10,000 devices and 5,000 cases with the defaults take 31.7 MB.
+ *   1,144 bytes (x86-64).  eng_memory_bytes() gives the exact total for a
+ *   config: 10,000 devices and 5,000 cases with the defaults take 31.8 MB.
  *
  * Example
  *   eng_config cfg; eng_config_default(&cfg, 37.5665, 126.9780);
@@ -240,6 +240,8 @@ typedef struct eng_filter_config {
     double manoeuvre_accel_mps2; /* a vehicle's largest sustained acceleration (turns) */
     double manoeuvre_min_speed_mps; /* only tracks this fast are tested for a manoeuvre */
     pw_time_ms reacquire_min_ms; /* rejected fixes must agree for this long to reset */
+    pw_time_ms rest_wake_gap_ms; /* at rest before and after, elsewhere after this long a
+                                    gap: the wake-up fix was lost, judge it as woken */
 } eng_filter_config;
 
 /* Measurement std (per axis, m) that the filter gives this fix. */
@@ -298,7 +300,8 @@ typedef struct eng_schedule {
 /* Does the schedule apply at time t?  (Pure.) */
 int eng_schedule_active(const eng_schedule *s, pw_time_ms t);
 /* The first time after t at which eng_schedule_active changes; INT64_MAX
- * for a schedule that never changes (no windows, or always on). */
+ * for a schedule that never changes (no windows, or always on) and for t
+ * outside 0..ENG_TIME_MAX. */
 pw_time_ms eng_schedule_next_change(const eng_schedule *s, pw_time_ms t);
 
 typedef enum eng_zone_kind { ENG_ZONE_CIRCLE = 1, ENG_ZONE_POLYGON = 2 } eng_zone_kind;
@@ -396,7 +399,9 @@ typedef enum eng_reject_reason {
 typedef enum eng_reveal_close_reason {
     ENG_REVEAL_GRACE_OVER = 1, /* breach ended and the grace period passed */
     ENG_REVEAL_TIMEOUT,        /* reveal_max_ms reached */
-    ENG_REVEAL_INCIDENT_CLOSED /* the case officer closed the incident */
+    ENG_REVEAL_INCIDENT_CLOSED, /* the case officer closed the incident */
+    ENG_REVEAL_RENEWED         /* a new alarm opened during the grace period: a
+                                  new window (REVEAL_OPEN) follows at once */
 } eng_reveal_close_reason;
 
 typedef enum eng_party {
@@ -482,8 +487,11 @@ const char *eng_reject_name(eng_reject_reason r);
  *
  * The reveal window.  An alarm opens the victim's window; it closes `grace`
  * after the last alarm of the case closes (at once with no grace), or at
- * the cap reveal_max_ms.  On a tick, expiry is handled before new alarms,
- * so an alarm whose dwell ends on the cap's tick opens a new window.
+ * the cap reveal_max_ms.  Expiry comes before new alarms: an alarm whose
+ * dwell ends on the cap's tick opens a new window, and an alarm that opens
+ * while the window is open only for an ended alarm's grace closes it
+ * (ENG_REVEAL_RENEWED) and opens its own, with a cap of its own.  A window
+ * capped while an alarm still holds stays closed until a new alarm opens.
  *
  * Health.  Signal loss is loss of GNSS by fix time (eng_device_timeouts);
  * a fix older than max_fix_age_ms on arrival is stale (counted, STALE_DATA

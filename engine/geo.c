@@ -268,7 +268,7 @@ int eng_schedule_active(const eng_schedule *s, pw_time_ms t)
  */
 pw_time_ms eng_schedule_next_change(const eng_schedule *s, pw_time_ms t)
 {
-    if (s->n_windows <= 0)
+    if (s->n_windows <= 0 || t < 0 || t > ENG_TIME_MAX)
         return INT64_MAX;
     int now_active = eng_schedule_active(s, t);
     /* Local midnight at or before t, in UTC ms. */

@@ -2,7 +2,7 @@
 --
 -- What it tests: false-alert pressure.  The victim works in a tower by
 -- Yeoksam station; the offender walks the length of Teheran-ro and back,
--- never closer than about 650 m.  The heavy canyon throws multipath jumps
+-- never closer than about 865 m.  The heavy canyon throws multipath jumps
 -- of tens to over a hundred metres along the street.
 -- What to expect: no true breach; any alert is false and is listed by
 -- cause (urban canyon, noise jump).  Pre-warnings are expected (he is
@@ -28,7 +28,7 @@ local v = victim {
   phone = { interval = "60s" },
 }
 
--- The north side of the avenue, 650 m and more north-east of her.
+-- The north side of the avenue, 865 m and more north-east of her.
 local a = place(37.5052, 127.0440)
 local b = place(37.5078, 127.0545)
 local o = offender {

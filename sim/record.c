@@ -166,7 +166,9 @@ size_t sim_event_json(const pw_event *ev, char *buf, size_t n)
         key_s(&o, "reason", ev->reason ? pw_event_name((pw_event_type)ev->reason) : "none");
     else if (ev->type == PW_EV_REVEAL_CLOSE)
         key_s(&o, "reason", ev->reason == ENG_REVEAL_TIMEOUT ? "timeout"
-                            : ev->reason == ENG_REVEAL_INCIDENT_CLOSED ? "incident_closed" : "grace_over");
+                            : ev->reason == ENG_REVEAL_INCIDENT_CLOSED ? "incident_closed"
+                            : ev->reason == ENG_REVEAL_RENEWED      ? "renewed"
+                                                                    : "grace_over");
     if (party_name(ev->recipient))
         key_s(&o, "to", party_name(ev->recipient));
     if (ev->recipient_id)

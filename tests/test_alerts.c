@@ -529,6 +529,92 @@ static void test_reveal_cap_and_new_alarm_same_tick(void)
     eng_close(&eng);
 }
 
+/*
+ * The same, with the second visit 10 s earlier: the new alarm's dwell ends
+ * at T + 9:50, while the first window is still open for the first alarm's
+ * grace, 10 s before that window's cap.  The new danger must get a window
+ * of its own (the grace window closes, "renewed", and a new one opens at
+ * T + 9:50), so positions keep reaching her after T + 10:00; inheriting the
+ * old window lost them all at its cap.
+ */
+static void test_new_alarm_in_grace_gets_its_own_window(void)
+{
+    eng_case_def c = default_case();
+    c.reveal_max_ms = 10 * MIN;
+    c.grace_ms = 10 * MIN;
+    c.dwell_open_ms = 30 * SEC;
+    eng_config cfg;
+    eng_config_default(&cfg, LAT0, LON0);
+    cfg.filter.gate_chi2 = 1e12;
+    cfg.filter.max_speed_mps = 1e6;
+    start(&cfg, &c);
+    pw_time_ms T = MONDAY + 10 * HOUR;
+    for (pw_time_ms t = T - 2 * MIN; t <= T + 15 * MIN; t += SEC) {
+        pw_time_ms k = t - T;
+        double x = (k >= -30 * SEC && k < 3 * MIN) || k >= 10 * MIN - 40 * SEC ? 200 : 2000;
+        if (k % (10 * SEC) == 0) {
+            mfix(OFF, t, x, 0, 1, 1, 0);
+            mfix(VIC, t, 0, 0, 1, 0, 0);
+        }
+        eng_tick(&eng, t);
+    }
+    CU_ASSERT_EQUAL(count(PW_EV_ALARM_OPEN), 2);
+    CU_ASSERT_EQUAL(count(PW_EV_REVEAL_OPEN), 2);
+    const pw_event *renewed = first(PW_EV_REVEAL_CLOSE), *second = last_of(PW_EV_REVEAL_OPEN);
+    CU_ASSERT_FATAL(renewed && second);
+    CU_ASSERT_EQUAL(renewed->reason, ENG_REVEAL_RENEWED);
+    CU_ASSERT_EQUAL(renewed->time, T + 10 * MIN - 10 * SEC);
+    CU_ASSERT_EQUAL(second->time, T + 10 * MIN - 10 * SEC);
+    CU_ASSERT(count_after(PW_EV_REVEAL_UPDATE, T + 10 * MIN + SEC) >= 20);
+    eng_close(&eng);
+}
+
+/*
+ * A proximity alarm opens at 07:50 with a 10-minute cap; the offender
+ * stands 100 m from the victim, inside a school zone (weekdays from 08:00).
+ * At 08:00 the zone alarm opens on the schedule's tick and the window
+ * reaches its cap on the same tick: expiry first, so the old window closes
+ * (timeout) and the zone alarm opens a new one at 08:00, and positions keep
+ * coming.  The zone judged before the windows used to open the alarm into
+ * the expiring window and lose it.
+ */
+static void test_zone_alarm_at_window_cap(void)
+{
+    eng_case_def c = default_case();
+    eng_frame_init(&frame, LAT0, LON0);
+    c.reveal_max_ms = 10 * MIN;
+    c.grace_ms = 30 * MIN;
+    c.n_zones = 1;
+    eng_zone_def *z = &c.zones[0];
+    z->id = 7;
+    z->kind = ENG_ZONE_CIRCLE;
+    eng_geo_to_wgs84(&frame, 100, 0, &z->center_lat, &z->center_lon);
+    z->radius_m = 200;
+    z->schedule.utc_offset_min = 540;
+    z->schedule.n_windows = 1;
+    z->schedule.windows[0] = (eng_window){.days_mask = 0x1f, .start_min = 8 * 60, .end_min = 16 * 60};
+    start(NULL, &c);
+    pw_time_ms day = MONDAY;
+    for (pw_time_ms t = day + 7 * HOUR + 50 * MIN; t <= day + 8 * HOUR + 10 * MIN; t += SEC) {
+        if ((t - day) % (30 * SEC) == 0) {
+            mfix(OFF, t, 100, 0, 5, 0, 0);
+            mfix(VIC, t, 0, 0, 5, 0, 0);
+        }
+        eng_tick(&eng, t);
+    }
+    const pw_event *first_open = first(PW_EV_REVEAL_OPEN), *cap = first(PW_EV_REVEAL_CLOSE);
+    const pw_event *zone_open = last_of(PW_EV_ALARM_OPEN), *second = last_of(PW_EV_REVEAL_OPEN);
+    CU_ASSERT_FATAL(first_open && cap && zone_open && second);
+    CU_ASSERT_EQUAL(zone_open->rule, ENG_RULE_ZONE);
+    CU_ASSERT_EQUAL(zone_open->time, day + 8 * HOUR);
+    CU_ASSERT_EQUAL(cap->reason, ENG_REVEAL_TIMEOUT);
+    CU_ASSERT_EQUAL(first_open->time, day + 7 * HOUR + 50 * MIN);
+    CU_ASSERT_EQUAL(cap->time, day + 8 * HOUR);
+    CU_ASSERT_EQUAL(count(PW_EV_REVEAL_OPEN), 2);
+    CU_ASSERT(count_after(PW_EV_REVEAL_UPDATE, day + 8 * HOUR + SEC) >= 10);
+    eng_close(&eng);
+}
+
 /* ---- item 13: audit under the case that allowed it ------------------- */
 
 /*
@@ -763,6 +849,9 @@ typedef struct hcase {
     int alarms;               /* open alarms */
     pw_time_ms last_close;    /* time the last alarm closed, -1 none */
     pw_time_ms window_open;   /* start of the window by REVEAL events, -1 none */
+    int capped;               /* the window reached its cap during this alarm */
+    pw_time_ms episode_start; /* when the alarms went from none to one */
+    pw_time_ms window_open_was; /* the window that just closed */
 } hcase;
 
 /*
@@ -775,12 +864,16 @@ typedef struct hcase {
  *     grace ago, and within the window's cap (items 1, 13);
  *   - every disclosure is audited under the case of the event it carries;
  *   - an alarm that opens always has a window: either one already open and
- *     not at its cap, or a new one at the same instant (item 12).
+ *     not at its cap, or a new one at the same instant (item 12);
+ *   - while an alarm holds, its window stays open: it may close only at its
+ *     cap, or to be renewed at once by a new alarm (items 1, 12);
+ *   - positions are shown only under a window (item 13) - including around
+ *     scheduled zones, whose boundaries some cases cross during the run.
  */
 static void test_property_harness(void)
 {
     uint64_t r = 77;
-    size_t ops = 0, victim_shown = 0, violations = 0;
+    size_t ops = 0, victim_shown = 0, violations = 0, zone_alarms = 0;
     for (int engine_no = 0; engine_no < 30; engine_no++) {
         eng_config cfg;
         eng_config_default(&cfg, LAT0, LON0);
@@ -799,6 +892,21 @@ static void test_property_harness(void)
             c.grace_ms = (k % 3) * 45 * SEC;
             c.reveal_max_ms = (5 + 5 * (k % 4)) * MIN;
             c.dwell_open_ms = (k % 2) * 20 * SEC;
+            if (k % 3 != 2) {
+                /* A school-like zone on a morning schedule (KST): the run
+                 * starts at 07:50 and crosses 08:00, 08:30, 08:45, 09:15. */
+                c.n_zones = 1;
+                eng_zone_def *z = &c.zones[0];
+                z->id = 1;
+                z->kind = ENG_ZONE_CIRCLE;
+                eng_geo_to_wgs84(&frame, 1500 * pw_test_uniform(&r), 1500 * pw_test_uniform(&r), &z->center_lat,
+                                 &z->center_lon);
+                z->radius_m = 200 + 200 * pw_test_uniform(&r);
+                z->schedule.utc_offset_min = 540;
+                z->schedule.n_windows = 2;
+                z->schedule.windows[0] = (eng_window){0x7f, 8 * 60, 8 * 60 + 30};
+                z->schedule.windows[1] = (eng_window){0x7f, 8 * 60 + 45, 9 * 60 + 15};
+            }
             CU_ASSERT_EQUAL_FATAL(eng_add_case(&eng, &c), ENG_OK);
             hc[k] = (hcase){.id = c.id, .offender = c.offender, .victim = c.victim, .grace_ms = c.grace_ms,
                             .cap_ms = c.reveal_max_ms, .last_close = -1, .window_open = -1};
@@ -808,7 +916,7 @@ static void test_property_harness(void)
             px[i] = 1500 * pw_test_uniform(&r);
             py[i] = 1500 * pw_test_uniform(&r);
         }
-        pw_time_ms now = MONDAY + (pw_time_ms)(pw_test_uniform(&r) * 86400000.0);
+        pw_time_ms now = MONDAY + 7 * HOUR + 50 * MIN + (pw_time_ms)(pw_test_uniform(&r) * 60000.0);
         for (int step = 0; step < 4000; step++, ops++) {
             double u = pw_test_uniform(&r);
             now += pw_test_uniform(&r) < 0.03 ? -(pw_time_ms)(pw_test_uniform(&r) * 20000)
@@ -860,17 +968,36 @@ static void test_property_harness(void)
                 carrier = ev;
             switch (ev->type) {
             case PW_EV_ALARM_OPEN:
-                h->alarms++;
+                if (h->alarms++ == 0)
+                    h->episode_start = ev->time;
+                zone_alarms += ev->rule == ENG_RULE_ZONE;
                 break;
             case PW_EV_ALARM_CLOSE:
                 h->alarms--;
                 h->last_close = ev->time;
+                if (h->alarms == 0)
+                    h->capped = 0;
                 break;
             case PW_EV_REVEAL_OPEN:
                 h->window_open = ev->time;
+                h->capped = 0;
                 break;
             case PW_EV_REVEAL_CLOSE:
+                h->window_open_was = h->window_open;
                 h->window_open = -1;
+                if (h->alarms > 0) {
+                    int renewed = 0;
+                    for (size_t m = n + 1; m < rec.n && rec.ev[m].time == ev->time; m++)
+                        renewed |= rec.ev[m].type == PW_EV_REVEAL_OPEN && rec.ev[m].case_id == ev->case_id;
+                    if (ev->reason == ENG_REVEAL_TIMEOUT) {
+                        h->capped = 1;
+                        /* the cap of this danger's own window, not of one
+                         * left open by an earlier alarm's grace */
+                        violations += h->window_open_was < h->episode_start;
+                    }
+                    else if (!(ev->reason == ENG_REVEAL_RENEWED && renewed))
+                        violations++; /* a window lost while the rule holds */
+                }
                 break;
             default:
                 break;
@@ -899,8 +1026,9 @@ static void test_property_harness(void)
         }
         eng_close(&eng);
     }
-    printf("\n    %zu operations, %zu positions shown to victims, %zu violations ", ops, victim_shown,
-           violations);
+    printf("\n    %zu operations, %zu positions shown to victims, %zu zone alarms, %zu violations ", ops,
+           victim_shown, zone_alarms, violations);
+    CU_ASSERT(zone_alarms >= 20); /* the schedules were exercised */
     CU_ASSERT_EQUAL(violations, 0);
     CU_ASSERT(victim_shown >= 200); /* the run did exercise the windows */
 }
@@ -920,6 +1048,8 @@ int main(void)
         {"item 6: a resting tag is not lost between its fixes", test_resting_tag_is_not_lost},
         {"item 11: stale fixes raise stale_data and signal loss", test_stale_fixes_raise_stale_data},
         {"item 12: a window cap and a new alarm in the same tick", test_reveal_cap_and_new_alarm_same_tick},
+        {"item 12: a new alarm in a grace window gets its own window", test_new_alarm_in_grace_gets_its_own_window},
+        {"item 12: a zone alarm on the tick of a window's cap", test_zone_alarm_at_window_cap},
         {"item 13: disclosures are audited under the case that allowed them", test_audit_under_the_right_case},
         {"item 14: hostile calls are refused", test_hostile_calls},
         {"item 14: randomized API abuse", test_api_abuse_randomized},

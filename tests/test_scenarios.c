@@ -548,7 +548,8 @@ static size_t list_lua(const char *dir, char names[][256], size_t cap)
         if (len <= 4 || strcmp(de->d_name + len - 4, ".lua") != 0)
             continue;
         CU_ASSERT_FATAL(n < cap); /* more scenarios than this test has room for */
-        snprintf(names[n++], 256, "%s/%s", dir, de->d_name);
+        int w = snprintf(names[n++], 256, "%s/%s", dir, de->d_name);
+        CU_ASSERT_FATAL(w > 0 && w < 256); /* a path longer than the table's width */
     }
     closedir(d);
     qsort(names, n, sizeof names[0], cmp_name);
