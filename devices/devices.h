@@ -297,9 +297,10 @@ typedef struct dev_unit {
     pw_time_ms dead_at;         /* battery empty from this ms (INT64_MAX: never) */
     pw_time_ms last_deliver_at; /* messages never overtake each other */
     pw_time_ms last_downlink_at;/* ... nor do messages to the device */
-    pw_time_ms alert_at;        /* a tamper or power-off report is due (INT64_MAX: none) */
+    pw_time_ms alert_at;        /* a tamper, power-off or stop report is due (INT64_MAX: none) */
     int moving, pursuit, tampered;
     int tamper_pending, power_off_pending, low_reported;
+    int motion_pending;         /* the wearer stopped: report it at once */
     int off;                    /* powered off or battery dead: silent */
     int net_up;
     size_t store_head, store_count;
@@ -369,9 +370,11 @@ void dev_unit_set_pursuit(dev_unit *u, int on, pw_time_ms t);
  * instead of up to a rest interval later.  A start while it already
  * believes him moving only brings the next fix forward to
  * max(t, last fix + interval_moving_ms); in pursuit nothing changes (that
- * interval is the shortest).  A stop changes no due time: the next fix
- * comes at the interval in force and says at rest.  Nothing happens to a
- * unit that is off.
+ * interval is the shortest).  A stop changes no fix time (the next fix
+ * comes at the interval in force and says at rest) but is reported at once
+ * in a status (PW_STATUS_MOTION_SET, moving = 0), so that the centre need
+ * not wait for a fix that may be lost to know he rests.  Every status
+ * carries the motion state.  Nothing happens to a unit that is off.
  */
 void dev_unit_set_moving(dev_unit *u, int moving, pw_time_ms t);
 /*

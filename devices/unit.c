@@ -206,7 +206,8 @@ static void make_status(const dev_unit *u, pw_time_ms t, dev_message *m)
     m->fix.device = u->id;
     m->status.device = u->id;
     m->status.time = t;
-    m->status.set = PW_STATUS_BATTERY_SET | PW_STATUS_POWER_SET;
+    m->status.set = PW_STATUS_BATTERY_SET | PW_STATUS_POWER_SET | PW_STATUS_MOTION_SET;
+    m->status.moving = u->moving;
     double level = level_at(u, t);
     m->status.battery_pct = level > 0.0 ? level : 0.0;
     m->status.powering_off = 0;
@@ -271,13 +272,14 @@ size_t dev_unit_step(dev_unit *u, pw_time_ms t, double x, double y, int moving, 
         u->low_reported = 1;          /* report the crossing at once, once */
         send_status = 1;
     }
-    if (u->tamper_pending)
+    if (u->tamper_pending || u->motion_pending)
         send_status = 1;
     if (t >= u->next_heartbeat) {
         send_status = 1;
         u->next_heartbeat = t + u->cfg.heartbeat_ms;
     }
     u->tamper_pending = 0;
+    u->motion_pending = 0;
     u->alert_at = INT64_MAX;
     if (u->power_off_pending) {
         dev_message m;
@@ -320,7 +322,17 @@ void dev_unit_set_moving(dev_unit *u, int moving, pw_time_ms t)
 {
     int was_moving = u->moving;
     u->moving = moving != 0;
-    if (!u->moving || u->off || u->pursuit)
+    if (u->off)
+        return;
+    if (!u->moving) {
+        if (was_moving) {
+            u->motion_pending = 1; /* the stop goes out in a status, now */
+            if (t < u->alert_at)
+                u->alert_at = t;
+        }
+        return;
+    }
+    if (u->pursuit)
         return;
     pw_time_ms due = t;
     if (was_moving && u->last_fix_time != INT64_MIN)

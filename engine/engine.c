@@ -1610,6 +1610,29 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
         return ENG_ENOENT;
     eng_tick(e, now);
     contact(e, d, now);
+    if ((s->set & PW_STATUS_MOTION_SET) && d->track.initialised &&
+        d->track.at_rest != (s->moving == 0)) {
+        /* The accelerometer between fixes.  Predict the track to the moment
+         * it spoke (never after now), then take its word: at rest, or
+         * moving with an unknown velocity.  The track keeps its own time,
+         * so that a fix measured before the status but delivered after it
+         * is still in order. */
+        pw_time_ms at = time_ok(s->time) ? s->time : now;
+        if (at > now)
+            at = now;
+        if (at > d->track.t) {
+            eng_track p;
+            predict_for_fix(&e->cfg.filter, &d->track, at, s->moving != 0, &p);
+            p.t = d->track.t;
+            d->track = p;
+        } else if (s->moving) {
+            d->track.at_rest = 0;
+            d->track.vv = e->cfg.filter.init_speed_sigma_mps * e->cfg.filter.init_speed_sigma_mps;
+        }
+        eng_track_set_rest(&d->track, s->moving == 0);
+        if (d->last_gnss_t != NEVER)
+            health_deadline(e, later(d->last_gnss_t, gnss_timeout(d)));
+    }
     if ((s->set & PW_STATUS_BATTERY_SET) && isfinite(s->battery_pct)) {
         if (s->battery_pct <= e->cfg.battery_low_pct && !d->battery_low) {
             d->battery_low = 1;

@@ -106,7 +106,8 @@ enum {
     PW_STATUS_BATTERY_SET = 1u << 0,
     PW_STATUS_TAMPER_SET = 1u << 1,
     PW_STATUS_POWER_SET = 1u << 2,
-    PW_STATUS_PANIC_SET = 1u << 3
+    PW_STATUS_PANIC_SET = 1u << 3,
+    PW_STATUS_MOTION_SET = 1u << 4  /* `moving` is known (accelerometer) */
 };
 
 /* A device's health report (heartbeat).  Any message counts as contact. */
@@ -118,6 +119,8 @@ typedef struct pw_device_status {
     int strap_tampered;    /* nonzero: strap cut or opened */
     int powering_off;      /* nonzero: the device announces it turns off */
     int panic;             /* nonzero: the victim pressed the panic button */
+    int moving;            /* with PW_STATUS_MOTION_SET: 1 moves, 0 at rest (a
+                              device reports a stop at once, in a status) */
 } pw_device_status;
 
 /* ------------------------------------------------------------------ */
@@ -455,7 +458,11 @@ const char *eng_reject_name(eng_reject_reason r);
  * velocity and grows only by rest_diffusion_m2ps between fixes, so a tag
  * that reports every 5 minutes at rest is not spread like a moving target;
  * the first "moving" fix after rest gets a new track's velocity spread.
- * Without the bit, every track is a moving target.
+ * A status with PW_STATUS_MOTION_SET says the same between fixes (a device
+ * reports a stop at once): the track is predicted to the status time and
+ * set at rest, so a lost first "at rest" fix does not leave the moving
+ * GNSS-loss timeout in force.  Without the bits, every track is a moving
+ * target.
  *
  * Gating.  Fixes are rejected by reason (see eng_reject_reason).  A fix
  * outside the filter's gate on a track moving at vehicle speed is accepted

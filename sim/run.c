@@ -38,7 +38,7 @@ enum ev_kind {
     EV_DISPATCH,     /* index: incident slot; a dispatcher finished the call */
     EV_ON_SCENE,     /* index: incident slot; its patrol arrives */
     EV_CLOSE_CHECK,  /* index: incident slot; may it close now? */
-    EV_MOTION,       /* index: actor; the wearer starts moving */
+    EV_MOTION,       /* index: actor; the wearer starts or stops moving */
     EV_PIN           /* index: pin slot; a position reaches a victim's phone */
 };
 
@@ -64,7 +64,8 @@ typedef struct actor_rt {
     dev_unit *unit;            /* NULL for patrols */
     int net_down;              /* outages in force */
     int busy;                  /* patrols: on an incident */
-    size_t motion_next;        /* truth segment after the next motion start queued */
+    size_t motion_next;        /* truth segment after the next motion change queued */
+    int motion_to;             /* what that change is: 1 starts, 0 stops */
 } actor_rt;
 
 typedef struct sim_session {
@@ -459,27 +460,29 @@ static void device_due(run *r, size_t a, pw_time_ms now)
         push(r, due, EV_DUE, (uint32_t)a);
 }
 
-/* Queue actor a's next rest -> moving transition at or after truth segment
- * `from` (segment j starts moving where j - 1 did not). */
+/* Queue actor a's next change of motion (rest -> moving or moving -> rest)
+ * at or after truth segment `from`. */
 static void queue_motion(run *r, size_t a, size_t from)
 {
     const sim_track *tr = &r->actors[a].track;
     for (size_t j = from > 1 ? from : 1; j < tr->n; j++) {
-        if (tr->seg[j].moving && !tr->seg[j - 1].moving) {
+        if (tr->seg[j].moving != tr->seg[j - 1].moving) {
             r->actors[a].motion_next = j + 1;
+            r->actors[a].motion_to = tr->seg[j].moving;
             push(r, tr->seg[j].t0, EV_MOTION, (uint32_t)a);
             return;
         }
     }
 }
 
-/* The wearer starts moving: his device knows at once (accelerometer,
- * activity recognition) and wakes to its moving interval. */
-static void motion_starts(run *r, size_t a, pw_time_ms now)
+/* The wearer starts or stops moving: his device knows at once
+ * (accelerometer, activity recognition).  A start wakes it to its moving
+ * interval; a stop is reported at once in a status. */
+static void motion_changes(run *r, size_t a, pw_time_ms now)
 {
     actor_rt *ar = &r->actors[a];
     pw_time_ms before = dev_unit_next_due(ar->unit);
-    dev_unit_set_moving(ar->unit, 1, now);
+    dev_unit_set_moving(ar->unit, ar->motion_to, now);
     pw_time_ms due = dev_unit_next_due(ar->unit);
     if (due < before)
         push(r, due < now ? now : due, EV_DUE, (uint32_t)a);
@@ -1100,7 +1103,7 @@ static void advance(run *r, pw_time_ms until)
             close_if_done(r, ev.index, now);
             break;
         case EV_MOTION:
-            motion_starts(r, ev.index, now);
+            motion_changes(r, ev.index, now);
             break;
         case EV_PIN:
             pin_arrives(r, ev.index, now);

@@ -435,6 +435,45 @@ static void test_resting_tag_is_not_lost(void)
     eng_close(&eng);
 }
 
+/*
+ * A walking tag (fixes every 60 s, moving) stops at t0 + 10:30 and says so
+ * at once in a status; its first "at rest" fix, due at t0 + 11:00, is lost
+ * and the next comes 5 minutes later.  With the status the rest timeout
+ * applies (2 x 300 + 150 = 750 s after the last GNSS fix, t0 + 10:00): no
+ * signal loss through t0 + 16:00.  Without it, the moving timeout (150 s)
+ * would declare lost satellites at t0 + 12:30 for one lost report.
+ */
+static void test_stop_status_keeps_rest_timeout(void)
+{
+    for (int with_status = 1; with_status >= 0; with_status--) {
+        eng_case_def c = default_case();
+        start(NULL, &c);
+        eng_device_timeouts to = {150 * SEC, 750 * SEC, 0};
+        CU_ASSERT_EQUAL(eng_set_device_timeouts(&eng, OFF, &to), ENG_OK);
+        pw_time_ms t0 = MONDAY + 10 * HOUR;
+        for (pw_time_ms t = t0; t <= t0 + 17 * MIN; t += SEC) {
+            pw_time_ms k = t - t0;
+            if (k <= 10 * MIN && k % MIN == 0)
+                mfix(OFF, t, 3000 + 1.2 * (double)k / 1000.0, 0, 5, 1, 0);
+            if (with_status && k == 10 * MIN + 30 * SEC) {
+                pw_device_status st = {.device = OFF, .set = PW_STATUS_MOTION_SET, .time = t, .moving = 0};
+                CU_ASSERT_EQUAL(eng_on_status(&eng, &st, t), ENG_OK);
+            }
+            if (k == 16 * MIN) /* the rest fix after the lost one */
+                mfix(OFF, t, 3000 + 1.2 * 630, 0, 5, 0, 0);
+            eng_tick(&eng, t);
+        }
+        const pw_event *sl = first_of(PW_EV_SIGNAL_LOST, OFF);
+        if (with_status) {
+            CU_ASSERT_PTR_NULL(sl);
+        } else {
+            CU_ASSERT_FATAL(sl != NULL);
+            CU_ASSERT_EQUAL(sl->time, t0 + 12 * MIN + 30 * SEC);
+        }
+        eng_close(&eng);
+    }
+}
+
 /* ---- item 11: stale data is not trusted ------------------------------ */
 
 /*
@@ -1046,6 +1085,7 @@ int main(void)
         {"item 5: next schedule change by hand", test_schedule_next_change},
         {"item 6: a tunnel raises signal loss despite cell fixes", test_tunnel_raises_signal_loss},
         {"item 6: a resting tag is not lost between its fixes", test_resting_tag_is_not_lost},
+        {"item 6: a stop reported in a status keeps the rest timeout", test_stop_status_keeps_rest_timeout},
         {"item 11: stale fixes raise stale_data and signal loss", test_stale_fixes_raise_stale_data},
         {"item 12: a window cap and a new alarm in the same tick", test_reveal_cap_and_new_alarm_same_tick},
         {"item 12: a new alarm in a grace window gets its own window", test_new_alarm_in_grace_gets_its_own_window},

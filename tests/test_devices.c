@@ -945,11 +945,18 @@ static void test_motion_state_and_wake(void)
     /* Already moving: another start keeps the cadence. */
     dev_unit_set_moving(&unit_a, 1, walk + 5 * MIN + 20 * SEC);
     CU_ASSERT_EQUAL(dev_unit_next_due(&unit_a), walk + 6 * MIN);
-    /* He stops: nothing moves earlier; the next fix, at the moving
-     * interval, says at rest. */
+    /* He stops: the stop goes out at once in a status that says at rest;
+     * the next fix keeps its time (the moving interval) and says at rest. */
+    size_t before_stop = n_msgs;
     dev_unit_set_moving(&unit_a, 0, walk + 5 * MIN + 30 * SEC);
-    CU_ASSERT_EQUAL(dev_unit_next_due(&unit_a), walk + 6 * MIN);
+    CU_ASSERT_EQUAL(dev_unit_next_due(&unit_a), walk + 5 * MIN + 30 * SEC);
     run_unit(&unit_a, walk + 6 * MIN, 10, 0, 0, DEV_ENV_OPEN, NAN);
+    CU_ASSERT_FATAL(n_msgs > before_stop);
+    const dev_message *stop = &msgs[before_stop];
+    CU_ASSERT_FALSE(stop->is_fix);
+    CU_ASSERT_EQUAL(stop->status.time, walk + 5 * MIN + 30 * SEC);
+    CU_ASSERT((stop->status.set & PW_STATUS_MOTION_SET) != 0);
+    CU_ASSERT_EQUAL(stop->status.moving, 0);
     size_t fixes = 0, flagged = 0, rest_ok = 0, moving_ok = 0;
     for (size_t i = 0; i < n_msgs; i++) {
         if (!msgs[i].is_fix)
