@@ -234,6 +234,7 @@ void eng_config_default(eng_config *cfg, double origin_lat, double origin_lon)
     fc->manoeuvre_min_speed_mps = 3.0; /* faster than a run: a vehicle */
     fc->reacquire_min_ms = 20000;
     fc->rest_wake_gap_ms = 30000;
+    fc->rest_speed_mps = 0.5;      /* a still receiver's Doppler speed stays below */
     cfg->max_future_ms = 60000;
     cfg->max_fix_age_ms = 120000;
     cfg->no_fix_ms = 150000;
@@ -411,7 +412,8 @@ eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void
         !(cfg->filter.gate_chi2 > 0.0) || cfg->filter.reacquire_fixes < 1 ||
         !(cfg->filter.rest_diffusion_m2ps >= 0.0) ||
         !(cfg->filter.manoeuvre_accel_mps2 >= 0.0) || !(cfg->filter.manoeuvre_min_speed_mps >= 0.0) ||
-        cfg->filter.reacquire_min_ms < 0 || cfg->filter.rest_wake_gap_ms < 0 || cfg->max_future_ms < 0 || cfg->max_fix_age_ms <= 0 ||
+        cfg->filter.reacquire_min_ms < 0 || cfg->filter.rest_wake_gap_ms < 0 ||
+        !(cfg->filter.rest_speed_mps >= 0.0) || cfg->max_future_ms < 0 || cfg->max_fix_age_ms <= 0 ||
         cfg->no_fix_ms <= 0 || cfg->no_comm_ms <= 0) {
         memset(e, 0, sizeof *e);
         return ENG_EINVAL;
@@ -1478,7 +1480,18 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
     if (x * x + y * y > e->cfg.region_radius_m * e->cfg.region_radius_m)
         return reject(e, d, f, now, ENG_REJ_OUT_OF_REGION);
     double sigma = eng_fix_sigma_m(fc, f);
-    int motion_known = (f->set & PW_FIX_MOTION_SET) != 0;
+    /* The wearer's motion: the device's accelerometer when it says, else a
+     * GNSS receiver's own Doppler speed (recorded traces, live receivers),
+     * which a still receiver reports near zero. */
+    int motion_known = 0, moving = 1;
+    if (f->set & PW_FIX_MOTION_SET) {
+        motion_known = 1;
+        moving = f->moving != 0;
+    } else if ((f->set & PW_FIX_SPEED_SET) && f->source == PW_SRC_GNSS && f->speed_mps >= 0.0 &&
+               isfinite(f->speed_mps)) {
+        motion_known = 1;
+        moving = f->speed_mps >= fc->rest_speed_mps;
+    }
 
     if (!d->track.initialised) {
         eng_track_reset(&d->track, fc, t, x, y, sigma);
@@ -1496,7 +1509,7 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
             why = ENG_REJ_IMPOSSIBLE_SPEED;
         } else {
             /* One prediction serves the gate and the update. */
-            int says_moving = !motion_known || f->moving;
+            int says_moving = !motion_known || moving;
             predict_for_fix(fc, &d->track, t, says_moving, &p);
             double ix = x - p.x, iy = y - p.y;
             if ((ix * ix + iy * iy) / (p.pp + sigma * sigma) > fc->gate_chi2 && d->track.at_rest &&
@@ -1544,7 +1557,7 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
     }
     /* The accelerometer's word, when the device gives it; without it the
      * track is a moving target. */
-    eng_track_set_rest(&d->track, motion_known && !f->moving);
+    eng_track_set_rest(&d->track, motion_known && !moving);
     d->cand_run = 0;
     e->counters.fixes_accepted++;
     d->fix_speed_mps = (f->set & PW_FIX_SPEED_SET) ? f->speed_mps : NAN;

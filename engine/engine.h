@@ -245,6 +245,8 @@ typedef struct eng_filter_config {
     pw_time_ms reacquire_min_ms; /* rejected fixes must agree for this long to reset */
     pw_time_ms rest_wake_gap_ms; /* at rest before and after, elsewhere after this long a
                                     gap: the wake-up fix was lost, judge it as woken */
+    double rest_speed_mps;       /* without an accelerometer's word, a GNSS fix whose own
+                                    (Doppler) speed is below this says at rest */
 } eng_filter_config;
 
 /* Measurement std (per axis, m) that the filter gives this fix. */
@@ -458,11 +460,15 @@ const char *eng_reject_name(eng_reject_reason r);
  * velocity and grows only by rest_diffusion_m2ps between fixes, so a tag
  * that reports every 5 minutes at rest is not spread like a moving target;
  * the first "moving" fix after rest gets a new track's velocity spread.
+ * A GNSS fix without the bit but with the receiver's own speed
+ * (PW_FIX_SPEED_SET: Doppler, as NMEA RMC and gpsd report it) says at rest
+ * when that speed is below rest_speed_mps (0.5 m/s), moving otherwise: so
+ * recorded traces and live receivers get a motion state too.
  * A status with PW_STATUS_MOTION_SET says the same between fixes (a device
  * reports a stop at once): the track is predicted to the status time and
  * set at rest, so a lost first "at rest" fix does not leave the moving
- * GNSS-loss timeout in force.  Without the bits, every track is a moving
- * target.
+ * GNSS-loss timeout in force.  Without any of these, every track is a
+ * moving target.
  *
  * Gating.  Fixes are rejected by reason (see eng_reject_reason).  A fix
  * outside the filter's gate on a track moving at vehicle speed is accepted

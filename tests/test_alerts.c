@@ -28,6 +28,22 @@ static eng_status mfix(pw_id dev, pw_time_ms t, double x, double y, double acc, 
     return eng_on_fix(&eng, &f, t + delay);
 }
 
+/* A fix with no motion bit but the receiver's own speed (as NMEA RMC or
+ * gpsd give it), delivered `delay` after it was measured. */
+static eng_status sfix(pw_id dev, pw_time_ms t, double x, double y, double acc, double speed_mps,
+                       pw_time_ms delay)
+{
+    pw_fix f;
+    pw_fix_clear(&f);
+    f.device = dev;
+    f.set = PW_FIX_TIME_SET | PW_FIX_LATLON_SET | PW_FIX_ACC_SET | PW_FIX_SPEED_SET;
+    f.time = t;
+    f.speed_mps = speed_mps;
+    eng_geo_to_wgs84(&frame, x, y, &f.lat, &f.lon);
+    f.acc_m = acc;
+    return eng_on_fix(&eng, &f, t + delay);
+}
+
 static const pw_event *last_of(pw_event_type t)
 {
     for (size_t i = rec.n; i-- > 0;)
@@ -98,6 +114,40 @@ static void test_alarm_closes_on_time(void)
                    (double)(ac->time - depart) / 1000.0, (double)(rc->time - depart) / 1000.0);
         eng_close(&eng);
     }
+}
+
+/*
+ * The same walk-away with recorded receivers instead of emulated devices:
+ * no accelerometer bit, but each fix has the receiver's own speed (a still
+ * receiver reports about 0.05 m/s, the walker 1.5 m/s), and both log once
+ * a minute.  A speed below 0.5 m/s says at rest, so the same bounds hold:
+ * alarm closed within 286.7 s of the departure, window within 346.7 s.
+ * Without a motion state (the old engine) each minute-old state was a
+ * moving target and the alarm closed 7 to 21 minutes late.
+ */
+static void test_alarm_closes_on_time_from_receiver_speed(void)
+{
+    eng_case_def c = default_case();
+    start(NULL, &c);
+    rng = 9;
+    pw_time_ms t0 = MONDAY + 10 * HOUR, depart = t0 + 10 * MIN;
+    for (pw_time_ms t = t0; t <= depart + 20 * MIN; t += SEC) {
+        pw_time_ms k = t - t0;
+        if (k % (60 * SEC) == 30 * SEC)
+            sfix(VIC, t, noise(), noise(), 5, 0.05, SEC);
+        double walked = t <= depart ? 0.0 : 1.5 * (double)(t - depart) / 1000.0;
+        int moving = t > depart && walked < 307.0;
+        if (k % (60 * SEC) == 0) /* a receiver that logs once a minute */
+            sfix(OFF, t, 300.0 + (walked < 307.0 ? walked : 307.0) + noise(), noise(), 5, moving ? 1.5 : 0.05,
+                 SEC);
+        eng_tick(&eng, t);
+    }
+    const pw_event *ac = last_of(PW_EV_ALARM_CLOSE), *rc = last_of(PW_EV_REVEAL_CLOSE);
+    CU_ASSERT_FATAL(ac && rc);
+    CU_ASSERT_EQUAL(count(PW_EV_ALARM_OPEN), 1);
+    CU_ASSERT(ac->time - depart <= 286700);
+    CU_ASSERT(rc->time - depart <= 346700);
+    eng_close(&eng);
 }
 
 /*
@@ -1077,6 +1127,7 @@ int main(void)
     static const pw_test_entry tests[] = {
         {"item 1: an alarm closes on time once the breach ends", test_alarm_closes_on_time},
         {"item 1: one judgement in the band does not restart the close", test_close_countdown_survives_band},
+        {"item 1: the same from receivers' own speed", test_alarm_closes_on_time_from_receiver_speed},
         {"item 2: a resting offender alarms within a phone interval", test_resting_offender_alarms_in_time},
         {"item 3: uncertain proximity escalates, far cell fixes do not", test_uncertain_proximity},
         {"item 4: a coarse fix at a small polygon's centre is not inside", test_polygon_zone_coarse_fix},
