@@ -1425,17 +1425,19 @@ static pw_time_ms gnss_timeout(const eng_device *d)
  * keep GNSS "alive".  Only GNSS fixes do that; cell and Wi-Fi positions in
  * a tunnel do not.
  */
+static void note_stale(eng_engine *e, eng_device *d, pw_time_ms t, pw_time_ms now)
+{
+    e->counters.fixes_stale++;
+    if (!d->stale && !d->signal_lost && !d->comm_lost) {
+        d->stale = 1;
+        health_event(e, d, PW_EV_STALE_DATA, now, (double)(now - t) / 1000.0);
+    }
+}
+
 static void note_freshness(eng_engine *e, eng_device *d, const pw_fix *f, pw_time_ms t, pw_time_ms now)
 {
-    if (now - t > e->cfg.max_fix_age_ms) {
-        e->counters.fixes_stale++;
-        if (!d->stale && !d->signal_lost && !d->comm_lost) {
-            d->stale = 1;
-            health_event(e, d, PW_EV_STALE_DATA, now, (double)(now - t) / 1000.0);
-        }
-    } else {
-        d->stale = 0;
-    }
+    if (now - t <= e->cfg.max_fix_age_ms)
+        d->stale = 0; /* a fresh fix ends the episode */
     /* Before its first GNSS fix, a device's GNSS clock runs from its first
      * fix of any kind. */
     int gnss = f->source == PW_SRC_GNSS;
@@ -1452,6 +1454,8 @@ static void note_freshness(eng_engine *e, eng_device *d, const pw_fix *f, pw_tim
     health_deadline(e, due);
 }
 
+static eng_status take_fix(eng_engine *e, eng_device *d, const pw_fix *f, pw_time_ms now);
+
 eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
 {
     if (!live(e) || !f || !time_ok(now))
@@ -1465,7 +1469,19 @@ eng_status eng_on_fix(eng_engine *e, const pw_fix *f, pw_time_ms now)
     eng_tick(e, now);
     e->counters.fixes_in++;
     contact(e, d, now);
+    eng_status st = take_fix(e, d, f, now);
+    /* Stale is judged on arrival, whatever the gates said of the fix, and
+     * after it: an escalation near a victim needs the position it gave. */
+    pw_time_ms t = (f->set & PW_FIX_TIME_SET) ? f->time : now;
+    if (time_ok(t) && now - t > e->cfg.max_fix_age_ms)
+        note_stale(e, d, t, now);
+    return st;
+}
 
+/* Gate one fix and, when accepted, fold it into the track and re-judge the
+ * device's cases. */
+static eng_status take_fix(eng_engine *e, eng_device *d, const pw_fix *f, pw_time_ms now)
+{
     const eng_filter_config *fc = &e->cfg.filter;
     if (!(f->set & PW_FIX_LATLON_SET) || !isfinite(f->lat) || !isfinite(f->lon))
         return reject(e, d, f, now, ENG_REJ_NO_POSITION);

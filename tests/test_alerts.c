@@ -549,6 +549,10 @@ static void test_stale_fixes_raise_stale_data(void)
         ticks(t + 5 * MIN, t + 5 * MIN + 5 * SEC);
     }
     CU_ASSERT_EQUAL(eng_get_counters(&eng)->fixes_stale, 720);
+    /* A stale fix that the gates also reject (a repeat of the last one) is
+     * counted as stale all the same: 721. */
+    CU_ASSERT_EQUAL(mfix(OFF, t0 + 719 * 5 * SEC, 50, 0, 5, 1, 5 * MIN + 7 * SEC), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(eng_get_counters(&eng)->fixes_stale, 721);
     const pw_event *st = first_of(PW_EV_STALE_DATA, OFF), *sl = first_of(PW_EV_SIGNAL_LOST, OFF);
     CU_ASSERT_FATAL(st && sl);
     CU_ASSERT_EQUAL(count(PW_EV_STALE_DATA), 1);
