@@ -569,24 +569,20 @@ static void test_stale_fixes_raise_stale_data(void)
 /* ---- item 12: a reveal window is not lost at its cap ----------------- */
 
 /*
- * Cap 10 min, grace 10 min, open dwell 30 s.  The first alarm opens the
- * window at T (dwell from T - 30 s); he leaves and the alarm closes (the
- * window stays for its grace); he comes back so that the new alarm's dwell
- * completes at exactly T + 10 min, the tick at which the window reaches its
- * cap.  Expiry must come first: the old window closes (timeout) and the new
- * alarm opens a new one at the same instant, and positions keep reaching
- * her.  The old order opened the alarm into the expiring window and then
- * closed it: no window for the rest of the alarm.
+ * Two visits of a case with a 10 min cap, 10 min grace and a 30 s open
+ * dwell.  The filter's gates are opened wide and the fixes are sharp (2 m,
+ * the GNSS floor): these tests are about the lifecycle's timers, so every
+ * fix must count at once.  He stands 200 m from her from T - 30 s to T + 3
+ * min (the first alarm opens at T, its window caps at T + 10 min), then
+ * 2 km away, then 200 m again from `second_from` on.  Each 10 s his fix
+ * comes first, so hers sees him at the same instant.
  */
-static void test_reveal_cap_and_new_alarm_same_tick(void)
+static pw_time_ms two_visits(pw_time_ms second_from)
 {
     eng_case_def c = default_case();
     c.reveal_max_ms = 10 * MIN;
     c.grace_ms = 10 * MIN;
     c.dwell_open_ms = 30 * SEC;
-    /* The filter's gates are opened wide and the fixes are sharp (2 m, the
-     * GNSS floor): this test is about the lifecycle's timers, so every fix
-     * must count at once. */
     eng_config cfg;
     eng_config_default(&cfg, LAT0, LON0);
     cfg.filter.gate_chi2 = 1e12;
@@ -595,35 +591,42 @@ static void test_reveal_cap_and_new_alarm_same_tick(void)
     pw_time_ms T = MONDAY + 10 * HOUR;
     for (pw_time_ms t = T - 2 * MIN; t <= T + 15 * MIN; t += SEC) {
         pw_time_ms k = t - T;
-        double x = 2000; /* far */
-        if (k >= -30 * SEC && k < 3 * MIN)
-            x = 200;   /* first visit: inside from T - 30 s */
-        else if (k >= 10 * MIN - 30 * SEC)
-            x = 200;   /* second visit: inside from T + 9:30 */
-        if (k % (10 * SEC) == 0) { /* his fix first: hers then sees him at t */
+        double x = (k >= -30 * SEC && k < 3 * MIN) || k >= second_from ? 200 : 2000;
+        if (k % (10 * SEC) == 0) {
             mfix(OFF, t, x, 0, 1, 1, 0);
             mfix(VIC, t, 0, 0, 1, 0, 0);
         }
         eng_tick(&eng, t);
     }
+    return T;
+}
+
+/*
+ * The second visit from T + 9:30: the new alarm's dwell completes at
+ * exactly T + 10 min, the tick at which the first window reaches its cap.
+ * Expiry must come first: the old window closes (timeout) and the new
+ * alarm opens a new one at the same instant, and positions keep reaching
+ * her.  The old order opened the alarm into the expiring window and then
+ * closed it: no window for the rest of the alarm.
+ */
+static void test_reveal_cap_and_new_alarm_same_tick(void)
+{
+    pw_time_ms T = two_visits(10 * MIN - 30 * SEC);
     CU_ASSERT_EQUAL(count(PW_EV_ALARM_OPEN), 2);
     CU_ASSERT_EQUAL(count(PW_EV_REVEAL_OPEN), 2);
     const pw_event *first_open = first(PW_EV_ALARM_OPEN), *cap = first(PW_EV_REVEAL_CLOSE);
-    CU_ASSERT_FATAL(first_open && cap);
+    const pw_event *second = last_of(PW_EV_REVEAL_OPEN);
+    CU_ASSERT_FATAL(first_open && cap && second);
     CU_ASSERT_EQUAL(first_open->time, T);
     CU_ASSERT_EQUAL(cap->time, T + 10 * MIN);
     CU_ASSERT_EQUAL(cap->reason, ENG_REVEAL_TIMEOUT);
-    const pw_event *second = last_of(PW_EV_REVEAL_OPEN);
-    CU_ASSERT_FATAL(second != NULL);
-
-
     CU_ASSERT_EQUAL(second->time, T + 10 * MIN);
     CU_ASSERT(count_after(PW_EV_REVEAL_UPDATE, T + 10 * MIN + SEC) >= 20);
     eng_close(&eng);
 }
 
 /*
- * The same, with the second visit 10 s earlier: the new alarm's dwell ends
+ * The second visit 10 s earlier, from T + 9:20: the new alarm's dwell ends
  * at T + 9:50, while the first window is still open for the first alarm's
  * grace, 10 s before that window's cap.  The new danger must get a window
  * of its own (the grace window closes, "renewed", and a new one opens at
@@ -632,25 +635,7 @@ static void test_reveal_cap_and_new_alarm_same_tick(void)
  */
 static void test_new_alarm_in_grace_gets_its_own_window(void)
 {
-    eng_case_def c = default_case();
-    c.reveal_max_ms = 10 * MIN;
-    c.grace_ms = 10 * MIN;
-    c.dwell_open_ms = 30 * SEC;
-    eng_config cfg;
-    eng_config_default(&cfg, LAT0, LON0);
-    cfg.filter.gate_chi2 = 1e12;
-    cfg.filter.max_speed_mps = 1e6;
-    start(&cfg, &c);
-    pw_time_ms T = MONDAY + 10 * HOUR;
-    for (pw_time_ms t = T - 2 * MIN; t <= T + 15 * MIN; t += SEC) {
-        pw_time_ms k = t - T;
-        double x = (k >= -30 * SEC && k < 3 * MIN) || k >= 10 * MIN - 40 * SEC ? 200 : 2000;
-        if (k % (10 * SEC) == 0) {
-            mfix(OFF, t, x, 0, 1, 1, 0);
-            mfix(VIC, t, 0, 0, 1, 0, 0);
-        }
-        eng_tick(&eng, t);
-    }
+    pw_time_ms T = two_visits(10 * MIN - 40 * SEC);
     CU_ASSERT_EQUAL(count(PW_EV_ALARM_OPEN), 2);
     CU_ASSERT_EQUAL(count(PW_EV_REVEAL_OPEN), 2);
     const pw_event *renewed = first(PW_EV_REVEAL_CLOSE), *second = last_of(PW_EV_REVEAL_OPEN);
