@@ -59,8 +59,10 @@ struct eng_device {
     pw_time_ms last_gnss_t;    /* fix time of the newest GNSS fix (or of the
                                   first fix of any kind), NEVER = none yet */
     pw_time_ms last_comm;      /* engine time of the last message, NEVER = none */
+    pw_time_ms woken_at;       /* a status said he started moving (INT64_MIN: none) */
     /* candidate track while fixes are being rejected (re-acquisition) */
     pw_time_ms cand_t, cand_since; /* newest candidate, first of the run */
+    uint8_t cand_rest;         /* every fix of the run says at rest, at one place */
     double cand_x, cand_y, cand_sigma;
     double cand_vx, cand_vy;
     int cand_run;
@@ -233,7 +235,6 @@ void eng_config_default(eng_config *cfg, double origin_lat, double origin_lon)
     fc->manoeuvre_accel_mps2 = 3.0; /* a car braking or turning hard */
     fc->manoeuvre_min_speed_mps = 3.0; /* faster than a run: a vehicle */
     fc->reacquire_min_ms = 20000;
-    fc->rest_wake_gap_ms = 30000;
     fc->rest_speed_mps = 0.5;      /* a still receiver's Doppler speed stays below */
     cfg->max_future_ms = 60000;
     cfg->max_fix_age_ms = 120000;
@@ -412,7 +413,7 @@ eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void
         !(cfg->filter.gate_chi2 > 0.0) || cfg->filter.reacquire_fixes < 1 ||
         !(cfg->filter.rest_diffusion_m2ps >= 0.0) ||
         !(cfg->filter.manoeuvre_accel_mps2 >= 0.0) || !(cfg->filter.manoeuvre_min_speed_mps >= 0.0) ||
-        cfg->filter.reacquire_min_ms < 0 || cfg->filter.rest_wake_gap_ms < 0 ||
+        cfg->filter.reacquire_min_ms < 0 ||
         !(cfg->filter.rest_speed_mps >= 0.0) || cfg->max_future_ms < 0 || cfg->max_fix_age_ms <= 0 ||
         cfg->no_fix_ms <= 0 || cfg->no_comm_ms <= 0) {
         memset(e, 0, sizeof *e);
@@ -520,6 +521,7 @@ eng_status eng_add_device(eng_engine *e, pw_id id, eng_role role)
     d->role = role;
     d->last_gnss_t = NEVER;
     d->last_comm = NEVER;
+    d->woken_at = INT64_MIN;
     d->fix_speed_mps = d->fix_heading_deg = NAN;
     d->first_link = NONE_IDX;
     d->no_fix_ms = d->no_fix_rest_ms = e->cfg.no_fix_ms;
@@ -1004,7 +1006,7 @@ static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
         if (now >= later(c->reveal_opened_at, c->reveal_max_ms))
             close_reveal(e, c, now, ENG_REVEAL_TIMEOUT);
         else if (c->active_alarms == 0)
-            close_reveal(e, c, now, ENG_REVEAL_RENEWED);
+            close_reveal(e, c, now, now >= c->reveal_close_at ? ENG_REVEAL_GRACE_OVER : ENG_REVEAL_RENEWED);
     }
     c->active_alarms++;
     pursuit(e, off, c, 1, now);
@@ -1332,30 +1334,38 @@ static void contact(eng_engine *e, eng_device *d, pw_time_ms now)
  * is not proof; a short episode of it must not capture the track.
  */
 static int candidate_wins(eng_engine *e, eng_device *d, pw_time_ms t, double x, double y,
-                          double sigma)
+                          double sigma, int at_rest)
 {
     const eng_filter_config *fc = &e->cfg.filter;
-    int consistent = 0;
+    int consistent = 0, same_place = 0;
     if (d->cand_run > 0 && t > d->cand_t) {
         double dt = (double)(t - d->cand_t) / 1000.0;
-        double reach = fc->max_speed_mps * dt + 3.0 * (sigma + d->cand_sigma);
-        consistent = len2d(x - d->cand_x, y - d->cand_y) <= reach;
+        double apart = len2d(x - d->cand_x, y - d->cand_y);
+        consistent = apart <= fc->max_speed_mps * dt + 3.0 * (sigma + d->cand_sigma);
+        same_place = apart <= 3.0 * (sigma + d->cand_sigma);
     }
     if (consistent) {
         double dt = (double)(t - d->cand_t) / 1000.0;
         d->cand_vx = (x - d->cand_x) / dt;
         d->cand_vy = (y - d->cand_y) / dt;
         d->cand_run++;
+        d->cand_rest = d->cand_rest && at_rest && same_place;
     } else {
         d->cand_vx = d->cand_vy = 0.0;
         d->cand_run = 1;
         d->cand_since = t;
+        d->cand_rest = (uint8_t)at_rest;
     }
     d->cand_t = t;
     d->cand_x = x;
     d->cand_y = y;
     d->cand_sigma = sigma;
-    return d->cand_run >= fc->reacquire_fixes && t - d->cand_since >= fc->reacquire_min_ms;
+    /* Two fixes that both say "at rest" at the same new place, far enough
+     * apart in time, are a device that moved while its wake-up fix was lost
+     * (a tag at rest fixes once in five minutes: waiting for three would
+     * take ten).  One such fix alone is a reflection, and stays rejected. */
+    int needed = d->cand_rest ? 2 : fc->reacquire_fixes;
+    return d->cand_run >= needed && t - d->cand_since >= fc->reacquire_min_ms;
 }
 
 /*
@@ -1417,6 +1427,15 @@ static pw_time_ms gnss_timeout(const eng_device *d)
     return d->track.at_rest ? d->no_fix_rest_ms : d->no_fix_ms;
 }
 
+/* When GNSS counts as lost: the timeout in force after the newest GNSS fix,
+ * or after a wake-up that a status reported (a device at rest was not due
+ * to fix until it woke). */
+static pw_time_ms gnss_due(const eng_device *d)
+{
+    pw_time_ms from = d->woken_at > d->last_gnss_t ? d->woken_at : d->last_gnss_t;
+    return later(from, gnss_timeout(d));
+}
+
 /*
  * Freshness is judged by fix time, not arrival: a fix that arrives minutes
  * after it was measured (a clock off by minutes, a week-rollover receiver,
@@ -1443,7 +1462,7 @@ static void note_freshness(eng_engine *e, eng_device *d, const pw_fix *f, pw_tim
     int gnss = f->source == PW_SRC_GNSS;
     if ((gnss || d->last_gnss_t == NEVER) && (d->last_gnss_t == NEVER || t > d->last_gnss_t))
         d->last_gnss_t = t;
-    pw_time_ms due = later(d->last_gnss_t, gnss_timeout(d));
+    pw_time_ms due = gnss_due(d);
     if (d->signal_lost && gnss && now < due) {
         d->signal_lost = 0;
         pw_event ev;
@@ -1528,15 +1547,6 @@ static eng_status take_fix(eng_engine *e, eng_device *d, const pw_fix *f, pw_tim
             int says_moving = !motion_known || moving;
             predict_for_fix(fc, &d->track, t, says_moving, &p);
             double ix = x - p.x, iy = y - p.y;
-            if ((ix * ix + iy * iy) / (p.pp + sigma * sigma) > fc->gate_chi2 && d->track.at_rest &&
-                !says_moving && t - d->track.t >= fc->rest_wake_gap_ms) {
-                /* At rest before and after, but somewhere else after a long
-                 * gap: the fix that said he moved was lost.  Judge it as
-                 * woken.  Within a short gap a jump at rest stays noise. */
-                predict_for_fix(fc, &d->track, t, 1, &p);
-                ix = x - p.x;
-                iy = y - p.y;
-            }
             if ((ix * ix + iy * iy) / (p.pp + sigma * sigma) > fc->gate_chi2) {
                 if (manoeuvre_fits(fc, d, &p, dt, ix, iy, sigma))
                     e->counters.manoeuvres++;
@@ -1545,7 +1555,7 @@ static eng_status take_fix(eng_engine *e, eng_device *d, const pw_fix *f, pw_tim
             }
         }
         if (why != ENG_REJ_NONE) {
-            if (!candidate_wins(e, d, t, x, y, sigma))
+            if (!candidate_wins(e, d, t, x, y, sigma, motion_known && !moving))
                 return reject(e, d, f, now, why);
             /* The run of rejected fixes wins: restart the track at this fix,
              * moving as the last two candidates did. */
@@ -1641,26 +1651,32 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
     contact(e, d, now);
     if ((s->set & PW_STATUS_MOTION_SET) && d->track.initialised &&
         d->track.at_rest != (s->moving == 0)) {
-        /* The accelerometer between fixes.  Predict the track to the moment
-         * it spoke (never after now), then take its word: at rest, or
-         * moving with an unknown velocity.  The track keeps its own time,
-         * so that a fix measured before the status but delivered after it
-         * is still in order. */
+        /* The accelerometer between fixes.  A status older than the newest
+         * fix says nothing new.  A start: the velocity is unknown again
+         * (the next prediction spreads from the last rest fix), and the
+         * moving GNSS timeout counts from the start, not from a rest fix
+         * that was not due to be followed for minutes.  A stop: the track
+         * is predicted to the stop and set at rest, keeping its own time so
+         * that a fix measured before but delivered after is in order. */
         pw_time_ms at = time_ok(s->time) ? s->time : now;
         if (at > now)
             at = now;
-        if (at > d->track.t) {
-            eng_track p;
-            predict_for_fix(&e->cfg.filter, &d->track, at, s->moving != 0, &p);
-            p.t = d->track.t;
-            d->track = p;
-        } else if (s->moving) {
-            d->track.at_rest = 0;
-            d->track.vv = e->cfg.filter.init_speed_sigma_mps * e->cfg.filter.init_speed_sigma_mps;
+        if (at >= d->track.t) {
+            if (s->moving) {
+                d->track.at_rest = 0;
+                d->track.pv = 0.0;
+                d->track.vv = e->cfg.filter.init_speed_sigma_mps * e->cfg.filter.init_speed_sigma_mps;
+                d->woken_at = at;
+            } else {
+                eng_track p;
+                eng_track_predict(&d->track, &e->cfg.filter, at, &p);
+                p.t = d->track.t;
+                d->track = p;
+                eng_track_set_rest(&d->track, 1);
+            }
+            if (d->last_gnss_t != NEVER)
+                health_deadline(e, gnss_due(d));
         }
-        eng_track_set_rest(&d->track, s->moving == 0);
-        if (d->last_gnss_t != NEVER)
-            health_deadline(e, later(d->last_gnss_t, gnss_timeout(d)));
     }
     if ((s->set & PW_STATUS_BATTERY_SET) && isfinite(s->battery_pct)) {
         if (s->battery_pct <= e->cfg.battery_low_pct && !d->battery_low) {
@@ -1718,7 +1734,7 @@ static void tick_devices(eng_engine *e, pw_time_ms now)
     for (size_t i = 0; i < e->n_devices; i++) {
         eng_device *d = &e->devices[i];
         if (d->last_gnss_t != NEVER && !d->signal_lost) {
-            pw_time_ms due = later(d->last_gnss_t, gnss_timeout(d));
+            pw_time_ms due = gnss_due(d);
             if (now >= due) {
                 d->signal_lost = 1;
                 health_event(e, d, PW_EV_SIGNAL_LOST, now, (double)(now - d->last_gnss_t) / 1000.0);

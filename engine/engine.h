@@ -243,8 +243,6 @@ typedef struct eng_filter_config {
     double manoeuvre_accel_mps2; /* a vehicle's largest sustained acceleration (turns) */
     double manoeuvre_min_speed_mps; /* only tracks this fast are tested for a manoeuvre */
     pw_time_ms reacquire_min_ms; /* rejected fixes must agree for this long to reset */
-    pw_time_ms rest_wake_gap_ms; /* at rest before and after, elsewhere after this long a
-                                    gap: the wake-up fix was lost, judge it as woken */
     double rest_speed_mps;       /* without an accelerometer's word, a GNSS fix whose own
                                     (Doppler) speed is below this says at rest */
 } eng_filter_config;
@@ -473,9 +471,12 @@ const char *eng_reject_name(eng_reject_reason r);
  * Gating.  Fixes are rejected by reason (see eng_reject_reason).  A fix
  * outside the filter's gate on a track moving at vehicle speed is accepted
  * as a manoeuvre when it fits a sustained acceleration of
- * manoeuvre_accel_mps2 (a car turning between two fixes).  reacquire_fixes
- * rejected fixes that agree with each other over reacquire_min_ms restart
- * the track (a cold-boot jump); a shorter run (multipath) cannot.
+ * manoeuvre_accel_mps2 (a car turning between two fixes), but only right
+ * after an accepted fix.  reacquire_fixes rejected fixes that agree with
+ * each other over reacquire_min_ms restart the track (a cold-boot jump); a
+ * shorter run (multipath) cannot.  Two rejected fixes that both say at
+ * rest at one new place, reacquire_min_ms apart, are enough: the wake-up
+ * fix of a device that moved was lost.
  *
  * Proximity and zones.  P(inside) from both tracks' uncertainty at the newer
  * of the two states; an alarm opens at p_open (after dwell_open) and closes

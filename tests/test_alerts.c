@@ -524,6 +524,115 @@ static void test_stop_status_keeps_rest_timeout(void)
     }
 }
 
+/*
+ * A tag at rest fixes at 0 and 300 s.  At 605 s a status says he started
+ * moving, and no fix follows.  The moving GNSS timeout (150 s) counts from
+ * the start he reported, not from the rest fix 305 s before it (which was
+ * not due to be followed for minutes): signal lost at exactly 755 s, not
+ * at the next tick.  A status dated before the newest fix says nothing
+ * new: after a moving fix at 760 s, an "at rest" status dated 700 s leaves
+ * the moving timeout in force.
+ */
+static void test_start_status_counts_from_the_start(void)
+{
+    eng_case_def c = default_case();
+    start(NULL, &c);
+    eng_device_timeouts to = {150 * SEC, 750 * SEC, 0};
+    CU_ASSERT_EQUAL(eng_set_device_timeouts(&eng, OFF, &to), ENG_OK);
+    pw_time_ms t0 = MONDAY + 10 * HOUR;
+    mfix(OFF, t0, 3000, 0, 5, 0, 0);
+    mfix(OFF, t0 + 300 * SEC, 3000, 0, 5, 0, 0);
+    ticks(t0 + 300 * SEC, t0 + 605 * SEC - 1);
+    pw_device_status st = {.device = OFF, .set = PW_STATUS_MOTION_SET, .time = t0 + 605 * SEC, .moving = 1};
+    CU_ASSERT_EQUAL(eng_on_status(&eng, &st, t0 + 605 * SEC), ENG_OK);
+    ticks(t0 + 605 * SEC - 1, t0 + 759 * SEC);
+    const pw_event *sl = first_of(PW_EV_SIGNAL_LOST, OFF);
+    CU_ASSERT_FATAL(sl != NULL);
+    CU_ASSERT_EQUAL(sl->time, t0 + 755 * SEC);
+    eng_close(&eng);
+
+    start(NULL, &c);
+    CU_ASSERT_EQUAL(eng_set_device_timeouts(&eng, OFF, &to), ENG_OK);
+    for (int k = 0; k <= 12; k++)
+        mfix(OFF, t0 + k * 60 * SEC, 3000 + 10 * k, 0, 5, 1, 0);
+    mfix(OFF, t0 + 760 * SEC, 3130, 0, 5, 1, 0);
+    pw_device_status old = {.device = OFF, .set = PW_STATUS_MOTION_SET, .time = t0 + 700 * SEC, .moving = 0};
+    CU_ASSERT_EQUAL(eng_on_status(&eng, &old, t0 + 761 * SEC), ENG_OK);
+    ticks(t0 + 761 * SEC, t0 + 920 * SEC);
+    sl = first_of(PW_EV_SIGNAL_LOST, OFF);
+    CU_ASSERT_FATAL(sl != NULL);
+    CU_ASSERT_EQUAL(sl->time, t0 + 910 * SEC); /* 760 + 150: still moving */
+    eng_close(&eng);
+}
+
+/* The small guards, each at its edge: an open dwell needs every judgement
+ * at p_open (one in the band restarts it); contact time never steps back
+ * with `now`; schedule changes outside the engine's time range are
+ * "never"; infinite margins are refused. */
+static void test_small_guards(void)
+{
+    /* Open dwell 30 s, p_open 0.9 (a wide band above p_close 0.2).  He
+     * stands 100 m from her (P ~ 1) with fixes each 10 s; the fix at 20 s
+     * puts him about 500 m away, where P(within 500 m) is in the band (the
+     * test checks that from the engine's own estimates); from 30 s he is at
+     * 100 m again.  The dwell that began at 0 must restart at 30 s: the
+     * alarm opens at 60 s, not at 30 s. */
+    eng_case_def c = default_case();
+    c.dwell_open_ms = 30 * SEC;
+    c.p_open = 0.9;
+    eng_config cfg;
+    eng_config_default(&cfg, LAT0, LON0);
+    cfg.filter.gate_chi2 = 1e12;
+    cfg.filter.max_speed_mps = 1e6;
+    start(&cfg, &c);
+    pw_time_ms t0 = MONDAY + 10 * HOUR;
+    for (int k = 0; k <= 8; k++) {
+        pw_time_ms t = t0 + k * 10 * SEC;
+        mfix(VIC, t, 0, 0, 1, 0, 0);
+        mfix(OFF, t, k == 2 ? 504 : 100, 0, 1, 1, 0);
+        if (k == 2) {
+            eng_estimate eo, ev;
+            CU_ASSERT_EQUAL_FATAL(eng_device_estimate(&eng, OFF, t, &eo), ENG_OK);
+            CU_ASSERT_EQUAL_FATAL(eng_device_estimate(&eng, VIC, t, &ev), ENG_OK);
+            double p = eng_prob_within(hypot(eo.x - ev.x, eo.y - ev.y), hypot(eo.sigma_m, ev.sigma_m), 500);
+            CU_ASSERT_FATAL(p > 0.2 && p < 0.9); /* the judgement at 20 s is in the band */
+        }
+        ticks(t, t + 10 * SEC - 1);
+    }
+    const pw_event *ao = first(PW_EV_ALARM_OPEN);
+    CU_ASSERT_FATAL(ao != NULL);
+    CU_ASSERT_EQUAL(ao->time, t0 + 60 * SEC);
+    eng_close(&eng);
+
+    /* Contact at T, then a message whose `now` is 100 s earlier: contact
+     * is still lost at T + 300 s (the default no_comm), not before. */
+    start(NULL, &c);
+    pw_device_status s = {.device = OFF};
+    eng_on_status(&eng, &s, t0);
+    eng_on_status(&eng, &s, t0 - 100 * SEC);
+    ticks(t0, t0 + 301 * SEC);
+    const pw_event *cl = first_of(PW_EV_COMM_LOST, OFF);
+    CU_ASSERT_FATAL(cl != NULL);
+    CU_ASSERT_EQUAL(cl->time, t0 + 300 * SEC);
+    eng_close(&eng);
+
+    eng_case_def z = school_zone_case();
+    CU_ASSERT_EQUAL(eng_schedule_next_change(&z.zones[0].schedule, -1), INT64_MAX);
+    CU_ASSERT_EQUAL(eng_schedule_next_change(&z.zones[0].schedule, ENG_TIME_MAX + 1), INT64_MAX);
+    CU_ASSERT_EQUAL(eng_schedule_next_change(&z.zones[0].schedule, INT64_MAX), INT64_MAX);
+
+    start(NULL, NULL);
+    eng_add_device(&eng, OFF, ENG_ROLE_OFFENDER);
+    eng_add_device(&eng, VIC, ENG_ROLE_VICTIM);
+    c = default_case();
+    c.leave_margin_m = INFINITY;
+    CU_ASSERT_EQUAL(eng_add_case(&eng, &c), ENG_EINVAL);
+    c = default_case();
+    c.enter_margin_m = INFINITY;
+    CU_ASSERT_EQUAL(eng_add_case(&eng, &c), ENG_EINVAL);
+    eng_close(&eng);
+}
+
 /* ---- item 11: stale data is not trusted ------------------------------ */
 
 /*
@@ -890,7 +999,9 @@ static void test_api_abuse_randomized(void)
                 f.moving = (int)(pw_test_uniform(&r) * 3);
                 st = eng_on_fix(&eng, &f, now);
             } else if (u < 0.8) {
-                pw_device_status s = {.device = id, .set = (unsigned)(pw_test_uniform(&r) * 16),
+                pw_device_status s = {.device = id, .set = (unsigned)(pw_test_uniform(&r) * 32),
+                                      .time = times[(size_t)(pw_test_uniform(&r) * 9)],
+                                      .moving = pw_test_uniform(&r) < 0.5,
                                       .battery_pct = coords[(size_t)(pw_test_uniform(&r) * 9)],
                                       .strap_tampered = pw_test_uniform(&r) < 0.5, .panic = 1};
                 st = eng_on_status(&eng, &s, now);
@@ -1020,10 +1131,12 @@ static void test_property_harness(void)
                 }
                 f.time = now - (pw_test_uniform(&r) < 0.05 ? (pw_time_ms)(pw_test_uniform(&r) * 400000) : 800);
                 eng_on_fix(&eng, &f, now);
-            } else if (u < 0.77) {
-                pw_device_status s = {.device = dev, .set = PW_STATUS_TAMPER_SET | PW_STATUS_PANIC_SET,
+            } else if (u < 0.79) {
+                pw_device_status s = {.device = dev,
+                                      .set = PW_STATUS_TAMPER_SET | PW_STATUS_PANIC_SET | PW_STATUS_MOTION_SET,
+                                      .time = now - (pw_time_ms)(pw_test_uniform(&r) * 5000),
                                       .strap_tampered = pw_test_uniform(&r) < 0.5,
-                                      .panic = pw_test_uniform(&r) < 0.1};
+                                      .panic = pw_test_uniform(&r) < 0.1, .moving = pw_test_uniform(&r) < 0.5};
                 eng_on_status(&eng, &s, now);
             } else if (u < 0.78) {
                 int k = (int)(pw_test_uniform(&r) * H_CASES);
@@ -1126,6 +1239,8 @@ int main(void)
         {"item 6: a tunnel raises signal loss despite cell fixes", test_tunnel_raises_signal_loss},
         {"item 6: a resting tag is not lost between its fixes", test_resting_tag_is_not_lost},
         {"item 6: a stop reported in a status keeps the rest timeout", test_stop_status_keeps_rest_timeout},
+        {"item 6: a start reported in a status times GNSS from the start", test_start_status_counts_from_the_start},
+        {"item 1, 14: the small guards at their edges", test_small_guards},
         {"item 11: stale fixes raise stale_data and signal loss", test_stale_fixes_raise_stale_data},
         {"item 12: a window cap and a new alarm in the same tick", test_reveal_cap_and_new_alarm_same_tick},
         {"item 12: a new alarm in a grace window gets its own window", test_new_alarm_in_grace_gets_its_own_window},

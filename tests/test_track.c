@@ -298,21 +298,38 @@ static void test_multipath_drift_at_rest(void)
     eng_close(&eng);
 }
 
-/* The fix that said he started moving was lost: the next one, a minute
- * later, already says "at rest" again, 400 m away.  It is not noise on a
- * resting track (the gap is long enough to have walked there: more than
- * rest_wake_gap_ms, 30 s) and must be accepted at once, not after a
- * 20 s re-acquisition run (10 minutes at a 5-minute rest interval). */
+/* The fix that said he started moving was lost: the next ones, five
+ * minutes apart, already say "at rest" again, 400 m away.  One such fix
+ * alone could be a reflection and is rejected; the second at the same
+ * place confirms it (two agreeing rest fixes, 300 s >= reacquire_min_ms
+ * apart): the track moves there, 5 minutes after the first, not after
+ * the three fixes (10 minutes) a moving candidate needs. */
 static void test_lost_wake_fix(void)
 {
     setup();
     for (int k = 0; k < 3; k++)
         CU_ASSERT_EQUAL(feed_motion(T0 + 300000 * k, 0, 0, 5, 0), ENG_OK);
-    CU_ASSERT_EQUAL(feed_motion(T0 + 660000, 400, 0, 5, 0), ENG_OK);
-    eng_estimate est = estimate(T0 + 660000);
-    CU_ASSERT(hypot(est.x - 400, est.y) < 10.0);
-    /* Within a short gap a jump at rest stays noise. */
-    CU_ASSERT_EQUAL(feed_motion(T0 + 661000, 0, 0, 5, 0), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(feed_motion(T0 + 900000, 400, 0, 5, 0), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(feed_motion(T0 + 1200000, 401, 2, 5, 0), ENG_OK);
+    CU_ASSERT_EQUAL(rec.n_reacquired, 1);
+    eng_estimate est = estimate(T0 + 1200000);
+    CU_ASSERT(hypot(est.x - 401, est.y - 2) < 10.0);
+    eng_close(&eng);
+}
+
+/* A resting tag and one reflection 350 m away that claims 15 m, between
+ * two good fixes five minutes apart: rejected, the track stays put (a
+ * second opinion is needed before a resting track jumps). */
+static void test_single_reflection_at_rest(void)
+{
+    setup();
+    for (int k = 0; k < 3; k++)
+        CU_ASSERT_EQUAL(feed_motion(T0 + 300000 * k, 0, 0, 5, 0), ENG_OK);
+    CU_ASSERT_EQUAL(feed_motion(T0 + 900000, 350, 0, 15, 0), ENG_EREJECTED);
+    CU_ASSERT_EQUAL(feed_motion(T0 + 1200000, 1, 0, 5, 0), ENG_OK);
+    eng_estimate est = estimate(T0 + 1200000);
+    CU_ASSERT(hypot(est.x, est.y) < 5.0);
+    CU_ASSERT_EQUAL(rec.n_reacquired, 0);
     eng_close(&eng);
 }
 
@@ -461,7 +478,8 @@ int main(void)
         {"out-of-order fixes do not corrupt the state", test_out_of_order_does_not_corrupt},
         {"regression: multipath drift cannot capture the track", test_multipath_drift_cannot_capture},
         {"multipath drift on a resting wearer is noise", test_multipath_drift_at_rest},
-        {"a lost wake-up fix: a resting fix elsewhere is accepted", test_lost_wake_fix},
+        {"a lost wake-up fix: two resting fixes elsewhere move the track", test_lost_wake_fix},
+        {"one reflection at rest is rejected", test_single_reflection_at_rest},
         {"regression: a car turning 90 degrees is followed", test_car_turn_is_followed},
         {"a device at rest stays a tight track", test_rest_keeps_track_tight},
         {NULL, NULL},
