@@ -5,7 +5,7 @@
 #                      default scenario (proxwatch run)
 #   ./setup.sh test    install what is missing, build, run the whole test
 #                      suite twice: plain and under ASan + UBSan; then check
-#                      that a Release build compiles without warnings
+#                      that Release and Debug builds compile without warnings
 #   ./setup.sh long    the test suite, then the trace decoder fuzzed with
 #                      libFuzzer for PW_FUZZ_SECONDS (default 120)
 #   ./setup.sh bench   install, build (optimised), run every benchmark
@@ -52,19 +52,22 @@ cmd=${1:-}
 case "$cmd" in
   run)
     install_missing
-    build build
+    build build -DPW_WERROR=OFF
     # The main job: the bundled default scenario through the engine.
     ./build/cli/proxwatch run
     ;;
   test)
+    # Warnings are errors here (and so in CI), in every build type.
     install_missing
-    build build
+    build build -DPW_WERROR=ON
     (cd build && ctest --output-on-failure -j "$JOBS")
-    build build-sanitize -DPW_SANITIZE=ON
+    build build-sanitize -DPW_SANITIZE=ON -DPW_WERROR=ON
     (cd build-sanitize && ctest --output-on-failure -j "$JOBS")
-    # A user's Release build (-O3) must compile too: its warnings differ.
-    build build-release -DCMAKE_BUILD_TYPE=Release
-    echo "setup.sh: the Release build compiles without warnings"
+    # A user's Release (-O3) and Debug (-O0) builds must compile clean too:
+    # each optimisation level warns about different things.
+    build build-release -DCMAKE_BUILD_TYPE=Release -DPW_WERROR=ON
+    build build-debug -DCMAKE_BUILD_TYPE=Debug -DPW_WERROR=ON
+    echo "setup.sh: the Release and Debug builds compile without warnings"
     ;;
   long)
     # The test suite, then the NMEA decoder under libFuzzer (with ASan and
@@ -84,7 +87,7 @@ case "$cmd" in
   bench)
     PACKAGES+=(gpsd-clients)   # gpsdecode, the yardstick of bench_decode
     install_missing
-    build build
+    build build -DPW_WERROR=OFF
     for b in build/bench/bench_*; do [ -x "$b" ] && "$b"; done
     ;;
   *)
