@@ -1624,11 +1624,31 @@ static int l_centre_outage_any(lua_State *L)
 /* The sandbox                                                         */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The budget of a scenario's Lua: heap bytes, instructions to load it and
+ * of any one callback, and instructions of all the callbacks of a run
+ * together (a short callback every second of a week adds up).  Once a
+ * limit is hit it stays hit: the hook raises the error again at every
+ * count and the sandbox's pcall and xpcall pass it on, so a script cannot
+ * catch it and carry on.  The hook also notes where the script is, so that
+ * a memory error can name the line.
+ */
 typedef struct limits {
     size_t bytes, limit;
     uint64_t instructions, max_instructions;
+    uint64_t run_instructions, max_run_instructions;
     int hit;       /* 1 memory, 2 instructions */
+    int in_callback;
+    char where[160]; /* "file:line:" of the last count, for memory errors */
 } limits;
+
+/* Patterns: Lua's matcher backtracks, and in C, where no instruction is
+ * counted.  A scenario needs short patterns on short strings; these bounds
+ * keep the worst case (2^quantifiers steps a subject character) near a
+ * second. */
+#define MAX_PATTERN_LEN 128
+#define MAX_PATTERN_QUANTIFIERS 12
+#define MAX_PATTERN_SUBJECT (64 * 1024)
 
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -1649,22 +1669,112 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-static void count_hook(lua_State *L, lua_Debug *ar)
+static limits *get_limits(lua_State *L)
 {
-    (void)ar;
     void *ud;
     lua_getallocf(L, &ud);
-    limits *lim = ud;
+    return ud;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    limits *lim = get_limits(L);
     lim->instructions += 1000;
-    if (lim->instructions > lim->max_instructions) {
+    if (lim->in_callback)
+        lim->run_instructions += 1000;
+    /* In a hook, level 0 is the Lua function that was running. */
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+        snprintf(lim->where, sizeof lim->where, "%s:%d:", ar->short_src, ar->currentline);
+    if (lim->hit == 1)
+        luaL_error(L, "memory limit of %d MiB reached", (int)(lim->limit >> 20));
+    if (lim->hit == 2 || lim->instructions > lim->max_instructions) {
         lim->hit = 2;
-        /* In a hook, level 0 is the Lua function that was running. */
         luaL_where(L, 0);
         lua_pushfstring(L, "instruction limit reached (%d million): a runaway loop?",
                         (int)(lim->max_instructions / 1000000));
         lua_concat(L, 2);
         lua_error(L);
     }
+    if (lim->run_instructions > lim->max_run_instructions) {
+        lim->hit = 2;
+        luaL_where(L, 0);
+        lua_pushfstring(L, "instruction limit of the whole run reached (%d million in callbacks): "
+                           "callbacks do too much work for the scenario's length",
+                        (int)(lim->max_run_instructions / 1000000));
+        lua_concat(L, 2);
+        lua_error(L);
+    }
+}
+
+/* pcall and xpcall of the sandbox: as Lua's, except that a limit's error
+ * is not theirs to catch. */
+static int l_safe_pcall_k(lua_State *L, int status, lua_KContext extra)
+{
+    (void)extra;
+    limits *lim = get_limits(L);
+    if (status != LUA_OK && status != LUA_YIELD) {
+        if (lim->hit || status == LUA_ERRMEM)
+            return lua_error(L);
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - (int)extra;
+}
+
+static int l_safe_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, 1); /* the first result when there is no error */
+    lua_insert(L, 1);
+    int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0, l_safe_pcall_k);
+    return l_safe_pcall_k(L, status, 0);
+}
+
+static int l_safe_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION); /* the message handler */
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2); /* handler, true, f, args... */
+    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, l_safe_pcall_k);
+    return l_safe_pcall_k(L, status, 2);
+}
+
+/* string.find, match, gmatch and gsub with bounded patterns. */
+static void check_pattern(lua_State *L, int subject_arg, int pattern_arg)
+{
+    size_t ls, lp;
+    luaL_checklstring(L, subject_arg, &ls);
+    const char *p = luaL_checklstring(L, pattern_arg, &lp);
+    int quantifiers = 0;
+    for (size_t i = 0; i < lp; i++) {
+        if (p[i] == '%') {
+            i++;
+            continue;
+        }
+        quantifiers += p[i] == '*' || p[i] == '+' || p[i] == '-' || p[i] == '?';
+    }
+    if (lp > MAX_PATTERN_LEN || quantifiers > MAX_PATTERN_QUANTIFIERS || ls > MAX_PATTERN_SUBJECT)
+        luaL_error(L, "pattern too costly for a scenario (at most %d characters with %d repetitions, "
+                      "on strings of up to %d kB)",
+                   MAX_PATTERN_LEN, MAX_PATTERN_QUANTIFIERS, MAX_PATTERN_SUBJECT / 1024);
+}
+
+static int call_string_fn(lua_State *L, const char *name)
+{
+    check_pattern(L, 1, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    (void)name;
+    return lua_gettop(L);
+}
+
+static int l_bounded_string_fn(lua_State *L)
+{
+    return call_string_fn(L, NULL);
 }
 
 static const luaL_Reg api[] = {
@@ -1740,8 +1850,20 @@ static void open_sandbox(lua_State *L)
     lua_getglobal(L, "string");
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    /* Pattern functions with bounds (the matcher runs in C, uncounted). */
+    static const char *const patterned[] = {"find", "match", "gmatch", "gsub", NULL};
+    for (const char *const *f = patterned; *f; f++) {
+        lua_getfield(L, -1, *f);
+        lua_pushcclosure(L, l_bounded_string_fn, 1);
+        lua_setfield(L, -2, *f);
+    }
     lua_pop(L, 1);
-    /* Strings' metatable indexes this same table, so s:dump() is gone too. */
+    /* Strings' metatable indexes this same table, so s:dump() is gone too,
+     * and s:find() is bounded too. */
+    lua_pushcfunction(L, l_safe_pcall);
+    lua_setglobal(L, "pcall");
+    lua_pushcfunction(L, l_safe_xpcall);
+    lua_setglobal(L, "xpcall");
 
     luaL_newmetatable(L, MT_PLACE);
     lua_pushcfunction(L, l_place_tostring);
@@ -1917,8 +2039,12 @@ static scn_status run_chunk(scn_scenario *s, builder *b, lua_State *L, limits *l
         const char *m = lua_tostring(L, -1);
         if (lim->hit == 1 || st == LUA_ERRMEM) {
             char buf[600];
-            snprintf(buf, sizeof buf, "%s: memory limit of %zu MiB reached while running the scenario", file,
-                     lim->limit >> 20);
+            if (lim->where[0])
+                snprintf(buf, sizeof buf, "%s memory limit of %zu MiB reached while running the scenario",
+                         lim->where, lim->limit >> 20);
+            else
+                snprintf(buf, sizeof buf, "%s: memory limit of %zu MiB reached while running the scenario",
+                         file, lim->limit >> 20);
             set_error(err, file, buf);
             return SCN_ELIMIT;
         }
@@ -1972,6 +2098,8 @@ static scn_status load(scn_scenario *s, const char *code, const char *path, cons
     }
     lim->limit = opts && opts->max_memory ? opts->max_memory : (size_t)256 << 20;
     lim->max_instructions = opts && opts->max_instructions ? opts->max_instructions : 100000000ULL;
+    lim->max_run_instructions =
+        opts && opts->max_run_instructions ? opts->max_run_instructions : 1000000000ULL;
     lua_State *L = lua_newstate(limited_alloc, lim);
     if (!L) {
         free(lim);
@@ -2061,12 +2189,14 @@ scn_status scn_run_timer(scn_scenario *s, size_t i, pw_time_ms now, const scn_ho
     void *ud;
     lua_getallocf(L, &ud);
     limits *lim = ud;
-    lim->instructions = 0; /* each callback gets the full budget */
+    lim->instructions = 0; /* each callback: its own limit, and the run's */
+    lim->in_callback = 1;
     lua_pushlightuserdata(L, (void *)hooks);
     lua_setfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->timers[i].ref);
     lua_pushnumber(L, (double)(now - s->start) / 1000.0); /* seconds since the start */
     int st = lua_pcall(L, 1, 0, 0);
+    lim->in_callback = 0;
     lua_pushnil(L);
     lua_setfield(L, LUA_REGISTRYINDEX, HOOKS_KEY);
     if (st != LUA_OK) {

@@ -268,7 +268,10 @@ typedef struct scn_options {
     uint64_t seed;                   /* overrides the scenario's seed when has_seed */
     int has_seed;
     const char *stations_csv;        /* subway stations table (NULL: the bundled one) */
-    uint64_t max_instructions;       /* Lua VM instructions (0: 100 million) */
+    uint64_t max_instructions;       /* Lua VM instructions to load the scenario
+                                        (0: 100 million), and of any one callback */
+    uint64_t max_run_instructions;   /* all at/every callbacks of a run together
+                                        (0: 1,000 million) */
     size_t max_memory;               /* Lua heap bytes (0: 256 MiB) */
     /* Values for param(NAME, DEFAULT) in the script (sweeps); param_used
      * (may be NULL) gets 1 for each one the script asked for. */

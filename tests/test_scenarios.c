@@ -200,6 +200,10 @@ static void test_limits(void)
                     SCN_ELIMIT);
     CU_ASSERT(strstr(err.message, "mem.lua") == err.message);
     CU_ASSERT(strstr(err.message, "memory limit") != NULL);
+    /* The memory error names the line that was running (2). */
+    if (!strstr(err.message, "mem.lua:2:"))
+        printf("\n    %s", err.message);
+    CU_ASSERT(strstr(err.message, "mem.lua:2:") != NULL);
 }
 
 /* Times: "08:15" local, "+20m", full dates; schedules become engine windows. */
@@ -626,6 +630,89 @@ static void test_check_scenarios(void)
     run_bundled_folder(PW_SOURCE_DIR "/scenarios/checks", 0);
 }
 
+/* A limit cannot be caught: pcall and xpcall around a runaway loop used to
+ * swallow the limit's error, and the outer loop ran forever. */
+static void test_limits_cannot_be_caught(void)
+{
+    scn_scenario s;
+    scn_error err;
+    scn_options opts = {.max_instructions = 5000000};
+    CU_ASSERT_EQUAL(scn_load_string(&s, "local function burn() while true do end end\n"
+                                        "while true do pcall(burn) end\n",
+                                    "pc.lua", &opts, &err),
+                    SCN_ELIMIT);
+    CU_ASSERT(strstr(err.message, "pc.lua:1:") == err.message);
+    CU_ASSERT(strstr(err.message, "instruction limit") != NULL);
+    CU_ASSERT_EQUAL(scn_load_string(&s, "local function burn() while true do end end\n"
+                                        "while true do xpcall(burn, function(m) return m end) end\n",
+                                    "xpc.lua", &opts, &err),
+                    SCN_ELIMIT);
+    CU_ASSERT(strstr(err.message, "instruction limit") != NULL);
+    /* Ordinary errors are still pcall's to catch. */
+    CU_ASSERT_EQUAL(load_body(&s,
+                              "assert(not pcall(error, 'x'))\n"
+                              "local ok, v = pcall(function(a) return a + 1 end, 41)\n"
+                              "assert(ok and v == 42)\n"
+                              "assert(select(2, xpcall(error, function(m) return 'h' end, 'x')) == 'h')\n",
+                              &err),
+                    SCN_OK);
+    scn_free(&s);
+}
+
+/* Pattern matching runs in C, where no instruction is counted: patterns
+ * are bounded (128 characters, 12 repetitions, subjects up to 64 kB).
+ * 'a?' twenty times then 'a' twenty times on 40 a's backtracks 2^20 times
+ * a position; a 100 kB subject is refused too; an ordinary find works. */
+static void test_patterns_are_bounded(void)
+{
+    scn_scenario s;
+    scn_error err;
+    CU_ASSERT_EQUAL(scn_load_string(&s, "local p = string.rep('a?', 20) .. string.rep('a', 20)\n"
+                                        "string.find(string.rep('a', 40), p)\n",
+                                    "pat.lua", NULL, &err),
+                    SCN_ERUNTIME);
+    CU_ASSERT(strstr(err.message, "pat.lua:2:") == err.message);
+    CU_ASSERT(strstr(err.message, "pattern too costly") != NULL);
+    CU_ASSERT_EQUAL(scn_load_string(&s, "local s = string.rep('a', 100000)\nlocal i = s:find('b')\n",
+                                    "big.lua", NULL, &err),
+                    SCN_ERUNTIME);
+    CU_ASSERT(strstr(err.message, "pattern too costly") != NULL);
+    CU_ASSERT_EQUAL(load_body(&s,
+                              "assert(('abc'):find('b') == 2)\n"
+                              "assert(string.gsub('a-b', '%-', '+') == 'a+b')\n",
+                              &err),
+                    SCN_OK);
+    scn_free(&s);
+}
+
+/* The callbacks of a run share one budget.  A callback whose loop runs
+ * 250,000 times at two VM instructions an iteration (the add and the
+ * FORLOOP) costs 0.5 million instructions; a 50-million budget lasts 100 of
+ * them (+-1 for the hook's 1,000-instruction steps), where each callback
+ * alone, far under the per-callback limit, would have run all 900 seconds
+ * of a 15-minute scenario. */
+static void test_run_budget(void)
+{
+    scn_scenario s;
+    scn_error err;
+    char code[1024];
+    snprintf(code, sizeof code, "%s%s", HEADER,
+             "every('1s', function(t) local x = 0 for i = 1, 250000 do x = x + i end end)\n");
+    scn_options opts = {.max_run_instructions = 50000000};
+    CU_ASSERT_EQUAL_FATAL(scn_load_string(&s, code, "burn.lua", &opts, &err), SCN_OK);
+    hook_log log = {0};
+    scn_hooks hooks = {&log, hook_event};
+    int calls = 0;
+    scn_status st = SCN_OK;
+    while (calls < 900 && (st = scn_run_timer(&s, 0, s.start + (calls + 1) * 1000, &hooks, &err)) == SCN_OK)
+        calls++;
+    printf("\n    the run's budget ran out after %d callbacks ", calls);
+    CU_ASSERT_EQUAL(st, SCN_ELIMIT);
+    CU_ASSERT(calls >= 98 && calls <= 101);
+    CU_ASSERT(strstr(err.message, "whole run") != NULL);
+    scn_free(&s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--bundled") == 0) {
@@ -643,6 +730,9 @@ int main(int argc, char **argv)
         {"missing file, missing declaration", test_missing_file_and_declaration},
         {"sandbox escapes fail", test_sandbox_escapes_fail},
         {"instruction and memory limits", test_limits},
+        {"limits cannot be caught by pcall or xpcall", test_limits_cannot_be_caught},
+        {"pattern matching is bounded", test_patterns_are_bounded},
+        {"callbacks share one budget for the run", test_run_budget},
         {"times and schedules", test_times_and_schedules},
         {"at/every callbacks reach the hooks", test_callbacks},
         {"math.random follows the seed", test_seeded_random},
