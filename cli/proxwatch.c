@@ -27,7 +27,7 @@ static void usage(FILE *to)
           "       proxwatch decode TRACE [--format nmea|gpsd|csv]\n"
           "       proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
           "                        [--truth-offender REF] [--truth-victim REF]\n"
-          "                        [--alarm-radius M] [--out DIR]\n"
+          "                        [--alarm-radius M] [--force] [--out DIR]\n"
           "       proxwatch live --gpsd HOST:PORT --as offender|victim [SCENARIO.lua]\n"
           "                      [--speed X] [--any-date] [--out DIR]\n"
           "\n"
@@ -55,7 +55,9 @@ static void usage(FILE *to)
           "  replay  run field traces (NMEA, gpsd JSON or CSV, in any mix) through\n"
           "          the engine in the given roles; with reference trajectories the\n"
           "          breach and alert metrics are computed against them; writes\n"
-          "          events.jsonl and report.json into DIR (default runs/replay/)\n"
+          "          events.jsonl and report.json into DIR (default runs/replay/);\n"
+          "          fixes whose times lie more than 6 h from the rest of their trace\n"
+          "          are dropped and counted, and a span over 7 days needs --force\n"
           "  live    a real receiver served by gpsd becomes one actor of the\n"
           "          scenario (the first offender or victim) while the rest is\n"
           "          simulated in real time (--speed X: X times faster); prints the\n"
@@ -71,6 +73,23 @@ static void usage(FILE *to)
 }
 
 /* "Gangnam morning" -> "gangnam-morning" (ASCII letters and digits). */
+/* Output folders are used with file names appended in fixed buffers: a
+ * longer path is an error, not a silently cut one. */
+#define PW_MAX_OUT_PATH 400
+
+static int out_path_ok(const char *cmd, const char *path)
+{
+    if (strlen(path) > PW_MAX_OUT_PATH) {
+        fprintf(stderr, "proxwatch %s: --out: the path is longer than %d characters\n", cmd, PW_MAX_OUT_PATH);
+        return 0;
+    }
+    if (!path[0]) {
+        fprintf(stderr, "proxwatch %s: --out: an empty path\n", cmd);
+        return 0;
+    }
+    return 1;
+}
+
 static void slug(const char *name, char *out, size_t n)
 {
     size_t k = 0;
@@ -145,13 +164,15 @@ static int cmd_run(int argc, char **argv)
     int quiet = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            if (!parse_u64(argv[++i], &opts.seed)) {
-                fprintf(stderr, "proxwatch run: --seed: '%s' is not a whole number\n", argv[i]);
+            if (!parse_u64(argv[++i], &opts.seed) || opts.seed == 0) {
+                fprintf(stderr, "proxwatch run: --seed: '%s' is not a whole number from 1\n", argv[i]);
                 return 2;
             }
             opts.has_seed = 1;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out = argv[++i];
+            if (!out_path_ok("run", out))
+                return 2;
         } else if (strcmp(argv[i], "--quiet") == 0) {
             quiet = 1;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -284,6 +305,14 @@ static int cmd_sweep(int argc, char **argv)
             }
             memcpy(names[n_axes], argv[i], (size_t)(eq - argv[i]));
             names[n_axes][eq - argv[i]] = '\0';
+            for (size_t k = 0; k < n_axes; k++) {
+                if (strcmp(names[k], names[n_axes]) == 0) {
+                    fprintf(stderr, "proxwatch sweep: --set %s is given twice; list all its values in one "
+                                    "(--set %s=V1,V2,...)\n",
+                            names[k], names[k]);
+                    return 2;
+                }
+            }
             size_t n = parse_values(eq + 1, values[n_axes], MAX_VALUES);
             if (n == 0) {
                 fprintf(stderr, "proxwatch sweep: --set %s: '%s' is not a list of numbers (at most %d)\n",
@@ -304,6 +333,8 @@ static int cmd_sweep(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out = argv[++i];
+            if (!out_path_ok("sweep", out))
+                return 2;
         } else if (strcmp(argv[i], "--list-params") == 0) {
             puts("Parameters every scenario has (times in seconds); a scenario may add its own");
             puts("with param(\"NAME\", default):");
@@ -438,6 +469,10 @@ static int cmd_replay(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--force")) {
+            o.force = 1;
+            continue;
+        }
         if (!v && a[0] == '-') {
             fprintf(stderr, "proxwatch replay: %s needs a value\n", a);
             return 2;
@@ -450,18 +485,21 @@ static int cmd_replay(int argc, char **argv)
             o.truth_offender = v;
         else if (!strcmp(a, "--truth-victim"))
             o.truth_victim = v;
-        else if (!strcmp(a, "--out"))
+        else if (!strcmp(a, "--out")) {
             o.out_dir = v;
+            if (!out_path_ok("replay", v))
+                return 2;
+        }
         else if (!strcmp(a, "--victim-at")) {
             char *end;
             o.victim_lat = strtod(v, &end);
-            if (*end != ',' || fabs(o.victim_lat) > 90) {
+            if (end == v || *end != ',' || !(fabs(o.victim_lat) <= 90)) {
                 fprintf(stderr, "proxwatch replay: --victim-at '%s': expected LAT,LON in degrees\n", v);
                 return 2;
             }
             char *end2;
             o.victim_lon = strtod(end + 1, &end2);
-            if (*end2 || end2 == end + 1 || fabs(o.victim_lon) > 180) {
+            if (*end2 || end2 == end + 1 || !(fabs(o.victim_lon) <= 180)) {
                 fprintf(stderr, "proxwatch replay: --victim-at '%s': expected LAT,LON in degrees\n", v);
                 return 2;
             }
@@ -469,8 +507,10 @@ static int cmd_replay(int argc, char **argv)
         } else if (!strcmp(a, "--alarm-radius")) {
             char *end;
             o.alarm_radius_m = strtod(v, &end);
-            if (*end || !(o.alarm_radius_m > 0)) {
-                fprintf(stderr, "proxwatch replay: --alarm-radius '%s': expected metres\n", v);
+            if (end == v || *end || !(o.alarm_radius_m > 0) || !isfinite(o.alarm_radius_m) ||
+                o.alarm_radius_m > 100000) {
+                fprintf(stderr, "proxwatch replay: --alarm-radius '%s': expected metres, above 0 and at most "
+                                "100000\n", v);
                 return 2;
             }
         } else {
@@ -494,9 +534,12 @@ static int cmd_replay(int argc, char **argv)
     }
     printf("proxwatch replay: %s against %s\n", o.offender_trace,
            o.victim_trace ? o.victim_trace : "a victim standing still");
-    printf("  span           %.0f s; %llu fixes delivered: %llu accepted, %llu rejected\n", sum.report.sim_seconds,
+    printf("  span           %.0f s; %llu fixes delivered: %llu accepted, %llu rejected", sum.report.sim_seconds,
            (unsigned long long)sum.fixes_delivered, (unsigned long long)sum.fixes_accepted,
            (unsigned long long)sum.fixes_rejected);
+    if (sum.fixes_bad_time)
+        printf("; %llu dropped for their times", (unsigned long long)sum.fixes_bad_time);
+    putchar('\n');
     printf("  pre-warnings   %llu, alarms %llu, reveal windows %llu, incidents %llu\n",
            (unsigned long long)sum.by_type[PW_EV_PREWARN_OPEN], (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN],
            (unsigned long long)sum.by_type[PW_EV_REVEAL_OPEN], (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN]);
@@ -547,6 +590,8 @@ static int cmd_live(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
             o.out_dir = argv[++i];
+            if (!out_path_ok("live", o.out_dir))
+                return 2;
         } else if (!strcmp(argv[i], "--quiet")) {
             o.quiet = 1;
         } else if (!strcmp(argv[i], "--any-date")) {

@@ -26,8 +26,29 @@ static int cmp_fix_time(const void *a, const void *b)
     return x->time < y->time ? -1 : x->time > y->time;
 }
 
+/* Keep the largest group of fixes whose neighbours in time lie within
+ * SIM_TRACE_GAP_MS (see sim.h); return how many were dropped. */
+static size_t drop_time_outliers(fixes *f)
+{
+    size_t best_from = 0, best_n = 0, from = 0;
+    for (size_t i = 1; i <= f->n; i++) {
+        if (i == f->n || f->v[i].time - f->v[i - 1].time > SIM_TRACE_GAP_MS) {
+            if (i - from > best_n) {
+                best_from = from;
+                best_n = i - from;
+            }
+            from = i;
+        }
+    }
+    size_t dropped = f->n - best_n;
+    if (dropped)
+        memmove(f->v, f->v + best_from, best_n * sizeof *f->v);
+    f->n = best_n;
+    return dropped;
+}
+
 static int read_trace(const char *path, pw_id device, const sim_replay_options *o, fixes *out, char *err,
-                      size_t errlen)
+                      size_t errlen, uint64_t *bad_time)
 {
     dev_trace_options to;
     dev_trace_options_default(&to);
@@ -62,6 +83,17 @@ static int read_trace(const char *path, pw_id device, const sim_replay_options *
         return 2;
     }
     qsort(out->v, out->n, sizeof *out->v, cmp_fix_time);
+    size_t dropped = drop_time_outliers(out);
+    if (dropped) {
+        *bad_time += dropped;
+        if (o->warn) {
+            char what[200];
+            snprintf(what, sizeof what,
+                     "%zu fixes dropped: their times lie more than %lld h from the rest of the trace", dropped,
+                     (long long)(SIM_TRACE_GAP_MS / 3600000));
+            o->warn(o->warn_ctx, path, 0, what);
+        }
+    }
     return 0;
 }
 
@@ -165,10 +197,10 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     eng_engine eng;
     char part[700] = "", final[700] = "";
 
-    if ((rc = read_trace(o->offender_trace, 2, o, &off, err, errlen)) != 0)
+    if ((rc = read_trace(o->offender_trace, 2, o, &off, err, errlen, &sum->fixes_bad_time)) != 0)
         goto done;
     if (o->victim_trace) {
-        if ((rc = read_trace(o->victim_trace, 1, o, &vic, err, errlen)) != 0)
+        if ((rc = read_trace(o->victim_trace, 1, o, &vic, err, errlen, &sum->fixes_bad_time)) != 0)
             goto done;
     } else if (!o->has_victim_at) {
         snprintf(err, errlen, "give the victim: --victim TRACE or --victim-at LAT,LON");
@@ -176,6 +208,13 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         goto done;
     }
     pw_time_ms a0 = off.v[0].time, a1 = off.v[off.n - 1].time;
+    if (a1 - a0 > SIM_REPLAY_MAX_SPAN_MS && !o->force) {
+        snprintf(err, errlen, "%s: the trace spans %.1f days, more than the %lld a replay takes; check its "
+                              "times, or pass --force",
+                 o->offender_trace, (double)(a1 - a0) / 86400000.0, (long long)(SIM_REPLAY_MAX_SPAN_MS / 86400000));
+        rc = 2;
+        goto done;
+    }
     if (o->victim_trace) {
         pw_time_ms b0 = vic.v[0].time, b1 = vic.v[vic.n - 1].time;
         if (b0 > a1 || a0 > b1) {
@@ -210,6 +249,13 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     }
     pw_time_ms start = a0 < vic.v[0].time ? a0 : vic.v[0].time;
     pw_time_ms end = a1 > vic.v[vic.n - 1].time ? a1 : vic.v[vic.n - 1].time;
+    if (end - start > SIM_REPLAY_MAX_SPAN_MS && !o->force) {
+        snprintf(err, errlen, "the traces span %.1f days together, more than the %lld a replay takes; check "
+                              "their times, or pass --force",
+                 (double)(end - start) / 86400000.0, (long long)(SIM_REPLAY_MAX_SPAN_MS / 86400000));
+        rc = 2;
+        goto done;
+    }
     start -= ((start % 1000) + 1000) % 1000;
     end += 1000;
 
@@ -320,9 +366,10 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
 
     /* Truth: the references when given, else the traces themselves (the
      * report says which). */
-    if (o->truth_offender && (rc = read_trace(o->truth_offender, 2, o, &ref_off, err, errlen)) != 0)
+    uint64_t ref_bad = 0; /* a reference's outliers are its own affair */
+    if (o->truth_offender && (rc = read_trace(o->truth_offender, 2, o, &ref_off, err, errlen, &ref_bad)) != 0)
         goto done;
-    if (o->truth_victim && (rc = read_trace(o->truth_victim, 1, o, &ref_vic, err, errlen)) != 0)
+    if (o->truth_victim && (rc = read_trace(o->truth_victim, 1, o, &ref_vic, err, errlen, &ref_bad)) != 0)
         goto done;
     const fixes *tv = o->truth_victim ? &ref_vic : &vic, *to = o->truth_offender ? &ref_off : &off;
     if (sim_track_from_fixes(tv->v, tv->n, &fr, start, end, &tracks[0]) != 0 ||

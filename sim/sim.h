@@ -515,6 +515,7 @@ typedef struct sim_summary {
     uint64_t by_type[PW_EV_TYPE_COUNT];
     int script_error;          /* a callback failed: bad input (exit 2) */
     uint64_t reconnects;       /* live: gpsd connections made again after a loss */
+    uint64_t fixes_bad_time;   /* replay: trace fixes dropped as time outliers */
     uint64_t fixes_bad_date;   /* live: receiver fixes ignored for an implausible
                                   date (sim_live_date_plausible) */
     uint64_t pins_sent;        /* positions sent to victims' phones */
@@ -570,6 +571,7 @@ typedef struct sim_replay_options {
     const char *truth_victim;
     double alarm_radius_m;           /* NAN: the engine's default */
     const char *out_dir;             /* events.jsonl and report.json; NULL: none */
+    int force;                       /* replay a span longer than SIM_REPLAY_MAX_SPAN_MS */
     void (*warn)(void *ctx, const char *file, long line, const char *what);
     void *warn_ctx;
 } sim_replay_options;
@@ -582,6 +584,18 @@ typedef struct sim_replay_options {
  * Returns 0, 2 bad input (err names the file), 1 failure while running.
  */
 int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t errlen);
+
+/*
+ * Time outliers in a trace.  Sorted by time, a trace is cut wherever two
+ * fixes lie more than SIM_TRACE_GAP_MS apart; the group with the most fixes
+ * is the trace, and fixes in the other groups (a time of 0, a year-9999
+ * date, a receiver's rollover) are dropped, counted in
+ * sim_summary.fixes_bad_time and said once on the warning callback.  A
+ * replay spanning more than SIM_REPLAY_MAX_SPAN_MS (the longest scenario)
+ * is refused unless options.force: the work grows with the span.
+ */
+#define SIM_TRACE_GAP_MS (6LL * 3600 * 1000)
+#define SIM_REPLAY_MAX_SPAN_MS (7LL * 24 * 3600 * 1000)
 
 /* A truth timeline through fixes (straight lines between them, held at
  * the ends) covering [start, end].  0 or -1 (no memory). */

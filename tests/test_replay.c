@@ -117,6 +117,57 @@ static void test_errors(void)
     CU_ASSERT(strstr(err, "no_such_trace.nmea") == err);
 }
 
+/* One bad time must not run a replay away: a 4-line CSV trace with one
+ * time of 0 (1970) and one in the year 9999 used to make a 21 GB
+ * events.jsonl.  The two are 56 years and 7,973 years from the other two
+ * fixes, far more than the 6 h that cut a trace: dropped and counted (2),
+ * and the replay spans the good fixes' two minutes (plus the standing
+ * victim's minute and the rounding: under 200 s). */
+static void test_time_outliers_dropped(void)
+{
+    write_text("pw_bad_times.csv", "time,lat,lon\n"
+                                   "2007-04-08T09:53:00Z,-27.2100,153.0530\n"
+                                   "1970-01-01T00:00:00Z,-27.2100,153.0530\n"
+                                   "9999-12-31T23:59:59Z,-27.2100,153.0530\n"
+                                   "2007-04-08T09:55:00Z,-27.2101,153.0531\n");
+    sim_replay_options o = base();
+    o.offender_trace = "pw_bad_times.csv";
+    o.out_dir = "pw_replay_times";
+    sim_summary sum;
+    char err[700];
+    int rc = sim_replay(&o, &sum, err, sizeof err);
+    if (rc)
+        printf("\n    %s", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(sum.fixes_bad_time, 2);
+    CU_ASSERT(sum.report.sim_seconds < 200.0);
+    remove("pw_bad_times.csv");
+}
+
+/* A trace whose fixes come every 5 hours for 8 days has no gap over 6 h
+ * but spans more than the 7 days a replay takes: refused (2) with the
+ * reason, and replayed with --force. */
+static void test_long_span_needs_force(void)
+{
+    FILE *f = fopen("pw_long.csv", "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("time,lat,lon\n", f);
+    for (int k = 0; k <= 39; k++) /* 39 x 5 h = 195 h = 8.1 days */
+        fprintf(f, "2007-04-%02dT%02d:00:00Z,-27.2100,153.0530\n", 1 + (5 * k) / 24, (5 * k) % 24);
+    fclose(f);
+    sim_replay_options o = base();
+    o.offender_trace = "pw_long.csv";
+    o.out_dir = NULL;
+    sim_summary sum;
+    char err[700];
+    CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), 2);
+    CU_ASSERT(strstr(err, "--force") != NULL);
+    o.force = 1;
+    CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(sum.fixes_bad_time, 0);
+    remove("pw_long.csv");
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -124,6 +175,8 @@ int main(void)
         {"a reference trajectory decides true and false", test_reference_makes_the_alert_false},
         {"a CSV victim trace", test_csv_victim_trace},
         {"non-overlapping traces and missing files", test_errors},
+        {"one bad time is dropped, not replayed", test_time_outliers_dropped},
+        {"a span over 7 days needs --force", test_long_span_needs_force},
         {NULL, NULL},
     };
     return pw_test_main("replay", tests);
