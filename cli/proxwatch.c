@@ -23,7 +23,7 @@ static void usage(FILE *to)
 {
     fputs("usage: proxwatch run [SCENARIO.lua] [--seed N] [--out DIR] [--quiet]\n"
           "       proxwatch sweep SCENARIO.lua --set NAME=V1,V2,... [--set ...] [--seeds N]\n"
-          "                       [-j JOBS] [--out DIR] [--list-params]\n"
+          "                       [-j JOBS] [--run-timeout SECONDS] [--out DIR] [--list-params]\n"
           "       proxwatch decode TRACE [--format nmea|gpsd|csv]\n"
           "       proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
           "                        [--truth-offender REF] [--truth-victim REF]\n"
@@ -46,7 +46,9 @@ static void usage(FILE *to)
           "          1..N (default 10), in JOBS worker processes (default: the\n"
           "          cores), and write sweep.csv (one row per run) and sweep.json\n"
           "          (per combination: mean and 95 % interval of each figure)\n"
-          "          into DIR (default runs/sweep-<scenario>/)\n"
+          "          into DIR (default runs/sweep-<scenario>/); a run still going\n"
+          "          after --run-timeout SECONDS (default 600) is stopped and marked\n"
+          "          failed, and the others are kept\n"
           "\n"
           "  decode  read a field trace (NMEA 0183, gpsd JSON as written by\n"
           "          gpspipe -w, or CSV of time,lat,lon) and print one JSON object\n"
@@ -292,6 +294,7 @@ static int cmd_sweep(int argc, char **argv)
     size_t n_axes = 0;
     const char *path = NULL, *out = NULL;
     uint64_t seeds = 10, jobs = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+    double run_timeout = SIM_SWEEP_RUN_TIMEOUT_S;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
             const char *eq = strchr(argv[++i], '=');
@@ -324,6 +327,14 @@ static int cmd_sweep(int argc, char **argv)
         } else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) {
             if (!parse_u64(argv[++i], &seeds) || seeds < 1 || seeds > 100000) {
                 fprintf(stderr, "proxwatch sweep: --seeds: '%s' is not a count from 1\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--run-timeout") == 0 && i + 1 < argc) {
+            char *end;
+            run_timeout = strtod(argv[++i], &end);
+            if (end == argv[i] || *end || !(run_timeout > 0) || !isfinite(run_timeout)) {
+                fprintf(stderr, "proxwatch sweep: --run-timeout: '%s' is not a number of seconds above 0\n",
+                        argv[i]);
                 return 2;
             }
         } else if ((strcmp(argv[i], "-j") == 0 || strcmp(argv[i], "--jobs") == 0) && i + 1 < argc) {
@@ -373,7 +384,8 @@ static int cmd_sweep(int argc, char **argv)
         snprintf(dir, sizeof dir, "runs/sweep-%s", sl);
     }
     sim_sweep_spec sp = {.scenario_path = path, .axes = axes, .n_axes = n_axes, .seeds = (int)seeds,
-                         .first_seed = 1, .jobs = (int)jobs, .out_dir = dir, .progress = isatty(STDERR_FILENO)};
+                         .first_seed = 1, .jobs = (int)jobs, .out_dir = dir, .progress = isatty(STDERR_FILENO),
+                         .run_timeout_s = run_timeout};
     size_t grid = 1;
     for (size_t a = 0; a < n_axes; a++)
         grid *= axes[a].n;

@@ -477,13 +477,20 @@ typedef struct sim_sweep_spec {
     int jobs;                   /* worker processes at once */
     const char *out_dir;        /* gets sweep.csv and sweep.json */
     int progress;
+    double run_timeout_s;       /* a run still going after this long is stopped and
+                                   marked failed (0: SIM_SWEEP_RUN_TIMEOUT_S) */
 } sim_sweep_spec;
+
+/* The default time limit of one sweep run, wall-clock seconds: ten times a
+ * national day on the development machine. */
+#define SIM_SWEEP_RUN_TIMEOUT_S 600.0
 /*
  * Run the grid (every combination of the axes' values) times the seeds in
  * worker processes.  Names are rule and device parameters (sim_param_*) or
  * param("NAME", default) calls of the scenario; everything is checked
  * before any run starts.  A failed run is reported on stderr and marked in
- * sweep.csv; the others are kept.  Returns 0 done, 2 bad input (nothing
+ * sweep.csv; the others are kept.  A run that outlives run_timeout_s is
+ * stopped (SIGKILL) and marked failed, with the reason; the sweep goes on.  Returns 0 done, 2 bad input (nothing
  * ran), 1 failure while running.
  */
 int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t errlen);

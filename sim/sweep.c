@@ -236,6 +236,7 @@ void sim_mean_ci(const double *x, size_t n, double *mean, double *lo, double *hi
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -360,9 +361,22 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         snprintf(err, errlen, "%s: cannot create: %s", sp->out_dir, strerror(errno));
         return 1;
     }
-    /* Worker processes, at most `jobs` at a time; each writes one row. */
+    /* Worker processes, at most `jobs` at a time; each writes one row.  The
+     * parent polls them (every 5 ms) so that it can stop one that runs
+     * past the time limit; its row then says so. */
     size_t next = 0, done = 0, running = 0;
     double t0 = now_wall(), last = 0;
+    double limit = sp->run_timeout_s > 0 ? sp->run_timeout_s : SIM_SWEEP_RUN_TIMEOUT_S;
+    struct worker {
+        pid_t pid;
+        size_t run;
+        double started;
+        int killed;
+    } *w = calloc((size_t)sp->jobs, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return 1;
+    }
     fflush(NULL);
     while (done < runs) {
         while (running < (size_t)sp->jobs && next < runs) {
@@ -373,17 +387,47 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
             pid_t pid = fork();
             if (pid < 0) {
                 snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
+                free(w);
                 return 1;
             }
             if (pid == 0)
                 _exit(run_one(sp, g, seed, row));
+            for (int k = 0; k < sp->jobs; k++)
+                if (w[k].pid == 0) {
+                    w[k] = (struct worker){pid, next, now_wall(), 0};
+                    break;
+                }
             next++;
             running++;
         }
         int status;
-        if (wait(&status) > 0) {
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            for (int k = 0; k < sp->jobs; k++)
+                if (w[k].pid == pid) {
+                    if (w[k].killed) {
+                        char row[700];
+                        snprintf(row, sizeof row, "%s/%zu.row", dir, w[k].run);
+                        FILE *f = fopen(row, "w");
+                        if (f) {
+                            fprintf(f, "failed,stopped after the run time limit of %.0f s (--run-timeout)\n",
+                                    limit);
+                            fclose(f);
+                        }
+                    }
+                    w[k].pid = 0;
+                }
             running--;
             done++;
+        } else {
+            double t = now_wall();
+            for (int k = 0; k < sp->jobs; k++)
+                if (w[k].pid > 0 && !w[k].killed && t - w[k].started > limit) {
+                    kill(w[k].pid, SIGKILL);
+                    w[k].killed = 1;
+                }
+            struct timespec nap = {0, 5 * 1000 * 1000};
+            nanosleep(&nap, NULL);
         }
         if (sp->progress && (now_wall() - last > 0.25 || done == runs)) {
             last = now_wall();
@@ -392,6 +436,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
                 fputc('\n', stderr);
         }
     }
+    free(w);
     /* Collect: sweep.csv, one row per run; sweep.json, per grid point. */
     size_t nf = sim_report_field_count();
     double *vals = calloc(runs * nf, sizeof *vals);

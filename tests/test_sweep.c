@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void write_text(const char *path, const char *text)
@@ -132,6 +133,45 @@ static void test_sweep_grid_and_failures(void)
     remove("pw_sweep.lua");
 }
 
+/* One run that takes far too long must not hold the sweep: at one grid
+ * point the scenario has 5,000 offender-victim pairs for 7 days (over 50
+ * million phone fixes: tens of seconds of work), at the other one pair for
+ * an hour.  With a 1 s run limit the long run is stopped and marked
+ * failed, the short one is kept, and the sweep ends in about a second
+ * (under 4 s), not when the long run would have (about 19 s here). */
+static void test_run_timeout(void)
+{
+    write_text("pw_sweep_slow.lua",
+               "local big = param('burn', 0) == 1\n"
+               "scenario { name = 'slow', start = '2026-03-02 07:30', duration = big and '7d' or '1h',\n"
+               "           origin = place(37.5, 127.0) }\n"
+               "for i = 1, big and 5000 or 1 do\n"
+               "  local v = victim { name = 'v' .. i, start = place(37.5 + i * 1e-4, 127.0) }\n"
+               "  local o = offender { name = 'o' .. i, start = place(37.5 + i * 1e-4, 127.03) }\n"
+               "  case { offender = o, victim = v }\n"
+               "end\n");
+    double burn[2] = {0, 1};
+    sim_sweep_axis ax = {"burn", burn, 2};
+    sim_sweep_spec sp = {.scenario_path = "pw_sweep_slow.lua", .axes = &ax, .n_axes = 1, .seeds = 1,
+                         .first_seed = 1, .jobs = 2, .out_dir = "pw_sweep_slow", .run_timeout_s = 1.0};
+    size_t failed = 0;
+    char err[600];
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int rc = sim_sweep(&sp, &failed, err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(failed, 1);
+    const char *csv = slurp("pw_sweep_slow/sweep.csv");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT(strstr(csv, "\n0,1,ok,") != NULL);
+    CU_ASSERT(strstr(csv, "\n1,1,failed") != NULL);
+    double wall = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+    printf("\n    sweep with a stopped run took %.1f s ", wall);
+    CU_ASSERT(wall < 4.0);
+    remove("pw_sweep_slow.lua");
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -139,6 +179,7 @@ int main(void)
         {"mean and 95 % interval", test_mean_ci},
         {"an unknown name runs nothing", test_unknown_name_runs_nothing},
         {"grid, seeds, and failed runs kept apart", test_sweep_grid_and_failures},
+        {"a run past its time limit is stopped, the sweep goes on", test_run_timeout},
         {NULL, NULL},
     };
     return pw_test_main("sweep", tests);
