@@ -8,6 +8,7 @@
  */
 #include "devices.h"
 #include "expect.h"
+#include "record.h"
 #include "sim.h"
 
 #include <ctype.h>
@@ -123,18 +124,23 @@ static int parse_u64(const char *s, uint64_t *out)
     return 1;
 }
 
-static void write_summary_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
-                               const sim_expect_result *expects, size_t failed)
+/* summary.json, published whole (written as .part, then renamed); 0, or
+ * -1 with the reason in err. */
+static int write_summary_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
+                              const sim_expect_result *expects, size_t failed, char *err, size_t errlen)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     char part[610];
     snprintf(part, sizeof part, "%s.part", path);
     FILE *f = fopen(part, "w");
-    if (!f)
-        return;
-    fprintf(f, "{\"scenario\":\"%s\",\"seed\":%llu,\"sim_seconds\":%.0f,", s->name,
-            (unsigned long long)s->seed, sum->sim_seconds);
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot write: %s", part, strerror(errno));
+        return -1;
+    }
+    fputs("{\"scenario\":", f);
+    rec_json_string(f, s->name);
+    fprintf(f, ",\"seed\":%llu,\"sim_seconds\":%.0f,", (unsigned long long)s->seed, sum->sim_seconds);
     fprintf(f, "\"fixes\":{\"sent\":%llu,\"delivered\":%llu,\"accepted\":%llu,\"rejected\":%llu,"
                "\"lost\":%llu},",
             (unsigned long long)sum->fixes_sent, (unsigned long long)sum->fixes_delivered,
@@ -153,10 +159,27 @@ static void write_summary_json(const char *dir, const scn_scenario *s, const sim
         sim_expect_write_json(f, expects, s->n_expects);
     }
     fprintf(f, "}\n");
-    if (fclose(f) == 0)
-        rename(part, path);
-    else
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        snprintf(err, errlen, "%s: cannot write: %s", part, strerror(errno ? errno : EIO));
         remove(part);
+        return -1;
+    }
+    if (rename(part, path) != 0) {
+        snprintf(err, errlen, "%s: cannot publish: %s", path, strerror(errno));
+        remove(part);
+        return -1;
+    }
+    return 0;
+}
+
+/* The default output folder's parent; an error says why it cannot be made. */
+static int make_runs_dir(const char *cmd)
+{
+    if (mkdir("runs", 0777) == 0 || errno == EEXIST)
+        return 0;
+    fprintf(stderr, "proxwatch %s: cannot create the folder 'runs': %s\n", cmd, strerror(errno));
+    return -1;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -225,7 +248,13 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
     size_t failed = sim_expect_check(&s, &sum, expects);
-    write_summary_json(dir, &s, &sum, expects, failed);
+    char werr[700];
+    if (write_summary_json(dir, &s, &sum, expects, failed, werr, sizeof werr) != 0) {
+        fprintf(stderr, "proxwatch run: %s\n", werr);
+        free(expects);
+        scn_free(&s);
+        return 1;
+    }
 
     size_t offenders = 0, victims = 0, patrols = 0;
     for (size_t i = 0; i < s.n_actors; i++) {
@@ -380,7 +409,8 @@ static int cmd_sweep(int argc, char **argv)
         char sl[96];
         slug(s.name, sl, sizeof sl);
         scn_free(&s);
-        mkdir("runs", 0777);
+        if (make_runs_dir("sweep") != 0)
+            return 1;
         snprintf(dir, sizeof dir, "runs/sweep-%s", sl);
     }
     sim_sweep_spec sp = {.scenario_path = path, .axes = axes, .n_axes = n_axes, .seeds = (int)seeds,
@@ -536,7 +566,8 @@ static int cmd_replay(int argc, char **argv)
         fprintf(stderr, "proxwatch replay: give --offender TRACE and one of --victim TRACE, --victim-at LAT,LON\n");
         return 2;
     }
-    mkdir("runs", 0777);
+    if (!strncmp(o.out_dir, "runs/", 5) && make_runs_dir("replay") != 0)
+        return 1;
     sim_summary sum;
     char msg[700];
     int rc = sim_replay(&o, &sum, msg, sizeof msg);
@@ -629,7 +660,10 @@ static int cmd_live(int argc, char **argv)
         fprintf(stderr, "%s\n", err.message);
         return 2;
     }
-    mkdir("runs", 0777);
+    if (!strncmp(o.out_dir, "runs/", 5) && make_runs_dir("live") != 0) {
+        scn_free(&s);
+        return 1;
+    }
     fprintf(stderr, "proxwatch live: %s as the %s, gpsd at %s:%s; Ctrl-C ends the run\n", s.name,
             o.as == SCN_OFFENDER ? "offender" : "victim", host, port);
     sim_summary sum;

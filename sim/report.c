@@ -3,6 +3,7 @@
  * planners' tools read (the evaluation issue fixes them); unknown figures
  * are null, never a made-up 0.
  */
+#include "record.h"
 #include "sim.h"
 
 #include <math.h>
@@ -27,21 +28,6 @@ static void latency(FILE *f, const char *key, const sim_latency *l, int last)
     fprintf(f, "}%s\n", last ? "" : ",");
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 int sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r)
 {
     size_t offenders = 0, victims = 0, patrols = 0;
@@ -51,9 +37,11 @@ int sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r)
         patrols += s->actors[i].role == SCN_PATROL;
     }
     fputs("{\n  \"scenario\": ", f);
-    json_string(f, s->name);
-    fprintf(f, ",\n  \"seed\": %llu,\n  \"sim_seconds\": %.0f,\n  \"truth\": \"%s\",\n", (unsigned long long)s->seed,
-            r->sim_seconds, r->truth[0] ? r->truth : "simulation");
+    rec_json_string(f, s->name);
+    fprintf(f, ",\n  \"seed\": %llu,\n  \"sim_seconds\": %.0f,\n  \"truth\": ", (unsigned long long)s->seed,
+            r->sim_seconds);
+    rec_json_string(f, r->truth[0] ? r->truth : "simulation");
+    fputs(",\n", f);
     /* The effective settings: the first case and the first tag and phone
      * (a sweep varies them together). */
     fputs("  \"parameters\": {", f);

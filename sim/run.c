@@ -17,6 +17,7 @@
  */
 #include "sim.h"
 #include "devices.h"
+#include "record.h"
 
 #include <errno.h>
 #include <math.h>
@@ -531,8 +532,12 @@ static void geo_fix(run *r, const dev_message *m, pw_time_ms now)
     geo_begin_feature(r);
     fputs("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":", r->f_geo);
     geo_coord(r, m->fix.lat, m->fix.lon);
+    /* A fix without a claimed accuracy (a live receiver's) has none: null. */
     char buf[256], *p = buf, *end = buf + sizeof buf - 1;
-    dev_put_fixed(&p, end, m->fix.acc_m, 1);
+    if (isfinite(m->fix.acc_m))
+        dev_put_fixed(&p, end, m->fix.acc_m, 1);
+    else
+        p += snprintf(buf, sizeof buf, "null");
     *p = '\0';
     fprintf(r->f_geo, "},\"properties\":{\"kind\":\"fix\",\"device\":%u,\"t\":%lld,\"fix_t\":%lld,"
                       "\"acc_m\":%s,\"source\":\"%s\",\"cause\":\"%s\"}}",
@@ -575,11 +580,9 @@ static void geo_finish(run *r)
                 fputc(',', r->f_geo);
             geo_coord(r, la, lo);
         }
-        fprintf(r->f_geo, "]},\"properties\":{\"kind\":\"truth\",\"device\":%u,\"name\":\"", s->actors[a].id);
-        for (const char *c = s->actors[a].name; *c; c++)
-            if (*c != '"' && *c != '\\' && (unsigned char)*c >= 0x20)
-                fputc(*c, r->f_geo);
-        fprintf(r->f_geo, "\",\"role\":\"%s\"}}", role_name(s->actors[a].role));
+        fprintf(r->f_geo, "]},\"properties\":{\"kind\":\"truth\",\"device\":%u,\"name\":", s->actors[a].id);
+        rec_json_string(r->f_geo, s->actors[a].name);
+        fprintf(r->f_geo, ",\"role\":\"%s\"}}", role_name(s->actors[a].role));
     }
     /* Exclusion zones, per case. */
     for (size_t ci = 0; ci < s->n_cases; ci++) {
@@ -873,9 +876,11 @@ static void write_truth(run *r)
             double la0, lo0, la1, lo1;
             eng_geo_to_wgs84(&r->frame, g->x0, g->y0, &la0, &lo0);
             eng_geo_to_wgs84(&r->frame, g->x1, g->y1, &la1, &lo1);
-            fprintf(r->f_truth, "%u,%s,%s,%lld,%lld,%.7f,%.7f,%.7f,%.7f,%s,%d,%d\n", sa->id, sa->name,
-                    role_name(sa->role), (long long)g->t0, (long long)g->t1, la0, lo0, la1, lo1,
-                    mode_name(g->mode), g->underground, g->moving);
+            fprintf(r->f_truth, "%u,", sa->id);
+            rec_csv_field(r->f_truth, sa->name);
+            fprintf(r->f_truth, ",%s,%lld,%lld,%.7f,%.7f,%.7f,%.7f,%s,%d,%d\n", role_name(sa->role),
+                    (long long)g->t0, (long long)g->t1, la0, lo0, la1, lo1, mode_name(g->mode), g->underground,
+                    g->moving);
         }
     }
 }

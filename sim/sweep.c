@@ -3,6 +3,7 @@
  * parameters applied to a loaded scenario, the report as a flat row of
  * figures, and the mean with its 95 % interval over seeds.
  */
+#include "record.h"
 #include "sim.h"
 
 #include <math.h>
@@ -453,8 +454,10 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         snprintf(err, errlen, "%s: cannot write the results", sp->out_dir);
         return 1;
     }
-    for (size_t a = 0; a < sp->n_axes; a++)
-        fprintf(csv, "%s,", sp->axes[a].name);
+    for (size_t a = 0; a < sp->n_axes; a++) {
+        rec_csv_field(csv, sp->axes[a].name);
+        fputc(',', csv);
+    }
     fputs("seed,status", csv);
     for (size_t i = 0; i < nf; i++)
         fprintf(csv, ",%s", sim_report_field_name(i));
@@ -512,8 +515,11 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     double *col = malloc((size_t)sp->seeds * sizeof *col);
     for (size_t g = 0; g < grid && col; g++) {
         fputs("  {\"parameters\": {", js);
-        for (size_t a = 0; a < sp->n_axes; a++)
-            fprintf(js, "%s\"%s\": %.9g", a ? ", " : "", sp->axes[a].name, axis_value(sp, g, a));
+        for (size_t a = 0; a < sp->n_axes; a++) {
+            fputs(a ? ", " : "", js);
+            rec_json_string(js, sp->axes[a].name);
+            fprintf(js, ": %.9g", axis_value(sp, g, a));
+        }
         size_t n_ok = 0;
         for (int s = 0; s < sp->seeds; s++)
             n_ok += ok[g * (size_t)sp->seeds + (size_t)s];

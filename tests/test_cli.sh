@@ -33,5 +33,46 @@ check "run --seed x"                   2 "whole number" -- run --seed x --out pw
 check "run --out too long"             2 "longer than" -- run --out "$long"
 check "sweep --set twice"              2 "given twice" -- sweep "$src/scenarios/default.lua" --set alarm_radius=300 --set alarm_radius=500 --out pw_cli_sweep
 check "replay --force is accepted"     0 "replay" -- replay --offender "$trace" --victim-at -27.21,153.05 --force --out pw_cli_replay
+# Names that break naive writers: a scenario named with a quote, a
+# backslash and a comma; an actor named with a comma and a quote.  Every
+# JSON file must parse (Python's json module), truth.csv must have 12
+# fields on every row (Python's csv module, RFC 4180), and the names must
+# come back as written.
+cat > pw_cli_names.lua <<'LUA'
+scenario { name = 'Tom "T" Cat, C:\\runs', start = '2026-03-02 07:30', duration = '10m',
+           origin = place(37.5, 127.0) }
+local v = victim { name = 'Kim, "Jr."', start = place(37.5, 127.0) }
+local o = offender { name = 'o', start = place(37.5, 127.003) }
+case { offender = o, victim = v }
+LUA
+"$pw" run pw_cli_names.lua --out pw_cli_names >/dev/null 2>&1
+status=$?
+names_ok=$(python3 - <<'PY'
+import csv, json
+ok = True
+for f in ("summary.json", "report.json", "run.geojson"):
+    try:
+        d = json.load(open("pw_cli_names/" + f, encoding="utf-8"))
+    except Exception as e:
+        print("bad", f, e); ok = False; continue
+    if f != "run.geojson" and d["scenario"] != 'Tom "T" Cat, C:\\runs':
+        print("name", f, repr(d["scenario"])); ok = False
+    if f == "run.geojson":
+        names = [x["properties"].get("name") for x in d["features"] if x["properties"].get("kind") == "truth"]
+        if 'Kim, "Jr."' not in names:
+            print("geojson names", names); ok = False
+rows = list(csv.reader(open("pw_cli_names/truth.csv", encoding="utf-8")))
+if any(len(r) != 12 for r in rows) or not any(r[1] == 'Kim, "Jr."' for r in rows[1:]):
+    print("truth.csv", rows[:3]); ok = False
+print("yes" if ok else "no")
+PY
+)
+if [ "$status" -eq 0 ] && [ "$(printf '%s' "$names_ok" | tail -1)" = yes ]; then
+    echo "ok   names with quotes, backslashes and commas in every output"
+    passed=$((passed + 1))
+else
+    echo "FAIL names in outputs: status $status; $names_ok"
+    failed=$((failed + 1))
+fi
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,38 @@
+/*
+ * record.h - the writers' common ground: JSON strings and numbers, CSV
+ * fields.  Every file proxwatch writes for other programs (report.json,
+ * summary.json, run.geojson, sweep.json, truth.csv, sweep.csv) writes its
+ * text values through these, so a name with a quote, a backslash, a comma
+ * or a control character, and a number that is not finite, come out valid.
+ *
+ * JSON (RFC 8259): strings get quotes; '"' and '\' are escaped, control
+ * characters become \n, \t, \r, \b, \f or \u00XX; other bytes, UTF-8
+ * included, pass through unchanged.  A number that is NaN or infinite is
+ * written `null`.
+ * CSV (RFC 4180): a field with a comma, a double quote, CR or LF is
+ * enclosed in double quotes, with its double quotes doubled; others are
+ * written as they are.
+ *
+ * No allocation; the FILE functions return 0, or EOF when a write failed
+ * (the stream's error flag is then set too).  May include: libc.
+ *
+ *   rec_json_string(f, "Tom \"T\" Cat");    -> "Tom \"T\" Cat"
+ *   rec_json_number(f, NAN, 1);             -> null
+ *   rec_csv_field(f, "Kim, Jr.");           -> "Kim, Jr."   (quoted)
+ */
+#ifndef PW_RECORD_H
+#define PW_RECORD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Escape s as a JSON string, with its quotes, into buf (cap bytes, NUL
+ * terminated).  Returns the length the whole string needs (without the
+ * NUL), as snprintf does: a result >= cap means buf was cut. */
+size_t rec_json_escape(char *buf, size_t cap, const char *s);
+int rec_json_string(FILE *f, const char *s);
+/* A number with `decimals` digits after the point (printf's %.*f), or null. */
+int rec_json_number(FILE *f, double v, int decimals);
+int rec_csv_field(FILE *f, const char *s);
+
+#endif /* PW_RECORD_H */
