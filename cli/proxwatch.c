@@ -22,7 +22,7 @@
 
 static void usage(FILE *to)
 {
-    fputs("usage: proxwatch run [SCENARIO.lua] [--seed N] [--out DIR] [--quiet]\n"
+    fputs("usage: proxwatch run [SCENARIO.lua] [--seed N] [--set NAME=VALUE ...] [--out DIR] [--quiet]\n"
           "       proxwatch sweep SCENARIO.lua --set NAME=V1,V2,... [--set ...] [--seeds N]\n"
           "                       [-j JOBS] [--run-timeout SECONDS] [--out DIR] [--list-params]\n"
           "       proxwatch decode TRACE [--format nmea|gpsd|csv]\n"
@@ -37,6 +37,9 @@ static void usage(FILE *to)
           "          run.geojson, events.jsonl, fixes.csv, truth.csv and summary.json\n"
           "          into DIR\n"
           "          (default runs/<scenario>-<seed>/)\n"
+          "          --set NAME=VALUE sets a param() of the scenario, or a rule or\n"
+          "          device parameter (proxwatch sweep --list-params), for a variant\n"
+          "          without a copy of the file\n"
           "          A scenario's expect { ... } is checked after the run: one line\n"
           "          per expectation (\"expect true_breaches = 2: measured 2, held\")\n"
           "          after the summary, the same in summary.json under \"expect\",\n"
@@ -187,7 +190,37 @@ static int cmd_run(int argc, char **argv)
     const char *path = NULL, *out = NULL;
     scn_options opts = {0};
     int quiet = 0;
+    static char set_names[SIM_SWEEP_MAX_AXES][64];
+    const char *names[SIM_SWEEP_MAX_AXES];
+    double values[SIM_SWEEP_MAX_AXES];
+    size_t n_set = 0;
     for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            /* --set NAME=VALUE: a param() of the scenario, or a rule or
+             * device parameter (as in sweep), for a variant without a copy. */
+            const char *a = argv[++i], *eq = strchr(a, '=');
+            char *end = NULL;
+            double v = eq ? strtod(eq + 1, &end) : NAN;
+            if (!eq || eq == a || (size_t)(eq - a) >= sizeof set_names[0] || end == eq + 1 || *end ||
+                !isfinite(v)) {
+                fprintf(stderr, "proxwatch run: --set '%s': expected NAME=NUMBER\n", a);
+                return 2;
+            }
+            if (n_set == SIM_SWEEP_MAX_AXES) {
+                fprintf(stderr, "proxwatch run: at most %d --set options\n", SIM_SWEEP_MAX_AXES);
+                return 2;
+            }
+            memcpy(set_names[n_set], a, (size_t)(eq - a));
+            set_names[n_set][eq - a] = '\0';
+            for (size_t k = 0; k < n_set; k++)
+                if (!strcmp(names[k], set_names[n_set])) {
+                    fprintf(stderr, "proxwatch run: --set %s is given twice\n", names[k]);
+                    return 2;
+                }
+            names[n_set] = set_names[n_set];
+            values[n_set++] = v;
+            continue;
+        }
         if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             if (!parse_u64(argv[++i], &opts.seed) || opts.seed == 0) {
                 fprintf(stderr, "proxwatch run: --seed: '%s' is not a whole number from 1\n", argv[i]);
@@ -218,11 +251,20 @@ static int cmd_run(int argc, char **argv)
         path = PW_DEFAULT_SCENARIO;
 
     scn_scenario s;
-    scn_error err;
-    scn_status st = scn_load_file(&s, path, &opts, &err);
-    if (st != SCN_OK) {
-        fprintf(stderr, "%s\n", err.message[0] ? err.message : scn_strerror(st));
-        return 2;
+    if (n_set > 0) {
+        char lerr[700];
+        if (sim_load_with_params(path, names, values, n_set, opts.has_seed ? &opts.seed : NULL, &s, lerr,
+                                 sizeof lerr) != 0) {
+            fprintf(stderr, "%s\n", lerr);
+            return 2;
+        }
+    } else {
+        scn_error err;
+        scn_status st = scn_load_file(&s, path, &opts, &err);
+        if (st != SCN_OK) {
+            fprintf(stderr, "%s\n", err.message[0] ? err.message : scn_strerror(st));
+            return 2;
+        }
     }
     char dir[512];
     if (out) {

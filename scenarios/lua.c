@@ -251,14 +251,14 @@ static pw_time_ms to_time(lua_State *L, builder *b, int idx, const char *what, c
                    luaL_typename(L, idx));
     const char *text = lua_tostring(L, idx);
     pw_time_ms t;
-    int minute;
+    int second;
     if (text[0] == '+') {
         pw_time_ms d = scn_parse_duration(text + 1);
         if (d < 0)
             luaL_error(L, "%s: '%s' = \"%s\" is not a time offset (example: \"+20m\")", what, k, text);
         t = s->start + d;
-    } else if (scn_parse_time_of_day(text, &minute)) {
-        t = b->start_local_midnight + (pw_time_ms)minute * 60000;
+    } else if (scn_parse_time_of_day(text, &second)) {
+        t = b->start_local_midnight + (pw_time_ms)second * 1000;
         while (t < s->start)
             t += 86400000;
     } else if (!scn_parse_local_datetime(text, s->utc_offset_min, &t)) {
@@ -307,6 +307,20 @@ static scn_point field_place(lua_State *L, int idx, const char *what, const char
     return p;
 }
 
+/* A true/false field: "false" or 0 are not booleans here (Lua would take
+ * both as true). */
+static int field_bool(lua_State *L, int idx, const char *what, const char *k, int dflt)
+{
+    int t = lua_getfield(L, idx, k);
+    int v = dflt;
+    if (t == LUA_TBOOLEAN)
+        v = lua_toboolean(L, -1);
+    else if (t != LUA_TNIL)
+        luaL_error(L, "%s: '%s' must be true or false, got %s", what, k, luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return v;
+}
+
 static void check_table_arg(lua_State *L, const char *what)
 {
     if (lua_type(L, 1) != LUA_TTABLE)
@@ -351,6 +365,32 @@ static int l_place(lua_State *L)
     }
     check_latlon(L, "place", lat, lon);
     push_place(L, (scn_point){lat, lon});
+    return 1;
+}
+
+/* offset(place, {east = metres, north = metres}): a place so many metres
+ * from another, on the local tangent plane (exact to a millimetre within a
+ * few kilometres; see engine.h, eng_frame). */
+static int l_offset(lua_State *L)
+{
+    scn_point *p = luaL_testudata(L, 1, MT_PLACE);
+    if (!p)
+        luaL_error(L, "offset expects offset(place, {east = m, north = m}), e.g. "
+                      "offset(home, {east = 300, north = -120})");
+    scn_point from = *p;
+    if (lua_type(L, 2) != LUA_TTABLE)
+        luaL_error(L, "offset: the second argument must be {east = m, north = m}");
+    static const char *const allowed[] = {"east", "north", NULL};
+    check_fields(L, 2, "offset", allowed);
+    double east = field_number(L, 2, "offset", "east", 0, -100000, 100000);
+    double north = field_number(L, 2, "offset", "north", 0, -100000, 100000);
+    eng_frame fr;
+    if (eng_frame_init(&fr, from.lat, from.lon) != ENG_OK)
+        luaL_error(L, "offset: the place is too near a pole");
+    scn_point to;
+    eng_geo_to_wgs84(&fr, east, north, &to.lat, &to.lon);
+    check_latlon(L, "offset", to.lat, to.lon);
+    push_place(L, to);
     return 1;
 }
 
@@ -632,10 +672,13 @@ static void parse_schedule(lua_State *L, int idx, const char *what, int utc_offs
         const char *from = field_string(L, -1, what, "from", "00:00");
         const char *to = field_string(L, -1, what, "to", "24:00");
         int a, z;
-        if (!scn_parse_time_of_day(from, &a))
-            luaL_error(L, "%s: schedule 'from' = \"%s\" is not a time like \"08:00\"", what, from);
-        if (!scn_parse_time_of_day(to, &z))
-            luaL_error(L, "%s: schedule 'to' = \"%s\" is not a time like \"16:00\"", what, to);
+        if (!scn_parse_time_of_day(from, &a) || a % 60)
+            luaL_error(L, "%s: schedule 'from' = \"%s\" is not a time like \"08:00\" (whole minutes)", what,
+                       from);
+        if (!scn_parse_time_of_day(to, &z) || z % 60)
+            luaL_error(L, "%s: schedule 'to' = \"%s\" is not a time like \"16:00\" (whole minutes)", what, to);
+        a /= 60;
+        z /= 60;
         if (z <= a)
             luaL_error(L, "%s: schedule 'to' (%s) must be after 'from' (%s); split a window "
                        "that crosses midnight in two", what, to, from);
@@ -828,9 +871,11 @@ static int travel_leg(lua_State *L, scn_mode mode)
     builder *b = get_builder(L);
     const char *what = mode_names[mode];
     check_table_arg(L, what);
-    static const char *const allowed[] = {"to", "via", "speed", "stay", "depart", NULL};
+    static const char *const allowed[] = {"to", "via", "speed", "stay", "depart", "underground", NULL};
     check_fields(L, 1, what, allowed);
     leg_ud *u = new_leg(L, mode);
+    /* A passage, an underpass, a road tunnel: no GNSS, and no train. */
+    u->leg.underground = (uint8_t)field_bool(L, 1, what, "underground", 0);
     int idx_leg = lua_gettop(L);
     if (lua_getfield(L, 1, "via") != LUA_TNIL) {
         if (lua_type(L, -1) != LUA_TTABLE)
@@ -899,9 +944,7 @@ static int l_subway(lua_State *L)
     }
     u->leg.line = (int)li;
     u->leg.dwell_stop_ms = field_duration(L, 1, what, "stop", 30000);
-    lua_getfield(L, 1, "underground");
-    u->leg.underground = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    u->leg.underground = (uint8_t)field_bool(L, 1, what, "underground", 1);
     leg_common(L, b, u, what);
     lua_settop(L, idx_leg);
     return 1;
@@ -923,6 +966,10 @@ static int l_wait(lua_State *L)
             u->leg.depart_at = until; /* hold until then; no movement */
     } else if (lua_type(L, 1) == LUA_TSTRING && strchr(lua_tostring(L, 1), ':')) {
         u->leg.depart_at = to_time(L, b, 1, what, "until"); /* wait "08:10" */
+    } else if (lua_type(L, 1) == LUA_TSTRING && lua_tostring(L, 1)[0] == '+') {
+        /* wait "+20m": until 20 minutes after the scenario's start, like
+         * every other "+" time */
+        u->leg.depart_at = to_time(L, b, 1, what, "until");
     } else {
         u->leg.dwell_ms = to_duration(L, 1, what, "duration");
     }
@@ -1057,9 +1104,7 @@ static int make_actor(lua_State *L, scn_role role)
         if (lua_getfield(L, 1, "route") != LUA_TNIL)
             take_route(L, b, -1, what, &a);
         lua_pop(L, 1);
-        lua_getfield(L, 1, "loop");
-        a.loop = lua_toboolean(L, -1);
-        lua_pop(L, 1);
+        a.loop = field_bool(L, 1, what, "loop", 0);
         if (a.loop && a.n_legs == 0)
             luaL_error(L, "%s '%s': 'loop' needs a route", what, name);
     }
@@ -1101,7 +1146,7 @@ static int l_case(lua_State *L)
     const char *what = "case";
     check_table_arg(L, what);
     require_meta(L, b, what);
-    static const char *const allowed[] = {"offender", "victim", "alarm_radius", "prewarn_radius",
+    static const char *const allowed[] = {"id", "offender", "victim", "alarm_radius", "prewarn_radius",
                                           "zones", "enter_margin", "leave_margin", "p_open", "p_close",
                                           "dwell_open", "dwell_close", "grace", "reveal_max", NULL};
     check_fields(L, 1, what, allowed);
@@ -1114,7 +1159,21 @@ static int l_case(lua_State *L)
     if (b->actors.v[c.victim].role != SCN_VICTIM)
         luaL_error(L, "%s: 'victim' is %s, which is not a victim", what, b->actors.v[c.victim].name);
     eng_case_def *d = &c.def;
-    eng_case_default(d, (pw_id)(b->cases.n + 1), b->actors.v[c.offender].id, b->actors.v[c.victim].id);
+    /* The case's id in every output: given, or its place among the cases
+     * (the first case is 1). */
+    int given = field_present(L, 1, "id");
+    double id = field_number(L, 1, what, "id", (double)(b->cases.n + 1), 1, 4294967295.0);
+    if (id != floor(id))
+        luaL_error(L, "%s: 'id' must be a whole number, got %f", what, id);
+    for (size_t i = 0; i < b->cases.n; i++) {
+        if (b->cases.v[i].def.id != (pw_id)id)
+            continue;
+        if (given)
+            luaL_error(L, "%s: id %I is taken by an earlier case", what, (lua_Integer)id);
+        id += 1; /* an automatic id steps past ids given earlier */
+        i = (size_t)-1;
+    }
+    eng_case_default(d, (pw_id)id, b->actors.v[c.offender].id, b->actors.v[c.victim].id);
     d->alarm_radius_m = field_number(L, 1, what, "alarm_radius", d->alarm_radius_m, 1, 100000);
     d->prewarn_radius_m = field_number(L, 1, what, "prewarn_radius", d->prewarn_radius_m, 0, 100000);
     if (d->prewarn_radius_m > 0 && d->prewarn_radius_m < d->alarm_radius_m)
@@ -1780,6 +1839,7 @@ static int l_bounded_string_fn(lua_State *L)
 static const luaL_Reg api[] = {
     {"scenario", l_scenario},
     {"place", l_place},
+    {"offset", l_offset},
     {"station", l_station},
     {"subway_line", l_subway_line},
     {"exclusion_zone", l_exclusion_zone},

@@ -119,13 +119,21 @@ int scn_parse_local_datetime(const char *text, int utc_offset_min, pw_time_ms *o
     return 1;
 }
 
-int scn_parse_time_of_day(const char *text, int *minute_of_day)
+int scn_parse_time_of_day(const char *text, int *second_of_day)
 {
-    int hh, mm, n = 0;
-    if (!text || sscanf(text, "%2d:%2d%n", &hh, &mm, &n) != 2 || text[n] != '\0' || hh > 24 ||
-        mm > 59 || (hh == 24 && mm != 0) || hh < 0 || mm < 0)
+    int hh, mm, ss = 0, n = 0;
+    if (!text || sscanf(text, "%2d:%2d%n", &hh, &mm, &n) != 2)
         return 0;
-    *minute_of_day = hh * 60 + mm;
+    if (text[n] == ':') {
+        int n2 = 0;
+        if (sscanf(text + n, ":%2d%n", &ss, &n2) != 1 || n2 != 3)
+            return 0;
+        n += n2;
+    }
+    if (text[n] != '\0' || hh > 24 || mm > 59 || ss > 59 || (hh == 24 && (mm != 0 || ss != 0)) || hh < 0 ||
+        mm < 0 || ss < 0)
+        return 0;
+    *second_of_day = hh * 3600 + mm * 60 + ss;
     return 1;
 }
 

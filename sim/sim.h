@@ -481,6 +481,16 @@ typedef struct sim_sweep_spec {
                                    marked failed (0: SIM_SWEEP_RUN_TIMEOUT_S) */
 } sim_sweep_spec;
 
+/*
+ * Load a scenario with named parameters: rule and device parameters
+ * (sim_param_known) are applied after loading, the others reach the
+ * script's param("NAME", default).  A name that is neither is an error
+ * naming it, as is a value out of range.  seed may be NULL (the
+ * scenario's own).  0, or 2 with err set (nothing to free).
+ */
+int sim_load_with_params(const char *path, const char *const *names, const double *values, size_t n,
+                         const uint64_t *seed, scn_scenario *s, char *err, size_t errlen);
+
 /* The default time limit of one sweep run, wall-clock seconds: ten times a
  * national day on the development machine. */
 #define SIM_SWEEP_RUN_TIMEOUT_S 600.0

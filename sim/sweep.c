@@ -251,40 +251,60 @@ static double axis_value(const sim_sweep_spec *sp, size_t g, size_t a)
     return sp->axes[a].values[(g / stride) % sp->axes[a].n];
 }
 
-/* Load the scenario for grid point g and seed: script params through
- * param(), rule and device params applied after.  0, 2 bad input, 1 other. */
-static int load_point(const sim_sweep_spec *sp, size_t g, uint64_t seed, scn_scenario *s, int *used,
-                      char *err, size_t errlen)
+int sim_load_with_params(const char *path, const char *const *names, const double *values, size_t n,
+                         const uint64_t *seed, scn_scenario *s, char *err, size_t errlen)
 {
-    const char *names[SIM_SWEEP_MAX_AXES];
-    double values[SIM_SWEEP_MAX_AXES];
-    size_t n = 0;
-    for (size_t a = 0; a < sp->n_axes; a++) {
-        if (sim_param_known(sp->axes[a].name))
-            continue;
-        names[n] = sp->axes[a].name;
-        values[n] = axis_value(sp, g, a);
-        n++;
+    if (n > SIM_SWEEP_MAX_AXES) {
+        snprintf(err, errlen, "at most %d parameters", SIM_SWEEP_MAX_AXES);
+        return 2;
     }
-    int used_local[SIM_SWEEP_MAX_AXES] = {0};
-    scn_options o = {.seed = seed, .has_seed = 1, .n_params = n, .param_names = names,
-                     .param_values = values, .param_used = used_local};
+    const char *script_names[SIM_SWEEP_MAX_AXES];
+    double script_values[SIM_SWEEP_MAX_AXES];
+    size_t n_script = 0;
+    for (size_t a = 0; a < n; a++) {
+        if (sim_param_known(names[a]))
+            continue;
+        script_names[n_script] = names[a];
+        script_values[n_script] = values[a];
+        n_script++;
+    }
+    int used[SIM_SWEEP_MAX_AXES] = {0};
+    scn_options o = {.seed = seed ? *seed : 0, .has_seed = seed != NULL, .n_params = n_script,
+                     .param_names = script_names, .param_values = script_values, .param_used = used};
     scn_error e;
-    if (scn_load_file(s, sp->scenario_path, &o, &e) != SCN_OK) {
+    if (scn_load_file(s, path, &o, &e) != SCN_OK) {
         snprintf(err, errlen, "%s", e.message);
         return 2;
     }
-    for (size_t i = 0, k = 0; used && i < sp->n_axes; i++)
-        used[i] = sim_param_known(sp->axes[i].name) ? 1 : used_local[k++];
-    for (size_t a = 0; a < sp->n_axes; a++) {
-        if (!sim_param_known(sp->axes[a].name))
-            continue;
-        if (sim_param_apply(s, sp->axes[a].name, axis_value(sp, g, a), err, errlen) != 0) {
+    for (size_t a = 0, k = 0; a < n; a++) {
+        if (!sim_param_known(names[a]) && !used[k++]) {
+            snprintf(err, errlen, "unknown parameter '%s': neither a rule or device parameter "
+                     "(proxwatch sweep --list-params) nor a param(\"%s\", ...) of %s",
+                     names[a], names[a], path);
+            scn_free(s);
+            return 2;
+        }
+    }
+    for (size_t a = 0; a < n; a++) {
+        if (sim_param_known(names[a]) && sim_param_apply(s, names[a], values[a], err, errlen) != 0) {
             scn_free(s);
             return 2;
         }
     }
     return 0;
+}
+
+/* Load the scenario for grid point g and seed.  0, 2 bad input. */
+static int load_point(const sim_sweep_spec *sp, size_t g, uint64_t seed, scn_scenario *s, char *err,
+                      size_t errlen)
+{
+    const char *names[SIM_SWEEP_MAX_AXES];
+    double values[SIM_SWEEP_MAX_AXES];
+    for (size_t a = 0; a < sp->n_axes; a++) {
+        names[a] = sp->axes[a].name;
+        values[a] = axis_value(sp, g, a);
+    }
+    return sim_load_with_params(sp->scenario_path, names, values, sp->n_axes, &seed, s, err, errlen);
 }
 
 static int run_one(const sim_sweep_spec *sp, size_t g, uint64_t seed, const char *row_path)
@@ -294,7 +314,7 @@ static int run_one(const sim_sweep_spec *sp, size_t g, uint64_t seed, const char
     FILE *f = fopen(row_path, "w");
     if (!f)
         return 1;
-    int rc = load_point(sp, g, seed, &s, NULL, err, sizeof err);
+    int rc = load_point(sp, g, seed, &s, err, sizeof err);
     if (rc == 0) {
         sim_run_options ro = {.out_dir = NULL, .progress = 0, .record = 0};
         sim_summary sum;
@@ -343,18 +363,10 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
      * value is in range. */
     for (size_t g = 0; g < grid; g++) {
         scn_scenario s;
-        int used[SIM_SWEEP_MAX_AXES] = {0};
-        int rc = load_point(sp, g, 1, &s, used, err, errlen);
+        int rc = load_point(sp, g, 1, &s, err, errlen);
         if (rc != 0)
             return rc;
         scn_free(&s);
-        for (size_t a = 0; a < sp->n_axes; a++)
-            if (!used[a]) {
-                snprintf(err, errlen, "unknown parameter '%s': neither a rule or device parameter "
-                         "(proxwatch sweep --list-params) nor a param(\"%s\", ...) of %s",
-                         sp->axes[a].name, sp->axes[a].name, sp->scenario_path);
-                return 2;
-            }
     }
     char dir[600];
     snprintf(dir, sizeof dir, "%s/.runs", sp->out_dir);

@@ -32,6 +32,9 @@ check "run --seed 0"                   2 "from 1" -- run --seed 0 --out pw_cli_r
 check "run --seed x"                   2 "whole number" -- run --seed x --out pw_cli_run
 check "run --out too long"             2 "longer than" -- run --out "$long"
 check "sweep --set twice"              2 "given twice" -- sweep "$src/scenarios/default.lua" --set alarm_radius=300 --set alarm_radius=500 --out pw_cli_sweep
+check "run --set an unknown name"      2 "unknown parameter 'nosuch'" -- run "$src/scenarios/default.lua" --set nosuch=3 --out pw_cli_set
+check "run --set NAME=x"               2 "NAME=NUMBER" -- run "$src/scenarios/default.lua" --set alarm_radius=x --out pw_cli_set
+check "run --set alarm_radius=300"     0 "expect" -- run "$src/scenarios/default.lua" --set alarm_radius=300 --out pw_cli_set
 check "replay --force is accepted"     0 "replay" -- replay --offender "$trace" --victim-at -27.21,153.05 --force --out pw_cli_replay
 # Names that break naive writers: a scenario named with a quote, a
 # backslash and a comma; an actor named with a comma and a quote.  Every

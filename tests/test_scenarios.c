@@ -713,6 +713,84 @@ static void test_run_budget(void)
     scn_free(&s);
 }
 
+/* offset(place, {east, north}): metres on the ground.  By hand, from the
+ * standard series for the lengths of a degree at latitude 37.5: a degree of
+ * latitude is 111132.92 - 559.82 cos 75 + 1.175 cos 150 = 110987.0 m, one
+ * of longitude 111412.84 cos 37.5 - 93.5 cos 112.5 = 88424.4 m.  300 m east
+ * and 120 m south are 0.0033927 and -0.0010812 degrees. */
+static void test_offset(void)
+{
+    scn_scenario s;
+    scn_error err;
+    scn_status st = load_body(&s,
+                              "local p = offset(place(37.5, 127.0), {east = 300, north = -120})\n"
+                              "local v = victim { name = 'v', start = p }\n",
+                              &err);
+    if (st != SCN_OK)
+        printf("\n    %s", err.message);
+    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    CU_ASSERT_DOUBLE_EQUAL(s.actors[0].start.lat, 37.5 - 0.0010812, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(s.actors[0].start.lon, 127.0 + 0.0033927, 1e-6);
+    scn_free(&s);
+    CU_ASSERT_EQUAL(load_body(&s, "local p = offset(place(37.5, 127.0), {est = 3})\n", &err), SCN_ERUNTIME);
+    CU_ASSERT(strstr(err.message, "t.lua:2:") == err.message);
+    CU_ASSERT(strstr(err.message, "unknown field 'est'") != NULL);
+}
+
+/* What planners wrote and the language refused: seconds in times, wait
+ * "+20m", explicit case ids, underground walks; and booleans that are
+ * booleans. */
+static void test_planner_forms(void)
+{
+    scn_scenario s;
+    scn_error err;
+    scn_status st = load_body(&s,
+                              "local o = offender { name = 'o', start = place(37.5, 127.0),\n"
+                              "  route = { wait '+20m', walk { to = place(37.5, 127.01), underground = true } } }\n"
+                              "local v = victim { name = 'v', start = place(37.51, 127.0) }\n"
+                              "local w = victim { name = 'w', start = place(37.52, 127.0) }\n"
+                              "tamper { actor = o, at = '08:00:30' }\n"
+                              "case { id = 7, offender = o, victim = v }\n"
+                              "case { offender = o, victim = w, alarm_radius = 300 }\n",
+                              &err);
+    if (st != SCN_OK)
+        printf("\n    %s", err.message);
+    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    /* 2026-03-02 08:00:30 KST is 2026-03-01 23:00:30 UTC. */
+    pw_time_ms t = (pw_days_from_civil(2026, 3, 1) * 86400 + 23 * 3600 + 30) * 1000;
+    CU_ASSERT_EQUAL(s.events[0].at, t);
+    /* wait '+20m': until 20 minutes after the start (07:30 -> 07:50). */
+    const scn_leg *w = &s.legs[s.actors[0].first_leg];
+    CU_ASSERT_EQUAL(w->depart_at, s.start + 20 * 60000);
+    CU_ASSERT_EQUAL(s.legs[s.actors[0].first_leg + 1].underground, 1);
+    CU_ASSERT_EQUAL(s.cases[0].def.id, 7);
+    CU_ASSERT_EQUAL(s.cases[1].def.id, 2); /* its place among the cases */
+    scn_free(&s);
+    static const struct {
+        const char *body, *message;
+    } bad[] = {
+        {"local o = offender { name = 'o', start = place(37.5, 127.0), loop = 0,\n"
+         "  route = { walk { to = place(37.5, 127.01) } } }\n", "'loop' must be true or false"},
+        {"local o = offender { name = 'o', start = place(37.5, 127.0),\n"
+         "  route = { walk { to = place(37.5, 127.01), underground = 'false' } } }\n",
+         "'underground' must be true or false"},
+        {"local o = offender { name = 'o', start = place(37.5, 127.0) }\n"
+         "local v = victim { name = 'v', start = place(37.5, 127.0) }\n"
+         "local w = victim { name = 'w', start = place(37.5, 127.0) }\n"
+         "case { id = 3, offender = o, victim = v }\ncase { id = 3, offender = o, victim = w }\n",
+         "id 3 is taken"},
+        {"exclusion_zone { name = 'z', center = place(37.5, 127.0), radius = 100,\n"
+         "  schedule = { from = '08:00:30', to = '09:00' } }\n", "whole minutes"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CU_ASSERT_EQUAL(load_body(&s, bad[i].body, &err), SCN_ERUNTIME);
+        if (!strstr(err.message, bad[i].message))
+            printf("\n    %s", err.message);
+        CU_ASSERT(strstr(err.message, bad[i].message) != NULL);
+        CU_ASSERT(strstr(err.message, "t.lua:") == err.message);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--bundled") == 0) {
@@ -730,6 +808,8 @@ int main(int argc, char **argv)
         {"missing file, missing declaration", test_missing_file_and_declaration},
         {"sandbox escapes fail", test_sandbox_escapes_fail},
         {"instruction and memory limits", test_limits},
+        {"offset() places by metres", test_offset},
+        {"seconds, wait '+20m', case ids, underground walks, booleans", test_planner_forms},
         {"limits cannot be caught by pcall or xpcall", test_limits_cannot_be_caught},
         {"pattern matching is bounded", test_patterns_are_bounded},
         {"callbacks share one budget for the run", test_run_budget},
