@@ -132,9 +132,9 @@ static int parse_u64(const char *s, uint64_t *out)
 static int write_summary_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
                               const sim_expect_result *expects, size_t failed, char *err, size_t errlen)
 {
-    char path[600];
+    char path[700];
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    char part[610];
+    char part[710];
     snprintf(part, sizeof part, "%s.part", path);
     FILE *f = fopen(part, "w");
     if (!f) {
@@ -274,12 +274,21 @@ static int cmd_run(int argc, char **argv)
         slug(s.name, sl, sizeof sl);
         snprintf(dir, sizeof dir, "runs/%s-%llu", sl, (unsigned long long)s.seed);
     }
-    sim_run_options ro = {.out_dir = dir, .progress = !quiet && isatty(STDERR_FILENO), .record = 1};
+    /* The run is written into a stage beside DIR and published whole at
+     * the end: a failed run leaves an earlier one in DIR as it was. */
+    char stage[600], werr[1024];
+    if (rec_stage_dir(dir, stage, sizeof stage, werr, sizeof werr) != 0) {
+        fprintf(stderr, "proxwatch run: %s\n", werr);
+        scn_free(&s);
+        return 1;
+    }
+    sim_run_options ro = {.out_dir = stage, .progress = !quiet && isatty(STDERR_FILENO), .record = 1};
     sim_summary sum;
     char msg[600] = "";
     int rc = sim_run(&s, &ro, &sum, msg, sizeof msg);
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
+        rec_remove_tree(stage);
         scn_free(&s);
         return sum.script_error ? 2 : 1;
     }
@@ -290,9 +299,10 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
     size_t failed = sim_expect_check(&s, &sum, expects);
-    char werr[700];
-    if (write_summary_json(dir, &s, &sum, expects, failed, werr, sizeof werr) != 0) {
+    if (write_summary_json(stage, &s, &sum, expects, failed, werr, sizeof werr) != 0 ||
+        rec_publish_dir(stage, dir, werr, sizeof werr) != 0) {
         fprintf(stderr, "proxwatch run: %s\n", werr);
+        rec_remove_tree(stage);
         free(expects);
         scn_free(&s);
         return 1;
@@ -462,10 +472,18 @@ static int cmd_sweep(int argc, char **argv)
     for (size_t a = 0; a < n_axes; a++)
         grid *= axes[a].n;
     size_t failed = 0;
-    char msg[700];
+    char msg[700], stage[600];
+    if (rec_stage_dir(dir, stage, sizeof stage, msg, sizeof msg) != 0) {
+        fprintf(stderr, "proxwatch sweep: %s\n", msg);
+        return 1;
+    }
+    sp.out_dir = stage; /* published whole at the end (record.h) */
     int rc = sim_sweep(&sp, &failed, msg, sizeof msg);
+    if (rc == 0 && rec_publish_dir(stage, dir, msg, sizeof msg) != 0)
+        rc = 1;
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
+        rec_remove_tree(stage);
         return rc;
     }
     printf("proxwatch sweep: %s\n", path);
@@ -611,10 +629,20 @@ static int cmd_replay(int argc, char **argv)
     if (!strncmp(o.out_dir, "runs/", 5) && make_runs_dir("replay") != 0)
         return 1;
     sim_summary sum;
-    char msg[700];
+    char msg[1024], stage[600];
+    const char *final_dir = o.out_dir;
+    if (rec_stage_dir(final_dir, stage, sizeof stage, msg, sizeof msg) != 0) {
+        fprintf(stderr, "proxwatch replay: %s\n", msg);
+        return 1;
+    }
+    o.out_dir = stage; /* published whole at the end (record.h) */
     int rc = sim_replay(&o, &sum, msg, sizeof msg);
+    if (rc == 0 && rec_publish_dir(stage, final_dir, msg, sizeof msg) != 0)
+        rc = 1;
+    o.out_dir = final_dir;
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
+        rec_remove_tree(stage);
         return rc;
     }
     printf("proxwatch replay: %s against %s\n", o.offender_trace,
@@ -709,10 +737,21 @@ static int cmd_live(int argc, char **argv)
     fprintf(stderr, "proxwatch live: %s as the %s, gpsd at %s:%s; Ctrl-C ends the run\n", s.name,
             o.as == SCN_OFFENDER ? "offender" : "victim", host, port);
     sim_summary sum;
-    char msg[700];
+    char msg[1024], stage[600];
+    const char *final_dir = o.out_dir;
+    if (rec_stage_dir(final_dir, stage, sizeof stage, msg, sizeof msg) != 0) {
+        fprintf(stderr, "proxwatch live: %s\n", msg);
+        scn_free(&s);
+        return 1;
+    }
+    o.out_dir = stage; /* published whole at the end (record.h) */
     int rc = sim_live(&s, &o, &sum, msg, sizeof msg);
+    if (rc == 0 && rec_publish_dir(stage, final_dir, msg, sizeof msg) != 0)
+        rc = 1;
+    o.out_dir = final_dir;
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
+        rec_remove_tree(stage);
         scn_free(&s);
         return rc;
     }

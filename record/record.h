@@ -14,7 +14,7 @@
  * written as they are.
  *
  * No allocation; the FILE functions return 0, or EOF when a write failed
- * (the stream's error flag is then set too).  May include: libc.
+ * (the stream's error flag is then set too).  May include: libc (POSIX).
  *
  *   rec_json_string(f, "Tom \"T\" Cat");    -> "Tom \"T\" Cat"
  *   rec_json_number(f, NAN, 1);             -> null
@@ -34,5 +34,22 @@ int rec_json_string(FILE *f, const char *s);
 /* A number with `decimals` digits after the point (printf's %.*f), or null. */
 int rec_json_number(FILE *f, double v, int decimals);
 int rec_csv_field(FILE *f, const char *s);
+
+/*
+ * A run folder is one publication.  A command writes everything into a
+ * stage folder beside the target ("DIR.part-PID"), then swaps it in whole:
+ * until then the old folder stays as it was (a failed write, a full disk,
+ * SIGINT or SIGTERM leave it intact; the stage is what is left behind).
+ *
+ *   rec_stage_dir(dir, stage, sizeof stage, err, errlen);   makes DIR's
+ *       parents and an empty stage; 0 or -1 with the reason in err
+ *   rec_publish_dir(stage, dir, err, errlen);  the stage becomes DIR in one
+ *       step (renameat2 RENAME_EXCHANGE, or a rename pair where the file
+ *       system has no exchange) and the old content is removed
+ *   rec_remove_tree(path);  a failed run's stage; 0 or -1
+ */
+int rec_stage_dir(const char *dir, char *stage, size_t n, char *err, size_t errlen);
+int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen);
+int rec_remove_tree(const char *path);
 
 #endif /* PW_RECORD_H */

@@ -77,5 +77,41 @@ else
     echo "FAIL names in outputs: status $status; $names_ok"
     failed=$((failed + 1))
 fi
+# A run folder is one publication: a run that fails leaves the earlier
+# run's folder as it was (and no stage behind); one that succeeds replaces
+# the folder whole (a file only the old run had is gone).
+rm -rf pw_cli_pub pw_cli_pub.part-*
+mkdir -p pw_cli_pub
+echo OLD > pw_cli_pub/report.json
+echo stale > pw_cli_pub/stale.txt
+cat > pw_cli_fail.lua <<'LUA'
+scenario { name = 'fails', start = '2026-03-02 07:30', duration = '30m', origin = place(37.5, 127.0) }
+local v = victim { name = 'v', start = place(37.5, 127.0) }
+local o = offender { name = 'o', start = place(37.5, 127.003) }
+case { offender = o, victim = v }
+at('07:40', function() local x = nil; return x.y end)
+LUA
+"$pw" run pw_cli_fail.lua --out pw_cli_pub >/dev/null 2>&1
+st_fail=$?
+"$pw" run "$src/scenarios/checks/alarm_closes.lua" --out pw_cli_pub >/dev/null 2>&1
+st_ok=$?
+if [ "$st_fail" -ne 0 ] && [ "$st_ok" -eq 0 ] && [ ! -e pw_cli_pub/stale.txt ] &&
+   ! grep -q OLD pw_cli_pub/report.json && [ -z "$(ls -d pw_cli_pub.part-* 2>/dev/null)" ]; then
+    echo "ok   a run folder is one publication"
+    passed=$((passed + 1))
+else
+    echo "FAIL publication: fail status $st_fail, ok status $st_ok; $(ls pw_cli_pub; ls -d pw_cli_pub.part-* 2>/dev/null)"
+    failed=$((failed + 1))
+fi
+# (between the two runs, after the failed one, the old folder must be intact)
+rm -rf pw_cli_pub2 && mkdir -p pw_cli_pub2 && echo OLD > pw_cli_pub2/report.json
+"$pw" run pw_cli_fail.lua --out pw_cli_pub2 >/dev/null 2>&1
+if grep -q OLD pw_cli_pub2/report.json && [ -z "$(ls -d pw_cli_pub2.part-* 2>/dev/null)" ]; then
+    echo "ok   a failed run leaves the old folder as it was"
+    passed=$((passed + 1))
+else
+    echo "FAIL a failed run changed the old folder: $(ls pw_cli_pub2)"
+    failed=$((failed + 1))
+fi
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
