@@ -12,6 +12,8 @@
 #include "sim.h"
 
 #include <ctype.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <math.h>
 #include <errno.h>
 #include <stdio.h>
@@ -20,62 +22,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void usage(FILE *to)
+/* Defined with the help texts, after the commands. */
+static int print_help(FILE *to, const char *cmd);
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad_option(const char *cmd, int c, char **argv);
+
+/* getopt_long over a command's own argv (argv[0] is the command's name):
+ * --opt value and --opt=value both work, options and operands may mix,
+ * and errors come back as '?' (unknown) or ':' (a value missing) for
+ * bad_option to word. */
+static int next_option(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
-    fputs("usage: proxwatch run [SCENARIO.lua] [--seed N] [--set NAME=VALUE ...] [--out DIR] [--quiet]\n"
-          "       proxwatch sweep SCENARIO.lua --set NAME=V1,V2,... [--set ...] [--seeds N]\n"
-          "                       [-j JOBS] [--run-timeout SECONDS] [--out DIR] [--list-params]\n"
-          "       proxwatch decode TRACE [--format nmea|gpsd|csv]\n"
-          "       proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
-          "                        [--truth-offender REF] [--truth-victim REF]\n"
-          "                        [--alarm-radius M] [--force] [--out DIR]\n"
-          "       proxwatch live --gpsd HOST:PORT --as offender|victim [SCENARIO.lua]\n"
-          "                      [--speed X] [--any-date] [--out DIR]\n"
-          "\n"
-          "  run     run a scenario through the monitoring engine (the bundled\n"
-          "          default scenario when none is given) and write report.json,\n"
-          "          run.geojson, events.jsonl, fixes.csv, truth.csv and summary.json\n"
-          "          into DIR\n"
-          "          (default runs/<scenario>-<seed>/)\n"
-          "          --set NAME=VALUE sets a param() of the scenario, or a rule or\n"
-          "          device parameter (proxwatch sweep --list-params), for a variant\n"
-          "          without a copy of the file\n"
-          "          A scenario's expect { ... } is checked after the run: one line\n"
-          "          per expectation (\"expect true_breaches = 2: measured 2, held\")\n"
-          "          after the summary, the same in summary.json under \"expect\",\n"
-          "          and exit status 1 when any is NOT held.  sweep and live do not\n"
-          "          check expectations.\n"
-          "\n"
-          "  sweep   run every combination of the --set values, each with seeds\n"
-          "          1..N (default 10), in JOBS worker processes (default: the\n"
-          "          cores), and write sweep.csv (one row per run) and sweep.json\n"
-          "          (per combination: mean and 95 % interval of each figure)\n"
-          "          into DIR (default runs/sweep-<scenario>/); a run still going\n"
-          "          after --run-timeout SECONDS (default 600) is stopped and marked\n"
-          "          failed, and the others are kept\n"
-          "\n"
-          "  decode  read a field trace (NMEA 0183, gpsd JSON as written by\n"
-          "          gpspipe -w, or CSV of time,lat,lon) and print one JSON object\n"
-          "          per fix, as gpsd's gpsdecode does; bad lines are skipped with a\n"
-          "          warning naming the file and line\n"
-          "  replay  run field traces (NMEA, gpsd JSON or CSV, in any mix) through\n"
-          "          the engine in the given roles; with reference trajectories the\n"
-          "          breach and alert metrics are computed against them; writes\n"
-          "          events.jsonl and report.json into DIR (default runs/replay/);\n"
-          "          fixes whose times lie more than 6 h from the rest of their trace\n"
-          "          are dropped and counted, and a span over 7 days needs --force\n"
-          "  live    a real receiver served by gpsd becomes one actor of the\n"
-          "          scenario (the first offender or victim) while the rest is\n"
-          "          simulated in real time (--speed X: X times faster); prints the\n"
-          "          alerts as they happen, ends at the scenario's end or on Ctrl-C,\n"
-          "          and writes the outputs of run (default runs/live/); fixes dated\n"
-          "          before 2020 or more than 24 h from this machine's clock are\n"
-          "          ignored and counted (--any-date takes them: a recorded log)\n"
-          "\n"
-          "Exit status: 0 done, 1 failed while running or an expectation not\n"
-          "held, 2 bad input or usage (the message names the file and line).\n"
-          "Scenario language and expect { }: scenarios/README.md.\n",
-          to);
+    char spec[32];
+    snprintf(spec, sizeof spec, ":%s", shortopts);
+    opterr = 0;
+    return getopt_long(argc, argv, spec, longopts, NULL);
 }
 
 /* "Gangnam morning" -> "gangnam-morning" (ASCII letters and digits). */
@@ -194,59 +155,50 @@ static int cmd_run(int argc, char **argv)
     const char *names[SIM_SWEEP_MAX_AXES];
     double values[SIM_SWEEP_MAX_AXES];
     size_t n_set = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+    static const struct option longopts[] = {
+        {"seed", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
+        {"out", required_argument, NULL, 'o'},  {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = next_option(argc, argv, "s:o:qh", longopts)) != -1) {
+        if (c == 'S') {
             /* --set NAME=VALUE: a param() of the scenario, or a rule or
              * device parameter (as in sweep), for a variant without a copy. */
-            const char *a = argv[++i], *eq = strchr(a, '=');
+            const char *a = optarg, *eq = strchr(a, '=');
             char *end = NULL;
             double v = eq ? strtod(eq + 1, &end) : NAN;
             if (!eq || eq == a || (size_t)(eq - a) >= sizeof set_names[0] || end == eq + 1 || *end ||
-                !isfinite(v)) {
-                fprintf(stderr, "proxwatch run: --set '%s': expected NAME=NUMBER\n", a);
-                return 2;
-            }
-            if (n_set == SIM_SWEEP_MAX_AXES) {
-                fprintf(stderr, "proxwatch run: at most %d --set options\n", SIM_SWEEP_MAX_AXES);
-                return 2;
-            }
+                !isfinite(v))
+                return usage_error("run", "--set '%s': expected NAME=NUMBER", a);
+            if (n_set == SIM_SWEEP_MAX_AXES)
+                return usage_error("run", "at most %d --set options", SIM_SWEEP_MAX_AXES);
             memcpy(set_names[n_set], a, (size_t)(eq - a));
             set_names[n_set][eq - a] = '\0';
             for (size_t k = 0; k < n_set; k++)
-                if (!strcmp(names[k], set_names[n_set])) {
-                    fprintf(stderr, "proxwatch run: --set %s is given twice\n", names[k]);
-                    return 2;
-                }
+                if (!strcmp(names[k], set_names[n_set]))
+                    return usage_error("run", "--set %s is given twice", names[k]);
             names[n_set] = set_names[n_set];
             values[n_set++] = v;
-            continue;
-        }
-        if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-            if (!parse_u64(argv[++i], &opts.seed) || opts.seed == 0) {
-                fprintf(stderr, "proxwatch run: --seed: '%s' is not a whole number from 1\n", argv[i]);
-                return 2;
-            }
+        } else if (c == 's') {
+            if (!parse_u64(optarg, &opts.seed) || opts.seed == 0)
+                return usage_error("run", "--seed: '%s' is not a whole number from 1", optarg);
             opts.has_seed = 1;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
+        } else if (c == 'o') {
+            out = optarg;
             if (!out_path_ok("run", out))
                 return 2;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
+        } else if (c == 'q') {
             quiet = 1;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "proxwatch run: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        } else if (!path) {
-            path = argv[i];
+        } else if (c == 'h') {
+            return print_help(stdout, "run");
         } else {
-            fprintf(stderr, "proxwatch run: one scenario at a time ('%s' and '%s')\n", path, argv[i]);
-            return 2;
+            return bad_option("run", c, argv);
         }
     }
+    if (argc - optind > 1)
+        return usage_error("run", "one scenario at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
+    if (optind < argc)
+        path = argv[optind];
     if (!path)
         path = PW_DEFAULT_SCENARIO;
 
@@ -376,78 +328,63 @@ static int cmd_sweep(int argc, char **argv)
     const char *path = NULL, *out = NULL;
     uint64_t seeds = 10, jobs = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
     double run_timeout = SIM_SWEEP_RUN_TIMEOUT_S;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
-            const char *eq = strchr(argv[++i], '=');
-            if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof names[0]) {
-                fprintf(stderr, "proxwatch sweep: --set '%s': expected NAME=V1,V2,...\n", argv[i]);
-                return 2;
-            }
-            if (n_axes == SIM_SWEEP_MAX_AXES) {
-                fprintf(stderr, "proxwatch sweep: at most %d --set options\n", SIM_SWEEP_MAX_AXES);
-                return 2;
-            }
-            memcpy(names[n_axes], argv[i], (size_t)(eq - argv[i]));
-            names[n_axes][eq - argv[i]] = '\0';
-            for (size_t k = 0; k < n_axes; k++) {
-                if (strcmp(names[k], names[n_axes]) == 0) {
-                    fprintf(stderr, "proxwatch sweep: --set %s is given twice; list all its values in one "
-                                    "(--set %s=V1,V2,...)\n",
-                            names[k], names[k]);
-                    return 2;
-                }
-            }
+    static const struct option longopts[] = {
+        {"set", required_argument, NULL, 'S'},         {"seeds", required_argument, NULL, 'n'},
+        {"jobs", required_argument, NULL, 'j'},        {"run-timeout", required_argument, NULL, 'T'},
+        {"out", required_argument, NULL, 'o'},         {"list-params", no_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = next_option(argc, argv, "j:o:h", longopts)) != -1) {
+        if (c == 'S') {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || (size_t)(eq - optarg) >= sizeof names[0])
+                return usage_error("sweep", "--set '%s': expected NAME=V1,V2,...", optarg);
+            if (n_axes == SIM_SWEEP_MAX_AXES)
+                return usage_error("sweep", "at most %d --set options", SIM_SWEEP_MAX_AXES);
+            memcpy(names[n_axes], optarg, (size_t)(eq - optarg));
+            names[n_axes][eq - optarg] = '\0';
+            for (size_t k = 0; k < n_axes; k++)
+                if (strcmp(names[k], names[n_axes]) == 0)
+                    return usage_error("sweep", "--set %s is given twice; list all its values in one "
+                                                "(--set %s=V1,V2,...)", names[k], names[k]);
             size_t n = parse_values(eq + 1, values[n_axes], MAX_VALUES);
-            if (n == 0) {
-                fprintf(stderr, "proxwatch sweep: --set %s: '%s' is not a list of numbers (at most %d)\n",
-                        names[n_axes], eq + 1, MAX_VALUES);
-                return 2;
-            }
+            if (n == 0)
+                return usage_error("sweep", "--set %s: '%s' is not a list of numbers (at most %d)",
+                                   names[n_axes], eq + 1, MAX_VALUES);
             axes[n_axes] = (sim_sweep_axis){names[n_axes], values[n_axes], n};
             n_axes++;
-        } else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) {
-            if (!parse_u64(argv[++i], &seeds) || seeds < 1 || seeds > 100000) {
-                fprintf(stderr, "proxwatch sweep: --seeds: '%s' is not a count from 1\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--run-timeout") == 0 && i + 1 < argc) {
+        } else if (c == 'n') {
+            if (!parse_u64(optarg, &seeds) || seeds < 1 || seeds > 100000)
+                return usage_error("sweep", "--seeds: '%s' is not a count from 1 to 100000", optarg);
+        } else if (c == 'T') {
             char *end;
-            run_timeout = strtod(argv[++i], &end);
-            if (end == argv[i] || *end || !(run_timeout > 0) || !isfinite(run_timeout)) {
-                fprintf(stderr, "proxwatch sweep: --run-timeout: '%s' is not a number of seconds above 0\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if ((strcmp(argv[i], "-j") == 0 || strcmp(argv[i], "--jobs") == 0) && i + 1 < argc) {
-            if (!parse_u64(argv[++i], &jobs) || jobs < 1 || jobs > 1024) {
-                fprintf(stderr, "proxwatch sweep: -j: '%s' is not a count from 1 to 1024\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
+            run_timeout = strtod(optarg, &end);
+            if (end == optarg || *end || !(run_timeout > 0) || !isfinite(run_timeout))
+                return usage_error("sweep", "--run-timeout: '%s' is not a number of seconds above 0", optarg);
+        } else if (c == 'j') {
+            if (!parse_u64(optarg, &jobs) || jobs < 1 || jobs > 1024)
+                return usage_error("sweep", "--jobs: '%s' is not a count from 1 to 1024", optarg);
+        } else if (c == 'o') {
+            out = optarg;
             if (!out_path_ok("sweep", out))
                 return 2;
-        } else if (strcmp(argv[i], "--list-params") == 0) {
+        } else if (c == 'L') {
             puts("Parameters every scenario has (times in seconds); a scenario may add its own");
             puts("with param(\"NAME\", default):");
             sim_param_list(stdout);
             return 0;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "proxwatch sweep: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        } else if (!path) {
-            path = argv[i];
+        } else if (c == 'h') {
+            return print_help(stdout, "sweep");
         } else {
-            fprintf(stderr, "proxwatch sweep: one scenario at a time\n");
-            return 2;
+            return bad_option("sweep", c, argv);
         }
     }
-    if (!path) {
-        fprintf(stderr, "proxwatch sweep: which scenario?\n");
-        usage(stderr);
-        return 2;
-    }
+    if (argc - optind > 1)
+        return usage_error("sweep", "one scenario at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
+    if (optind < argc)
+        path = argv[optind];
+    if (!path)
+        return usage_error("sweep", "which scenario?");
     char dir[512];
     if (out) {
         snprintf(dir, sizeof dir, "%s", out);
@@ -510,30 +447,28 @@ static int cmd_decode(int argc, char **argv)
     long warnings = 0;
     o.warn = warn_cb;
     o.warn_ctx = &warnings;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-            const char *f = argv[++i];
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = next_option(argc, argv, "f:h", longopts)) != -1) {
+        if (c == 'f') {
+            const char *f = optarg;
             o.format = !strcmp(f, "nmea") ? DEV_TRACE_NMEA : !strcmp(f, "gpsd") ? DEV_TRACE_GPSD_JSON
                      : !strcmp(f, "csv") ? DEV_TRACE_CSV : (dev_trace_format)-1;
-            if ((int)o.format < 0) {
-                fprintf(stderr, "proxwatch decode: --format: '%s' is not nmea, gpsd or csv\n", f);
-                return 2;
-            }
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "proxwatch decode: unknown option '%s'\n", argv[i]);
-            return 2;
-        } else if (!path) {
-            path = argv[i];
+            if ((int)o.format < 0)
+                return usage_error("decode", "--format: '%s' is not nmea, gpsd or csv", f);
+        } else if (c == 'h') {
+            return print_help(stdout, "decode");
         } else {
-            fprintf(stderr, "proxwatch decode: one trace at a time\n");
-            return 2;
+            return bad_option("decode", c, argv);
         }
     }
-    if (!path) {
-        fprintf(stderr, "proxwatch decode: which trace?\n");
-        usage(stderr);
-        return 2;
-    }
+    if (argc - optind > 1)
+        return usage_error("decode", "one trace at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
+    if (optind < argc)
+        path = argv[optind];
+    if (!path)
+        return usage_error("decode", "which trace?");
     dev_trace_reader *rd;
     dev_trace_status st = dev_trace_open(path, &o, &rd);
     if (st != DEV_TRACE_OK) {
@@ -552,9 +487,9 @@ static int cmd_decode(int argc, char **argv)
         line[n] = '\n';
         fwrite(line, 1, n + 1, stdout);
     }
-    const dev_trace_counters *c = dev_trace_get_counters(rd);
-    fprintf(stderr, "proxwatch decode: %s: %ld lines, %ld fixes, %ld sentences skipped\n", path, c->lines,
-            c->fixes, c->skipped_total);
+    const dev_trace_counters *cnt = dev_trace_get_counters(rd);
+    fprintf(stderr, "proxwatch decode: %s: %ld lines, %ld fixes, %ld sentences skipped\n", path, cnt->lines,
+            cnt->fixes, cnt->skipped_total);
     int rc = st == DEV_TRACE_EOF ? 0 : 1;
     if (rc)
         fprintf(stderr, "%s: %s\n", path, dev_trace_strerror(st));
@@ -568,63 +503,56 @@ static int cmd_replay(int argc, char **argv)
     long warnings = 0;
     o.warn = warn_cb;
     o.warn_ctx = &warnings;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--force")) {
-            o.force = 1;
-            continue;
-        }
-        if (!v && a[0] == '-') {
-            fprintf(stderr, "proxwatch replay: %s needs a value\n", a);
-            return 2;
-        }
-        if (!strcmp(a, "--offender"))
+    static const struct option longopts[] = {
+        {"offender", required_argument, NULL, 'O'},       {"victim", required_argument, NULL, 'V'},
+        {"victim-at", required_argument, NULL, 'A'},      {"truth-offender", required_argument, NULL, 'P'},
+        {"truth-victim", required_argument, NULL, 'Q'},   {"alarm-radius", required_argument, NULL, 'R'},
+        {"force", no_argument, NULL, 'F'},                {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = next_option(argc, argv, "o:h", longopts)) != -1) {
+        const char *v = optarg;
+        if (c == 'O') {
             o.offender_trace = v;
-        else if (!strcmp(a, "--victim"))
+        } else if (c == 'V') {
             o.victim_trace = v;
-        else if (!strcmp(a, "--truth-offender"))
+        } else if (c == 'P') {
             o.truth_offender = v;
-        else if (!strcmp(a, "--truth-victim"))
+        } else if (c == 'Q') {
             o.truth_victim = v;
-        else if (!strcmp(a, "--out")) {
+        } else if (c == 'F') {
+            o.force = 1;
+        } else if (c == 'o') {
             o.out_dir = v;
             if (!out_path_ok("replay", v))
                 return 2;
-        }
-        else if (!strcmp(a, "--victim-at")) {
-            char *end;
+        } else if (c == 'A') {
+            char *end, *end2;
             o.victim_lat = strtod(v, &end);
-            if (end == v || *end != ',' || !(fabs(o.victim_lat) <= 90)) {
-                fprintf(stderr, "proxwatch replay: --victim-at '%s': expected LAT,LON in degrees\n", v);
-                return 2;
-            }
-            char *end2;
+            if (end == v || *end != ',' || !(fabs(o.victim_lat) <= 90))
+                return usage_error("replay", "--victim-at '%s': expected LAT,LON in degrees", v);
             o.victim_lon = strtod(end + 1, &end2);
-            if (*end2 || end2 == end + 1 || !(fabs(o.victim_lon) <= 180)) {
-                fprintf(stderr, "proxwatch replay: --victim-at '%s': expected LAT,LON in degrees\n", v);
-                return 2;
-            }
+            if (*end2 || end2 == end + 1 || !(fabs(o.victim_lon) <= 180))
+                return usage_error("replay", "--victim-at '%s': expected LAT,LON in degrees", v);
             o.has_victim_at = 1;
-        } else if (!strcmp(a, "--alarm-radius")) {
+        } else if (c == 'R') {
             char *end;
             o.alarm_radius_m = strtod(v, &end);
             if (end == v || *end || !(o.alarm_radius_m > 0) || !isfinite(o.alarm_radius_m) ||
-                o.alarm_radius_m > 100000) {
-                fprintf(stderr, "proxwatch replay: --alarm-radius '%s': expected metres, above 0 and at most "
-                                "100000\n", v);
-                return 2;
-            }
+                o.alarm_radius_m > 100000)
+                return usage_error("replay", "--alarm-radius '%s': expected metres, above 0 and at most 100000",
+                                   v);
+        } else if (c == 'h') {
+            return print_help(stdout, "replay");
         } else {
-            fprintf(stderr, "proxwatch replay: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
+            return bad_option("replay", c, argv);
         }
-        i++;
     }
+    if (optind < argc)
+        return usage_error("replay", "unexpected argument '%s' (traces come with --offender and --victim)",
+                           argv[optind]);
     if (!o.offender_trace || (!o.victim_trace && !o.has_victim_at) || (o.victim_trace && o.has_victim_at)) {
-        fprintf(stderr, "proxwatch replay: give --offender TRACE and one of --victim TRACE, --victim-at LAT,LON\n");
-        return 2;
+        return usage_error("replay", "give --offender TRACE and one of --victim TRACE, --victim-at LAT,LON");
     }
     if (!strncmp(o.out_dir, "runs/", 5) && make_runs_dir("replay") != 0)
         return 1;
@@ -671,58 +599,57 @@ static int cmd_live(int argc, char **argv)
     static char host[256], port[32];
     const char *path = NULL;
     int have_as = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--gpsd") && i + 1 < argc) {
-            const char *v = argv[++i], *colon = strrchr(v, ':');
-            if (!colon || colon == v || !colon[1] || (size_t)(colon - v) >= sizeof host || strlen(colon + 1) >= sizeof port) {
-                fprintf(stderr, "proxwatch live: --gpsd '%s': expected HOST:PORT\n", v);
-                return 2;
-            }
+    static const struct option longopts[] = {
+        {"gpsd", required_argument, NULL, 'g'},  {"as", required_argument, NULL, 'a'},
+        {"speed", required_argument, NULL, 'x'}, {"out", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},       {"any-date", no_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = next_option(argc, argv, "o:qh", longopts)) != -1) {
+        const char *v = optarg;
+        if (c == 'g') {
+            const char *colon = strrchr(v, ':');
+            if (!colon || colon == v || !colon[1] || (size_t)(colon - v) >= sizeof host ||
+                strlen(colon + 1) >= sizeof port)
+                return usage_error("live", "--gpsd '%s': expected HOST:PORT", v);
             memcpy(host, v, (size_t)(colon - v));
             host[colon - v] = '\0';
             snprintf(port, sizeof port, "%s", colon + 1);
             o.host = host;
             o.port = port;
-        } else if (!strcmp(argv[i], "--as") && i + 1 < argc) {
-            const char *v = argv[++i];
+        } else if (c == 'a') {
             if (!strcmp(v, "offender"))
                 o.as = SCN_OFFENDER;
             else if (!strcmp(v, "victim"))
                 o.as = SCN_VICTIM;
-            else {
-                fprintf(stderr, "proxwatch live: --as '%s': offender or victim\n", v);
-                return 2;
-            }
+            else
+                return usage_error("live", "--as '%s': offender or victim", v);
             have_as = 1;
-        } else if (!strcmp(argv[i], "--speed") && i + 1 < argc) {
+        } else if (c == 'x') {
             char *end;
-            o.speed = strtod(argv[++i], &end);
-            if (*end || !(o.speed > 0) || o.speed > 1000) {
-                fprintf(stderr, "proxwatch live: --speed '%s': a factor above 0\n", argv[i]);
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-            o.out_dir = argv[++i];
+            o.speed = strtod(v, &end);
+            if (end == v || *end || !(o.speed > 0) || o.speed > 1000)
+                return usage_error("live", "--speed '%s': a factor above 0, at most 1000", v);
+        } else if (c == 'o') {
+            o.out_dir = v;
             if (!out_path_ok("live", o.out_dir))
                 return 2;
-        } else if (!strcmp(argv[i], "--quiet")) {
+        } else if (c == 'q') {
             o.quiet = 1;
-        } else if (!strcmp(argv[i], "--any-date")) {
+        } else if (c == 'D') {
             o.any_date = 1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "proxwatch live: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        } else if (!path) {
-            path = argv[i];
+        } else if (c == 'h') {
+            return print_help(stdout, "live");
         } else {
-            fprintf(stderr, "proxwatch live: one scenario at a time\n");
-            return 2;
+            return bad_option("live", c, argv);
         }
     }
+    if (argc - optind > 1)
+        return usage_error("live", "one scenario at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
+    if (optind < argc)
+        path = argv[optind];
     if (!o.host || !have_as) {
-        fprintf(stderr, "proxwatch live: give --gpsd HOST:PORT and --as offender|victim\n");
-        return 2;
+        return usage_error("live", "give --gpsd HOST:PORT and --as offender|victim");
     }
     scn_scenario s;
     scn_error err;
@@ -767,27 +694,186 @@ static int cmd_live(int argc, char **argv)
     return 0;
 }
 
+/* ---- help, usage errors, version ----------------------------------- */
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *synopsis;
+    const char *summary;
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"run", cmd_run,
+     "proxwatch run [SCENARIO.lua] [--seed N] [--set NAME=VALUE ...] [--out DIR] [--quiet]",
+     "run a scenario through the monitoring engine and report",
+     "Runs a scenario (the bundled default when none is given) through the\n"
+     "monitoring engine and writes report.json, run.geojson, events.jsonl,\n"
+     "fixes.csv, truth.csv and summary.json into DIR (default\n"
+     "runs/<scenario>-<seed>/), published whole at the end: a run that fails\n"
+     "leaves an earlier one in DIR as it was.  The scenario's expect { } is\n"
+     "checked after the run: one line per expectation, and exit status 1 when\n"
+     "any is NOT held.\n"
+     "\n"
+     "  --seed N            the random seed (a whole number from 1; default the\n"
+     "                      scenario's own)\n"
+     "  --set NAME=VALUE    a param() of the scenario, or a rule or device\n"
+     "                      parameter (proxwatch sweep --list-params); repeatable\n"
+     "  --out DIR           where to write (at most 400 characters)\n"
+     "  --quiet             no progress line\n"
+     "\n"
+     "Example: proxwatch run scenarios/school_zone.lua --seed 3 --set alarm_radius=300\n"},
+    {"sweep", cmd_sweep,
+     "proxwatch sweep SCENARIO.lua --set NAME=V1,V2,... [--set ...] [--seeds N] [--jobs N]\n"
+     "                [--run-timeout SECONDS] [--out DIR] [--list-params]",
+     "run a grid of parameters over many seeds",
+     "Runs every combination of the --set values, each with seeds 1..N, in\n"
+     "worker processes, and writes sweep.csv (one row per run) and sweep.json\n"
+     "(per combination: the mean and 95 % interval of each figure) into DIR\n"
+     "(default runs/sweep-<scenario>/).  A failed run is reported and marked;\n"
+     "the others are kept.\n"
+     "\n"
+     "  --set NAME=V1,V2,.. the values of one parameter; repeatable, each name once\n"
+     "  --seeds N           seeds 1..N for each combination (default 10)\n"
+     "  --jobs N, -j N      worker processes at once (default: the cores)\n"
+     "  --run-timeout S     stop a run still going after S seconds and mark it\n"
+     "                      failed (default 600)\n"
+     "  --out DIR           where to write\n"
+     "  --list-params       the parameters every scenario has, and exit\n"
+     "\n"
+     "Example: proxwatch sweep scenarios/regional_day.lua --set alarm_radius=300,500 --seeds 20\n"},
+    {"decode", cmd_decode,
+     "proxwatch decode TRACE [--format nmea|gpsd|csv]",
+     "print a field trace's fixes as JSON lines",
+     "Reads a field trace (NMEA 0183, gpsd JSON as written by gpspipe -w, or\n"
+     "CSV of time,lat,lon[,acc_m]) and prints one JSON object per fix, as\n"
+     "gpsd's gpsdecode does; bad lines are skipped with a warning naming the\n"
+     "file and line.\n"
+     "\n"
+     "  --format F          nmea, gpsd or csv (default: found from the content)\n"
+     "\n"
+     "Example: proxwatch decode tests/data/gpsd/haicom-305N.log\n"},
+    {"replay", cmd_replay,
+     "proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
+     "                 [--truth-offender REF] [--truth-victim REF] [--alarm-radius M]\n"
+     "                 [--force] [--out DIR]",
+     "run recorded traces through the engine",
+     "Runs field traces (NMEA, gpsd JSON or CSV, in any mix) through the engine\n"
+     "in the given roles and writes events.jsonl and report.json into DIR\n"
+     "(default runs/replay/); with reference trajectories the breach and alert\n"
+     "figures are measured against them.  Fixes whose times lie more than 6 h\n"
+     "from the rest of their trace are dropped and counted.\n"
+     "\n"
+     "  --offender TRACE    the tag's trace (required)\n"
+     "  --victim TRACE      the phone's trace, or\n"
+     "  --victim-at LAT,LON a victim standing still there\n"
+     "  --truth-offender REF, --truth-victim REF   reference trajectories\n"
+     "  --alarm-radius M    the case's alarm radius (default 500)\n"
+     "  --force             replay a span longer than 7 days\n"
+     "  --out DIR           where to write\n"
+     "\n"
+     "Example: proxwatch replay --offender tag.nmea --victim-at 37.5665,126.978\n"},
+    {"live", cmd_live,
+     "proxwatch live --gpsd HOST:PORT --as offender|victim [SCENARIO.lua] [--speed X]\n"
+     "               [--any-date] [--quiet] [--out DIR]",
+     "a real receiver as one actor of a simulated city",
+     "A real receiver served by gpsd becomes one actor of the scenario (the\n"
+     "first offender or victim) while the rest is simulated in real time; it\n"
+     "prints the alerts as they happen, ends at the scenario's end or on\n"
+     "Ctrl-C, and writes the outputs of run (default runs/live/).  Receiver\n"
+     "fixes dated before 2020 or more than 24 h from this machine's clock are\n"
+     "ignored and counted.\n"
+     "\n"
+     "  --gpsd HOST:PORT    the gpsd to read (required)\n"
+     "  --as ROLE           offender or victim (required)\n"
+     "  --speed X           simulate X times faster than real time (at most 1000)\n"
+     "  --any-date          take fixes of any date (a recorded log through gpsfake)\n"
+     "  --quiet             no alert lines\n"
+     "  --out DIR           where to write\n"
+     "\n"
+     "Example: proxwatch live --gpsd localhost:2947 --as offender scenarios/default.lua\n"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+static void print_overview(FILE *to)
+{
+    fputs("usage: proxwatch COMMAND [OPTIONS]\n\n", to);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(to, "  %-7s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n'proxwatch help COMMAND' or 'proxwatch COMMAND --help' tells more;\n"
+          "'proxwatch --version' the versions.  Exit status: 0 done, 1 failed while\n"
+          "running (run: also an expectation NOT held), 2 bad input or usage.\n"
+          "The manual: man proxwatch (docs/proxwatch.1).\n",
+          to);
+}
+
+static int print_help(FILE *to, const char *cmd)
+{
+    const command *c = find_command(cmd);
+    if (!c)
+        return usage_error("help", "no command '%s' (run, sweep, decode, replay, live)", cmd);
+    fprintf(to, "usage: %s\n\n%s", c->synopsis, c->help);
+    return 0;
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, cmd[0] ? "proxwatch %s: " : "proxwatch: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (find_command(cmd))
+        fprintf(stderr, "; try 'proxwatch %s --help'\n", cmd);
+    else
+        fputs("; try 'proxwatch --help'\n", stderr);
+    return 2;
+}
+
+static int bad_option(const char *cmd, int c, char **argv)
+{
+    const char *opt = argv[optind - 1];
+    if (c == ':')
+        return usage_error(cmd, "option '%s' needs a value", opt);
+    if (optopt && optopt != '?')
+        return usage_error(cmd, "unknown option '-%c'", optopt);
+    return usage_error(cmd, "unknown option '%s'", opt);
+}
+
+static void print_version(void)
+{
+    printf("proxwatch %s (Lua %s, libgps API %s, libuv %s)\n", PW_VERSION, scn_lua_release(),
+           dev_libgps_api(), sim_libuv_version());
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        print_overview(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "run") == 0)
-        return cmd_run(argc - 2, argv + 2);
-    if (strcmp(argv[1], "sweep") == 0)
-        return cmd_sweep(argc - 2, argv + 2);
-    if (strcmp(argv[1], "decode") == 0)
-        return cmd_decode(argc - 2, argv + 2);
-    if (strcmp(argv[1], "replay") == 0)
-        return cmd_replay(argc - 2, argv + 2);
-    if (strcmp(argv[1], "live") == 0)
-        return cmd_live(argc - 2, argv + 2);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-        usage(stdout);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        print_version();
         return 0;
     }
-    fprintf(stderr, "proxwatch: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        if (argc > 2)
+            return print_help(stdout, argv[2]) == 0 ? 0 : 2;
+        print_overview(stdout);
+        return 0;
+    }
+    const command *c = find_command(cmd);
+    if (!c)
+        return usage_error("", "unknown command '%s' (run, sweep, decode, replay, live)", cmd);
+    return c->fn(argc - 1, argv + 1);
 }

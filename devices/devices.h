@@ -686,4 +686,7 @@ void dev_put_fixed(char **p, char *end, double v, int decimals);
 #ifdef __cplusplus
 }
 #endif
+/* The libgps API version built against, "MAJOR.MINOR". */
+const char *dev_libgps_api(void);
+
 #endif /* PW_DEVICES_H */

@@ -183,3 +183,10 @@ void dev_gpsd_live_close(dev_gpsd_live *l)
         gps_close(&l->g);
     free(l);
 }
+
+const char *dev_libgps_api(void)
+{
+#define PW_STR2(x) #x
+#define PW_STR(x) PW_STR2(x)
+    return PW_STR(GPSD_API_MAJOR_VERSION) "." PW_STR(GPSD_API_MINOR_VERSION);
+}

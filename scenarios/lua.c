@@ -1836,6 +1836,11 @@ static int l_bounded_string_fn(lua_State *L)
     return call_string_fn(L, NULL);
 }
 
+const char *scn_lua_release(void)
+{
+    return LUA_RELEASE + 4; /* "Lua 5.4.4" */
+}
+
 static const luaL_Reg api[] = {
     {"scenario", l_scenario},
     {"place", l_place},

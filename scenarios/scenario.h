@@ -318,4 +318,7 @@ pw_time_ms scn_parse_duration(const char *text);
 #ifdef __cplusplus
 }
 #endif
+/* The Lua release the loader was built with ("Lua 5.4.4" -> "5.4.4"). */
+const char *scn_lua_release(void);
+
 #endif /* PW_SCENARIO_H */

@@ -270,3 +270,8 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
     uv_loop_close(&l.loop);
     return l.rc;
 }
+
+const char *sim_libuv_version(void)
+{
+    return uv_version_string();
+}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_cli.sh PROXWATCH SOURCE_DIR - the command line's validation: each bad
+# test_cli.sh PROXWATCH SOURCE_DIR [BUILD_DIR] - the command line: each bad
 # option is a clear error with exit status 2 and a message naming it.
 # Runs in its own folder under the build tree; prints one line per check
 # and the plain summary line ctest and CI read.
@@ -112,6 +112,46 @@ if grep -q OLD pw_cli_pub2/report.json && [ -z "$(ls -d pw_cli_pub2.part-* 2>/de
 else
     echo "FAIL a failed run changed the old folder: $(ls pw_cli_pub2)"
     failed=$((failed + 1))
+fi
+# The command line people know: --version, per-command help, --opt=value,
+# one-line usage errors, and a man page that lists every option of --help.
+check "--version"                      0 "proxwatch [0-9.]* (Lua 5.4" -- --version
+check "replay --help"                  0 "usage: proxwatch replay" -- replay --help
+check "help live"                      0 "usage: proxwatch live" -- help live
+check "run --seed=2 --out=DIR"         0 "seed 2" -- run --seed=2 --out=pw_cli_eq --quiet
+check "run --seed (no value)"          2 "needs a value" -- run --seed
+check "unknown command"                2 "unknown command" -- nonsense
+out=$("$pw" run --sed 3 2>&1)
+if [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && printf '%s' "$out" | grep -q "try 'proxwatch run --help'"; then
+    echo "ok   a usage error is one line"; passed=$((passed + 1))
+else
+    echo "FAIL a usage error is not one line: $out"; failed=$((failed + 1))
+fi
+if "$pw" replay --help | grep -q "proxwatch sweep"; then
+    echo "FAIL replay --help shows other commands"; failed=$((failed + 1))
+else
+    echo "ok   a command's help is its own"; passed=$((passed + 1))
+fi
+man_opts=$(sed 's/\\//g' "$src/docs/proxwatch.1")
+missing=""
+for cmd in run sweep decode replay live; do
+    for opt in $("$pw" help "$cmd" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+        printf '%s' "$man_opts" | grep -q -- "$opt" || missing="$missing $cmd:$opt"
+    done
+done
+if [ -z "$missing" ]; then
+    echo "ok   the man page has every option of every --help"; passed=$((passed + 1))
+else
+    echo "FAIL the man page lacks:$missing"; failed=$((failed + 1))
+fi
+if [ -n "$3" ]; then
+    rm -rf pw_cli_prefix
+    if cmake --install "$3" --prefix "$PWD/pw_cli_prefix" >/dev/null 2>&1 &&
+       [ -x pw_cli_prefix/bin/proxwatch ] && [ -f pw_cli_prefix/share/man/man1/proxwatch.1 ]; then
+        echo "ok   cmake --install puts the program and the man page in place"; passed=$((passed + 1))
+    else
+        echo "FAIL cmake --install"; failed=$((failed + 1))
+    fi
 fi
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
