@@ -78,8 +78,8 @@ case "$cmd" in
     mkdir -p build-fuzz/corpus
     cp tests/data/gpsd/*.log build-fuzz/corpus/
     clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_XOPEN_SOURCE=700 \
-      -Iengine -Idevices tests/fuzz_nmea.c devices/nmea.c devices/tracefile.c \
-      devices/gpsdjson.c engine/*.c -lgps -lm \
+      -Iengine -Itraces -Irecord tests/fuzz_nmea.c traces/*.c record/*.c \
+      engine/*.c -lgps -lm \
       -o build-fuzz/fuzz_nmea
     ./build-fuzz/fuzz_nmea -max_total_time="${PW_FUZZ_SECONDS:-120}" -max_len=4096 \
       -print_final_stats=1 build-fuzz/corpus

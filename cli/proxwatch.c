@@ -7,6 +7,7 @@
  * usage.
  */
 #include "devices.h"
+#include "traces.h"
 #include "expect.h"
 #include "record.h"
 #include "sim.h"
@@ -442,8 +443,8 @@ static void warn_cb(void *ctx, const char *file, long line, const char *what)
 static int cmd_decode(int argc, char **argv)
 {
     const char *path = NULL;
-    dev_trace_options o;
-    dev_trace_options_default(&o);
+    trc_options o;
+    trc_options_default(&o);
     long warnings = 0;
     o.warn = warn_cb;
     o.warn_ctx = &warnings;
@@ -453,8 +454,8 @@ static int cmd_decode(int argc, char **argv)
     while ((c = next_option(argc, argv, "f:h", longopts)) != -1) {
         if (c == 'f') {
             const char *f = optarg;
-            o.format = !strcmp(f, "nmea") ? DEV_TRACE_NMEA : !strcmp(f, "gpsd") ? DEV_TRACE_GPSD_JSON
-                     : !strcmp(f, "csv") ? DEV_TRACE_CSV : (dev_trace_format)-1;
+            o.format = !strcmp(f, "nmea") ? TRC_NMEA : !strcmp(f, "gpsd") ? TRC_GPSD_JSON
+                     : !strcmp(f, "csv") ? TRC_CSV : (trc_format)-1;
             if ((int)o.format < 0)
                 return usage_error("decode", "--format: '%s' is not nmea, gpsd or csv", f);
         } else if (c == 'h') {
@@ -469,31 +470,31 @@ static int cmd_decode(int argc, char **argv)
         path = argv[optind];
     if (!path)
         return usage_error("decode", "which trace?");
-    dev_trace_reader *rd;
-    dev_trace_status st = dev_trace_open(path, &o, &rd);
-    if (st != DEV_TRACE_OK) {
-        fprintf(stderr, "%s: %s\n", path, dev_trace_strerror(st));
+    trc_reader *rd;
+    trc_status st = trc_open(path, &o, &rd);
+    if (st != TRC_OK) {
+        fprintf(stderr, "%s: %s\n", path, trc_strerror(st));
         return 2;
     }
     pw_fix fix;
-    dev_fix_extra extra;
+    trc_fix_extra extra;
     char line[1024];
     static char outbuf[1 << 16]; /* decode's output is most of its I/O */
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    while ((st = dev_trace_next(rd, &fix, &extra)) == DEV_TRACE_OK) {
-        size_t n = dev_decode_json(&fix, &extra, line, sizeof line - 1);
+    while ((st = trc_next(rd, &fix, &extra)) == TRC_OK) {
+        size_t n = trc_decode_json(&fix, &extra, line, sizeof line - 1);
         if (n > sizeof line - 2)
             n = sizeof line - 2;
         line[n] = '\n';
         fwrite(line, 1, n + 1, stdout);
     }
-    const dev_trace_counters *cnt = dev_trace_get_counters(rd);
+    const trc_counters *cnt = trc_get_counters(rd);
     fprintf(stderr, "proxwatch decode: %s: %ld lines, %ld fixes, %ld sentences skipped\n", path, cnt->lines,
             cnt->fixes, cnt->skipped_total);
-    int rc = st == DEV_TRACE_EOF ? 0 : 1;
+    int rc = st == TRC_EOF ? 0 : 1;
     if (rc)
-        fprintf(stderr, "%s: %s\n", path, dev_trace_strerror(st));
-    dev_trace_close(rd);
+        fprintf(stderr, "%s: %s\n", path, trc_strerror(st));
+    trc_close(rd);
     return fflush(stdout) == 0 ? rc : 1;
 }
 
@@ -852,7 +853,7 @@ static int bad_option(const char *cmd, int c, char **argv)
 static void print_version(void)
 {
     printf("proxwatch %s (Lua %s, libgps API %s, libuv %s)\n", PW_VERSION, scn_lua_release(),
-           dev_libgps_api(), sim_libuv_version());
+           trc_libgps_api(), sim_libuv_version());
 }
 
 int main(int argc, char **argv)

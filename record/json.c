@@ -4,6 +4,7 @@
 #include "record.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 size_t rec_json_escape(char *buf, size_t cap, const char *s)
@@ -85,4 +86,51 @@ int rec_csv_field(FILE *f, const char *s)
             return EOF;
     }
     return fputc('"', f) == EOF ? EOF : 0;
+}
+
+/*
+ * v with `decimals` digits (0..9) at *pp, never past end; advances *pp.
+ * Numbers are scaled to an integer, rounded once and written by hand:
+ * printf's exact binary-to-decimal conversion dominated every writer of
+ * the run record and of decode.
+ */
+void rec_put_fixed(char **pp, char *end, double v, int decimals)
+{
+    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    static const uint64_t iscale[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                        100000000, 1000000000};
+    char *p = *pp;
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 9)
+        decimals = 9;
+    double sv = v * scale[decimals];
+    if (!isfinite(v) || fabs(sv) > 9.0e18) {
+        int w = snprintf(p, (size_t)(end - p) + 1, "%.*f", decimals, v);
+        p += w > 0 ? (w < end - p ? w : end - p) : 0;
+        *pp = p;
+        return;
+    }
+    long long q = llround(sv);
+    if (q < 0 && p < end) {
+        *p++ = '-';
+        q = -q;
+    }
+    char tmp[32];
+    int n = 0;
+    uint64_t ip = (uint64_t)q / iscale[decimals], fp = (uint64_t)q % iscale[decimals];
+    do {
+        tmp[n++] = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    while (n && p < end)
+        *p++ = tmp[--n];
+    if (decimals && p < end) {
+        *p++ = '.';
+        for (int d = decimals - 1; d >= 0 && p < end; d--) {
+            *p++ = (char)('0' + fp / iscale[d]);
+            fp %= iscale[d];
+        }
+    }
+    *pp = p;
 }

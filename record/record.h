@@ -52,4 +52,9 @@ int rec_stage_dir(const char *dir, char *stage, size_t n, char *err, size_t errl
 int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen);
 int rec_remove_tree(const char *path);
 
+/* Write v with `decimals` digits (0..9) at *p, never past end, advancing
+ * *p; fast and deterministic (no printf's exact conversion, which was half
+ * of a run's time).  The run record's and decode's numbers. */
+void rec_put_fixed(char **p, char *end, double v, int decimals);
+
 #endif /* PW_RECORD_H */

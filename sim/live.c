@@ -5,6 +5,7 @@
  * for when gpsd goes away.  SIGINT ends the run early, with its outputs.
  */
 #include "devices.h"
+#include "traces.h"
 #include "sim.h"
 
 #include <math.h>
@@ -26,7 +27,7 @@ typedef struct live {
     uv_timer_t tick, reconnect;
     uv_signal_t sigint;
     int poll_active;
-    dev_gpsd_live *gpsd;
+    trc_gpsd_live *gpsd;
     uint64_t wall_base;         /* uv_now at the first fix */
     pw_time_ms sim_base;        /* simulated time then */
     uint64_t wall_started;
@@ -88,7 +89,7 @@ static pw_time_ms wall_clock_ms(void)
     return (pw_time_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void on_fix(void *ctx, const pw_fix *f, const dev_fix_extra *x)
+static void on_fix(void *ctx, const pw_fix *f, const trc_fix_extra *x)
 {
     (void)x;
     live *l = ctx;
@@ -129,7 +130,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 {
     (void)events;
     live *l = h->data;
-    if (status < 0 || dev_gpsd_live_read(l->gpsd, l->s->actors[l->actor].id, on_fix, l) < 0) {
+    if (status < 0 || trc_gpsd_live_read(l->gpsd, l->s->actors[l->actor].id, on_fix, l) < 0) {
         /* gpsd went away: drop the connection and try again each second. */
         if (!l->o->quiet)
             fprintf(stderr, "proxwatch live: lost gpsd at %s:%s, reconnecting\n", l->o->host, l->o->port);
@@ -144,7 +145,7 @@ static void poll_closed(uv_handle_t *h)
 {
     live *l = h->data;
     l->poll_active = 0;
-    dev_gpsd_live_close(l->gpsd);
+    trc_gpsd_live_close(l->gpsd);
     l->gpsd = NULL;
     uv_timer_start(&l->reconnect, reconnect_cb, 1000, 0);
 }
@@ -156,7 +157,7 @@ static void reconnect_cb(uv_timer_t *t)
 
 static void connect_gpsd(live *l)
 {
-    if (dev_gpsd_live_open(&l->gpsd, l->o->host, l->o->port) != DEV_TRACE_OK) {
+    if (trc_gpsd_live_open(&l->gpsd, l->o->host, l->o->port) != TRC_OK) {
         l->gpsd = NULL;
         if (l->o->connect_timeout_ms && !l->connected_once &&
             uv_now(&l->loop) - l->wall_started > (uint64_t)l->o->connect_timeout_ms) {
@@ -170,7 +171,7 @@ static void connect_gpsd(live *l)
     }
     l->reconnects += l->connected_once;
     l->connected_once = 1;
-    uv_poll_init(&l->loop, &l->poll, dev_gpsd_live_fd(l->gpsd));
+    uv_poll_init(&l->loop, &l->poll, trc_gpsd_live_fd(l->gpsd));
     l->poll.data = l;
     uv_poll_start(&l->poll, UV_READABLE, on_readable);
     l->poll_active = 1;
@@ -264,7 +265,7 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
         fprintf(stderr, "proxwatch live: %llu receiver fixes ignored for implausible dates\n",
                 (unsigned long long)l.bad_dates);
     if (l.gpsd)
-        dev_gpsd_live_close(l.gpsd);
+        trc_gpsd_live_close(l.gpsd);
     uv_walk(&l.loop, close_walk, NULL);
     uv_run(&l.loop, UV_RUN_DEFAULT);
     uv_loop_close(&l.loop);

@@ -3,6 +3,7 @@
  * times as ISO 8601.  Fixed formats, so the same run gives the same bytes.
  */
 #include "devices.h"
+#include "traces.h"
 #include "sim.h"
 
 #include <math.h>
@@ -105,7 +106,7 @@ static void put_i64(out *o, int64_t v)
 
 static void put_fixed(out *o, double v, int decimals)
 {
-    dev_put_fixed(&o->p, o->end, v, decimals);
+    rec_put_fixed(&o->p, o->end, v, decimals);
 }
 
 static void key_u(out *o, const char *key, uint64_t v)

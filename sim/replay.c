@@ -6,6 +6,7 @@
  * in simulation.
  */
 #include "devices.h"
+#include "traces.h"
 #include "sim.h"
 
 #include <errno.h>
@@ -50,32 +51,32 @@ static size_t drop_time_outliers(fixes *f)
 static int read_trace(const char *path, pw_id device, const sim_replay_options *o, fixes *out, char *err,
                       size_t errlen, uint64_t *bad_time)
 {
-    dev_trace_options to;
-    dev_trace_options_default(&to);
+    trc_options to;
+    trc_options_default(&to);
     to.device = device;
     to.warn = o->warn;
     to.warn_ctx = o->warn_ctx;
-    dev_trace_reader *rd;
-    dev_trace_status st = dev_trace_open(path, &to, &rd);
-    if (st != DEV_TRACE_OK) {
-        snprintf(err, errlen, "%s: %s", path, dev_trace_strerror(st));
+    trc_reader *rd;
+    trc_status st = trc_open(path, &to, &rd);
+    if (st != TRC_OK) {
+        snprintf(err, errlen, "%s: %s", path, trc_strerror(st));
         return 2;
     }
     pw_fix f;
-    dev_fix_extra ex;
-    while ((st = dev_trace_next(rd, &f, &ex)) == DEV_TRACE_OK) {
+    trc_fix_extra ex;
+    while ((st = trc_next(rd, &f, &ex)) == TRC_OK) {
         if (!(f.set & PW_FIX_TIME_SET))
             continue;
         if (sim_grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v) != 0) {
-            dev_trace_close(rd);
+            trc_close(rd);
             snprintf(err, errlen, "out of memory reading %s", path);
             return 1;
         }
         out->v[out->n++] = f;
     }
-    dev_trace_close(rd);
-    if (st != DEV_TRACE_EOF) {
-        snprintf(err, errlen, "%s: %s", path, dev_trace_strerror(st));
+    trc_close(rd);
+    if (st != TRC_EOF) {
+        snprintf(err, errlen, "%s: %s", path, trc_strerror(st));
         return 1;
     }
     if (out->n == 0) {

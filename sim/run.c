@@ -17,6 +17,7 @@
  */
 #include "sim.h"
 #include "devices.h"
+#include "traces.h"
 #include "record.h"
 
 #include <errno.h>
@@ -498,7 +499,7 @@ static void put_text(char **p, char *end, const char *s)
 
 static void put_int(char **p, char *end, long long v)
 {
-    dev_put_fixed(p, end, (double)v, 0);
+    rec_put_fixed(p, end, (double)v, 0);
 }
 
 static const char *role_name(scn_role r)
@@ -517,9 +518,9 @@ static void geo_coord(run *r, double lat, double lon)
 {
     char buf[64], *p = buf, *end = buf + sizeof buf - 1;
     *p++ = '[';
-    dev_put_fixed(&p, end, lon, 7);
+    rec_put_fixed(&p, end, lon, 7);
     *p++ = ',';
-    dev_put_fixed(&p, end, lat, 7);
+    rec_put_fixed(&p, end, lat, 7);
     *p++ = ']';
     *p = '\0';
     fputs(buf, r->f_geo);
@@ -535,7 +536,7 @@ static void geo_fix(run *r, const dev_message *m, pw_time_ms now)
     /* A fix without a claimed accuracy (a live receiver's) has none: null. */
     char buf[256], *p = buf, *end = buf + sizeof buf - 1;
     if (isfinite(m->fix.acc_m))
-        dev_put_fixed(&p, end, m->fix.acc_m, 1);
+        rec_put_fixed(&p, end, m->fix.acc_m, 1);
     else
         p += snprintf(buf, sizeof buf, "null");
     *p = '\0';
@@ -657,17 +658,17 @@ static void write_fix(run *r, const dev_message *m, eng_status st, pw_time_ms no
     put_text(&p, end, ",");
     put_int(&p, end, m->fix.device);
     put_text(&p, end, ",");
-    dev_put_fixed(&p, end, m->fix.lat, 7);
+    rec_put_fixed(&p, end, m->fix.lat, 7);
     put_text(&p, end, ",");
-    dev_put_fixed(&p, end, m->fix.lon, 7);
+    rec_put_fixed(&p, end, m->fix.lon, 7);
     put_text(&p, end, ",");
-    dev_put_fixed(&p, end, m->fix.acc_m, 1);
+    rec_put_fixed(&p, end, m->fix.acc_m, 1);
     put_text(&p, end, m->fix.source == PW_SRC_CELL ? ",cell," : m->fix.source == PW_SRC_WIFI ? ",wifi," : ",gnss,");
     put_text(&p, end, dev_cause_name(m->cause));
     put_text(&p, end, ",");
-    dev_put_fixed(&p, end, tlat, 7);
+    rec_put_fixed(&p, end, tlat, 7);
     put_text(&p, end, ",");
-    dev_put_fixed(&p, end, tlon, 7);
+    rec_put_fixed(&p, end, tlon, 7);
     put_text(&p, end, st == ENG_OK ? ",accepted\n" : st == ENG_EREJECTED ? ",rejected\n" : ",error\n");
     *p = '\0';
     if (fwrite(r->line, 1, (size_t)(p - r->line), r->f_fixes) != (size_t)(p - r->line))

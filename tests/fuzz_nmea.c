@@ -1,8 +1,8 @@
 /*
  * fuzz_nmea.c - libFuzzer harness for the NMEA sentence decoder.  Not part
  * of the default build.  The input is split into lines as the trace reader
- * would; every line goes through dev_nmea_decode, every finished fix
- * through dev_decode_json.  Build and run (from the project root):
+ * would; every line goes through trc_nmea_decode, every finished fix
+ * through trc_decode_json.  Build and run (from the project root):
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
  *     -D_XOPEN_SOURCE=700 -Iengine -Idevices tests/fuzz_nmea.c \
@@ -13,7 +13,7 @@
  * Besides the sanitizers it checks the decoder's promises: a fix has a
  * time and a position in range, and a skip changes no counter but its own.
  */
-#include "devices.h"
+#include "traces.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -22,22 +22,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_fix(const pw_fix *f, const dev_fix_extra *x)
+static void check_fix(const pw_fix *f, const trc_fix_extra *x)
 {
     char buf[512];
     if (!(f->set & PW_FIX_TIME_SET) || !(f->set & PW_FIX_LATLON_SET) || !(fabs(f->lat) <= 90.0) ||
         !(fabs(f->lon) <= 180.0) || x->mode < 2 || x->mode > 3)
         abort();
-    if (dev_decode_json(f, x, buf, sizeof buf) >= sizeof buf)
+    if (trc_decode_json(f, x, buf, sizeof buf) >= sizeof buf)
         abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    dev_nmea_state st;
-    dev_nmea_init(&st);
+    trc_nmea_state st;
+    trc_nmea_init(&st);
     pw_fix f;
-    dev_fix_extra x;
+    trc_fix_extra x;
     const char *p = (const char *)data, *end = p + size;
     long line_no = 0;
     while (p < end) {
@@ -46,16 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             nl++;
         line_no++;
         long skipped_before = st.n.skipped_total;
-        dev_skip_reason why;
-        dev_nmea_result r = dev_nmea_decode(&st, p, (size_t)(nl - p), line_no, &f, &x, &why);
-        if (r == DEV_NMEA_FIX)
+        trc_skip_reason why;
+        trc_nmea_result r = trc_nmea_decode(&st, p, (size_t)(nl - p), line_no, &f, &x, &why);
+        if (r == TRC_NMEA_FIX)
             check_fix(&f, &x);
-        if (r == DEV_NMEA_SKIPPED &&
-            (st.n.skipped_total != skipped_before + 1 || (unsigned)why >= DEV_SKIP_REASON_COUNT))
+        if (r == TRC_NMEA_SKIPPED &&
+            (st.n.skipped_total != skipped_before + 1 || (unsigned)why >= TRC_SKIP_REASON_COUNT))
             abort();
         p = nl + 1;
     }
-    if (dev_nmea_flush(&st, &f, &x) == DEV_NMEA_FIX)
+    if (trc_nmea_flush(&st, &f, &x) == TRC_NMEA_FIX)
         check_fix(&f, &x);
     return 0;
 }

@@ -10,7 +10,7 @@
  * line.  The TPV reports are read here with a tiny field extractor rather
  * than with libgps, so the test does not share a parser with the product.
  */
-#include "devices.h"
+#include "traces.h"
 #include "test_util.h"
 
 #include <errno.h>
@@ -53,38 +53,38 @@ static void warn_cb(void *ctx, const char *file, long line, const char *what)
 typedef struct decoded {
     size_t n;
     pw_fix fix[MAX_FIXES];
-    dev_fix_extra extra[MAX_FIXES];
-    dev_trace_counters counters;
-    dev_trace_status end;
-    dev_trace_format format;
+    trc_fix_extra extra[MAX_FIXES];
+    trc_counters counters;
+    trc_status end;
+    trc_format format;
 } decoded;
 
 static decoded dec; /* large: kept out of the stack */
 
-static dev_trace_status decode_file(const char *path, warn_log *w)
+static trc_status decode_file(const char *path, warn_log *w)
 {
-    dev_trace_options o;
-    dev_trace_options_default(&o);
+    trc_options o;
+    trc_options_default(&o);
     o.device = 7;
     o.warn = w ? warn_cb : NULL;
     o.warn_ctx = w;
-    dev_trace_reader *rd = NULL;
+    trc_reader *rd = NULL;
     memset(&dec, 0, sizeof dec);
-    dev_trace_status s = dev_trace_open(path, &o, &rd);
-    if (s != DEV_TRACE_OK)
+    trc_status s = trc_open(path, &o, &rd);
+    if (s != TRC_OK)
         return s;
     pw_fix f;
-    dev_fix_extra x;
-    while ((s = dev_trace_next(rd, &f, &x)) == DEV_TRACE_OK)
+    trc_fix_extra x;
+    while ((s = trc_next(rd, &f, &x)) == TRC_OK)
         if (dec.n < MAX_FIXES) {
             dec.fix[dec.n] = f;
             dec.extra[dec.n++] = x;
         }
     dec.end = s;
-    dec.counters = *dev_trace_get_counters(rd);
-    dec.format = dev_trace_get_format(rd);
-    dev_trace_close(rd);
-    return DEV_TRACE_OK;
+    dec.counters = *trc_get_counters(rd);
+    dec.format = trc_get_format(rd);
+    trc_close(rd);
+    return TRC_OK;
 }
 
 static char tmp_path[512];
@@ -388,9 +388,9 @@ static void test_gpsd_agreement(void)
         snprintf(path, sizeof path, "%s/%s.chk", GPSD_DIR, name);
         CU_ASSERT_EQUAL_FATAL(read_chk(path), 0);
         snprintf(path, sizeof path, "%s/%s", GPSD_DIR, name);
-        CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), DEV_TRACE_OK);
-        CU_ASSERT_EQUAL(dec.end, DEV_TRACE_EOF);
-        CU_ASSERT_EQUAL(dec.format, DEV_TRACE_NMEA);
+        CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
+        CU_ASSERT_EQUAL(dec.end, TRC_EOF);
+        CU_ASSERT_EQUAL(dec.format, TRC_NMEA);
 
         /* gpsd's distinct fix times, and how many of them we also report */
         size_t gpsd_times = 0, recalled = 0;
@@ -437,12 +437,12 @@ static void test_gpsd_agreement(void)
                 unexplained++;
                 if (getenv("PW_DECODE_VERBOSE")) {
                     char js[200];
-                    dev_decode_json(f, &dec.extra[k], js, sizeof js);
+                    trc_decode_json(f, &dec.extra[k], js, sizeof js);
                     printf("    unexplained: line %ld %s\n", dec.extra[k].line, js);
                 }
                 if (!first_bad[0]) {
                     char js[200];
-                    dev_decode_json(f, &dec.extra[k], js, sizeof js);
+                    trc_decode_json(f, &dec.extra[k], js, sizeof js);
                     snprintf(first_bad, sizeof first_bad, "line %ld %.100s", dec.extra[k].line,
                              js);
                 }
@@ -520,8 +520,8 @@ static void test_bad_input(void)
 
     static warn_log w;
     memset(&w, 0, sizeof w);
-    CU_ASSERT_EQUAL_FATAL(decode_file(path, &w), DEV_TRACE_OK);
-    CU_ASSERT_EQUAL(dec.end, DEV_TRACE_EOF);
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, &w), TRC_OK);
+    CU_ASSERT_EQUAL(dec.end, TRC_EOF);
     /* fixes before and after the bad lines, none at 12:00:01 or :02 */
     CU_ASSERT_EQUAL_FATAL(dec.n, 3);
     const pw_time_ms t0 = iso_ms(2024, 3, 1, 12, 0, 0, 0);
@@ -531,12 +531,12 @@ static void test_bad_input(void)
     CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].lat, 48 + 7.038 / 60, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(dec.fix[1].lat, 48 + 7.05 / 60, 1e-12);
     CU_ASSERT_EQUAL(dec.fix[0].device, 7);
-    const dev_trace_counters *c = &dec.counters;
-    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_NO_CHECKSUM], 2); /* lines 4 and 13 */
-    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_CHECKSUM], 1);
-    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_GARBAGE], 2); /* junk, then "$\x02" */
-    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_RANGE], 2);
-    CU_ASSERT_EQUAL(c->skipped[DEV_SKIP_TOO_LONG], 1);
+    const trc_counters *c = &dec.counters;
+    CU_ASSERT_EQUAL(c->skipped[TRC_SKIP_NO_CHECKSUM], 2); /* lines 4 and 13 */
+    CU_ASSERT_EQUAL(c->skipped[TRC_SKIP_CHECKSUM], 1);
+    CU_ASSERT_EQUAL(c->skipped[TRC_SKIP_GARBAGE], 2); /* junk, then "$\x02" */
+    CU_ASSERT_EQUAL(c->skipped[TRC_SKIP_RANGE], 2);
+    CU_ASSERT_EQUAL(c->skipped[TRC_SKIP_TOO_LONG], 1);
     CU_ASSERT_EQUAL(c->skipped_total, 8);
     CU_ASSERT_EQUAL(c->lines, 13);
     CU_ASSERT_EQUAL(c->fixes, 3);
@@ -556,33 +556,33 @@ static void test_bad_input(void)
 
 /* The pure decoder on its own: epochs, date carry-over, midnight, no-fix
  * sentences, accuracy, speed, mode, talkers, proprietary sentences. */
-static dev_nmea_result feed(dev_nmea_state *st, const char *body, pw_fix *f, dev_fix_extra *x)
+static trc_nmea_result feed(trc_nmea_state *st, const char *body, pw_fix *f, trc_fix_extra *x)
 {
     char line[256];
     nmea(line, sizeof line, body);
-    return dev_nmea_decode(st, line, strlen(line), 1, f, x, NULL);
+    return trc_nmea_decode(st, line, strlen(line), 1, f, x, NULL);
 }
 
 static void test_epochs_and_dates(void)
 {
-    dev_nmea_state st;
-    dev_nmea_init(&st);
+    trc_nmea_state st;
+    trc_nmea_init(&st);
     pw_fix f;
-    dev_fix_extra x;
+    trc_fix_extra x;
     /* GGA before any date: no fix, counted as undated */
     CU_ASSERT_EQUAL(feed(&st, "$GNGGA,235958.00,4807.0380,N,01131.0000,E,1,08,1.2,545.4,M,46.9,M,,",
-                         &f, &x), DEV_NMEA_NONE);
+                         &f, &x), TRC_NMEA_NONE);
     CU_ASSERT_EQUAL(feed(&st, "$GNRMC,235959.00,A,4807.0380,N,01131.0000,E,1.0,45.0,311223,,,A",
-                         &f, &x), DEV_NMEA_NONE);
+                         &f, &x), TRC_NMEA_NONE);
     CU_ASSERT_EQUAL(st.n.undated_epochs, 1);
-    CU_ASSERT_EQUAL(feed(&st, "$GNGSA,A,3,01,02,03,04,,,,,,,,,2.0,1.2,1.6", &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$GNGSA,A,3,01,02,03,04,,,,,,,,,2.0,1.2,1.6", &f, &x), TRC_NMEA_NONE);
     CU_ASSERT_EQUAL(feed(&st, "$GNGGA,235959.00,4807.0380,N,01131.0000,E,1,08,1.2,545.4,M,46.9,M,,",
-                         &f, &x), DEV_NMEA_NONE);
+                         &f, &x), TRC_NMEA_NONE);
     /* a proprietary sentence is ignored, not a new epoch */
-    CU_ASSERT_EQUAL(feed(&st, "$PUBX,00,235959.00,4807.0380,N", &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$PUBX,00,235959.00,4807.0380,N", &f, &x), TRC_NMEA_NONE);
     /* midnight: a GGA-only epoch at 00:00:00 is on the next day */
     CU_ASSERT_EQUAL_FATAL(feed(&st, "$GLGGA,000000.00,4807.0390,N,01131.0000,E,1,08,1.0,545.0,M,46.9,M,,",
-                               &f, &x), DEV_NMEA_FIX);
+                               &f, &x), TRC_NMEA_FIX);
     /* the 23:59:59 epoch: RMC + GSA + GGA merged into one fix */
     CU_ASSERT_EQUAL(f.time, iso_ms(2023, 12, 31, 23, 59, 59, 0));
     CU_ASSERT_EQUAL(st.n.fixes, 1);
@@ -594,42 +594,42 @@ static void test_epochs_and_dates(void)
     CU_ASSERT_EQUAL(x.mode, 3);
     CU_ASSERT_DOUBLE_EQUAL(x.alt_msl_m, 545.4, 1e-9);
     /* GST gives the accuracy when present */
-    CU_ASSERT_EQUAL(feed(&st, "$GAGST,000000.00,1.0,3.0,2.0,0.0,3.0,4.0,5.0", &f, &x), DEV_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$GAGST,000000.00,1.0,3.0,2.0,0.0,3.0,4.0,5.0", &f, &x), TRC_NMEA_NONE);
     CU_ASSERT_EQUAL_FATAL(feed(&st, "$BDGGA,000001.00,4807.0400,S,01131.0000,W,2,08,1.0,545.0,M,46.9,M,,",
-                               &f, &x), DEV_NMEA_FIX);
+                               &f, &x), TRC_NMEA_FIX);
     CU_ASSERT_EQUAL(f.time, iso_ms(2024, 1, 1, 0, 0, 0, 0));
     CU_ASSERT_DOUBLE_EQUAL(f.acc_m, 1.5096 * sqrt((9.0 + 16.0) / 2), 1e-9);
     /* "no fix" sentences that still carry coordinates are not fixes */
     CU_ASSERT_EQUAL(feed(&st, "$GBRMC,000002.00,V,4807.0400,N,01131.0000,E,0.0,0.0,010124,,,N",
-                         &f, &x), DEV_NMEA_FIX); /* closes 00:00:01 */
+                         &f, &x), TRC_NMEA_FIX); /* closes 00:00:01 */
     CU_ASSERT_DOUBLE_EQUAL(f.lat, -(48 + 7.04 / 60), 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(f.lon, -(11 + 31.0 / 60), 1e-12);
     CU_ASSERT_EQUAL(feed(&st, "$QZGGA,000003.00,4807.0400,N,01131.0000,E,0,08,1.0,545.0,M,46.9,M,,",
-                         &f, &x), DEV_NMEA_NONE);
-    CU_ASSERT_EQUAL(feed(&st, "$GPGLL,4807.0400,N,01131.0000,E,000004.00,V,N", &f, &x), DEV_NMEA_NONE);
-    CU_ASSERT_EQUAL(feed(&st, "$GPGLL,4807.0400,N,01131.0000,E,000005.00,A,N", &f, &x), DEV_NMEA_NONE);
+                         &f, &x), TRC_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$GPGLL,4807.0400,N,01131.0000,E,000004.00,V,N", &f, &x), TRC_NMEA_NONE);
+    CU_ASSERT_EQUAL(feed(&st, "$GPGLL,4807.0400,N,01131.0000,E,000005.00,A,N", &f, &x), TRC_NMEA_NONE);
     /* an epoch with a valid GGA but an RMC V is not a fix either */
     CU_ASSERT_EQUAL(feed(&st, "$GPGGA,000006.00,4807.0400,N,01131.0000,E,1,08,1.0,545.0,M,46.9,M,,",
-                         &f, &x), DEV_NMEA_NONE);
+                         &f, &x), TRC_NMEA_NONE);
     CU_ASSERT_EQUAL(feed(&st, "$GPRMC,000006.00,V,4807.0400,N,01131.0000,E,0.0,0.0,010124,,,N",
-                         &f, &x), DEV_NMEA_NONE);
-    CU_ASSERT_EQUAL(dev_nmea_flush(&st, &f, &x), DEV_NMEA_NONE);
+                         &f, &x), TRC_NMEA_NONE);
+    CU_ASSERT_EQUAL(trc_nmea_flush(&st, &f, &x), TRC_NMEA_NONE);
     CU_ASSERT_EQUAL(st.n.no_fix_epochs, 5);
     CU_ASSERT_EQUAL(st.n.fixes, 3);
     /* a sentence without checksum is skipped */
     const char *bare = "$GPGGA,000007.00,4807.0400,N,01131.0000,E,1,08,1.0,545.0,M,46.9,M,,";
-    dev_skip_reason why = DEV_SKIP_REASON_COUNT;
-    CU_ASSERT_EQUAL(dev_nmea_decode(&st, bare, strlen(bare), 9, &f, &x, &why), DEV_NMEA_SKIPPED);
-    CU_ASSERT_EQUAL(why, DEV_SKIP_NO_CHECKSUM);
+    trc_skip_reason why = TRC_SKIP_REASON_COUNT;
+    CU_ASSERT_EQUAL(trc_nmea_decode(&st, bare, strlen(bare), 9, &f, &x, &why), TRC_NMEA_SKIPPED);
+    CU_ASSERT_EQUAL(why, TRC_SKIP_NO_CHECKSUM);
     /* absurd values */
     CU_ASSERT_EQUAL(feed(&st, "$GPRMC,240000.00,A,4807.0400,N,01131.0000,E,0.0,0.0,010124,,,A", &f, &x),
-                    DEV_NMEA_SKIPPED);
+                    TRC_NMEA_SKIPPED);
     CU_ASSERT_EQUAL(feed(&st, "$GPRMC,120000.00,A,4807.0400,N,18131.0000,E,0.0,0.0,010124,,,A", &f, &x),
-                    DEV_NMEA_SKIPPED);
+                    TRC_NMEA_SKIPPED);
     CU_ASSERT_EQUAL(feed(&st, "$GPRMC,120000.00,A,4807.0400,N,01131.0000,E,0.0,0.0,300224,,,A", &f, &x),
-                    DEV_NMEA_SKIPPED);
-    CU_ASSERT_EQUAL(st.n.skipped[DEV_SKIP_RANGE], 3);
-    CU_ASSERT_EQUAL(dev_nmea_flush(&st, &f, &x), DEV_NMEA_NONE);
+                    TRC_NMEA_SKIPPED);
+    CU_ASSERT_EQUAL(st.n.skipped[TRC_SKIP_RANGE], 3);
+    CU_ASSERT_EQUAL(trc_nmea_flush(&st, &f, &x), TRC_NMEA_NONE);
 }
 
 /* ---- gpsd JSON, CSV, output ---------------------------------------------- */
@@ -649,8 +649,8 @@ static void test_gpsd_json(void)
     static warn_log w;
     memset(&w, 0, sizeof w);
     const char *path = write_tmp("gpsd.json", text, strlen(text));
-    CU_ASSERT_EQUAL_FATAL(decode_file(path, &w), DEV_TRACE_OK);
-    CU_ASSERT_EQUAL(dec.format, DEV_TRACE_GPSD_JSON);
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, &w), TRC_OK);
+    CU_ASSERT_EQUAL(dec.format, TRC_GPSD_JSON);
     CU_ASSERT_EQUAL_FATAL(dec.n, 2);
     CU_ASSERT_EQUAL(dec.fix[0].time, iso_ms(2024, 5, 1, 10, 0, 0, 250));
     CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].lat, 37.5665, 1e-9);
@@ -663,7 +663,7 @@ static void test_gpsd_json(void)
     CU_ASSERT_DOUBLE_EQUAL(dec.extra[0].eph_m, 6.5, 1e-9);
     CU_ASSERT_EQUAL(dec.extra[1].mode, 2);
     CU_ASSERT_FALSE(dec.fix[1].set & PW_FIX_ACC_SET);
-    CU_ASSERT_EQUAL(dec.counters.skipped[DEV_SKIP_JSON], 2);
+    CU_ASSERT_EQUAL(dec.counters.skipped[TRC_SKIP_JSON], 2);
     CU_ASSERT_EQUAL_FATAL(w.count, 2);
     CU_ASSERT_EQUAL(w.lines[0], 5);
     CU_ASSERT_EQUAL(w.lines[1], 6);
@@ -681,15 +681,15 @@ static void test_csv(void)
     static warn_log w;
     memset(&w, 0, sizeof w);
     const char *path = write_tmp("trace.csv", text, strlen(text));
-    CU_ASSERT_EQUAL_FATAL(decode_file(path, &w), DEV_TRACE_OK);
-    CU_ASSERT_EQUAL(dec.format, DEV_TRACE_CSV);
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, &w), TRC_OK);
+    CU_ASSERT_EQUAL(dec.format, TRC_CSV);
     CU_ASSERT_EQUAL_FATAL(dec.n, 3);
     CU_ASSERT_EQUAL(dec.fix[0].time, iso_ms(2024, 5, 1, 10, 0, 0, 500));
     CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].acc_m, 12.5, 1e-12);
     CU_ASSERT_EQUAL(dec.fix[1].time, 1714557601000LL);
     CU_ASSERT_FALSE(dec.fix[1].set & PW_FIX_ACC_SET);
     CU_ASSERT_EQUAL(dec.fix[2].time, iso_ms(2024, 5, 1, 10, 0, 4, 0));
-    CU_ASSERT_EQUAL(dec.counters.skipped[DEV_SKIP_RANGE], 2);
+    CU_ASSERT_EQUAL(dec.counters.skipped[TRC_SKIP_RANGE], 2);
     CU_ASSERT_EQUAL_FATAL(w.count, 2);
     CU_ASSERT_EQUAL(w.lines[0], 4);
     CU_ASSERT_EQUAL(w.lines[1], 5);
@@ -705,21 +705,21 @@ static void test_output_line(void)
     f.lat = 55.797018833;
     f.lon = -23.569021667;
     f.speed_mps = 0.13;
-    dev_fix_extra x = {DEV_EXTRA_MODE_SET | DEV_EXTRA_ALT_SET, 3, 37.0, NAN, 0};
+    trc_fix_extra x = {TRC_EXTRA_MODE_SET | TRC_EXTRA_ALT_SET, 3, 37.0, NAN, 0};
     char buf[256];
     const char *want = "{\"class\":\"TPV\",\"time\":\"2009-12-09T15:25:05.030Z\",\"lat\":55.797018833,"
                        "\"lon\":-23.569021667,\"mode\":3,\"speed\":0.130,\"alt\":37.000}";
-    size_t n = dev_decode_json(&f, &x, buf, sizeof buf);
+    size_t n = trc_decode_json(&f, &x, buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, want);
     CU_ASSERT_EQUAL(n, strlen(want));
     /* truncation: like snprintf */
     char small[20];
-    CU_ASSERT_EQUAL(dev_decode_json(&f, &x, small, sizeof small), strlen(want));
+    CU_ASSERT_EQUAL(trc_decode_json(&f, &x, small, sizeof small), strlen(want));
     CU_ASSERT_EQUAL(strlen(small), sizeof small - 1);
-    CU_ASSERT_EQUAL(dev_decode_json(&f, NULL, NULL, 0), strlen(want) - strlen(",\"alt\":37.000"));
+    CU_ASSERT_EQUAL(trc_decode_json(&f, NULL, NULL, 0), strlen(want) - strlen(",\"alt\":37.000"));
     /* before 1970 */
     f.time = -1;
-    dev_decode_json(&f, NULL, buf, sizeof buf);
+    trc_decode_json(&f, NULL, buf, sizeof buf);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "1969-12-31T23:59:59.999Z"));
 }
 
@@ -731,31 +731,31 @@ static void *failing_alloc(size_t n)
 
 static void test_open_errors(void)
 {
-    dev_trace_reader *rd = (dev_trace_reader *)&rd;
-    CU_ASSERT_EQUAL(dev_trace_open("decode_no_such_file", NULL, &rd), DEV_TRACE_EOPEN);
+    trc_reader *rd = (trc_reader *)&rd;
+    CU_ASSERT_EQUAL(trc_open("decode_no_such_file", NULL, &rd), TRC_EOPEN);
     CU_ASSERT_PTR_NULL(rd);
-    CU_ASSERT_EQUAL(dev_trace_open(NULL, NULL, &rd), DEV_TRACE_EINVAL);
-    dev_trace_options o;
-    dev_trace_options_default(&o);
+    CU_ASSERT_EQUAL(trc_open(NULL, NULL, &rd), TRC_EINVAL);
+    trc_options o;
+    trc_options_default(&o);
     o.alloc = failing_alloc;
     o.free_fn = free;
     for (int k = 0; k < 2; k++) {
         alloc_left = k;
-        CU_ASSERT_EQUAL(dev_trace_open(GPSD_DIR "/bt451.log", &o, &rd), DEV_TRACE_ENOMEM);
+        CU_ASSERT_EQUAL(trc_open(GPSD_DIR "/bt451.log", &o, &rd), TRC_ENOMEM);
     }
     alloc_left = 2;
-    CU_ASSERT_EQUAL_FATAL(dev_trace_open(GPSD_DIR "/bt451.log", &o, &rd), DEV_TRACE_OK);
-    dev_trace_close(rd);
+    CU_ASSERT_EQUAL_FATAL(trc_open(GPSD_DIR "/bt451.log", &o, &rd), TRC_OK);
+    trc_close(rd);
     /* a file with nothing recognisable */
     const char junk[] = "hello\nworld\n";
     const char *path = write_tmp("junk.txt", junk, sizeof junk - 1);
-    CU_ASSERT_EQUAL_FATAL(dev_trace_open(path, NULL, &rd), DEV_TRACE_OK);
+    CU_ASSERT_EQUAL_FATAL(trc_open(path, NULL, &rd), TRC_OK);
     pw_fix f;
-    CU_ASSERT_EQUAL(dev_trace_next(rd, &f, NULL), DEV_TRACE_EFORMAT);
-    CU_ASSERT_EQUAL(dev_trace_get_counters(rd)->skipped[DEV_SKIP_GARBAGE], 2);
-    dev_trace_close(rd);
+    CU_ASSERT_EQUAL(trc_next(rd, &f, NULL), TRC_EFORMAT);
+    CU_ASSERT_EQUAL(trc_get_counters(rd)->skipped[TRC_SKIP_GARBAGE], 2);
+    trc_close(rd);
     remove(path);
-    CU_ASSERT_STRING_EQUAL(dev_trace_strerror(DEV_TRACE_ENOMEM), "out of memory");
+    CU_ASSERT_STRING_EQUAL(trc_strerror(TRC_ENOMEM), "out of memory");
 }
 
 int main(void)

@@ -7,7 +7,7 @@
  * that parsed cleanly is then merged into the epoch.  So a bad sentence can
  * never leave half of its values behind, and "skip it" is just "return".
  */
-#include "devices.h"
+#include "traces.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -67,10 +67,10 @@ typedef struct parse_ctx {
     const char *type;   /* "GGA" ... */
     char *detail;       /* st->detail */
     size_t detail_n;
-    dev_skip_reason why;
+    trc_skip_reason why;
 } parse_ctx;
 
-static int fail(parse_ctx *c, dev_skip_reason why, int field, const char *what)
+static int fail(parse_ctx *c, trc_skip_reason why, int field, const char *what)
 {
     c->why = why;
     snprintf(c->detail, c->detail_n, "%s field %d: %s", c->type, field, what);
@@ -206,7 +206,7 @@ static fstat parse_angle(const char *v, const char *hemi, int is_lat, double *de
 static int need_fields(parse_ctx *c, int n)
 {
     if (c->nf < n) {
-        c->why = DEV_SKIP_MALFORMED;
+        c->why = TRC_SKIP_MALFORMED;
         snprintf(c->detail, c->detail_n, "%s has %d fields, needs %d", c->type, c->nf - 1, n - 1);
         return -1;
     }
@@ -217,9 +217,9 @@ static int get_time(parse_ctx *c, int i, sentence *s)
 {
     fstat r = parse_time(fld(c, i), &s->tod_ms);
     if (r == F_BAD)
-        return fail(c, DEV_SKIP_MALFORMED, i, "bad time");
+        return fail(c, TRC_SKIP_MALFORMED, i, "bad time");
     if (r == F_RANGE)
-        return fail(c, DEV_SKIP_RANGE, i, "time out of range");
+        return fail(c, TRC_SKIP_RANGE, i, "time out of range");
     s->has_time = r == F_OK;
     return 0;
 }
@@ -230,11 +230,11 @@ static int get_latlon(parse_ctx *c, int i, sentence *s, int *have)
     fstat a = parse_angle(fld(c, i), fld(c, i + 1), 1, &lat);
     fstat b = parse_angle(fld(c, i + 2), fld(c, i + 3), 0, &lon);
     if (a == F_BAD || b == F_BAD)
-        return fail(c, DEV_SKIP_MALFORMED, a == F_BAD ? i : i + 2, "bad latitude/longitude");
+        return fail(c, TRC_SKIP_MALFORMED, a == F_BAD ? i : i + 2, "bad latitude/longitude");
     if (a == F_RANGE)
-        return fail(c, DEV_SKIP_RANGE, i, "latitude beyond 90 degrees or minutes >= 60");
+        return fail(c, TRC_SKIP_RANGE, i, "latitude beyond 90 degrees or minutes >= 60");
     if (b == F_RANGE)
-        return fail(c, DEV_SKIP_RANGE, i + 2, "longitude beyond 180 degrees or minutes >= 60");
+        return fail(c, TRC_SKIP_RANGE, i + 2, "longitude beyond 180 degrees or minutes >= 60");
     *have = a == F_OK && b == F_OK;
     if (*have) {
         s->lat = lat;
@@ -251,9 +251,9 @@ static int get_num(parse_ctx *c, int i, double lo, double hi, double *out, const
     if (r == F_EMPTY)
         return 0;
     if (r == F_BAD)
-        return fail(c, DEV_SKIP_MALFORMED, i, what);
+        return fail(c, TRC_SKIP_MALFORMED, i, what);
     if (!(x >= lo && x <= hi))
-        return fail(c, DEV_SKIP_RANGE, i, what);
+        return fail(c, TRC_SKIP_RANGE, i, what);
     *out = x;
     return 0;
 }
@@ -299,7 +299,7 @@ static int parse_gga(parse_ctx *c, sentence *s)
         return -1;
     const char *q = fld(c, 6);
     if (*q && (q[1] || q[0] < '0' || q[0] > '9'))
-        return fail(c, q[1] ? DEV_SKIP_RANGE : DEV_SKIP_MALFORMED, 6, "bad fix quality");
+        return fail(c, q[1] ? TRC_SKIP_RANGE : TRC_SKIP_MALFORMED, 6, "bad fix quality");
     s->gga_quality = *q ? q[0] - '0' : -1;
     if (get_sats_hdop_alt(c, s))
         return -1;
@@ -322,7 +322,7 @@ static int parse_rmc(parse_ctx *c, sentence *s)
         return -1;
     const char *st = fld(c, 2);
     if (st[0] && (st[1] || (st[0] != 'A' && st[0] != 'V')))
-        return fail(c, DEV_SKIP_MALFORMED, 2, "status is neither A nor V");
+        return fail(c, TRC_SKIP_MALFORMED, 2, "status is neither A nor V");
     double kn = NAN;
     if (get_num(c, 7, 0, MAX_SPEED_KN, &kn, "bad speed") ||
         get_num(c, 8, 0, 360, &s->track_deg, "bad track"))
@@ -330,9 +330,9 @@ static int parse_rmc(parse_ctx *c, sentence *s)
     int32_t days = -1;
     fstat r = parse_ddmmyy(fld(c, 9), &days);
     if (r == F_BAD)
-        return fail(c, DEV_SKIP_MALFORMED, 9, "bad date");
+        return fail(c, TRC_SKIP_MALFORMED, 9, "bad date");
     if (r == F_RANGE)
-        return fail(c, DEV_SKIP_RANGE, 9, "date out of range");
+        return fail(c, TRC_SKIP_RANGE, 9, "date out of range");
     enum pos_state mode = mode_char(fld(c, 12)[0], &s->dr);
     s->pos_rank = 2;
     if (st[0] == 'A' && mode != POS_INVALID) {
@@ -357,7 +357,7 @@ static int parse_gll(parse_ctx *c, sentence *s)
         return -1;
     const char *st = fld(c, 6);
     if (st[0] && (st[1] || (st[0] != 'A' && st[0] != 'V')))
-        return fail(c, DEV_SKIP_MALFORMED, 6, "status is neither A nor V");
+        return fail(c, TRC_SKIP_MALFORMED, 6, "status is neither A nor V");
     enum pos_state mode = mode_char(fld(c, 7)[0], &s->dr);
     s->pos_rank = 1;
     if (st[0] == 'V' || mode == POS_INVALID)
@@ -403,7 +403,7 @@ static int parse_gsa(parse_ctx *c, sentence *s)
         return -1;
     const char *t = fld(c, 2);
     if (*t && (t[1] || t[0] < '1' || t[0] > '3'))
-        return fail(c, DEV_SKIP_RANGE, 2, "fix type not 1, 2 or 3");
+        return fail(c, TRC_SKIP_RANGE, 2, "fix type not 1, 2 or 3");
     s->gsa_mode = *t ? t[0] - '0' : 0;
     double pdop = NAN;
     if (get_num(c, 15, 0, 999, &pdop, "bad PDOP") ||
@@ -453,12 +453,12 @@ static int parse_zda(parse_ctx *c, sentence *s)
         return 0;
     if (strlen(d) != 2 || strlen(m) != 2 || strlen(y) != 4 || !all_digits(d, 2) ||
         !all_digits(m, 2) || !all_digits(y, 4))
-        return fail(c, DEV_SKIP_MALFORMED, 2, "bad date");
+        return fail(c, TRC_SKIP_MALFORMED, 2, "bad date");
     int day = two(d), mon = two(m), year = atoi(y);
     /* Before 1980 (GPS epoch) or far ahead: a receiver's default, not a date. */
     if (year < 1980 || year > 2200 || mon < 1 || mon > 12 || day < 1 ||
         day > days_in_month(year, mon))
-        return fail(c, DEV_SKIP_RANGE, 2, "date out of range");
+        return fail(c, TRC_SKIP_RANGE, 2, "date out of range");
     if (s->has_time)
         s->date_days = (int32_t)pw_days_from_civil(year, mon, day);
     return 0;
@@ -483,7 +483,7 @@ static const struct {
 
 /* ---- epochs ---------------------------------------------------------- */
 
-static void epoch_start(dev_nmea_epoch *ep, int32_t tod_ms, long line_no)
+static void epoch_start(trc_nmea_epoch *ep, int32_t tod_ms, long line_no)
 {
     memset(ep, 0, sizeof *ep);
     ep->open = 1;
@@ -496,7 +496,7 @@ static void epoch_start(dev_nmea_epoch *ep, int32_t tod_ms, long line_no)
     ep->last_line = line_no;
 }
 
-static void epoch_merge(dev_nmea_epoch *ep, const sentence *s, long line_no)
+static void epoch_merge(trc_nmea_epoch *ep, const sentence *s, long line_no)
 {
     ep->last_line = line_no;
     if (s->pos == POS_VALID) {
@@ -534,11 +534,11 @@ static void epoch_merge(dev_nmea_epoch *ep, const sentence *s, long line_no)
 }
 
 /* Close the open epoch: date it, and make a fix of it if it is one. */
-static dev_nmea_result epoch_finish(dev_nmea_state *st, pw_fix *fix, dev_fix_extra *extra)
+static trc_nmea_result epoch_finish(trc_nmea_state *st, pw_fix *fix, trc_fix_extra *extra)
 {
-    dev_nmea_epoch *ep = &st->ep;
+    trc_nmea_epoch *ep = &st->ep;
     if (!ep->open)
-        return DEV_NMEA_NONE;
+        return TRC_NMEA_NONE;
     ep->open = 0;
 
     int32_t days = ep->date_days;
@@ -557,11 +557,11 @@ static dev_nmea_result epoch_finish(dev_nmea_state *st, pw_fix *fix, dev_fix_ext
     if (ep->valid_votes == 0 || ep->invalid_votes > 0) {
         if (ep->invalid_votes > 0)
             st->n.no_fix_epochs++;
-        return DEV_NMEA_NONE;
+        return TRC_NMEA_NONE;
     }
     if (days < 0) {
         st->n.undated_epochs++;
-        return DEV_NMEA_NONE;
+        return TRC_NMEA_NONE;
     }
 
     pw_fix f;
@@ -601,31 +601,31 @@ static dev_nmea_result epoch_finish(dev_nmea_state *st, pw_fix *fix, dev_fix_ext
         f.set |= PW_FIX_ACC_SET;
     }
 
-    dev_fix_extra x;
+    trc_fix_extra x;
     memset(&x, 0, sizeof x);
     x.alt_msl_m = x.eph_m = NAN;
     x.line = ep->last_line;
     x.mode = ep->gsa_mode >= 2 ? ep->gsa_mode : isfinite(ep->alt_msl_m) ? 3 : 2;
-    x.set = DEV_EXTRA_MODE_SET;
+    x.set = TRC_EXTRA_MODE_SET;
     if (isfinite(ep->alt_msl_m) && x.mode == 3) {
         x.alt_msl_m = ep->alt_msl_m;
-        x.set |= DEV_EXTRA_ALT_SET;
+        x.set |= TRC_EXTRA_ALT_SET;
     }
     if (f.set & PW_FIX_ACC_SET) {
         x.eph_m = f.acc_m * EPH95_PER_SIGMA / ACC68_PER_SIGMA;
-        x.set |= DEV_EXTRA_EPH_SET;
+        x.set |= TRC_EXTRA_EPH_SET;
     }
     st->n.fixes++;
     if (fix)
         *fix = f;
     if (extra)
         *extra = x;
-    return DEV_NMEA_FIX;
+    return TRC_NMEA_FIX;
 }
 
 /* ---- public ---------------------------------------------------------- */
 
-void dev_nmea_init(dev_nmea_state *st)
+void trc_nmea_init(trc_nmea_state *st)
 {
     memset(st, 0, sizeof *st);
     st->carry_days = -1;
@@ -643,13 +643,13 @@ static int hexval(char ch)
     return -1;
 }
 
-static dev_nmea_result skip(dev_nmea_state *st, dev_skip_reason r, dev_skip_reason *why)
+static trc_nmea_result skip(trc_nmea_state *st, trc_skip_reason r, trc_skip_reason *why)
 {
     st->n.skipped[r]++;
     st->n.skipped_total++;
     if (why)
         *why = r;
-    return DEV_NMEA_SKIPPED;
+    return TRC_NMEA_SKIPPED;
 }
 
 static int is_upper_alnum(char ch)
@@ -657,22 +657,22 @@ static int is_upper_alnum(char ch)
     return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 }
 
-dev_nmea_result dev_nmea_decode(dev_nmea_state *st, const char *line, size_t len,
-                                long line_no, pw_fix *fix, dev_fix_extra *extra,
-                                dev_skip_reason *why)
+trc_nmea_result trc_nmea_decode(trc_nmea_state *st, const char *line, size_t len,
+                                long line_no, pw_fix *fix, trc_fix_extra *extra,
+                                trc_skip_reason *why)
 {
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
         len--;
     if (len == 0)
-        return DEV_NMEA_NONE;
+        return TRC_NMEA_NONE;
     st->n.sentences++;
     if (line[0] == '!') {          /* AIS and other encapsulated sentences */
         st->n.ignored++;
-        return DEV_NMEA_NONE;
+        return TRC_NMEA_NONE;
     }
     if (line[0] != '$') {
         snprintf(st->detail, sizeof st->detail, "not a sentence (does not start with '$')");
-        return skip(st, DEV_SKIP_GARBAGE, why);
+        return skip(st, TRC_SKIP_GARBAGE, why);
     }
     /* One pass over the bytes: printable only, the first '*', the XOR of
      * the bytes between '$' and it, and the body copied and split into
@@ -688,7 +688,7 @@ dev_nmea_result dev_nmea_decode(dev_nmea_state *st, const char *line, size_t len
         if (ch < 0x20 || ch > 0x7e) {
             snprintf(st->detail, sizeof st->detail, "control or non-ASCII byte 0x%02X at column %zu",
                      ch, i + 1);
-            return skip(st, DEV_SKIP_GARBAGE, why);
+            return skip(st, TRC_SKIP_GARBAGE, why);
         }
         if (star)
             continue;
@@ -712,32 +712,32 @@ dev_nmea_result dev_nmea_decode(dev_nmea_state *st, const char *line, size_t len
     }
     if (!star) {
         snprintf(st->detail, sizeof st->detail, "no checksum (truncated sentence?)");
-        return skip(st, DEV_SKIP_NO_CHECKSUM, why);
+        return skip(st, TRC_SKIP_NO_CHECKSUM, why);
     }
     size_t body_len = (size_t)(star - line) - 1;
     if ((size_t)(star - line) + 3 != len || hexval(star[1]) < 0 || hexval(star[2]) < 0) {
         snprintf(st->detail, sizeof st->detail, "malformed checksum field");
-        return skip(st, DEV_SKIP_MALFORMED, why);
+        return skip(st, TRC_SKIP_MALFORMED, why);
     }
     unsigned stated = (unsigned)(hexval(star[1]) * 16 + hexval(star[2]));
     if (sum != stated) {
         snprintf(st->detail, sizeof st->detail, "bad checksum: stated %02X, computed %02X",
                  stated, sum);
-        return skip(st, DEV_SKIP_CHECKSUM, why);
+        return skip(st, TRC_SKIP_CHECKSUM, why);
     }
     if (body_len >= 1 && line[1] == 'P') { /* proprietary: $P + maker + ... */
         st->n.ignored++;
-        return DEV_NMEA_NONE;
+        return TRC_NMEA_NONE;
     }
     if (body_len > MAX_BODY) {
         snprintf(st->detail, sizeof st->detail, "sentence longer than %d bytes", MAX_BODY);
-        return skip(st, DEV_SKIP_MALFORMED, why);
+        return skip(st, TRC_SKIP_MALFORMED, why);
     }
     /* Address: two-character talker, three-letter type. */
     if (body_len < 6 || !is_upper_alnum(line[1]) || !is_upper_alnum(line[2]) ||
         line[6] != ',') {
         snprintf(st->detail, sizeof st->detail, "bad address field");
-        return skip(st, DEV_SKIP_MALFORMED, why);
+        return skip(st, TRC_SKIP_MALFORMED, why);
     }
     char type[4] = {line[3], line[4], line[5], 0};
     parse_fn fn = NULL;
@@ -746,22 +746,22 @@ dev_nmea_result dev_nmea_decode(dev_nmea_state *st, const char *line, size_t len
             fn = parsers[i].fn;
     if (!fn) {
         st->n.ignored++;
-        return DEV_NMEA_NONE;
+        return TRC_NMEA_NONE;
     }
 
     body[body_len] = 0;
     if (too_many_fields) {
         snprintf(st->detail, sizeof st->detail, "%s has more than %d fields", type, MAX_FIELDS - 1);
-        return skip(st, DEV_SKIP_MALFORMED, why);
+        return skip(st, TRC_SKIP_MALFORMED, why);
     }
-    parse_ctx c = {fields, nf, type, st->detail, sizeof st->detail, DEV_SKIP_MALFORMED};
+    parse_ctx c = {fields, nf, type, st->detail, sizeof st->detail, TRC_SKIP_MALFORMED};
     sentence s;
     sentence_clear(&s);
     if (fn(&c, &s) != 0)
         return skip(st, c.why, why);
     st->n.used++;
 
-    dev_nmea_result res = DEV_NMEA_NONE;
+    trc_nmea_result res = TRC_NMEA_NONE;
     if (s.has_time) {
         if (st->ep.open && st->ep.tod_ms != s.tod_ms)
             res = epoch_finish(st, fix, extra);
@@ -777,7 +777,7 @@ dev_nmea_result dev_nmea_decode(dev_nmea_state *st, const char *line, size_t len
     return res;
 }
 
-dev_nmea_result dev_nmea_flush(dev_nmea_state *st, pw_fix *fix, dev_fix_extra *extra)
+trc_nmea_result trc_nmea_flush(trc_nmea_state *st, pw_fix *fix, trc_fix_extra *extra)
 {
     return epoch_finish(st, fix, extra);
 }

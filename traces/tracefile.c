@@ -4,7 +4,7 @@
  * file of the decoder that does I/O; it hands every line to the pure
  * decoders (nmea.c, gpsdjson.c) and turns their skips into warnings.
  */
-#include "devices.h"
+#include "traces.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,12 +18,12 @@
 #define PATH_MAX_KEPT 1024
 #define CSV_MAX_COLS 16
 
-struct dev_trace_reader {
+struct trc_reader {
     FILE *fp;
-    dev_trace_options opt;
-    dev_trace_format fmt;
-    dev_nmea_state nmea;       /* its counters serve every format */
-    void *gps;                 /* struct gps_data_t, dev_gpsd_data_size() bytes */
+    trc_options opt;
+    trc_format fmt;
+    trc_nmea_state nmea;       /* its counters serve every format */
+    void *gps;                 /* struct gps_data_t, trc_gpsd_data_size() bytes */
     int eof, flushed, saw_format;
     long line_no;
     /* The current line and how far its '$' segments are decoded. */
@@ -36,34 +36,34 @@ struct dev_trace_reader {
     char path[PATH_MAX_KEPT];
     char warn[200];
     char chunk[CHUNK_BYTES];
-    char line[DEV_TRACE_LINE_MAX + 1];
+    char line[TRC_LINE_MAX + 1];
 };
 
-const char *dev_trace_strerror(dev_trace_status s)
+const char *trc_strerror(trc_status s)
 {
     switch (s) {
-    case DEV_TRACE_OK: return "ok";
-    case DEV_TRACE_EOF: return "end of trace";
-    case DEV_TRACE_EINVAL: return "invalid argument";
-    case DEV_TRACE_EOPEN: return "cannot open the trace file";
-    case DEV_TRACE_EIO: return "read error";
-    case DEV_TRACE_ENOMEM: return "out of memory";
-    case DEV_TRACE_EFORMAT: return "no NMEA, gpsd JSON or CSV line in the file";
+    case TRC_OK: return "ok";
+    case TRC_EOF: return "end of trace";
+    case TRC_EINVAL: return "invalid argument";
+    case TRC_EOPEN: return "cannot open the trace file";
+    case TRC_EIO: return "read error";
+    case TRC_ENOMEM: return "out of memory";
+    case TRC_EFORMAT: return "no NMEA, gpsd JSON or CSV line in the file";
     }
     return "unknown status";
 }
 
-const char *dev_skip_reason_name(dev_skip_reason r)
+const char *trc_skip_reason_name(trc_skip_reason r)
 {
-    static const char *const names[DEV_SKIP_REASON_COUNT] = {
+    static const char *const names[TRC_SKIP_REASON_COUNT] = {
         "checksum", "no_checksum", "malformed", "garbage", "range", "too_long", "json"};
-    return (unsigned)r < DEV_SKIP_REASON_COUNT ? names[r] : "unknown";
+    return (unsigned)r < TRC_SKIP_REASON_COUNT ? names[r] : "unknown";
 }
 
-void dev_trace_options_default(dev_trace_options *o)
+void trc_options_default(trc_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->format = DEV_TRACE_AUTO;
+    o->format = TRC_AUTO;
 }
 
 static void *default_alloc(size_t size)
@@ -71,29 +71,29 @@ static void *default_alloc(size_t size)
     return calloc(1, size);
 }
 
-dev_trace_status dev_trace_open(const char *path, const dev_trace_options *opt,
-                                dev_trace_reader **out)
+trc_status trc_open(const char *path, const trc_options *opt,
+                                trc_reader **out)
 {
     if (!path || !out)
-        return DEV_TRACE_EINVAL;
+        return TRC_EINVAL;
     *out = NULL;
-    dev_trace_options o;
+    trc_options o;
     if (opt)
         o = *opt;
     else
-        dev_trace_options_default(&o);
-    if ((unsigned)o.format > DEV_TRACE_CSV)
-        return DEV_TRACE_EINVAL;
+        trc_options_default(&o);
+    if ((unsigned)o.format > TRC_CSV)
+        return TRC_EINVAL;
     if (!o.alloc || !o.free_fn) {
         o.alloc = default_alloc;
         o.free_fn = free;
     }
 
-    dev_trace_reader *rd = o.alloc(sizeof *rd);
+    trc_reader *rd = o.alloc(sizeof *rd);
     if (!rd)
-        return DEV_TRACE_ENOMEM;
+        return TRC_ENOMEM;
     memset(rd, 0, sizeof *rd);
-    rd->gps = o.alloc(dev_gpsd_data_size());
+    rd->gps = o.alloc(trc_gpsd_data_size());
     if (!rd->gps)
         goto fail_gps;
     rd->fp = fopen(path, "rb");
@@ -101,11 +101,11 @@ dev_trace_status dev_trace_open(const char *path, const dev_trace_options *opt,
         goto fail_open;
     rd->opt = o;
     rd->fmt = o.format;
-    dev_nmea_init(&rd->nmea);
+    trc_nmea_init(&rd->nmea);
     rd->csv_time = rd->csv_lat = rd->csv_lon = rd->csv_acc = -1;
     snprintf(rd->path, sizeof rd->path, "%s", path);
     *out = rd;
-    return DEV_TRACE_OK;
+    return TRC_OK;
 
 fail_open:
     {
@@ -113,14 +113,14 @@ fail_open:
         o.free_fn(rd->gps);
         o.free_fn(rd);
         errno = saved;
-        return DEV_TRACE_EOPEN;
+        return TRC_EOPEN;
     }
 fail_gps:
     o.free_fn(rd);
-    return DEV_TRACE_ENOMEM;
+    return TRC_ENOMEM;
 }
 
-void dev_trace_close(dev_trace_reader *rd)
+void trc_close(trc_reader *rd)
 {
     if (!rd)
         return;
@@ -131,20 +131,20 @@ void dev_trace_close(dev_trace_reader *rd)
     free_fn(rd);
 }
 
-dev_trace_format dev_trace_get_format(const dev_trace_reader *rd)
+trc_format trc_get_format(const trc_reader *rd)
 {
     return rd->fmt;
 }
 
-const dev_trace_counters *dev_trace_get_counters(const dev_trace_reader *rd)
+const trc_counters *trc_get_counters(const trc_reader *rd)
 {
     return &rd->nmea.n;
 }
 
 /* Record a warning and pass it to the caller. */
-static void warn(dev_trace_reader *rd, const char *what)
+static void warn(trc_reader *rd, const char *what)
 {
-    dev_trace_counters *n = &rd->nmea.n;
+    trc_counters *n = &rd->nmea.n;
     n->last_warning_line = rd->line_no;
     size_t len = strlen(what);
     if (len >= sizeof n->last_warning)
@@ -155,12 +155,12 @@ static void warn(dev_trace_reader *rd, const char *what)
         rd->opt.warn(rd->opt.warn_ctx, rd->path, rd->line_no, n->last_warning);
 }
 
-static void skip_line(dev_trace_reader *rd, dev_skip_reason r, const char *what)
+static void skip_line(trc_reader *rd, trc_skip_reason r, const char *what)
 {
     rd->nmea.n.skipped[r]++;
     rd->nmea.n.skipped_total++;
     rd->nmea.n.sentences++;
-    snprintf(rd->warn, sizeof rd->warn, "%s: %s", dev_skip_reason_name(r), what);
+    snprintf(rd->warn, sizeof rd->warn, "%s: %s", trc_skip_reason_name(r), what);
     warn(rd, rd->warn);
 }
 
@@ -168,11 +168,11 @@ enum { LINE_OK, LINE_TOO_LONG, LINE_EOF, LINE_ERR };
 
 /*
  * The next line into rd->line, without its newline.  The file is read in
- * CHUNK_BYTES pieces; a line longer than DEV_TRACE_LINE_MAX is not kept:
+ * CHUNK_BYTES pieces; a line longer than TRC_LINE_MAX is not kept:
  * its bytes are dropped as they pass and LINE_TOO_LONG is returned at its
  * end, so memory stays bounded whatever the input.
  */
-static int read_line(dev_trace_reader *rd)
+static int read_line(trc_reader *rd)
 {
     size_t len = 0;
     int too_long = 0, any = 0;
@@ -195,7 +195,7 @@ static int read_line(dev_trace_reader *rd)
         const char *nl = memchr(start, '\n', avail);
         size_t take = nl ? (size_t)(nl - start) : avail;
         if (!too_long) {
-            if (len + take > DEV_TRACE_LINE_MAX) {
+            if (len + take > TRC_LINE_MAX) {
                 too_long = 1;
             } else {
                 memcpy(rd->line + len, start, take);
@@ -246,7 +246,7 @@ static int csv_split(char *s, char **f, int max)
 }
 
 /* A CSV header names time, lat and lon (and maybe acc_m). */
-static int csv_header(dev_trace_reader *rd)
+static int csv_header(trc_reader *rd)
 {
     char copy[256];
     if (rd->line_len >= sizeof copy)
@@ -325,7 +325,7 @@ static int csv_time(const char *s, pw_time_ms *t)
     return 1;
 }
 
-static int csv_row(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
+static int csv_row(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
 {
     char *f[CSV_MAX_COLS];
     int n = csv_split(rd->line, f, CSV_MAX_COLS);
@@ -335,27 +335,27 @@ static int csv_row(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
     if (rd->csv_lon > need)
         need = rd->csv_lon;
     if (n <= need) {
-        skip_line(rd, DEV_SKIP_MALFORMED, "CSV row with too few columns");
+        skip_line(rd, TRC_SKIP_MALFORMED, "CSV row with too few columns");
         return 0;
     }
     pw_time_ms t;
     double lat, lon, acc = NAN;
     int tr = csv_time(f[rd->csv_time], &t);
     if (tr <= 0) {
-        skip_line(rd, tr < 0 ? DEV_SKIP_RANGE : DEV_SKIP_MALFORMED, "CSV time");
+        skip_line(rd, tr < 0 ? TRC_SKIP_RANGE : TRC_SKIP_MALFORMED, "CSV time");
         return 0;
     }
     if (!plain_number(f[rd->csv_lat], &lat) || !plain_number(f[rd->csv_lon], &lon)) {
-        skip_line(rd, DEV_SKIP_MALFORMED, "CSV lat/lon not a number");
+        skip_line(rd, TRC_SKIP_MALFORMED, "CSV lat/lon not a number");
         return 0;
     }
     if (fabs(lat) > 90 || fabs(lon) > 180) {
-        skip_line(rd, DEV_SKIP_RANGE, "CSV lat/lon out of range");
+        skip_line(rd, TRC_SKIP_RANGE, "CSV lat/lon out of range");
         return 0;
     }
     if (rd->csv_acc >= 0 && rd->csv_acc < n && *f[rd->csv_acc]) {
         if (!plain_number(f[rd->csv_acc], &acc) || acc < 0) {
-            skip_line(rd, DEV_SKIP_MALFORMED, "CSV acc_m");
+            skip_line(rd, TRC_SKIP_MALFORMED, "CSV acc_m");
             return 0;
         }
     }
@@ -372,7 +372,7 @@ static int csv_row(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
     extra->alt_msl_m = extra->eph_m = NAN;
     if (isfinite(acc)) {
         extra->eph_m = acc * 2.4477 / 1.5096;
-        extra->set |= DEV_EXTRA_EPH_SET;
+        extra->set |= TRC_EXTRA_EPH_SET;
     }
     extra->line = rd->line_no;
     rd->nmea.n.sentences++;
@@ -389,7 +389,7 @@ static int csv_row(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
  * starts a sentence; the checksum still guards each one.  Returns 1 with a
  * fix when one finished (the rest of the line waits for the next call).
  */
-static int nmea_line(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
+static int nmea_line(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
 {
     const char *line = rd->line;
     size_t len = rd->line_len;
@@ -399,14 +399,14 @@ static int nmea_line(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
             return 0;
         }
         if (line[0] == '!') { /* AIS: one encapsulated sentence per line */
-            dev_nmea_decode(&rd->nmea, line, len, rd->line_no, NULL, NULL, NULL);
+            trc_nmea_decode(&rd->nmea, line, len, rd->line_no, NULL, NULL, NULL);
             rd->line_pending = 0;
             return 0;
         }
         const char *dollar = memchr(line, '$', len);
         size_t pre = dollar ? (size_t)(dollar - line) : len;
         if (!blank(line, pre))
-            skip_line(rd, DEV_SKIP_GARBAGE, dollar ? "junk before '$'" : "not a sentence");
+            skip_line(rd, TRC_SKIP_GARBAGE, dollar ? "junk before '$'" : "not a sentence");
         rd->seg_pos = pre;
     }
     while (rd->seg_pos < len) {
@@ -414,14 +414,14 @@ static int nmea_line(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
         const char *next = memchr(line + start + 1, '$', len - start - 1);
         size_t end = next ? (size_t)(next - line) : len;
         rd->seg_pos = end;
-        dev_skip_reason why;
-        dev_nmea_result r = dev_nmea_decode(&rd->nmea, line + start, end - start, rd->line_no,
+        trc_skip_reason why;
+        trc_nmea_result r = trc_nmea_decode(&rd->nmea, line + start, end - start, rd->line_no,
                                             fix, extra, &why);
-        if (r == DEV_NMEA_SKIPPED) {
-            snprintf(rd->warn, sizeof rd->warn, "%s: %s", dev_skip_reason_name(why),
+        if (r == TRC_NMEA_SKIPPED) {
+            snprintf(rd->warn, sizeof rd->warn, "%s: %s", trc_skip_reason_name(why),
                      rd->nmea.detail);
             warn(rd, rd->warn);
-        } else if (r == DEV_NMEA_FIX) {
+        } else if (r == TRC_NMEA_FIX) {
             fix->device = rd->opt.device;
             if (rd->seg_pos >= len)
                 rd->line_pending = 0;
@@ -432,21 +432,21 @@ static int nmea_line(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
     return 0;
 }
 
-static int json_line(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
+static int json_line(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
 {
     if (rd->line[0] == '#' || blank(rd->line, rd->line_len))
         return 0;
     if (rd->line[0] != '{') {
-        skip_line(rd, DEV_SKIP_GARBAGE, "not a JSON object");
+        skip_line(rd, TRC_SKIP_GARBAGE, "not a JSON object");
         return 0;
     }
     if (memchr(rd->line, 0, rd->line_len)) {
-        skip_line(rd, DEV_SKIP_GARBAGE, "NUL byte in JSON line");
+        skip_line(rd, TRC_SKIP_GARBAGE, "NUL byte in JSON line");
         return 0;
     }
-    int r = dev_gpsd_json_decode(rd->gps, rd->line, fix, extra);
+    int r = trc_gpsd_json_decode(rd->gps, rd->line, fix, extra);
     if (r < 0) {
-        skip_line(rd, DEV_SKIP_JSON, "libgps cannot parse the JSON object");
+        skip_line(rd, TRC_SKIP_JSON, "libgps cannot parse the JSON object");
         return 0;
     }
     rd->nmea.n.sentences++;
@@ -462,7 +462,7 @@ static int json_line(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
 }
 
 /* Decide the format from this line, if it says. */
-static void detect(dev_trace_reader *rd)
+static void detect(trc_reader *rd)
 {
     const char *l = rd->line;
     size_t i = 0;
@@ -471,64 +471,64 @@ static void detect(dev_trace_reader *rd)
     if (i == rd->line_len || l[i] == '#')
         return;
     if (l[i] == '{')
-        rd->fmt = DEV_TRACE_GPSD_JSON;
+        rd->fmt = TRC_GPSD_JSON;
     else if (l[i] == '$' || l[i] == '!')
-        rd->fmt = DEV_TRACE_NMEA;
+        rd->fmt = TRC_NMEA;
     else if (csv_header(rd)) {
-        rd->fmt = DEV_TRACE_CSV;
+        rd->fmt = TRC_CSV;
         rd->saw_format = 1;
         rd->line_pending = 0; /* the header is not a row */
         return;
     } else {
-        skip_line(rd, DEV_SKIP_GARBAGE, "neither NMEA, gpsd JSON nor a CSV header");
+        skip_line(rd, TRC_SKIP_GARBAGE, "neither NMEA, gpsd JSON nor a CSV header");
         rd->line_pending = 0;
     }
 }
 
-dev_trace_status dev_trace_next(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra *extra)
+trc_status trc_next(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
 {
     if (!rd || !fix)
-        return DEV_TRACE_EINVAL;
-    dev_fix_extra scratch;
+        return TRC_EINVAL;
+    trc_fix_extra scratch;
     if (!extra)
         extra = &scratch;
     for (;;) {
         if (!rd->line_pending) {
             if (rd->flushed)
-                return rd->fmt == DEV_TRACE_AUTO ? DEV_TRACE_EFORMAT : DEV_TRACE_EOF;
+                return rd->fmt == TRC_AUTO ? TRC_EFORMAT : TRC_EOF;
             int r = read_line(rd);
             if (r == LINE_ERR)
-                return DEV_TRACE_EIO;
+                return TRC_EIO;
             if (r == LINE_EOF) {
                 rd->flushed = 1;
-                if (rd->fmt == DEV_TRACE_NMEA &&
-                    dev_nmea_flush(&rd->nmea, fix, extra) == DEV_NMEA_FIX) {
+                if (rd->fmt == TRC_NMEA &&
+                    trc_nmea_flush(&rd->nmea, fix, extra) == TRC_NMEA_FIX) {
                     fix->device = rd->opt.device;
-                    return DEV_TRACE_OK;
+                    return TRC_OK;
                 }
                 continue;
             }
             if (r == LINE_TOO_LONG) {
                 char what[96];
                 snprintf(what, sizeof what, "line longer than %d bytes discarded",
-                         DEV_TRACE_LINE_MAX);
-                skip_line(rd, DEV_SKIP_TOO_LONG, what);
+                         TRC_LINE_MAX);
+                skip_line(rd, TRC_SKIP_TOO_LONG, what);
                 continue;
             }
             rd->line_pending = 1;
             rd->seg_pos = 0;
-            if (rd->fmt == DEV_TRACE_AUTO) {
+            if (rd->fmt == TRC_AUTO) {
                 detect(rd);
                 if (!rd->line_pending)
                     continue;
-                if (rd->fmt == DEV_TRACE_AUTO) { /* blank or comment */
+                if (rd->fmt == TRC_AUTO) { /* blank or comment */
                     rd->line_pending = 0;
                     continue;
                 }
-            } else if (rd->fmt == DEV_TRACE_CSV && !rd->saw_format) {
+            } else if (rd->fmt == TRC_CSV && !rd->saw_format) {
                 rd->line_pending = 0;
                 if (!csv_header(rd))
-                    skip_line(rd, DEV_SKIP_MALFORMED, "CSV without a time,lat,lon header");
+                    skip_line(rd, TRC_SKIP_MALFORMED, "CSV without a time,lat,lon header");
                 else
                     rd->saw_format = 1;
                 continue;
@@ -536,18 +536,18 @@ dev_trace_status dev_trace_next(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra
         }
         int got = 0;
         switch (rd->fmt) {
-        case DEV_TRACE_NMEA:
+        case TRC_NMEA:
             got = nmea_line(rd, fix, extra);
             break;
-        case DEV_TRACE_GPSD_JSON:
+        case TRC_GPSD_JSON:
             rd->line_pending = 0;
             got = json_line(rd, fix, extra);
             break;
-        case DEV_TRACE_CSV:
+        case TRC_CSV:
             rd->line_pending = 0;
             if (rd->line[0] != '#' && !blank(rd->line, rd->line_len)) {
                 if (memchr(rd->line, 0, rd->line_len))
-                    skip_line(rd, DEV_SKIP_GARBAGE, "NUL byte in CSV row");
+                    skip_line(rd, TRC_SKIP_GARBAGE, "NUL byte in CSV row");
                 else
                     got = csv_row(rd, fix, extra);
             }
@@ -559,7 +559,7 @@ dev_trace_status dev_trace_next(dev_trace_reader *rd, pw_fix *fix, dev_fix_extra
             break;
         }
         if (got)
-            return DEV_TRACE_OK;
+            return TRC_OK;
     }
 }
 
@@ -609,11 +609,11 @@ static void put_uint(outbuf *o, uint64_t v, int width)
     put_raw(o, out, (size_t)k);
 }
 
-/* v with `dec` decimals (dev_put_fixed), counted like put_raw. */
+/* v with `dec` decimals (rec_put_fixed), counted like put_raw. */
 static void put_fixed(outbuf *o, double v, int dec)
 {
     char tmp[48], *p = tmp;
-    dev_put_fixed(&p, tmp + sizeof tmp - 1, v, dec);
+    rec_put_fixed(&p, tmp + sizeof tmp - 1, v, dec);
     put_raw(o, tmp, (size_t)(p - tmp));
 }
 
@@ -622,7 +622,7 @@ static void put_str(outbuf *o, const char *s)
     put_raw(o, s, strlen(s));
 }
 
-size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf, size_t n)
+size_t trc_decode_json(const pw_fix *fix, const trc_fix_extra *extra, char *buf, size_t n)
 {
     if (!buf)
         n = 0;
@@ -640,7 +640,7 @@ size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf,
     int y, mo, d;
     pw_civil_from_days((int32_t)days, &y, &mo, &d);
     int msec = (int)(ms % 1000), sec = (int)(ms / 1000);
-    int mode = (extra && (extra->set & DEV_EXTRA_MODE_SET)) ? extra->mode : 2;
+    int mode = (extra && (extra->set & TRC_EXTRA_MODE_SET)) ? extra->mode : 2;
     put_str(&o, "{\"class\":\"TPV\",\"time\":\"");
     if (y < 0 || y > 9999) {
         put(&o, "%d", y);
@@ -673,11 +673,11 @@ size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf,
         put_str(&o, ",\"track\":");
         put_fixed(&o, fix->heading_deg, 4);
     }
-    if (extra && (extra->set & DEV_EXTRA_ALT_SET) && isfinite(extra->alt_msl_m)) {
+    if (extra && (extra->set & TRC_EXTRA_ALT_SET) && isfinite(extra->alt_msl_m)) {
         put_str(&o, ",\"alt\":");
         put_fixed(&o, extra->alt_msl_m, 3);
     }
-    if (extra && (extra->set & DEV_EXTRA_EPH_SET) && isfinite(extra->eph_m)) {
+    if (extra && (extra->set & TRC_EXTRA_EPH_SET) && isfinite(extra->eph_m)) {
         put_str(&o, ",\"eph\":");
         put_fixed(&o, extra->eph_m, 3);
     }
@@ -685,49 +685,3 @@ size_t dev_decode_json(const pw_fix *fix, const dev_fix_extra *extra, char *buf,
     return o.len;
 }
 
-/*
- * v with `decimals` digits (0..9) at *pp, never past end; advances *pp.
- * Numbers are scaled to an integer, rounded once and written by hand:
- * printf's exact binary-to-decimal conversion dominated every writer of
- * the run record and of decode.
- */
-void dev_put_fixed(char **pp, char *end, double v, int decimals)
-{
-    static const double scale[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-    static const uint64_t iscale[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                        100000000, 1000000000};
-    char *p = *pp;
-    if (decimals < 0)
-        decimals = 0;
-    if (decimals > 9)
-        decimals = 9;
-    double sv = v * scale[decimals];
-    if (!isfinite(v) || fabs(sv) > 9.0e18) {
-        int w = snprintf(p, (size_t)(end - p) + 1, "%.*f", decimals, v);
-        p += w > 0 ? (w < end - p ? w : end - p) : 0;
-        *pp = p;
-        return;
-    }
-    long long q = llround(sv);
-    if (q < 0 && p < end) {
-        *p++ = '-';
-        q = -q;
-    }
-    char tmp[32];
-    int n = 0;
-    uint64_t ip = (uint64_t)q / iscale[decimals], fp = (uint64_t)q % iscale[decimals];
-    do {
-        tmp[n++] = (char)('0' + ip % 10);
-        ip /= 10;
-    } while (ip);
-    while (n && p < end)
-        *p++ = tmp[--n];
-    if (decimals && p < end) {
-        *p++ = '.';
-        for (int d = decimals - 1; d >= 0 && p < end; d--) {
-            *p++ = (char)('0' + fp / iscale[d]);
-            fp %= iscale[d];
-        }
-    }
-    *pp = p;
-}

@@ -3,7 +3,7 @@
  * client library: gps_unpack() is what every gpsd client uses to read these
  * objects, so field names, units and quirks are gpsd's, not ours.
  */
-#include "devices.h"
+#include "traces.h"
 
 #include <gps.h>
 #include <math.h>
@@ -13,7 +13,7 @@
 #define EPH95_PER_SIGMA 2.4477 /* 95 % radius of the same */
 #define SIGMA_PER_95_1D 1.96   /* 95 % two-sided bound of a 1-D Gaussian */
 
-size_t dev_gpsd_data_size(void)
+size_t trc_gpsd_data_size(void)
 {
     return sizeof(struct gps_data_t);
 }
@@ -23,9 +23,9 @@ static int usable(double x)
     return isfinite(x) && x > 0;
 }
 
-static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, dev_fix_extra *extra);
+static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, trc_fix_extra *extra);
 
-int dev_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, dev_fix_extra *extra)
+int trc_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, trc_fix_extra *extra)
 {
     struct gps_data_t *g = gpsdata;
     /* gps_unpack only adds what an object carries, so stale fields of the
@@ -49,7 +49,7 @@ int dev_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, dev_fix_extra *e
 }
 
 /* A fix from what libgps holds after a TPV: 1, or 0 when it is no fix. */
-static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, dev_fix_extra *extra)
+static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, trc_fix_extra *extra)
 {
     const gps_mask_t need = TIME_SET | LATLON_SET | MODE_SET;
     if ((g->set & need) != need || g->fix.mode < MODE_2D)
@@ -76,14 +76,14 @@ static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, dev_fix_extra *
     if (g->fix.status == STATUS_DR)
         f.source = PW_SRC_DR;
 
-    dev_fix_extra x;
+    trc_fix_extra x;
     memset(&x, 0, sizeof x);
     x.alt_msl_m = x.eph_m = NAN;
     x.mode = g->fix.mode;
-    x.set = DEV_EXTRA_MODE_SET;
+    x.set = TRC_EXTRA_MODE_SET;
     if (g->fix.mode >= MODE_3D && isfinite(g->fix.altMSL)) {
         x.alt_msl_m = g->fix.altMSL;
-        x.set |= DEV_EXTRA_ALT_SET;
+        x.set |= TRC_EXTRA_ALT_SET;
     }
     /* gpsd documents epx/epy as 95 % per-axis bounds and eph as a 2-D
      * estimate of unknown certainty; we read eph as a 95 % radius. */
@@ -97,10 +97,10 @@ static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, dev_fix_extra *
     }
     if (usable(g->fix.eph)) {
         x.eph_m = g->fix.eph;
-        x.set |= DEV_EXTRA_EPH_SET;
+        x.set |= TRC_EXTRA_EPH_SET;
     } else if (f.set & PW_FIX_ACC_SET) {
         x.eph_m = f.acc_m * EPH95_PER_SIGMA / ACC68_PER_SIGMA;
-        x.set |= DEV_EXTRA_EPH_SET;
+        x.set |= TRC_EXTRA_EPH_SET;
     }
     if (fix)
         *fix = f;
@@ -115,20 +115,20 @@ static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, dev_fix_extra *
 #include <fcntl.h>
 #include <stdlib.h>
 
-struct dev_gpsd_live {
+struct trc_gpsd_live {
     struct gps_data_t g;
     int open;
 };
 
-dev_trace_status dev_gpsd_live_open(dev_gpsd_live **out, const char *host, const char *port)
+trc_status trc_gpsd_live_open(trc_gpsd_live **out, const char *host, const char *port)
 {
     *out = NULL;
-    dev_gpsd_live *l = calloc(1, sizeof *l);
+    trc_gpsd_live *l = calloc(1, sizeof *l);
     if (!l)
-        return DEV_TRACE_ENOMEM;
+        return TRC_ENOMEM;
     if (gps_open(host, port, &l->g) != 0) {
         free(l);
-        return DEV_TRACE_EOPEN;
+        return TRC_EOPEN;
     }
     l->open = 1;
     /* Watch in JSON; the socket goes non-blocking so that a read never
@@ -136,24 +136,24 @@ dev_trace_status dev_gpsd_live_open(dev_gpsd_live **out, const char *host, const
     if (gps_stream(&l->g, WATCH_ENABLE | WATCH_JSON, NULL) != 0) {
         gps_close(&l->g);
         free(l);
-        return DEV_TRACE_EIO;
+        return TRC_EIO;
     }
     int fl = fcntl(l->g.gps_fd, F_GETFL);
     if (fl < 0 || fcntl(l->g.gps_fd, F_SETFL, fl | O_NONBLOCK) != 0) {
         gps_close(&l->g);
         free(l);
-        return DEV_TRACE_EIO;
+        return TRC_EIO;
     }
     *out = l;
-    return DEV_TRACE_OK;
+    return TRC_OK;
 }
 
-int dev_gpsd_live_fd(const dev_gpsd_live *l)
+int trc_gpsd_live_fd(const trc_gpsd_live *l)
 {
     return l ? (int)l->g.gps_fd : -1;
 }
 
-int dev_gpsd_live_read(dev_gpsd_live *l, pw_id device, dev_gpsd_fix_cb cb, void *ctx)
+int trc_gpsd_live_read(trc_gpsd_live *l, pw_id device, trc_gpsd_fix_cb cb, void *ctx)
 {
     /* gps_read consumes one object per call: call it until it has nothing
      * more (0); act only on reports whose mask says a fix came. */
@@ -166,7 +166,7 @@ int dev_gpsd_live_read(dev_gpsd_live *l, pw_id device, dev_gpsd_fix_cb cb, void 
         if (!(l->g.set & (PACKET_SET | MODE_SET)))
             continue;
         pw_fix f;
-        dev_fix_extra x;
+        trc_fix_extra x;
         if (from_gpsdata(&l->g, &f, &x) == 1) {
             f.device = device;
             cb(ctx, &f, &x);
@@ -175,7 +175,7 @@ int dev_gpsd_live_read(dev_gpsd_live *l, pw_id device, dev_gpsd_fix_cb cb, void 
     }
 }
 
-void dev_gpsd_live_close(dev_gpsd_live *l)
+void trc_gpsd_live_close(trc_gpsd_live *l)
 {
     if (!l)
         return;
@@ -184,7 +184,7 @@ void dev_gpsd_live_close(dev_gpsd_live *l)
     free(l);
 }
 
-const char *dev_libgps_api(void)
+const char *trc_libgps_api(void)
 {
 #define PW_STR2(x) #x
 #define PW_STR(x) PW_STR2(x)
