@@ -111,7 +111,7 @@ static void nmea(char *out, size_t n, const char *body)
 /* ---- gpsd agreement --------------------------------------------------- */
 
 /*
- * Rules (see devices/README.md, "Decoding"):
+ * Rules (see traces/README.md, "Decoding"):
  *   (a) every fix the decoder outputs matches a TPV gpsd reported (mode >= 2,
  *       with a time): the same time to the ms, lat/lon within 2e-7 degrees;
  *   (b) no fix at a time at which gpsd reported none.
