@@ -1701,13 +1701,12 @@ typedef struct limits {
     char where[160]; /* "file:line:" of the last count, for memory errors */
 } limits;
 
-/* Patterns: Lua's matcher backtracks, and in C, where no instruction is
- * counted.  A scenario needs short patterns on short strings; these bounds
- * keep the worst case (2^quantifiers steps a subject character) near a
- * second. */
+/* Patterns (see check_pattern): at most 128 characters, on strings of up
+ * to 64 kB, and at most 20 million steps in the worst case of one call
+ * (a few hundredths of a second). */
 #define MAX_PATTERN_LEN 128
-#define MAX_PATTERN_QUANTIFIERS 12
 #define MAX_PATTERN_SUBJECT (64 * 1024)
+#define MAX_PATTERN_COST 2.0e7
 
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -1723,8 +1722,13 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     void *p = realloc(ptr, nsize);
-    if (p)
+    if (p) {
         lim->bytes = lim->bytes - old + nsize;
+        /* Lua retries a refused allocation after an emergency collection;
+         * when that succeeds, the limit was not reached after all. */
+        if (lim->hit == 1)
+            lim->hit = 0;
+    }
     return p;
 }
 
@@ -1744,8 +1748,6 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     /* In a hook, level 0 is the Lua function that was running. */
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
         snprintf(lim->where, sizeof lim->where, "%s:%d:", ar->short_src, ar->currentline);
-    if (lim->hit == 1)
-        luaL_error(L, "memory limit of %d MiB reached", (int)(lim->limit >> 20));
     if (lim->hit == 2 || lim->instructions > lim->max_instructions) {
         lim->hit = 2;
         luaL_where(L, 0);
@@ -1765,8 +1767,9 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     }
 }
 
-/* pcall and xpcall of the sandbox: as Lua's, except that a limit's error
- * is not theirs to catch. */
+/* pcall of the sandbox: as Lua's, except that a limit's error is not its
+ * to catch.  (xpcall is absent: Lua runs a message handler where no
+ * instruction is counted, so a looping handler would escape every limit.) */
 static int l_safe_pcall_k(lua_State *L, int status, lua_KContext extra)
 {
     (void)extra;
@@ -1790,35 +1793,54 @@ static int l_safe_pcall(lua_State *L)
     return l_safe_pcall_k(L, status, 0);
 }
 
-static int l_safe_xpcall(lua_State *L)
+
+static int l_safe_setmetatable(lua_State *L)
 {
-    int n = lua_gettop(L);
-    luaL_checktype(L, 2, LUA_TFUNCTION); /* the message handler */
-    lua_pushboolean(L, 1);
-    lua_pushvalue(L, 1);
-    lua_rotate(L, 3, 2); /* handler, true, f, args... */
-    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, l_safe_pcall_k);
-    return l_safe_pcall_k(L, status, 2);
+    if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "setmetatable: a metatable with __gc is not allowed in a scenario");
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
 }
 
-/* string.find, match, gmatch and gsub with bounded patterns. */
+/*
+ * string.find, match, gmatch and gsub: the matcher backtracks in C, where
+ * no instruction is counted, and its worst case grows as n^(k+1) for a
+ * subject of n characters and k repetitions ('.-.-b': n^3), n^2 for %b.
+ * Each call is charged that worst case against the instruction budgets
+ * (a loop of cheap calls adds up), and a call whose worst case alone is
+ * over MAX_PATTERN_COST is refused.
+ */
 static void check_pattern(lua_State *L, int subject_arg, int pattern_arg)
 {
     size_t ls, lp;
     luaL_checklstring(L, subject_arg, &ls);
     const char *p = luaL_checklstring(L, pattern_arg, &lp);
-    int quantifiers = 0;
+    int k = 0;
     for (size_t i = 0; i < lp; i++) {
         if (p[i] == '%') {
+            k += p[i + 1] == 'b'; /* %bxy scans for its match */
             i++;
             continue;
         }
-        quantifiers += p[i] == '*' || p[i] == '+' || p[i] == '-' || p[i] == '?';
+        k += p[i] == '*' || p[i] == '+' || p[i] == '-' || p[i] == '?';
     }
-    if (lp > MAX_PATTERN_LEN || quantifiers > MAX_PATTERN_QUANTIFIERS || ls > MAX_PATTERN_SUBJECT)
-        luaL_error(L, "pattern too costly for a scenario (at most %d characters with %d repetitions, "
-                      "on strings of up to %d kB)",
-                   MAX_PATTERN_LEN, MAX_PATTERN_QUANTIFIERS, MAX_PATTERN_SUBJECT / 1024);
+    double cost = (double)(ls + 1) * (double)(lp + 1);
+    for (int q = 0; q < k && cost <= MAX_PATTERN_COST; q++)
+        cost *= (double)(ls + 1);
+    if (lp > MAX_PATTERN_LEN || ls > MAX_PATTERN_SUBJECT || cost > MAX_PATTERN_COST) {
+        char why[200]; /* luaL_error has no %.0f */
+        snprintf(why, sizeof why, "%d repetitions on %d characters: up to %.3g steps, at most %.3g; "
+                                  "patterns of at most %d characters on strings of up to %d kB",
+                 k, (int)ls, cost, MAX_PATTERN_COST, MAX_PATTERN_LEN, MAX_PATTERN_SUBJECT / 1024);
+        luaL_error(L, "pattern too costly for a scenario (%s)", why);
+    }
+    limits *lim = get_limits(L);
+    lim->instructions += (uint64_t)cost;
+    if (lim->in_callback)
+        lim->run_instructions += (uint64_t)cost;
 }
 
 static int call_string_fn(lua_State *L, const char *name)
@@ -1927,8 +1949,13 @@ static void open_sandbox(lua_State *L)
      * and s:find() is bounded too. */
     lua_pushcfunction(L, l_safe_pcall);
     lua_setglobal(L, "pcall");
-    lua_pushcfunction(L, l_safe_xpcall);
+    lua_pushnil(L);
     lua_setglobal(L, "xpcall");
+    /* __gc functions run with instruction counting off: no metatable
+     * with __gc may be set. */
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, l_safe_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
 
     luaL_newmetatable(L, MT_PLACE);
     lua_pushcfunction(L, l_place_tostring);
