@@ -83,8 +83,8 @@ static int parse_u64(const char *s, uint64_t *out)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-')
-        return 0;
+    if (errno || end == s || *end || !isdigit((unsigned char)s[0]))
+        return 0; /* digits only: strtoull would take " -1" as 2^64 - 1 */
     *out = v;
     return 1;
 }
@@ -139,6 +139,22 @@ static int write_summary_json(const char *dir, const scn_scenario *s, const sim_
 }
 
 /* The default output folder's parent; an error says why it cannot be made. */
+/* Stage the output folder (record.h).  A folder holding files proxwatch
+ * did not write is bad input (2); other failures are 1.  0 when staged. */
+static int stage_out(const char *cmd, const char *dir, char *stage, size_t n)
+{
+    char err[1024];
+    if (rec_dir_replaceable(dir, err, sizeof err) != 0) {
+        fprintf(stderr, "proxwatch %s: %s\n", cmd, err);
+        return 2;
+    }
+    if (rec_stage_dir(dir, stage, n, err, sizeof err) != 0) {
+        fprintf(stderr, "proxwatch %s: %s\n", cmd, err);
+        return 1;
+    }
+    return 0;
+}
+
 static int make_runs_dir(const char *cmd)
 {
     if (mkdir("runs", 0777) == 0 || errno == EEXIST)
@@ -230,10 +246,10 @@ static int cmd_run(int argc, char **argv)
     /* The run is written into a stage beside DIR and published whole at
      * the end: a failed run leaves an earlier one in DIR as it was. */
     char stage[600], werr[1024];
-    if (rec_stage_dir(dir, stage, sizeof stage, werr, sizeof werr) != 0) {
-        fprintf(stderr, "proxwatch run: %s\n", werr);
+    int sst = stage_out("run", dir, stage, sizeof stage);
+    if (sst != 0) {
         scn_free(&s);
-        return 1;
+        return sst;
     }
     sim_run_options ro = {.out_dir = stage, .progress = !quiet && isatty(STDERR_FILENO), .record = 1};
     sim_summary sum;
@@ -411,10 +427,9 @@ static int cmd_sweep(int argc, char **argv)
         grid *= axes[a].n;
     size_t failed = 0;
     char msg[700], stage[600];
-    if (rec_stage_dir(dir, stage, sizeof stage, msg, sizeof msg) != 0) {
-        fprintf(stderr, "proxwatch sweep: %s\n", msg);
-        return 1;
-    }
+    int sst = stage_out("sweep", dir, stage, sizeof stage);
+    if (sst != 0)
+        return sst;
     sp.out_dir = stage; /* published whole at the end (record.h) */
     int rc = sim_sweep(&sp, &failed, msg, sizeof msg);
     if (rc == 0 && rec_publish_dir(stage, dir, msg, sizeof msg) != 0)
@@ -560,10 +575,9 @@ static int cmd_replay(int argc, char **argv)
     sim_summary sum;
     char msg[1024], stage[600];
     const char *final_dir = o.out_dir;
-    if (rec_stage_dir(final_dir, stage, sizeof stage, msg, sizeof msg) != 0) {
-        fprintf(stderr, "proxwatch replay: %s\n", msg);
-        return 1;
-    }
+    int sst = stage_out("replay", final_dir, stage, sizeof stage);
+    if (sst != 0)
+        return sst;
     o.out_dir = stage; /* published whole at the end (record.h) */
     int rc = sim_replay(&o, &sum, msg, sizeof msg);
     if (rc == 0 && rec_publish_dir(stage, final_dir, msg, sizeof msg) != 0)
@@ -667,10 +681,10 @@ static int cmd_live(int argc, char **argv)
     sim_summary sum;
     char msg[1024], stage[600];
     const char *final_dir = o.out_dir;
-    if (rec_stage_dir(final_dir, stage, sizeof stage, msg, sizeof msg) != 0) {
-        fprintf(stderr, "proxwatch live: %s\n", msg);
+    int sst = stage_out("live", final_dir, stage, sizeof stage);
+    if (sst != 0) {
         scn_free(&s);
-        return 1;
+        return sst;
     }
     o.out_dir = stage; /* published whole at the end (record.h) */
     int rc = sim_live(&s, &o, &sum, msg, sizeof msg);
@@ -845,6 +859,13 @@ static int bad_option(const char *cmd, int c, char **argv)
     const char *opt = argv[optind - 1];
     if (c == ':')
         return usage_error(cmd, "option '%s' needs a value", opt);
+    if (!strncmp(opt, "--", 2)) {
+        /* getopt_long sets optopt for a long option given a value it does
+         * not take (--quiet=1); an unknown or ambiguous one leaves it 0. */
+        if (optopt && strchr(opt, '='))
+            return usage_error(cmd, "option '%.*s' takes no value", (int)(strchr(opt, '=') - opt), opt);
+        return usage_error(cmd, "unknown or ambiguous option '%s'", opt);
+    }
     if (optopt && optopt != '?')
         return usage_error(cmd, "unknown option '-%c'", optopt);
     return usage_error(cmd, "unknown option '%s'", opt);

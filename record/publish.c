@@ -4,13 +4,102 @@
 #define _GNU_SOURCE /* renameat2: swap two folders in one step (Linux) */
 #include "record.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The files proxwatch writes into an output folder.  A folder that holds
+ * anything else is not ours to replace. */
+static const char *const outputs[] = {"report.json", "summary.json", "events.jsonl", "run.geojson",
+                                      "fixes.csv",   "truth.csv",    "sweep.csv",    "sweep.json",
+                                      ".runs",       NULL};
+
+static int is_output(const char *name)
+{
+    size_t n = strlen(name);
+    if (n > 5 && !strcmp(name + n - 5, ".part"))
+        return 1; /* a file cut short by an older proxwatch */
+    for (const char *const *o = outputs; *o; o++)
+        if (!strcmp(name, *o))
+            return 1;
+    return 0;
+}
+
+int rec_dir_replaceable(const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", dir, strerror(errno)), -1);
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (!is_output(de->d_name)) {
+            snprintf(err, errlen, "%s holds '%s', which proxwatch did not write: not replacing it (give "
+                                  "--out an empty or new folder)",
+                     dir, de->d_name);
+            rc = -1;
+            break;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* DIR without trailing slashes, and the folder a symlink points to. */
+static int target_of(const char *dir, char *out, size_t n)
+{
+    if (snprintf(out, n, "%s", dir) >= (int)n)
+        return -1;
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/')
+        out[--len] = '\0';
+    struct stat st;
+    if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char real[PATH_MAX];
+        if (!realpath(out, real) || snprintf(out, n, "%s", real) >= (int)n)
+            return -1;
+    }
+    return 0;
+}
+
+/* Stages of proxwatch processes that are gone (a crash, a SIGKILL). */
+static void remove_stale_stages(const char *dir)
+{
+    char parent[PATH_MAX], base[PATH_MAX + 8];
+    const char *slash = strrchr(dir, '/');
+    snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - dir) : 1, slash ? dir : ".");
+    if (slash && slash == dir)
+        snprintf(parent, sizeof parent, "/");
+    snprintf(base, sizeof base, "%s.part-", slash ? slash + 1 : dir);
+    DIR *d = opendir(parent);
+    if (!d)
+        return;
+    struct dirent *de;
+    size_t bl = strlen(base);
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, base, bl) != 0)
+            continue;
+        char *end;
+        long pid = strtol(de->d_name + bl, &end, 10);
+        if (*end || pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+            char path[2 * PATH_MAX + 16];
+            snprintf(path, sizeof path, "%s/%s", parent, de->d_name);
+            if (!*end && pid > 0)
+                rec_remove_tree(path);
+        }
+    }
+    closedir(d);
+}
 
 static int make_parents(const char *path)
 {
@@ -46,8 +135,16 @@ int rec_remove_tree(const char *path)
     return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-int rec_stage_dir(const char *dir, char *stage, size_t n, char *err, size_t errlen)
+int rec_stage_dir(const char *dir_given, char *stage, size_t n, char *err, size_t errlen)
 {
+    char dir[PATH_MAX];
+    if (target_of(dir_given, dir, sizeof dir) != 0) {
+        snprintf(err, errlen, "%s: cannot resolve the folder", dir_given);
+        return -1;
+    }
+    if (rec_dir_replaceable(dir, err, errlen) != 0)
+        return -1;
+    remove_stale_stages(dir);
     if (snprintf(stage, n, "%s.part-%ld", dir, (long)getpid()) >= (int)n) {
         snprintf(err, errlen, "%s: the path is too long", dir);
         return -1;
@@ -64,8 +161,16 @@ int rec_stage_dir(const char *dir, char *stage, size_t n, char *err, size_t errl
     return 0;
 }
 
-int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen)
+int rec_publish_dir(const char *stage, const char *dir_given, char *err, size_t errlen)
 {
+    char dir[PATH_MAX];
+    if (target_of(dir_given, dir, sizeof dir) != 0) {
+        snprintf(err, errlen, "%s: cannot resolve the folder", dir_given);
+        return -1;
+    }
+    /* Checked again: something may have been put there during the run. */
+    if (rec_dir_replaceable(dir, err, errlen) != 0)
+        return -1;
     struct stat st;
     if (lstat(dir, &st) != 0) {
         if (rename(stage, dir) == 0)
@@ -84,7 +189,7 @@ int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen
         return 0;
     }
     /* A file system without the exchange: old aside, new in, old out. */
-    char old[1100];
+    char old[PATH_MAX + 32];
     snprintf(old, sizeof old, "%s.old-%ld", dir, (long)getpid());
     rec_remove_tree(old);
     if (rename(dir, old) != 0) {

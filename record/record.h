@@ -47,7 +47,16 @@ int rec_csv_field(FILE *f, const char *s);
  *       step (renameat2 RENAME_EXCHANGE, or a rename pair where the file
  *       system has no exchange) and the old content is removed
  *   rec_remove_tree(path);  a failed run's stage; 0 or -1
+ *   rec_dir_replaceable(dir, err, errlen);  0 when DIR is absent or holds
+ *       only files proxwatch writes (report.json, summary.json, events.jsonl,
+ *       run.geojson, fixes.csv, truth.csv, sweep.csv, sweep.json, .runs,
+ *       *.part); -1 with the reason otherwise: a folder with anything else
+ *       in it is never replaced (rec_stage_dir and rec_publish_dir refuse)
+ * DIR may end in '/' and may be a symlink to a folder (its target is
+ * replaced).  Stages left by proxwatch processes that no longer run are
+ * removed when a new stage is made beside them.
  */
+int rec_dir_replaceable(const char *dir, char *err, size_t errlen);
 int rec_stage_dir(const char *dir, char *stage, size_t n, char *err, size_t errlen);
 int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen);
 int rec_remove_tree(const char *path);

@@ -391,6 +391,9 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         return 1;
     }
     fflush(NULL);
+    /* With SIGCHLD ignored (a parent that set it so), children are reaped
+     * by the kernel and waitpid could never see them end. */
+    void (*old_chld)(int) = signal(SIGCHLD, SIG_DFL);
     while (done < runs) {
         while (running < (size_t)sp->jobs && next < runs) {
             char row[700];
@@ -400,7 +403,14 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
             pid_t pid = fork();
             if (pid < 0) {
                 snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
+                /* Stop and reap the workers already running. */
+                for (int k = 0; k < sp->jobs; k++)
+                    if (w[k].pid > 0) {
+                        kill(w[k].pid, SIGKILL);
+                        waitpid(w[k].pid, NULL, 0);
+                    }
                 free(w);
+                signal(SIGCHLD, old_chld);
                 return 1;
             }
             if (pid == 0)
@@ -413,8 +423,14 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
             next++;
             running++;
         }
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
+        /* Our own workers only: a caller's other children are not ours to
+         * reap (and would be miscounted). */
+        pid_t pid = 0;
+        for (int k = 0; k < sp->jobs && pid <= 0; k++) {
+            int status;
+            if (w[k].pid > 0 && waitpid(w[k].pid, &status, WNOHANG) == w[k].pid)
+                pid = w[k].pid;
+        }
         if (pid > 0) {
             for (int k = 0; k < sp->jobs; k++)
                 if (w[k].pid == pid) {
@@ -450,6 +466,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         }
     }
     free(w);
+    signal(SIGCHLD, old_chld);
     /* Collect: sweep.csv, one row per run; sweep.json, per grid point. */
     size_t nf = sim_report_field_count();
     double *vals = calloc(runs * nf, sizeof *vals);

@@ -83,7 +83,7 @@ fi
 rm -rf pw_cli_pub pw_cli_pub.part-*
 mkdir -p pw_cli_pub
 echo OLD > pw_cli_pub/report.json
-echo stale > pw_cli_pub/stale.txt
+echo stale > pw_cli_pub/sweep.csv   # a file of ours that a run does not write
 cat > pw_cli_fail.lua <<'LUA'
 scenario { name = 'fails', start = '2026-03-02 07:30', duration = '30m', origin = place(37.5, 127.0) }
 local v = victim { name = 'v', start = place(37.5, 127.0) }
@@ -95,7 +95,7 @@ LUA
 st_fail=$?
 "$pw" run "$src/scenarios/checks/alarm_closes.lua" --out pw_cli_pub >/dev/null 2>&1
 st_ok=$?
-if [ "$st_fail" -ne 0 ] && [ "$st_ok" -eq 0 ] && [ ! -e pw_cli_pub/stale.txt ] &&
+if [ "$st_fail" -ne 0 ] && [ "$st_ok" -eq 0 ] && [ ! -e pw_cli_pub/sweep.csv ] &&
    ! grep -q OLD pw_cli_pub/report.json && [ -z "$(ls -d pw_cli_pub.part-* 2>/dev/null)" ]; then
     echo "ok   a run folder is one publication"
     passed=$((passed + 1))
@@ -113,6 +113,19 @@ else
     echo "FAIL a failed run changed the old folder: $(ls pw_cli_pub2)"
     failed=$((failed + 1))
 fi
+# A folder holding files proxwatch did not write is never replaced (it used
+# to be, whole: --out ~/project deleted the project); a trailing slash and a
+# symlink to a folder work.
+rm -rf pw_cli_proj pw_cli_real pw_cli_link pw_cli_slash
+mkdir -p pw_cli_proj && echo important > pw_cli_proj/notes.txt
+check "--out a folder with other files" 2 "did not write" -- run --out pw_cli_proj --quiet
+if [ -f pw_cli_proj/notes.txt ]; then echo "ok   the other files are kept"; passed=$((passed + 1));
+else echo "FAIL notes.txt is gone"; failed=$((failed + 1)); fi
+check "--out with a trailing slash"    0 "written" -- run --out pw_cli_slash/ --quiet
+mkdir -p pw_cli_real && ln -s pw_cli_real pw_cli_link
+check "--out a symlink to a folder"    0 "written" -- run --out pw_cli_link --quiet
+if [ -L pw_cli_link ] && [ -f pw_cli_real/report.json ]; then echo "ok   the symlink's folder gets the run"; passed=$((passed + 1));
+else echo "FAIL symlink"; failed=$((failed + 1)); fi
 # The command line people know: --version, per-command help, --opt=value,
 # one-line usage errors, and a man page that lists every option of --help.
 check "--version"                      0 "proxwatch [0-9.]* (Lua 5.4" -- --version
@@ -121,6 +134,9 @@ check "help live"                      0 "usage: proxwatch live" -- help live
 check "run --seed=2 --out=DIR"         0 "seed 2" -- run --seed=2 --out=pw_cli_eq --quiet
 check "run --seed (no value)"          2 "needs a value" -- run --seed
 check "unknown command"                2 "unknown command" -- nonsense
+check "run --quiet=1"                  2 "takes no value" -- run --quiet=1
+check "run --s 3 (ambiguous)"          2 "ambiguous option '--s'" -- run --s 3
+check "run --seed ' -1'"               2 "from 1" -- run --seed " -1"
 out=$("$pw" run --sed 3 2>&1)
 if [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && printf '%s' "$out" | grep -q "try 'proxwatch run --help'"; then
     echo "ok   a usage error is one line"; passed=$((passed + 1))
