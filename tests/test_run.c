@@ -4,6 +4,8 @@
  * events reach the devices, and a failing script leaves no result behind.
  */
 #include "sim.h"
+
+#include <jansson.h>
 #include "test_util.h"
 
 #include <string.h>
@@ -82,42 +84,50 @@ static void test_outputs_are_deterministic(void)
     CU_ASSERT_EQUAL(access("pw_test_run_a/events.jsonl.part", F_OK), -1);
 }
 
-static size_t count_of(const char *text, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
-/* run.geojson: a FeatureCollection with every delivered fix, every actor's
- * true track, the zones and the alert episodes. */
+/* run.geojson, parsed with jansson: a FeatureCollection whose every
+ * feature has a geometry (Point, LineString or Polygon, with coordinates)
+ * and properties with a kind; one fix feature per delivered fix (the rows
+ * of fixes.csv), one true track per actor, the zones, the episodes. */
 static void test_geojson(void)
 {
-    size_t len = 0;
-    char *g = slurp("pw_test_run_a/run.geojson", &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    CU_ASSERT(strncmp(g, "{\"type\":\"FeatureCollection\",\"features\":[", 40) == 0);
-    CU_ASSERT(len > 2 && strcmp(g + len - 4, "\n]}\n") == 0);
-    size_t flen = 0;
+    json_error_t jerr;
+    json_t *root = json_load_file("pw_test_run_a/run.geojson", 0, &jerr);
+    if (!root)
+        printf("\n    run.geojson does not parse: line %d: %s", jerr.line, jerr.text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(root, "type")), "FeatureCollection");
+    json_t *features = json_object_get(root, "features");
+    CU_ASSERT_FATAL(json_is_array(features));
+    size_t n_fix = 0, n_truth = 0, n_zone = 0, n_env = 0, n_episode = 0, bad = 0, i;
+    json_t *ft;
+    json_array_foreach(features, i, ft) {
+        json_t *geom = json_object_get(ft, "geometry"), *props = json_object_get(ft, "properties");
+        const char *gt = json_string_value(json_object_get(geom, "type"));
+        const char *kind = json_string_value(json_object_get(props, "kind"));
+        if (!gt || !kind || !json_is_array(json_object_get(geom, "coordinates")) ||
+            (strcmp(gt, "Point") && strcmp(gt, "LineString") && strcmp(gt, "Polygon"))) {
+            bad++;
+            continue;
+        }
+        n_fix += !strcmp(kind, "fix");
+        n_truth += !strcmp(kind, "truth");
+        n_zone += !strcmp(kind, "exclusion_zone");
+        n_env += !strcmp(kind, "environment");
+        n_episode += !strcmp(kind, "alert_episode");
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    size_t flen = 0, rows = 0;
     char *fixes = slurp("pw_test_run_a/fixes.csv", &flen);
     CU_ASSERT_PTR_NOT_NULL_FATAL(fixes);
-    CU_ASSERT_EQUAL(count_of(g, "\"kind\":\"fix\""), count_of(fixes, "\n") - 1);
-    CU_ASSERT_EQUAL(count_of(g, "\"kind\":\"truth\""), 4);          /* 2 people, 2 patrols */
-    CU_ASSERT_EQUAL(count_of(g, "\"kind\":\"exclusion_zone\""), 1);
-    CU_ASSERT_EQUAL(count_of(g, "\"kind\":\"environment\""), 1);
-    CU_ASSERT(count_of(g, "\"kind\":\"alert_episode\"") >= 1);
-    /* Brackets balance: a cheap check that it is well formed. */
-    long depth = 0, min_depth = 0;
-    for (const char *p = g; *p; p++) {
-        depth += (*p == '[' || *p == '{') - (*p == ']' || *p == '}');
-        if (depth < min_depth)
-            min_depth = depth;
-    }
-    CU_ASSERT_EQUAL(depth, 0);
-    CU_ASSERT_EQUAL(min_depth, 0);
-    free(g);
+    for (size_t k = 0; k < flen; k++)
+        rows += fixes[k] == '\n';
+    CU_ASSERT_EQUAL(n_fix, rows - 1); /* less the header */
+    CU_ASSERT_EQUAL(n_truth, 4);      /* 2 people, 2 patrols */
+    CU_ASSERT_EQUAL(n_zone, 1);
+    CU_ASSERT_EQUAL(n_env, 1);
+    CU_ASSERT(n_episode >= 1);
     free(fixes);
+    json_decref(root);
 }
 
 /* After the alarm the engine asks the tag for pursuit mode: its fixes come
