@@ -40,7 +40,7 @@ static void fill_position(const eng_engine *e, const eng_device *d, pw_time_ms t
     eng_track s;
     ei_device_state(e, d, t, &s);
     eng_geo_to_wgs84(&e->frame, s.x, s.y, lat, lon);
-    *acc68 = 1.5096 * eng_track_sigma_m(&s);
+    *acc68 = ENG_ACC68_PER_SIGMA * eng_track_sigma_m(&s);
 }
 
 static void log_position(eng_engine *e, eng_case *c, pw_time_ms t, pw_id subject,

@@ -98,6 +98,13 @@ typedef struct pw_fix {
 int64_t pw_days_from_civil(int64_t year, int month, int day);
 void pw_civil_from_days(int64_t days, int *year, int *month, int *day);
 
+/* Radii of a circular 2-D Gaussian in units of its per-axis sigma: 68 %
+ * of it lies within sqrt(-2 ln 0.32) = 1.5096 sigma (the "accuracy" of a
+ * fix, as Android reports it), 95 % within sqrt(-2 ln 0.05) = 2.4477 sigma
+ * (gpsd's eph).  Written once, here. */
+#define ENG_ACC68_PER_SIGMA 1.5096
+#define ENG_ACC95_PER_SIGMA 2.4477
+
 /* Initialise a fix with nothing known (all doubles NAN, set = 0). */
 void pw_fix_clear(pw_fix *f);
 

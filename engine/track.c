@@ -8,15 +8,13 @@
 
 #include <math.h>
 
-/* 68 % of a 2-D isotropic Gaussian lies within 1.5096 sigma (sqrt(-2 ln 0.32)). */
-#define ACC68_PER_SIGMA 1.5096
 
 double eng_fix_sigma_m(const eng_filter_config *fc, const pw_fix *f)
 {
     int src = (f->source >= 0 && f->source < PW_SRC_COUNT) ? (int)f->source : PW_SRC_GNSS;
     double s;
     if ((f->set & PW_FIX_ACC_SET) && isfinite(f->acc_m) && f->acc_m > 0.0)
-        s = f->acc_m / ACC68_PER_SIGMA;
+        s = f->acc_m / ENG_ACC68_PER_SIGMA;
     else if (src == PW_SRC_GNSS && (f->set & PW_FIX_HDOP_SET) && isfinite(f->hdop) &&
              f->hdop > 0.0)
         /* HDOP x UERE is the 2-D (DRMS) error, sqrt(sx^2 + sy^2); one axis of

@@ -9,8 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#define ACC68_PER_SIGMA 1.5096 /* 68 % radius of a circular 2-D Gaussian */
-#define EPH95_PER_SIGMA 2.4477 /* 95 % radius of the same */
+
 #define SIGMA_PER_95_1D 1.96   /* 95 % two-sided bound of a 1-D Gaussian */
 
 size_t trc_gpsd_data_size(void)
@@ -89,17 +88,17 @@ static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, trc_fix_extra *
      * estimate of unknown certainty; we read eph as a 95 % radius. */
     if (usable(g->fix.epx) && usable(g->fix.epy)) {
         double sx = g->fix.epx / SIGMA_PER_95_1D, sy = g->fix.epy / SIGMA_PER_95_1D;
-        f.acc_m = ACC68_PER_SIGMA * sqrt((sx * sx + sy * sy) / 2);
+        f.acc_m = ENG_ACC68_PER_SIGMA * sqrt((sx * sx + sy * sy) / 2);
         f.set |= PW_FIX_ACC_SET;
     } else if (usable(g->fix.eph)) {
-        f.acc_m = g->fix.eph * ACC68_PER_SIGMA / EPH95_PER_SIGMA;
+        f.acc_m = g->fix.eph * ENG_ACC68_PER_SIGMA / ENG_ACC95_PER_SIGMA;
         f.set |= PW_FIX_ACC_SET;
     }
     if (usable(g->fix.eph)) {
         x.eph_m = g->fix.eph;
         x.set |= TRC_EXTRA_EPH_SET;
     } else if (f.set & PW_FIX_ACC_SET) {
-        x.eph_m = f.acc_m * EPH95_PER_SIGMA / ACC68_PER_SIGMA;
+        x.eph_m = f.acc_m * ENG_ACC95_PER_SIGMA / ENG_ACC68_PER_SIGMA;
         x.set |= TRC_EXTRA_EPH_SET;
     }
     if (fix)

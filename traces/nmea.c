@@ -20,8 +20,7 @@
 #define HALF_DAY_MS 43200000
 #define KNOT_MPS (1852.0 / 3600.0)
 #define KMH_MPS (1.0 / 3.6)
-#define ACC68_PER_SIGMA 1.5096 /* 68 % radius of a circular 2-D Gaussian */
-#define EPH95_PER_SIGMA 2.4477 /* 95 % radius of the same */
+
 #define UERE_M 5.0             /* engine's uere_m default (engine.c) */
 #define MAX_SPEED_KN 2000.0    /* faster is a broken sentence, not a tag */
 
@@ -594,10 +593,10 @@ static trc_nmea_result epoch_finish(trc_nmea_state *st, pw_fix *fix, trc_fix_ext
     if (isfinite(ep->sigma_lat_m) && isfinite(ep->sigma_lon_m) &&
         ep->sigma_lat_m + ep->sigma_lon_m > 0) {
         double s = sqrt((ep->sigma_lat_m * ep->sigma_lat_m + ep->sigma_lon_m * ep->sigma_lon_m) / 2);
-        f.acc_m = ACC68_PER_SIGMA * s;
+        f.acc_m = ENG_ACC68_PER_SIGMA * s;
         f.set |= PW_FIX_ACC_SET;
     } else if (isfinite(ep->hdop)) {
-        f.acc_m = ACC68_PER_SIGMA * ep->hdop * UERE_M;
+        f.acc_m = ENG_ACC68_PER_SIGMA * ep->hdop * UERE_M;
         f.set |= PW_FIX_ACC_SET;
     }
 
@@ -612,7 +611,7 @@ static trc_nmea_result epoch_finish(trc_nmea_state *st, pw_fix *fix, trc_fix_ext
         x.set |= TRC_EXTRA_ALT_SET;
     }
     if (f.set & PW_FIX_ACC_SET) {
-        x.eph_m = f.acc_m * EPH95_PER_SIGMA / ACC68_PER_SIGMA;
+        x.eph_m = f.acc_m * ENG_ACC95_PER_SIGMA / ENG_ACC68_PER_SIGMA;
         x.set |= TRC_EXTRA_EPH_SET;
     }
     st->n.fixes++;

@@ -371,7 +371,7 @@ static int csv_row(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
     memset(extra, 0, sizeof *extra);
     extra->alt_msl_m = extra->eph_m = NAN;
     if (isfinite(acc)) {
-        extra->eph_m = acc * 2.4477 / 1.5096;
+        extra->eph_m = acc * ENG_ACC95_PER_SIGMA / ENG_ACC68_PER_SIGMA;
         extra->set |= TRC_EXTRA_EPH_SET;
     }
     extra->line = rd->line_no;
