@@ -589,7 +589,10 @@ static void test_epochs_and_dates(void)
     CU_ASSERT_DOUBLE_EQUAL(f.speed_mps, 1852.0 / 3600.0, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(f.heading_deg, 45.0, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(f.hdop, 1.2, 1e-12);
-    CU_ASSERT_DOUBLE_EQUAL(f.acc_m, 1.5096 * 1.2 * 5.0, 1e-9); /* HDOP x UERE 5 m x 1.51 */
+    /* By hand: HDOP 1.2 x UERE 5 m = 6 m of 2-D error, 4.2426 m an axis,
+     * and a 68 % radius of 1.5096 x 4.24264 = 6.40469 m (it was 9.06 m,
+     * the 2-D error taken as one axis's). */
+    CU_ASSERT_DOUBLE_EQUAL(f.acc_m, 6.40469, 1e-4);
     CU_ASSERT_EQUAL(f.sats, 8);
     CU_ASSERT_EQUAL(x.mode, 3);
     CU_ASSERT_DOUBLE_EQUAL(x.alt_msl_m, 545.4, 1e-9);

@@ -596,7 +596,9 @@ static trc_nmea_result epoch_finish(trc_nmea_state *st, pw_fix *fix, trc_fix_ext
         f.acc_m = ENG_ACC68_PER_SIGMA * s;
         f.set |= PW_FIX_ACC_SET;
     } else if (isfinite(ep->hdop)) {
-        f.acc_m = ENG_ACC68_PER_SIGMA * ep->hdop * UERE_M;
+        /* HDOP x UERE is the 2-D error; one axis carries 1 / sqrt 2 of it
+         * (the engine's reading of HDOP, track.c). */
+        f.acc_m = ENG_ACC68_PER_SIGMA * ep->hdop * UERE_M * M_SQRT1_2;
         f.set |= PW_FIX_ACC_SET;
     }
 

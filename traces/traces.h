@@ -47,7 +47,8 @@
  *     date yet: no fix.  2-digit RMC years are 2000 + yy.
  *   - acc_m (68 % radius): from GST when the epoch has one,
  *     1.51 * sqrt((sigma_lat^2 + sigma_lon^2) / 2); otherwise from HDOP,
- *     1.51 * HDOP * 5 m (the engine's own UERE model, track.c); otherwise
+ *     1.51 * HDOP * 5 m / sqrt 2 (the engine's own UERE model, track.c:
+ *     HDOP x UERE is the 2-D error, one axis carries 1 / sqrt 2); otherwise
  *     unset.
  *
  * Example
