@@ -15,6 +15,7 @@
  *     Android's Location.getAccuracy(); the true error is reported beside it
  *     (err_x, err_y; dev_message.true_x/true_y) so metrics can compare.
  *   - Every default below is listed with its source in devices/README.md.
+ *   - May include: engine.h, libc and libm.
  *
  * Memory
  *   All state lives in caller-owned structs; nothing is ever allocated.

@@ -15,6 +15,8 @@
  *   - Unknown doubles are NAN and their bit in the `set` mask is clear.
  *   - Functions that can fail return eng_status (ENG_OK = 0); a function that
  *     returns an error has emitted no event.
+ *   - May include: libc and libm only (the engine's own files share
+ *     eng_internal.h); nothing else of proxwatch.
  *
  * Memory
  *   The caller owns eng_engine.  eng_init allocates every table once, through

@@ -9,6 +9,8 @@
  * loader runs it in a sandbox and turns it into an scn_scenario: arrays of
  * plain structs that the simulator reads and never changes.  Positions are
  * WGS84 degrees; times are pw_time_ms (UTC); durations are milliseconds.
+ * May include: engine.h, Lua 5.4 (liblua5.4), libc; its only I/O is
+ * reading the scenario file it is given.
  *
  * Example
  *   scn_scenario s; scn_error err;

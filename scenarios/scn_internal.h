@@ -1,4 +1,5 @@
-/* scn_internal.h - shared between the scenario module's own files. */
+/* scn_internal.h - shared between the scenario module's own files.
+ * May include: scenario.h and what it may. */
 #ifndef PW_SCN_INTERNAL_H
 #define PW_SCN_INTERNAL_H
 

@@ -16,6 +16,7 @@
  *     an upper bound alone holds ("every latency was at most 90 s" is true
  *     of none), a lower bound or an exact value does not.
  *   - No allocation, no I/O but sim_expect_write_json's FILE.
+ *   - May include: scenario.h, sim.h, libc.
  *
  * Example
  *   sim_expect_result res[s.n_expects ? s.n_expects : 1];
