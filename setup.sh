@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake pkg-config libcunit1-dev liblua5.4-dev libgps-dev libuv1-dev gpsd gpsd-clients python3 libjansson-dev)
+PACKAGES=(build-essential cmake pkg-config libcunit1-dev liblua5.4-dev libgps-dev libuv1-dev gpsd gpsd-clients python3 libjansson-dev libsqlite3-dev)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -58,6 +58,8 @@ case "$cmd" in
     ;;
   test)
     # Warnings are errors here (and so in CI), in every build type.
+    # gdal-bin: the test that run.gpkg opens in GDAL (ogrinfo, ogr2ogr).
+    PACKAGES+=(gdal-bin)
     install_missing
     build build -DPW_WERROR=ON
     (cd build && ctest --output-on-failure -j "$JOBS")

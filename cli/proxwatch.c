@@ -167,7 +167,7 @@ static int cmd_run(int argc, char **argv)
 {
     const char *path = NULL, *out = NULL;
     scn_options opts = {0};
-    int quiet = 0;
+    int quiet = 0, gpkg = 0;
     static char set_names[SIM_SWEEP_MAX_AXES][64];
     const char *names[SIM_SWEEP_MAX_AXES];
     double values[SIM_SWEEP_MAX_AXES];
@@ -175,7 +175,8 @@ static int cmd_run(int argc, char **argv)
     static const struct option longopts[] = {
         {"seed", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
         {"out", required_argument, NULL, 'o'},  {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+        {"gpkg", no_argument, NULL, 'G'},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int c;
     while ((c = next_option(argc, argv, "s:o:qh", longopts)) != -1) {
         if (c == 'S') {
@@ -206,6 +207,8 @@ static int cmd_run(int argc, char **argv)
                 return 2;
         } else if (c == 'q') {
             quiet = 1;
+        } else if (c == 'G') {
+            gpkg = 1;
         } else if (c == 'h') {
             return print_help(stdout, "run");
         } else {
@@ -251,7 +254,8 @@ static int cmd_run(int argc, char **argv)
         scn_free(&s);
         return sst;
     }
-    sim_run_options ro = {.out_dir = stage, .progress = !quiet && isatty(STDERR_FILENO), .record = 1};
+    sim_run_options ro = {
+        .out_dir = stage, .progress = !quiet && isatty(STDERR_FILENO), .record = 1, .gpkg = gpkg};
     sim_summary sum;
     char msg[600] = "";
     int rc = sim_run(&s, &ro, &sum, msg, sizeof msg);
@@ -303,7 +307,8 @@ static int cmd_run(int argc, char **argv)
         for (size_t i = 0; i < s.n_expects; i++)
             printf("  %s\n", expects[i].text);
     }
-    printf("written %s/{report.json,run.geojson,events.jsonl,fixes.csv,truth.csv,summary.json}\n", dir);
+    printf("written %s/{report.json,run.geojson,%sevents.jsonl,fixes.csv,truth.csv,summary.json}\n", dir,
+           gpkg ? "run.gpkg," : "");
     fflush(stdout); /* the verdict comes after the lines it sums up, also when both are piped */
     if (failed)
         fprintf(stderr, "proxwatch run: %s:%d: %zu of %zu expectations NOT held (seed %llu)\n", s.file,
@@ -618,7 +623,8 @@ static int cmd_live(int argc, char **argv)
         {"gpsd", required_argument, NULL, 'g'},  {"as", required_argument, NULL, 'a'},
         {"speed", required_argument, NULL, 'x'}, {"out", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},       {"any-date", no_argument, NULL, 'D'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+        {"gpkg", no_argument, NULL, 'G'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int c;
     while ((c = next_option(argc, argv, "o:qh", longopts)) != -1) {
         const char *v = optarg;
@@ -653,6 +659,8 @@ static int cmd_live(int argc, char **argv)
             o.quiet = 1;
         } else if (c == 'D') {
             o.any_date = 1;
+        } else if (c == 'G') {
+            o.gpkg = 1;
         } else if (c == 'h') {
             return print_help(stdout, "live");
         } else {
@@ -704,7 +712,8 @@ static int cmd_live(int argc, char **argv)
     putchar('\n');
     printf("pilot metrics (tolerance %.0f s; the receiver's truth is its own fixes):\n", sum.report.tau_s);
     sim_report_print(stdout, &sum.report);
-    printf("written %s/{report.json,run.geojson,events.jsonl,fixes.csv,truth.csv}\n", o.out_dir);
+    printf("written %s/{report.json,run.geojson,%sevents.jsonl,fixes.csv,truth.csv}\n", o.out_dir,
+           o.gpkg ? "run.gpkg," : "");
     scn_free(&s);
     return 0;
 }
@@ -721,7 +730,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", cmd_run,
-     "proxwatch run [SCENARIO.lua] [--seed N] [--set NAME=VALUE ...] [--out DIR] [--quiet]",
+     "proxwatch run [SCENARIO.lua] [--seed N] [--set NAME=VALUE ...] [--out DIR] [--gpkg] [--quiet]",
      "run a scenario through the monitoring engine and report",
      "Runs a scenario (the bundled default when none is given) through the\n"
      "monitoring engine and writes report.json, run.geojson, events.jsonl,\n"
@@ -736,6 +745,8 @@ static const command commands[] = {
      "  --set NAME=VALUE    a param() of the scenario, or a rule or device\n"
      "                      parameter (proxwatch sweep --list-params); repeatable\n"
      "  --out DIR           where to write (at most 400 characters)\n"
+     "  --gpkg              also write run.gpkg, an OGC GeoPackage for QGIS and\n"
+     "                      GDAL (layers fixes, tracks, zones, episodes, events)\n"
      "  --quiet             no progress line\n"
      "\n"
      "Example: proxwatch run scenarios/school_zone.lua --seed 3 --set alarm_radius=300\n"},
@@ -791,7 +802,7 @@ static const command commands[] = {
      "Example: proxwatch replay --offender tag.nmea --victim-at 37.5665,126.978\n"},
     {"live", cmd_live,
      "proxwatch live --gpsd HOST:PORT --as offender|victim [SCENARIO.lua] [--speed X]\n"
-     "               [--any-date] [--quiet] [--out DIR]",
+     "               [--any-date] [--gpkg] [--quiet] [--out DIR]",
      "a real receiver as one actor of a simulated city",
      "A real receiver served by gpsd becomes one actor of the scenario (the\n"
      "first offender or victim) while the rest is simulated in real time; it\n"
@@ -805,6 +816,7 @@ static const command commands[] = {
      "  --speed X           simulate X times faster than real time (at most 1000)\n"
      "  --any-date          take fixes of any date (a recorded log through gpsfake)\n"
      "  --quiet             no alert lines\n"
+     "  --gpkg              also write run.gpkg (as run --gpkg)\n"
      "  --out DIR           where to write\n"
      "\n"
      "Example: proxwatch live --gpsd localhost:2947 --as offender scenarios/default.lua\n"},

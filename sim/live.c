@@ -231,7 +231,7 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
         snprintf(err, errlen, "the speed must be positive");
         return 2;
     }
-    l.ro = (sim_run_options){.out_dir = o->out_dir, .progress = 0, .record = 1, .on_event = print_event,
+    l.ro = (sim_run_options){.out_dir = o->out_dir, .progress = 0, .record = 1, .gpkg = o->gpkg, .on_event = print_event,
                              .on_event_ctx = &l};
     if (uv_loop_init(&l.loop) != 0) {
         snprintf(err, errlen, "cannot start the event loop");

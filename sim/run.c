@@ -19,6 +19,7 @@
 #include "devices.h"
 #include "traces.h"
 #include "record.h"
+#include "gpkg.h"
 
 #include <errno.h>
 #include <math.h>
@@ -93,6 +94,10 @@ typedef struct sim_session {
     size_t n_pins, cap_pins, n_free_pins;
     FILE *f_events, *f_fixes, *f_truth, *f_geo;
     int geo_features;           /* written so far (for the commas) */
+    rec_gpkg *gpkg;             /* run.gpkg, when asked for */
+    int gpkg_open;              /* its .part exists */
+    double *xy;                 /* a geometry's lon,lat pairs */
+    size_t cap_xy;
     sim_metrics metrics;
     int metrics_ready;
     /* dispatch model */
@@ -116,6 +121,15 @@ typedef struct sim_session {
     pw_fix *live_fixes;
     size_t n_live, cap_live;
 } run;
+
+static void fail(run *r, const char *fmt, const char *a, const char *b);
+
+/* A run.gpkg write that failed fails the run, with SQLite's reason. */
+static void gpkg_check(run *r, int rc)
+{
+    if (rc != 0)
+        fail(r, "%s%s", rec_gpkg_error(r->gpkg), NULL);
+}
 
 static double wall_now(void)
 {
@@ -364,6 +378,10 @@ static void sink(void *ctx, const pw_event *ev)
         if (fwrite(r->line, 1, n, r->f_events) != n)
             fail(r, "%s: cannot write events.jsonl: %s", r->dir, strerror(errno));
     }
+    if (r->gpkg)
+        gpkg_check(r, rec_gpkg_event(r->gpkg, ev->time, pw_event_name(ev->type), ev->case_id, ev->device,
+                                     ev->incident, ev->lon, ev->lat, ev->acc_m, ev->probability,
+                                     ev->distance_m));
     r->sum->events++;
     r->sum->by_type[ev->type]++;
     if (r->metrics_ready)
@@ -507,7 +525,7 @@ static const char *role_name(scn_role r)
     return r == SCN_OFFENDER ? "offender" : r == SCN_VICTIM ? "victim" : "patrol";
 }
 
-/* ---- run.geojson: for QGIS and other GIS tools ---------------------- */
+/* ---- run.geojson and run.gpkg: for QGIS and other GIS tools ---------- */
 
 static void geo_begin_feature(run *r)
 {
@@ -526,8 +544,56 @@ static void geo_coord(run *r, double lat, double lon)
     fputs(buf, r->f_geo);
 }
 
+/* n lon,lat pairs from r->xy as a GeoJSON coordinate list. */
+static void geo_coords(run *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputc(',', r->f_geo);
+        geo_coord(r, r->xy[2 * i + 1], r->xy[2 * i]);
+    }
+}
+
+static int xy_reserve(run *r, size_t n)
+{
+    if (sim_grow((void **)&r->xy, &r->cap_xy, 2 * n, sizeof *r->xy) == 0)
+        return 0;
+    fail(r, "out of memory for a map layer%s%s", NULL, NULL);
+    return -1;
+}
+
+static void xy_set(run *r, size_t i, double lat, double lon)
+{
+    r->xy[2 * i] = lon;
+    r->xy[2 * i + 1] = lat;
+}
+
+/* A circle as a closed 64-gon into r->xy (65 points), for GIS tools that
+ * have no circles. */
+static size_t circle_xy(run *r, double lat, double lon, double radius_m)
+{
+    if (xy_reserve(r, 65) != 0)
+        return 0;
+    double cx, cy;
+    eng_geo_to_local(&r->frame, lat, lon, &cx, &cy);
+    for (int i = 0; i <= 64; i++) {
+        double a = 2.0 * M_PI * (i % 64) / 64.0, la, lo;
+        eng_geo_to_wgs84(&r->frame, cx + radius_m * cos(a), cy + radius_m * sin(a), &la, &lo);
+        xy_set(r, (size_t)i, la, lo);
+    }
+    return 65;
+}
+
+static const char *source_name(const pw_fix *f)
+{
+    return f->source == PW_SRC_CELL ? "cell" : f->source == PW_SRC_WIFI ? "wifi" : "gnss";
+}
+
 static void geo_fix(run *r, const dev_message *m, pw_time_ms now)
 {
+    if (r->gpkg)
+        gpkg_check(r, rec_gpkg_fix(r->gpkg, now, m->fix.time, m->fix.device, m->fix.lon, m->fix.lat,
+                                   m->fix.acc_m, source_name(&m->fix), dev_cause_name(m->cause)));
     if (!r->f_geo)
         return;
     geo_begin_feature(r);
@@ -542,24 +608,15 @@ static void geo_fix(run *r, const dev_message *m, pw_time_ms now)
     *p = '\0';
     fprintf(r->f_geo, "},\"properties\":{\"kind\":\"fix\",\"device\":%u,\"t\":%lld,\"fix_t\":%lld,"
                       "\"acc_m\":%s,\"source\":\"%s\",\"cause\":\"%s\"}}",
-            m->fix.device, (long long)now, (long long)m->fix.time, buf,
-            m->fix.source == PW_SRC_CELL ? "cell" : m->fix.source == PW_SRC_WIFI ? "wifi" : "gnss",
+            m->fix.device, (long long)now, (long long)m->fix.time, buf, source_name(&m->fix),
             dev_cause_name(m->cause));
 }
 
-/* A circle as a 64-gon, for GIS tools that have no circles. */
-static void geo_circle(run *r, double lat, double lon, double radius_m)
+/* A polygon feature's geometry from r->xy. */
+static void geo_polygon(run *r, size_t n)
 {
-    double cx, cy;
-    eng_geo_to_local(&r->frame, lat, lon, &cx, &cy);
-    fputs("{\"type\":\"Polygon\",\"coordinates\":[[", r->f_geo);
-    for (int i = 0; i <= 64; i++) {
-        double a = 2.0 * M_PI * (i % 64) / 64.0, la, lo;
-        eng_geo_to_wgs84(&r->frame, cx + radius_m * cos(a), cy + radius_m * sin(a), &la, &lo);
-        if (i)
-            fputc(',', r->f_geo);
-        geo_coord(r, la, lo);
-    }
+    fputs("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[", r->f_geo);
+    geo_coords(r, n);
     fputs("]]}", r->f_geo);
 }
 
@@ -569,18 +626,25 @@ static void geo_finish(run *r)
 {
     const scn_scenario *s = r->s;
     /* True tracks: one line per actor through its segment ends. */
-    for (size_t a = 0; a < s->n_actors; a++) {
+    for (size_t a = 0; a < s->n_actors && !r->failed; a++) {
         const sim_track *tr = &r->actors[a].track;
-        geo_begin_feature(r);
-        fputs("{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\",\"coordinates\":[", r->f_geo);
-        for (size_t i = 0; i <= tr->n && tr->n; i++) {
+        size_t n = tr->n ? tr->n + 1 : 0;
+        if (xy_reserve(r, n + 1) != 0)
+            return;
+        for (size_t i = 0; i < n; i++) {
             const sim_segment *g = &tr->seg[i < tr->n ? i : tr->n - 1];
             double la, lo;
             eng_geo_to_wgs84(&r->frame, i < tr->n ? g->x0 : g->x1, i < tr->n ? g->y0 : g->y1, &la, &lo);
-            if (i)
-                fputc(',', r->f_geo);
-            geo_coord(r, la, lo);
+            xy_set(r, i, la, lo);
         }
+        if (r->gpkg)
+            gpkg_check(r, rec_gpkg_track(r->gpkg, s->actors[a].id, s->actors[a].name,
+                                         role_name(s->actors[a].role), r->xy, n));
+        if (!r->f_geo)
+            continue;
+        geo_begin_feature(r);
+        fputs("{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\",\"coordinates\":[", r->f_geo);
+        geo_coords(r, n);
         fprintf(r->f_geo, "]},\"properties\":{\"kind\":\"truth\",\"device\":%u,\"name\":", s->actors[a].id);
         rec_json_string(r->f_geo, s->actors[a].name);
         fprintf(r->f_geo, ",\"role\":\"%s\"}}", role_name(s->actors[a].role));
@@ -588,60 +652,79 @@ static void geo_finish(run *r)
     /* Exclusion zones, per case. */
     for (size_t ci = 0; ci < s->n_cases; ci++) {
         const eng_case_def *d = &s->cases[ci].def;
-        for (size_t k = 0; k < d->n_zones; k++) {
+        for (size_t k = 0; k < d->n_zones && !r->failed; k++) {
             const eng_zone_def *z = &d->zones[k];
-            geo_begin_feature(r);
-            fputs("{\"type\":\"Feature\",\"geometry\":", r->f_geo);
+            size_t n;
             if (z->kind == ENG_ZONE_CIRCLE) {
-                geo_circle(r, z->center_lat, z->center_lon, z->radius_m);
+                n = circle_xy(r, z->center_lat, z->center_lon, z->radius_m);
             } else {
-                fputs("{\"type\":\"Polygon\",\"coordinates\":[[", r->f_geo);
-                for (size_t i = 0; i <= z->n_vertices; i++) {
-                    if (i)
-                        fputc(',', r->f_geo);
-                    geo_coord(r, z->lat[i % z->n_vertices], z->lon[i % z->n_vertices]);
-                }
-                fputs("]]}", r->f_geo);
+                n = z->n_vertices + 1;
+                if (xy_reserve(r, n) != 0)
+                    return;
+                for (size_t i = 0; i < n; i++)
+                    xy_set(r, i, z->lat[i % z->n_vertices], z->lon[i % z->n_vertices]);
             }
+            if (r->failed)
+                return;
+            int scheduled = z->schedule.n_windows != 0;
+            if (r->gpkg)
+                gpkg_check(r, rec_gpkg_zone(r->gpkg, "exclusion_zone", d->id, z->id, scheduled, NULL, r->xy, n));
+            if (!r->f_geo)
+                continue;
+            geo_begin_feature(r);
+            geo_polygon(r, n);
             fprintf(r->f_geo, ",\"properties\":{\"kind\":\"exclusion_zone\",\"case\":%u,\"zone\":%u,"
                               "\"scheduled\":%s}}",
-                    d->id, z->id, z->schedule.n_windows ? "true" : "false");
+                    d->id, z->id, scheduled ? "true" : "false");
         }
     }
     /* GNSS environment zones. */
-    for (size_t i = 0; i < s->n_env_zones; i++) {
+    for (size_t i = 0; i < s->n_env_zones && !r->failed; i++) {
         const scn_env_zone *z = &s->env_zones[i];
-        geo_begin_feature(r);
-        fputs("{\"type\":\"Feature\",\"geometry\":", r->f_geo);
+        size_t n;
         if (z->is_circle) {
-            geo_circle(r, z->center.lat, z->center.lon, z->radius_m);
+            n = circle_xy(r, z->center.lat, z->center.lon, z->radius_m);
         } else {
-            fputs("{\"type\":\"Polygon\",\"coordinates\":[[", r->f_geo);
-            for (size_t k = 0; k <= z->n_points; k++) {
+            n = z->n_points + 1;
+            if (xy_reserve(r, n) != 0)
+                return;
+            for (size_t k = 0; k < n; k++) {
                 const scn_point *pt = &s->points[z->first_point + k % z->n_points];
-                if (k)
-                    fputc(',', r->f_geo);
-                geo_coord(r, pt->lat, pt->lon);
+                xy_set(r, k, pt->lat, pt->lon);
             }
-            fputs("]]}", r->f_geo);
         }
+        if (r->failed)
+            return;
+        if (r->gpkg)
+            gpkg_check(r, rec_gpkg_zone(r->gpkg, "environment", 0, 0, -1, env_name[z->env], r->xy, n));
+        if (!r->f_geo)
+            continue;
+        geo_begin_feature(r);
+        geo_polygon(r, n);
         fprintf(r->f_geo, ",\"properties\":{\"kind\":\"environment\",\"env\":\"%s\"}}", env_name[z->env]);
     }
     /* Alert episodes, where the offender was when they opened. */
-    for (size_t e = 0; e < r->metrics.n_episodes; e++) {
+    for (size_t e = 0; e < r->metrics.n_episodes && !r->failed; e++) {
         const sim_episode *ep = &r->metrics.episodes[e];
         if (!isfinite(ep->lat) || !isfinite(ep->lon))
+            continue;
+        const char *rule = ep->rule == 0 ? "proximity" : "zone";
+        const char *cause = ep->is_true ? "none" : sim_cause_name(ep->cause);
+        unsigned case_id = s->cases[ep->case_index].def.id;
+        if (r->gpkg)
+            gpkg_check(r, rec_gpkg_episode(r->gpkg, case_id, rule, ep->start, ep->end, ep->is_true, cause,
+                                           ep->lon, ep->lat));
+        if (!r->f_geo)
             continue;
         geo_begin_feature(r);
         fputs("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":", r->f_geo);
         geo_coord(r, ep->lat, ep->lon);
         fprintf(r->f_geo, "},\"properties\":{\"kind\":\"alert_episode\",\"case\":%u,\"rule\":\"%s\","
                           "\"start\":%lld,\"end\":%lld,\"true\":%s,\"cause\":\"%s\"}}",
-                s->cases[ep->case_index].def.id, ep->rule == 0 ? "proximity" : "zone", (long long)ep->start,
-                (long long)ep->end, ep->is_true ? "true" : "false",
-                ep->is_true ? "none" : sim_cause_name(ep->cause));
+                case_id, rule, (long long)ep->start, (long long)ep->end, ep->is_true ? "true" : "false", cause);
     }
-    fputs("\n]}\n", r->f_geo);
+    if (r->f_geo)
+        fputs("\n]}\n", r->f_geo);
 }
 
 static void write_fix(run *r, const dev_message *m, eng_status st, pw_time_ms now)
@@ -837,6 +920,8 @@ static FILE *open_tmp(run *r, const char *name)
     return f;
 }
 
+static void publish_part(run *r, const char *name);
+
 /* Close and publish (rename .part away), or remove on failure. */
 static void finish_file(run *r, FILE **f, const char *name)
 {
@@ -846,11 +931,20 @@ static void finish_file(run *r, FILE **f, const char *name)
     if (fclose(*f) != 0)
         bad = 1;
     *f = NULL;
+    if (bad) {
+        char final[600];
+        snprintf(final, sizeof final, "%s/%s", r->dir, name);
+        fail(r, "%s: write failed%s", final, NULL);
+    }
+    publish_part(r, name);
+}
+
+/* NAME.part becomes NAME, or is removed when the run failed. */
+static void publish_part(run *r, const char *name)
+{
     char part[600], final[600];
     snprintf(part, sizeof part, "%s/%s.part", r->dir, name);
     snprintf(final, sizeof final, "%s/%s", r->dir, name);
-    if (bad)
-        fail(r, "%s: write failed%s", final, NULL);
     if (r->failed) {
         remove(part);
         return;
@@ -1149,6 +1243,15 @@ int sim_session_start(sim_session **out, scn_scenario *s, const sim_run_options 
         if (r->f_geo)
             fputs("{\"type\":\"FeatureCollection\",\"features\":[", r->f_geo);
     }
+    if (opt->record && opt->gpkg && !r->failed) {
+        /* Its time: the run's end in simulated time, so a run is one file. */
+        char path[600];
+        snprintf(path, sizeof path, "%s/run.gpkg.part", r->dir);
+        remove(path);
+        r->gpkg_open = 1;
+        if (rec_gpkg_open(&r->gpkg, path, (long long)(s->start + s->duration_ms)) != 0)
+            gpkg_check(r, -1);
+    }
     if (r->f_fixes)
         fputs("deliver_ms,fix_ms,device,lat,lon,acc_m,source,cause,true_lat,true_lon,engine\n", r->f_fixes);
     sim_resolve_devices(s);
@@ -1217,7 +1320,7 @@ int sim_session_finish(sim_session *r)
         finish_report(r);
     if (!r->failed && r->live_actor < s->n_actors)
         snprintf(sum->report.truth, sizeof sum->report.truth, "traces");
-    if (!r->failed && r->f_geo)
+    if (!r->failed && (r->f_geo || r->gpkg))
         geo_finish(r);
     for (size_t a = 0; r->actors && a < s->n_actors; a++) {
         if (r->actors[a].unit) {
@@ -1229,6 +1332,13 @@ int sim_session_finish(sim_session *r)
     finish_file(r, &r->f_fixes, "fixes.csv");
     finish_file(r, &r->f_truth, "truth.csv");
     finish_file(r, &r->f_geo, "run.geojson");
+    if (r->gpkg_open) {
+        char gerr[768];
+        if (rec_gpkg_close(r->gpkg, !r->failed, gerr, sizeof gerr) != 0)
+            fail(r, "%s%s", gerr, NULL);
+        r->gpkg = NULL;
+        publish_part(r, "run.gpkg");
+    }
     sum->wall_seconds = wall_now() - r->wall_start;
     if (r->eng_ready) {
         const eng_counters *c = eng_get_counters(&r->eng);
@@ -1256,6 +1366,7 @@ int sim_session_finish(sim_session *r)
     free(r->case_alarms);
     free(r->waiting);
     free(r->live_fixes);
+    free(r->xy);
     int failed = r->failed;
     free(r);
     return failed ? -1 : 0;

@@ -7,8 +7,16 @@
  *   - Time is pw_time_ms (int64 ms UTC); durations are ms.
  *   - Positions are the engine's local east/north metres (eng_frame);
  *     scenario points (WGS84) are converted with eng_geo_to_local.
- *   - No globals, no clock, no I/O.  Randomness comes only from a
+ *   - The core (event queue, motion, environment lookup, metrics) has no
+ *     globals, no clock and no I/O; randomness comes only from a
  *     caller-provided generator `double uniform(void *ctx)` in [0, 1).
+ *     The runner below it does I/O and says so where it is declared:
+ *     sim_run and sessions write a run folder (through record/), sweeps
+ *     fork worker processes, replay reads trace files, live reads gpsd
+ *     (libuv); each measures wall time only for progress lines.
+ *   - May include: engine.h, devices.h, traces.h, scenario.h, record.h and
+ *     gpkg.h (record/), libuv (live), libc (POSIX).  Exit statuses are the
+ *     command line's (cli/), never chosen here.
  *   - Functions that can fail return a sim_status (0 ok, negative error);
  *     a function that fails leaves its outputs in a safe empty state (or,
  *     for sim_track_drive_to, unchanged).
@@ -512,6 +520,7 @@ typedef struct sim_run_options {
     const char *out_dir;      /* created if missing; files appear only when complete */
     int progress;             /* show a progress line on stderr for runs over 2 s */
     int record;               /* write the files below; 0 for benchmarks and sweeps */
+    int gpkg;                 /* with record: also run.gpkg (record/gpkg.h) */
     void (*on_event)(void *ctx, const pw_event *ev); /* each engine event as it happens (may be NULL) */
     void *on_event_ctx;
     /* each fix as it reaches the engine, with its dev_fix_cause (may be NULL) */
@@ -644,6 +653,7 @@ typedef struct sim_live_options {
     int quiet;                  /* no alert lines on stdout */
     int any_date;               /* take fixes of any date (a recorded log replayed
                                    through gpsfake); 0: sim_live_date_plausible */
+    int gpkg;                   /* also run.gpkg (sim_run_options.gpkg) */
 } sim_live_options;
 
 /*

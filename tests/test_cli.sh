@@ -160,6 +160,78 @@ if [ -z "$missing" ]; then
 else
     echo "FAIL the man page lacks:$missing"; failed=$((failed + 1))
 fi
+# run --gpkg: run.gpkg must open in GDAL (ogrinfo, Debian gdal-bin) as a
+# GeoPackage with the five layers, without a warning, and hold what the
+# other outputs hold, as GDAL reads it: every fix of run.geojson at the same
+# place (to the 1e-7 degree GeoJSON keeps), one event per events.jsonl line
+# and a NULL geometry exactly where the line has no position, a track for
+# each actor with its name as written (quotes and commas kept).
+cat > pw_cli_gpkg.lua <<'LUA'
+scenario { name = 'gpkg', start = '2026-03-02 07:30', duration = '20m', origin = place(37.5, 127.0) }
+environment { kind = "urban_heavy",
+              polygon = { place(37.49, 126.99), place(37.49, 127.03), place(37.51, 127.03) } }
+exclusion_zone { name = "home", center = place(37.5, 127.0), radius = 200 }
+local v = victim { name = 'Kim, "Jr."', start = place(37.5, 127.0) }
+local o = offender { name = 'o', start = place(37.5, 127.02),
+                     route = { walk { to = place(37.5, 127.001), depart = "07:31" } } }
+case { offender = o, victim = v, zones = { "home" } }
+LUA
+rm -rf pw_cli_gpkg
+"$pw" run pw_cli_gpkg.lua --gpkg --quiet --out pw_cli_gpkg >pw_cli_gpkg.out 2>&1
+status=$?
+if [ "$status" -ne 0 ] || ! command -v ogrinfo >/dev/null; then
+    echo "FAIL run --gpkg: status $status; ogrinfo: $(command -v ogrinfo); $(cat pw_cli_gpkg.out)"
+    failed=$((failed + 1))
+else
+    ogrinfo -so -al pw_cli_gpkg/run.gpkg >pw_cli_gpkg.info 2>pw_cli_gpkg.err
+    ogr_status=$?
+    for l in fixes tracks zones episodes events; do
+        ogr2ogr -f GeoJSON "pw_cli_gpkg/$l.ogr.json" pw_cli_gpkg/run.gpkg "$l" 2>>pw_cli_gpkg.err
+    done
+    gpkg_ok=$(python3 - <<'PY'
+import json
+ok = True
+info = open("pw_cli_gpkg.info").read()
+err = open("pw_cli_gpkg.err").read()
+if "using driver `GPKG' successful" not in info or err.strip():
+    print("ogrinfo:", info[:200], err[:300]); ok = False
+layers = {l: json.load(open("pw_cli_gpkg/%s.ogr.json" % l))["features"] for l in
+          ("fixes", "tracks", "zones", "episodes", "events")}
+geo = json.load(open("pw_cli_gpkg/run.geojson"))["features"]
+kind = lambda k: [f for f in geo if f["properties"]["kind"] == k]
+fixes = kind("fix")
+if len(fixes) == 0 or len(fixes) != len(layers["fixes"]):
+    print("fixes", len(fixes), len(layers["fixes"])); ok = False
+for a, b in zip(fixes, layers["fixes"]):
+    pa, pb = a["geometry"]["coordinates"], b["geometry"]["coordinates"]
+    if max(abs(pa[0] - pb[0]), abs(pa[1] - pb[1])) > 1e-7 or a["properties"]["t"] != b["properties"]["t"] \
+            or a["properties"]["device"] != b["properties"]["device"]:
+        print("fix", a, b); ok = False; break
+names = sorted(f["properties"]["name"] for f in layers["tracks"])
+if names != ['Kim, "Jr."', "o"]:
+    print("tracks", names); ok = False
+zk = sorted(f["properties"]["kind"] for f in layers["zones"])
+if zk != ["environment", "exclusion_zone"] or len(kind("exclusion_zone")) != 1:
+    print("zones", zk); ok = False
+if len(layers["episodes"]) != len(kind("alert_episode")) or not layers["episodes"]:
+    print("episodes", len(layers["episodes"]), len(kind("alert_episode"))); ok = False
+lines = [json.loads(l) for l in open("pw_cli_gpkg/events.jsonl")]
+if len(lines) != len(layers["events"]):
+    print("events", len(lines), len(layers["events"])); ok = False
+for a, b in zip(lines, layers["events"]):
+    if a.get("type") != b["properties"]["type"] or ("lat" in a) != (b["geometry"] is not None):
+        print("event", a, b); ok = False; break
+print("yes" if ok else "no")
+PY
+)
+    if [ "$ogr_status" -eq 0 ] && [ "$(printf '%s' "$gpkg_ok" | tail -1)" = yes ]; then
+        echo "ok   run --gpkg writes a GeoPackage GDAL reads, with what run.geojson and events.jsonl hold"
+        passed=$((passed + 1))
+    else
+        echo "FAIL run --gpkg: ogrinfo status $ogr_status; $gpkg_ok"
+        failed=$((failed + 1))
+    fi
+fi
 if [ -n "$3" ]; then
     rm -rf pw_cli_prefix
     if cmake --install "$3" --prefix "$PWD/pw_cli_prefix" >/dev/null 2>&1 &&
