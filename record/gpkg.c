@@ -50,7 +50,6 @@ struct rec_gpkg {
     unsigned char *buf;     /* the geometry being built */
     size_t len, cap;
     int failed;
-    char when[64];
     char path[512];
     char err[768];
 };
@@ -184,7 +183,18 @@ static int exec(rec_gpkg *g, const char *sql)
     return sqlite3_exec(g->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(g, "cannot create the tables");
 }
 
-int rec_gpkg_open(rec_gpkg **out, const char *path, long long when_ms)
+/* ms since the epoch as the standard's timestamp, 2026-03-02T00:30:00.000Z */
+static void iso_time(char *buf, size_t n, long long ms)
+{
+    time_t sec = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    if (!gmtime_r(&sec, &tm))
+        memset(&tm, 0, sizeof tm);
+    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((ms % 1000 + 1000) % 1000));
+}
+
+int rec_gpkg_open(rec_gpkg **out, const char *path)
 {
     rec_gpkg *g = calloc(1, sizeof *g);
     *out = g;
@@ -193,12 +203,6 @@ int rec_gpkg_open(rec_gpkg **out, const char *path, long long when_ms)
     snprintf(g->path, sizeof g->path, "%s", path);
     for (int l = 0; l < L_COUNT; l++)
         g->ext[l][0] = g->ext[l][1] = INFINITY, g->ext[l][2] = g->ext[l][3] = -INFINITY;
-    time_t sec = (time_t)(when_ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&sec, &tm))
-        memset(&tm, 0, sizeof tm);
-    snprintf(g->when, sizeof g->when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(when_ms % 1000 + 1000) % 1000);
     if (sqlite3_open_v2(path, &g->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
         return fail(g, "cannot create");
     /* The file is a ".part" until the run is complete: no journal needed. */
@@ -208,7 +212,8 @@ int rec_gpkg_open(rec_gpkg **out, const char *path, long long when_ms)
                 " organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,"
                 " definition TEXT NOT NULL, description TEXT);"
                 "CREATE TABLE gpkg_contents(table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,"
-                " identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT NULL,"
+                " identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT NULL"
+                " DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
                 " min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,"
                 " CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));"
                 "CREATE TABLE gpkg_geometry_columns(table_name TEXT NOT NULL, column_name TEXT NOT NULL,"
@@ -236,10 +241,10 @@ int rec_gpkg_open(rec_gpkg **out, const char *path, long long when_ms)
         snprintf(sql, sizeof sql,
                  "CREATE TABLE %s(fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom %s, %s);"
                  "INSERT INTO gpkg_contents(table_name,data_type,identifier,description,last_change,srs_id)"
-                 " VALUES('%s','features','%s','%s','%s',%d);"
+                 " VALUES('%s','features','%s','%s','1970-01-01T00:00:00.000Z',%d);"
                  "INSERT INTO gpkg_geometry_columns VALUES('%s','geom','%s',%d,0,0);",
                  layer_name[l], layer_type[l], layer_columns[l], layer_name[l], layer_name[l], layer_about[l],
-                 g->when, SRS_ID, layer_name[l], layer_type[l], SRS_ID);
+                 SRS_ID, layer_name[l], layer_type[l], SRS_ID);
         if (exec(g, sql) != 0)
             return -1;
         if (sqlite3_prepare_v2(g->db, layer_insert[l], -1, &g->ins[l], NULL) != SQLITE_OK)
@@ -248,7 +253,37 @@ int rec_gpkg_open(rec_gpkg **out, const char *path, long long when_ms)
     return 0;
 }
 
-int rec_gpkg_close(rec_gpkg *g, int commit, char *err, size_t errlen)
+/* gpkg_contents at the end: every layer's time and extent. */
+static int write_contents(rec_gpkg *g, long long when_ms)
+{
+    char when[64];
+    iso_time(when, sizeof when, when_ms);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(g->db, "UPDATE gpkg_contents SET last_change=?", -1, &st, NULL) != SQLITE_OK)
+        return fail(g, "cannot write the layers' time");
+    sqlite3_bind_text(st, 1, when, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(g, "cannot write the layers' time");
+    if (sqlite3_prepare_v2(g->db, "UPDATE gpkg_contents SET min_x=?,min_y=?,max_x=?,max_y=? WHERE table_name=?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(g, "cannot write the extents");
+    for (int l = 0; l < L_COUNT && !g->failed; l++) {
+        if (g->ext[l][0] > g->ext[l][2])
+            continue; /* an empty layer has no extent */
+        for (int k = 0; k < 4; k++)
+            sqlite3_bind_double(st, k + 1, g->ext[l][k]);
+        sqlite3_bind_text(st, 5, layer_name[l], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            fail(g, "cannot write the extents");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return g->failed ? -1 : 0;
+}
+
+int rec_gpkg_close(rec_gpkg *g, int commit, long long when_ms, char *err, size_t errlen)
 {
     if (!g) {
         if (commit && err && errlen)
@@ -257,29 +292,11 @@ int rec_gpkg_close(rec_gpkg *g, int commit, char *err, size_t errlen)
     }
     for (int l = 0; l < L_COUNT; l++)
         sqlite3_finalize(g->ins[l]);
-    if (commit && !g->failed && g->db) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(g->db, "UPDATE gpkg_contents SET min_x=?,min_y=?,max_x=?,max_y=? WHERE table_name=?",
-                               -1, &st, NULL) != SQLITE_OK) {
-            fail(g, "cannot write the extents");
-        } else {
-            for (int l = 0; l < L_COUNT && !g->failed; l++) {
-                if (g->ext[l][0] > g->ext[l][2])
-                    continue; /* an empty layer has no extent */
-                for (int k = 0; k < 4; k++)
-                    sqlite3_bind_double(st, k + 1, g->ext[l][k]);
-                sqlite3_bind_text(st, 5, layer_name[l], -1, SQLITE_STATIC);
-                if (sqlite3_step(st) != SQLITE_DONE)
-                    fail(g, "cannot write the extents");
-                sqlite3_reset(st);
-            }
-            sqlite3_finalize(st);
-        }
-        if (!g->failed && sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            fail(g, "cannot commit");
-    }
+    if (commit && !g->failed && g->db && write_contents(g, when_ms) == 0 &&
+        sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        fail(g, "cannot commit");
     int bad = commit && g->failed;
-    if (g->db && sqlite3_close(g->db) != SQLITE_OK && commit && !bad) {
+    if (g->db && sqlite3_close_v2(g->db) != SQLITE_OK && commit && !bad) {
         fail(g, "cannot close");
         bad = 1;
     }
@@ -311,10 +328,11 @@ int rec_gpkg_fix(rec_gpkg *g, long long t, long long fix_t, unsigned device, dou
 
 int rec_gpkg_track(rec_gpkg *g, unsigned device, const char *name, const char *role, const double *xy, size_t n)
 {
-    if (g->failed || n < 2 || build(g, L_TRACKS, 2, xy, n) != 0)
-        return g->failed ? -1 : 0;
+    if (g->failed || (n >= 2 && build(g, L_TRACKS, 2, xy, n) != 0))
+        return -1;
     sqlite3_stmt *st = g->ins[L_TRACKS];
-    bind_geom(g, st);
+    if (n >= 2)
+        bind_geom(g, st); /* else an actor that never moved anywhere: NULL */
     sqlite3_bind_int64(st, 2, device);
     bind_text(st, 3, name);
     bind_text(st, 4, role);
@@ -324,8 +342,10 @@ int rec_gpkg_track(rec_gpkg *g, unsigned device, const char *name, const char *r
 int rec_gpkg_zone(rec_gpkg *g, const char *kind, unsigned case_id, unsigned zone_id, int scheduled,
                   const char *env, const double *xy, size_t n)
 {
-    if (g->failed || n < 4 || build(g, L_ZONES, 3, xy, n) != 0)
-        return g->failed ? -1 : 0;
+    if (g->failed || (n >= 4 && build(g, L_ZONES, 3, xy, n) != 0))
+        return -1;
+    if (n < 4)
+        return 0; /* not a polygon: the loader never makes one */
     sqlite3_stmt *st = g->ins[L_ZONES];
     bind_geom(g, st);
     bind_text(st, 2, kind);

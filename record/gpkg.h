@@ -19,7 +19,7 @@
  * GeoPackage binary (the "GP" header, little-endian, with an envelope for
  * lines and polygons) around ISO WKB, per OGC 12-128r18 (GeoPackage 1.3).
  * gpkg_contents gets each layer's extent at close, and last_change the
- * time given to rec_gpkg_open (the run's simulated end), so the same run
+ * time given to rec_gpkg_close (the run's simulated end), so the same run
  * writes the same file.  No spatial index is written; QGIS makes one on
  * demand.
  *
@@ -37,16 +37,16 @@
 
 typedef struct rec_gpkg rec_gpkg;
 
-/* Create PATH (it must not exist) with the GeoPackage tables.
- * `when_ms` (ms since the epoch) becomes gpkg_contents.last_change.
- * On failure *out is still set (for rec_gpkg_error) unless memory ran out;
- * close it with rec_gpkg_close. */
-int rec_gpkg_open(rec_gpkg **out, const char *path, long long when_ms);
+/* Create PATH with the GeoPackage tables.  PATH must not exist (SQLite
+ * would open an existing file: the caller removes it first).  On failure
+ * *out is still set (for rec_gpkg_error) unless memory ran out (*out NULL);
+ * close it with rec_gpkg_close either way. */
+int rec_gpkg_open(rec_gpkg **out, const char *path);
 const char *rec_gpkg_error(const rec_gpkg *g);
 
 int rec_gpkg_fix(rec_gpkg *g, long long t, long long fix_t, unsigned device, double lon, double lat,
                  double acc_m, const char *source, const char *cause);
-/* n points as lon,lat pairs (xy[2i], xy[2i+1]); n >= 2. */
+/* n points as lon,lat pairs (xy[2i], xy[2i+1]); n < 2: a NULL geometry. */
 int rec_gpkg_track(rec_gpkg *g, unsigned device, const char *name, const char *role, const double *xy,
                    size_t n);
 /* A closed ring (first point repeated last), n >= 4.  kind is
@@ -61,9 +61,10 @@ int rec_gpkg_event(rec_gpkg *g, long long t, const char *type, unsigned case_id,
                    unsigned incident, double lon, double lat, double acc_m, double probability,
                    double distance_m);
 
-/* commit != 0: write the extents, commit and close; 0 (a failed run):
- * roll back and close.  Frees g.  Returns -1 when committing failed, with
+/* commit != 0: write the extents and `when_ms` (ms since the epoch) as
+ * gpkg_contents.last_change, commit and close; 0 (a failed run): close
+ * without committing.  Frees g.  Returns -1 when committing failed, with
  * the reason copied into err. */
-int rec_gpkg_close(rec_gpkg *g, int commit, char *err, size_t errlen);
+int rec_gpkg_close(rec_gpkg *g, int commit, long long when_ms, char *err, size_t errlen);
 
 #endif /* PW_RECORD_GPKG_H */

@@ -1244,13 +1244,16 @@ int sim_session_start(sim_session **out, scn_scenario *s, const sim_run_options 
             fputs("{\"type\":\"FeatureCollection\",\"features\":[", r->f_geo);
     }
     if (opt->record && opt->gpkg && !r->failed) {
-        /* Its time: the run's end in simulated time, so a run is one file. */
         char path[600];
         snprintf(path, sizeof path, "%s/run.gpkg.part", r->dir);
         remove(path);
         r->gpkg_open = 1;
-        if (rec_gpkg_open(&r->gpkg, path, (long long)(s->start + s->duration_ms)) != 0)
-            gpkg_check(r, -1);
+        if (rec_gpkg_open(&r->gpkg, path) != 0) {
+            if (r->gpkg)
+                gpkg_check(r, -1);
+            else
+                fail(r, "%s: out of memory%s", path, NULL);
+        }
     }
     if (r->f_fixes)
         fputs("deliver_ms,fix_ms,device,lat,lon,acc_m,source,cause,true_lat,true_lon,engine\n", r->f_fixes);
@@ -1334,7 +1337,9 @@ int sim_session_finish(sim_session *r)
     finish_file(r, &r->f_geo, "run.geojson");
     if (r->gpkg_open) {
         char gerr[768];
-        if (rec_gpkg_close(r->gpkg, !r->failed, gerr, sizeof gerr) != 0)
+        /* Its time: the run's end in simulated time (a live run's when it
+         * stopped), so the same run writes the same file. */
+        if (rec_gpkg_close(r->gpkg, !r->failed, (long long)(s->start + s->duration_ms), gerr, sizeof gerr) != 0)
             fail(r, "%s%s", gerr, NULL);
         r->gpkg = NULL;
         publish_part(r, "run.gpkg");
