@@ -162,11 +162,6 @@ static void bind_real(sqlite3_stmt *st, int i, double v)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_geom(rec_gpkg *g, sqlite3_stmt *st)
-{
-    sqlite3_bind_blob(st, 1, g->buf, (int)g->len, SQLITE_STATIC);
-}
-
 static int step(rec_gpkg *g, int layer)
 {
     sqlite3_stmt *st = g->ins[layer];
@@ -309,14 +304,24 @@ int rec_gpkg_close(rec_gpkg *g, int commit, long long when_ms, char *err, size_t
 
 /* ---- rows ---------------------------------------------------------------- */
 
+/* The layer's insert with its geometry bound (n points of xy; n == 0: a
+ * NULL geometry), or NULL after a failure. */
+static sqlite3_stmt *row(rec_gpkg *g, int layer, uint32_t wkb_type, const double *xy, size_t n)
+{
+    if (g->failed || (n > 0 && build(g, layer, wkb_type, xy, n) != 0))
+        return NULL;
+    if (n > 0)
+        sqlite3_bind_blob(g->ins[layer], 1, g->buf, (int)g->len, SQLITE_STATIC);
+    return g->ins[layer];
+}
+
 int rec_gpkg_fix(rec_gpkg *g, long long t, long long fix_t, unsigned device, double lon, double lat,
                  double acc_m, const char *source, const char *cause)
 {
     double xy[2] = {lon, lat};
-    if (g->failed || build(g, L_FIXES, 1, xy, 1) != 0)
+    sqlite3_stmt *st = row(g, L_FIXES, 1, xy, 1);
+    if (!st)
         return -1;
-    sqlite3_stmt *st = g->ins[L_FIXES];
-    bind_geom(g, st);
     sqlite3_bind_int64(st, 2, t);
     sqlite3_bind_int64(st, 3, fix_t);
     sqlite3_bind_int64(st, 4, device);
@@ -328,11 +333,10 @@ int rec_gpkg_fix(rec_gpkg *g, long long t, long long fix_t, unsigned device, dou
 
 int rec_gpkg_track(rec_gpkg *g, unsigned device, const char *name, const char *role, const double *xy, size_t n)
 {
-    if (g->failed || (n >= 2 && build(g, L_TRACKS, 2, xy, n) != 0))
+    /* An actor that never moved anywhere has no line: a NULL geometry. */
+    sqlite3_stmt *st = row(g, L_TRACKS, 2, xy, n >= 2 ? n : 0);
+    if (!st)
         return -1;
-    sqlite3_stmt *st = g->ins[L_TRACKS];
-    if (n >= 2)
-        bind_geom(g, st); /* else an actor that never moved anywhere: NULL */
     sqlite3_bind_int64(st, 2, device);
     bind_text(st, 3, name);
     bind_text(st, 4, role);
@@ -342,17 +346,16 @@ int rec_gpkg_track(rec_gpkg *g, unsigned device, const char *name, const char *r
 int rec_gpkg_zone(rec_gpkg *g, const char *kind, unsigned case_id, unsigned zone_id, int scheduled,
                   const char *env, const double *xy, size_t n)
 {
-    if (g->failed || (n >= 4 && build(g, L_ZONES, 3, xy, n) != 0))
-        return -1;
     if (n < 4)
-        return 0; /* not a polygon: the loader never makes one */
-    sqlite3_stmt *st = g->ins[L_ZONES];
-    bind_geom(g, st);
+        return g->failed ? -1 : 0; /* not a polygon: the loader never makes one */
+    sqlite3_stmt *st = row(g, L_ZONES, 3, xy, n);
+    if (!st)
+        return -1;
     bind_text(st, 2, kind);
-    if (case_id)
+    if (case_id) {
         sqlite3_bind_int64(st, 3, case_id);
-    if (case_id)
         sqlite3_bind_int64(st, 4, zone_id);
+    }
     if (scheduled >= 0)
         sqlite3_bind_int(st, 5, scheduled != 0);
     bind_text(st, 6, env);
@@ -363,10 +366,9 @@ int rec_gpkg_episode(rec_gpkg *g, unsigned case_id, const char *rule, long long 
                      int is_true, const char *cause, double lon, double lat)
 {
     double xy[2] = {lon, lat};
-    if (g->failed || build(g, L_EPISODES, 1, xy, 1) != 0)
+    sqlite3_stmt *st = row(g, L_EPISODES, 1, xy, 1);
+    if (!st)
         return -1;
-    sqlite3_stmt *st = g->ins[L_EPISODES];
-    bind_geom(g, st);
     sqlite3_bind_int64(st, 2, case_id);
     bind_text(st, 3, rule);
     sqlite3_bind_int64(st, 4, start);
@@ -380,15 +382,10 @@ int rec_gpkg_event(rec_gpkg *g, long long t, const char *type, unsigned case_id,
                    unsigned incident, double lon, double lat, double acc_m, double probability,
                    double distance_m)
 {
-    if (g->failed)
+    double xy[2] = {lon, lat};
+    sqlite3_stmt *st = row(g, L_EVENTS, 1, xy, isfinite(lon) && isfinite(lat) ? 1 : 0);
+    if (!st)
         return -1;
-    sqlite3_stmt *st = g->ins[L_EVENTS];
-    if (isfinite(lon) && isfinite(lat)) {
-        double xy[2] = {lon, lat};
-        if (build(g, L_EVENTS, 1, xy, 1) != 0)
-            return -1;
-        bind_geom(g, st);
-    }
     sqlite3_bind_int64(st, 2, t);
     bind_text(st, 3, type);
     if (case_id)
