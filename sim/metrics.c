@@ -315,63 +315,6 @@ void sim_latency_from(sim_latency *l, double *values, size_t n)
     l->max = values[n - 1];
 }
 
-/* ---- the dispatch queue --------------------------------------------------- */
-
-int sim_desk_init(sim_desk *d, int servers)
-{
-    if (servers < 1 || servers > SIM_MAX_DISPATCHERS)
-        return -1;
-    d->servers = servers;
-    for (int k = 0; k < servers; k++)
-        d->free_at[k] = INT64_MIN;
-    return 0;
-}
-
-/* The call goes to the dispatcher free soonest (the lowest index among
- * equals, so runs repeat). */
-pw_time_ms sim_desk_take(sim_desk *d, pw_time_ms arrival, pw_time_ms handling)
-{
-    int best = 0;
-    for (int k = 1; k < d->servers; k++)
-        if (d->free_at[k] < d->free_at[best])
-            best = k;
-    pw_time_ms start = d->free_at[best] > arrival ? d->free_at[best] : arrival;
-    d->free_at[best] = start + handling;
-    return start;
-}
-
-/*
- * With Poisson arrivals and exponential handling this is M/M/c, whose mean
- * wait is Erlang C's (tests/test_metrics.c checks it).
- */
-int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size_t n, int servers,
-                    pw_time_ms *waits)
-{
-    sim_desk *d = malloc(sizeof *d);
-    if (!d || sim_desk_init(d, servers) != 0) {
-        free(d);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        waits[i] = sim_desk_take(d, arrivals[i], handling[i]) - arrivals[i];
-    free(d);
-    return 0;
-}
-
-pw_time_ms sim_draw_handling(const scn_dispatch *d, dev_rng *rng)
-{
-    switch (d->handling) {
-    case SCN_DIST_FIXED:
-        return d->handling_mean_ms;
-    case SCN_DIST_UNIFORM:
-        return d->handling_min_ms +
-               (pw_time_ms)(dev_rng_uniform(rng) * (double)(d->handling_max_ms - d->handling_min_ms));
-    case SCN_DIST_EXPONENTIAL:
-    default:
-        return (pw_time_ms)llround(dev_rng_exponential(rng, (double)d->handling_mean_ms));
-    }
-}
-
 /* ---- truth ------------------------------------------------------------- */
 
 /* Is the case's rule broken at t by the true positions? */

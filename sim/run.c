@@ -10,10 +10,11 @@
  * with fixed formats.  The wall clock is read only to pace the progress
  * line, which goes to stderr.
  *
- * One file of over 800 lines: every part (devices, deliveries, the 112
- * desk and patrols, positions to victims, the writers) acts on the one
- * private session struct from the one event queue; splitting it would make
- * that struct public.
+ * The 112 desk and the patrols are a module of their own (dispatch.c,
+ * declared in sim.h): the run gives them its clock through a schedule
+ * callback and its actors' tracks through another.  The other parts
+ * (devices, deliveries, positions to victims, the writers) act on the one
+ * private session struct from the one event queue.
  */
 #include "sim.h"
 #include "devices.h"
@@ -52,21 +53,11 @@ typedef struct pin_rt {
     size_t actor;              /* the victim */
 } pin_rt;
 
-/* An incident as the dispatch model sees it. */
-typedef struct incident_rt {
-    pw_id id;
-    size_t case_index;
-    double tx, ty;             /* where the patrol goes (the victim's pin) */
-    int patrol;                /* actor index, -1 none */
-    int on_scene, closed;
-} incident_rt;
-
 typedef struct actor_rt {
     sim_track track;
     size_t hint;
     dev_unit *unit;            /* NULL for patrols */
     int net_down;              /* outages in force */
-    int busy;                  /* patrols: on an incident */
     size_t motion_next;        /* truth segment after the next motion change queued */
     int motion_to;             /* what that change is: 1 starts, 0 stops */
 } actor_rt;
@@ -100,14 +91,7 @@ typedef struct sim_session {
     size_t cap_xy;
     sim_metrics metrics;
     int metrics_ready;
-    /* dispatch model */
-    sim_desk desk;
-    dev_rng handling_rng;
-    incident_rt *incidents;
-    size_t n_incidents, cap_incidents;
-    int *case_alarms;          /* alarms open per case */
-    size_t *waiting;           /* incidents waiting for a free patrol, FIFO */
-    size_t n_waiting, cap_waiting;
+    sim_dispatch *dispatch;     /* the 112 desk and the patrols */
     char dir[512];
     char line[2048];
     sim_summary *sum;
@@ -187,134 +171,32 @@ static void send_messages(run *r, const dev_message *m, size_t n)
     }
 }
 
-/* ---- the 112 desk and the patrols ------------------------------------ */
+/* ---- the 112 desk and the patrols (sim/dispatch.c) -------------------- */
 
-/*
- * Incidents queue at the 112 desk (D dispatchers, first come first served,
- * handling times from the scenario's distribution).  When a dispatcher is
- * done, the nearest free patrol drives to the victim's pin (straight line
- * times the patrol's detour factor).  The incident closes when the patrol
- * is on scene and no alarm of the case is open; the patrol is then free
- * where it stands.  Without a free patrol the incident waits for one.
- */
-static void assign(run *r, size_t slot, int patrol, pw_time_ms now)
+static void dispatch_schedule(void *ctx, pw_time_ms t, int what, size_t slot)
 {
-    incident_rt *in = &r->incidents[slot];
-    actor_rt *pa = &r->actors[patrol];
-    const scn_actor *sa = &r->s->actors[patrol];
-    in->patrol = patrol;
-    pa->busy = 1;
-    pw_time_ms end = r->s->start + r->s->duration_ms;
-    pw_time_ms arrival = sim_track_drive_to(&pa->track, now, in->tx, in->ty, sa->patrol_speed_mps,
-                                            sa->patrol_detour, end);
-    pa->hint = 0;
-    sim_metrics_dispatch(&r->metrics, in->id, -1, now, INT64_MAX);
-    if (arrival >= 0 && arrival <= end)
-        push(r, arrival, EV_ON_SCENE, (uint32_t)slot);
+    push(ctx, t, what == SIM_DISPATCH_DONE ? EV_DISPATCH : what == SIM_DISPATCH_ON_SCENE ? EV_ON_SCENE : EV_CLOSE_CHECK,
+         (uint32_t)slot);
 }
 
-static int nearest_free_patrol(run *r, double x, double y, pw_time_ms now)
+static sim_track *dispatch_track(void *ctx, size_t actor, size_t **hint)
 {
-    int best = -1;
-    double best_d2 = INFINITY;
-    for (size_t a = 0; a < r->s->n_actors; a++) {
-        if (r->s->actors[a].role != SCN_PATROL || r->actors[a].busy)
-            continue;
-        double px, py;
-        sim_track_at(&r->actors[a].track, now, &r->actors[a].hint, &px, &py, NULL, NULL);
-        double d2 = (px - x) * (px - x) + (py - y) * (py - y);
-        if (d2 < best_d2) {
-            best_d2 = d2;
-            best = (int)a;
-        }
-    }
-    return best;
+    run *r = ctx;
+    *hint = &r->actors[actor].hint;
+    return &r->actors[actor].track;
 }
 
-static void dispatch_due(run *r, size_t slot, pw_time_ms now)
+static void dispatch_check(run *r, int rc)
 {
-    incident_rt *in = &r->incidents[slot];
-    if (in->closed)
-        return;
-    int p = nearest_free_patrol(r, in->tx, in->ty, now);
-    if (p >= 0) {
-        assign(r, slot, p, now);
-        return;
-    }
-    if (sim_grow((void **)&r->waiting, &r->cap_waiting, r->n_waiting + 1, sizeof *r->waiting) != 0) {
+    if (rc != 0)
         fail(r, "out of memory in the dispatch model%s%s", NULL, NULL);
-        return;
-    }
-    r->waiting[r->n_waiting++] = slot;
-}
-
-static void dispatch_on_event(run *r, const pw_event *ev)
-{
-    size_t ci = ev->case_id >= 1 && ev->case_id <= r->s->n_cases ? (size_t)ev->case_id - 1 : SIZE_MAX;
-    if (ci == SIZE_MAX)
-        return;
-    switch (ev->type) {
-    case PW_EV_ALARM_OPEN:
-        r->case_alarms[ci]++;
-        break;
-    case PW_EV_ALARM_CLOSE:
-        if (r->case_alarms[ci] > 0 && --r->case_alarms[ci] == 0) {
-            for (size_t i = r->n_incidents; i-- > 0;)
-                if (r->incidents[i].case_index == ci && !r->incidents[i].closed && r->incidents[i].on_scene)
-                    push(r, ev->time, EV_CLOSE_CHECK, (uint32_t)i);
-        }
-        break;
-    case PW_EV_INCIDENT_OPEN: {
-        if (sim_grow((void **)&r->incidents, &r->cap_incidents, r->n_incidents + 1, sizeof *r->incidents) != 0) {
-            fail(r, "out of memory in the dispatch model%s%s", NULL, NULL);
-            return;
-        }
-        incident_rt in = {.id = ev->incident, .case_index = ci, .patrol = -1};
-        double lat = isfinite(ev->victim_lat) ? ev->victim_lat : ev->lat;
-        double lon = isfinite(ev->victim_lat) ? ev->victim_lon : ev->lon;
-        if (isfinite(lat) && isfinite(lon)) {
-            eng_geo_to_local(&r->frame, lat, lon, &in.tx, &in.ty);
-        } else { /* no pin at all: the victim's true place */
-            actor_rt *va = &r->actors[r->s->cases[ci].victim];
-            sim_track_at(&va->track, ev->time, &va->hint, &in.tx, &in.ty, NULL, NULL);
-        }
-        size_t slot = r->n_incidents++;
-        r->incidents[slot] = in;
-        pw_time_ms handling = sim_draw_handling(&r->s->dispatch, &r->handling_rng);
-        pw_time_ms start = sim_desk_take(&r->desk, ev->time, handling);
-        sim_metrics_dispatch(&r->metrics, in.id, start - ev->time, INT64_MAX, INT64_MAX);
-        push(r, start + handling, EV_DISPATCH, (uint32_t)slot);
-        break;
-    }
-    case PW_EV_INCIDENT_CLOSE:
-        for (size_t i = r->n_incidents; i-- > 0;) {
-            incident_rt *in = &r->incidents[i];
-            if (in->id != ev->incident || in->closed)
-                continue;
-            in->closed = 1;
-            if (in->patrol >= 0) {
-                r->actors[in->patrol].busy = 0;
-                /* The freed patrol takes the oldest incident waiting. */
-                if (r->n_waiting) {
-                    size_t next = r->waiting[0];
-                    memmove(r->waiting, r->waiting + 1, --r->n_waiting * sizeof *r->waiting);
-                    assign(r, next, in->patrol, ev->time);
-                }
-            }
-            break;
-        }
-        break;
-    default:
-        break;
-    }
 }
 
 static void close_if_done(run *r, size_t slot, pw_time_ms now)
 {
-    incident_rt *in = &r->incidents[slot];
-    if (in->closed || !in->on_scene || r->case_alarms[in->case_index] > 0)
-        return;
-    eng_incident_close(&r->eng, in->id, 0, now);
+    pw_id id;
+    if (sim_dispatch_may_close(r->dispatch, slot, &id))
+        eng_incident_close(&r->eng, id, 0, now);
 }
 
 /* ---- positions shown to victims --------------------------------------- */
@@ -386,7 +268,8 @@ static void sink(void *ctx, const pw_event *ev)
     r->sum->by_type[ev->type]++;
     if (r->metrics_ready)
         sim_metrics_event(&r->metrics, ev);
-    dispatch_on_event(r, ev);
+    if (r->dispatch)
+        dispatch_check(r, sim_dispatch_event(r->dispatch, ev));
     if (r->opt->on_event)
         r->opt->on_event(r->opt->on_event_ctx, ev);
     if (ev->type == PW_EV_REVEAL_UPDATE && ev->recipient == ENG_PARTY_VICTIM)
@@ -1041,13 +924,13 @@ static void setup(run *r)
         return;
     }
     r->metrics_ready = 1;
-    if (sim_desk_init(&r->desk, s->dispatch.dispatchers > 0 ? s->dispatch.dispatchers : 1) != 0) {
+    sim_dispatch_world world = {.ctx = r, .schedule = dispatch_schedule, .track = dispatch_track};
+    int drc = sim_dispatch_new(&r->dispatch, s, &r->frame, &r->metrics, &world);
+    if (drc == SIM_EINVAL) {
         fail(r, "%s: dispatchers must be 1 to 1024%s", s->file, NULL);
         return;
     }
-    dev_rng_init(&r->handling_rng, s->seed, 0x3131320000000000ULL); /* "112" */
-    r->case_alarms = calloc(s->n_cases ? s->n_cases : 1, sizeof *r->case_alarms);
-    if (!r->case_alarms) {
+    if (drc != 0) {
         fail(r, "out of memory%s%s", NULL, NULL);
         return;
     }
@@ -1192,11 +1075,10 @@ static void advance(run *r, pw_time_ms until)
             panic_arrives(r, ev.index, now);
             break;
         case EV_DISPATCH:
-            dispatch_due(r, ev.index, now);
+            dispatch_check(r, sim_dispatch_done(r->dispatch, ev.index, now));
             break;
         case EV_ON_SCENE:
-            r->incidents[ev.index].on_scene = 1;
-            sim_metrics_dispatch(&r->metrics, r->incidents[ev.index].id, -1, INT64_MAX, now);
+            sim_dispatch_on_scene(r->dispatch, ev.index, now);
             close_if_done(r, ev.index, now);
             break;
         case EV_CLOSE_CHECK:
@@ -1367,9 +1249,7 @@ int sim_session_finish(sim_session *r)
     free(r->held);
     free(r->pins);
     free(r->free_pins);
-    free(r->incidents);
-    free(r->case_alarms);
-    free(r->waiting);
+    sim_dispatch_free(r->dispatch);
     free(r->live_fixes);
     free(r->xy);
     int failed = r->failed;

@@ -434,6 +434,8 @@ void sim_metrics_dispatch(sim_metrics *m, pw_id incident, pw_time_ms queue_wait_
 int  sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr, sim_report *r);
 void sim_metrics_close(sim_metrics *m);
 
+/* ---- the 112 desk and the patrols (sim/dispatch.c) ---- */
+
 /* The 112 desk: `servers` dispatchers taking calls first come, first served. */
 #define SIM_MAX_DISPATCHERS 1024
 typedef struct sim_desk {
@@ -450,6 +452,45 @@ pw_time_ms sim_desk_take(sim_desk *d, pw_time_ms arrival, pw_time_ms handling);
 /* The same for a batch: waits (ms) of sorted arrivals.  0 or -1. */
 int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size_t n, int servers,
                     pw_time_ms *waits);
+
+/*
+ * The dispatch model of a run.  Incidents queue at the desk (the
+ * scenario's dispatchers, handling times from its distribution, one random
+ * stream seeded from the scenario's seed).  When a dispatcher is done, the
+ * nearest free patrol drives to the victim's pin (straight line times the
+ * patrol's detour factor); without a free patrol the incident waits, and
+ * the first patrol freed takes the oldest.  An incident may close when its
+ * patrol is on scene and no alarm of its case is open; the patrol is then
+ * free where it stands.  It reports to the run's sim_metrics.
+ *
+ * The model owns no clock and no queue: it asks the run to come back
+ * (world.schedule) at a time with what is due (SIM_DISPATCH_*) and an
+ * incident slot, and reads and drives the actors' truth tracks through
+ * world.track.  It never closes an incident itself: sim_dispatch_may_close
+ * says when the run should close it in the engine, whose
+ * PW_EV_INCIDENT_CLOSE then comes back through sim_dispatch_event.
+ */
+enum { SIM_DISPATCH_DONE = 1, SIM_DISPATCH_ON_SCENE, SIM_DISPATCH_CLOSE_CHECK };
+typedef struct sim_dispatch_world {
+    void *ctx;
+    void (*schedule)(void *ctx, pw_time_ms t, int what, size_t slot);
+    /* the actor's truth track and its lookup hint (sim_track_at) */
+    sim_track *(*track)(void *ctx, size_t actor, size_t **hint);
+} sim_dispatch_world;
+typedef struct sim_dispatch sim_dispatch;
+/* 0, SIM_ENOMEM, or SIM_EINVAL (dispatchers not 1..1024). */
+int  sim_dispatch_new(sim_dispatch **out, const scn_scenario *s, const eng_frame *frame, sim_metrics *metrics,
+                      const sim_dispatch_world *world);
+void sim_dispatch_free(sim_dispatch *d);
+/* Every engine event passes through here (alarms counted per case,
+ * incidents opened and closed).  0 or SIM_ENOMEM. */
+int  sim_dispatch_event(sim_dispatch *d, const pw_event *ev);
+/* SIM_DISPATCH_DONE: the dispatcher finished the call.  0 or SIM_ENOMEM. */
+int  sim_dispatch_done(sim_dispatch *d, size_t slot, pw_time_ms now);
+/* SIM_DISPATCH_ON_SCENE: its patrol arrived. */
+void sim_dispatch_on_scene(sim_dispatch *d, size_t slot, pw_time_ms now);
+/* 1 with *incident set when the incident may close now, else 0. */
+int  sim_dispatch_may_close(const sim_dispatch *d, size_t slot, pw_id *incident);
 
 /* report.json (the keys the planners' tools read) and the same as a table. */
 int  sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r);

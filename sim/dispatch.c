@@ -1,0 +1,261 @@
+/*
+ * dispatch.c - the 112 desk and the patrols: calls queue for D dispatchers,
+ * the nearest free patrol drives to the victim's pin, and an incident may
+ * close once its patrol is on scene and no alarm of its case is open.  See
+ * sim.h ("the 112 desk and the patrols").
+ */
+#include "sim.h"
+#include "devices.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the desk ------------------------------------------------------------ */
+
+int sim_desk_init(sim_desk *d, int servers)
+{
+    if (servers < 1 || servers > SIM_MAX_DISPATCHERS)
+        return -1;
+    d->servers = servers;
+    for (int k = 0; k < servers; k++)
+        d->free_at[k] = INT64_MIN;
+    return 0;
+}
+
+/* The call goes to the dispatcher free soonest (the lowest index among
+ * equals, so runs repeat). */
+pw_time_ms sim_desk_take(sim_desk *d, pw_time_ms arrival, pw_time_ms handling)
+{
+    int best = 0;
+    for (int k = 1; k < d->servers; k++)
+        if (d->free_at[k] < d->free_at[best])
+            best = k;
+    pw_time_ms start = d->free_at[best] > arrival ? d->free_at[best] : arrival;
+    d->free_at[best] = start + handling;
+    return start;
+}
+
+/*
+ * With Poisson arrivals and exponential handling this is M/M/c, whose mean
+ * wait is Erlang C's (tests/test_metrics.c checks it).
+ */
+int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size_t n, int servers,
+                    pw_time_ms *waits)
+{
+    sim_desk *d = malloc(sizeof *d);
+    if (!d || sim_desk_init(d, servers) != 0) {
+        free(d);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        waits[i] = sim_desk_take(d, arrivals[i], handling[i]) - arrivals[i];
+    free(d);
+    return 0;
+}
+
+pw_time_ms sim_draw_handling(const scn_dispatch *d, dev_rng *rng)
+{
+    switch (d->handling) {
+    case SCN_DIST_FIXED:
+        return d->handling_mean_ms;
+    case SCN_DIST_UNIFORM:
+        return d->handling_min_ms +
+               (pw_time_ms)(dev_rng_uniform(rng) * (double)(d->handling_max_ms - d->handling_min_ms));
+    case SCN_DIST_EXPONENTIAL:
+    default:
+        return (pw_time_ms)llround(dev_rng_exponential(rng, (double)d->handling_mean_ms));
+    }
+}
+
+/* ---- the model ----------------------------------------------------------- */
+
+/* An incident as the dispatch model sees it. */
+typedef struct incident_rt {
+    pw_id id;
+    size_t case_index;
+    double tx, ty;             /* where the patrol goes (the victim's pin) */
+    int patrol;                /* actor index, -1 none */
+    int on_scene, closed;
+} incident_rt;
+
+struct sim_dispatch {
+    const scn_scenario *s;
+    const eng_frame *frame;
+    sim_metrics *metrics;
+    sim_dispatch_world w;
+    sim_desk desk;
+    dev_rng handling_rng;
+    incident_rt *incidents;
+    size_t n_incidents, cap_incidents;
+    int *case_alarms;          /* alarms open per case */
+    unsigned char *busy;       /* per actor: a patrol on an incident */
+    size_t *waiting;           /* incidents waiting for a free patrol, FIFO */
+    size_t n_waiting, cap_waiting;
+};
+
+int sim_dispatch_new(sim_dispatch **out, const scn_scenario *s, const eng_frame *frame, sim_metrics *metrics,
+                     const sim_dispatch_world *w)
+{
+    *out = NULL;
+    sim_dispatch *d = calloc(1, sizeof *d);
+    if (!d)
+        return SIM_ENOMEM;
+    if (sim_desk_init(&d->desk, s->dispatch.dispatchers > 0 ? s->dispatch.dispatchers : 1) != 0) {
+        free(d);
+        return SIM_EINVAL;
+    }
+    d->s = s;
+    d->frame = frame;
+    d->metrics = metrics;
+    d->w = *w;
+    dev_rng_init(&d->handling_rng, s->seed, 0x3131320000000000ULL); /* "112" */
+    d->case_alarms = calloc(s->n_cases ? s->n_cases : 1, sizeof *d->case_alarms);
+    d->busy = calloc(s->n_actors ? s->n_actors : 1, sizeof *d->busy);
+    if (!d->case_alarms || !d->busy) {
+        sim_dispatch_free(d);
+        return SIM_ENOMEM;
+    }
+    *out = d;
+    return 0;
+}
+
+void sim_dispatch_free(sim_dispatch *d)
+{
+    if (!d)
+        return;
+    free(d->incidents);
+    free(d->case_alarms);
+    free(d->busy);
+    free(d->waiting);
+    free(d);
+}
+
+static void assign(sim_dispatch *d, size_t slot, int patrol, pw_time_ms now)
+{
+    incident_rt *in = &d->incidents[slot];
+    const scn_actor *sa = &d->s->actors[patrol];
+    size_t *hint;
+    sim_track *track = d->w.track(d->w.ctx, (size_t)patrol, &hint);
+    in->patrol = patrol;
+    d->busy[patrol] = 1;
+    pw_time_ms end = d->s->start + d->s->duration_ms;
+    pw_time_ms arrival = sim_track_drive_to(track, now, in->tx, in->ty, sa->patrol_speed_mps, sa->patrol_detour, end);
+    *hint = 0;
+    sim_metrics_dispatch(d->metrics, in->id, -1, now, INT64_MAX);
+    if (arrival >= 0 && arrival <= end)
+        d->w.schedule(d->w.ctx, arrival, SIM_DISPATCH_ON_SCENE, slot);
+}
+
+static int nearest_free_patrol(sim_dispatch *d, double x, double y, pw_time_ms now)
+{
+    int best = -1;
+    double best_d2 = INFINITY;
+    for (size_t a = 0; a < d->s->n_actors; a++) {
+        if (d->s->actors[a].role != SCN_PATROL || d->busy[a])
+            continue;
+        size_t *hint;
+        sim_track *track = d->w.track(d->w.ctx, a, &hint);
+        double px, py;
+        sim_track_at(track, now, hint, &px, &py, NULL, NULL);
+        double d2 = (px - x) * (px - x) + (py - y) * (py - y);
+        if (d2 < best_d2) {
+            best_d2 = d2;
+            best = (int)a;
+        }
+    }
+    return best;
+}
+
+int sim_dispatch_done(sim_dispatch *d, size_t slot, pw_time_ms now)
+{
+    incident_rt *in = &d->incidents[slot];
+    if (in->closed)
+        return 0;
+    int p = nearest_free_patrol(d, in->tx, in->ty, now);
+    if (p >= 0) {
+        assign(d, slot, p, now);
+        return 0;
+    }
+    if (sim_grow((void **)&d->waiting, &d->cap_waiting, d->n_waiting + 1, sizeof *d->waiting) != 0)
+        return SIM_ENOMEM;
+    d->waiting[d->n_waiting++] = slot;
+    return 0;
+}
+
+int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
+{
+    size_t ci = ev->case_id >= 1 && ev->case_id <= d->s->n_cases ? (size_t)ev->case_id - 1 : SIZE_MAX;
+    if (ci == SIZE_MAX)
+        return 0;
+    switch (ev->type) {
+    case PW_EV_ALARM_OPEN:
+        d->case_alarms[ci]++;
+        break;
+    case PW_EV_ALARM_CLOSE:
+        if (d->case_alarms[ci] > 0 && --d->case_alarms[ci] == 0) {
+            for (size_t i = d->n_incidents; i-- > 0;)
+                if (d->incidents[i].case_index == ci && !d->incidents[i].closed && d->incidents[i].on_scene)
+                    d->w.schedule(d->w.ctx, ev->time, SIM_DISPATCH_CLOSE_CHECK, i);
+        }
+        break;
+    case PW_EV_INCIDENT_OPEN: {
+        if (sim_grow((void **)&d->incidents, &d->cap_incidents, d->n_incidents + 1, sizeof *d->incidents) != 0)
+            return SIM_ENOMEM;
+        incident_rt in = {.id = ev->incident, .case_index = ci, .patrol = -1};
+        double lat = isfinite(ev->victim_lat) ? ev->victim_lat : ev->lat;
+        double lon = isfinite(ev->victim_lat) ? ev->victim_lon : ev->lon;
+        if (isfinite(lat) && isfinite(lon)) {
+            eng_geo_to_local(d->frame, lat, lon, &in.tx, &in.ty);
+        } else { /* no pin at all: the victim's true place */
+            size_t *hint;
+            sim_track *track = d->w.track(d->w.ctx, d->s->cases[ci].victim, &hint);
+            sim_track_at(track, ev->time, hint, &in.tx, &in.ty, NULL, NULL);
+        }
+        size_t slot = d->n_incidents++;
+        d->incidents[slot] = in;
+        pw_time_ms handling = sim_draw_handling(&d->s->dispatch, &d->handling_rng);
+        pw_time_ms start = sim_desk_take(&d->desk, ev->time, handling);
+        sim_metrics_dispatch(d->metrics, in.id, start - ev->time, INT64_MAX, INT64_MAX);
+        d->w.schedule(d->w.ctx, start + handling, SIM_DISPATCH_DONE, slot);
+        break;
+    }
+    case PW_EV_INCIDENT_CLOSE:
+        for (size_t i = d->n_incidents; i-- > 0;) {
+            incident_rt *in = &d->incidents[i];
+            if (in->id != ev->incident || in->closed)
+                continue;
+            in->closed = 1;
+            if (in->patrol >= 0) {
+                d->busy[in->patrol] = 0;
+                /* The freed patrol takes the oldest incident waiting. */
+                if (d->n_waiting) {
+                    size_t next = d->waiting[0];
+                    memmove(d->waiting, d->waiting + 1, --d->n_waiting * sizeof *d->waiting);
+                    assign(d, next, in->patrol, ev->time);
+                }
+            }
+            break;
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+void sim_dispatch_on_scene(sim_dispatch *d, size_t slot, pw_time_ms now)
+{
+    d->incidents[slot].on_scene = 1;
+    sim_metrics_dispatch(d->metrics, d->incidents[slot].id, -1, INT64_MAX, now);
+}
+
+int sim_dispatch_may_close(const sim_dispatch *d, size_t slot, pw_id *incident)
+{
+    const incident_rt *in = &d->incidents[slot];
+    if (in->closed || !in->on_scene || d->case_alarms[in->case_index] > 0)
+        return 0;
+    *incident = in->id;
+    return 1;
+}
