@@ -3,6 +3,7 @@
  * geometry a GeoPackage binary around WKB.  See gpkg.h.
  */
 #include "gpkg.h"
+#include "pw_grow.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -72,20 +73,11 @@ const char *rec_gpkg_error(const rec_gpkg *g)
 
 static int reserve(rec_gpkg *g, size_t more)
 {
-    if (g->len + more <= g->cap)
+    if (pw_grow((void **)&g->buf, &g->cap, g->len + more, 1) == 0)
         return 0;
-    size_t cap = g->cap ? g->cap : 256;
-    while (cap < g->len + more)
-        cap *= 2;
-    unsigned char *b = realloc(g->buf, cap);
-    if (!b) {
-        snprintf(g->err, sizeof g->err, "%s: out of memory for a geometry", g->path);
-        g->failed = 1;
-        return -1;
-    }
-    g->buf = b;
-    g->cap = cap;
-    return 0;
+    snprintf(g->err, sizeof g->err, "%s: out of memory for a geometry", g->path);
+    g->failed = 1;
+    return -1;
 }
 
 /* Little-endian whatever the host is: the blob's flags say so. */

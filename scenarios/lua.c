@@ -15,6 +15,7 @@
  */
 #include "scenario.h"
 #include "scn_internal.h"
+#include "pw_grow.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -38,24 +39,10 @@
 
 #define VEC(T) struct { T *v; size_t n, cap; }
 
-static int vec_reserve(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need)
-        nc *= 2;
-    void *p = realloc(*v, nc * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = nc;
-    return 0;
-}
 
 #define VEC_PUSH(L, vec, item)                                                              \
     do {                                                                                    \
-        if (vec_reserve((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v) != 0) \
+        if (pw_grow((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v) != 0) \
             luaL_error((L), "out of memory");                                               \
         (vec).v[(vec).n++] = (item);                                                        \
     } while (0)
@@ -520,7 +507,7 @@ static int l_subway_line(lua_State *L)
         VEC_PUSH(L, b->points, st->p);
         char nm[64];
         snprintf(nm, sizeof nm, "%s", lua_tostring(L, -1));
-        if (vec_reserve((void **)&b->station_names.v, &b->station_names.cap, b->station_names.n + 1,
+        if (pw_grow((void **)&b->station_names.v, &b->station_names.cap, b->station_names.n + 1,
                         sizeof *b->station_names.v) != 0)
             luaL_error(L, "out of memory");
         memcpy(b->station_names.v[b->station_names.n++], nm, sizeof nm);
@@ -2032,7 +2019,7 @@ static int load_stations(builder *b, const char *path, scn_error *err)
             fclose(f);
             return -1;
         }
-        if (vec_reserve((void **)&b->stations.v, &b->stations.cap, b->stations.n + 1, sizeof st) != 0) {
+        if (pw_grow((void **)&b->stations.v, &b->stations.cap, b->stations.n + 1, sizeof st) != 0) {
             fclose(f);
             return -1;
         }

@@ -5,6 +5,7 @@
  * sim.h ("the 112 desk and the patrols").
  */
 #include "sim.h"
+#include "pw_grow.h"
 #include "devices.h"
 
 #include <math.h>
@@ -178,7 +179,7 @@ int sim_dispatch_done(sim_dispatch *d, size_t slot, pw_time_ms now)
         assign(d, slot, p, now);
         return 0;
     }
-    if (sim_grow((void **)&d->waiting, &d->cap_waiting, d->n_waiting + 1, sizeof *d->waiting) != 0)
+    if (pw_grow((void **)&d->waiting, &d->cap_waiting, d->n_waiting + 1, sizeof *d->waiting) != 0)
         return SIM_ENOMEM;
     d->waiting[d->n_waiting++] = slot;
     return 0;
@@ -201,7 +202,7 @@ int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
         }
         break;
     case PW_EV_INCIDENT_OPEN: {
-        if (sim_grow((void **)&d->incidents, &d->cap_incidents, d->n_incidents + 1, sizeof *d->incidents) != 0)
+        if (pw_grow((void **)&d->incidents, &d->cap_incidents, d->n_incidents + 1, sizeof *d->incidents) != 0)
             return SIM_ENOMEM;
         incident_rt in = {.id = ev->incident, .case_index = ci, .patrol = -1};
         double lat = isfinite(ev->victim_lat) ? ev->victim_lat : ev->lat;

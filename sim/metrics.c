@@ -9,6 +9,7 @@
  */
 #include "sim.h"
 #include "devices.h"
+#include "pw_grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,28 +17,11 @@
 
 #define NEVER INT64_MAX
 
-/* ---- growable arrays -------------------------------------------------- */
-
-int sim_grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < need)
-        nc *= 2;
-    if (nc > SIZE_MAX / size)
-        return -1;
-    void *p = realloc(*v, nc * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = nc;
-    return 0;
-}
+/* ---- growable arrays (pw_grow.h) ---------------------------------------- */
 
 #define PUSH(m, arr, n, cap, item)                                              \
     do {                                                                        \
-        if (sim_grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) != 0)     \
+        if (pw_grow((void **)&(arr), &(cap), (n) + 1, sizeof *(arr)) != 0)     \
             (m)->failed = 1;                                                    \
         else                                                                    \
             (arr)[(n)++] = (item);                                              \
@@ -495,7 +479,7 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
                 continue;
             }
             r->breaches.detected++;
-            if (sim_grow((void **)&lat_alert, &cap_alert, n_alert + 1, sizeof *lat_alert) != 0) {
+            if (pw_grow((void **)&lat_alert, &cap_alert, n_alert + 1, sizeof *lat_alert) != 0) {
                 m->failed = 1;
                 break;
             }

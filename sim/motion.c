@@ -8,6 +8,7 @@
  * millisecond is one interpolation away.
  */
 #include "sim.h"
+#include "pw_grow.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -31,22 +32,7 @@
  * are preserved and the track is unchanged on failure. */
 static int reserve(sim_track *tr, size_t need)
 {
-    if (need <= tr->cap)
-        return SIM_OK;
-    size_t cap = tr->cap ? tr->cap : 16;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2)
-            return SIM_ENOMEM;
-        cap *= 2;
-    }
-    if (cap > SIZE_MAX / sizeof *tr->seg)
-        return SIM_ENOMEM;
-    sim_segment *seg = realloc(tr->seg, cap * sizeof *seg);
-    if (!seg)
-        return SIM_ENOMEM;
-    tr->seg = seg;
-    tr->cap = cap;
-    return SIM_OK;
+    return pw_grow((void **)&tr->seg, &tr->cap, need, sizeof *tr->seg) == 0 ? SIM_OK : SIM_ENOMEM;
 }
 
 void sim_track_close(sim_track *tr)

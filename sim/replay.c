@@ -8,6 +8,7 @@
 #include "devices.h"
 #include "traces.h"
 #include "sim.h"
+#include "pw_grow.h"
 
 #include <errno.h>
 #include <math.h>
@@ -67,7 +68,7 @@ static int read_trace(const char *path, pw_id device, const sim_replay_options *
     while ((st = trc_next(rd, &f, &ex)) == TRC_OK) {
         if (!(f.set & PW_FIX_TIME_SET))
             continue;
-        if (sim_grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v) != 0) {
+        if (pw_grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v) != 0) {
             trc_close(rd);
             snprintf(err, errlen, "out of memory reading %s", path);
             return 1;
@@ -232,7 +233,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     } else {
         /* A victim standing still: a phone fix each 60 s over the span. */
         for (pw_time_ms t = a0; t <= a1 + 60000; t += 60000) {
-            if (sim_grow((void **)&vic.v, &vic.cap, vic.n + 1, sizeof *vic.v) != 0) {
+            if (pw_grow((void **)&vic.v, &vic.cap, vic.n + 1, sizeof *vic.v) != 0) {
                 snprintf(err, errlen, "out of memory");
                 rc = 1;
                 goto done;

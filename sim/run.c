@@ -17,6 +17,7 @@
  * private session struct from the one event queue.
  */
 #include "sim.h"
+#include "pw_grow.h"
 #include "devices.h"
 #include "traces.h"
 #include "record.h"
@@ -149,8 +150,8 @@ static uint32_t msg_slot(run *r)
     if (r->n_msgs == r->cap_msgs) {
         /* The free list can hold every slot: grow both together. */
         size_t cap_free = r->cap_msgs;
-        if (sim_grow((void **)&r->msgs, &r->cap_msgs, r->n_msgs + 1, sizeof *r->msgs) != 0 ||
-            sim_grow((void **)&r->free_slots, &cap_free, r->cap_msgs, sizeof *r->free_slots) != 0) {
+        if (pw_grow((void **)&r->msgs, &r->cap_msgs, r->n_msgs + 1, sizeof *r->msgs) != 0 ||
+            pw_grow((void **)&r->free_slots, &cap_free, r->cap_msgs, sizeof *r->free_slots) != 0) {
             fail(r, "out of memory for messages in flight%s%s", NULL, NULL);
             return UINT32_MAX;
         }
@@ -228,8 +229,8 @@ static void pin_send(run *r, const pw_event *ev)
         slot = r->free_pins[--r->n_free_pins];
     } else {
         size_t cap_free = r->cap_pins;
-        if (sim_grow((void **)&r->pins, &r->cap_pins, r->n_pins + 1, sizeof *r->pins) != 0 ||
-            sim_grow((void **)&r->free_pins, &cap_free, r->cap_pins, sizeof *r->free_pins) != 0) {
+        if (pw_grow((void **)&r->pins, &r->cap_pins, r->n_pins + 1, sizeof *r->pins) != 0 ||
+            pw_grow((void **)&r->free_pins, &cap_free, r->cap_pins, sizeof *r->free_pins) != 0) {
             fail(r, "out of memory for positions in flight%s%s", NULL, NULL);
             return;
         }
@@ -439,7 +440,7 @@ static void geo_coords(run *r, size_t n)
 
 static int xy_reserve(run *r, size_t n)
 {
-    if (sim_grow((void **)&r->xy, &r->cap_xy, 2 * n, sizeof *r->xy) == 0)
+    if (pw_grow((void **)&r->xy, &r->cap_xy, 2 * n, sizeof *r->xy) == 0)
         return 0;
     fail(r, "out of memory for a map layer%s%s", NULL, NULL);
     return -1;
@@ -646,7 +647,7 @@ static void deliver(run *r, uint32_t slot, pw_time_ms now)
     if (r->centre_down) {
         /* The centre is down: the report waits in the network and arrives
          * when it is back up (devices retry). */
-        if (sim_grow((void **)&r->held, &r->cap_held, r->n_held + 1, sizeof *r->held) != 0) {
+        if (pw_grow((void **)&r->held, &r->cap_held, r->n_held + 1, sizeof *r->held) != 0) {
             fail(r, "out of memory%s%s", NULL, NULL);
             return;
         }
@@ -1177,7 +1178,7 @@ void sim_session_live_fix(sim_session *r, const pw_fix *f, pw_time_ms now)
     r->sum->fixes_delivered++;
     r->sum->fixes_accepted += st == ENG_OK;
     write_fix(r, &m, st, now);
-    if (sim_grow((void **)&r->live_fixes, &r->cap_live, r->n_live + 1, sizeof *r->live_fixes) == 0)
+    if (pw_grow((void **)&r->live_fixes, &r->cap_live, r->n_live + 1, sizeof *r->live_fixes) == 0)
         r->live_fixes[r->n_live++] = m.fix;
 }
 

@@ -257,10 +257,6 @@ void sim_envmap_close(sim_envmap *m);
 scn_env sim_env_at(const sim_envmap *m, double x, double y, int underground,
                    double *street_bearing_deg);
 
-/* Make room for `need` elements of `size` bytes in *v (capacity *cap),
- * doubling; 0, or -1 with *v untouched when memory runs out. */
-int sim_grow(void **v, size_t *cap, size_t need, size_t size);
-
 /* ---- metrics (sim/metrics.c) ---- */
 
 /*

@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "scenario.h"
 #include "sim.h"
+#include "pw_grow.h"
 #include "test_util.h"
 
 #include <math.h>
@@ -961,9 +962,37 @@ static void test_envmap(void)
     sim_envmap_close(&m);
 }
 
+/* pw_grow (common/pw_grow.h), the growable array every module uses:
+ * capacities 16, then doubled (1 -> 16, 17 -> 32, 100 -> 128), contents
+ * kept, and a size that would overflow size_t refused with the array as
+ * it was. */
+static void test_grow(void)
+{
+    int *a = NULL;
+    size_t cap = 0;
+    CU_ASSERT_EQUAL(pw_grow((void **)&a, &cap, 1, sizeof *a), 0);
+    CU_ASSERT_EQUAL(cap, 16);
+    for (int i = 0; i < 16; i++)
+        a[i] = 1000 + i;
+    CU_ASSERT_EQUAL(pw_grow((void **)&a, &cap, 17, sizeof *a), 0);
+    CU_ASSERT_EQUAL(cap, 32);
+    CU_ASSERT_EQUAL(pw_grow((void **)&a, &cap, 100, sizeof *a), 0);
+    CU_ASSERT_EQUAL(cap, 128);
+    CU_ASSERT_EQUAL(a[0], 1000);
+    CU_ASSERT_EQUAL(a[15], 1015);
+    int *before = a;
+    CU_ASSERT_EQUAL(pw_grow((void **)&a, &cap, 128, sizeof *a), 0); /* room already */
+    CU_ASSERT(a == before && cap == 128);
+    /* (SIZE_MAX / 4 + 1) ints need more bytes than size_t counts. */
+    CU_ASSERT_EQUAL(pw_grow((void **)&a, &cap, SIZE_MAX / sizeof *a + 1, sizeof *a), -1);
+    CU_ASSERT(a == before && cap == 128 && a[15] == 1015);
+    free(a);
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
+        {"pw_grow: doubling from 16, contents kept, overflow refused", test_grow},
         {"heap: random pushes pop in (t, seq) order", test_heap_random_order},
         {"heap: equal times pop in insertion order", test_heap_equal_times_fifo},
         {"heap: grows, empty and overflow edges", test_heap_grows_and_edges},
