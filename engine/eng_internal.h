@@ -42,15 +42,11 @@ struct eng_log_entry {
 };
 
 struct eng_zone {
-    pw_id id;
-    eng_zone_kind kind;
-    double cx, cy, radius_m;               /* circle, local metres */
-    double minx, miny, maxx, maxy;         /* bounding box */
-    size_t n;
-    eng_point v[ENG_MAX_ZONE_VERTICES];
+    eng_zone_geom geom;                    /* local metres; its kind */
     eng_schedule schedule;
-    uint32_t case_idx;                     /* the case the zone belongs to */
     pw_time_ms next_change;                /* scheduled zones: next boundary to judge */
+    pw_id id;
+    uint32_t case_idx;                     /* the case the zone belongs to */
 };
 
 struct eng_device {

@@ -435,7 +435,6 @@ static eng_status zone_from_def(const eng_engine *e, const eng_zone_def *zd, eng
 {
     memset(z, 0, sizeof *z);
     z->id = zd->id;
-    z->kind = zd->kind;
     z->schedule = zd->schedule;
     if (zd->schedule.n_windows < 0 || zd->schedule.n_windows > ENG_MAX_WINDOWS ||
         zd->schedule.utc_offset_min < -24 * 60 || zd->schedule.utc_offset_min > 24 * 60)
@@ -445,34 +444,7 @@ static eng_status zone_from_def(const eng_engine *e, const eng_zone_def *zd, eng
         if (w->start_min >= w->end_min || w->end_min > 1440 || (w->days_mask & 0x80))
             return ENG_EINVAL;
     }
-    if (zd->kind == ENG_ZONE_CIRCLE) {
-        if (!isfinite(zd->center_lat) || !isfinite(zd->center_lon) || fabs(zd->center_lat) > 90.0 ||
-            fabs(zd->center_lon) > 180.0 || !(zd->radius_m > 0.0) || !isfinite(zd->radius_m))
-            return ENG_EINVAL;
-        eng_geo_to_local(&e->frame, zd->center_lat, zd->center_lon, &z->cx, &z->cy);
-        z->radius_m = zd->radius_m;
-        z->minx = z->cx - z->radius_m;
-        z->maxx = z->cx + z->radius_m;
-        z->miny = z->cy - z->radius_m;
-        z->maxy = z->cy + z->radius_m;
-        return ENG_OK;
-    }
-    if (zd->kind != ENG_ZONE_POLYGON || zd->n_vertices < 3 || zd->n_vertices > ENG_MAX_ZONE_VERTICES)
-        return ENG_EINVAL;
-    z->n = zd->n_vertices;
-    z->minx = z->miny = INFINITY;
-    z->maxx = z->maxy = -INFINITY;
-    for (size_t i = 0; i < z->n; i++) {
-        if (!isfinite(zd->lat[i]) || !isfinite(zd->lon[i]) || fabs(zd->lat[i]) > 90.0 ||
-            fabs(zd->lon[i]) > 180.0)
-            return ENG_EINVAL;
-        eng_geo_to_local(&e->frame, zd->lat[i], zd->lon[i], &z->v[i].x, &z->v[i].y);
-        z->minx = fmin(z->minx, z->v[i].x);
-        z->maxx = fmax(z->maxx, z->v[i].x);
-        z->miny = fmin(z->miny, z->v[i].y);
-        z->maxy = fmax(z->maxy, z->v[i].y);
-    }
-    return ENG_OK;
+    return eng_zone_geom_init(&e->frame, zd, &z->geom);
 }
 
 static void rule_reset(rule_state *r)

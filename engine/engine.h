@@ -328,6 +328,21 @@ typedef struct eng_zone_def {
     eng_schedule schedule;
 } eng_zone_def;
 
+/* A zone's shape in local metres, with its bounding box: what the engine
+ * judges fixes against and the metrics judge true positions against. */
+typedef struct eng_zone_geom {
+    eng_zone_kind kind;
+    double cx, cy, radius_m;                 /* circle */
+    size_t n;                                /* polygon */
+    eng_point v[ENG_MAX_ZONE_VERTICES];
+    double minx, miny, maxx, maxy;           /* bounding box */
+} eng_zone_geom;
+/* zd's shape through the frame.  ENG_OK, or ENG_EINVAL for an unknown
+ * kind, a circle without a finite positive radius, a polygon of fewer than
+ * 3 or more than ENG_MAX_ZONE_VERTICES vertices, or a coordinate that is
+ * not finite or out of range (then *g is unspecified).  Pure. */
+eng_status eng_zone_geom_init(const eng_frame *fr, const eng_zone_def *zd, eng_zone_geom *g);
+
 /* A case: one offender tag, one victim phone, the court-ordered rules. */
 typedef struct eng_case_def {
     pw_id id;

@@ -314,3 +314,43 @@ void pw_civil_from_days(int64_t z, int *year, int *month, int *day)
     *month = (int)m;
     *day = (int)d;
 }
+
+/* ---- zones ---------------------------------------------------------------- */
+
+static int lat_lon_ok(double lat, double lon)
+{
+    return isfinite(lat) && isfinite(lon) && fabs(lat) <= 90.0 && fabs(lon) <= 180.0;
+}
+
+eng_status eng_zone_geom_init(const eng_frame *fr, const eng_zone_def *zd, eng_zone_geom *g)
+{
+    g->kind = zd->kind;
+    g->n = 0;
+    if (zd->kind == ENG_ZONE_CIRCLE) {
+        if (!lat_lon_ok(zd->center_lat, zd->center_lon) || !(zd->radius_m > 0.0) || !isfinite(zd->radius_m))
+            return ENG_EINVAL;
+        eng_geo_to_local(fr, zd->center_lat, zd->center_lon, &g->cx, &g->cy);
+        g->radius_m = zd->radius_m;
+        g->minx = g->cx - g->radius_m;
+        g->maxx = g->cx + g->radius_m;
+        g->miny = g->cy - g->radius_m;
+        g->maxy = g->cy + g->radius_m;
+        return ENG_OK;
+    }
+    if (zd->kind != ENG_ZONE_POLYGON || zd->n_vertices < 3 || zd->n_vertices > ENG_MAX_ZONE_VERTICES)
+        return ENG_EINVAL;
+    g->cx = g->cy = g->radius_m = 0.0;
+    g->n = zd->n_vertices;
+    g->minx = g->miny = INFINITY;
+    g->maxx = g->maxy = -INFINITY;
+    for (size_t i = 0; i < g->n; i++) {
+        if (!lat_lon_ok(zd->lat[i], zd->lon[i]))
+            return ENG_EINVAL;
+        eng_geo_to_local(fr, zd->lat[i], zd->lon[i], &g->v[i].x, &g->v[i].y);
+        g->minx = fmin(g->minx, g->v[i].x);
+        g->maxx = fmax(g->maxx, g->v[i].x);
+        g->miny = fmin(g->miny, g->v[i].y);
+        g->maxy = fmax(g->maxy, g->v[i].y);
+    }
+    return ENG_OK;
+}

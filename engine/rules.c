@@ -85,8 +85,9 @@ static void offset_polygon(const eng_point *v, size_t n, double m, eng_point *ou
 /* P(the offender is inside the zone grown by margin_m), from the 2-D
  * Gaussian of his track: the Rice distribution for circles, the exact
  * polygon integral (polyprob.c) for polygons. */
-double ei_zone_probability(const eng_zone *z, const eng_track *s, double margin_m)
+double ei_zone_probability(const eng_zone *zone, const eng_track *s, double margin_m)
 {
+    const eng_zone_geom *z = &zone->geom;
     double sigma = eng_track_sigma_m(s);
     double reach = 9.0 * sigma + 4.0 * margin_m;
     if (s->x < z->minx - reach || s->x > z->maxx + reach || s->y < z->miny - reach ||

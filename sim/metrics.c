@@ -313,7 +313,7 @@ static int breached(const sim_metrics *m, size_t ci, const sim_prepared_case *pc
         const eng_zone_def *z = &d->zones[k];
         if (!eng_schedule_active(&z->schedule, t))
             continue;
-        const sim_prepared_zone *pz = &pc->zones[k];
+        const eng_zone_geom *pz = &pc->zones[k];
         if (z->kind == ENG_ZONE_CIRCLE) {
             double zx = ox - pz->cx, zy = oy - pz->cy;
             if (zx * zx + zy * zy <= z->radius_m * z->radius_m)
@@ -325,26 +325,13 @@ static int breached(const sim_metrics *m, size_t ci, const sim_prepared_case *pc
     return 0;
 }
 
+/* The case's zones in local metres, as the engine has them (the loader
+ * and the engine checked them: a zone that fails here was refused). */
 static void prepare_case(const sim_metrics *m, const eng_frame *fr, size_t ci, sim_prepared_case *pc)
 {
     const eng_case_def *d = &m->s->cases[ci].def;
-    for (size_t k = 0; k < d->n_zones; k++) {
-        const eng_zone_def *z = &d->zones[k];
-        if (z->kind == ENG_ZONE_CIRCLE) {
-            eng_geo_to_local(fr, z->center_lat, z->center_lon, &pc->zones[k].cx, &pc->zones[k].cy);
-        } else {
-            sim_prepared_zone *pz = &pc->zones[k];
-            pz->minx = pz->miny = INFINITY;
-            pz->maxx = pz->maxy = -INFINITY;
-            for (size_t i = 0; i < z->n_vertices; i++) {
-                eng_geo_to_local(fr, z->lat[i], z->lon[i], &pz->v[i].x, &pz->v[i].y);
-                pz->minx = fmin(pz->minx, pz->v[i].x);
-                pz->maxx = fmax(pz->maxx, pz->v[i].x);
-                pz->miny = fmin(pz->miny, pz->v[i].y);
-                pz->maxy = fmax(pz->maxy, pz->v[i].y);
-            }
-        }
-    }
+    for (size_t k = 0; k < d->n_zones; k++)
+        (void)eng_zone_geom_init(fr, &d->zones[k], &pc->zones[k]);
 }
 
 /* How far (m) the true positions are from breaking the case's rules: the
@@ -356,7 +343,7 @@ static double breach_gap(const sim_metrics *m, size_t ci, const sim_prepared_cas
     const eng_case_def *d = &m->s->cases[ci].def;
     double gap = sqrt((ox - vx) * (ox - vx) + (oy - vy) * (oy - vy)) - d->alarm_radius_m;
     for (size_t k = 0; k < d->n_zones; k++) {
-        const sim_prepared_zone *pz = &pc->zones[k];
+        const eng_zone_geom *pz = &pc->zones[k];
         double g;
         if (d->zones[k].kind == ENG_ZONE_CIRCLE) {
             g = sqrt((ox - pz->cx) * (ox - pz->cx) + (oy - pz->cy) * (oy - pz->cy)) - d->zones[k].radius_m;

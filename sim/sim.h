@@ -365,13 +365,8 @@ typedef struct sim_case_state {
     pw_id incident;
     size_t incident_index;
 } sim_case_state;
-typedef struct sim_prepared_zone {
-    double cx, cy;
-    double minx, miny, maxx, maxy;  /* polygons: bounding box */
-    eng_point v[ENG_MAX_ZONE_VERTICES];
-} sim_prepared_zone;
 typedef struct sim_prepared_case {
-    sim_prepared_zone zones[ENG_MAX_CASE_ZONES];
+    eng_zone_geom zones[ENG_MAX_CASE_ZONES]; /* as the engine prepares them */
 } sim_prepared_case;
 
 /* A fix delivered to the engine, as the false-alert attribution needs it. */

@@ -390,9 +390,68 @@ static void test_schedule(void)
     CU_ASSERT_TRUE(eng_schedule_active(&always, 0));
 }
 
+/*
+ * eng_zone_geom_init: the one preparation of a zone (engine and metrics).
+ * Expected metres by hand from the WGS84 radii of curvature at 37.5 deg:
+ * e^2 = 0.00669438, sin^2 = 0.370590, w = 1 - e^2 sin^2 = 0.9975191;
+ * N = a / sqrt(w) = 6,386,064 m, so 0.001 deg of longitude is
+ * N cos(37.5 deg) pi/180 / 1000 = 88.43 m; M = a (1 - e^2) / w^1.5 =
+ * 6,359,088 m, so 0.001 deg of latitude is 110.99 m.
+ */
+static void test_zone_geom(void)
+{
+    eng_frame fr;
+    eng_frame_init(&fr, 37.5, 127.0);
+    eng_zone_def zd;
+    memset(&zd, 0, sizeof zd);
+    zd.kind = ENG_ZONE_POLYGON;
+    zd.n_vertices = 3;
+    double lat[3] = {37.5, 37.5, 37.501}, lon[3] = {127.0, 127.001, 127.0};
+    memcpy(zd.lat, lat, sizeof lat);
+    memcpy(zd.lon, lon, sizeof lon);
+    eng_zone_geom g;
+    CU_ASSERT_EQUAL_FATAL(eng_zone_geom_init(&fr, &zd, &g), ENG_OK);
+    CU_ASSERT_EQUAL(g.n, 3);
+    CU_ASSERT_DOUBLE_EQUAL(g.minx, 0.0, 0.01);
+    CU_ASSERT_DOUBLE_EQUAL(g.miny, 0.0, 0.01);
+    CU_ASSERT_DOUBLE_EQUAL(g.maxx, 88.43, 0.1);
+    CU_ASSERT_DOUBLE_EQUAL(g.maxy, 110.99, 0.1);
+    CU_ASSERT_DOUBLE_EQUAL(g.v[1].x, 88.43, 0.1);
+    CU_ASSERT_DOUBLE_EQUAL(g.v[2].y, 110.99, 0.1);
+    /* A circle of 100 m, 0.001 deg north of the origin. */
+    eng_zone_def c;
+    memset(&c, 0, sizeof c);
+    c.kind = ENG_ZONE_CIRCLE;
+    c.center_lat = 37.501;
+    c.center_lon = 127.0;
+    c.radius_m = 100.0;
+    CU_ASSERT_EQUAL_FATAL(eng_zone_geom_init(&fr, &c, &g), ENG_OK);
+    CU_ASSERT_DOUBLE_EQUAL(g.cy, 110.99, 0.1);
+    CU_ASSERT_DOUBLE_EQUAL(g.miny, 10.99, 0.1);
+    CU_ASSERT_DOUBLE_EQUAL(g.maxx, 100.0, 0.01);
+    /* Refused: no radius, two vertices, a NaN or out-of-range vertex, an
+     * unknown kind, 65 vertices. */
+    c.radius_m = 0.0;
+    CU_ASSERT_EQUAL(eng_zone_geom_init(&fr, &c, &g), ENG_EINVAL);
+    zd.n_vertices = 2;
+    CU_ASSERT_EQUAL(eng_zone_geom_init(&fr, &zd, &g), ENG_EINVAL);
+    zd.n_vertices = 3;
+    zd.lat[1] = NAN;
+    CU_ASSERT_EQUAL(eng_zone_geom_init(&fr, &zd, &g), ENG_EINVAL);
+    zd.lat[1] = 91.0;
+    CU_ASSERT_EQUAL(eng_zone_geom_init(&fr, &zd, &g), ENG_EINVAL);
+    zd.lat[1] = 37.5;
+    zd.kind = (eng_zone_kind)7;
+    CU_ASSERT_EQUAL(eng_zone_geom_init(&fr, &zd, &g), ENG_EINVAL);
+    zd.kind = ENG_ZONE_POLYGON;
+    zd.n_vertices = ENG_MAX_ZONE_VERTICES + 1;
+    CU_ASSERT_EQUAL(eng_zone_geom_init(&fr, &zd, &g), ENG_EINVAL);
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
+        {"zone preparation: metres by hand, bad zones refused", test_zone_geom},
         {"distance agrees with GeographicLib (0.1 %)", test_distance_vs_geographiclib},
         {"local frame round trip", test_local_roundtrip},
         {"frame rejects a bad origin", test_frame_rejects_bad_origin},
