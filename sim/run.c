@@ -77,13 +77,13 @@ typedef struct sim_session {
     dev_rng *motion_rng;
     dev_message *msgs;          /* in flight */
     uint32_t *free_slots;
-    size_t n_msgs, cap_msgs, n_free;
+    size_t n_msgs, cap_msgs, n_free, cap_free;
     int centre_down;
     uint32_t *held;             /* deliveries waiting for the centre */
     size_t n_held, cap_held;
     pin_rt *pins;               /* positions on their way to victims */
     uint32_t *free_pins;
-    size_t n_pins, cap_pins, n_free_pins;
+    size_t n_pins, cap_pins, n_free_pins, cap_free_pins;
     FILE *f_events, *f_fixes, *f_truth, *f_geo;
     int geo_features;           /* written so far (for the commas) */
     rec_gpkg *gpkg;             /* run.gpkg, when asked for */
@@ -147,14 +147,13 @@ static uint32_t msg_slot(run *r)
 {
     if (r->n_free)
         return r->free_slots[--r->n_free];
-    if (r->n_msgs == r->cap_msgs) {
-        /* The free list can hold every slot: grow both together. */
-        size_t cap_free = r->cap_msgs;
-        if (pw_grow((void **)&r->msgs, &r->cap_msgs, r->n_msgs + 1, sizeof *r->msgs) != 0 ||
-            pw_grow((void **)&r->free_slots, &cap_free, r->cap_msgs, sizeof *r->free_slots) != 0) {
-            fail(r, "out of memory for messages in flight%s%s", NULL, NULL);
-            return UINT32_MAX;
-        }
+    /* A new slot, and room for it in the free list (which must be able to
+     * hold every slot): each array keeps its own capacity, so a failure
+     * of either leaves both consistent. */
+    if (pw_grow((void **)&r->msgs, &r->cap_msgs, r->n_msgs + 1, sizeof *r->msgs) != 0 ||
+        pw_grow((void **)&r->free_slots, &r->cap_free, r->n_msgs + 1, sizeof *r->free_slots) != 0) {
+        fail(r, "out of memory for messages in flight%s%s", NULL, NULL);
+        return UINT32_MAX;
     }
     return (uint32_t)r->n_msgs++;
 }
@@ -228,9 +227,9 @@ static void pin_send(run *r, const pw_event *ev)
     if (r->n_free_pins) {
         slot = r->free_pins[--r->n_free_pins];
     } else {
-        size_t cap_free = r->cap_pins;
+        /* As for message slots: each array its own capacity. */
         if (pw_grow((void **)&r->pins, &r->cap_pins, r->n_pins + 1, sizeof *r->pins) != 0 ||
-            pw_grow((void **)&r->free_pins, &cap_free, r->cap_pins, sizeof *r->free_pins) != 0) {
+            pw_grow((void **)&r->free_pins, &r->cap_free_pins, r->n_pins + 1, sizeof *r->free_pins) != 0) {
             fail(r, "out of memory for positions in flight%s%s", NULL, NULL);
             return;
         }
