@@ -43,6 +43,15 @@ static void fill_position(const eng_engine *e, const eng_device *d, pw_time_ms t
     *acc68 = ENG_ACC68_PER_SIGMA * eng_track_sigma_m(&s);
 }
 
+/* An incident's position log and the summary kept of it, empty. */
+void ei_incident_summary_reset(eng_case *c)
+{
+    c->log_n = c->log_head = 0;
+    c->log_total = 0;
+    c->sum_lat = c->sum_lon = 0.0;
+    c->min_distance_m = INFINITY;
+}
+
 static void log_position(eng_engine *e, eng_case *c, pw_time_ms t, pw_id subject,
                          double lat, double lon, double acc)
 {
@@ -50,7 +59,6 @@ static void log_position(eng_engine *e, eng_case *c, pw_time_ms t, pw_id subject
     c->log_total++;
     c->sum_lat += lat;
     c->sum_lon += lon;
-    c->n_summary++;
     if (cap == 0)
         return;
     eng_log_entry *ring = &e->incident_log[(size_t)(c - e->cases) * cap];
@@ -172,6 +180,19 @@ void ei_case_event(const eng_engine *e, const eng_case *c, pw_event *ev, pw_even
     }
 }
 
+/* An incident's acknowledgement or closing, told to the case officer. */
+static void officer_event(eng_engine *e, const eng_case *c, pw_event_type type, pw_id incident, pw_id officer,
+                          pw_time_ms now)
+{
+    pw_event ev;
+    ei_ev_init(&ev, type, now);
+    ev.case_id = c->id;
+    ev.incident = incident;
+    ev.recipient = ENG_PARTY_CASE_OFFICER;
+    ev.recipient_id = officer;
+    ei_emit(e, &ev);
+}
+
 eng_status eng_incident_ack(eng_engine *e, pw_id incident, pw_id officer, pw_time_ms now)
 {
     if (!live(e) || !time_ok(now))
@@ -179,13 +200,7 @@ eng_status eng_incident_ack(eng_engine *e, pw_id incident, pw_id officer, pw_tim
     eng_case *c = ei_find_incident(e, incident);
     if (!c)
         return ENG_ENOENT;
-    pw_event ev;
-    ei_ev_init(&ev, PW_EV_INCIDENT_ACK, now);
-    ev.case_id = c->id;
-    ev.incident = incident;
-    ev.recipient = ENG_PARTY_CASE_OFFICER;
-    ev.recipient_id = officer;
-    ei_emit(e, &ev);
+    officer_event(e, c, PW_EV_INCIDENT_ACK, incident, officer, now);
     return ENG_OK;
 }
 
@@ -210,13 +225,7 @@ eng_status eng_incident_close(eng_engine *e, pw_id incident, pw_id officer, pw_t
             ei_rule_transition(e, c, &c->zone[z], now, ENG_RULE_ZONE, e->zones[c->zone_first + z].id);
     ei_close_reveal(e, c, now, ENG_REVEAL_INCIDENT_CLOSED);
 
-    pw_event ev;
-    ei_ev_init(&ev, PW_EV_INCIDENT_CLOSE, now);
-    ev.case_id = c->id;
-    ev.incident = incident;
-    ev.recipient = ENG_PARTY_CASE_OFFICER;
-    ev.recipient_id = officer;
-    ei_emit(e, &ev);
+    officer_event(e, c, PW_EV_INCIDENT_CLOSE, incident, officer, now);
 
     /* Retention: a coarse summary survives, the precise records do not. */
     pw_event pg;
@@ -225,10 +234,10 @@ eng_status eng_incident_close(eng_engine *e, pw_id incident, pw_id officer, pw_t
     pg.incident = incident;
     pg.value = (double)c->log_total;
     const eng_retention *rt = &e->cfg.retention;
-    if (rt->coarse_grid_m > 0.0 && c->n_summary > 0) {
+    if (rt->coarse_grid_m > 0.0 && c->log_total > 0) {
         double x, y;
-        eng_geo_to_local(&e->frame, c->sum_lat / (double)c->n_summary,
-                         c->sum_lon / (double)c->n_summary, &x, &y);
+        eng_geo_to_local(&e->frame, c->sum_lat / (double)c->log_total,
+                         c->sum_lon / (double)c->log_total, &x, &y);
         eng_geo_to_wgs84(&e->frame, snap(x, rt->coarse_grid_m), snap(y, rt->coarse_grid_m),
                          &pg.lat, &pg.lon);
         pg.acc_m = rt->coarse_grid_m;
@@ -238,11 +247,7 @@ eng_status eng_incident_close(eng_engine *e, pw_id incident, pw_id officer, pw_t
     size_t cap = e->cfg.incident_log_cap;
     if (cap)
         ei_wipe(&e->incident_log[(size_t)(c - e->cases) * cap], cap * sizeof(eng_log_entry));
-    c->log_n = c->log_head = 0;
-    c->log_total = 0;
-    c->sum_lat = c->sum_lon = 0.0;
-    c->n_summary = 0;
-    c->min_distance_m = INFINITY;
+    ei_incident_summary_reset(c);
     c->incident = 0;
     ei_emit(e, &pg);
     return ENG_OK;

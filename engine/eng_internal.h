@@ -74,7 +74,6 @@ typedef struct rule_state {
     uint8_t active;
     uint8_t cond;               /* last judged: 1 = the transition condition holds */
     pw_time_ms pending_since;   /* NEVER = no pending transition */
-    pw_time_ms opened_at;
     double last_p;
 } rule_state;
 
@@ -96,9 +95,8 @@ struct eng_case {
     pw_id incident;
     pw_time_ms incident_opened_at;
     size_t log_n, log_head;
-    uint64_t log_total;
+    uint64_t log_total;         /* positions logged; sum_* sums them all */
     double min_distance_m, sum_lat, sum_lon;
-    uint64_t n_summary;
 };
 
 static inline int time_ok(pw_time_ms t)
@@ -127,6 +125,7 @@ static inline eng_device *case_victim(const eng_engine *e, const eng_case *c)
 eng_device *ei_find_device(const eng_engine *e, pw_id id);
 eng_case *ei_find_incident(const eng_engine *e, pw_id incident);
 void ei_wipe(void *p, size_t n);
+void ei_incident_summary_reset(eng_case *c);
 
 /* access.c */
 void ei_case_event(const eng_engine *e, const eng_case *c, pw_event *ev, pw_event_type type,

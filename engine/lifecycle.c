@@ -39,11 +39,7 @@ static void open_incident(eng_engine *e, eng_case *c, pw_time_ms now, int reason
         return;
     c->incident = e->next_incident++;
     c->incident_opened_at = now;
-    c->log_n = c->log_head = 0;
-    c->log_total = 0;
-    c->min_distance_m = INFINITY;
-    c->sum_lat = c->sum_lon = 0.0;
-    c->n_summary = 0;
+    ei_incident_summary_reset(c);
     pw_event ev;
     ei_case_event(e, c, &ev, PW_EV_INCIDENT_OPEN, now, 1);
     ev.reason = reason;
@@ -234,8 +230,6 @@ void ei_rule_transition(eng_engine *e, eng_case *c, rule_state *r, pw_time_ms no
     r->active = !r->active;
     r->pending_since = NEVER;
     r->cond = 0;
-    if (r->active)
-        r->opened_at = now;
     if (kind == ENG_RULE_PREWARN)
         prewarn_changed(e, c, now, r->active, r->last_p);
     else if (r->active)

@@ -135,14 +135,21 @@ int rec_remove_tree(const char *path)
     return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-int rec_stage_dir(const char *dir_given, char *stage, size_t n, char *err, size_t errlen)
+/* DIR as given -> the folder it names (a symlink's target), which must be
+ * one proxwatch may replace.  0, or -1 with the reason in err. */
+static int replaceable_target(const char *dir_given, char dir[PATH_MAX], char *err, size_t errlen)
 {
-    char dir[PATH_MAX];
-    if (target_of(dir_given, dir, sizeof dir) != 0) {
+    if (target_of(dir_given, dir, PATH_MAX) != 0) {
         snprintf(err, errlen, "%s: cannot resolve the folder", dir_given);
         return -1;
     }
-    if (rec_dir_replaceable(dir, err, errlen) != 0)
+    return rec_dir_replaceable(dir, err, errlen);
+}
+
+int rec_stage_dir(const char *dir_given, char *stage, size_t n, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    if (replaceable_target(dir_given, dir, err, errlen) != 0)
         return -1;
     remove_stale_stages(dir);
     if (snprintf(stage, n, "%s.part-%ld", dir, (long)getpid()) >= (int)n) {
@@ -164,12 +171,8 @@ int rec_stage_dir(const char *dir_given, char *stage, size_t n, char *err, size_
 int rec_publish_dir(const char *stage, const char *dir_given, char *err, size_t errlen)
 {
     char dir[PATH_MAX];
-    if (target_of(dir_given, dir, sizeof dir) != 0) {
-        snprintf(err, errlen, "%s: cannot resolve the folder", dir_given);
-        return -1;
-    }
     /* Checked again: something may have been put there during the run. */
-    if (rec_dir_replaceable(dir, err, errlen) != 0)
+    if (replaceable_target(dir_given, dir, err, errlen) != 0)
         return -1;
     struct stat st;
     if (lstat(dir, &st) != 0) {

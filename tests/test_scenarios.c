@@ -23,6 +23,14 @@
 static const char *HEADER = HEADER_TEXT;
 
 /* Load HEADER followed by `body` as "t.lua". */
+/* A scenario that must load: the loader's message shown when it does not. */
+#define ASSERT_LOADED(st, err)                                                                    \
+    do {                                                                                          \
+        if ((st) != SCN_OK)                                                                       \
+            printf("\n    %s", (err).message);                                                   \
+        CU_ASSERT_EQUAL_FATAL((st), SCN_OK);                                                      \
+    } while (0)
+
 static scn_status load_body(scn_scenario *s, const char *body, scn_error *err)
 {
     char code[8192];
@@ -51,9 +59,7 @@ static void test_default_loads(void)
     scn_scenario s;
     scn_error err;
     scn_status st = scn_load_file(&s, PW_SOURCE_DIR "/scenarios/default.lua", NULL, &err);
-    if (st != SCN_OK)
-        printf("\n    %s", err.message);
-    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    ASSERT_LOADED(st, err);
     CU_ASSERT_STRING_EQUAL(s.name, "Gangnam morning");
     /* 2026-03-02 07:30 KST = 2026-03-01T22:30:00Z */
     CU_ASSERT_EQUAL(s.start, 1772404200000LL);
@@ -231,9 +237,7 @@ static void test_times_and_schedules(void)
                               "local v = victim { name = 'v', start = place(37.51, 127.0) }\n"
                               "case { offender = o, victim = v, zones = { 'school' }, alarm_radius = 300 }\n",
                               &err);
-    if (st != SCN_OK)
-        printf("\n    %s", err.message);
-    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    ASSERT_LOADED(st, err);
     const pw_time_ms start = 1772404200000LL; /* 07:30 KST */
     CU_ASSERT_EQUAL(s.n_events, 3);
     CU_ASSERT_EQUAL(s.events[0].kind, SCN_EV_TAMPER);
@@ -282,9 +286,7 @@ static void test_callbacks(void)
                               "at('08:00', function(t) o:tamper(); v:panic() end)\n"
                               "every('30m', function(t) if t >= 3600 then o:network_outage('5m') end end)\n",
                               &err);
-    if (st != SCN_OK)
-        printf("\n    %s", err.message);
-    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    ASSERT_LOADED(st, err);
     CU_ASSERT_EQUAL_FATAL(s.n_timers, 2);
     CU_ASSERT_EQUAL(s.timers[0].at, s.start + 30 * 60000);
     CU_ASSERT_EQUAL(s.timers[0].every_ms, 0);
@@ -355,9 +357,7 @@ static void test_expect_parsed(void)
                               "  alert_to_dispatch = {min = '30s', max = '2m'},\n"
                               "  incidents_per_dispatcher_hour = {max = 0.5} }\n",
                               &err);
-    if (st != SCN_OK)
-        printf("\n    %s", err.message);
-    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    ASSERT_LOADED(st, err);
     CU_ASSERT_EQUAL_FATAL(s.n_expects, 7);
     static const struct { scn_measure m; double lo, hi; const char *key; } want[] = {
         {SCN_M_TRUE_BREACHES, 2, 2, "true_breaches"},
@@ -756,9 +756,7 @@ static void test_offset(void)
                               "local p = offset(place(37.5, 127.0), {east = 300, north = -120})\n"
                               "local v = victim { name = 'v', start = p }\n",
                               &err);
-    if (st != SCN_OK)
-        printf("\n    %s", err.message);
-    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    ASSERT_LOADED(st, err);
     CU_ASSERT_DOUBLE_EQUAL(s.actors[0].start.lat, 37.5 - 0.0010812, 1e-6);
     CU_ASSERT_DOUBLE_EQUAL(s.actors[0].start.lon, 127.0 + 0.0033927, 1e-6);
     scn_free(&s);
@@ -783,9 +781,7 @@ static void test_planner_forms(void)
                               "case { id = 7, offender = o, victim = v }\n"
                               "case { offender = o, victim = w, alarm_radius = 300 }\n",
                               &err);
-    if (st != SCN_OK)
-        printf("\n    %s", err.message);
-    CU_ASSERT_EQUAL_FATAL(st, SCN_OK);
+    ASSERT_LOADED(st, err);
     /* 2026-03-02 08:00:30 KST is 2026-03-01 23:00:30 UTC. */
     pw_time_ms t = (pw_days_from_civil(2026, 3, 1) * 86400 + 23 * 3600 + 30) * 1000;
     CU_ASSERT_EQUAL(s.events[0].at, t);
