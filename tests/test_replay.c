@@ -20,6 +20,16 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
+/* A replay that must succeed: its error shown when it does not. */
+#define REPLAY_OK(o, sum)                                                                         \
+    do {                                                                                          \
+        char err_[700];                                                                           \
+        int rc_ = sim_replay((o), (sum), err_, sizeof err_);                                      \
+        if (rc_)                                                                                  \
+            printf("\n    %s", err_);                                                            \
+        CU_ASSERT_EQUAL_FATAL(rc_, 0);                                                            \
+    } while (0)
+
 static sim_replay_options base(void)
 {
     sim_replay_options o = {.offender_trace = HAICOM, .has_victim_at = 1, .victim_lat = -27.2100,
@@ -33,11 +43,7 @@ static void test_real_log_against_a_standing_victim(void)
 {
     sim_replay_options o = base();
     sim_summary sum;
-    char err[700];
-    int rc = sim_replay(&o, &sum, err, sizeof err);
-    if (rc)
-        printf("\n    %s", err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    REPLAY_OK(&o, &sum);
     CU_ASSERT(sum.fixes_delivered >= 68);
     CU_ASSERT_EQUAL(sum.report.breaches.truth, 1);
     CU_ASSERT_EQUAL(sum.report.breaches.detected, 1);
@@ -63,11 +69,7 @@ static void test_reference_makes_the_alert_false(void)
     sim_replay_options o = base();
     o.truth_offender = "pw_ref.csv";
     sim_summary sum;
-    char err[700];
-    int rc = sim_replay(&o, &sum, err, sizeof err);
-    if (rc)
-        printf("\n    %s", err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    REPLAY_OK(&o, &sum);
     CU_ASSERT_STRING_EQUAL(sum.report.truth, "reference");
     CU_ASSERT_EQUAL(sum.report.breaches.truth, 0);
     CU_ASSERT_EQUAL(sum.report.alerts.episodes, 1);
@@ -86,11 +88,7 @@ static void test_csv_victim_trace(void)
     o.has_victim_at = 0;
     o.victim_trace = "pw_victim.csv";
     sim_summary sum;
-    char err[700];
-    int rc = sim_replay(&o, &sum, err, sizeof err);
-    if (rc)
-        printf("\n    %s", err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    REPLAY_OK(&o, &sum);
     CU_ASSERT_EQUAL(sum.report.breaches.truth, 1);
     CU_ASSERT(sum.by_type[PW_EV_ALARM_OPEN] >= 1);
     remove("pw_victim.csv");
@@ -134,11 +132,7 @@ static void test_time_outliers_dropped(void)
     o.offender_trace = "pw_bad_times.csv";
     o.out_dir = "pw_replay_times";
     sim_summary sum;
-    char err[700];
-    int rc = sim_replay(&o, &sum, err, sizeof err);
-    if (rc)
-        printf("\n    %s", err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    REPLAY_OK(&o, &sum);
     CU_ASSERT_EQUAL(sum.fixes_bad_time, 2);
     CU_ASSERT(sum.report.sim_seconds < 200.0);
     remove("pw_bad_times.csv");
