@@ -92,7 +92,7 @@ static int parse_u64(const char *s, uint64_t *out)
 /* summary.json, published whole (written as .part, then renamed); 0, or
  * -1 with the reason in err. */
 static int write_summary_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
-                              const sim_expect_result *expects, size_t failed, char *err, size_t errlen)
+                              const eval_expect_result *expects, size_t failed, char *err, size_t errlen)
 {
     char path[700];
     snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -121,7 +121,7 @@ static int write_summary_json(const char *dir, const scn_scenario *s, const sim_
     fprintf(f, "}");
     if (s->n_expects) {
         fprintf(f, ",\"expect_not_held\":%zu,\"expect\":", failed);
-        sim_expect_write_json(f, expects, s->n_expects);
+        eval_expect_write_json(f, expects, s->n_expects);
     }
     fprintf(f, "}\n");
     int bad = ferror(f);
@@ -265,13 +265,13 @@ static int cmd_run(int argc, char **argv)
         scn_free(&s);
         return sum.script_error ? 2 : 1;
     }
-    sim_expect_result *expects = calloc(s.n_expects ? s.n_expects : 1, sizeof *expects);
+    eval_expect_result *expects = calloc(s.n_expects ? s.n_expects : 1, sizeof *expects);
     if (!expects) {
         fprintf(stderr, "proxwatch run: out of memory\n");
         scn_free(&s);
         return 1;
     }
-    size_t failed = sim_expect_check(&s, &sum, expects);
+    size_t failed = eval_expect_check(&s, &sum.report, sum.by_type, expects);
     if (write_summary_json(stage, &s, &sum, expects, failed, werr, sizeof werr) != 0 ||
         rec_publish_dir(stage, dir, werr, sizeof werr) != 0) {
         fprintf(stderr, "proxwatch run: %s\n", werr);
@@ -300,7 +300,7 @@ static int cmd_run(int argc, char **argv)
            (unsigned long long)sum.by_type[PW_EV_REVEAL_OPEN],
            (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN]);
     printf("pilot metrics (tolerance %.0f s):\n", sum.report.tau_s);
-    sim_report_print(stdout, &sum.report);
+    eval_report_print(stdout, &sum.report);
     if (s.n_expects) {
         printf("expectations (%s:%d): %zu of %zu held\n", s.file, s.expects[0].line, s.n_expects - failed,
                s.n_expects);
@@ -608,7 +608,7 @@ static int cmd_replay(int argc, char **argv)
            strcmp(sum.report.truth, "reference") ? "traces themselves: give --truth-* for real figures"
                                                  : "reference trajectories",
            sum.report.tau_s);
-    sim_report_print(stdout, &sum.report);
+    eval_report_print(stdout, &sum.report);
     printf("written %s/{report.json,events.jsonl}\n", o.out_dir);
     return 0;
 }
@@ -711,7 +711,7 @@ static int cmd_live(int argc, char **argv)
         printf(", %llu receiver fixes ignored for their date", (unsigned long long)sum.fixes_bad_date);
     putchar('\n');
     printf("pilot metrics (tolerance %.0f s; the receiver's truth is its own fixes):\n", sum.report.tau_s);
-    sim_report_print(stdout, &sum.report);
+    eval_report_print(stdout, &sum.report);
     printf("written %s/{report.json,run.geojson,%sevents.jsonl,fixes.csv,truth.csv}\n", o.out_dir,
            o.gpkg ? "run.gpkg," : "");
     scn_free(&s);

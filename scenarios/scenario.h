@@ -5,7 +5,7 @@
  * A scenario file (Lua 5.4, see scenarios/README.md) describes places,
  * routes, zones, subway rides, actors (offenders with ankle tags, victims
  * with phones, patrol units), cases, dispatchers, timed events and what a
- * run of it must show (expect { }, checked by sim/expect.h).  The
+ * run of it must show (expect { }, checked by eval/expect.h).  The
  * loader runs it in a sandbox and turns it into an scn_scenario: arrays of
  * plain structs that the simulator reads and never changes.  Positions are
  * WGS84 degrees; times are pw_time_ms (UTC); durations are milliseconds.
@@ -185,7 +185,7 @@ typedef struct scn_timer {
 /*
  * What a scenario says a planner should see after a run: expect { ... }
  * (scenarios/README.md, "Expectations").  Each measure is one figure of the
- * run's report (sim_report) or of its event counts; sim/expect.c reads the
+ * run's report (eval_report) or of its event counts; eval/expect.c reads the
  * value after a run and compares it.  The names below are the keys of the
  * language; the order of the enum is the order results are listed in.
  */

@@ -84,7 +84,7 @@ typedef struct incident_rt {
 struct sim_dispatch {
     const scn_scenario *s;
     const eng_frame *frame;
-    sim_metrics *metrics;
+    eval_metrics *metrics;
     sim_dispatch_world w;
     sim_desk desk;
     dev_rng handling_rng;
@@ -96,7 +96,7 @@ struct sim_dispatch {
     size_t n_waiting, cap_waiting;
 };
 
-int sim_dispatch_new(sim_dispatch **out, const scn_scenario *s, const eng_frame *frame, sim_metrics *metrics,
+int sim_dispatch_new(sim_dispatch **out, const scn_scenario *s, const eng_frame *frame, eval_metrics *metrics,
                      const sim_dispatch_world *w)
 {
     *out = NULL;
@@ -144,7 +144,7 @@ static void assign(sim_dispatch *d, size_t slot, int patrol, pw_time_ms now)
     pw_time_ms end = d->s->start + d->s->duration_ms;
     pw_time_ms arrival = sim_track_drive_to(track, now, in->tx, in->ty, sa->patrol_speed_mps, sa->patrol_detour, end);
     *hint = 0;
-    sim_metrics_dispatch(d->metrics, in->id, -1, now, INT64_MAX);
+    eval_metrics_dispatch(d->metrics, in->id, -1, now, INT64_MAX);
     if (arrival >= 0 && arrival <= end)
         d->w.schedule(d->w.ctx, arrival, SIM_DISPATCH_ON_SCENE, slot);
 }
@@ -218,7 +218,7 @@ int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
         d->incidents[slot] = in;
         pw_time_ms handling = sim_draw_handling(&d->s->dispatch, &d->handling_rng);
         pw_time_ms start = sim_desk_take(&d->desk, ev->time, handling);
-        sim_metrics_dispatch(d->metrics, in.id, start - ev->time, INT64_MAX, INT64_MAX);
+        eval_metrics_dispatch(d->metrics, in.id, start - ev->time, INT64_MAX, INT64_MAX);
         d->w.schedule(d->w.ctx, start + handling, SIM_DISPATCH_DONE, slot);
         break;
     }
@@ -249,7 +249,7 @@ int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
 void sim_dispatch_on_scene(sim_dispatch *d, size_t slot, pw_time_ms now)
 {
     d->incidents[slot].on_scene = 1;
-    sim_metrics_dispatch(d->metrics, d->incidents[slot].id, -1, INT64_MAX, now);
+    eval_metrics_dispatch(d->metrics, d->incidents[slot].id, -1, INT64_MAX, now);
 }
 
 int sim_dispatch_may_close(const sim_dispatch *d, size_t slot, pw_id *incident)

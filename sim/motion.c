@@ -404,6 +404,44 @@ pw_time_ms sim_track_drive_to(sim_track *tr, pw_time_ms t, double tx, double ty,
 }
 
 /* ------------------------------------------------------------------ */
+/* The truth a run is judged on (eval_truth)                           */
+/* ------------------------------------------------------------------ */
+
+/* The fastest an actor ever moves on its timeline, m/s; infinite when the
+ * timeline jumps between segments (hand-built truth may). */
+double sim_track_vmax(const sim_track *tr)
+{
+    double v = 0.0;
+    for (size_t i = 0; i < tr->n; i++) {
+        const sim_segment *g = &tr->seg[i];
+        if (i > 0 && (g->x0 != tr->seg[i - 1].x1 || g->y0 != tr->seg[i - 1].y1))
+            return INFINITY;
+        double dt = (double)(g->t1 - g->t0) / 1000.0;
+        double len = sqrt((g->x1 - g->x0) * (g->x1 - g->x0) + (g->y1 - g->y0) * (g->y1 - g->y0));
+        if (dt > 0 && len / dt > v)
+            v = len / dt;
+    }
+    return v;
+}
+
+static void truth_at(const void *ctx, size_t actor, pw_time_ms t, size_t *hint, double *x, double *y)
+{
+    sim_track_at(&((const sim_track *)ctx)[actor], t, hint, x, y, NULL, NULL);
+}
+
+static double truth_vmax(const void *ctx, size_t actor)
+{
+    return sim_track_vmax(&((const sim_track *)ctx)[actor]);
+}
+
+void sim_truth_of_tracks(eval_truth *truth, const sim_track *tracks)
+{
+    truth->ctx = tracks;
+    truth->at = truth_at;
+    truth->vmax = truth_vmax;
+}
+
+/* ------------------------------------------------------------------ */
 /* GNSS environment map                                                 */
 /* ------------------------------------------------------------------ */
 

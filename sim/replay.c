@@ -138,7 +138,7 @@ int sim_track_from_fixes(const pw_fix *fx, size_t n, const eng_frame *fr, pw_tim
 
 typedef struct replay_ctx {
     FILE *events;
-    sim_metrics *metrics;
+    eval_metrics *metrics;
     sim_summary *sum;
     char line[2048];
     int write_failed;
@@ -149,13 +149,13 @@ static void replay_sink(void *ctx, const pw_event *ev)
     replay_ctx *c = ctx;
     c->sum->events++;
     c->sum->by_type[ev->type]++;
-    sim_metrics_event(c->metrics, ev);
+    eval_metrics_event(c->metrics, ev);
     /* A recorded victim's phone has no network model here: it sees a
      * position when the engine sends it. */
     if (ev->type == PW_EV_REVEAL_UPDATE && ev->recipient == ENG_PARTY_VICTIM) {
         c->sum->pins_sent++;
         c->sum->pins_seen++;
-        sim_metrics_victim_sees(c->metrics, ev->case_id, ev->time, ev->time);
+        eval_metrics_victim_sees(c->metrics, ev->case_id, ev->time, ev->time);
     }
     if (c->events) {
         size_t n = sim_event_json(ev, c->line, sizeof c->line);
@@ -193,7 +193,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     FILE *ev = NULL;
     sim_track tracks[2];
     memset(tracks, 0, sizeof tracks);
-    sim_metrics metrics;
+    eval_metrics metrics;
     memset(&metrics, 0, sizeof metrics);
     int metrics_ready = 0, engine_ready = 0;
     eng_engine eng;
@@ -303,7 +303,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
 
     eng_frame fr;
     eng_frame_init(&fr, s.origin.lat, s.origin.lon);
-    if (sim_metrics_init(&metrics, &s, 30000) != 0) {
+    if (eval_metrics_init(&metrics, &s, 30000) != 0) {
         snprintf(err, errlen, "out of memory");
         rc = 1;
         goto done;
@@ -357,7 +357,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         pw_time_ms now = (f->set & PW_FIX_RECV_SET) ? f->recv_time : f->time;
         for (; next_tick <= now; next_tick += 1000)
             eng_tick(&eng, next_tick);
-        sim_metrics_fix(&metrics, f->device, DEV_CAUSE_NOMINAL, 0, now);
+        eval_metrics_fix(&metrics, f->device, DEV_CAUSE_NOMINAL, 0, now);
         eng_status st = eng_on_fix(&eng, f, now);
         sum->fixes_delivered++;
         sum->fixes_accepted += st == ENG_OK;
@@ -380,7 +380,9 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         rc = 1;
         goto done;
     }
-    if (sim_metrics_finish(&metrics, tracks, &fr, &sum->report) != 0) {
+    eval_truth truth;
+    sim_truth_of_tracks(&truth, tracks);
+    if (eval_metrics_finish(&metrics, &truth, &fr, &sum->report) != 0) {
         snprintf(err, errlen, "out of memory computing the metrics");
         rc = 1;
         goto done;
@@ -407,7 +409,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         snprintf(rp, sizeof rp, "%s/report.json.part", o->out_dir);
         snprintf(rf, sizeof rf, "%s/report.json", o->out_dir);
         FILE *f = fopen(rp, "w");
-        int bad = !f || sim_report_write_json(f, &s, &sum->report) != 0;
+        int bad = !f || eval_report_write_json(f, &s, &sum->report) != 0;
         if (f)
             bad |= fclose(f) != 0;
         if (bad || rename(rp, rf) != 0) {
@@ -425,7 +427,7 @@ done:
     if (engine_ready)
         eng_close(&eng);
     if (metrics_ready)
-        sim_metrics_close(&metrics);
+        eval_metrics_close(&metrics);
     sim_track_close(&tracks[0]);
     sim_track_close(&tracks[1]);
     free(off.v);

@@ -90,7 +90,7 @@ typedef struct sim_session {
     int gpkg_open;              /* its .part exists */
     double *xy;                 /* a geometry's lon,lat pairs */
     size_t cap_xy;
-    sim_metrics metrics;
+    eval_metrics metrics;
     int metrics_ready;
     sim_dispatch *dispatch;     /* the 112 desk and the patrols */
     char dir[512];
@@ -217,7 +217,7 @@ static void pin_send(run *r, const pw_event *ev)
     dev_unit *u = r->actors[a].unit;
     if (!u) {
         r->sum->pins_seen++;
-        sim_metrics_victim_sees(&r->metrics, ev->case_id, ev->time, ev->time);
+        eval_metrics_victim_sees(&r->metrics, ev->case_id, ev->time, ev->time);
         return;
     }
     pw_time_ms at;
@@ -245,7 +245,7 @@ static void pin_arrives(run *r, uint32_t slot, pw_time_ms now)
     /* The phone may have died or lost its network on the way. */
     if (dev_unit_reachable(r->actors[p->actor].unit, now)) {
         r->sum->pins_seen++;
-        sim_metrics_victim_sees(&r->metrics, p->case_id, p->sent, now);
+        eval_metrics_victim_sees(&r->metrics, p->case_id, p->sent, now);
     }
     r->free_pins[r->n_free_pins++] = slot;
 }
@@ -267,7 +267,7 @@ static void sink(void *ctx, const pw_event *ev)
     r->sum->events++;
     r->sum->by_type[ev->type]++;
     if (r->metrics_ready)
-        sim_metrics_event(&r->metrics, ev);
+        eval_metrics_event(&r->metrics, ev);
     if (r->dispatch)
         dispatch_check(r, sim_dispatch_event(r->dispatch, ev));
     if (r->opt->on_event)
@@ -588,11 +588,11 @@ static void geo_finish(run *r)
     }
     /* Alert episodes, where the offender was when they opened. */
     for (size_t e = 0; e < r->metrics.n_episodes && !r->failed; e++) {
-        const sim_episode *ep = &r->metrics.episodes[e];
+        const eval_episode *ep = &r->metrics.episodes[e];
         if (!isfinite(ep->lat) || !isfinite(ep->lon))
             continue;
         const char *rule = ep->rule == 0 ? "proximity" : "zone";
-        const char *cause = ep->is_true ? "none" : sim_cause_name(ep->cause);
+        const char *cause = ep->is_true ? "none" : eval_cause_name(ep->cause);
         unsigned case_id = s->cases[ep->case_index].def.id;
         if (r->gpkg)
             gpkg_check(r, rec_gpkg_episode(r->gpkg, case_id, rule, ep->start, ep->end, ep->is_true, cause,
@@ -657,7 +657,7 @@ static void deliver(run *r, uint32_t slot, pw_time_ms now)
     if (m->is_fix) {
         /* The metrics learn the fix's cause first: an alarm it triggers
          * is attributed to it. */
-        sim_metrics_fix(&r->metrics, m->fix.device, m->cause, m->stored, now);
+        eval_metrics_fix(&r->metrics, m->fix.device, m->cause, m->stored, now);
         if (r->opt->on_fix)
             r->opt->on_fix(r->opt->on_fix_ctx, &m->fix, m->cause, now);
         eng_status st = eng_on_fix(&r->eng, &m->fix, now);
@@ -863,18 +863,22 @@ static void write_truth(run *r)
     }
 }
 
+/* The run's truth for the metrics: the actors' timelines where they are. */
+static void truth_at(const void *ctx, size_t actor, pw_time_ms t, size_t *hint, double *x, double *y)
+{
+    sim_track_at(&((const run *)ctx)->actors[actor].track, t, hint, x, y, NULL, NULL);
+}
+
+static double truth_vmax(const void *ctx, size_t actor)
+{
+    return sim_track_vmax(&((const run *)ctx)->actors[actor].track);
+}
+
 /* The pilot metrics, and report.json beside the other files. */
 static void finish_report(run *r)
 {
-    sim_track *tracks = malloc((r->s->n_actors ? r->s->n_actors : 1) * sizeof *tracks);
-    if (!tracks) {
-        fail(r, "out of memory for the report%s%s", NULL, NULL);
-        return;
-    }
-    for (size_t a = 0; a < r->s->n_actors; a++)
-        tracks[a] = r->actors[a].track; /* a view; the actors keep ownership */
-    int rc = sim_metrics_finish(&r->metrics, tracks, &r->frame, &r->sum->report);
-    free(tracks);
+    eval_truth truth = {r, truth_at, truth_vmax};
+    int rc = eval_metrics_finish(&r->metrics, &truth, &r->frame, &r->sum->report);
     if (rc != 0) {
         fail(r, "out of memory computing the metrics%s%s", NULL, NULL);
         return;
@@ -884,7 +888,7 @@ static void finish_report(run *r)
         return;
     FILE *f = open_tmp(r, "report.json");
     if (f) {
-        sim_report_write_json(f, r->s, &r->sum->report);
+        eval_report_write_json(f, r->s, &r->sum->report);
         finish_file(r, &f, "report.json");
     }
 }
@@ -919,7 +923,7 @@ static void setup(run *r)
         return;
     }
     dev_env_defaults(r->envp);
-    if (sim_metrics_init(&r->metrics, s, 30000) != 0) {
+    if (eval_metrics_init(&r->metrics, s, 30000) != 0) {
         fail(r, "out of memory for the metrics%s%s", NULL, NULL);
         return;
     }
@@ -1170,7 +1174,7 @@ void sim_session_live_fix(sim_session *r, const pw_fix *f, pw_time_ms now)
     m.deliver_at = now;
     m.cause = DEV_CAUSE_NOMINAL;
     eng_geo_to_local(&r->frame, f->lat, f->lon, &m.true_x, &m.true_y); /* no better truth */
-    sim_metrics_fix(&r->metrics, m.fix.device, m.cause, 0, now);
+    eval_metrics_fix(&r->metrics, m.fix.device, m.cause, 0, now);
     if (r->opt->on_fix)
         r->opt->on_fix(r->opt->on_fix_ctx, &m.fix, m.cause, now);
     eng_status st = eng_on_fix(&r->eng, &m.fix, now);
@@ -1236,7 +1240,7 @@ int sim_session_finish(sim_session *r)
     if (r->env_ready)
         sim_envmap_close(&r->env);
     if (r->metrics_ready)
-        sim_metrics_close(&r->metrics);
+        eval_metrics_close(&r->metrics);
     sim_heap_close(&r->heap);
     for (size_t a = 0; r->actors && a < s->n_actors; a++) {
         sim_track_close(&r->actors[a].track);

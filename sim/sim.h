@@ -7,14 +7,14 @@
  *   - Time is pw_time_ms (int64 ms UTC); durations are ms.
  *   - Positions are the engine's local east/north metres (eng_frame);
  *     scenario points (WGS84) are converted with eng_geo_to_local.
- *   - The core (event queue, motion, environment lookup, metrics) has no
+ *   - The core (event queue, motion, environment lookup) has no
  *     globals, no clock and no I/O; randomness comes only from a
  *     caller-provided generator `double uniform(void *ctx)` in [0, 1).
  *     The runner below it does I/O and says so where it is declared:
  *     sim_run and sessions write a run folder (through record/), sweeps
  *     fork worker processes, replay reads trace files, live reads gpsd
  *     (libuv); each measures wall time only for progress lines.
- *   - May include: engine.h, devices.h, traces.h, scenario.h, record.h and
+ *   - May include: engine.h, eval.h, devices.h, traces.h, scenario.h, record.h and
  *     gpkg.h (record/), libuv (live), libc (POSIX).  Exit statuses are the
  *     command line's (cli/), never chosen here.
  *   - Functions that can fail return a sim_status (0 ok, negative error);
@@ -36,6 +36,7 @@
 #define PW_SIM_H
 
 #include "engine.h"
+#include "eval.h"
 #include "scenario.h"
 
 #include <stdio.h>
@@ -208,6 +209,13 @@ void sim_track_at(const sim_track *tr, pw_time_ms t, size_t *hint,
 pw_time_ms sim_track_drive_to(sim_track *tr, pw_time_ms t, double tx, double ty,
                               double speed_mps, double detour, pw_time_ms end);
 
+/* The fastest the track ever moves, m/s; INFINITY when it jumps between
+ * segments (hand-built truth may). */
+double sim_track_vmax(const sim_track *tr);
+/* The truth of a run from its actors' timelines (tracks[actor]), for
+ * eval_metrics_finish; it reads the tracks, which must outlive it. */
+void sim_truth_of_tracks(eval_truth *truth, const sim_track *tracks);
+
 /* ------------------------------------------------------------------ */
 /* GNSS environment map (sim/motion.c)                                 */
 /* ------------------------------------------------------------------ */
@@ -257,174 +265,6 @@ void sim_envmap_close(sim_envmap *m);
 scn_env sim_env_at(const sim_envmap *m, double x, double y, int underground,
                    double *street_bearing_deg);
 
-/* ---- metrics (sim/metrics.c) ---- */
-
-/*
- * Why a false alert happened, from what the fixes that drove it really
- * were.  The driving fixes of an alarm opened at t are, for the case's
- * offender and victim each, the newest fix delivered to the engine by t and
- * every other one delivered in [t - dwell_open_ms, t] (they held the
- * condition through the dwell).  Each fix is ranked by the size of the
- * position error its cause typically gives, and the worst one names the
- * cause:
- *   cell fallback (hundreds of metres)  >  device fault (a fix produced
- *   while the device was faulty: it waited in the device's store while its
- *   network was down and reached the centre late, a stale position)  >
- *   tunnel exit  >  noise jump (multipath / NLOS, tens of metres)  >
- *   urban canyon  >  other (only nominal fixes).
- * A health event (battery low, tamper, signal or contact lost) does not by
- * itself make an alert a device fault: the engine's escalations open
- * incidents, not alarm episodes, and only the fixes move a track.
- */
-typedef enum sim_cause {
-    SIM_CAUSE_NOISE_JUMP = 0,   /* a multipath / NLOS jump */
-    SIM_CAUSE_URBAN_CANYON,
-    SIM_CAUSE_TUNNEL_EXIT,
-    SIM_CAUSE_CELL_FALLBACK,
-    SIM_CAUSE_DEVICE_FAULT,     /* a driving fix was stale: produced while the
-                                   device's network was down */
-    SIM_CAUSE_OTHER,
-    SIM_CAUSE_COUNT
-} sim_cause;
-const char *sim_cause_name(sim_cause c);
-
-#define SIM_MAX_RULES (1 + ENG_MAX_CASE_ZONES)
-
-/* n, median, 95th percentile and maximum, in seconds (NAN when n = 0). */
-typedef struct sim_latency {
-    size_t n;
-    double p50, p95, max;
-} sim_latency;
-/* Fill l from values (seconds; sorted in place), nearest-rank percentiles. */
-void sim_latency_from(sim_latency *l, double *values, size_t n);
-
-typedef struct sim_health_counts {
-    uint64_t signal_loss, no_comm, tamper, battery_low, device_off;
-} sim_health_counts;
-
-/* The pilot report: DESIGN.md "Metrics", report.json's figures. */
-typedef struct sim_report {
-    char truth[16];             /* what the breaches are judged on: "simulation",
-                                   "reference" (replay with references) or "traces" */
-    double sim_seconds, tau_s;
-    uint64_t fixes;             /* fixes delivered to the engine (set by the runner) */
-    struct { uint64_t truth, detected, missed, missed_short; } breaches;
-    struct {
-        uint64_t episodes, true_alerts, false_alerts;
-        double false_per_offender_day;
-        uint64_t false_by_cause[SIM_CAUSE_COUNT];
-    } alerts;
-    struct { sim_latency breach_to_alert, alert_to_victim, alert_to_dispatch, dispatch_to_scene; } latency;
-    double exposure_outside_breach_s;
-    uint64_t unauthorized_disclosures, disclosures;
-    struct {
-        uint64_t incidents;
-        double per_dispatcher_hour;
-        size_t peak_concurrent;
-        double queue_wait_p50_s, queue_wait_p95_s;
-        double patrol_minutes_on_false;   /* dispatch to release, for alarms no breach backs */
-    } workload;
-    sim_health_counts health;
-} sim_report;
-
-/* Private state of the collector; the fields are here for caller storage. */
-typedef struct sim_episode {
-    size_t case_index;
-    int rule;                   /* 0 proximity, 1 + k zone k */
-    pw_time_ms start, end;      /* end NEVER while open */
-    pw_time_ms first_reveal;    /* first position, sent while the alarm was
-                                   open, that reached the victim's phone */
-    sim_cause cause;            /* if it turns out false */
-    int is_true;
-    double lat, lon;            /* the offender's position at the alarm (NAN unknown) */
-} sim_episode;
-typedef struct sim_span {
-    pw_time_ms a, b;
-    size_t index;               /* case */
-} sim_span;
-/* One 112 incident: opened by the engine, queued at the desk, handled,
- * a patrol sent; released when it closes. */
-typedef struct sim_incident {
-    pw_id id;
-    size_t case_index;
-    int reason;                 /* the pw_event_type that opened it */
-    pw_time_ms open, close;     /* close NEVER while open */
-    pw_time_ms queue_wait;      /* ms at the desk before a dispatcher took it; -1 unknown */
-    pw_time_ms dispatched;      /* a patrol was sent (NEVER: not yet) */
-    pw_time_ms on_scene;        /* it arrived (NEVER: not yet) */
-} sim_incident;
-
-/* Episodes of a case a late position to the victim may still belong to. */
-#define SIM_RECENT_EPISODES 16
-typedef struct sim_case_state {
-    size_t open_episode[SIM_MAX_RULES];
-    size_t recent[SIM_RECENT_EPISODES];  /* the case's newest episodes, a ring */
-    size_t n_recent;                     /* episodes ever added to the ring */
-    pw_time_ms last_alarm_close;  /* INT64_MIN: none yet */
-    pw_time_ms reveal_since;
-    pw_id incident;
-    size_t incident_index;
-} sim_case_state;
-typedef struct sim_prepared_case {
-    eng_zone_geom zones[ENG_MAX_CASE_ZONES]; /* as the engine prepares them */
-} sim_prepared_case;
-
-/* A fix delivered to the engine, as the false-alert attribution needs it. */
-#define SIM_RECENT_FIXES 8
-typedef struct sim_fix_note {
-    pw_time_ms at;              /* when it reached the engine */
-    int cause;                  /* dev_fix_cause */
-    int faulty;                 /* produced while the device was faulty */
-} sim_fix_note;
-typedef struct sim_actor_fixes {
-    sim_fix_note fix[SIM_RECENT_FIXES]; /* a ring of the newest */
-    size_t n;                   /* fixes ever noted */
-} sim_actor_fixes;
-
-typedef struct sim_metrics {
-    const scn_scenario *s;
-    pw_time_ms tau_ms;
-    sim_case_state *case_state;
-    sim_actor_fixes *recent_fixes; /* per actor */
-    sim_episode *episodes;  size_t n_episodes, cap_episodes;
-    sim_span *reveals;      size_t n_reveals, cap_reveals;
-    sim_incident *incidents; size_t n_incidents, cap_incidents;
-    uint64_t disclosures, unauthorized;
-    sim_health_counts health;
-    int failed;
-} sim_metrics;
-
-/*
- * Collect while the run goes: every engine event in order, every fix
- * delivered to the engine (before the engine sees it, so that an alarm it
- * opens is attributed to it), and every position that reached a victim's
- * phone.  Then finish with the actors' truth: true breaches (1 s samples of
- * the true offender-victim distance against the alarm radius, and of the
- * offender against each exclusion zone in its schedule), matched to alert
- * episodes with tolerance tau.
- * The case and device ids must be those the scenario loader gives (1..n).
- *
- * Alarm -> victim sees the pin: from the alarm's opening to the first
- * sim_metrics_victim_sees of a position the engine sent (sent_at) while
- * that alarm was open, at seen_at.  An alarm none of whose positions
- * reached the phone has no figure (it counts in neither n nor the
- * percentiles).
- */
-int  sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms);
-void sim_metrics_event(sim_metrics *m, const pw_event *ev);
-/* A fix of `device` reaches the engine at `now`: its dev_fix_cause, and
- * faulty = 1 when it was produced while the device was faulty (it waited in
- * the device's store while the network was down: dev_message.stored). */
-void sim_metrics_fix(sim_metrics *m, pw_id device, int dev_fix_cause, int faulty, pw_time_ms now);
-/* A position the engine sent to case `case_id`'s victim at sent_at (a
- * PW_EV_REVEAL_UPDATE) reached her phone at seen_at (>= sent_at). */
-void sim_metrics_victim_sees(sim_metrics *m, pw_id case_id, pw_time_ms sent_at, pw_time_ms seen_at);
-/* The dispatch model reports what happened to incident `id`. */
-void sim_metrics_dispatch(sim_metrics *m, pw_id incident, pw_time_ms queue_wait_ms, pw_time_ms dispatched,
-                          pw_time_ms on_scene);
-int  sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr, sim_report *r);
-void sim_metrics_close(sim_metrics *m);
-
 /* ---- the 112 desk and the patrols (sim/dispatch.c) ---- */
 
 /* The 112 desk: `servers` dispatchers taking calls first come, first served. */
@@ -452,7 +292,7 @@ int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size
  * patrol's detour factor); without a free patrol the incident waits, and
  * the first patrol freed takes the oldest.  An incident may close when its
  * patrol is on scene and no alarm of its case is open; the patrol is then
- * free where it stands.  It reports to the run's sim_metrics.
+ * free where it stands.  It reports to the run's eval_metrics.
  *
  * The model owns no clock and no queue: it asks the run to come back
  * (world.schedule) at a time with what is due (SIM_DISPATCH_*) and an
@@ -470,7 +310,7 @@ typedef struct sim_dispatch_world {
 } sim_dispatch_world;
 typedef struct sim_dispatch sim_dispatch;
 /* 0, SIM_ENOMEM, or SIM_EINVAL (dispatchers not 1..1024). */
-int  sim_dispatch_new(sim_dispatch **out, const scn_scenario *s, const eng_frame *frame, sim_metrics *metrics,
+int  sim_dispatch_new(sim_dispatch **out, const scn_scenario *s, const eng_frame *frame, eval_metrics *metrics,
                       const sim_dispatch_world *world);
 void sim_dispatch_free(sim_dispatch *d);
 /* Every engine event passes through here (alarms counted per case,
@@ -483,9 +323,6 @@ void sim_dispatch_on_scene(sim_dispatch *d, size_t slot, pw_time_ms now);
 /* 1 with *incident set when the incident may close now, else 0. */
 int  sim_dispatch_may_close(const sim_dispatch *d, size_t slot, pw_id *incident);
 
-/* report.json (the keys the planners' tools read) and the same as a table. */
-int  sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r);
-void sim_report_print(FILE *f, const sim_report *r);
 
 /* ---- sweeps (sim/sweep.c) ---- */
 
@@ -495,12 +332,6 @@ void sim_report_print(FILE *f, const sim_report *r);
 int  sim_param_known(const char *name);
 int  sim_param_apply(scn_scenario *s, const char *name, double value, char *err, size_t errlen);
 void sim_param_list(FILE *f);
-/* The report as a flat row of figures (NAN where unknown). */
-size_t sim_report_field_count(void);
-const char *sim_report_field_name(size_t i);
-size_t sim_report_fields(const sim_report *r, double *values);
-/* Mean and 95 % interval (Student t) of the finite values; NAN if none. */
-void sim_mean_ci(const double *x, size_t n, double *mean, double *lo, double *hi);
 
 #define SIM_SWEEP_MAX_AXES 8
 typedef struct sim_sweep_axis {
@@ -578,7 +409,7 @@ typedef struct sim_summary {
                                   date (sim_live_date_plausible) */
     uint64_t pins_sent;        /* positions sent to victims' phones */
     uint64_t pins_seen;        /* ... that reached them */
-    sim_report report;         /* the pilot metrics */
+    eval_report report;         /* the pilot metrics */
 } sim_summary;
 
 /*

@@ -1,7 +1,8 @@
 /*
- * sweep.c - what a parameter sweep needs besides running scenarios: named
- * parameters applied to a loaded scenario, the report as a flat row of
- * figures, and the mean with its 95 % interval over seeds.
+ * sweep.c - a parameter sweep: named parameters applied to a loaded
+ * scenario, and the grid of runs in worker processes (each with a time
+ * limit), written to sweep.csv and sweep.json.  The report as a row and
+ * the mean with its interval are eval/'s (stats.c).
  */
 #include "record.h"
 #include "sim.h"
@@ -129,108 +130,6 @@ int sim_param_apply(scn_scenario *s, const char *name, double v, char *err, size
     return 0;
 }
 
-/* ---- the report as a row ---------------------------------------------- */
-
-static const char *const field_names[] = {
-    "breaches_true", "breaches_detected", "breaches_missed", "breaches_missed_short",
-    "alerts_episodes", "alerts_true", "alerts_false", "false_per_offender_day",
-    "false_noise_jump", "false_urban_canyon", "false_tunnel_exit", "false_cell_fallback",
-    "false_device_fault", "false_other",
-    "breach_to_alert_n", "breach_to_alert_p50", "breach_to_alert_p95", "breach_to_alert_max",
-    "alert_to_victim_n", "alert_to_victim_p50", "alert_to_victim_p95", "alert_to_victim_max",
-    "alert_to_dispatch_n", "alert_to_dispatch_p50", "alert_to_dispatch_p95", "alert_to_dispatch_max",
-    "dispatch_to_scene_n", "dispatch_to_scene_p50", "dispatch_to_scene_p95", "dispatch_to_scene_max",
-    "exposure_outside_breach_s", "unauthorized_disclosures",
-    "incidents", "per_dispatcher_hour", "peak_concurrent", "queue_wait_p50_s", "queue_wait_p95_s",
-    "patrol_minutes_on_false",
-    "signal_loss", "no_comm", "tamper", "battery_low", "fixes",
-};
-
-size_t sim_report_field_count(void)
-{
-    return sizeof field_names / sizeof field_names[0];
-}
-
-const char *sim_report_field_name(size_t i)
-{
-    return i < sim_report_field_count() ? field_names[i] : NULL;
-}
-
-static size_t put_latency(double *v, size_t k, const sim_latency *l)
-{
-    v[k++] = (double)l->n;
-    v[k++] = l->p50;
-    v[k++] = l->p95;
-    v[k++] = l->max;
-    return k;
-}
-
-size_t sim_report_fields(const sim_report *r, double *v)
-{
-    size_t k = 0;
-    v[k++] = (double)r->breaches.truth;
-    v[k++] = (double)r->breaches.detected;
-    v[k++] = (double)r->breaches.missed;
-    v[k++] = (double)r->breaches.missed_short;
-    v[k++] = (double)r->alerts.episodes;
-    v[k++] = (double)r->alerts.true_alerts;
-    v[k++] = (double)r->alerts.false_alerts;
-    v[k++] = r->alerts.false_per_offender_day;
-    for (int c = 0; c < SIM_CAUSE_COUNT; c++)
-        v[k++] = (double)r->alerts.false_by_cause[c];
-    k = put_latency(v, k, &r->latency.breach_to_alert);
-    k = put_latency(v, k, &r->latency.alert_to_victim);
-    k = put_latency(v, k, &r->latency.alert_to_dispatch);
-    k = put_latency(v, k, &r->latency.dispatch_to_scene);
-    v[k++] = r->exposure_outside_breach_s;
-    v[k++] = (double)r->unauthorized_disclosures;
-    v[k++] = (double)r->workload.incidents;
-    v[k++] = r->workload.per_dispatcher_hour;
-    v[k++] = (double)r->workload.peak_concurrent;
-    v[k++] = r->workload.queue_wait_p50_s;
-    v[k++] = r->workload.queue_wait_p95_s;
-    v[k++] = r->workload.patrol_minutes_on_false;
-    v[k++] = (double)r->health.signal_loss;
-    v[k++] = (double)r->health.no_comm;
-    v[k++] = (double)r->health.tamper;
-    v[k++] = (double)r->health.battery_low;
-    v[k++] = (double)r->fixes;
-    return k;
-}
-
-/* ---- mean and interval ------------------------------------------------- */
-
-/* Two-sided 95 % Student t quantiles for 1..30 degrees of freedom. */
-static const double t975[31] = {NAN,    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                                2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-                                2.080, 2.074,  2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
-
-void sim_mean_ci(const double *x, size_t n, double *mean, double *lo, double *hi)
-{
-    double sum = 0.0;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(x[i])) {
-            sum += x[i];
-            k++;
-        }
-    *mean = *lo = *hi = NAN;
-    if (k == 0)
-        return;
-    *mean = sum / (double)k;
-    if (k == 1)
-        return;
-    double ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(x[i]))
-            ss += (x[i] - *mean) * (x[i] - *mean);
-    double sd = sqrt(ss / (double)(k - 1));
-    double t = k - 1 <= 30 ? t975[k - 1] : 1.96;
-    double half = t * sd / sqrt((double)k);
-    *lo = *mean - half;
-    *hi = *mean + half;
-}
-
 /* ---- running a sweep ---------------------------------------------------- */
 
 #include <errno.h>
@@ -322,7 +221,7 @@ static int run_one(const sim_sweep_spec *sp, size_t g, uint64_t seed, const char
         scn_free(&s);
         if (rc == 0) {
             double v[128];
-            size_t n = sim_report_fields(&sum.report, v);
+            size_t n = eval_report_fields(&sum.report, v);
             fputs("ok", f);
             for (size_t i = 0; i < n; i++)
                 fprintf(f, ",%.9g", v[i]);
@@ -468,7 +367,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     free(w);
     signal(SIGCHLD, old_chld);
     /* Collect: sweep.csv, one row per run; sweep.json, per grid point. */
-    size_t nf = sim_report_field_count();
+    size_t nf = eval_report_field_count();
     double *vals = calloc(runs * nf, sizeof *vals);
     int *ok = calloc(runs, sizeof *ok);
     char path[700];
@@ -489,7 +388,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     }
     fputs("seed,status", csv);
     for (size_t i = 0; i < nf; i++)
-        fprintf(csv, ",%s", sim_report_field_name(i));
+        fprintf(csv, ",%s", eval_report_field_name(i));
     fputc('\n', csv);
     for (size_t k = 0; k < runs; k++) {
         char row[700], line[8192] = "";
@@ -561,8 +460,8 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
                     col[m++] = vals[k * nf + i];
             }
             double mean, lo, hi;
-            sim_mean_ci(col, m, &mean, &lo, &hi);
-            fprintf(js, "%s\n    \"%s\": {\"mean\": ", i ? "," : "", sim_report_field_name(i));
+            eval_mean_ci(col, m, &mean, &lo, &hi);
+            fprintf(js, "%s\n    \"%s\": {\"mean\": ", i ? "," : "", eval_report_field_name(i));
             if (isfinite(mean)) fprintf(js, "%.6g", mean); else fputs("null", js);
             fputs(", \"ci95\": [", js);
             if (isfinite(lo)) fprintf(js, "%.6g, %.6g", lo, hi); else fputs("null, null", js);

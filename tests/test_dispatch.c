@@ -117,8 +117,8 @@ static int called(pw_time_ms at_s, int what, size_t slot)
 static void test_nearest_patrol_queue_and_close(void)
 {
     setup();
-    sim_metrics m;
-    CU_ASSERT_FATAL(sim_metrics_init(&m, &scn, 1000) == 0);
+    eval_metrics m;
+    CU_ASSERT_FATAL(eval_metrics_init(&m, &scn, 1000) == 0);
     sim_dispatch *d;
     sim_dispatch_world w = {.ctx = NULL, .schedule = schedule, .track = track};
     CU_ASSERT_FATAL(sim_dispatch_new(&d, &scn, &frame, &m, &w) == 0);
@@ -167,21 +167,21 @@ static void test_nearest_patrol_queue_and_close(void)
     CU_ASSERT(called(300, SIM_DISPATCH_ON_SCENE, 2));
     CU_ASSERT(sim_dispatch_may_close(d, 0, &id) == 0); /* closed already */
     sim_dispatch_free(d);
-    sim_metrics_close(&m);
+    eval_metrics_close(&m);
     teardown();
 }
 
 static void test_bad_dispatcher_count(void)
 {
     setup();
-    sim_metrics m;
-    CU_ASSERT_FATAL(sim_metrics_init(&m, &scn, 1000) == 0);
+    eval_metrics m;
+    CU_ASSERT_FATAL(eval_metrics_init(&m, &scn, 1000) == 0);
     sim_dispatch_world w = {.ctx = NULL, .schedule = schedule, .track = track};
     sim_dispatch *d = (sim_dispatch *)&w; /* any pointer but NULL: it must be cleared */
     scn.dispatch.dispatchers = SIM_MAX_DISPATCHERS + 1;
     CU_ASSERT(sim_dispatch_new(&d, &scn, &frame, &m, &w) == SIM_EINVAL);
     CU_ASSERT(d == NULL);
-    sim_metrics_close(&m);
+    eval_metrics_close(&m);
     teardown();
 }
 

@@ -53,6 +53,15 @@ static void make_scenario(void)
 static sim_segment vseg[1], oseg[16];
 static sim_track tracks[2];
 
+/* The metrics read the truth through eval_truth; these tests build it from
+ * hand-made timelines, as a run does from its actors'. */
+static const eval_truth *truth_of(const sim_track *t)
+{
+    static eval_truth truth;
+    sim_truth_of_tracks(&truth, t);
+    return &truth;
+}
+
 static void make_truth(const int spans[][2], int n)
 {
     vseg[0] = (sim_segment){.t0 = T0, .t1 = T0 + 3600 * S};
@@ -72,7 +81,7 @@ static void make_truth(const int spans[][2], int n)
     tracks[1] = (sim_track){oseg, (size_t)k, (size_t)k};
 }
 
-static void ev(sim_metrics *m, pw_event_type type, int at_s, eng_rule_kind rule, pw_id zone)
+static void ev(eval_metrics *m, pw_event_type type, int at_s, eng_rule_kind rule, pw_id zone)
 {
     pw_event e;
     memset(&e, 0, sizeof e);
@@ -82,42 +91,42 @@ static void ev(sim_metrics *m, pw_event_type type, int at_s, eng_rule_kind rule,
     e.device = 2;
     e.rule = rule;
     e.zone_id = zone;
-    sim_metrics_event(m, &e);
+    eval_metrics_event(m, &e);
 }
 
-static void alarm(sim_metrics *m, int from_s, int to_s)
+static void alarm(eval_metrics *m, int from_s, int to_s)
 {
     ev(m, PW_EV_ALARM_OPEN, from_s, ENG_RULE_PROXIMITY, 0);
     if (to_s >= 0)
         ev(m, PW_EV_ALARM_CLOSE, to_s, ENG_RULE_PROXIMITY, 0);
 }
 
-static void check_invariants(const sim_report *r)
+static void check_invariants(const eval_report *r)
 {
     CU_ASSERT_EQUAL(r->breaches.detected + r->breaches.missed, r->breaches.truth);
     CU_ASSERT_EQUAL(r->alerts.true_alerts + r->alerts.false_alerts, r->alerts.episodes);
 }
 
-static sim_report run_case(const int spans[][2], int n, void (*feed)(sim_metrics *))
+static eval_report run_case(const int spans[][2], int n, void (*feed)(eval_metrics *))
 {
     make_scenario();
     make_truth(spans, n);
-    sim_metrics m;
-    CU_ASSERT_EQUAL_FATAL(sim_metrics_init(&m, &scn, 30 * S), 0);
+    eval_metrics m;
+    CU_ASSERT_EQUAL_FATAL(eval_metrics_init(&m, &scn, 30 * S), 0);
     feed(&m);
-    sim_report r;
-    CU_ASSERT_EQUAL_FATAL(sim_metrics_finish(&m, tracks, &frame, &r), 0);
-    sim_metrics_close(&m);
+    eval_report r;
+    CU_ASSERT_EQUAL_FATAL(eval_metrics_finish(&m, truth_of(tracks), &frame, &r), 0);
+    eval_metrics_close(&m);
     check_invariants(&r);
     return r;
 }
 
 /* A breach [600, 900) s, alarm 610-960 s: detected, 10 s late, true. */
-static void feed_detected(sim_metrics *m) { alarm(m, 610, 960); }
+static void feed_detected(eval_metrics *m) { alarm(m, 610, 960); }
 static void test_detected_breach(void)
 {
     static const int spans[][2] = {{600, 900}};
-    sim_report r = run_case(spans, 1, feed_detected);
+    eval_report r = run_case(spans, 1, feed_detected);
     CU_ASSERT_EQUAL(r.breaches.truth, 1);
     CU_ASSERT_EQUAL(r.breaches.detected, 1);
     CU_ASSERT_EQUAL(r.alerts.true_alerts, 1);
@@ -129,7 +138,7 @@ static void test_detected_breach(void)
 /* A continuous approach: the offender walks in from 5 km at 5 m/s and is
  * within 500 m from exactly 900 s.  The breach search strides over the
  * far part of the walk; it must still find the first breached second. */
-static void feed_approach(sim_metrics *m) { alarm(m, 905, 2000); }
+static void feed_approach(eval_metrics *m) { alarm(m, 905, 2000); }
 static void test_continuous_approach_exact_start(void)
 {
     make_scenario();
@@ -138,23 +147,23 @@ static void test_continuous_approach_exact_start(void)
     oseg[0] = (sim_segment){.t0 = T0, .t1 = T0 + 1000 * S, .x0 = 5000, .x1 = 0, .moving = 1};
     oseg[1] = (sim_segment){.t0 = T0 + 1000 * S, .t1 = T0 + 3600 * S};
     tracks[1] = (sim_track){oseg, 2, 2};
-    sim_metrics m;
-    CU_ASSERT_EQUAL_FATAL(sim_metrics_init(&m, &scn, 30 * S), 0);
+    eval_metrics m;
+    CU_ASSERT_EQUAL_FATAL(eval_metrics_init(&m, &scn, 30 * S), 0);
     feed_approach(&m);
-    sim_report r;
-    CU_ASSERT_EQUAL_FATAL(sim_metrics_finish(&m, tracks, &frame, &r), 0);
-    sim_metrics_close(&m);
+    eval_report r;
+    CU_ASSERT_EQUAL_FATAL(eval_metrics_finish(&m, truth_of(tracks), &frame, &r), 0);
+    eval_metrics_close(&m);
     CU_ASSERT_EQUAL(r.breaches.truth, 1);
     CU_ASSERT_EQUAL(r.breaches.detected, 1);
     CU_ASSERT_DOUBLE_EQUAL(r.latency.breach_to_alert.p50, 5.0, 1e-9);
 }
 
 /* An alert 20 s before the breach is inside tau: detected, latency 0. */
-static void feed_early(sim_metrics *m) { alarm(m, 580, 700); }
+static void feed_early(eval_metrics *m) { alarm(m, 580, 700); }
 static void test_alert_before_breach_inside_tau(void)
 {
     static const int spans[][2] = {{600, 900}};
-    sim_report r = run_case(spans, 1, feed_early);
+    eval_report r = run_case(spans, 1, feed_early);
     CU_ASSERT_EQUAL(r.breaches.detected, 1);
     CU_ASSERT_EQUAL(r.alerts.true_alerts, 1);
     CU_ASSERT_DOUBLE_EQUAL(r.latency.breach_to_alert.p50, 0.0, 1e-9);
@@ -162,29 +171,29 @@ static void test_alert_before_breach_inside_tau(void)
 
 /* An alert that ends 40 s before the breach starts is outside tau: a false
  * alert, and the breach is missed. */
-static void feed_too_early(sim_metrics *m) { alarm(m, 500, 560); }
+static void feed_too_early(eval_metrics *m) { alarm(m, 500, 560); }
 static void test_alert_outside_tau(void)
 {
     static const int spans[][2] = {{600, 900}};
-    sim_report r = run_case(spans, 1, feed_too_early);
+    eval_report r = run_case(spans, 1, feed_too_early);
     CU_ASSERT_EQUAL(r.breaches.missed, 1);
     CU_ASSERT_EQUAL(r.alerts.false_alerts, 1);
 }
 
 /* No breach at all; an alarm after a multipath fix is a false alert caused
  * by a noise jump, counted per offender-day. */
-static void feed_false(sim_metrics *m)
+static void feed_false(eval_metrics *m)
 {
-    sim_metrics_fix(m, 2, DEV_CAUSE_MULTIPATH, 0, T0 + 1990 * S);
+    eval_metrics_fix(m, 2, DEV_CAUSE_MULTIPATH, 0, T0 + 1990 * S);
     alarm(m, 2000, 2100);
 }
 static void test_false_alert_by_cause(void)
 {
-    sim_report r = run_case(NULL, 0, feed_false);
+    eval_report r = run_case(NULL, 0, feed_false);
     CU_ASSERT_EQUAL(r.breaches.truth, 0);
     CU_ASSERT_EQUAL(r.alerts.episodes, 1);
     CU_ASSERT_EQUAL(r.alerts.false_alerts, 1);
-    CU_ASSERT_EQUAL(r.alerts.false_by_cause[SIM_CAUSE_NOISE_JUMP], 1);
+    CU_ASSERT_EQUAL(r.alerts.false_by_cause[EVAL_CAUSE_NOISE_JUMP], 1);
     /* one offender for 1 h = 1/24 offender-day */
     CU_ASSERT_DOUBLE_EQUAL(r.alerts.false_per_offender_day, 24.0, 1e-9);
     CU_ASSERT_EQUAL(r.latency.breach_to_alert.n, 0);
@@ -194,7 +203,7 @@ static void test_false_alert_by_cause(void)
 /* No breach.  An urban-canyon fix of the offender drives an alarm at
  * 2,000 s; the victim's battery ran low 5 min earlier (an unrelated health
  * event).  The alert is the canyon's, not a device fault's. */
-static void feed_canyon_with_battery_low(sim_metrics *m)
+static void feed_canyon_with_battery_low(eval_metrics *m)
 {
     pw_event e;
     memset(&e, 0, sizeof e);
@@ -202,17 +211,17 @@ static void feed_canyon_with_battery_low(sim_metrics *m)
     e.time = T0 + 1700 * S;
     e.device = 1;
     e.value = 14.0;
-    sim_metrics_event(m, &e);
-    sim_metrics_fix(m, 1, DEV_CAUSE_NOMINAL, 0, T0 + 1960 * S);
-    sim_metrics_fix(m, 2, DEV_CAUSE_URBAN_CANYON, 0, T0 + 2000 * S);
+    eval_metrics_event(m, &e);
+    eval_metrics_fix(m, 1, DEV_CAUSE_NOMINAL, 0, T0 + 1960 * S);
+    eval_metrics_fix(m, 2, DEV_CAUSE_URBAN_CANYON, 0, T0 + 2000 * S);
     alarm(m, 2000, 2100);
 }
 static void test_canyon_alert_not_blamed_on_battery(void)
 {
-    sim_report r = run_case(NULL, 0, feed_canyon_with_battery_low);
+    eval_report r = run_case(NULL, 0, feed_canyon_with_battery_low);
     CU_ASSERT_EQUAL(r.alerts.false_alerts, 1);
-    CU_ASSERT_EQUAL(r.alerts.false_by_cause[SIM_CAUSE_URBAN_CANYON], 1);
-    CU_ASSERT_EQUAL(r.alerts.false_by_cause[SIM_CAUSE_DEVICE_FAULT], 0);
+    CU_ASSERT_EQUAL(r.alerts.false_by_cause[EVAL_CAUSE_URBAN_CANYON], 1);
+    CU_ASSERT_EQUAL(r.alerts.false_by_cause[EVAL_CAUSE_DEVICE_FAULT], 0);
     CU_ASSERT_EQUAL(r.health.battery_low, 1);
 }
 
@@ -231,20 +240,20 @@ static void test_canyon_alert_not_blamed_on_battery(void)
  *   5 at 3,000: only nominal fixes, a tamper event at 2,990 -> other.
  */
 static scn_case cases2[2];
-static void feed_attribution(sim_metrics *m)
+static void feed_attribution(eval_metrics *m)
 {
-    sim_metrics_fix(m, 2, DEV_CAUSE_NOMINAL, 1, T0 + 990 * S);
-    sim_metrics_fix(m, 1, DEV_CAUSE_URBAN_CANYON, 0, T0 + 1000 * S);
+    eval_metrics_fix(m, 2, DEV_CAUSE_NOMINAL, 1, T0 + 990 * S);
+    eval_metrics_fix(m, 1, DEV_CAUSE_URBAN_CANYON, 0, T0 + 1000 * S);
     alarm(m, 1000, 1010);
-    sim_metrics_fix(m, 2, DEV_CAUSE_MULTIPATH, 0, T0 + 1490 * S);
-    sim_metrics_fix(m, 1, DEV_CAUSE_CELL_FALLBACK, 0, T0 + 1500 * S);
+    eval_metrics_fix(m, 2, DEV_CAUSE_MULTIPATH, 0, T0 + 1490 * S);
+    eval_metrics_fix(m, 1, DEV_CAUSE_CELL_FALLBACK, 0, T0 + 1500 * S);
     alarm(m, 1500, 1510);
-    sim_metrics_fix(m, 1, DEV_CAUSE_NOMINAL, 0, T0 + 1900 * S);
-    sim_metrics_fix(m, 2, DEV_CAUSE_MULTIPATH, 0, T0 + 1970 * S);
-    sim_metrics_fix(m, 2, DEV_CAUSE_NOMINAL, 0, T0 + 2000 * S);
+    eval_metrics_fix(m, 1, DEV_CAUSE_NOMINAL, 0, T0 + 1900 * S);
+    eval_metrics_fix(m, 2, DEV_CAUSE_MULTIPATH, 0, T0 + 1970 * S);
+    eval_metrics_fix(m, 2, DEV_CAUSE_NOMINAL, 0, T0 + 2000 * S);
     alarm(m, 2000, 2010);
-    sim_metrics_fix(m, 2, DEV_CAUSE_TUNNEL_EXIT, 0, T0 + 2450 * S);
-    sim_metrics_fix(m, 2, DEV_CAUSE_NOMINAL, 0, T0 + 2500 * S);
+    eval_metrics_fix(m, 2, DEV_CAUSE_TUNNEL_EXIT, 0, T0 + 2450 * S);
+    eval_metrics_fix(m, 2, DEV_CAUSE_NOMINAL, 0, T0 + 2500 * S);
     pw_event e;
     memset(&e, 0, sizeof e);
     e.case_id = 2;
@@ -252,15 +261,15 @@ static void feed_attribution(sim_metrics *m)
     e.rule = ENG_RULE_PROXIMITY;
     e.type = PW_EV_ALARM_OPEN;
     e.time = T0 + 2500 * S;
-    sim_metrics_event(m, &e);
+    eval_metrics_event(m, &e);
     e.type = PW_EV_ALARM_CLOSE;
     e.time = T0 + 2510 * S;
-    sim_metrics_event(m, &e);
+    eval_metrics_event(m, &e);
     memset(&e, 0, sizeof e);
     e.type = PW_EV_TAMPER;
     e.time = T0 + 2990 * S;
     e.device = 2;
-    sim_metrics_event(m, &e);
+    eval_metrics_event(m, &e);
     alarm(m, 3000, 3010);
 }
 static void test_false_alerts_attributed_by_driving_fixes(void)
@@ -274,32 +283,32 @@ static void test_false_alerts_attributed_by_driving_fixes(void)
     cases2[1].def.dwell_open_ms = 60 * S;
     scn.cases = cases2;
     scn.n_cases = 2;
-    sim_metrics m;
-    CU_ASSERT_EQUAL_FATAL(sim_metrics_init(&m, &scn, 30 * S), 0);
+    eval_metrics m;
+    CU_ASSERT_EQUAL_FATAL(eval_metrics_init(&m, &scn, 30 * S), 0);
     feed_attribution(&m);
-    sim_cause want[5] = {SIM_CAUSE_DEVICE_FAULT, SIM_CAUSE_CELL_FALLBACK, SIM_CAUSE_OTHER, SIM_CAUSE_TUNNEL_EXIT,
-                         SIM_CAUSE_OTHER};
+    eval_cause want[5] = {EVAL_CAUSE_DEVICE_FAULT, EVAL_CAUSE_CELL_FALLBACK, EVAL_CAUSE_OTHER, EVAL_CAUSE_TUNNEL_EXIT,
+                         EVAL_CAUSE_OTHER};
     CU_ASSERT_EQUAL_FATAL(m.n_episodes, 5);
     for (int i = 0; i < 5; i++)
         CU_ASSERT_EQUAL(m.episodes[i].cause, want[i]);
-    sim_report r;
-    CU_ASSERT_EQUAL_FATAL(sim_metrics_finish(&m, tracks, &frame, &r), 0);
-    sim_metrics_close(&m);
+    eval_report r;
+    CU_ASSERT_EQUAL_FATAL(eval_metrics_finish(&m, truth_of(tracks), &frame, &r), 0);
+    eval_metrics_close(&m);
     CU_ASSERT_EQUAL(r.alerts.false_alerts, 5);
-    CU_ASSERT_EQUAL(r.alerts.false_by_cause[SIM_CAUSE_DEVICE_FAULT], 1);
-    CU_ASSERT_EQUAL(r.alerts.false_by_cause[SIM_CAUSE_CELL_FALLBACK], 1);
-    CU_ASSERT_EQUAL(r.alerts.false_by_cause[SIM_CAUSE_TUNNEL_EXIT], 1);
-    CU_ASSERT_EQUAL(r.alerts.false_by_cause[SIM_CAUSE_OTHER], 2);
-    CU_ASSERT_EQUAL(r.alerts.false_by_cause[SIM_CAUSE_NOISE_JUMP], 0);
+    CU_ASSERT_EQUAL(r.alerts.false_by_cause[EVAL_CAUSE_DEVICE_FAULT], 1);
+    CU_ASSERT_EQUAL(r.alerts.false_by_cause[EVAL_CAUSE_CELL_FALLBACK], 1);
+    CU_ASSERT_EQUAL(r.alerts.false_by_cause[EVAL_CAUSE_TUNNEL_EXIT], 1);
+    CU_ASSERT_EQUAL(r.alerts.false_by_cause[EVAL_CAUSE_OTHER], 2);
+    CU_ASSERT_EQUAL(r.alerts.false_by_cause[EVAL_CAUSE_NOISE_JUMP], 0);
 }
 
 /* Two breaches, no alert: both missed; the 30 s one is shorter than the
  * tag's 60 s interval. */
-static void feed_nothing(sim_metrics *m) { (void)m; }
+static void feed_nothing(eval_metrics *m) { (void)m; }
 static void test_missed_and_short(void)
 {
     static const int spans[][2] = {{600, 900}, {1500, 1530}};
-    sim_report r = run_case(spans, 2, feed_nothing);
+    eval_report r = run_case(spans, 2, feed_nothing);
     CU_ASSERT_EQUAL(r.breaches.truth, 2);
     CU_ASSERT_EQUAL(r.breaches.missed, 2);
     CU_ASSERT_EQUAL(r.breaches.missed_short, 1);
@@ -307,7 +316,7 @@ static void test_missed_and_short(void)
 
 /* Breaches at the very start and the very end of the run; the alarm that
  * is still open at the end counts until the end. */
-static void feed_edges(sim_metrics *m)
+static void feed_edges(eval_metrics *m)
 {
     alarm(m, 5, 200);
     alarm(m, 3500, -1);
@@ -315,7 +324,7 @@ static void feed_edges(sim_metrics *m)
 static void test_breaches_at_start_and_end(void)
 {
     static const int spans[][2] = {{0, 120}, {3480, 3600}};
-    sim_report r = run_case(spans, 2, feed_edges);
+    eval_report r = run_case(spans, 2, feed_edges);
     CU_ASSERT_EQUAL(r.breaches.truth, 2);
     CU_ASSERT_EQUAL(r.breaches.detected, 2);
     CU_ASSERT_EQUAL(r.alerts.true_alerts, 2);
@@ -324,7 +333,7 @@ static void test_breaches_at_start_and_end(void)
 
 /* Overlapping episodes of two rules on one breach: both true, the breach
  * detected once, at the first of them. */
-static void feed_overlap(sim_metrics *m)
+static void feed_overlap(eval_metrics *m)
 {
     ev(m, PW_EV_ALARM_OPEN, 620, ENG_RULE_PROXIMITY, 0);
     ev(m, PW_EV_ALARM_OPEN, 605, ENG_RULE_ZONE, 7);
@@ -339,12 +348,12 @@ static void test_overlapping_episodes(void)
     cases[0].def.zones[0] = (eng_zone_def){.id = 7, .kind = ENG_ZONE_CIRCLE, .center_lat = 37.6,
                                            .center_lon = 127.0, .radius_m = 10};
     make_truth(spans, 1);
-    sim_metrics m;
-    CU_ASSERT_EQUAL_FATAL(sim_metrics_init(&m, &scn, 30 * S), 0);
+    eval_metrics m;
+    CU_ASSERT_EQUAL_FATAL(eval_metrics_init(&m, &scn, 30 * S), 0);
     feed_overlap(&m);
-    sim_report r;
-    CU_ASSERT_EQUAL_FATAL(sim_metrics_finish(&m, tracks, &frame, &r), 0);
-    sim_metrics_close(&m);
+    eval_report r;
+    CU_ASSERT_EQUAL_FATAL(eval_metrics_finish(&m, truth_of(tracks), &frame, &r), 0);
+    eval_metrics_close(&m);
     check_invariants(&r);
     CU_ASSERT_EQUAL(r.alerts.episodes, 2);
     CU_ASSERT_EQUAL(r.alerts.true_alerts, 2);
@@ -355,12 +364,12 @@ static void test_overlapping_episodes(void)
 /* Exposure: the victim's window [610, 1020) s against the breach
  * [600, 900) s shows 120 s outside any breach.  A disclosure to her with
  * no window open is unauthorized; one inside the window is not. */
-static void feed_exposure(sim_metrics *m)
+static void feed_exposure(eval_metrics *m)
 {
     alarm(m, 610, -1);
     ev(m, PW_EV_REVEAL_OPEN, 610, ENG_RULE_PROXIMITY, 0);
     ev(m, PW_EV_REVEAL_UPDATE, 610, ENG_RULE_NONE, 0);
-    sim_metrics_victim_sees(m, 1, T0 + 610 * S, T0 + 612 * S + 500); /* 2.5 s on her network */
+    eval_metrics_victim_sees(m, 1, T0 + 610 * S, T0 + 612 * S + 500); /* 2.5 s on her network */
     pw_event d;
     memset(&d, 0, sizeof d);
     d.type = PW_EV_DISCLOSURE;
@@ -369,16 +378,16 @@ static void feed_exposure(sim_metrics *m)
     d.recipient = ENG_PARTY_VICTIM;
     d.recipient_id = 1;
     d.subject = 2;
-    sim_metrics_event(m, &d);             /* inside the window: fine */
+    eval_metrics_event(m, &d);             /* inside the window: fine */
     ev(m, PW_EV_ALARM_CLOSE, 960, ENG_RULE_PROXIMITY, 0);
     ev(m, PW_EV_REVEAL_CLOSE, 1020, ENG_RULE_NONE, 0);
     d.time = T0 + 1100 * S;
-    sim_metrics_event(m, &d);             /* after it: unauthorized */
+    eval_metrics_event(m, &d);             /* after it: unauthorized */
 }
 static void test_exposure_and_unauthorized(void)
 {
     static const int spans[][2] = {{600, 900}};
-    sim_report r = run_case(spans, 1, feed_exposure);
+    eval_report r = run_case(spans, 1, feed_exposure);
     CU_ASSERT_DOUBLE_EQUAL(r.exposure_outside_breach_s, 120.0, 1e-9);
     CU_ASSERT_EQUAL(r.disclosures, 2);
     CU_ASSERT_EQUAL(r.unauthorized_disclosures, 1);
@@ -400,20 +409,20 @@ static void test_exposure_and_unauthorized(void)
  *     it closed (1,650 s, seen 1,651 s) does not belong to it: no figure.
  * By hand: n = 2, values 21 and 31.2 s; nearest-rank p50 = 21, max 31.2.
  */
-static void feed_victim_sees(sim_metrics *m)
+static void feed_victim_sees(eval_metrics *m)
 {
     alarm(m, 610, 700);
-    sim_metrics_victim_sees(m, 1, T0 + 640 * S, T0 + 641 * S + 200);
-    sim_metrics_victim_sees(m, 1, T0 + 990 * S, T0 + 1005 * S);
+    eval_metrics_victim_sees(m, 1, T0 + 640 * S, T0 + 641 * S + 200);
+    eval_metrics_victim_sees(m, 1, T0 + 990 * S, T0 + 1005 * S);
     alarm(m, 1000, 1100);
-    sim_metrics_victim_sees(m, 1, T0 + 1020 * S, T0 + 1021 * S);
-    sim_metrics_victim_sees(m, 1, T0 + 1000 * S, T0 + 1030 * S);
+    eval_metrics_victim_sees(m, 1, T0 + 1020 * S, T0 + 1021 * S);
+    eval_metrics_victim_sees(m, 1, T0 + 1000 * S, T0 + 1030 * S);
     alarm(m, 1500, 1600);
-    sim_metrics_victim_sees(m, 1, T0 + 1650 * S, T0 + 1651 * S);
+    eval_metrics_victim_sees(m, 1, T0 + 1650 * S, T0 + 1651 * S);
 }
 static void test_alert_to_victim_from_deliveries(void)
 {
-    sim_report r = run_case(NULL, 0, feed_victim_sees);
+    eval_report r = run_case(NULL, 0, feed_victim_sees);
     CU_ASSERT_EQUAL(r.alerts.episodes, 3);
     CU_ASSERT_EQUAL(r.latency.alert_to_victim.n, 2);
     CU_ASSERT_DOUBLE_EQUAL(r.latency.alert_to_victim.p50, 21.0, 1e-9);
@@ -422,7 +431,7 @@ static void test_alert_to_victim_from_deliveries(void)
 
 /* An alarm whose every position is lost: no alert -> victim figure at all
  * (it is not a zero). */
-static void feed_never_seen(sim_metrics *m)
+static void feed_never_seen(eval_metrics *m)
 {
     alarm(m, 610, 960);
     ev(m, PW_EV_REVEAL_OPEN, 610, ENG_RULE_PROXIMITY, 0);
@@ -432,7 +441,7 @@ static void feed_never_seen(sim_metrics *m)
 static void test_alert_never_seen_has_no_figure(void)
 {
     static const int spans[][2] = {{600, 900}};
-    sim_report r = run_case(spans, 1, feed_never_seen);
+    eval_report r = run_case(spans, 1, feed_never_seen);
     CU_ASSERT_EQUAL(r.alerts.true_alerts, 1);
     CU_ASSERT_EQUAL(r.latency.alert_to_victim.n, 0);
     CU_ASSERT(isnan(r.latency.alert_to_victim.p50));
@@ -441,7 +450,7 @@ static void test_alert_never_seen_has_no_figure(void)
 /* A window that the stream keeps open past the case's grace (an engine
  * that closes it late) is caught: the disclosure after the grace counts
  * as unauthorized even before any REVEAL_CLOSE. */
-static void feed_late_close(sim_metrics *m)
+static void feed_late_close(eval_metrics *m)
 {
     alarm(m, 610, 700);
     ev(m, PW_EV_REVEAL_OPEN, 610, ENG_RULE_PROXIMITY, 0);
@@ -453,15 +462,15 @@ static void feed_late_close(sim_metrics *m)
     d.recipient_id = 1;
     d.subject = 2;
     d.time = T0 + 750 * S; /* inside the 60 s grace: fine */
-    sim_metrics_event(m, &d);
+    eval_metrics_event(m, &d);
     d.time = T0 + 761 * S; /* grace over, window still "open": not fine */
-    sim_metrics_event(m, &d);
+    eval_metrics_event(m, &d);
     ev(m, PW_EV_REVEAL_CLOSE, 762, ENG_RULE_NONE, 0);
 }
 static void test_late_window_close_is_unauthorized(void)
 {
     static const int spans[][2] = {{600, 700}};
-    sim_report r = run_case(spans, 1, feed_late_close);
+    eval_report r = run_case(spans, 1, feed_late_close);
     CU_ASSERT_EQUAL(r.disclosures, 2);
     CU_ASSERT_EQUAL(r.unauthorized_disclosures, 1);
 }
@@ -471,7 +480,7 @@ static void test_late_window_close_is_unauthorized(void)
  * (no breach) keeps its patrol from dispatch at 160 s to closing at 500 s:
  * 5.67 patrol minutes on a false alert.  Incident 2 (a panic) waits 50 s
  * at the desk. */
-static void feed_incidents(sim_metrics *m)
+static void feed_incidents(eval_metrics *m)
 {
     alarm(m, 95, 130);
     pw_event e;
@@ -481,22 +490,22 @@ static void feed_incidents(sim_metrics *m)
     e.incident = 1;
     e.reason = PW_EV_ALARM_OPEN;
     e.time = T0 + 100 * S;
-    sim_metrics_event(m, &e);
-    sim_metrics_dispatch(m, 1, 0, T0 + 160 * S, T0 + 460 * S);
+    eval_metrics_event(m, &e);
+    eval_metrics_dispatch(m, 1, 0, T0 + 160 * S, T0 + 460 * S);
     e.type = PW_EV_INCIDENT_CLOSE;
     e.time = T0 + 500 * S;
-    sim_metrics_event(m, &e);
+    eval_metrics_event(m, &e);
     e.type = PW_EV_INCIDENT_OPEN;
     e.incident = 2;
     e.reason = PW_EV_PANIC;
     e.time = T0 + 510 * S;
-    sim_metrics_event(m, &e);
-    sim_metrics_dispatch(m, 2, 50 * S, T0 + 620 * S, INT64_MAX);
-    sim_metrics_dispatch(m, 2, -1, INT64_MAX, T0 + 700 * S);
+    eval_metrics_event(m, &e);
+    eval_metrics_dispatch(m, 2, 50 * S, T0 + 620 * S, INT64_MAX);
+    eval_metrics_dispatch(m, 2, -1, INT64_MAX, T0 + 700 * S);
 }
 static void test_incident_workload(void)
 {
-    sim_report r = run_case(NULL, 0, feed_incidents);
+    eval_report r = run_case(NULL, 0, feed_incidents);
     CU_ASSERT_EQUAL(r.workload.incidents, 2);
     CU_ASSERT_DOUBLE_EQUAL(r.workload.per_dispatcher_hour, 2.0, 1e-9);
     CU_ASSERT_EQUAL(r.workload.peak_concurrent, 1);
@@ -558,10 +567,10 @@ static void test_queue_matches_erlang_c(void)
  * figures not computed. */
 static void test_report_json_keys(void)
 {
-    sim_report r = run_case(NULL, 0, feed_nothing);
+    eval_report r = run_case(NULL, 0, feed_nothing);
     FILE *f = tmpfile();
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    CU_ASSERT_EQUAL(sim_report_write_json(f, &scn, &r), 0);
+    CU_ASSERT_EQUAL(eval_report_write_json(f, &scn, &r), 0);
     rewind(f);
     char buf[8192];
     size_t len = fread(buf, 1, sizeof buf - 1, f);
@@ -649,7 +658,7 @@ static void test_invariants_on_bundled_scenarios(void)
         sim_summary sum;
         char msg[600];
         CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, msg, sizeof msg), 0);
-        const sim_report *r = &sum.report;
+        const eval_report *r = &sum.report;
         printf("\n    %-22s %3llu breaches (%3llu detected), %3llu episodes (%llu false), %llu incidents",
                de->d_name, (unsigned long long)r->breaches.truth, (unsigned long long)r->breaches.detected,
                (unsigned long long)r->alerts.episodes, (unsigned long long)r->alerts.false_alerts,

@@ -250,7 +250,7 @@ static void test_patrol_dispatch_closes_incident(void)
     if (rc != 0)
         printf("\n    %s", err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    const sim_report *r = &sum.report;
+    const eval_report *r = &sum.report;
     printf("\n    incidents %llu, dispatch->scene %.0f s, closed %llu ", (unsigned long long)r->workload.incidents,
            r->latency.dispatch_to_scene.p50, (unsigned long long)sum.by_type[PW_EV_INCIDENT_CLOSE]);
     CU_ASSERT(r->workload.incidents >= 1);
@@ -505,7 +505,7 @@ static void test_victim_sees_the_pin_over_her_network(void)
         if (rc)
             printf("\n    %s", err);
         CU_ASSERT_EQUAL_FATAL(rc, 0);
-        const sim_latency *l = &sum.report.latency.alert_to_victim;
+        const eval_latency *l = &sum.report.latency.alert_to_victim;
         printf("\n    phone {%s}%s: %llu alarms, %llu positions sent, %llu seen; alert -> victim n %zu p50 %.3f s ",
                runs[k].phone, runs[k].extra[0] ? " (switched off)" : "",
                (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN], (unsigned long long)sum.pins_sent,

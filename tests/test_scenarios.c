@@ -446,7 +446,7 @@ static void test_expect_errors(void)
     }
 }
 
-static const sim_expect_result *find_result(const sim_expect_result *r, size_t n, scn_measure m)
+static const eval_expect_result *find_result(const eval_expect_result *r, size_t n, scn_measure m)
 {
     for (size_t i = 0; i < n; i++)
         if (r[i].expect->measure == m)
@@ -473,15 +473,15 @@ static void test_expect_check_rules(void)
     sum.report.breaches.detected = 1;
     sum.report.breaches.missed = 1;
     sum.report.alerts.false_alerts = 3;
-    sum.report.latency.breach_to_alert = (sim_latency){1, 90.0, 90.0, 90.0};   /* exactly the bound */
-    sum.report.latency.alert_to_victim = (sim_latency){0, NAN, NAN, NAN};      /* none: no lower bound holds */
-    sum.report.latency.dispatch_to_scene = (sim_latency){0, NAN, NAN, NAN};    /* none: an upper bound holds */
+    sum.report.latency.breach_to_alert = (eval_latency){1, 90.0, 90.0, 90.0};   /* exactly the bound */
+    sum.report.latency.alert_to_victim = (eval_latency){0, NAN, NAN, NAN};      /* none: no lower bound holds */
+    sum.report.latency.dispatch_to_scene = (eval_latency){0, NAN, NAN, NAN};    /* none: an upper bound holds */
     sum.report.exposure_outside_breach_s = 0.0;
     sum.report.workload.queue_wait_p50_s = NAN;
     sum.by_type[PW_EV_PREWARN_OPEN] = 2;
-    sim_expect_result res[16];
+    eval_expect_result res[16];
     CU_ASSERT_EQUAL_FATAL(s.n_expects, 10);
-    size_t failed = sim_expect_check(&s, &sum, res);
+    size_t failed = eval_expect_check(&s, &sum.report, sum.by_type, res);
     CU_ASSERT_EQUAL(failed, 3);
     CU_ASSERT_STRING_EQUAL(find_result(res, 10, SCN_M_TRUE_BREACHES)->text,
                            "expect true_breaches = 2: measured 2, held");
@@ -500,13 +500,13 @@ static void test_expect_check_rules(void)
     CU_ASSERT_FALSE(find_result(res, 10, SCN_M_QUEUE_WAIT_MEDIAN)->held);
     /* 1 ms over a duration bound no longer holds. */
     sum.report.latency.breach_to_alert.max = 90.001;
-    CU_ASSERT_EQUAL(sim_expect_check(&s, &sum, NULL), 4);
+    CU_ASSERT_EQUAL(eval_expect_check(&s, &sum.report, sum.by_type, NULL), 4);
     /* The JSON form. */
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    CU_ASSERT_EQUAL(sim_expect_write_json(f, res, 2), 0);
+    CU_ASSERT_EQUAL(eval_expect_write_json(f, res, 2), 0);
     fclose(f);
     CU_ASSERT_STRING_EQUAL(buf, "[{\"key\":\"true_breaches\",\"measure\":\"true_breaches\",\"min\":2,\"max\":2,"
                                 "\"measured\":2,\"held\":true,\"line\":2},"
@@ -533,8 +533,8 @@ static void test_expect_wrong_expectation_not_held(void)
     sim_summary sum;
     char msg[256] = "";
     CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, msg, sizeof msg), 0);
-    sim_expect_result res[3];
-    CU_ASSERT_EQUAL(sim_expect_check(&s, &sum, res), 1);
+    eval_expect_result res[3];
+    CU_ASSERT_EQUAL(eval_expect_check(&s, &sum.report, sum.by_type, res), 1);
     CU_ASSERT_STRING_EQUAL(res[0].text, "expect true_breaches = 3: measured 1, NOT held");
     CU_ASSERT_FALSE(res[0].held);
     CU_ASSERT_TRUE(res[1].held);
@@ -613,8 +613,8 @@ static void run_bundled_folder(const char *dir, int must_exist)
                 scn_free(&s);
                 continue;
             }
-            sim_expect_result res[SCN_M_COUNT];
-            size_t failed = sim_expect_check(&s, &sum, res);
+            eval_expect_result res[SCN_M_COUNT];
+            size_t failed = eval_expect_check(&s, &sum.report, sum.by_type, res);
             printf("\n    %-22s seed %llu: %zu of %zu held (%.2f s)", base, (unsigned long long)seed,
                    s.n_expects - failed, s.n_expects, now_s() - t0);
             for (size_t k = 0; k < s.n_expects; k++) {

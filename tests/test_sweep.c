@@ -66,15 +66,15 @@ static void test_mean_ci(void)
 {
     double x[] = {1, 2, 3, 4, 5, NAN};
     double mean, lo, hi;
-    sim_mean_ci(x, 6, &mean, &lo, &hi);
+    eval_mean_ci(x, 6, &mean, &lo, &hi);
     CU_ASSERT_DOUBLE_EQUAL(mean, 3.0, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(hi - mean, 2.776 * sqrt(2.5) / sqrt(5.0), 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(mean - lo, hi - mean, 1e-12);
     double one = 7;
-    sim_mean_ci(&one, 1, &mean, &lo, &hi);
+    eval_mean_ci(&one, 1, &mean, &lo, &hi);
     CU_ASSERT_DOUBLE_EQUAL(mean, 7.0, 0);
     CU_ASSERT(isnan(lo));
-    sim_mean_ci(x + 5, 1, &mean, &lo, &hi);
+    eval_mean_ci(x + 5, 1, &mean, &lo, &hi);
     CU_ASSERT(isnan(mean));
 }
 

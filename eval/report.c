@@ -4,7 +4,7 @@
  * are null, never a made-up 0.
  */
 #include "record.h"
-#include "sim.h"
+#include "eval.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@ static void num(FILE *f, double v, int decimals)
         fputs("null", f);
 }
 
-static void latency(FILE *f, const char *key, const sim_latency *l, int last)
+static void latency(FILE *f, const char *key, const eval_latency *l, int last)
 {
     fprintf(f, "    \"%s\": {\"n\": %zu, \"p50\": ", key, l->n);
     num(f, l->p50, 3);
@@ -28,7 +28,7 @@ static void latency(FILE *f, const char *key, const sim_latency *l, int last)
     fprintf(f, "}%s\n", last ? "" : ",");
 }
 
-int sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r)
+int eval_report_write_json(FILE *f, const scn_scenario *s, const eval_report *r)
 {
     size_t offenders = 0, victims = 0, patrols = 0;
     for (size_t i = 0; i < s->n_actors; i++) {
@@ -83,8 +83,8 @@ int sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r)
             (unsigned long long)r->alerts.false_alerts);
     num(f, r->alerts.false_per_offender_day, 4);
     fputs(", \"false_by_cause\": {", f);
-    for (int c = 0; c < SIM_CAUSE_COUNT; c++)
-        fprintf(f, "%s\"%s\": %llu", c ? ", " : "", sim_cause_name((sim_cause)c),
+    for (int c = 0; c < EVAL_CAUSE_COUNT; c++)
+        fprintf(f, "%s\"%s\": %llu", c ? ", " : "", eval_cause_name((eval_cause)c),
                 (unsigned long long)r->alerts.false_by_cause[c]);
     fputs("}},\n  \"latency_s\": {\n", f);
     latency(f, "breach_to_alert", &r->latency.breach_to_alert, 0);
@@ -110,7 +110,7 @@ int sim_report_write_json(FILE *f, const scn_scenario *s, const sim_report *r)
     return ferror(f) ? -1 : 0;
 }
 
-static void row_latency(FILE *f, const char *name, const sim_latency *l)
+static void row_latency(FILE *f, const char *name, const eval_latency *l)
 {
     if (l->n == 0) {
         fprintf(f, "  %-27s n=0\n", name);
@@ -120,7 +120,7 @@ static void row_latency(FILE *f, const char *name, const sim_latency *l)
             l->max);
 }
 
-void sim_report_print(FILE *f, const sim_report *r)
+void eval_report_print(FILE *f, const eval_report *r)
 {
     fprintf(f, "  true breaches            %llu: %llu detected, %llu missed (%llu shorter than the tag's interval)\n",
             (unsigned long long)r->breaches.truth, (unsigned long long)r->breaches.detected,
@@ -132,9 +132,9 @@ void sim_report_print(FILE *f, const sim_report *r)
     fputc('\n', f);
     if (r->alerts.false_alerts) {
         fputs("  false alerts by cause   ", f);
-        for (int c = 0; c < SIM_CAUSE_COUNT; c++)
+        for (int c = 0; c < EVAL_CAUSE_COUNT; c++)
             if (r->alerts.false_by_cause[c])
-                fprintf(f, " %s %llu", sim_cause_name((sim_cause)c), (unsigned long long)r->alerts.false_by_cause[c]);
+                fprintf(f, " %s %llu", eval_cause_name((eval_cause)c), (unsigned long long)r->alerts.false_by_cause[c]);
         fputc('\n', f);
     }
     row_latency(f, "breach -> alert", &r->latency.breach_to_alert);

@@ -2,12 +2,12 @@
  * metrics.c - the pilot metrics of DESIGN.md ("Metrics"), computed from the
  * ground truth and the engine's event stream.
  *
- * The event stream is consumed as it is produced (sim_metrics_event), so a
+ * The event stream is consumed as it is produced (eval_metrics_event), so a
  * national day need not be kept in memory: only episodes, windows and
- * incidents are.  sim_metrics_finish then samples the truth at 1 s for the
+ * incidents are.  eval_metrics_finish then samples the truth at 1 s for the
  * true breaches and matches them against the episodes.
  */
-#include "sim.h"
+#include "eval.h"
 #include "devices.h"
 #include "pw_grow.h"
 
@@ -29,7 +29,7 @@
 
 /* ---- the collector ---------------------------------------------------- */
 
-int sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms)
+int eval_metrics_init(eval_metrics *m, const scn_scenario *s, pw_time_ms tau_ms)
 {
     memset(m, 0, sizeof *m);
     m->s = s;
@@ -39,20 +39,20 @@ int sim_metrics_init(sim_metrics *m, const scn_scenario *s, pw_time_ms tau_ms)
     m->case_state = calloc(nc, sizeof *m->case_state);
     m->recent_fixes = calloc(na, sizeof *m->recent_fixes);
     if (!m->case_state || !m->recent_fixes) {
-        sim_metrics_close(m);
+        eval_metrics_close(m);
         return -1;
     }
     for (size_t i = 0; i < nc; i++) {
         m->case_state[i].reveal_since = NEVER;
         m->case_state[i].last_alarm_close = INT64_MIN;
         m->case_state[i].incident = 0;
-        for (int r = 0; r < SIM_MAX_RULES; r++)
+        for (int r = 0; r < EVAL_MAX_RULES; r++)
             m->case_state[i].open_episode[r] = SIZE_MAX;
     }
     return 0;
 }
 
-void sim_metrics_close(sim_metrics *m)
+void eval_metrics_close(eval_metrics *m)
 {
     free(m->case_state);
     free(m->recent_fixes);
@@ -63,23 +63,23 @@ void sim_metrics_close(sim_metrics *m)
 }
 
 /* Case index from the engine's case id (the loader numbers cases 1..n). */
-static size_t case_index(const sim_metrics *m, pw_id id)
+static size_t case_index(const eval_metrics *m, pw_id id)
 {
     return id >= 1 && id <= m->s->n_cases ? (size_t)id - 1 : SIZE_MAX;
 }
 
-static size_t actor_index(const sim_metrics *m, pw_id device)
+static size_t actor_index(const eval_metrics *m, pw_id device)
 {
     return device >= 1 && device <= m->s->n_actors ? (size_t)device - 1 : SIZE_MAX;
 }
 
 /* Rule slot: 0 proximity, 1 + k for the case's k-th zone. */
-static int rule_slot(const sim_metrics *m, size_t ci, const pw_event *ev)
+static int rule_slot(const eval_metrics *m, size_t ci, const pw_event *ev)
 {
     if (ev->rule == ENG_RULE_PROXIMITY)
         return 0;
     const eng_case_def *d = &m->s->cases[ci].def;
-    for (size_t k = 0; k < d->n_zones && k + 1 < SIM_MAX_RULES; k++)
+    for (size_t k = 0; k < d->n_zones && k + 1 < EVAL_MAX_RULES; k++)
         if (d->zones[k].id == ev->zone_id)
             return (int)k + 1;
     return -1;
@@ -87,39 +87,39 @@ static int rule_slot(const sim_metrics *m, size_t ci, const pw_event *ev)
 
 /* Causes ranked by the position error they typically give (sim.h):
  * the higher, the likelier it drove the alarm. */
-static int fix_rank(const sim_fix_note *f, sim_cause *cause)
+static int fix_rank(const eval_fix_note *f, eval_cause *cause)
 {
     int rank = 0;
-    sim_cause c = SIM_CAUSE_OTHER;
+    eval_cause c = EVAL_CAUSE_OTHER;
     switch (f->cause) {
-    case DEV_CAUSE_CELL_FALLBACK: rank = 5, c = SIM_CAUSE_CELL_FALLBACK; break;
-    case DEV_CAUSE_TUNNEL_EXIT: rank = 3, c = SIM_CAUSE_TUNNEL_EXIT; break;
-    case DEV_CAUSE_MULTIPATH: rank = 2, c = SIM_CAUSE_NOISE_JUMP; break;
-    case DEV_CAUSE_URBAN_CANYON: rank = 1, c = SIM_CAUSE_URBAN_CANYON; break;
+    case DEV_CAUSE_CELL_FALLBACK: rank = 5, c = EVAL_CAUSE_CELL_FALLBACK; break;
+    case DEV_CAUSE_TUNNEL_EXIT: rank = 3, c = EVAL_CAUSE_TUNNEL_EXIT; break;
+    case DEV_CAUSE_MULTIPATH: rank = 2, c = EVAL_CAUSE_NOISE_JUMP; break;
+    case DEV_CAUSE_URBAN_CANYON: rank = 1, c = EVAL_CAUSE_URBAN_CANYON; break;
     default: break;
     }
     if (f->faulty && rank < 4)
-        rank = 4, c = SIM_CAUSE_DEVICE_FAULT;
+        rank = 4, c = EVAL_CAUSE_DEVICE_FAULT;
     *cause = c;
     return rank;
 }
 
 /* The driving fixes of an alarm opened at t (sim.h): each device's newest,
  * and the others delivered during the open dwell. */
-static sim_cause alarm_cause(const sim_metrics *m, size_t ci, pw_time_ms t)
+static eval_cause alarm_cause(const eval_metrics *m, size_t ci, pw_time_ms t)
 {
     const scn_case *sc = &m->s->cases[ci];
     pw_time_ms since = t - sc->def.dwell_open_ms;
     int best = 0;
-    sim_cause cause = SIM_CAUSE_OTHER;
+    eval_cause cause = EVAL_CAUSE_OTHER;
     for (int i = 0; i < 2; i++) {
-        const sim_actor_fixes *af = &m->recent_fixes[i == 0 ? sc->offender : sc->victim];
-        size_t kept = af->n < SIM_RECENT_FIXES ? af->n : SIM_RECENT_FIXES;
+        const eval_actor_fixes *af = &m->recent_fixes[i == 0 ? sc->offender : sc->victim];
+        size_t kept = af->n < EVAL_RECENT_FIXES ? af->n : EVAL_RECENT_FIXES;
         for (size_t k = 0; k < kept; k++) {
-            const sim_fix_note *f = &af->fix[(af->n - 1 - k) % SIM_RECENT_FIXES];
+            const eval_fix_note *f = &af->fix[(af->n - 1 - k) % EVAL_RECENT_FIXES];
             if (k > 0 && f->at < since)
                 break;
-            sim_cause c;
+            eval_cause c;
             int rank = fix_rank(f, &c);
             if (rank > best) {
                 best = rank;
@@ -130,52 +130,52 @@ static sim_cause alarm_cause(const sim_metrics *m, size_t ci, pw_time_ms t)
     return cause;
 }
 
-void sim_metrics_fix(sim_metrics *m, pw_id device, int cause, int faulty, pw_time_ms now)
+void eval_metrics_fix(eval_metrics *m, pw_id device, int cause, int faulty, pw_time_ms now)
 {
     size_t a = actor_index(m, device);
     if (a == SIZE_MAX)
         return;
-    sim_actor_fixes *af = &m->recent_fixes[a];
-    af->fix[af->n % SIM_RECENT_FIXES] = (sim_fix_note){.at = now, .cause = cause, .faulty = faulty != 0};
+    eval_actor_fixes *af = &m->recent_fixes[a];
+    af->fix[af->n % EVAL_RECENT_FIXES] = (eval_fix_note){.at = now, .cause = cause, .faulty = faulty != 0};
     af->n++;
 }
 
-void sim_metrics_victim_sees(sim_metrics *m, pw_id case_id, pw_time_ms sent_at, pw_time_ms seen_at)
+void eval_metrics_victim_sees(eval_metrics *m, pw_id case_id, pw_time_ms sent_at, pw_time_ms seen_at)
 {
     size_t ci = case_index(m, case_id);
     if (ci == SIZE_MAX)
         return;
-    const sim_case_state *cs = &m->case_state[ci];
-    size_t kept = cs->n_recent < SIM_RECENT_EPISODES ? cs->n_recent : SIM_RECENT_EPISODES;
+    const eval_case_state *cs = &m->case_state[ci];
+    size_t kept = cs->n_recent < EVAL_RECENT_EPISODES ? cs->n_recent : EVAL_RECENT_EPISODES;
     for (size_t k = 0; k < kept; k++) {
-        sim_episode *e = &m->episodes[cs->recent[(cs->n_recent - 1 - k) % SIM_RECENT_EPISODES]];
+        eval_episode *e = &m->episodes[cs->recent[(cs->n_recent - 1 - k) % EVAL_RECENT_EPISODES]];
         if (e->start <= sent_at && (e->end == NEVER || sent_at <= e->end) && e->first_reveal == NEVER)
             e->first_reveal = seen_at;
     }
 }
 
-static int alarm_open(const sim_case_state *cs)
+static int alarm_open(const eval_case_state *cs)
 {
-    for (int r = 0; r < SIM_MAX_RULES; r++)
+    for (int r = 0; r < EVAL_MAX_RULES; r++)
         if (cs->open_episode[r] != SIZE_MAX)
             return 1;
     return 0;
 }
 
-void sim_metrics_event(sim_metrics *m, const pw_event *ev)
+void eval_metrics_event(eval_metrics *m, const pw_event *ev)
 {
     size_t ci = case_index(m, ev->case_id);
-    sim_case_state *cs = ci != SIZE_MAX ? &m->case_state[ci] : NULL;
+    eval_case_state *cs = ci != SIZE_MAX ? &m->case_state[ci] : NULL;
     switch (ev->type) {
     case PW_EV_ALARM_OPEN: {
         int slot = cs ? rule_slot(m, ci, ev) : -1;
         if (slot < 0)
             break;
-        sim_episode e = {.case_index = ci, .rule = slot, .start = ev->time, .end = NEVER,
+        eval_episode e = {.case_index = ci, .rule = slot, .start = ev->time, .end = NEVER,
                          .cause = alarm_cause(m, ci, ev->time), .first_reveal = NEVER,
                          .lat = ev->lat, .lon = ev->lon};
         cs->open_episode[slot] = m->n_episodes;
-        cs->recent[cs->n_recent++ % SIM_RECENT_EPISODES] = m->n_episodes;
+        cs->recent[cs->n_recent++ % EVAL_RECENT_EPISODES] = m->n_episodes;
         PUSH(m, m->episodes, m->n_episodes, m->cap_episodes, e);
         break;
     }
@@ -193,10 +193,10 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
             cs->reveal_since = ev->time;
         break;
     /* PW_EV_REVEAL_UPDATE: what the victim sees is what reaches her phone;
-     * the runner delivers it and says so (sim_metrics_victim_sees). */
+     * the runner delivers it and says so (eval_metrics_victim_sees). */
     case PW_EV_REVEAL_CLOSE:
         if (cs && cs->reveal_since != NEVER) {
-            sim_span w = {cs->reveal_since, ev->time, ci};
+            eval_span w = {cs->reveal_since, ev->time, ci};
             PUSH(m, m->reveals, m->n_reveals, m->cap_reveals, w);
             cs->reveal_since = NEVER;
         }
@@ -205,7 +205,7 @@ void sim_metrics_event(sim_metrics *m, const pw_event *ev)
         if (cs) {
             cs->incident = ev->incident;
             cs->incident_index = m->n_incidents;
-            sim_incident in = {.id = ev->incident, .case_index = ci, .reason = ev->reason, .open = ev->time,
+            eval_incident in = {.id = ev->incident, .case_index = ci, .reason = ev->reason, .open = ev->time,
                                .close = NEVER, .queue_wait = -1, .dispatched = NEVER, .on_scene = NEVER};
             PUSH(m, m->incidents, m->n_incidents, m->cap_incidents, in);
         }
@@ -286,7 +286,7 @@ static int cmp_double(const void *a, const void *b)
 
 /* Nearest-rank percentiles (the value below which p of the samples lie),
  * in seconds; NAN when there are none. */
-void sim_latency_from(sim_latency *l, double *values, size_t n)
+void eval_latency_from(eval_latency *l, double *values, size_t n)
 {
     l->n = n;
     l->p50 = l->p95 = l->max = NAN;
@@ -302,7 +302,7 @@ void sim_latency_from(sim_latency *l, double *values, size_t n)
 /* ---- truth ------------------------------------------------------------- */
 
 /* Is the case's rule broken at t by the true positions? */
-static int breached(const sim_metrics *m, size_t ci, const sim_prepared_case *pc, double ox, double oy,
+static int breached(const eval_metrics *m, size_t ci, const eval_prepared_case *pc, double ox, double oy,
                     double vx, double vy, pw_time_ms t)
 {
     const eng_case_def *d = &m->s->cases[ci].def;
@@ -327,7 +327,7 @@ static int breached(const sim_metrics *m, size_t ci, const sim_prepared_case *pc
 
 /* The case's zones in local metres, as the engine has them (the loader
  * and the engine checked them: a zone that fails here was refused). */
-static void prepare_case(const sim_metrics *m, const eng_frame *fr, size_t ci, sim_prepared_case *pc)
+static void prepare_case(const eval_metrics *m, const eng_frame *fr, size_t ci, eval_prepared_case *pc)
 {
     const eng_case_def *d = &m->s->cases[ci].def;
     for (size_t k = 0; k < d->n_zones; k++)
@@ -337,7 +337,7 @@ static void prepare_case(const sim_metrics *m, const eng_frame *fr, size_t ci, s
 /* How far (m) the true positions are from breaking the case's rules: the
  * distance beyond the alarm radius, or to the nearest zone (its bounding
  * box for polygons).  A lower bound; 0 or less means "maybe now". */
-static double breach_gap(const sim_metrics *m, size_t ci, const sim_prepared_case *pc, double ox, double oy,
+static double breach_gap(const eval_metrics *m, size_t ci, const eval_prepared_case *pc, double ox, double oy,
                          double vx, double vy)
 {
     const eng_case_def *d = &m->s->cases[ci].def;
@@ -358,30 +358,13 @@ static double breach_gap(const sim_metrics *m, size_t ci, const sim_prepared_cas
     return gap;
 }
 
-/* The fastest an actor ever moves on its timeline, m/s; infinite when the
- * timeline jumps between segments (hand-built truth may). */
-static double track_vmax(const sim_track *tr)
-{
-    double v = 0.0;
-    for (size_t i = 0; i < tr->n; i++) {
-        const sim_segment *g = &tr->seg[i];
-        if (i > 0 && (g->x0 != tr->seg[i - 1].x1 || g->y0 != tr->seg[i - 1].y1))
-            return INFINITY;
-        double dt = (double)(g->t1 - g->t0) / 1000.0;
-        double len = sqrt((g->x1 - g->x0) * (g->x1 - g->x0) + (g->y1 - g->y0) * (g->y1 - g->y0));
-        if (dt > 0 && len / dt > v)
-            v = len / dt;
-    }
-    return v;
-}
-
 /* Overlap of [a0, a1) and [b0 - tau, b1 + tau). */
 static int overlaps(pw_time_ms a0, pw_time_ms a1, pw_time_ms b0, pw_time_ms b1, pw_time_ms tau)
 {
     return a0 < b1 + tau && b0 - tau < a1;
 }
 
-int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame *fr, sim_report *r)
+int eval_metrics_finish(eval_metrics *m, const eval_truth *truth, const eng_frame *fr, eval_report *r)
 {
     const scn_scenario *s = m->s;
     memset(r, 0, sizeof *r);
@@ -400,7 +383,7 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
     /* Reveal windows still open at the end. */
     for (size_t ci = 0; ci < s->n_cases; ci++) {
         if (m->case_state[ci].reveal_since != NEVER) {
-            sim_span w = {m->case_state[ci].reveal_since, end, ci};
+            eval_span w = {m->case_state[ci].reveal_since, end, ci};
             PUSH(m, m->reveals, m->n_reveals, m->cap_reveals, w);
             m->case_state[ci].reveal_since = NEVER;
         }
@@ -410,12 +393,12 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
 
     double *lat_alert = NULL, *lat_victim = NULL;
     size_t n_alert = 0, n_victim = 0, cap_alert = 0;
-    sim_span *breaches = NULL;
+    eval_span *breaches = NULL;
     size_t n_br = 0, cap_br = 0;
     double exposure = 0.0;
     for (size_t ci = 0; ci < s->n_cases; ci++) {
         const scn_case *sc = &s->cases[ci];
-        sim_prepared_case pc;
+        eval_prepared_case pc;
         prepare_case(m, fr, ci, &pc);
         /* True breaches of this case on the 1 s grid.  Far from any
          * breach the grid is walked in strides the two can not close
@@ -424,16 +407,16 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
         n_br = 0;
         size_t ho = 0, hv = 0;
         pw_time_ms open_at = NEVER;
-        double closing = track_vmax(&tracks[sc->offender]) + track_vmax(&tracks[sc->victim]);
+        double closing = truth->vmax(truth->ctx, sc->offender) + truth->vmax(truth->ctx, sc->victim);
         for (pw_time_ms t = start; t <= end;) {
             double ox, oy, vx, vy;
-            sim_track_at(&tracks[sc->offender], t, &ho, &ox, &oy, NULL, NULL);
-            sim_track_at(&tracks[sc->victim], t, &hv, &vx, &vy, NULL, NULL);
+            truth->at(truth->ctx, sc->offender, t, &ho, &ox, &oy);
+            truth->at(truth->ctx, sc->victim, t, &hv, &vx, &vy);
             int b = breached(m, ci, &pc, ox, oy, vx, vy, t);
             if (b && open_at == NEVER)
                 open_at = t;
             if ((!b || t + 1000 > end) && open_at != NEVER) {
-                sim_span sp = {open_at, b ? t + 1000 : t, ci};
+                eval_span sp = {open_at, b ? t + 1000 : t, ci};
                 PUSH(m, breaches, n_br, cap_br, sp);
                 open_at = NEVER;
             }
@@ -454,7 +437,7 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
         for (size_t b = 0; b < n_br; b++) {
             pw_time_ms first_alert = NEVER;
             for (size_t e = 0; e < m->n_episodes; e++) {
-                const sim_episode *ep = &m->episodes[e];
+                const eval_episode *ep = &m->episodes[e];
                 if (ep->case_index == ci && overlaps(ep->start, ep->end, breaches[b].a, breaches[b].b, m->tau_ms) &&
                     ep->start < first_alert)
                     first_alert = ep->start;
@@ -475,7 +458,7 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
             lat_alert[n_alert++] = lat > 0 ? lat : 0.0;
         }
         for (size_t e = 0; e < m->n_episodes; e++) {
-            sim_episode *ep = &m->episodes[e];
+            eval_episode *ep = &m->episodes[e];
             if (ep->case_index != ci)
                 continue;
             ep->is_true = 0;
@@ -484,7 +467,7 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
         }
         /* Exposure: reveal time of this case outside every true breach. */
         for (size_t w = 0; w < m->n_reveals; w++) {
-            const sim_span *rv = &m->reveals[w];
+            const eval_span *rv = &m->reveals[w];
             if (rv->index != ci)
                 continue;
             pw_time_ms inside = 0;
@@ -511,7 +494,7 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
     }
     r->alerts.episodes = m->n_episodes;
     for (size_t e = 0; e < m->n_episodes; e++) {
-        const sim_episode *ep = &m->episodes[e];
+        const eval_episode *ep = &m->episodes[e];
         if (ep->is_true)
             r->alerts.true_alerts++;
         else {
@@ -526,8 +509,8 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
         offenders += s->actors[a].role == SCN_OFFENDER;
     double offender_days = (double)offenders * r->sim_seconds / 86400.0;
     r->alerts.false_per_offender_day = offender_days > 0 ? (double)r->alerts.false_alerts / offender_days : NAN;
-    sim_latency_from(&r->latency.breach_to_alert, lat_alert, n_alert);
-    sim_latency_from(&r->latency.alert_to_victim, lat_victim, n_victim);
+    eval_latency_from(&r->latency.breach_to_alert, lat_alert, n_alert);
+    eval_latency_from(&r->latency.alert_to_victim, lat_victim, n_victim);
     free(lat_alert);
     free(lat_victim);
     r->exposure_outside_breach_s = exposure;
@@ -550,7 +533,7 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
     size_t n_wait = 0, n_disp = 0, n_scene = 0;
     double patrol_min_false = 0.0;
     for (size_t i = 0; i < n; i++) {
-        const sim_incident *in = &m->incidents[i];
+        const eval_incident *in = &m->incidents[i];
         if (in->queue_wait >= 0)
             wait_s[n_wait++] = (double)in->queue_wait / 1000.0;
         if (in->dispatched == NEVER)
@@ -564,19 +547,19 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
             continue;
         int any_true = 0;
         for (size_t e = 0; e < m->n_episodes && !any_true; e++) {
-            const sim_episode *ep = &m->episodes[e];
+            const eval_episode *ep = &m->episodes[e];
             any_true = ep->case_index == in->case_index && ep->is_true &&
                        overlaps(ep->start, ep->end, in->open, in->close, 0);
         }
         if (!any_true)
             patrol_min_false += (double)(in->close - in->dispatched) / 60000.0;
     }
-    sim_latency qw;
-    sim_latency_from(&qw, wait_s, n_wait);
+    eval_latency qw;
+    eval_latency_from(&qw, wait_s, n_wait);
     r->workload.queue_wait_p50_s = qw.p50;
     r->workload.queue_wait_p95_s = qw.p95;
-    sim_latency_from(&r->latency.alert_to_dispatch, dispatch_s, n_disp);
-    sim_latency_from(&r->latency.dispatch_to_scene, scene_s, n_scene);
+    eval_latency_from(&r->latency.alert_to_dispatch, dispatch_s, n_disp);
+    eval_latency_from(&r->latency.dispatch_to_scene, scene_s, n_scene);
     r->workload.patrol_minutes_on_false = patrol_min_false;
     free(wait_s), free(dispatch_s), free(scene_s);
     /* Peak concurrent incidents: the most open at any opening time t,
@@ -607,11 +590,11 @@ int sim_metrics_finish(sim_metrics *m, const sim_track *tracks, const eng_frame 
     return 0;
 }
 
-void sim_metrics_dispatch(sim_metrics *m, pw_id incident, pw_time_ms queue_wait_ms, pw_time_ms dispatched,
+void eval_metrics_dispatch(eval_metrics *m, pw_id incident, pw_time_ms queue_wait_ms, pw_time_ms dispatched,
                           pw_time_ms on_scene)
 {
     for (size_t i = m->n_incidents; i-- > 0;) {
-        sim_incident *in = &m->incidents[i];
+        eval_incident *in = &m->incidents[i];
         if (in->id != incident)
             continue;
         if (queue_wait_ms >= 0)
@@ -624,9 +607,9 @@ void sim_metrics_dispatch(sim_metrics *m, pw_id incident, pw_time_ms queue_wait_
     }
 }
 
-const char *sim_cause_name(sim_cause c)
+const char *eval_cause_name(eval_cause c)
 {
-    static const char *const names[SIM_CAUSE_COUNT] = {"noise_jump", "urban_canyon", "tunnel_exit",
+    static const char *const names[EVAL_CAUSE_COUNT] = {"noise_jump", "urban_canyon", "tunnel_exit",
                                                       "cell_fallback", "device_fault", "other"};
-    return c < SIM_CAUSE_COUNT ? names[c] : "other";
+    return c < EVAL_CAUSE_COUNT ? names[c] : "other";
 }

@@ -1,6 +1,6 @@
 /*
  * expect.c - checking a scenario's expect { } against the figures of its
- * run.  The figures are read where report.json gets them (sim_report) and,
+ * run.  The figures are read where report.json gets them (eval_report) and,
  * for engine events the report does not count (pre-warnings, escalations,
  * victim warnings), from the run's event counts.
  */
@@ -10,16 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static double latency_value(const sim_latency *l, int stat)
+static double latency_value(const eval_latency *l, int stat)
 {
     if (l->n == 0)
         return NAN;
     return stat == 0 ? l->max : stat == 1 ? l->p95 : l->p50;
 }
 
-double sim_expect_measure(const sim_summary *sum, scn_measure m)
+double eval_expect_measure(const eval_report *r, const uint64_t *by_type, scn_measure m)
 {
-    const sim_report *r = &sum->report;
     switch (m) {
     case SCN_M_TRUE_BREACHES: return (double)r->breaches.truth;
     case SCN_M_DETECTED: return (double)r->breaches.detected;
@@ -29,12 +28,12 @@ double sim_expect_measure(const sim_summary *sum, scn_measure m)
     case SCN_M_TRUE_ALERTS: return (double)r->alerts.true_alerts;
     case SCN_M_FALSE_ALERTS: return (double)r->alerts.false_alerts;
     case SCN_M_FALSE_PER_OFFENDER_DAY: return r->alerts.false_per_offender_day;
-    case SCN_M_FALSE_NOISE_JUMP: return (double)r->alerts.false_by_cause[SIM_CAUSE_NOISE_JUMP];
-    case SCN_M_FALSE_URBAN_CANYON: return (double)r->alerts.false_by_cause[SIM_CAUSE_URBAN_CANYON];
-    case SCN_M_FALSE_TUNNEL_EXIT: return (double)r->alerts.false_by_cause[SIM_CAUSE_TUNNEL_EXIT];
-    case SCN_M_FALSE_CELL_FALLBACK: return (double)r->alerts.false_by_cause[SIM_CAUSE_CELL_FALLBACK];
-    case SCN_M_FALSE_DEVICE_FAULT: return (double)r->alerts.false_by_cause[SIM_CAUSE_DEVICE_FAULT];
-    case SCN_M_FALSE_OTHER: return (double)r->alerts.false_by_cause[SIM_CAUSE_OTHER];
+    case SCN_M_FALSE_NOISE_JUMP: return (double)r->alerts.false_by_cause[EVAL_CAUSE_NOISE_JUMP];
+    case SCN_M_FALSE_URBAN_CANYON: return (double)r->alerts.false_by_cause[EVAL_CAUSE_URBAN_CANYON];
+    case SCN_M_FALSE_TUNNEL_EXIT: return (double)r->alerts.false_by_cause[EVAL_CAUSE_TUNNEL_EXIT];
+    case SCN_M_FALSE_CELL_FALLBACK: return (double)r->alerts.false_by_cause[EVAL_CAUSE_CELL_FALLBACK];
+    case SCN_M_FALSE_DEVICE_FAULT: return (double)r->alerts.false_by_cause[EVAL_CAUSE_DEVICE_FAULT];
+    case SCN_M_FALSE_OTHER: return (double)r->alerts.false_by_cause[EVAL_CAUSE_OTHER];
     case SCN_M_BREACH_TO_ALERT: return latency_value(&r->latency.breach_to_alert, 0);
     case SCN_M_BREACH_TO_ALERT_P95: return latency_value(&r->latency.breach_to_alert, 1);
     case SCN_M_BREACH_TO_ALERT_MEDIAN: return latency_value(&r->latency.breach_to_alert, 2);
@@ -63,9 +62,9 @@ double sim_expect_measure(const sim_summary *sum, scn_measure m)
     case SCN_M_TAMPER: return (double)r->health.tamper;
     case SCN_M_BATTERY_LOW: return (double)r->health.battery_low;
     case SCN_M_DEVICE_OFF: return (double)r->health.device_off;
-    case SCN_M_PREWARNINGS: return (double)sum->by_type[PW_EV_PREWARN_OPEN];
-    case SCN_M_ESCALATIONS: return (double)sum->by_type[PW_EV_ESCALATION];
-    case SCN_M_VICTIM_WARNINGS: return (double)sum->by_type[PW_EV_VICTIM_WARNING];
+    case SCN_M_PREWARNINGS: return (double)by_type[PW_EV_PREWARN_OPEN];
+    case SCN_M_ESCALATIONS: return (double)by_type[PW_EV_ESCALATION];
+    case SCN_M_VICTIM_WARNINGS: return (double)by_type[PW_EV_VICTIM_WARNING];
     case SCN_M_COUNT: break;
     }
     return NAN;
@@ -94,12 +93,13 @@ static int within(double v, double lo, double hi, scn_unit unit)
     return (isnan(lo) || v >= lo - eps) && (isnan(hi) || v <= hi + eps);
 }
 
-static void check_one(const scn_expect *e, const sim_summary *sum, sim_expect_result *out)
+static void check_one(const scn_expect *e, const eval_report *r, const uint64_t *by_type,
+                      eval_expect_result *out)
 {
     scn_unit unit = scn_measure_unit(e->measure);
     const char *name = scn_measure_name(e->measure);
     out->expect = e;
-    out->measured = sim_expect_measure(sum, e->measure);
+    out->measured = eval_expect_measure(r, by_type, e->measure);
     if (isnan(out->measured))
         out->held = isnan(e->lo); /* an upper bound holds of nothing at all */
     else
@@ -119,12 +119,13 @@ static void check_one(const scn_expect *e, const sim_summary *sum, sim_expect_re
     snprintf(out->text, sizeof out->text, "expect %s: measured %s, %s", rel, got, out->held ? "held" : "NOT held");
 }
 
-size_t sim_expect_check(const scn_scenario *s, const sim_summary *sum, sim_expect_result *results)
+size_t eval_expect_check(const scn_scenario *s, const eval_report *report, const uint64_t *by_type,
+                         eval_expect_result *results)
 {
     size_t failed = 0;
     for (size_t i = 0; i < s->n_expects; i++) {
-        sim_expect_result r;
-        check_one(&s->expects[i], sum, &r);
+        eval_expect_result r;
+        check_one(&s->expects[i], report, by_type, &r);
         failed += !r.held;
         if (results)
             results[i] = r;
@@ -140,7 +141,7 @@ static void json_number(FILE *f, double v)
         fputs("null", f);
 }
 
-int sim_expect_write_json(FILE *f, const sim_expect_result *results, size_t n)
+int eval_expect_write_json(FILE *f, const eval_expect_result *results, size_t n)
 {
     fputc('[', f);
     for (size_t i = 0; i < n; i++) {

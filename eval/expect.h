@@ -1,12 +1,12 @@
 /*
  * expect.h - a scenario's expect { ... } checked against its run (prefix
- * sim_).
+ * eval_expect_).
  *
  * The loader (scenarios/) turns expect { true_breaches = 2, detected =
  * {min = 1}, breach_to_alert_max = "90s" } into scn_expect entries, one per
- * measure, in the order of scn_measure.  After a run, sim_expect_check reads
- * each measure from the run's summary (its sim_report, as report.json has
- * it, and its engine event counts) and says whether the bounds hold.
+ * measure, in the order of scn_measure.  After a run, eval_expect_check reads
+ * each measure from the run's figures (its eval_report, as report.json has
+ * it, and its engine event counts by pw_event_type: sim_summary.by_type) and says whether the bounds hold.
  *
  * Rules
  *   - lo <= measured <= hi, a missing side unbounded; durations compare in
@@ -15,20 +15,20 @@
  *     is no breach -> alert latency; no incident, so no queue wait) is NAN:
  *     an upper bound alone holds ("every latency was at most 90 s" is true
  *     of none), a lower bound or an exact value does not.
- *   - No allocation, no I/O but sim_expect_write_json's FILE.
- *   - May include: scenario.h, sim.h, libc.
+ *   - No allocation, no I/O but eval_expect_write_json's FILE.
+ *   - May include: scenario.h, eval.h, libc.
  *
  * Example
- *   sim_expect_result res[s.n_expects ? s.n_expects : 1];
- *   size_t failed = sim_expect_check(&s, &sum, res);
+ *   eval_expect_result res[s.n_expects ? s.n_expects : 1];
+ *   size_t failed = eval_expect_check(&s, &sum.report, sum.by_type, res);
  *   for (size_t i = 0; i < s.n_expects; i++) puts(res[i].text);
  *   // "expect true_breaches = 2: measured 2, held"
  */
-#ifndef PW_SIM_EXPECT_H
-#define PW_SIM_EXPECT_H
+#ifndef PW_EVAL_EXPECT_H
+#define PW_EVAL_EXPECT_H
 
 #include "scenario.h"
-#include "sim.h"
+#include "eval.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -37,29 +37,31 @@
 extern "C" {
 #endif
 
-typedef struct sim_expect_result {
+typedef struct eval_expect_result {
     const scn_expect *expect;        /* into s->expects */
     double measured;                 /* in the measure's unit (seconds for durations); NAN: none */
     int held;                        /* 1 held, 0 not */
     char text[192];                  /* "expect detected >= 1: measured 0, NOT held" (no newline) */
-} sim_expect_result;
+} eval_expect_result;
 
-/* The value of measure m in a run's summary, in the measure's unit; NAN
- * when there is nothing to measure or m is out of range. */
-double sim_expect_measure(const sim_summary *sum, scn_measure m);
+/* The value of measure m in a run's report and event counts (by_type:
+ * PW_EV_TYPE_COUNT entries), in the measure's unit; NAN when there is
+ * nothing to measure or m is out of range. */
+double eval_expect_measure(const eval_report *r, const uint64_t *by_type, scn_measure m);
 
-/* Check every expectation of s against the run's summary.  results (may be
+/* Check every expectation of s against the run's figures.  results (may be
  * NULL) gets s->n_expects entries, in s->expects' order.  Returns how many
  * did not hold. */
-size_t sim_expect_check(const scn_scenario *s, const sim_summary *sum, sim_expect_result *results);
+size_t eval_expect_check(const scn_scenario *s, const eval_report *report, const uint64_t *by_type,
+                         eval_expect_result *results);
 
 /* The results as a JSON array (no newline):
  *   [{"key": "breach_to_alert_max", "measure": "breach_to_alert", "min": null,
  *     "max": 90, "measured": 16.843, "held": true, "line": 80}, ...]
  * 0, or -1 when the stream has an error. */
-int sim_expect_write_json(FILE *f, const sim_expect_result *results, size_t n);
+int eval_expect_write_json(FILE *f, const eval_expect_result *results, size_t n);
 
 #ifdef __cplusplus
 }
 #endif
-#endif /* PW_SIM_EXPECT_H */
+#endif /* PW_EVAL_EXPECT_H */
