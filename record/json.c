@@ -4,6 +4,7 @@
 #include "record.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -92,7 +93,12 @@ int rec_csv_field(FILE *f, const char *s)
  * v with `decimals` digits (0..9) at *pp, never past end; advances *pp.
  * Numbers are scaled to an integer, rounded once and written by hand:
  * printf's exact binary-to-decimal conversion dominated every writer of
- * the run record and of decode.
+ * the run record and of decode.  The scaled value sv = v * 10^decimals is
+ * off the exact product by at most half a unit in its last place
+ * (|sv| 2^-53; 10^decimals is exact); where that could move it across a
+ * rounding tie, or |sv| is too large for a fraction to remain, snprintf
+ * decides, so the text is always printf's.  A negative v keeps its sign
+ * when it rounds to zero ("-0.0"), as printf's does.
  */
 void rec_put_fixed(char **pp, char *end, double v, int decimals)
 {
@@ -104,21 +110,20 @@ void rec_put_fixed(char **pp, char *end, double v, int decimals)
         decimals = 0;
     if (decimals > 9)
         decimals = 9;
-    double sv = v * scale[decimals];
-    if (!isfinite(v) || fabs(sv) > 9.0e18) {
+    double a = fabs(v) * scale[decimals];
+    double frac = a - floor(a);
+    if (!isfinite(v) || a > 0x1p52 || fabs(frac - 0.5) <= a * 0x1p-52 + 0x1p-60) {
         int w = snprintf(p, (size_t)(end - p) + 1, "%.*f", decimals, v);
         p += w > 0 ? (w < end - p ? w : end - p) : 0;
         *pp = p;
         return;
     }
-    long long q = llround(sv);
-    if (q < 0 && p < end) {
+    uint64_t q = (uint64_t)llround(a);
+    if (signbit(v) && p < end)
         *p++ = '-';
-        q = -q;
-    }
     char tmp[32];
     int n = 0;
-    uint64_t ip = (uint64_t)q / iscale[decimals], fp = (uint64_t)q % iscale[decimals];
+    uint64_t ip = q / iscale[decimals], fp = q % iscale[decimals];
     do {
         tmp[n++] = (char)('0' + ip % 10);
         ip /= 10;
@@ -133,4 +138,231 @@ void rec_put_fixed(char **pp, char *end, double v, int decimals)
         }
     }
     *pp = p;
+}
+
+/* ---- the writer ---------------------------------------------------------- */
+
+void rec_json_to_buf(rec_json *w, char *buf, size_t cap, int layout)
+{
+    memset(w, 0, offsetof(rec_json, own));
+    w->buf = w->p = buf;
+    w->end = cap ? buf + cap - 1 : buf;
+    w->failed = cap == 0;
+    w->spaced = layout == REC_JSON_SPACED;
+}
+
+void rec_json_to_file(rec_json *w, FILE *f, int layout)
+{
+    rec_json_to_buf(w, w->own, sizeof w->own, layout);
+    w->f = f;
+}
+
+static void flush(rec_json *w)
+{
+    size_t n = (size_t)(w->p - w->buf);
+    if (w->f && n) {
+        if (fwrite(w->buf, 1, n, w->f) != n)
+            w->failed = 1;
+        w->p = w->buf;
+    }
+}
+
+/* Room for n more bytes, or the writer fails. */
+static int room(rec_json *w, size_t n)
+{
+    if (w->failed)
+        return 0;
+    if ((size_t)(w->end - w->p) < n)
+        flush(w);
+    if ((size_t)(w->end - w->p) < n)
+        w->failed = 1;
+    return !w->failed;
+}
+
+static void put(rec_json *w, const char *s, size_t n)
+{
+    if (room(w, n)) {
+        memcpy(w->p, s, n);
+        w->p += n;
+    }
+}
+
+/* Before a key, or a value that has no key: the comma. */
+static void separate(rec_json *w)
+{
+    uint32_t bit = 1u << w->depth;
+    if (w->depth && (w->has_member & bit) && !w->broke)
+        put(w, w->spaced ? ", " : ",", w->spaced ? 2 : 1);
+    w->has_member |= bit;
+    w->broke = 0;
+}
+
+static void begin_value(rec_json *w)
+{
+    if (w->after_key)
+        w->after_key = 0;
+    else
+        separate(w);
+}
+
+static void quoted(rec_json *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    put(w, "\"", 1);
+    for (const unsigned char *c = (const unsigned char *)s; *c && !w->failed; c++) {
+        switch (*c) {
+        case '"': put(w, "\\\"", 2); break;
+        case '\\': put(w, "\\\\", 2); break;
+        case '\n': put(w, "\\n", 2); break;
+        case '\r': put(w, "\\r", 2); break;
+        case '\t': put(w, "\\t", 2); break;
+        case '\b': put(w, "\\b", 2); break;
+        case '\f': put(w, "\\f", 2); break;
+        default:
+            if (*c < 0x20) {
+                char u[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
+                put(w, u, 6);
+            } else {
+                put(w, (const char *)c, 1); /* UTF-8 passes through */
+            }
+        }
+    }
+    put(w, "\"", 1);
+}
+
+static void open_container(rec_json *w, char c, int array)
+{
+    begin_value(w);
+    if (w->depth + 1 >= REC_JSON_MAX_DEPTH) {
+        w->failed = 1;
+        return;
+    }
+    put(w, &c, 1);
+    w->depth++;
+    uint32_t bit = 1u << w->depth;
+    w->has_member &= ~bit;
+    w->is_array = array ? w->is_array | bit : w->is_array & ~bit;
+}
+
+void rec_json_object(rec_json *w) { open_container(w, '{', 0); }
+void rec_json_array(rec_json *w) { open_container(w, '[', 1); }
+
+void rec_json_end(rec_json *w)
+{
+    if (w->depth == 0) {
+        w->failed = 1;
+        return;
+    }
+    put(w, (w->is_array >> w->depth) & 1 ? "]" : "}", 1);
+    w->depth--;
+    w->broke = 0;
+    w->after_key = 0;
+}
+
+static void indent(rec_json *w, unsigned levels)
+{
+    put(w, "\n", 1);
+    for (unsigned i = 0; i < levels; i++)
+        put(w, "  ", 2);
+}
+
+void rec_json_newline(rec_json *w)
+{
+    if (w->depth && (w->has_member >> w->depth) & 1 && !w->broke)
+        put(w, ",", 1);
+    indent(w, w->depth);
+    w->broke = 1;
+}
+
+void rec_json_end_newline(rec_json *w)
+{
+    if (w->depth)
+        indent(w, w->depth - 1);
+    rec_json_end(w);
+}
+
+void rec_json_key(rec_json *w, const char *key)
+{
+    separate(w);
+    quoted(w, key);
+    put(w, w->spaced ? ": " : ":", w->spaced ? 2 : 1);
+    w->after_key = 1;
+}
+
+void rec_json_str(rec_json *w, const char *s)
+{
+    begin_value(w);
+    quoted(w, s);
+}
+
+void rec_json_fixed(rec_json *w, double v, int decimals)
+{
+    begin_value(w);
+    if (!isfinite(v))
+        put(w, "null", 4);
+    else if (room(w, fabs(v) < 1e30 ? 40 : 400)) /* %.9f of 1e308 is 319 bytes */
+        rec_put_fixed(&w->p, w->end, v, decimals);
+}
+
+void rec_json_sig(rec_json *w, double v, int digits)
+{
+    begin_value(w);
+    char tmp[64];
+    int n = isfinite(v) ? snprintf(tmp, sizeof tmp, "%.*g", digits, v) : snprintf(tmp, sizeof tmp, "null");
+    put(w, tmp, (size_t)n);
+}
+
+void rec_json_uint(rec_json *w, uint64_t v)
+{
+    begin_value(w);
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(w, tmp + sizeof tmp - n, (size_t)n);
+}
+
+void rec_json_int(rec_json *w, int64_t v)
+{
+    if (v < 0) {
+        begin_value(w);
+        put(w, "-", 1);
+        w->after_key = 1; /* the digits follow without a separator */
+        rec_json_uint(w, (uint64_t)(-(v + 1)) + 1);
+    } else {
+        rec_json_uint(w, (uint64_t)v);
+    }
+}
+
+void rec_json_bool(rec_json *w, int v)
+{
+    begin_value(w);
+    put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void rec_json_null(rec_json *w)
+{
+    begin_value(w);
+    put(w, "null", 4);
+}
+
+void rec_json_text(rec_json *w, const char *raw)
+{
+    put(w, raw, strlen(raw));
+}
+
+int rec_json_finish(rec_json *w)
+{
+    if (w->f)
+        flush(w);
+    else if (w->buf)
+        *w->p = '\0';
+    return w->failed || w->depth ? -1 : 0;
+}
+
+size_t rec_json_len(const rec_json *w)
+{
+    return (size_t)(w->p - w->buf);
 }

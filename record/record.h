@@ -24,7 +24,70 @@
 #define PW_RECORD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+/*
+ * The one JSON writer.  Every JSON text proxwatch emits (events.jsonl,
+ * report.json, summary.json, run.geojson, sweep.json, decode's gpsd
+ * JSON) goes through it: it places the commas, escapes keys and strings
+ * (rec_json_escape's rules), writes numbers with rec_put_fixed (the same
+ * text as printf's %.*f, faster) and a number that is not finite as null.
+ *
+ * The layout is the caller's, the syntax the writer's: REC_JSON_COMPACT
+ * separates with "," and ":", REC_JSON_SPACED with ", " and ": ";
+ * rec_json_newline starts the next member on a line of its own, indented
+ * two spaces a level, and rec_json_end_newline closes a container on a
+ * line of its own.  rec_json_text adds bytes as they are (a "\n" between
+ * JSON lines).
+ *
+ * Into a buffer (rec_json_to_buf: a whole value must fit, else the writer
+ * fails and keeps what fitted) or a FILE (rec_json_to_file: written as its
+ * internal buffer fills, and at rec_json_finish).  Calls on a failed
+ * writer do nothing; rec_json_finish says whether it failed: 0, or -1 (the
+ * buffer was too small, a write failed, containers nested deeper than
+ * REC_JSON_MAX_DEPTH or closed more often than opened).  A misuse the
+ * writer cannot see (a key in an array, a value with no key in an object)
+ * is the caller's bug.
+ *
+ *   rec_json w;  rec_json_to_file(&w, f, REC_JSON_SPACED);
+ *   rec_json_object(&w);  rec_json_key(&w, "name");  rec_json_str(&w, "Kim \"K\"");
+ *   rec_json_key(&w, "acc_m");  rec_json_fixed(&w, NAN, 1);  rec_json_end(&w);
+ *   rec_json_finish(&w);          -> {"name": "Kim \"K\"", "acc_m": null}
+ */
+enum { REC_JSON_COMPACT = 0, REC_JSON_SPACED = 1 };
+#define REC_JSON_MAX_DEPTH 16
+typedef struct rec_json {
+    FILE *f;                   /* NULL: into the caller's buffer */
+    char *buf, *p, *end;       /* end: the last byte a value may use (a NUL is kept after) */
+    unsigned depth;            /* open containers */
+    uint32_t has_member;       /* bit d: the container at depth d has a member */
+    uint32_t is_array;         /* bit d: it is an array */
+    unsigned char spaced, after_key, broke, failed;
+    char own[4096];            /* the FILE writer's buffer */
+} rec_json;
+void rec_json_to_buf(rec_json *w, char *buf, size_t cap, int layout);
+void rec_json_to_file(rec_json *w, FILE *f, int layout);
+void rec_json_object(rec_json *w);
+void rec_json_array(rec_json *w);
+void rec_json_end(rec_json *w);
+void rec_json_end_newline(rec_json *w);
+void rec_json_newline(rec_json *w);
+void rec_json_key(rec_json *w, const char *key);
+void rec_json_str(rec_json *w, const char *s);
+void rec_json_fixed(rec_json *w, double v, int decimals);
+/* A number with `digits` significant digits (printf's %.*g), or null:
+ * for figures whose size is not known in advance (expect's bounds). */
+void rec_json_sig(rec_json *w, double v, int digits);
+void rec_json_int(rec_json *w, int64_t v);
+void rec_json_uint(rec_json *w, uint64_t v);
+void rec_json_bool(rec_json *w, int v);
+void rec_json_null(rec_json *w);
+void rec_json_text(rec_json *w, const char *raw);
+/* Buffer: NUL-terminates; FILE: writes what is left.  0 or -1. */
+int rec_json_finish(rec_json *w);
+/* Bytes written into the buffer so far (buffer writer). */
+size_t rec_json_len(const rec_json *w);
 
 /* Escape s as a JSON string, with its quotes, into buf (cap bytes, NUL
  * terminated).  Returns the length the whole string needs (without the
@@ -62,8 +125,10 @@ int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen
 int rec_remove_tree(const char *path);
 
 /* Write v with `decimals` digits (0..9) at *p, never past end, advancing
- * *p; fast and deterministic (no printf's exact conversion, which was half
- * of a run's time).  The run record's and decode's numbers. */
+ * *p: the same text as printf's "%.*f" (tests/test_record.c compares them
+ * on millions of values), faster: printf's exact conversion was half of a
+ * run's time.  Values near a rounding tie, or too large to scale exactly,
+ * are handed to snprintf. */
 void rec_put_fixed(char **p, char *end, double v, int decimals);
 
 #endif /* PW_RECORD_H */
