@@ -103,28 +103,42 @@ static int write_summary_json(const char *dir, const scn_scenario *s, const sim_
         snprintf(err, errlen, "%s: cannot write: %s", part, strerror(errno));
         return -1;
     }
-    fputs("{\"scenario\":", f);
-    rec_json_string(f, s->name);
-    fprintf(f, ",\"seed\":%llu,\"sim_seconds\":%.0f,", (unsigned long long)s->seed, sum->sim_seconds);
-    fprintf(f, "\"fixes\":{\"sent\":%llu,\"delivered\":%llu,\"accepted\":%llu,\"rejected\":%llu,"
-               "\"lost\":%llu},",
-            (unsigned long long)sum->fixes_sent, (unsigned long long)sum->fixes_delivered,
-            (unsigned long long)sum->fixes_accepted, (unsigned long long)sum->fixes_rejected,
-            (unsigned long long)sum->fixes_lost);
-    fprintf(f, "\"events\":{");
-    int first = 1;
+    rec_json w;
+    rec_json_to_file(&w, f, REC_JSON_COMPACT);
+    rec_json_object(&w);
+    rec_json_key(&w, "scenario");
+    rec_json_str(&w, s->name);
+    rec_json_key(&w, "seed");
+    rec_json_uint(&w, s->seed);
+    rec_json_key(&w, "sim_seconds");
+    rec_json_fixed(&w, sum->sim_seconds, 0);
+    rec_json_key(&w, "fixes");
+    rec_json_object(&w);
+    static const char *const fix_keys[] = {"sent", "delivered", "accepted", "rejected", "lost"};
+    const uint64_t fix_counts[] = {sum->fixes_sent, sum->fixes_delivered, sum->fixes_accepted,
+                                   sum->fixes_rejected, sum->fixes_lost};
+    for (size_t i = 0; i < 5; i++) {
+        rec_json_key(&w, fix_keys[i]);
+        rec_json_uint(&w, fix_counts[i]);
+    }
+    rec_json_end(&w);
+    rec_json_key(&w, "events");
+    rec_json_object(&w);
     for (int t = 1; t < PW_EV_TYPE_COUNT; t++) {
-        fprintf(f, "%s\"%s\":%llu", first ? "" : ",", pw_event_name((pw_event_type)t),
-                (unsigned long long)sum->by_type[t]);
-        first = 0;
+        rec_json_key(&w, pw_event_name((pw_event_type)t));
+        rec_json_uint(&w, sum->by_type[t]);
     }
-    fprintf(f, "}");
+    rec_json_end(&w);
     if (s->n_expects) {
-        fprintf(f, ",\"expect_not_held\":%zu,\"expect\":", failed);
-        eval_expect_write_json(f, expects, s->n_expects);
+        rec_json_key(&w, "expect_not_held");
+        rec_json_uint(&w, failed);
+        rec_json_key(&w, "expect");
+        eval_expect_write_json(&w, expects, s->n_expects);
     }
-    fprintf(f, "}\n");
-    int bad = ferror(f);
+    rec_json_end(&w);
+    rec_json_text(&w, "\n");
+    errno = 0;
+    int bad = rec_json_finish(&w) != 0 || ferror(f);
     if (fclose(f) != 0 || bad) {
         snprintf(err, errlen, "%s: cannot write: %s", part, strerror(errno ? errno : EIO));
         remove(part);

@@ -5,6 +5,7 @@
  * victim warnings), from the run's event counts.
  */
 #include "expect.h"
+#include "record.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -133,29 +134,27 @@ size_t eval_expect_check(const scn_scenario *s, const eval_report *report, const
     return failed;
 }
 
-static void json_number(FILE *f, double v)
+void eval_expect_write_json(rec_json *w, const eval_expect_result *results, size_t n)
 {
-    if (isfinite(v))
-        fprintf(f, "%.6g", v);
-    else
-        fputs("null", f);
-}
-
-int eval_expect_write_json(FILE *f, const eval_expect_result *results, size_t n)
-{
-    fputc('[', f);
+    rec_json_array(w);
     for (size_t i = 0; i < n; i++) {
         const scn_expect *e = results[i].expect;
-        /* Keys and measure names are the language's own: plain ASCII words. */
-        fprintf(f, "%s{\"key\":\"%s\",\"measure\":\"%s\",\"min\":", i ? "," : "", e->key,
-                scn_measure_name(e->measure));
-        json_number(f, e->lo);
-        fputs(",\"max\":", f);
-        json_number(f, e->hi);
-        fputs(",\"measured\":", f);
-        json_number(f, results[i].measured);
-        fprintf(f, ",\"held\":%s,\"line\":%d}", results[i].held ? "true" : "false", e->line);
+        rec_json_object(w);
+        rec_json_key(w, "key");
+        rec_json_str(w, e->key);
+        rec_json_key(w, "measure");
+        rec_json_str(w, scn_measure_name(e->measure));
+        rec_json_key(w, "min");
+        rec_json_sig(w, e->lo, 6);
+        rec_json_key(w, "max");
+        rec_json_sig(w, e->hi, 6);
+        rec_json_key(w, "measured");
+        rec_json_sig(w, results[i].measured, 6);
+        rec_json_key(w, "held");
+        rec_json_bool(w, results[i].held);
+        rec_json_key(w, "line");
+        rec_json_int(w, e->line);
+        rec_json_end(w);
     }
-    fputc(']', f);
-    return ferror(f) ? -1 : 0;
+    rec_json_end(w);
 }

@@ -15,7 +15,7 @@
  *     is no breach -> alert latency; no incident, so no queue wait) is NAN:
  *     an upper bound alone holds ("every latency was at most 90 s" is true
  *     of none), a lower bound or an exact value does not.
- *   - No allocation, no I/O but eval_expect_write_json's FILE.
+ *   - No allocation, no I/O but eval_expect_write_json's writer (record.h).
  *   - May include: scenario.h, eval.h, libc.
  *
  * Example
@@ -55,11 +55,12 @@ double eval_expect_measure(const eval_report *r, const uint64_t *by_type, scn_me
 size_t eval_expect_check(const scn_scenario *s, const eval_report *report, const uint64_t *by_type,
                          eval_expect_result *results);
 
-/* The results as a JSON array (no newline):
+/* The results as a JSON array, a value of w (the writer's layout):
  *   [{"key": "breach_to_alert_max", "measure": "breach_to_alert", "min": null,
  *     "max": 90, "measured": 16.843, "held": true, "line": 80}, ...]
- * 0, or -1 when the stream has an error. */
-int eval_expect_write_json(FILE *f, const eval_expect_result *results, size_t n);
+ * Numbers with 6 significant digits; unknown ones null. */
+struct rec_json;
+void eval_expect_write_json(struct rec_json *w, const eval_expect_result *results, size_t n);
 
 #ifdef __cplusplus
 }

@@ -9,23 +9,37 @@
 #include <math.h>
 #include <stdio.h>
 
-static void num(FILE *f, double v, int decimals)
+/* Shorthands for one member: "key": value. */
+static void kf(rec_json *w, const char *key, double v, int decimals)
 {
-    if (isfinite(v))
-        fprintf(f, "%.*f", decimals, v);
-    else
-        fputs("null", f);
+    rec_json_key(w, key);
+    rec_json_fixed(w, v, decimals);
 }
 
-static void latency(FILE *f, const char *key, const eval_latency *l, int last)
+static void ku(rec_json *w, const char *key, uint64_t v)
 {
-    fprintf(f, "    \"%s\": {\"n\": %zu, \"p50\": ", key, l->n);
-    num(f, l->p50, 3);
-    fputs(", \"p95\": ", f);
-    num(f, l->p95, 3);
-    fputs(", \"max\": ", f);
-    num(f, l->max, 3);
-    fprintf(f, "}%s\n", last ? "" : ",");
+    rec_json_key(w, key);
+    rec_json_uint(w, v);
+}
+
+static void latency(rec_json *w, const char *key, const eval_latency *l)
+{
+    rec_json_newline(w);
+    rec_json_key(w, key);
+    rec_json_object(w);
+    ku(w, "n", l->n);
+    kf(w, "p50", l->p50, 3);
+    kf(w, "p95", l->p95, 3);
+    kf(w, "max", l->max, 3);
+    rec_json_end(w);
+}
+
+/* Each top-level member on a line of its own, its figures on that line. */
+static void member(rec_json *w, const char *key)
+{
+    rec_json_newline(w);
+    rec_json_key(w, key);
+    rec_json_object(w);
 }
 
 int eval_report_write_json(FILE *f, const scn_scenario *s, const eval_report *r)
@@ -36,78 +50,111 @@ int eval_report_write_json(FILE *f, const scn_scenario *s, const eval_report *r)
         victims += s->actors[i].role == SCN_VICTIM;
         patrols += s->actors[i].role == SCN_PATROL;
     }
-    fputs("{\n  \"scenario\": ", f);
-    rec_json_string(f, s->name);
-    fprintf(f, ",\n  \"seed\": %llu,\n  \"sim_seconds\": %.0f,\n  \"truth\": ", (unsigned long long)s->seed,
-            r->sim_seconds);
-    rec_json_string(f, r->truth[0] ? r->truth : "simulation");
-    fputs(",\n", f);
+    rec_json w;
+    rec_json_to_file(&w, f, REC_JSON_SPACED);
+    rec_json_object(&w);
+    rec_json_newline(&w);
+    rec_json_key(&w, "scenario");
+    rec_json_str(&w, s->name);
+    rec_json_newline(&w);
+    ku(&w, "seed", s->seed);
+    rec_json_newline(&w);
+    kf(&w, "sim_seconds", r->sim_seconds, 0);
+    rec_json_newline(&w);
+    rec_json_key(&w, "truth");
+    rec_json_str(&w, r->truth[0] ? r->truth : "simulation");
     /* The effective settings: the first case and the first tag and phone
      * (a sweep varies them together). */
-    fputs("  \"parameters\": {", f);
-    fprintf(f, "\"tau_s\": %.0f", r->tau_s);
+    member(&w, "parameters");
+    kf(&w, "tau_s", r->tau_s, 0);
     if (s->n_cases) {
         const eng_case_def *d = &s->cases[0].def;
-        fprintf(f, ", \"alarm_radius_m\": %.1f, \"prewarn_radius_m\": %.1f, \"enter_margin_m\": %.1f, "
-                   "\"leave_margin_m\": %.1f, \"p_open\": %.3f, \"p_close\": %.3f, \"dwell_open_s\": %.1f, "
-                   "\"dwell_close_s\": %.1f, \"grace_s\": %.1f, \"reveal_max_s\": %.1f",
-                d->alarm_radius_m, d->prewarn_radius_m, d->enter_margin_m, d->leave_margin_m, d->p_open,
-                d->p_close, d->dwell_open_ms / 1000.0, d->dwell_close_ms / 1000.0, d->grace_ms / 1000.0,
-                d->reveal_max_ms / 1000.0);
+        kf(&w, "alarm_radius_m", d->alarm_radius_m, 1);
+        kf(&w, "prewarn_radius_m", d->prewarn_radius_m, 1);
+        kf(&w, "enter_margin_m", d->enter_margin_m, 1);
+        kf(&w, "leave_margin_m", d->leave_margin_m, 1);
+        kf(&w, "p_open", d->p_open, 3);
+        kf(&w, "p_close", d->p_close, 3);
+        kf(&w, "dwell_open_s", d->dwell_open_ms / 1000.0, 1);
+        kf(&w, "dwell_close_s", d->dwell_close_ms / 1000.0, 1);
+        kf(&w, "grace_s", d->grace_ms / 1000.0, 1);
+        kf(&w, "reveal_max_s", d->reveal_max_ms / 1000.0, 1);
     }
     for (size_t i = 0; i < s->n_actors; i++) {
         if (s->actors[i].role == SCN_OFFENDER) {
             const scn_device *d = &s->actors[i].device;
-            fprintf(f, ", \"tag_interval_s\": %.1f, \"tag_moving_interval_s\": %.1f, "
-                       "\"tag_pursuit_interval_s\": %.1f",
-                    d->interval_rest_ms / 1000.0, d->interval_moving_ms / 1000.0, d->interval_pursuit_ms / 1000.0);
+            kf(&w, "tag_interval_s", d->interval_rest_ms / 1000.0, 1);
+            kf(&w, "tag_moving_interval_s", d->interval_moving_ms / 1000.0, 1);
+            kf(&w, "tag_pursuit_interval_s", d->interval_pursuit_ms / 1000.0, 1);
             break;
         }
     }
     for (size_t i = 0; i < s->n_actors; i++) {
         if (s->actors[i].role == SCN_VICTIM) {
-            fprintf(f, ", \"phone_interval_s\": %.1f", s->actors[i].device.interval_rest_ms / 1000.0);
+            kf(&w, "phone_interval_s", s->actors[i].device.interval_rest_ms / 1000.0, 1);
             break;
         }
     }
-    fprintf(f, ", \"dispatchers\": %d, \"handling_mean_s\": %.1f},\n", s->dispatch.dispatchers,
-            s->dispatch.handling_mean_ms / 1000.0);
-    fprintf(f, "  \"counts\": {\"offenders\": %zu, \"victims\": %zu, \"cases\": %zu, \"patrols\": %zu, "
-               "\"dispatchers\": %d, \"fixes\": %llu},\n",
-            offenders, victims, s->n_cases, patrols, s->dispatch.dispatchers, (unsigned long long)r->fixes);
-    fprintf(f, "  \"breaches\": {\"true\": %llu, \"detected\": %llu, \"missed\": %llu, \"missed_short\": %llu},\n",
-            (unsigned long long)r->breaches.truth, (unsigned long long)r->breaches.detected,
-            (unsigned long long)r->breaches.missed, (unsigned long long)r->breaches.missed_short);
-    fprintf(f, "  \"alerts\": {\"episodes\": %llu, \"true\": %llu, \"false\": %llu, \"false_per_offender_day\": ",
-            (unsigned long long)r->alerts.episodes, (unsigned long long)r->alerts.true_alerts,
-            (unsigned long long)r->alerts.false_alerts);
-    num(f, r->alerts.false_per_offender_day, 4);
-    fputs(", \"false_by_cause\": {", f);
+    rec_json_key(&w, "dispatchers");
+    rec_json_int(&w, s->dispatch.dispatchers);
+    kf(&w, "handling_mean_s", s->dispatch.handling_mean_ms / 1000.0, 1);
+    rec_json_end(&w);
+    member(&w, "counts");
+    ku(&w, "offenders", offenders);
+    ku(&w, "victims", victims);
+    ku(&w, "cases", s->n_cases);
+    ku(&w, "patrols", patrols);
+    rec_json_key(&w, "dispatchers");
+    rec_json_int(&w, s->dispatch.dispatchers);
+    ku(&w, "fixes", r->fixes);
+    rec_json_end(&w);
+    member(&w, "breaches");
+    ku(&w, "true", r->breaches.truth);
+    ku(&w, "detected", r->breaches.detected);
+    ku(&w, "missed", r->breaches.missed);
+    ku(&w, "missed_short", r->breaches.missed_short);
+    rec_json_end(&w);
+    member(&w, "alerts");
+    ku(&w, "episodes", r->alerts.episodes);
+    ku(&w, "true", r->alerts.true_alerts);
+    ku(&w, "false", r->alerts.false_alerts);
+    kf(&w, "false_per_offender_day", r->alerts.false_per_offender_day, 4);
+    rec_json_key(&w, "false_by_cause");
+    rec_json_object(&w);
     for (int c = 0; c < EVAL_CAUSE_COUNT; c++)
-        fprintf(f, "%s\"%s\": %llu", c ? ", " : "", eval_cause_name((eval_cause)c),
-                (unsigned long long)r->alerts.false_by_cause[c]);
-    fputs("}},\n  \"latency_s\": {\n", f);
-    latency(f, "breach_to_alert", &r->latency.breach_to_alert, 0);
-    latency(f, "alert_to_victim", &r->latency.alert_to_victim, 0);
-    latency(f, "alert_to_dispatch", &r->latency.alert_to_dispatch, 0);
-    latency(f, "dispatch_to_scene", &r->latency.dispatch_to_scene, 1);
-    fputs("  },\n  \"exposure_s\": {\"outside_breach\": ", f);
-    num(f, r->exposure_outside_breach_s, 1);
-    fprintf(f, ", \"unauthorized_disclosures\": %llu},\n", (unsigned long long)r->unauthorized_disclosures);
-    fprintf(f, "  \"workload\": {\"incidents\": %llu, \"per_dispatcher_hour\": ",
-            (unsigned long long)r->workload.incidents);
-    num(f, r->workload.per_dispatcher_hour, 4);
-    fprintf(f, ", \"peak_concurrent\": %zu, \"queue_wait_s\": {\"p50\": ", r->workload.peak_concurrent);
-    num(f, r->workload.queue_wait_p50_s, 3);
-    fputs(", \"p95\": ", f);
-    num(f, r->workload.queue_wait_p95_s, 3);
-    fputs("}, \"patrol_minutes_on_false\": ", f);
-    num(f, r->workload.patrol_minutes_on_false, 1);
-    fprintf(f, "},\n  \"health\": {\"signal_loss\": %llu, \"no_comm\": %llu, \"tamper\": %llu, "
-               "\"battery_low\": %llu}\n}\n",
-            (unsigned long long)r->health.signal_loss, (unsigned long long)r->health.no_comm,
-            (unsigned long long)r->health.tamper, (unsigned long long)r->health.battery_low);
-    return ferror(f) ? -1 : 0;
+        ku(&w, eval_cause_name((eval_cause)c), r->alerts.false_by_cause[c]);
+    rec_json_end(&w);
+    rec_json_end(&w);
+    member(&w, "latency_s");
+    latency(&w, "breach_to_alert", &r->latency.breach_to_alert);
+    latency(&w, "alert_to_victim", &r->latency.alert_to_victim);
+    latency(&w, "alert_to_dispatch", &r->latency.alert_to_dispatch);
+    latency(&w, "dispatch_to_scene", &r->latency.dispatch_to_scene);
+    rec_json_end_newline(&w);
+    member(&w, "exposure_s");
+    kf(&w, "outside_breach", r->exposure_outside_breach_s, 1);
+    ku(&w, "unauthorized_disclosures", r->unauthorized_disclosures);
+    rec_json_end(&w);
+    member(&w, "workload");
+    ku(&w, "incidents", r->workload.incidents);
+    kf(&w, "per_dispatcher_hour", r->workload.per_dispatcher_hour, 4);
+    ku(&w, "peak_concurrent", r->workload.peak_concurrent);
+    rec_json_key(&w, "queue_wait_s");
+    rec_json_object(&w);
+    kf(&w, "p50", r->workload.queue_wait_p50_s, 3);
+    kf(&w, "p95", r->workload.queue_wait_p95_s, 3);
+    rec_json_end(&w);
+    kf(&w, "patrol_minutes_on_false", r->workload.patrol_minutes_on_false, 1);
+    rec_json_end(&w);
+    member(&w, "health");
+    ku(&w, "signal_loss", r->health.signal_loss);
+    ku(&w, "no_comm", r->health.no_comm);
+    ku(&w, "tamper", r->health.tamper);
+    ku(&w, "battery_low", r->health.battery_low);
+    rec_json_end(&w);
+    rec_json_end_newline(&w);
+    rec_json_text(&w, "\n");
+    return rec_json_finish(&w) != 0 || ferror(f) ? -1 : 0;
 }
 
 static void row_latency(FILE *f, const char *name, const eval_latency *l)

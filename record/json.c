@@ -148,7 +148,8 @@ void rec_json_to_buf(rec_json *w, char *buf, size_t cap, int layout)
     w->buf = w->p = buf;
     w->end = cap ? buf + cap - 1 : buf;
     w->failed = cap == 0;
-    w->spaced = layout == REC_JSON_SPACED;
+    w->spaced = (layout & REC_JSON_SPACED) != 0;
+    w->flat = (layout & REC_JSON_FLAT) != 0;
 }
 
 void rec_json_to_file(rec_json *w, FILE *f, int layout)
@@ -270,14 +271,14 @@ void rec_json_newline(rec_json *w)
 {
     if (w->depth && (w->has_member >> w->depth) & 1 && !w->broke)
         put(w, ",", 1);
-    indent(w, w->depth);
+    indent(w, w->flat ? 0 : w->depth);
     w->broke = 1;
 }
 
 void rec_json_end_newline(rec_json *w)
 {
     if (w->depth)
-        indent(w, w->depth - 1);
+        indent(w, w->flat ? 0 : w->depth - 1);
     rec_json_end(w);
 }
 
@@ -365,4 +366,68 @@ int rec_json_finish(rec_json *w)
 size_t rec_json_len(const rec_json *w)
 {
     return (size_t)(w->p - w->buf);
+}
+
+/* ---- GeoJSON ------------------------------------------------------------- */
+
+void rec_geojson_begin(rec_geojson *g, FILE *f)
+{
+    rec_json_to_file(&g->w, f, REC_JSON_COMPACT | REC_JSON_FLAT);
+    rec_json_object(&g->w);
+    rec_json_key(&g->w, "type");
+    rec_json_str(&g->w, "FeatureCollection");
+    rec_json_key(&g->w, "features");
+    rec_json_array(&g->w);
+}
+
+static void position(rec_json *w, const double *lonlat)
+{
+    rec_json_array(w);
+    rec_json_fixed(w, lonlat[0], 7);
+    rec_json_fixed(w, lonlat[1], 7);
+    rec_json_end(w);
+}
+
+void rec_geojson_feature(rec_geojson *g, rec_geometry type, const double *lonlat, size_t n)
+{
+    static const char *const names[] = {"Point", "LineString", "Polygon"};
+    rec_json *w = &g->w;
+    rec_json_newline(w);
+    rec_json_object(w);
+    rec_json_key(w, "type");
+    rec_json_str(w, "Feature");
+    rec_json_key(w, "geometry");
+    rec_json_object(w);
+    rec_json_key(w, "type");
+    rec_json_str(w, names[type]);
+    rec_json_key(w, "coordinates");
+    if (type == REC_GEO_POINT) {
+        position(w, lonlat);
+    } else {
+        rec_json_array(w);
+        if (type == REC_GEO_POLYGON)
+            rec_json_array(w);
+        for (size_t i = 0; i < n; i++)
+            position(w, lonlat + 2 * i);
+        if (type == REC_GEO_POLYGON)
+            rec_json_end(w);
+        rec_json_end(w);
+    }
+    rec_json_end(w);
+    rec_json_key(w, "properties");
+    rec_json_object(w);
+}
+
+void rec_geojson_feature_end(rec_geojson *g)
+{
+    rec_json_end(&g->w); /* properties */
+    rec_json_end(&g->w); /* the feature */
+}
+
+int rec_geojson_end(rec_geojson *g)
+{
+    rec_json_end_newline(&g->w);
+    rec_json_end(&g->w);
+    rec_json_text(&g->w, "\n");
+    return rec_json_finish(&g->w);
 }

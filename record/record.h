@@ -38,7 +38,8 @@
  * separates with "," and ":", REC_JSON_SPACED with ", " and ": ";
  * rec_json_newline starts the next member on a line of its own, indented
  * two spaces a level, and rec_json_end_newline closes a container on a
- * line of its own.  rec_json_text adds bytes as they are (a "\n" between
+ * line of its own (REC_JSON_FLAT: lines not indented, for files of
+ * millions of lines).  rec_json_text adds bytes as they are (a "\n" between
  * JSON lines).
  *
  * Into a buffer (rec_json_to_buf: a whole value must fit, else the writer
@@ -55,7 +56,8 @@
  *   rec_json_key(&w, "acc_m");  rec_json_fixed(&w, NAN, 1);  rec_json_end(&w);
  *   rec_json_finish(&w);          -> {"name": "Kim \"K\"", "acc_m": null}
  */
-enum { REC_JSON_COMPACT = 0, REC_JSON_SPACED = 1 };
+enum { REC_JSON_COMPACT = 0, REC_JSON_SPACED = 1,
+       REC_JSON_FLAT = 2 /* with either: rec_json_newline does not indent */ };
 #define REC_JSON_MAX_DEPTH 16
 typedef struct rec_json {
     FILE *f;                   /* NULL: into the caller's buffer */
@@ -63,7 +65,7 @@ typedef struct rec_json {
     unsigned depth;            /* open containers */
     uint32_t has_member;       /* bit d: the container at depth d has a member */
     uint32_t is_array;         /* bit d: it is an array */
-    unsigned char spaced, after_key, broke, failed;
+    unsigned char spaced, flat, after_key, broke, failed;
     char own[4096];            /* the FILE writer's buffer */
 } rec_json;
 void rec_json_to_buf(rec_json *w, char *buf, size_t cap, int layout);
@@ -88,6 +90,28 @@ void rec_json_text(rec_json *w, const char *raw);
 int rec_json_finish(rec_json *w);
 /* Bytes written into the buffer so far (buffer writer). */
 size_t rec_json_len(const rec_json *w);
+
+/*
+ * GeoJSON (RFC 7946) for GIS tools: a FeatureCollection, a feature a line.
+ * A feature is a geometry (a Point, LineString or Polygon's one ring, from
+ * n lon/lat pairs; a ring is closed by the caller) and the properties the
+ * caller then writes through g->w, until rec_geojson_feature_end.
+ * Coordinates have 7 decimals (1 cm).  rec_geojson_end returns
+ * rec_json_finish's 0 or -1.
+ *
+ *   rec_geojson g;  rec_geojson_begin(&g, f);
+ *   rec_geojson_feature(&g, REC_GEO_POINT, (double[]){126.97, 37.56}, 1);
+ *   rec_json_key(&g.w, "kind");  rec_json_str(&g.w, "fix");
+ *   rec_geojson_feature_end(&g);  rec_geojson_end(&g);
+ */
+typedef enum rec_geometry { REC_GEO_POINT, REC_GEO_LINE, REC_GEO_POLYGON } rec_geometry;
+typedef struct rec_geojson {
+    rec_json w;
+} rec_geojson;
+void rec_geojson_begin(rec_geojson *g, FILE *f);
+void rec_geojson_feature(rec_geojson *g, rec_geometry type, const double *lonlat, size_t n);
+void rec_geojson_feature_end(rec_geojson *g);
+int  rec_geojson_end(rec_geojson *g);
 
 /* Escape s as a JSON string, with its quotes, into buf (cap bytes, NUL
  * terminated).  Returns the length the whole string needs (without the

@@ -3,6 +3,7 @@
  * times as ISO 8601.  Fixed formats, so the same run gives the same bytes.
  */
 #include "devices.h"
+#include "record.h"
 #include "traces.h"
 #include "sim.h"
 
@@ -64,134 +65,81 @@ static const char *rule_name(eng_rule_kind r)
     }
 }
 
-/*
- * A small writer: the run record holds millions of numbers, and printf's
- * exact decimal conversion of doubles (multi-precision arithmetic) was half
- * of a run's time.  Numbers are scaled to integers and written by hand; the
- * result is the same text for the same double, which is all determinism
- * needs.
- */
-typedef struct out {
-    char *p, *end;   /* end leaves room for the terminating NUL */
-} out;
-
-static void put_str(out *o, const char *s)
-{
-    while (*s && o->p < o->end)
-        *o->p++ = *s++;
-}
-
-static void put_u64(out *o, uint64_t v)
-{
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n && o->p < o->end)
-        *o->p++ = tmp[--n];
-}
-
-static void put_i64(out *o, int64_t v)
-{
-    if (v < 0) {
-        put_str(o, "-");
-        put_u64(o, (uint64_t)(-(v + 1)) + 1);
-    } else {
-        put_u64(o, (uint64_t)v);
-    }
-}
-
-
-static void put_fixed(out *o, double v, int decimals)
-{
-    rec_put_fixed(&o->p, o->end, v, decimals);
-}
-
-static void key_u(out *o, const char *key, uint64_t v)
-{
-    put_str(o, ",\"");
-    put_str(o, key);
-    put_str(o, "\":");
-    put_u64(o, v);
-}
-
-static void key_s(out *o, const char *key, const char *v)
-{
-    put_str(o, ",\"");
-    put_str(o, key);
-    put_str(o, "\":\"");
-    put_str(o, v);
-    put_str(o, "\"");
-}
-
-static void key_f(out *o, const char *key, double v, int decimals)
+/* A member with a number, left out when the number is unknown (NAN). */
+static void key_fixed(rec_json *w, const char *key, double v, int decimals)
 {
     if (!isfinite(v))
         return;
-    put_str(o, ",\"");
-    put_str(o, key);
-    put_str(o, "\":");
-    put_fixed(o, v, decimals);
+    rec_json_key(w, key);
+    rec_json_fixed(w, v, decimals);
+}
+
+static void key_uint(rec_json *w, const char *key, uint64_t v)
+{
+    rec_json_key(w, key);
+    rec_json_uint(w, v);
+}
+
+static void key_str(rec_json *w, const char *key, const char *v)
+{
+    rec_json_key(w, key);
+    rec_json_str(w, v);
 }
 
 size_t sim_event_json(const pw_event *ev, char *buf, size_t n)
 {
-    if (n == 0)
-        return 0;
-    out o = {buf, buf + n - 1};
+    rec_json w;
+    rec_json_to_buf(&w, buf, n, REC_JSON_COMPACT);
     char iso[40];
     sim_format_time(ev->time, iso, sizeof iso);
-    put_str(&o, "{\"t\":");
-    put_i64(&o, ev->time);
-    put_str(&o, ",\"time\":\"");
-    put_str(&o, iso);
-    put_str(&o, "\",\"type\":\"");
-    put_str(&o, pw_event_name(ev->type));
-    put_str(&o, "\"");
+    rec_json_object(&w);
+    rec_json_key(&w, "t");
+    rec_json_int(&w, ev->time);
+    key_str(&w, "time", iso);
+    key_str(&w, "type", pw_event_name(ev->type));
     if (ev->case_id)
-        key_u(&o, "case", ev->case_id);
+        key_uint(&w, "case", ev->case_id);
     if (ev->device)
-        key_u(&o, "device", ev->device);
+        key_uint(&w, "device", ev->device);
     if (ev->incident)
-        key_u(&o, "incident", ev->incident);
+        key_uint(&w, "incident", ev->incident);
     if (rule_name(ev->rule))
-        key_s(&o, "rule", rule_name(ev->rule));
+        key_str(&w, "rule", rule_name(ev->rule));
     if (ev->zone_id)
-        key_u(&o, "zone", ev->zone_id);
+        key_uint(&w, "zone", ev->zone_id);
     if (ev->type == PW_EV_FIX_REJECTED)
-        key_s(&o, "reason", eng_reject_name((eng_reject_reason)ev->reason));
+        key_str(&w, "reason", eng_reject_name((eng_reject_reason)ev->reason));
     else if (ev->type == PW_EV_DISCLOSURE || ev->type == PW_EV_ESCALATION ||
              ev->type == PW_EV_VICTIM_WARNING || ev->type == PW_EV_INCIDENT_OPEN)
-        key_s(&o, "reason", ev->reason ? pw_event_name((pw_event_type)ev->reason) : "none");
+        key_str(&w, "reason", ev->reason ? pw_event_name((pw_event_type)ev->reason) : "none");
     else if (ev->type == PW_EV_REVEAL_CLOSE)
-        key_s(&o, "reason", ev->reason == ENG_REVEAL_TIMEOUT ? "timeout"
-                            : ev->reason == ENG_REVEAL_INCIDENT_CLOSED ? "incident_closed"
-                            : ev->reason == ENG_REVEAL_RENEWED      ? "renewed"
-                                                                    : "grace_over");
+        key_str(&w, "reason", ev->reason == ENG_REVEAL_TIMEOUT ? "timeout"
+                              : ev->reason == ENG_REVEAL_INCIDENT_CLOSED ? "incident_closed"
+                              : ev->reason == ENG_REVEAL_RENEWED      ? "renewed"
+                                                                      : "grace_over");
     if (party_name(ev->recipient))
-        key_s(&o, "to", party_name(ev->recipient));
+        key_str(&w, "to", party_name(ev->recipient));
     if (ev->recipient_id)
-        key_u(&o, "to_id", ev->recipient_id);
+        key_uint(&w, "to_id", ev->recipient_id);
     if (ev->subject)
-        key_u(&o, "subject", ev->subject);
+        key_uint(&w, "subject", ev->subject);
     if (isfinite(ev->lat) && isfinite(ev->lon)) {
-        key_f(&o, "lat", ev->lat, 7);
-        key_f(&o, "lon", ev->lon, 7);
+        key_fixed(&w, "lat", ev->lat, 7);
+        key_fixed(&w, "lon", ev->lon, 7);
     }
-    key_f(&o, "acc_m", ev->acc_m, 1);
-    key_f(&o, "heading", ev->heading_deg, 1);
-    key_f(&o, "speed", ev->speed_mps, 2);
+    key_fixed(&w, "acc_m", ev->acc_m, 1);
+    key_fixed(&w, "heading", ev->heading_deg, 1);
+    key_fixed(&w, "speed", ev->speed_mps, 2);
     if (isfinite(ev->victim_lat) && isfinite(ev->victim_lon)) {
-        key_f(&o, "victim_lat", ev->victim_lat, 7);
-        key_f(&o, "victim_lon", ev->victim_lon, 7);
+        key_fixed(&w, "victim_lat", ev->victim_lat, 7);
+        key_fixed(&w, "victim_lon", ev->victim_lon, 7);
     }
-    key_f(&o, "victim_acc_m", ev->victim_acc_m, 1);
-    key_f(&o, "p", ev->probability, 4);
-    key_f(&o, "distance_m", ev->distance_m, 1);
-    key_f(&o, "value", ev->value, 3);
-    put_str(&o, "}\n");
-    *o.p = '\0';
-    return (size_t)(o.p - buf);
+    key_fixed(&w, "victim_acc_m", ev->victim_acc_m, 1);
+    key_fixed(&w, "p", ev->probability, 4);
+    key_fixed(&w, "distance_m", ev->distance_m, 1);
+    key_fixed(&w, "value", ev->value, 3);
+    rec_json_end(&w);
+    rec_json_text(&w, "\n");
+    rec_json_finish(&w);
+    return rec_json_len(&w);
 }

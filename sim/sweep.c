@@ -439,19 +439,29 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         }
     }
     rmdir(dir);
-    fputs("[\n", js);
+    rec_json jw;
+    rec_json_to_file(&jw, js, REC_JSON_SPACED);
+    rec_json_array(&jw);
     double *col = malloc((size_t)sp->seeds * sizeof *col);
     for (size_t g = 0; g < grid && col; g++) {
-        fputs("  {\"parameters\": {", js);
+        rec_json_newline(&jw);
+        rec_json_object(&jw);
+        rec_json_key(&jw, "parameters");
+        rec_json_object(&jw);
         for (size_t a = 0; a < sp->n_axes; a++) {
-            fputs(a ? ", " : "", js);
-            rec_json_string(js, sp->axes[a].name);
-            fprintf(js, ": %.9g", axis_value(sp, g, a));
+            rec_json_key(&jw, sp->axes[a].name);
+            rec_json_sig(&jw, axis_value(sp, g, a), 9);
         }
+        rec_json_end(&jw);
         size_t n_ok = 0;
         for (int s = 0; s < sp->seeds; s++)
             n_ok += ok[g * (size_t)sp->seeds + (size_t)s];
-        fprintf(js, "}, \"runs\": %zu, \"failed\": %zu, \"figures\": {", n_ok, (size_t)sp->seeds - n_ok);
+        rec_json_key(&jw, "runs");
+        rec_json_uint(&jw, n_ok);
+        rec_json_key(&jw, "failed");
+        rec_json_uint(&jw, (size_t)sp->seeds - n_ok);
+        rec_json_key(&jw, "figures");
+        rec_json_object(&jw);
         for (size_t i = 0; i < nf; i++) {
             size_t m = 0;
             for (int s = 0; s < sp->seeds; s++) {
@@ -461,20 +471,29 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
             }
             double mean, lo, hi;
             eval_mean_ci(col, m, &mean, &lo, &hi);
-            fprintf(js, "%s\n    \"%s\": {\"mean\": ", i ? "," : "", eval_report_field_name(i));
-            if (isfinite(mean)) fprintf(js, "%.6g", mean); else fputs("null", js);
-            fputs(", \"ci95\": [", js);
-            if (isfinite(lo)) fprintf(js, "%.6g, %.6g", lo, hi); else fputs("null, null", js);
-            fputs("]}", js);
+            rec_json_newline(&jw);
+            rec_json_key(&jw, eval_report_field_name(i));
+            rec_json_object(&jw);
+            rec_json_key(&jw, "mean");
+            rec_json_sig(&jw, mean, 6);
+            rec_json_key(&jw, "ci95");
+            rec_json_array(&jw);
+            rec_json_sig(&jw, lo, 6);
+            rec_json_sig(&jw, hi, 6);
+            rec_json_end(&jw);
+            rec_json_end(&jw);
         }
-        fprintf(js, "}}%s\n", g + 1 < grid ? "," : "");
+        rec_json_end(&jw);
+        rec_json_end(&jw);
     }
-    fputs("]\n", js);
+    rec_json_end_newline(&jw);
+    rec_json_text(&jw, "\n");
+    int js_bad = rec_json_finish(&jw) != 0 || !col;
     free(col);
     free(vals);
     free(ok);
     int bad = fclose(csv) != 0;
-    bad |= fclose(js) != 0;
+    bad |= fclose(js) != 0 || js_bad;
     if (bad) {
         snprintf(err, errlen, "%s: cannot write the results", sp->out_dir);
         return 1;

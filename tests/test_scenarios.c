@@ -10,6 +10,7 @@
  */
 #include "expect.h"
 #include "scenario.h"
+#include "record.h"
 #include "sim.h"
 #include "test_util.h"
 
@@ -506,7 +507,10 @@ static void test_expect_check_rules(void)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    CU_ASSERT_EQUAL(eval_expect_write_json(f, res, 2), 0);
+    rec_json w;
+    rec_json_to_file(&w, f, REC_JSON_COMPACT);
+    eval_expect_write_json(&w, res, 2);
+    CU_ASSERT_EQUAL(rec_json_finish(&w), 0);
     fclose(f);
     CU_ASSERT_STRING_EQUAL(buf, "[{\"key\":\"true_breaches\",\"measure\":\"true_breaches\",\"min\":2,\"max\":2,"
                                 "\"measured\":2,\"held\":true,\"line\":2},"

@@ -609,14 +609,6 @@ static void put_uint(outbuf *o, uint64_t v, int width)
     put_raw(o, out, (size_t)k);
 }
 
-/* v with `dec` decimals (rec_put_fixed), counted like put_raw. */
-static void put_fixed(outbuf *o, double v, int dec)
-{
-    char tmp[48], *p = tmp;
-    rec_put_fixed(&p, tmp + sizeof tmp - 1, v, dec);
-    put_raw(o, tmp, (size_t)(p - tmp));
-}
-
 static void put_str(outbuf *o, const char *s)
 {
     put_raw(o, s, strlen(s));
@@ -641,47 +633,59 @@ size_t trc_decode_json(const pw_fix *fix, const trc_fix_extra *extra, char *buf,
     pw_civil_from_days((int32_t)days, &y, &mo, &d);
     int msec = (int)(ms % 1000), sec = (int)(ms / 1000);
     int mode = (extra && (extra->set & TRC_EXTRA_MODE_SET)) ? extra->mode : 2;
-    put_str(&o, "{\"class\":\"TPV\",\"time\":\"");
-    if (y < 0 || y > 9999) {
-        put(&o, "%d", y);
-    } else {
-        put_uint(&o, (uint64_t)y, 4);
-    }
-    put_str(&o, "-");
-    put_uint(&o, (uint64_t)mo, 2);
-    put_str(&o, "-");
-    put_uint(&o, (uint64_t)d, 2);
-    put_str(&o, "T");
-    put_uint(&o, (uint64_t)(sec / 3600), 2);
-    put_str(&o, ":");
-    put_uint(&o, (uint64_t)(sec / 60 % 60), 2);
-    put_str(&o, ":");
-    put_uint(&o, (uint64_t)(sec % 60), 2);
-    put_str(&o, ".");
-    put_uint(&o, (uint64_t)msec, 3);
-    put_str(&o, "Z\",\"lat\":");
-    put_fixed(&o, fix->lat, 9);
-    put_str(&o, ",\"lon\":");
-    put_fixed(&o, fix->lon, 9);
-    put_str(&o, ",\"mode\":");
-    put_uint(&o, (uint64_t)(mode > 0 ? mode : 0), 1);
+    /* The time by hand (a year outside 0..9999 as it is), then the JSON. */
+    char iso[48];
+    outbuf ti = {iso, sizeof iso, 0};
+    if (y < 0 || y > 9999)
+        put(&ti, "%d", y);
+    else
+        put_uint(&ti, (uint64_t)y, 4);
+    put_str(&ti, "-");
+    put_uint(&ti, (uint64_t)mo, 2);
+    put_str(&ti, "-");
+    put_uint(&ti, (uint64_t)d, 2);
+    put_str(&ti, "T");
+    put_uint(&ti, (uint64_t)(sec / 3600), 2);
+    put_str(&ti, ":");
+    put_uint(&ti, (uint64_t)(sec / 60 % 60), 2);
+    put_str(&ti, ":");
+    put_uint(&ti, (uint64_t)(sec % 60), 2);
+    put_str(&ti, ".");
+    put_uint(&ti, (uint64_t)msec, 3);
+    put_str(&ti, "Z");
+    char line[512];
+    rec_json w;
+    rec_json_to_buf(&w, line, sizeof line, REC_JSON_COMPACT);
+    rec_json_object(&w);
+    rec_json_key(&w, "class");
+    rec_json_str(&w, "TPV");
+    rec_json_key(&w, "time");
+    rec_json_str(&w, iso);
+    rec_json_key(&w, "lat");
+    rec_json_fixed(&w, fix->lat, 9);
+    rec_json_key(&w, "lon");
+    rec_json_fixed(&w, fix->lon, 9);
+    rec_json_key(&w, "mode");
+    rec_json_uint(&w, (uint64_t)(mode > 0 ? mode : 0));
     if ((fix->set & PW_FIX_SPEED_SET) && isfinite(fix->speed_mps)) {
-        put_str(&o, ",\"speed\":");
-        put_fixed(&o, fix->speed_mps, 3);
+        rec_json_key(&w, "speed");
+        rec_json_fixed(&w, fix->speed_mps, 3);
     }
     if ((fix->set & PW_FIX_HEADING_SET) && isfinite(fix->heading_deg)) {
-        put_str(&o, ",\"track\":");
-        put_fixed(&o, fix->heading_deg, 4);
+        rec_json_key(&w, "track");
+        rec_json_fixed(&w, fix->heading_deg, 4);
     }
     if (extra && (extra->set & TRC_EXTRA_ALT_SET) && isfinite(extra->alt_msl_m)) {
-        put_str(&o, ",\"alt\":");
-        put_fixed(&o, extra->alt_msl_m, 3);
+        rec_json_key(&w, "alt");
+        rec_json_fixed(&w, extra->alt_msl_m, 3);
     }
     if (extra && (extra->set & TRC_EXTRA_EPH_SET) && isfinite(extra->eph_m)) {
-        put_str(&o, ",\"eph\":");
-        put_fixed(&o, extra->eph_m, 3);
+        rec_json_key(&w, "eph");
+        rec_json_fixed(&w, extra->eph_m, 3);
     }
-    put_str(&o, "}");
+    rec_json_end(&w);
+    rec_json_finish(&w);
+    put_raw(&o, line, rec_json_len(&w));
     return o.len;
 }
 

@@ -1,0 +1,429 @@
+/*
+ * runrecord.c - the run record: what a run writes, and when.
+ *
+ *   events.jsonl  every engine event, a JSON line (sim_event_json)
+ *   fixes.csv     every fix delivered to the engine, with its cause, the
+ *                 true position and the engine's verdict
+ *   truth.csv     every actor's true timeline, straight segments
+ *   run.geojson   fixes, true tracks, exclusion and environment zones and
+ *                 alert episodes, for GIS tools (record/'s GeoJSON writer)
+ *   run.gpkg      the same layers as a GeoPackage, when asked (record/gpkg.h)
+ *
+ * The formats are record/'s (one JSON writer, RFC 4180 CSV fields); what
+ * goes in them is decided here, once for GeoJSON and GeoPackage.  Each file
+ * is written as NAME.part and renamed when the run succeeds; the run's
+ * folder is itself a stage that the command publishes in one step
+ * (record.h, rec_publish_dir).
+ */
+#include "run_internal.h"
+#include "pw_grow.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* A run.gpkg write that failed fails the run, with SQLite's reason. */
+static void gpkg_check(run *r, int rc)
+{
+    if (rc != 0)
+        run_fail(r, "%s%s", rec_gpkg_error(r->gpkg), NULL);
+}
+
+
+static void put_text(char **p, char *end, const char *s)
+{
+    while (*s && *p < end)
+        *(*p)++ = *s++;
+}
+
+static void put_int(char **p, char *end, long long v)
+{
+    rec_put_fixed(p, end, (double)v, 0);
+}
+
+static const char *role_name(scn_role r)
+{
+    return r == SCN_OFFENDER ? "offender" : r == SCN_VICTIM ? "victim" : "patrol";
+}
+
+static const char *mode_name(int m)
+{
+    static const char *const names[] = {"walk", "drive", "bus", "subway"};
+    return m >= 0 && m < 4 ? names[m] : "?";
+}
+
+static const char *source_name(const pw_fix *f)
+{
+    return f->source == PW_SRC_CELL ? "cell" : f->source == PW_SRC_WIFI ? "wifi" : "gnss";
+}
+
+static void key_str(rec_json *w, const char *key, const char *v)
+{
+    rec_json_key(w, key);
+    rec_json_str(w, v);
+}
+
+static void key_uint(rec_json *w, const char *key, uint64_t v)
+{
+    rec_json_key(w, key);
+    rec_json_uint(w, v);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static int make_dirs(const char *path)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+FILE *run_file_open(run *r, const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s.part", r->dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        run_fail(r, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+/* NAME.part becomes NAME, or is removed when the run failed. */
+static void publish_part(run *r, const char *name)
+{
+    char part[600], final[600];
+    snprintf(part, sizeof part, "%s/%s.part", r->dir, name);
+    snprintf(final, sizeof final, "%s/%s", r->dir, name);
+    if (r->failed) {
+        remove(part);
+        return;
+    }
+    if (rename(part, final) != 0)
+        run_fail(r, "%s: cannot publish: %s", final, strerror(errno));
+}
+
+void run_file_finish(run *r, FILE **f, const char *name)
+{
+    if (!*f)
+        return;
+    errno = 0;
+    int bad = ferror(*f);
+    int err = errno;
+    if (fclose(*f) != 0) {
+        bad = 1;
+        err = errno;
+    }
+    *f = NULL;
+    if (bad) {
+        char final[600];
+        snprintf(final, sizeof final, "%s/%s", r->dir, name);
+        run_fail(r, "%s: cannot write: %s", final, strerror(err ? err : EIO));
+    }
+    publish_part(r, name);
+}
+
+void run_record_open(run *r)
+{
+    if (!r->opt->record)
+        return;
+    if (make_dirs(r->dir) != 0) {
+        run_fail(r, "%s: cannot create the output folder: %s", r->dir, strerror(errno));
+        return;
+    }
+    r->f_events = run_file_open(r, "events.jsonl");
+    r->f_fixes = run_file_open(r, "fixes.csv");
+    r->f_truth = run_file_open(r, "truth.csv");
+    r->f_geo = run_file_open(r, "run.geojson");
+    if (r->f_geo)
+        rec_geojson_begin(&r->geo, r->f_geo);
+    if (r->f_fixes)
+        fputs("deliver_ms,fix_ms,device,lat,lon,acc_m,source,cause,true_lat,true_lon,engine\n", r->f_fixes);
+    if (r->opt->gpkg && !r->failed) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/run.gpkg.part", r->dir);
+        remove(path);
+        r->gpkg_open = 1;
+        if (rec_gpkg_open(&r->gpkg, path) != 0) {
+            if (r->gpkg)
+                gpkg_check(r, -1);
+            else
+                run_fail(r, "%s: out of memory%s", path, NULL);
+        }
+    }
+}
+
+void run_record_event(run *r, const pw_event *ev)
+{
+    if (r->f_events) {
+        size_t n = sim_event_json(ev, r->line, sizeof r->line);
+        if (fwrite(r->line, 1, n, r->f_events) != n)
+            run_fail(r, "%s: cannot write events.jsonl: %s", r->dir, strerror(errno));
+    }
+    if (r->gpkg)
+        gpkg_check(r, rec_gpkg_event(r->gpkg, ev->time, pw_event_name(ev->type), ev->case_id, ev->device,
+                                     ev->incident, ev->lon, ev->lat, ev->acc_m, ev->probability,
+                                     ev->distance_m));
+}
+
+/* ---- the maps: run.geojson and run.gpkg ----------------------------------- */
+
+static int xy_reserve(run *r, size_t n)
+{
+    if (pw_grow((void **)&r->xy, &r->cap_xy, 2 * n, sizeof *r->xy) == 0)
+        return 0;
+    run_fail(r, "out of memory for a map layer%s%s", NULL, NULL);
+    return -1;
+}
+
+static void xy_set(run *r, size_t i, double lat, double lon)
+{
+    r->xy[2 * i] = lon;
+    r->xy[2 * i + 1] = lat;
+}
+
+/* A circle as a closed 64-gon into r->xy (65 points), for GIS tools that
+ * have no circles. */
+static size_t circle_xy(run *r, double lat, double lon, double radius_m)
+{
+    if (xy_reserve(r, 65) != 0)
+        return 0;
+    double cx, cy;
+    eng_geo_to_local(&r->frame, lat, lon, &cx, &cy);
+    for (int i = 0; i <= 64; i++) {
+        double a = 2.0 * M_PI * (i % 64) / 64.0, la, lo;
+        eng_geo_to_wgs84(&r->frame, cx + radius_m * cos(a), cy + radius_m * sin(a), &la, &lo);
+        xy_set(r, (size_t)i, la, lo);
+    }
+    return 65;
+}
+
+static void map_fix(run *r, const dev_message *m, pw_time_ms now)
+{
+    if (r->gpkg)
+        gpkg_check(r, rec_gpkg_fix(r->gpkg, now, m->fix.time, m->fix.device, m->fix.lon, m->fix.lat,
+                                   m->fix.acc_m, source_name(&m->fix), dev_cause_name(m->cause)));
+    if (!r->f_geo)
+        return;
+    double at[2] = {m->fix.lon, m->fix.lat};
+    rec_geojson_feature(&r->geo, REC_GEO_POINT, at, 1);
+    key_str(&r->geo.w, "kind", "fix");
+    key_uint(&r->geo.w, "device", m->fix.device);
+    rec_json_key(&r->geo.w, "t");
+    rec_json_int(&r->geo.w, now);
+    rec_json_key(&r->geo.w, "fix_t");
+    rec_json_int(&r->geo.w, m->fix.time);
+    /* A fix without a claimed accuracy (a live receiver's) has none: null. */
+    rec_json_key(&r->geo.w, "acc_m");
+    rec_json_fixed(&r->geo.w, m->fix.acc_m, 1);
+    key_str(&r->geo.w, "source", source_name(&m->fix));
+    key_str(&r->geo.w, "cause", dev_cause_name(m->cause));
+    rec_geojson_feature_end(&r->geo);
+}
+
+static const char *const env_name[SCN_ENV_COUNT] = {"open", "urban_light", "urban_heavy", "indoor", "tunnel"};
+
+void run_record_layers(run *r)
+{
+    if (r->failed || (!r->f_geo && !r->gpkg))
+        return;
+    const scn_scenario *s = r->s;
+    /* True tracks: one line per actor through its segment ends. */
+    for (size_t a = 0; a < s->n_actors && !r->failed; a++) {
+        const sim_track *tr = &r->actors[a].track;
+        size_t n = tr->n ? tr->n + 1 : 0;
+        if (xy_reserve(r, n + 1) != 0)
+            return;
+        for (size_t i = 0; i < n; i++) {
+            const sim_segment *g = &tr->seg[i < tr->n ? i : tr->n - 1];
+            double la, lo;
+            eng_geo_to_wgs84(&r->frame, i < tr->n ? g->x0 : g->x1, i < tr->n ? g->y0 : g->y1, &la, &lo);
+            xy_set(r, i, la, lo);
+        }
+        if (r->gpkg)
+            gpkg_check(r, rec_gpkg_track(r->gpkg, s->actors[a].id, s->actors[a].name,
+                                         role_name(s->actors[a].role), r->xy, n));
+        if (!r->f_geo)
+            continue;
+        rec_geojson_feature(&r->geo, REC_GEO_LINE, r->xy, n);
+        key_str(&r->geo.w, "kind", "truth");
+        key_uint(&r->geo.w, "device", s->actors[a].id);
+        key_str(&r->geo.w, "name", s->actors[a].name);
+        key_str(&r->geo.w, "role", role_name(s->actors[a].role));
+        rec_geojson_feature_end(&r->geo);
+    }
+    /* Exclusion zones, per case. */
+    for (size_t ci = 0; ci < s->n_cases; ci++) {
+        const eng_case_def *d = &s->cases[ci].def;
+        for (size_t k = 0; k < d->n_zones && !r->failed; k++) {
+            const eng_zone_def *z = &d->zones[k];
+            size_t n;
+            if (z->kind == ENG_ZONE_CIRCLE) {
+                n = circle_xy(r, z->center_lat, z->center_lon, z->radius_m);
+            } else {
+                n = z->n_vertices + 1;
+                if (xy_reserve(r, n) != 0)
+                    return;
+                for (size_t i = 0; i < n; i++)
+                    xy_set(r, i, z->lat[i % z->n_vertices], z->lon[i % z->n_vertices]);
+            }
+            if (r->failed)
+                return;
+            int scheduled = z->schedule.n_windows != 0;
+            if (r->gpkg)
+                gpkg_check(r, rec_gpkg_zone(r->gpkg, "exclusion_zone", d->id, z->id, scheduled, NULL, r->xy, n));
+            if (!r->f_geo)
+                continue;
+            rec_geojson_feature(&r->geo, REC_GEO_POLYGON, r->xy, n);
+            key_str(&r->geo.w, "kind", "exclusion_zone");
+            key_uint(&r->geo.w, "case", d->id);
+            key_uint(&r->geo.w, "zone", z->id);
+            rec_json_key(&r->geo.w, "scheduled");
+            rec_json_bool(&r->geo.w, scheduled);
+            rec_geojson_feature_end(&r->geo);
+        }
+    }
+    /* GNSS environment zones. */
+    for (size_t i = 0; i < s->n_env_zones && !r->failed; i++) {
+        const scn_env_zone *z = &s->env_zones[i];
+        size_t n;
+        if (z->is_circle) {
+            n = circle_xy(r, z->center.lat, z->center.lon, z->radius_m);
+        } else {
+            n = z->n_points + 1;
+            if (xy_reserve(r, n) != 0)
+                return;
+            for (size_t k = 0; k < n; k++) {
+                const scn_point *pt = &s->points[z->first_point + k % z->n_points];
+                xy_set(r, k, pt->lat, pt->lon);
+            }
+        }
+        if (r->failed)
+            return;
+        if (r->gpkg)
+            gpkg_check(r, rec_gpkg_zone(r->gpkg, "environment", 0, 0, -1, env_name[z->env], r->xy, n));
+        if (!r->f_geo)
+            continue;
+        rec_geojson_feature(&r->geo, REC_GEO_POLYGON, r->xy, n);
+        key_str(&r->geo.w, "kind", "environment");
+        key_str(&r->geo.w, "env", env_name[z->env]);
+        rec_geojson_feature_end(&r->geo);
+    }
+    /* Alert episodes, where the offender was when they opened. */
+    for (size_t e = 0; e < r->metrics.n_episodes && !r->failed; e++) {
+        const eval_episode *ep = &r->metrics.episodes[e];
+        if (!isfinite(ep->lat) || !isfinite(ep->lon))
+            continue;
+        const char *rule = ep->rule == 0 ? "proximity" : "zone";
+        const char *cause = ep->is_true ? "none" : eval_cause_name(ep->cause);
+        unsigned case_id = s->cases[ep->case_index].def.id;
+        if (r->gpkg)
+            gpkg_check(r, rec_gpkg_episode(r->gpkg, case_id, rule, ep->start, ep->end, ep->is_true, cause,
+                                           ep->lon, ep->lat));
+        if (!r->f_geo)
+            continue;
+        double at[2] = {ep->lon, ep->lat};
+        rec_geojson_feature(&r->geo, REC_GEO_POINT, at, 1);
+        key_str(&r->geo.w, "kind", "alert_episode");
+        key_uint(&r->geo.w, "case", case_id);
+        key_str(&r->geo.w, "rule", rule);
+        rec_json_key(&r->geo.w, "start");
+        rec_json_int(&r->geo.w, ep->start);
+        rec_json_key(&r->geo.w, "end");
+        rec_json_int(&r->geo.w, ep->end);
+        rec_json_key(&r->geo.w, "true");
+        rec_json_bool(&r->geo.w, ep->is_true);
+        key_str(&r->geo.w, "cause", cause);
+        rec_geojson_feature_end(&r->geo);
+    }
+}
+
+/* ---- fixes.csv and truth.csv ------------------------------------------ */
+
+void run_record_fix(run *r, const dev_message *m, eng_status st, pw_time_ms now)
+{
+    map_fix(r, m, now);
+    if (!r->f_fixes)
+        return;
+    double tlat, tlon;
+    eng_geo_to_wgs84(&r->frame, m->true_x, m->true_y, &tlat, &tlon);
+    char *p = r->line, *end = r->line + sizeof r->line - 1;
+    put_int(&p, end, now);
+    put_text(&p, end, ",");
+    put_int(&p, end, m->fix.time);
+    put_text(&p, end, ",");
+    put_int(&p, end, m->fix.device);
+    put_text(&p, end, ",");
+    rec_put_fixed(&p, end, m->fix.lat, 7);
+    put_text(&p, end, ",");
+    rec_put_fixed(&p, end, m->fix.lon, 7);
+    put_text(&p, end, ",");
+    rec_put_fixed(&p, end, m->fix.acc_m, 1);
+    put_text(&p, end, m->fix.source == PW_SRC_CELL ? ",cell," : m->fix.source == PW_SRC_WIFI ? ",wifi," : ",gnss,");
+    put_text(&p, end, dev_cause_name(m->cause));
+    put_text(&p, end, ",");
+    rec_put_fixed(&p, end, tlat, 7);
+    put_text(&p, end, ",");
+    rec_put_fixed(&p, end, tlon, 7);
+    put_text(&p, end, st == ENG_OK ? ",accepted\n" : st == ENG_EREJECTED ? ",rejected\n" : ",error\n");
+    *p = '\0';
+    if (fwrite(r->line, 1, (size_t)(p - r->line), r->f_fixes) != (size_t)(p - r->line))
+        run_fail(r, "%s: cannot write fixes.csv: %s", r->dir, strerror(errno));
+}
+
+void run_record_truth(run *r)
+{
+    if (r->failed || !r->f_truth)
+        return;
+    fputs("actor,name,role,t0_ms,t1_ms,lat0,lon0,lat1,lon1,mode,underground,moving\n", r->f_truth);
+    for (size_t a = 0; a < r->s->n_actors; a++) {
+        const sim_track *tr = &r->actors[a].track;
+        const scn_actor *sa = &r->s->actors[a];
+        for (size_t i = 0; i < tr->n; i++) {
+            const sim_segment *g = &tr->seg[i];
+            double la0, lo0, la1, lo1;
+            eng_geo_to_wgs84(&r->frame, g->x0, g->y0, &la0, &lo0);
+            eng_geo_to_wgs84(&r->frame, g->x1, g->y1, &la1, &lo1);
+            fprintf(r->f_truth, "%u,", sa->id);
+            rec_csv_field(r->f_truth, sa->name);
+            fprintf(r->f_truth, ",%s,%lld,%lld,%.7f,%.7f,%.7f,%.7f,%s,%d,%d\n", role_name(sa->role),
+                    (long long)g->t0, (long long)g->t1, la0, lo0, la1, lo1, mode_name(g->mode), g->underground,
+                    g->moving);
+        }
+    }
+}
+
+void run_record_close(run *r)
+{
+    if (r->f_geo && rec_geojson_end(&r->geo) != 0)
+        run_fail(r, "%s/run.geojson: cannot write: %s", r->dir, strerror(errno ? errno : EIO));
+    run_file_finish(r, &r->f_events, "events.jsonl");
+    run_file_finish(r, &r->f_fixes, "fixes.csv");
+    run_file_finish(r, &r->f_truth, "truth.csv");
+    run_file_finish(r, &r->f_geo, "run.geojson");
+    if (r->gpkg_open) {
+        char gerr[768];
+        /* Its time: the run's end in simulated time (a live run's when it
+         * stopped), so the same run writes the same file. */
+        if (rec_gpkg_close(r->gpkg, !r->failed, (long long)(r->s->start + r->s->duration_ms), gerr,
+                           sizeof gerr) != 0)
+            run_fail(r, "%s%s", gerr, NULL);
+        r->gpkg = NULL;
+        r->gpkg_open = 0;
+        publish_part(r, "run.gpkg");
+    }
+    free(r->xy);
+    r->xy = NULL;
+}
