@@ -1,9 +1,11 @@
 /*
- * record.h - the writers' common ground: JSON strings and numbers, CSV
- * fields.  Every file proxwatch writes for other programs (report.json,
- * summary.json, run.geojson, sweep.json, truth.csv, sweep.csv) writes its
- * text values through these, so a name with a quote, a backslash, a comma
- * or a control character, and a number that is not finite, come out valid.
+ * record.h - the writers' common ground: the one JSON writer (and GeoJSON
+ * on it), CSV fields, fast fixed-point numbers, and the publication of a
+ * run folder in one step.  Every file proxwatch writes for other programs
+ * (events.jsonl, report.json, summary.json, run.geojson, sweep.json,
+ * fixes.csv, truth.csv, sweep.csv, decode's output) writes its text
+ * values through these, so a name with a quote, a backslash, a comma or a
+ * control character, and a number that is not finite, come out valid.
  *
  * JSON (RFC 8259): strings get quotes; '"' and '\' are escaped, control
  * characters become \n, \t, \r, \b, \f or \u00XX; other bytes, UTF-8
@@ -13,11 +15,11 @@
  * enclosed in double quotes, with its double quotes doubled; others are
  * written as they are.
  *
- * No allocation; the FILE functions return 0, or EOF when a write failed
- * (the stream's error flag is then set too).  May include: libc (POSIX).
+ * No allocation; rec_csv_field returns 0, or EOF when a write failed (the
+ * stream's error flag is then set too).  May include: libc (POSIX).
  *
- *   rec_json_string(f, "Tom \"T\" Cat");    -> "Tom \"T\" Cat"
- *   rec_json_number(f, NAN, 1);             -> null
+ *   rec_json_str(&w, "Tom \"T\" Cat");      -> "Tom \"T\" Cat"
+ *   rec_json_fixed(&w, NAN, 1);             -> null
  *   rec_csv_field(f, "Kim, Jr.");           -> "Kim, Jr."   (quoted)
  */
 #ifndef PW_RECORD_H
@@ -31,7 +33,7 @@
  * The one JSON writer.  Every JSON text proxwatch emits (events.jsonl,
  * report.json, summary.json, run.geojson, sweep.json, decode's gpsd
  * JSON) goes through it: it places the commas, escapes keys and strings
- * (rec_json_escape's rules), writes numbers with rec_put_fixed (the same
+ * (the rules above), writes numbers with rec_put_fixed (the same
  * text as printf's %.*f, faster) and a number that is not finite as null.
  *
  * The layout is the caller's, the syntax the writer's: REC_JSON_COMPACT
@@ -113,13 +115,6 @@ void rec_geojson_feature(rec_geojson *g, rec_geometry type, const double *lonlat
 void rec_geojson_feature_end(rec_geojson *g);
 int  rec_geojson_end(rec_geojson *g);
 
-/* Escape s as a JSON string, with its quotes, into buf (cap bytes, NUL
- * terminated).  Returns the length the whole string needs (without the
- * NUL), as snprintf does: a result >= cap means buf was cut. */
-size_t rec_json_escape(char *buf, size_t cap, const char *s);
-int rec_json_string(FILE *f, const char *s);
-/* A number with `decimals` digits after the point (printf's %.*f), or null. */
-int rec_json_number(FILE *f, double v, int decimals);
 int rec_csv_field(FILE *f, const char *s);
 
 /*

@@ -22,6 +22,26 @@ static char *through_file(int (*fn)(FILE *, const char *), const char *s)
     return buf;
 }
 
+/* A string value through the writer, into a FILE (its own buffer flushes
+ * as it fills) or into a buffer. */
+static int str_to_file(FILE *f, const char *s)
+{
+    rec_json w;
+    rec_json_to_file(&w, f, REC_JSON_COMPACT);
+    rec_json_str(&w, s);
+    return rec_json_finish(&w);
+}
+
+static const char *str_to_buf(const char *s)
+{
+    static char buf[4096];
+    rec_json w;
+    rec_json_to_buf(&w, buf, sizeof buf, REC_JSON_COMPACT);
+    rec_json_str(&w, s);
+    CU_ASSERT_EQUAL(rec_json_finish(&w), 0);
+    return buf;
+}
+
 static void test_json_strings(void)
 {
     static const struct {
@@ -38,28 +58,27 @@ static void test_json_strings(void)
         {"a/b", "\"a/b\""},                                 /* solidus needs no escape */
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        char buf[128];
-        size_t n = rec_json_escape(buf, sizeof buf, table[i].in);
-        CU_ASSERT_STRING_EQUAL(buf, table[i].want);
-        CU_ASSERT_EQUAL(n, strlen(table[i].want));
-        CU_ASSERT_STRING_EQUAL(through_file(rec_json_string, table[i].in), table[i].want);
+        CU_ASSERT_STRING_EQUAL(str_to_buf(table[i].in), table[i].want);
+        CU_ASSERT_STRING_EQUAL(through_file(str_to_file, table[i].in), table[i].want);
     }
-    /* A buffer too small: cut and NUL-terminated, the length needed told. */
-    char small[5];
-    CU_ASSERT_EQUAL(rec_json_escape(small, sizeof small, "abcdef"), 8);
-    CU_ASSERT_STRING_EQUAL(small, "\"abc");
-    /* A long string with quotes goes out in pieces, the same as at once. */
-    char longs[1000], want[2100];
-    for (int i = 0; i < 999; i++)
+    /* A long string with quotes, longer than the FILE writer's own buffer,
+     * comes out whole: every 7th character a quote, escaped (by hand:
+     * 6000 characters, 858 of them quotes, 2 more bytes: 6860). */
+    static char longs[6001];
+    for (int i = 0; i < 6000; i++)
         longs[i] = i % 7 == 0 ? '"' : (char)('a' + i % 26);
-    longs[999] = '\0';
-    rec_json_escape(want, sizeof want, longs);
-    CU_ASSERT_STRING_EQUAL(through_file(rec_json_string, longs), want);
+    longs[6000] = '\0';
+    const char *out = through_file(str_to_file, longs);
+    CU_ASSERT_EQUAL(strlen(out), 6000 + 858 + 2);
+    CU_ASSERT_EQUAL(strncmp(out, "\"\\\"bcdefg\\\"", 11), 0);
 }
 
 static int number_3(FILE *f, const char *s)
 {
-    return rec_json_number(f, strtod(s, NULL), 3);
+    rec_json w;
+    rec_json_to_file(&w, f, REC_JSON_COMPACT);
+    rec_json_fixed(&w, strtod(s, NULL), 3);
+    return rec_json_finish(&w);
 }
 
 static void test_json_numbers(void)
