@@ -106,32 +106,26 @@ static int write_summary_json(const char *dir, const scn_scenario *s, const sim_
     rec_json w;
     rec_json_to_file(&w, f, REC_JSON_COMPACT);
     rec_json_object(&w);
-    rec_json_key(&w, "scenario");
-    rec_json_str(&w, s->name);
-    rec_json_key(&w, "seed");
-    rec_json_uint(&w, s->seed);
-    rec_json_key(&w, "sim_seconds");
-    rec_json_fixed(&w, sum->sim_seconds, 0);
+    rec_json_kstr(&w, "scenario", s->name);
+    rec_json_kuint(&w, "seed", s->seed);
+    rec_json_kfixed(&w, "sim_seconds", sum->sim_seconds, 0);
     rec_json_key(&w, "fixes");
     rec_json_object(&w);
     static const char *const fix_keys[] = {"sent", "delivered", "accepted", "rejected", "lost"};
     const uint64_t fix_counts[] = {sum->fixes_sent, sum->fixes_delivered, sum->fixes_accepted,
                                    sum->fixes_rejected, sum->fixes_lost};
     for (size_t i = 0; i < 5; i++) {
-        rec_json_key(&w, fix_keys[i]);
-        rec_json_uint(&w, fix_counts[i]);
+        rec_json_kuint(&w, fix_keys[i], fix_counts[i]);
     }
     rec_json_end(&w);
     rec_json_key(&w, "events");
     rec_json_object(&w);
     for (int t = 1; t < PW_EV_TYPE_COUNT; t++) {
-        rec_json_key(&w, pw_event_name((pw_event_type)t));
-        rec_json_uint(&w, sum->by_type[t]);
+        rec_json_kuint(&w, pw_event_name((pw_event_type)t), sum->by_type[t]);
     }
     rec_json_end(&w);
     if (s->n_expects) {
-        rec_json_key(&w, "expect_not_held");
-        rec_json_uint(&w, failed);
+        rec_json_kuint(&w, "expect_not_held", failed);
         rec_json_key(&w, "expect");
         eval_expect_write_json(&w, expects, s->n_expects);
     }

@@ -140,20 +140,16 @@ void eval_expect_write_json(rec_json *w, const eval_expect_result *results, size
     for (size_t i = 0; i < n; i++) {
         const scn_expect *e = results[i].expect;
         rec_json_object(w);
-        rec_json_key(w, "key");
-        rec_json_str(w, e->key);
-        rec_json_key(w, "measure");
-        rec_json_str(w, scn_measure_name(e->measure));
+        rec_json_kstr(w, "key", e->key);
+        rec_json_kstr(w, "measure", scn_measure_name(e->measure));
         rec_json_key(w, "min");
         rec_json_sig(w, e->lo, 6);
         rec_json_key(w, "max");
         rec_json_sig(w, e->hi, 6);
         rec_json_key(w, "measured");
         rec_json_sig(w, results[i].measured, 6);
-        rec_json_key(w, "held");
-        rec_json_bool(w, results[i].held);
-        rec_json_key(w, "line");
-        rec_json_int(w, e->line);
+        rec_json_kbool(w, "held", results[i].held);
+        rec_json_kint(w, "line", e->line);
         rec_json_end(w);
     }
     rec_json_end(w);

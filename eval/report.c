@@ -9,28 +9,15 @@
 #include <math.h>
 #include <stdio.h>
 
-/* Shorthands for one member: "key": value. */
-static void kf(rec_json *w, const char *key, double v, int decimals)
-{
-    rec_json_key(w, key);
-    rec_json_fixed(w, v, decimals);
-}
-
-static void ku(rec_json *w, const char *key, uint64_t v)
-{
-    rec_json_key(w, key);
-    rec_json_uint(w, v);
-}
-
 static void latency(rec_json *w, const char *key, const eval_latency *l)
 {
     rec_json_newline(w);
     rec_json_key(w, key);
     rec_json_object(w);
-    ku(w, "n", l->n);
-    kf(w, "p50", l->p50, 3);
-    kf(w, "p95", l->p95, 3);
-    kf(w, "max", l->max, 3);
+    rec_json_kuint(w, "n", l->n);
+    rec_json_kfixed(w, "p50", l->p50, 3);
+    rec_json_kfixed(w, "p95", l->p95, 3);
+    rec_json_kfixed(w, "max", l->max, 3);
     rec_json_end(w);
 }
 
@@ -54,75 +41,71 @@ int eval_report_write_json(FILE *f, const scn_scenario *s, const eval_report *r)
     rec_json_to_file(&w, f, REC_JSON_SPACED);
     rec_json_object(&w);
     rec_json_newline(&w);
-    rec_json_key(&w, "scenario");
-    rec_json_str(&w, s->name);
+    rec_json_kstr(&w, "scenario", s->name);
     rec_json_newline(&w);
-    ku(&w, "seed", s->seed);
+    rec_json_kuint(&w, "seed", s->seed);
     rec_json_newline(&w);
-    kf(&w, "sim_seconds", r->sim_seconds, 0);
+    rec_json_kfixed(&w, "sim_seconds", r->sim_seconds, 0);
     rec_json_newline(&w);
-    rec_json_key(&w, "truth");
-    rec_json_str(&w, r->truth[0] ? r->truth : "simulation");
+    rec_json_kstr(&w, "truth", r->truth[0] ? r->truth : "simulation");
     /* The effective settings: the first case and the first tag and phone
      * (a sweep varies them together). */
     member(&w, "parameters");
-    kf(&w, "tau_s", r->tau_s, 0);
+    rec_json_kfixed(&w, "tau_s", r->tau_s, 0);
     if (s->n_cases) {
         const eng_case_def *d = &s->cases[0].def;
-        kf(&w, "alarm_radius_m", d->alarm_radius_m, 1);
-        kf(&w, "prewarn_radius_m", d->prewarn_radius_m, 1);
-        kf(&w, "enter_margin_m", d->enter_margin_m, 1);
-        kf(&w, "leave_margin_m", d->leave_margin_m, 1);
-        kf(&w, "p_open", d->p_open, 3);
-        kf(&w, "p_close", d->p_close, 3);
-        kf(&w, "dwell_open_s", d->dwell_open_ms / 1000.0, 1);
-        kf(&w, "dwell_close_s", d->dwell_close_ms / 1000.0, 1);
-        kf(&w, "grace_s", d->grace_ms / 1000.0, 1);
-        kf(&w, "reveal_max_s", d->reveal_max_ms / 1000.0, 1);
+        rec_json_kfixed(&w, "alarm_radius_m", d->alarm_radius_m, 1);
+        rec_json_kfixed(&w, "prewarn_radius_m", d->prewarn_radius_m, 1);
+        rec_json_kfixed(&w, "enter_margin_m", d->enter_margin_m, 1);
+        rec_json_kfixed(&w, "leave_margin_m", d->leave_margin_m, 1);
+        rec_json_kfixed(&w, "p_open", d->p_open, 3);
+        rec_json_kfixed(&w, "p_close", d->p_close, 3);
+        rec_json_kfixed(&w, "dwell_open_s", d->dwell_open_ms / 1000.0, 1);
+        rec_json_kfixed(&w, "dwell_close_s", d->dwell_close_ms / 1000.0, 1);
+        rec_json_kfixed(&w, "grace_s", d->grace_ms / 1000.0, 1);
+        rec_json_kfixed(&w, "reveal_max_s", d->reveal_max_ms / 1000.0, 1);
     }
     for (size_t i = 0; i < s->n_actors; i++) {
         if (s->actors[i].role == SCN_OFFENDER) {
             const scn_device *d = &s->actors[i].device;
-            kf(&w, "tag_interval_s", d->interval_rest_ms / 1000.0, 1);
-            kf(&w, "tag_moving_interval_s", d->interval_moving_ms / 1000.0, 1);
-            kf(&w, "tag_pursuit_interval_s", d->interval_pursuit_ms / 1000.0, 1);
+            rec_json_kfixed(&w, "tag_interval_s", d->interval_rest_ms / 1000.0, 1);
+            rec_json_kfixed(&w, "tag_moving_interval_s", d->interval_moving_ms / 1000.0, 1);
+            rec_json_kfixed(&w, "tag_pursuit_interval_s", d->interval_pursuit_ms / 1000.0, 1);
             break;
         }
     }
     for (size_t i = 0; i < s->n_actors; i++) {
         if (s->actors[i].role == SCN_VICTIM) {
-            kf(&w, "phone_interval_s", s->actors[i].device.interval_rest_ms / 1000.0, 1);
+            rec_json_kfixed(&w, "phone_interval_s", s->actors[i].device.interval_rest_ms / 1000.0, 1);
             break;
         }
     }
-    rec_json_key(&w, "dispatchers");
-    rec_json_int(&w, s->dispatch.dispatchers);
-    kf(&w, "handling_mean_s", s->dispatch.handling_mean_ms / 1000.0, 1);
+    rec_json_kint(&w, "dispatchers", s->dispatch.dispatchers);
+    rec_json_kfixed(&w, "handling_mean_s", s->dispatch.handling_mean_ms / 1000.0, 1);
     rec_json_end(&w);
     member(&w, "counts");
-    ku(&w, "offenders", offenders);
-    ku(&w, "victims", victims);
-    ku(&w, "cases", s->n_cases);
-    ku(&w, "patrols", patrols);
-    rec_json_key(&w, "dispatchers");
-    rec_json_int(&w, s->dispatch.dispatchers);
-    ku(&w, "fixes", r->fixes);
+    rec_json_kuint(&w, "offenders", offenders);
+    rec_json_kuint(&w, "victims", victims);
+    rec_json_kuint(&w, "cases", s->n_cases);
+    rec_json_kuint(&w, "patrols", patrols);
+    rec_json_kint(&w, "dispatchers", s->dispatch.dispatchers);
+    rec_json_kuint(&w, "fixes", r->fixes);
     rec_json_end(&w);
     member(&w, "breaches");
-    ku(&w, "true", r->breaches.truth);
-    ku(&w, "detected", r->breaches.detected);
-    ku(&w, "missed", r->breaches.missed);
-    ku(&w, "missed_short", r->breaches.missed_short);
+    rec_json_kuint(&w, "true", r->breaches.truth);
+    rec_json_kuint(&w, "detected", r->breaches.detected);
+    rec_json_kuint(&w, "missed", r->breaches.missed);
+    rec_json_kuint(&w, "missed_short", r->breaches.missed_short);
     rec_json_end(&w);
     member(&w, "alerts");
-    ku(&w, "episodes", r->alerts.episodes);
-    ku(&w, "true", r->alerts.true_alerts);
-    ku(&w, "false", r->alerts.false_alerts);
-    kf(&w, "false_per_offender_day", r->alerts.false_per_offender_day, 4);
+    rec_json_kuint(&w, "episodes", r->alerts.episodes);
+    rec_json_kuint(&w, "true", r->alerts.true_alerts);
+    rec_json_kuint(&w, "false", r->alerts.false_alerts);
+    rec_json_kfixed(&w, "false_per_offender_day", r->alerts.false_per_offender_day, 4);
     rec_json_key(&w, "false_by_cause");
     rec_json_object(&w);
     for (int c = 0; c < EVAL_CAUSE_COUNT; c++)
-        ku(&w, eval_cause_name((eval_cause)c), r->alerts.false_by_cause[c]);
+        rec_json_kuint(&w, eval_cause_name((eval_cause)c), r->alerts.false_by_cause[c]);
     rec_json_end(&w);
     rec_json_end(&w);
     member(&w, "latency_s");
@@ -132,25 +115,25 @@ int eval_report_write_json(FILE *f, const scn_scenario *s, const eval_report *r)
     latency(&w, "dispatch_to_scene", &r->latency.dispatch_to_scene);
     rec_json_end_newline(&w);
     member(&w, "exposure_s");
-    kf(&w, "outside_breach", r->exposure_outside_breach_s, 1);
-    ku(&w, "unauthorized_disclosures", r->unauthorized_disclosures);
+    rec_json_kfixed(&w, "outside_breach", r->exposure_outside_breach_s, 1);
+    rec_json_kuint(&w, "unauthorized_disclosures", r->unauthorized_disclosures);
     rec_json_end(&w);
     member(&w, "workload");
-    ku(&w, "incidents", r->workload.incidents);
-    kf(&w, "per_dispatcher_hour", r->workload.per_dispatcher_hour, 4);
-    ku(&w, "peak_concurrent", r->workload.peak_concurrent);
+    rec_json_kuint(&w, "incidents", r->workload.incidents);
+    rec_json_kfixed(&w, "per_dispatcher_hour", r->workload.per_dispatcher_hour, 4);
+    rec_json_kuint(&w, "peak_concurrent", r->workload.peak_concurrent);
     rec_json_key(&w, "queue_wait_s");
     rec_json_object(&w);
-    kf(&w, "p50", r->workload.queue_wait_p50_s, 3);
-    kf(&w, "p95", r->workload.queue_wait_p95_s, 3);
+    rec_json_kfixed(&w, "p50", r->workload.queue_wait_p50_s, 3);
+    rec_json_kfixed(&w, "p95", r->workload.queue_wait_p95_s, 3);
     rec_json_end(&w);
-    kf(&w, "patrol_minutes_on_false", r->workload.patrol_minutes_on_false, 1);
+    rec_json_kfixed(&w, "patrol_minutes_on_false", r->workload.patrol_minutes_on_false, 1);
     rec_json_end(&w);
     member(&w, "health");
-    ku(&w, "signal_loss", r->health.signal_loss);
-    ku(&w, "no_comm", r->health.no_comm);
-    ku(&w, "tamper", r->health.tamper);
-    ku(&w, "battery_low", r->health.battery_low);
+    rec_json_kuint(&w, "signal_loss", r->health.signal_loss);
+    rec_json_kuint(&w, "no_comm", r->health.no_comm);
+    rec_json_kuint(&w, "tamper", r->health.tamper);
+    rec_json_kuint(&w, "battery_low", r->health.battery_low);
     rec_json_end(&w);
     rec_json_end_newline(&w);
     rec_json_text(&w, "\n");

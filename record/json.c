@@ -289,6 +289,36 @@ void rec_json_text(rec_json *w, const char *raw)
     put(w, raw, strlen(raw));
 }
 
+void rec_json_kstr(rec_json *w, const char *key, const char *s)
+{
+    rec_json_key(w, key);
+    rec_json_str(w, s);
+}
+
+void rec_json_kfixed(rec_json *w, const char *key, double v, int decimals)
+{
+    rec_json_key(w, key);
+    rec_json_fixed(w, v, decimals);
+}
+
+void rec_json_kint(rec_json *w, const char *key, int64_t v)
+{
+    rec_json_key(w, key);
+    rec_json_int(w, v);
+}
+
+void rec_json_kuint(rec_json *w, const char *key, uint64_t v)
+{
+    rec_json_key(w, key);
+    rec_json_uint(w, v);
+}
+
+void rec_json_kbool(rec_json *w, const char *key, int v)
+{
+    rec_json_key(w, key);
+    rec_json_bool(w, v);
+}
+
 int rec_json_finish(rec_json *w)
 {
     if (w->f)

@@ -88,6 +88,12 @@ void rec_json_uint(rec_json *w, uint64_t v);
 void rec_json_bool(rec_json *w, int v);
 void rec_json_null(rec_json *w);
 void rec_json_text(rec_json *w, const char *raw);
+/* A member at once: rec_json_key then the value. */
+void rec_json_kstr(rec_json *w, const char *key, const char *s);
+void rec_json_kfixed(rec_json *w, const char *key, double v, int decimals);
+void rec_json_kint(rec_json *w, const char *key, int64_t v);
+void rec_json_kuint(rec_json *w, const char *key, uint64_t v);
+void rec_json_kbool(rec_json *w, const char *key, int v);
 /* Buffer: NUL-terminates; FILE: writes what is left.  0 or -1. */
 int rec_json_finish(rec_json *w);
 /* Bytes written into the buffer so far (buffer writer). */

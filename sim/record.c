@@ -70,20 +70,7 @@ static void key_fixed(rec_json *w, const char *key, double v, int decimals)
 {
     if (!isfinite(v))
         return;
-    rec_json_key(w, key);
-    rec_json_fixed(w, v, decimals);
-}
-
-static void key_uint(rec_json *w, const char *key, uint64_t v)
-{
-    rec_json_key(w, key);
-    rec_json_uint(w, v);
-}
-
-static void key_str(rec_json *w, const char *key, const char *v)
-{
-    rec_json_key(w, key);
-    rec_json_str(w, v);
+    rec_json_kfixed(w, key, v, decimals);
 }
 
 size_t sim_event_json(const pw_event *ev, char *buf, size_t n)
@@ -93,36 +80,35 @@ size_t sim_event_json(const pw_event *ev, char *buf, size_t n)
     char iso[40];
     sim_format_time(ev->time, iso, sizeof iso);
     rec_json_object(&w);
-    rec_json_key(&w, "t");
-    rec_json_int(&w, ev->time);
-    key_str(&w, "time", iso);
-    key_str(&w, "type", pw_event_name(ev->type));
+    rec_json_kint(&w, "t", ev->time);
+    rec_json_kstr(&w, "time", iso);
+    rec_json_kstr(&w, "type", pw_event_name(ev->type));
     if (ev->case_id)
-        key_uint(&w, "case", ev->case_id);
+        rec_json_kuint(&w, "case", ev->case_id);
     if (ev->device)
-        key_uint(&w, "device", ev->device);
+        rec_json_kuint(&w, "device", ev->device);
     if (ev->incident)
-        key_uint(&w, "incident", ev->incident);
+        rec_json_kuint(&w, "incident", ev->incident);
     if (rule_name(ev->rule))
-        key_str(&w, "rule", rule_name(ev->rule));
+        rec_json_kstr(&w, "rule", rule_name(ev->rule));
     if (ev->zone_id)
-        key_uint(&w, "zone", ev->zone_id);
+        rec_json_kuint(&w, "zone", ev->zone_id);
     if (ev->type == PW_EV_FIX_REJECTED)
-        key_str(&w, "reason", eng_reject_name((eng_reject_reason)ev->reason));
+        rec_json_kstr(&w, "reason", eng_reject_name((eng_reject_reason)ev->reason));
     else if (ev->type == PW_EV_DISCLOSURE || ev->type == PW_EV_ESCALATION ||
              ev->type == PW_EV_VICTIM_WARNING || ev->type == PW_EV_INCIDENT_OPEN)
-        key_str(&w, "reason", ev->reason ? pw_event_name((pw_event_type)ev->reason) : "none");
+        rec_json_kstr(&w, "reason", ev->reason ? pw_event_name((pw_event_type)ev->reason) : "none");
     else if (ev->type == PW_EV_REVEAL_CLOSE)
-        key_str(&w, "reason", ev->reason == ENG_REVEAL_TIMEOUT ? "timeout"
+        rec_json_kstr(&w, "reason", ev->reason == ENG_REVEAL_TIMEOUT ? "timeout"
                               : ev->reason == ENG_REVEAL_INCIDENT_CLOSED ? "incident_closed"
                               : ev->reason == ENG_REVEAL_RENEWED      ? "renewed"
                                                                       : "grace_over");
     if (party_name(ev->recipient))
-        key_str(&w, "to", party_name(ev->recipient));
+        rec_json_kstr(&w, "to", party_name(ev->recipient));
     if (ev->recipient_id)
-        key_uint(&w, "to_id", ev->recipient_id);
+        rec_json_kuint(&w, "to_id", ev->recipient_id);
     if (ev->subject)
-        key_uint(&w, "subject", ev->subject);
+        rec_json_kuint(&w, "subject", ev->subject);
     if (isfinite(ev->lat) && isfinite(ev->lon)) {
         key_fixed(&w, "lat", ev->lat, 7);
         key_fixed(&w, "lon", ev->lon, 7);

@@ -60,18 +60,6 @@ static const char *source_name(const pw_fix *f)
     return f->source == PW_SRC_CELL ? "cell" : f->source == PW_SRC_WIFI ? "wifi" : "gnss";
 }
 
-static void key_str(rec_json *w, const char *key, const char *v)
-{
-    rec_json_key(w, key);
-    rec_json_str(w, v);
-}
-
-static void key_uint(rec_json *w, const char *key, uint64_t v)
-{
-    rec_json_key(w, key);
-    rec_json_uint(w, v);
-}
-
 /* ---- files ------------------------------------------------------------ */
 
 static int make_dirs(const char *path)
@@ -219,17 +207,14 @@ static void map_fix(run *r, const dev_message *m, pw_time_ms now)
         return;
     double at[2] = {m->fix.lon, m->fix.lat};
     rec_geojson_feature(&r->geo, REC_GEO_POINT, at, 1);
-    key_str(&r->geo.w, "kind", "fix");
-    key_uint(&r->geo.w, "device", m->fix.device);
-    rec_json_key(&r->geo.w, "t");
-    rec_json_int(&r->geo.w, now);
-    rec_json_key(&r->geo.w, "fix_t");
-    rec_json_int(&r->geo.w, m->fix.time);
+    rec_json_kstr(&r->geo.w, "kind", "fix");
+    rec_json_kuint(&r->geo.w, "device", m->fix.device);
+    rec_json_kint(&r->geo.w, "t", now);
+    rec_json_kint(&r->geo.w, "fix_t", m->fix.time);
     /* A fix without a claimed accuracy (a live receiver's) has none: null. */
-    rec_json_key(&r->geo.w, "acc_m");
-    rec_json_fixed(&r->geo.w, m->fix.acc_m, 1);
-    key_str(&r->geo.w, "source", source_name(&m->fix));
-    key_str(&r->geo.w, "cause", dev_cause_name(m->cause));
+    rec_json_kfixed(&r->geo.w, "acc_m", m->fix.acc_m, 1);
+    rec_json_kstr(&r->geo.w, "source", source_name(&m->fix));
+    rec_json_kstr(&r->geo.w, "cause", dev_cause_name(m->cause));
     rec_geojson_feature_end(&r->geo);
 }
 
@@ -258,10 +243,10 @@ void run_record_layers(run *r)
         if (!r->f_geo)
             continue;
         rec_geojson_feature(&r->geo, REC_GEO_LINE, r->xy, n);
-        key_str(&r->geo.w, "kind", "truth");
-        key_uint(&r->geo.w, "device", s->actors[a].id);
-        key_str(&r->geo.w, "name", s->actors[a].name);
-        key_str(&r->geo.w, "role", role_name(s->actors[a].role));
+        rec_json_kstr(&r->geo.w, "kind", "truth");
+        rec_json_kuint(&r->geo.w, "device", s->actors[a].id);
+        rec_json_kstr(&r->geo.w, "name", s->actors[a].name);
+        rec_json_kstr(&r->geo.w, "role", role_name(s->actors[a].role));
         rec_geojson_feature_end(&r->geo);
     }
     /* Exclusion zones, per case. */
@@ -287,11 +272,10 @@ void run_record_layers(run *r)
             if (!r->f_geo)
                 continue;
             rec_geojson_feature(&r->geo, REC_GEO_POLYGON, r->xy, n);
-            key_str(&r->geo.w, "kind", "exclusion_zone");
-            key_uint(&r->geo.w, "case", d->id);
-            key_uint(&r->geo.w, "zone", z->id);
-            rec_json_key(&r->geo.w, "scheduled");
-            rec_json_bool(&r->geo.w, scheduled);
+            rec_json_kstr(&r->geo.w, "kind", "exclusion_zone");
+            rec_json_kuint(&r->geo.w, "case", d->id);
+            rec_json_kuint(&r->geo.w, "zone", z->id);
+            rec_json_kbool(&r->geo.w, "scheduled", scheduled);
             rec_geojson_feature_end(&r->geo);
         }
     }
@@ -317,8 +301,8 @@ void run_record_layers(run *r)
         if (!r->f_geo)
             continue;
         rec_geojson_feature(&r->geo, REC_GEO_POLYGON, r->xy, n);
-        key_str(&r->geo.w, "kind", "environment");
-        key_str(&r->geo.w, "env", env_name[z->env]);
+        rec_json_kstr(&r->geo.w, "kind", "environment");
+        rec_json_kstr(&r->geo.w, "env", env_name[z->env]);
         rec_geojson_feature_end(&r->geo);
     }
     /* Alert episodes, where the offender was when they opened. */
@@ -336,16 +320,13 @@ void run_record_layers(run *r)
             continue;
         double at[2] = {ep->lon, ep->lat};
         rec_geojson_feature(&r->geo, REC_GEO_POINT, at, 1);
-        key_str(&r->geo.w, "kind", "alert_episode");
-        key_uint(&r->geo.w, "case", case_id);
-        key_str(&r->geo.w, "rule", rule);
-        rec_json_key(&r->geo.w, "start");
-        rec_json_int(&r->geo.w, ep->start);
-        rec_json_key(&r->geo.w, "end");
-        rec_json_int(&r->geo.w, ep->end);
-        rec_json_key(&r->geo.w, "true");
-        rec_json_bool(&r->geo.w, ep->is_true);
-        key_str(&r->geo.w, "cause", cause);
+        rec_json_kstr(&r->geo.w, "kind", "alert_episode");
+        rec_json_kuint(&r->geo.w, "case", case_id);
+        rec_json_kstr(&r->geo.w, "rule", rule);
+        rec_json_kint(&r->geo.w, "start", ep->start);
+        rec_json_kint(&r->geo.w, "end", ep->end);
+        rec_json_kbool(&r->geo.w, "true", ep->is_true);
+        rec_json_kstr(&r->geo.w, "cause", cause);
         rec_geojson_feature_end(&r->geo);
     }
 }

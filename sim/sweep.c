@@ -456,10 +456,8 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         size_t n_ok = 0;
         for (int s = 0; s < sp->seeds; s++)
             n_ok += ok[g * (size_t)sp->seeds + (size_t)s];
-        rec_json_key(&jw, "runs");
-        rec_json_uint(&jw, n_ok);
-        rec_json_key(&jw, "failed");
-        rec_json_uint(&jw, (size_t)sp->seeds - n_ok);
+        rec_json_kuint(&jw, "runs", n_ok);
+        rec_json_kuint(&jw, "failed", (size_t)sp->seeds - n_ok);
         rec_json_key(&jw, "figures");
         rec_json_object(&jw);
         for (size_t i = 0; i < nf; i++) {

@@ -657,31 +657,22 @@ size_t trc_decode_json(const pw_fix *fix, const trc_fix_extra *extra, char *buf,
     rec_json w;
     rec_json_to_buf(&w, line, sizeof line, REC_JSON_COMPACT);
     rec_json_object(&w);
-    rec_json_key(&w, "class");
-    rec_json_str(&w, "TPV");
-    rec_json_key(&w, "time");
-    rec_json_str(&w, iso);
-    rec_json_key(&w, "lat");
-    rec_json_fixed(&w, fix->lat, 9);
-    rec_json_key(&w, "lon");
-    rec_json_fixed(&w, fix->lon, 9);
-    rec_json_key(&w, "mode");
-    rec_json_uint(&w, (uint64_t)(mode > 0 ? mode : 0));
+    rec_json_kstr(&w, "class", "TPV");
+    rec_json_kstr(&w, "time", iso);
+    rec_json_kfixed(&w, "lat", fix->lat, 9);
+    rec_json_kfixed(&w, "lon", fix->lon, 9);
+    rec_json_kuint(&w, "mode", (uint64_t)(mode > 0 ? mode : 0));
     if ((fix->set & PW_FIX_SPEED_SET) && isfinite(fix->speed_mps)) {
-        rec_json_key(&w, "speed");
-        rec_json_fixed(&w, fix->speed_mps, 3);
+        rec_json_kfixed(&w, "speed", fix->speed_mps, 3);
     }
     if ((fix->set & PW_FIX_HEADING_SET) && isfinite(fix->heading_deg)) {
-        rec_json_key(&w, "track");
-        rec_json_fixed(&w, fix->heading_deg, 4);
+        rec_json_kfixed(&w, "track", fix->heading_deg, 4);
     }
     if (extra && (extra->set & TRC_EXTRA_ALT_SET) && isfinite(extra->alt_msl_m)) {
-        rec_json_key(&w, "alt");
-        rec_json_fixed(&w, extra->alt_msl_m, 3);
+        rec_json_kfixed(&w, "alt", extra->alt_msl_m, 3);
     }
     if (extra && (extra->set & TRC_EXTRA_EPH_SET) && isfinite(extra->eph_m)) {
-        rec_json_key(&w, "eph");
-        rec_json_fixed(&w, extra->eph_m, 3);
+        rec_json_kfixed(&w, "eph", extra->eph_m, 3);
     }
     rec_json_end(&w);
     rec_json_finish(&w);
