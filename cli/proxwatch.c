@@ -89,6 +89,13 @@ static int parse_u64(const char *s, uint64_t *out)
     return 1;
 }
 
+/* The exit status for a module's status (sim.h, sim_status): the user's
+ * input is 2, any other failure 1.  Exit statuses are chosen here only. */
+static int exit_status(int st)
+{
+    return st == SIM_OK ? 0 : st == SIM_EINVAL ? 2 : 1;
+}
+
 /* summary.json, published whole (written as .part, then renamed); 0, or
  * -1 with the reason in err. */
 static int write_summary_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
@@ -233,10 +240,11 @@ static int cmd_run(int argc, char **argv)
     scn_scenario s;
     if (n_set > 0) {
         char lerr[700];
-        if (sim_load_with_params(path, names, values, n_set, opts.has_seed ? &opts.seed : NULL, &s, lerr,
-                                 sizeof lerr) != 0) {
+        int st = sim_load_with_params(path, names, values, n_set, opts.has_seed ? &opts.seed : NULL, &s, lerr,
+                                      sizeof lerr);
+        if (st != SIM_OK) {
             fprintf(stderr, "%s\n", lerr);
-            return 2;
+            return exit_status(st);
         }
     } else {
         scn_error err;
@@ -446,11 +454,11 @@ static int cmd_sweep(int argc, char **argv)
     sp.out_dir = stage; /* published whole at the end (record.h) */
     int rc = sim_sweep(&sp, &failed, msg, sizeof msg);
     if (rc == 0 && rec_publish_dir(stage, dir, msg, sizeof msg) != 0)
-        rc = 1;
+        rc = SIM_ERUN;
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
         rec_remove_tree(stage);
-        return rc;
+        return exit_status(rc);
     }
     printf("proxwatch sweep: %s\n", path);
     printf("  %zu combinations x %llu seeds = %zu runs, %zu failed, %llu at a time\n", grid,
@@ -594,12 +602,12 @@ static int cmd_replay(int argc, char **argv)
     o.out_dir = stage; /* published whole at the end (record.h) */
     int rc = sim_replay(&o, &sum, msg, sizeof msg);
     if (rc == 0 && rec_publish_dir(stage, final_dir, msg, sizeof msg) != 0)
-        rc = 1;
+        rc = SIM_ERUN;
     o.out_dir = final_dir;
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
         rec_remove_tree(stage);
-        return rc;
+        return exit_status(rc);
     }
     printf("proxwatch replay: %s against %s\n", o.offender_trace,
            o.victim_trace ? o.victim_trace : "a victim standing still");
@@ -705,13 +713,13 @@ static int cmd_live(int argc, char **argv)
     o.out_dir = stage; /* published whole at the end (record.h) */
     int rc = sim_live(&s, &o, &sum, msg, sizeof msg);
     if (rc == 0 && rec_publish_dir(stage, final_dir, msg, sizeof msg) != 0)
-        rc = 1;
+        rc = SIM_ERUN;
     o.out_dir = final_dir;
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
         rec_remove_tree(stage);
         scn_free(&s);
-        return rc;
+        return exit_status(rc);
     }
     printf("proxwatch live: %.0f s, %llu fixes delivered (the receiver's and the simulated devices')",
            sum.sim_seconds, (unsigned long long)sum.fixes_delivered);

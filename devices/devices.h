@@ -50,7 +50,7 @@ extern "C" {
 
 typedef enum dev_status {
     DEV_OK = 0,
-    DEV_EINVAL /* a parameter is out of range (see the field's comment) */
+    DEV_EINVAL = -1 /* a parameter is out of range (see the field's comment) */
 } dev_status;
 
 const char *dev_strerror(dev_status s);

@@ -139,14 +139,14 @@ typedef struct pw_device_status {
 
 typedef enum eng_status {
     ENG_OK = 0,
-    ENG_EINVAL,      /* an argument is out of range or malformed */
-    ENG_ENOMEM,      /* the allocator failed (eng_init only) */
-    ENG_EFULL,       /* a capacity given in eng_config is reached */
-    ENG_EEXIST,      /* the id is already registered */
-    ENG_ENOENT,      /* no such device, case or incident */
-    ENG_EROLE,       /* the device's role does not fit (e.g. victim as offender) */
-    ENG_EREJECTED,   /* the fix was gated out; see the FIX_REJECTED event */
-    ENG_ESTATE       /* the call does not fit the current state */
+    ENG_EINVAL = -1,      /* an argument is out of range or malformed */
+    ENG_ENOMEM = -2,      /* the allocator failed (eng_init only) */
+    ENG_EFULL = -3,       /* a capacity given in eng_config is reached */
+    ENG_EEXIST = -4,      /* the id is already registered */
+    ENG_ENOENT = -5,      /* no such device, case or incident */
+    ENG_EROLE = -6,       /* the device's role does not fit (e.g. victim as offender) */
+    ENG_EREJECTED = -7,   /* the fix was gated out; see the FIX_REJECTED event */
+    ENG_ESTATE = -8       /* the call does not fit the current state */
 } eng_status;
 
 const char *eng_strerror(eng_status s);

@@ -32,11 +32,11 @@ extern "C" {
 
 typedef enum scn_status {
     SCN_OK = 0,
-    SCN_EIO,       /* the file cannot be read */
-    SCN_ESYNTAX,   /* Lua syntax error */
-    SCN_ERUNTIME,  /* the script raised an error, or broke an API rule */
-    SCN_ELIMIT,    /* instruction or memory limit reached */
-    SCN_ENOMEM     /* the loader itself ran out of memory */
+    SCN_EIO = -1,       /* the file cannot be read */
+    SCN_ESYNTAX = -2,   /* Lua syntax error */
+    SCN_ERUNTIME = -3,  /* the script raised an error, or broke an API rule */
+    SCN_ELIMIT = -4,    /* instruction or memory limit reached */
+    SCN_ENOMEM = -5     /* the loader itself ran out of memory */
 } scn_status;
 
 const char *scn_strerror(scn_status s);

@@ -18,7 +18,9 @@ const char *sim_strerror(int status)
     case SIM_ENOMEM:
         return "out of memory";
     case SIM_EINVAL:
-        return "invalid argument";
+        return "invalid input";
+    case SIM_ERUN:
+        return "the run failed";
     default:
         return "unknown status";
     }

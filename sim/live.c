@@ -112,7 +112,7 @@ static void on_fix(void *ctx, const pw_fix *f, const trc_fix_extra *x)
         pw_time_ms t0 = f->time - ((f->time % 1000) + 1000) % 1000;
         scn_shift_time(l->s, t0 - l->s->start);
         if (sim_session_start(&l->ss, l->s, &l->ro, l->actor, l->sum, l->err, l->errlen) != 0) {
-            l->rc = 1;
+            l->rc = SIM_ERUN;
             stop_all(l);
             return;
         }
@@ -162,7 +162,7 @@ static void connect_gpsd(live *l)
         if (l->o->connect_timeout_ms && !l->connected_once &&
             uv_now(&l->loop) - l->wall_started > (uint64_t)l->o->connect_timeout_ms) {
             snprintf(l->err, l->errlen, "gpsd at %s:%s did not answer", l->o->host, l->o->port);
-            l->rc = 1;
+            l->rc = SIM_ERUN;
             stop_all(l);
             return;
         }
@@ -225,17 +225,17 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
     if (l.actor == SIZE_MAX) {
         snprintf(err, errlen, "%s: the scenario has no %s for the receiver to be", s->file,
                  o->as == SCN_OFFENDER ? "offender" : "victim");
-        return 2;
+        return SIM_EINVAL;
     }
     if (!(o->speed > 0)) {
         snprintf(err, errlen, "the speed must be positive");
-        return 2;
+        return SIM_EINVAL;
     }
     l.ro = (sim_run_options){.out_dir = o->out_dir, .progress = 0, .record = 1, .gpkg = o->gpkg, .on_event = print_event,
                              .on_event_ctx = &l};
     if (uv_loop_init(&l.loop) != 0) {
         snprintf(err, errlen, "cannot start the event loop");
-        return 1;
+        return SIM_ERUN;
     }
     l.wall_started = uv_now(&l.loop);
     uv_timer_init(&l.loop, &l.tick);
@@ -250,7 +250,7 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
     if (l.ss) {
         sim_session_advance(l.ss, sim_now(&l));
         if (sim_session_finish(l.ss) != 0 && !l.rc)
-            l.rc = 1;
+            l.rc = SIM_ERUN;
         sum->reconnects = l.reconnects;
     } else if (!l.rc) {
         if (l.bad_dates)
@@ -258,7 +258,7 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
                      o->port, (unsigned long long)l.bad_dates);
         else
             snprintf(err, errlen, "no fix came from gpsd at %s:%s", o->host, o->port);
-        l.rc = 1;
+        l.rc = SIM_ERUN;
     }
     sum->fixes_bad_date = l.bad_dates;
     if (l.bad_dates)

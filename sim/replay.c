@@ -61,7 +61,7 @@ static int read_trace(const char *path, pw_id device, const sim_replay_options *
     trc_status st = trc_open(path, &to, &rd);
     if (st != TRC_OK) {
         snprintf(err, errlen, "%s: %s", path, trc_strerror(st));
-        return 2;
+        return SIM_EINVAL;
     }
     pw_fix f;
     trc_fix_extra ex;
@@ -71,18 +71,18 @@ static int read_trace(const char *path, pw_id device, const sim_replay_options *
         if (pw_grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v) != 0) {
             trc_close(rd);
             snprintf(err, errlen, "out of memory reading %s", path);
-            return 1;
+            return SIM_ERUN;
         }
         out->v[out->n++] = f;
     }
     trc_close(rd);
     if (st != TRC_EOF) {
         snprintf(err, errlen, "%s: %s", path, trc_strerror(st));
-        return 1;
+        return SIM_ERUN;
     }
     if (out->n == 0) {
         snprintf(err, errlen, "%s: no fixes in the trace", path);
-        return 2;
+        return SIM_EINVAL;
     }
     qsort(out->v, out->n, sizeof *out->v, cmp_fix_time);
     size_t dropped = drop_time_outliers(out);
@@ -206,7 +206,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
             goto done;
     } else if (!o->has_victim_at) {
         snprintf(err, errlen, "give the victim: --victim TRACE or --victim-at LAT,LON");
-        rc = 2;
+        rc = SIM_EINVAL;
         goto done;
     }
     pw_time_ms a0 = off.v[0].time, a1 = off.v[off.n - 1].time;
@@ -214,7 +214,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         snprintf(err, errlen, "%s: the trace spans %.1f days, more than the %lld a replay takes; check its "
                               "times, or pass --force",
                  o->offender_trace, (double)(a1 - a0) / 86400000.0, (long long)(SIM_REPLAY_MAX_SPAN_MS / 86400000));
-        rc = 2;
+        rc = SIM_EINVAL;
         goto done;
     }
     if (o->victim_trace) {
@@ -227,7 +227,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
             sim_format_time(b1, s4, sizeof s4);
             snprintf(err, errlen, "the traces do not overlap in time: offender %s to %s, victim %s to %s", s1, s2, s3,
                      s4);
-            rc = 2;
+            rc = SIM_EINVAL;
             goto done;
         }
     } else {
@@ -235,7 +235,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         for (pw_time_ms t = a0; t <= a1 + 60000; t += 60000) {
             if (pw_grow((void **)&vic.v, &vic.cap, vic.n + 1, sizeof *vic.v) != 0) {
                 snprintf(err, errlen, "out of memory");
-                rc = 1;
+                rc = SIM_ERUN;
                 goto done;
             }
             pw_fix f;
@@ -255,7 +255,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         snprintf(err, errlen, "the traces span %.1f days together, more than the %lld a replay takes; check "
                               "their times, or pass --force",
                  (double)(end - start) / 86400000.0, (long long)(SIM_REPLAY_MAX_SPAN_MS / 86400000));
-        rc = 2;
+        rc = SIM_EINVAL;
         goto done;
     }
     start -= ((start % 1000) + 1000) % 1000;
@@ -305,14 +305,14 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     eng_frame_init(&fr, s.origin.lat, s.origin.lon);
     if (eval_metrics_init(&metrics, &s, 30000) != 0) {
         snprintf(err, errlen, "out of memory");
-        rc = 1;
+        rc = SIM_ERUN;
         goto done;
     }
     metrics_ready = 1;
     if (o->out_dir) {
         if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
             snprintf(err, errlen, "%s: cannot create: %s", o->out_dir, strerror(errno));
-            rc = 1;
+            rc = SIM_ERUN;
             goto done;
         }
         snprintf(part, sizeof part, "%s/events.jsonl.part", o->out_dir);
@@ -320,7 +320,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         ev = fopen(part, "w");
         if (!ev) {
             snprintf(err, errlen, "%s: cannot write: %s", part, strerror(errno));
-            rc = 1;
+            rc = SIM_ERUN;
             goto done;
         }
     }
@@ -333,7 +333,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     cfg.region_radius_m = 200000.0;
     if (eng_init(&eng, &cfg, replay_sink, &ctx) != ENG_OK) {
         snprintf(err, errlen, "cannot start the engine");
-        rc = 1;
+        rc = SIM_ERUN;
         goto done;
     }
     engine_ready = 1;
@@ -377,14 +377,14 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     if (sim_track_from_fixes(tv->v, tv->n, &fr, start, end, &tracks[0]) != 0 ||
         sim_track_from_fixes(to->v, to->n, &fr, start, end, &tracks[1]) != 0) {
         snprintf(err, errlen, "out of memory");
-        rc = 1;
+        rc = SIM_ERUN;
         goto done;
     }
     eval_truth truth;
     sim_truth_of_tracks(&truth, tracks);
     if (eval_metrics_finish(&metrics, &truth, &fr, &sum->report) != 0) {
         snprintf(err, errlen, "out of memory computing the metrics");
-        rc = 1;
+        rc = SIM_ERUN;
         goto done;
     }
     sum->report.fixes = sum->fixes_delivered;
@@ -395,13 +395,13 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         if (fclose(ev) != 0 || ctx.write_failed) {
             ev = NULL;
             snprintf(err, errlen, "%s: write failed", part);
-            rc = 1;
+            rc = SIM_ERUN;
             goto done;
         }
         ev = NULL;
         if (rename(part, final) != 0) {
             snprintf(err, errlen, "%s: cannot publish: %s", final, strerror(errno));
-            rc = 1;
+            rc = SIM_ERUN;
             goto done;
         }
         part[0] = '\0';
@@ -415,7 +415,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         if (bad || rename(rp, rf) != 0) {
             remove(rp);
             snprintf(err, errlen, "%s: cannot write", rf);
-            rc = 1;
+            rc = SIM_ERUN;
             goto done;
         }
     }

@@ -634,7 +634,7 @@ int sim_session_start(sim_session **out, scn_scenario *s, const sim_run_options 
     run *r = calloc(1, sizeof *r);
     if (!r) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return SIM_ERUN;
     }
     memset(sum, 0, sizeof *sum);
     r->s = s;
@@ -650,7 +650,7 @@ int sim_session_start(sim_session **out, scn_scenario *s, const sim_run_options 
     if (!r->failed)
         setup(r);
     *out = r;
-    return r->failed ? -1 : 0;
+    return r->failed ? SIM_ERUN : SIM_OK;
 }
 
 void sim_session_advance(sim_session *r, pw_time_ms until)
@@ -746,14 +746,14 @@ int sim_session_finish(sim_session *r)
     free(r->live_fixes);
     int failed = r->failed;
     free(r);
-    return failed ? -1 : 0;
+    return failed ? SIM_ERUN : SIM_OK;
 }
 
 int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen)
 {
     sim_session *r;
     if (sim_session_start(&r, s, opt, SIZE_MAX, sum, err, errlen) != 0 && !r)
-        return -1;
+        return SIM_ERUN;
     if (!sim_session_failed(r))
         advance(r, s->start + s->duration_ms);
     return sim_session_finish(r);

@@ -49,13 +49,21 @@ extern "C" {
 #endif
 
 /* Status of every fallible sim_ function. */
+/* Status of every fallible sim_ function, libuv's way: 0 ok, a negative
+ * code otherwise, one sim_strerror for them all.  The functions that take
+ * an err buffer also say there what exactly went wrong (a file and line,
+ * the system's reason).  The command line maps them to exit statuses:
+ * SIM_EINVAL is the user's input (exit 2), the others a failure (exit 1). */
 typedef enum sim_status {
     SIM_OK = 0,
     SIM_ENOMEM = -1,     /* malloc/realloc failed, or a size would overflow */
-    SIM_EINVAL = -2      /* an argument or the scenario data is malformed */
+    SIM_EINVAL = -2,     /* an argument, an option, the scenario or a trace is malformed */
+    SIM_ERUN = -3        /* the work failed while running: a file that could not be
+                            written, a receiver that never answered, a script error */
 } sim_status;
 
-/* "ok", "out of memory", "invalid argument"; "unknown status" otherwise. */
+/* "ok", "out of memory", "invalid input", "the run failed"; "unknown
+ * status" otherwise. */
 const char *sim_strerror(int status);
 
 /* ------------------------------------------------------------------ */
@@ -327,8 +335,9 @@ int  sim_dispatch_may_close(const sim_dispatch *d, size_t slot, pw_id *incident)
 /* ---- sweeps (sim/sweep.c) ---- */
 
 /* Parameters a sweep may set by name (--set NAME=V1,V2): applied to every
- * case or device of the kind.  Times in seconds.  0 applied, 1 unknown
- * name, -1 bad value (err says why). */
+ * case or device of the kind.  Times in seconds.  sim_param_known: 1 or
+ * 0.  sim_param_apply: 0 applied, or SIM_EINVAL for an unknown name or a
+ * value out of range (err says which). */
 int  sim_param_known(const char *name);
 int  sim_param_apply(scn_scenario *s, const char *name, double value, char *err, size_t errlen);
 void sim_param_list(FILE *f);
@@ -357,7 +366,7 @@ typedef struct sim_sweep_spec {
  * (sim_param_known) are applied after loading, the others reach the
  * script's param("NAME", default).  A name that is neither is an error
  * naming it, as is a value out of range.  seed may be NULL (the
- * scenario's own).  0, or 2 with err set (nothing to free).
+ * scenario's own).  0, or SIM_EINVAL with err set (nothing to free).
  */
 int sim_load_with_params(const char *path, const char *const *names, const double *values, size_t n,
                          const uint64_t *seed, scn_scenario *s, char *err, size_t errlen);
@@ -371,8 +380,9 @@ int sim_load_with_params(const char *path, const char *const *names, const doubl
  * param("NAME", default) calls of the scenario; everything is checked
  * before any run starts.  A failed run is reported on stderr and marked in
  * sweep.csv; the others are kept.  A run that outlives run_timeout_s is
- * stopped (SIGKILL) and marked failed, with the reason; the sweep goes on.  Returns 0 done, 2 bad input (nothing
- * ran), 1 failure while running.
+ * stopped (SIGKILL) and marked failed, with the reason; the sweep goes on.
+ * Returns 0 done, SIM_EINVAL bad input (nothing ran), SIM_ERUN failure
+ * while running (err says why).
  */
 int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t errlen);
 
@@ -420,7 +430,8 @@ typedef struct sim_summary {
  *   truth.csv     every actor's truth timeline (straight segments)
  * Each file is written as NAME.part and renamed when the run succeeds; on a
  * failure they are removed and err says why (a script error names its file
- * and line).  Returns 0 or -1.  Same scenario and seed: the same bytes.
+ * and line).  Returns 0 or SIM_ERUN.  Same scenario and seed: the same
+ * bytes.
  *
  * Devices learn of a start of motion when it happens: at every rest ->
  * moving transition of an actor's truth timeline the run calls
@@ -470,7 +481,8 @@ typedef struct sim_replay_options {
  * report.  With reference trajectories the breaches are judged on them,
  * exactly as in simulation; without, on the traces themselves (report
  * "truth": "traces").  Traces whose times do not overlap are an error.
- * Returns 0, 2 bad input (err names the file), 1 failure while running.
+ * Returns 0, SIM_EINVAL bad input (err names the file), SIM_ERUN failure
+ * while running.
  */
 int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t errlen);
 
@@ -496,7 +508,8 @@ int sim_track_from_fixes(const pw_fix *fixes, size_t n, const eng_frame *fr, pw_
 /* A run that the caller advances: sim_run is start, advance to the end,
  * finish.  live_actor (SIZE_MAX: none) is an actor whose fixes come from
  * outside through sim_session_live_fix instead of an emulated device.
- * finish writes the outputs and frees the session; it returns 0 or -1. */
+ * start and finish return 0 or SIM_ERUN (err says why; start may leave
+ * a session to finish even then); finish writes the outputs and frees it. */
 typedef struct sim_session sim_session;
 int  sim_session_start(sim_session **out, scn_scenario *s, const sim_run_options *opt, size_t live_actor,
                        sim_summary *sum, char *err, size_t errlen);
@@ -542,7 +555,7 @@ int sim_live_date_plausible(pw_time_ms fix_ms, pw_time_ms wall_ms);
  * is read with libgps on a non-blocking socket under libuv's uv_poll and
  * reconnected when it goes away.  Alerts are printed as they happen; the
  * outputs are those of run.  Ends at the scenario's end or on SIGINT.
- * Returns 0, 2 bad input, 1 failure.
+ * Returns 0, SIM_EINVAL bad input, SIM_ERUN failure (err says why).
  */
 int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char *err, size_t errlen);
 

@@ -84,11 +84,11 @@ int sim_param_apply(scn_scenario *s, const char *name, double v, char *err, size
             p = &params[i];
     if (!p) {
         snprintf(err, errlen, "unknown parameter '%s' (proxwatch sweep --list-params shows them)", name);
-        return 1;
+        return SIM_EINVAL;
     }
     if (!isfinite(v) || v < p->lo || v > p->hi || (p->u == U_COUNT && v != floor(v))) {
         snprintf(err, errlen, "%s = %g is out of range [%g, %g]", name, v, p->lo, p->hi);
-        return -1;
+        return SIM_EINVAL;
     }
     pw_time_ms ms = (pw_time_ms)llround(v * 1000.0);
     switch (p->where) {
@@ -108,7 +108,7 @@ int sim_param_apply(scn_scenario *s, const char *name, double v, char *err, size
             if (d->p_close >= d->p_open) {
                 snprintf(err, errlen, "%s = %g leaves p_close (%g) not below p_open (%g)", name, v, d->p_close,
                          d->p_open);
-                return -1;
+                return SIM_EINVAL;
             }
         }
         break;
@@ -155,7 +155,7 @@ int sim_load_with_params(const char *path, const char *const *names, const doubl
 {
     if (n > SIM_SWEEP_MAX_AXES) {
         snprintf(err, errlen, "at most %d parameters", SIM_SWEEP_MAX_AXES);
-        return 2;
+        return SIM_EINVAL;
     }
     const char *script_names[SIM_SWEEP_MAX_AXES];
     double script_values[SIM_SWEEP_MAX_AXES];
@@ -173,7 +173,7 @@ int sim_load_with_params(const char *path, const char *const *names, const doubl
     scn_error e;
     if (scn_load_file(s, path, &o, &e) != SCN_OK) {
         snprintf(err, errlen, "%s", e.message);
-        return 2;
+        return SIM_EINVAL;
     }
     for (size_t a = 0, k = 0; a < n; a++) {
         if (!sim_param_known(names[a]) && !used[k++]) {
@@ -181,19 +181,19 @@ int sim_load_with_params(const char *path, const char *const *names, const doubl
                      "(proxwatch sweep --list-params) nor a param(\"%s\", ...) of %s",
                      names[a], names[a], path);
             scn_free(s);
-            return 2;
+            return SIM_EINVAL;
         }
     }
     for (size_t a = 0; a < n; a++) {
         if (sim_param_known(names[a]) && sim_param_apply(s, names[a], values[a], err, errlen) != 0) {
             scn_free(s);
-            return 2;
+            return SIM_EINVAL;
         }
     }
     return 0;
 }
 
-/* Load the scenario for grid point g and seed.  0, 2 bad input. */
+/* Load the scenario for grid point g and seed.  0 or SIM_EINVAL. */
 static int load_point(const sim_sweep_spec *sp, size_t g, uint64_t seed, scn_scenario *s, char *err,
                       size_t errlen)
 {
@@ -206,6 +206,8 @@ static int load_point(const sim_sweep_spec *sp, size_t g, uint64_t seed, scn_sce
     return sim_load_with_params(sp->scenario_path, names, values, sp->n_axes, &seed, s, err, errlen);
 }
 
+/* One run in a worker process; its row says how it went.  Returns the
+ * worker's exit status (0, or 1 when the row could not be written). */
 static int run_one(const sim_sweep_spec *sp, size_t g, uint64_t seed, const char *row_path)
 {
     scn_scenario s;
@@ -251,7 +253,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     if (sp->n_axes > SIM_SWEEP_MAX_AXES || sp->seeds < 1 || sp->jobs < 1) {
         snprintf(err, errlen, "bad sweep: at most %d parameters, at least one seed and one job",
                  SIM_SWEEP_MAX_AXES);
-        return 2;
+        return SIM_EINVAL;
     }
     size_t grid = 1;
     for (size_t a = 0; a < sp->n_axes; a++)
@@ -271,7 +273,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     snprintf(dir, sizeof dir, "%s/.runs", sp->out_dir);
     if ((mkdir(sp->out_dir, 0777) != 0 && errno != EEXIST) || (mkdir(dir, 0777) != 0 && errno != EEXIST)) {
         snprintf(err, errlen, "%s: cannot create: %s", sp->out_dir, strerror(errno));
-        return 1;
+        return SIM_ERUN;
     }
     /* Worker processes, at most `jobs` at a time; each writes one row.  The
      * parent polls them (every 5 ms) so that it can stop one that runs
@@ -287,7 +289,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     } *w = calloc((size_t)sp->jobs, sizeof *w);
     if (!w) {
         snprintf(err, errlen, "out of memory");
-        return 1;
+        return SIM_ERUN;
     }
     fflush(NULL);
     /* With SIGCHLD ignored (a parent that set it so), children are reaped
@@ -310,7 +312,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
                     }
                 free(w);
                 signal(SIGCHLD, old_chld);
-                return 1;
+                return SIM_ERUN;
             }
             if (pid == 0)
                 _exit(run_one(sp, g, seed, row));
@@ -380,7 +382,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         if (csv) fclose(csv);
         if (js) fclose(js);
         snprintf(err, errlen, "%s: cannot write the results", sp->out_dir);
-        return 1;
+        return SIM_ERUN;
     }
     for (size_t a = 0; a < sp->n_axes; a++) {
         rec_csv_field(csv, sp->axes[a].name);
@@ -494,7 +496,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     bad |= fclose(js) != 0 || js_bad;
     if (bad) {
         snprintf(err, errlen, "%s: cannot write the results", sp->out_dir);
-        return 1;
+        return SIM_ERUN;
     }
     return 0;
 }

@@ -1020,7 +1020,7 @@ static void test_api_abuse_randomized(void)
                 eng_estimate est;
                 st = eng_device_estimate(&eng, id, now, &est);
             }
-            CU_ASSERT(st >= ENG_OK && st <= ENG_ESTATE);
+            CU_ASSERT(strcmp(eng_strerror(st), "unknown status") != 0); /* a status the API knows */
         }
         eng_close(&eng);
     }

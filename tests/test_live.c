@@ -287,10 +287,10 @@ static void test_no_gpsd(void)
                           .speed = 1.0, .connect_timeout_ms = 1000, .quiet = 1};
     sim_summary sum;
     char err[700];
-    CU_ASSERT_EQUAL(sim_live(&s, &o, &sum, err, sizeof err), 1);
+    CU_ASSERT_EQUAL(sim_live(&s, &o, &sum, err, sizeof err), SIM_ERUN);
     CU_ASSERT(strstr(err, "did not answer") != NULL);
     o.as = SCN_VICTIM; /* the scenario has none */
-    CU_ASSERT_EQUAL(sim_live(&s, &o, &sum, err, sizeof err), 2);
+    CU_ASSERT_EQUAL(sim_live(&s, &o, &sum, err, sizeof err), SIM_EINVAL);
     scn_free(&s);
     remove("pw_live2.lua");
 }

@@ -105,13 +105,13 @@ static void test_errors(void)
     o.out_dir = "pw_replay_bad";
     sim_summary sum;
     char err[700];
-    CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), 2);
+    CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), SIM_EINVAL);
     CU_ASSERT(strstr(err, "do not overlap") != NULL);
     CU_ASSERT_EQUAL(access("pw_replay_bad/report.json", F_OK), -1);
     remove("pw_victim_late.csv");
     o = base();
     o.offender_trace = "no_such_trace.nmea";
-    CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), 2);
+    CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), SIM_EINVAL);
     CU_ASSERT(strstr(err, "no_such_trace.nmea") == err);
 }
 
@@ -154,7 +154,7 @@ static void test_long_span_needs_force(void)
     o.out_dir = NULL;
     sim_summary sum;
     char err[700];
-    CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), 2);
+    CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), SIM_EINVAL);
     CU_ASSERT(strstr(err, "--force") != NULL);
     o.force = 1;
     CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), 0);

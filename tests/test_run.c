@@ -194,7 +194,7 @@ static void test_script_error_leaves_no_result(void)
     sim_summary sum;
     char err[600];
     int rc = run_file("pw_test_bad.lua", NULL, "pw_test_run_bad", &sum, err, sizeof err);
-    CU_ASSERT_EQUAL(rc, -1);
+    CU_ASSERT_EQUAL(rc, SIM_ERUN);
     CU_ASSERT_TRUE(sum.script_error);
     CU_ASSERT(strncmp(err, "pw_test_bad.lua:3:", 18) == 0);
     CU_ASSERT_EQUAL(access("pw_test_run_bad/events.jsonl", F_OK), -1);

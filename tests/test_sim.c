@@ -240,7 +240,9 @@ static void test_heap_grows_and_edges(void)
     CU_ASSERT_EQUAL(h.n + h.cap, 0);
     sim_heap_close(&h);
     CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_ENOMEM), "out of memory");
-    CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_EINVAL), "invalid argument");
+    CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_EINVAL), "invalid input");
+    CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_ERUN), "the run failed");
+    CU_ASSERT_STRING_EQUAL(sim_strerror(-99), "unknown status");
     CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_OK), "ok");
 }
 

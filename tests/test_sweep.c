@@ -52,11 +52,11 @@ static void test_param_apply(void)
     CU_ASSERT_EQUAL(s.actors[1].device.interval_pursuit_ms, 5000);
     CU_ASSERT_EQUAL(sim_param_apply(&s, "dispatchers", 4, err, sizeof err), 0);
     CU_ASSERT_EQUAL(s.dispatch.dispatchers, 4);
-    CU_ASSERT_EQUAL(sim_param_apply(&s, "alarm_radiuss", 300, err, sizeof err), 1);
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "alarm_radiuss", 300, err, sizeof err), SIM_EINVAL);
     CU_ASSERT(strstr(err, "unknown parameter 'alarm_radiuss'") != NULL);
-    CU_ASSERT_EQUAL(sim_param_apply(&s, "alarm_radius", -1, err, sizeof err), -1);
-    CU_ASSERT_EQUAL(sim_param_apply(&s, "dispatchers", 2.5, err, sizeof err), -1);
-    CU_ASSERT_EQUAL(sim_param_apply(&s, "p_close", 0.9, err, sizeof err), -1); /* above p_open */
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "alarm_radius", -1, err, sizeof err), SIM_EINVAL);
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "dispatchers", 2.5, err, sizeof err), SIM_EINVAL);
+    CU_ASSERT_EQUAL(sim_param_apply(&s, "p_close", 0.9, err, sizeof err), SIM_EINVAL); /* above p_open */
     scn_free(&s);
 }
 
@@ -87,13 +87,13 @@ static void test_unknown_name_runs_nothing(void)
                          .jobs = 2, .out_dir = "pw_sweep_out_bad"};
     size_t failed;
     char err[700];
-    CU_ASSERT_EQUAL(sim_sweep(&sp, &failed, err, sizeof err), 2);
+    CU_ASSERT_EQUAL(sim_sweep(&sp, &failed, err, sizeof err), SIM_EINVAL);
     CU_ASSERT(strstr(err, "unknown parameter 'no_such_thing'") != NULL);
     CU_ASSERT_EQUAL(access("pw_sweep_out_bad/sweep.csv", F_OK), -1);
     double bad[] = {-5};
     sim_sweep_axis ax2[] = {{"alarm_radius", bad, 1}};
     sp.axes = ax2;
-    CU_ASSERT_EQUAL(sim_sweep(&sp, &failed, err, sizeof err), 2);
+    CU_ASSERT_EQUAL(sim_sweep(&sp, &failed, err, sizeof err), SIM_EINVAL);
     CU_ASSERT(strstr(err, "out of range") != NULL);
 }
 

@@ -63,12 +63,12 @@
  * which this part does not own; a later change may merge the two.) */
 typedef enum trc_status {
     TRC_OK = 0,
-    TRC_EOF,      /* trc_next: no more fixes */
-    TRC_EINVAL,   /* a NULL or out-of-range argument */
-    TRC_EOPEN,    /* the file cannot be opened (errno is kept) */
-    TRC_EIO,      /* a read error (errno is kept) */
-    TRC_ENOMEM,   /* the allocator failed (open only) */
-    TRC_EFORMAT   /* no line of a known format in the file */
+    TRC_EOF = -1,      /* trc_next: no more fixes */
+    TRC_EINVAL = -2,   /* a NULL or out-of-range argument */
+    TRC_EOPEN = -3,    /* the file cannot be opened (errno is kept) */
+    TRC_EIO = -4,      /* a read error (errno is kept) */
+    TRC_ENOMEM = -5,   /* the allocator failed (open only) */
+    TRC_EFORMAT = -6   /* no line of a known format in the file */
 } trc_status;
 
 const char *trc_strerror(trc_status s);
