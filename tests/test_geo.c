@@ -235,30 +235,20 @@ static void test_prob_polygon_table(void)
 
 /* The issue's bug: the 1-D normal across the nearest edge said 0.60 at the
  * centre of a 150 m square with sigma 300 m, as if the zone were a half
- * plane.  The density nowhere exceeds its peak 1 / (2 pi s^2), so P is at
- * most area times peak = 22500 / (2 pi 90000) = 0.0398; exactly, the axes
- * being independent, P = (2 Phi(75 / 300) - 1)^2 = 0.03897. */
+ * plane.  The axes being independent, a square centred on the mean holds
+ * P = (2 Phi(75 / 300) - 1)^2 = 0.03897 (within the bound area x peak
+ * density = 22500 / (2 pi 90000) = 0.0398). */
 static void test_polygon_centre_not_half_plane(void)
 {
     const eng_point sq[] = {{0, 0}, {150, 0}, {150, 150}, {0, 150}};
-    double centre = eng_prob_in_polygon(sq, 4, 75, 75, 300);
-    CU_ASSERT(centre < 0.05);
-    CU_ASSERT(centre <= 22500.0 / (2 * M_PI * 90000.0));
     double exact = 2 * eng_normal_cdf(0.25) - 1;
-    CU_ASSERT_DOUBLE_EQUAL(centre, exact * exact, 1e-4);
-    /* At a corner with sigma 300 the same bound holds (0.0367 exactly); the
-     * half-plane model said 0.5 there. */
-    CU_ASSERT(eng_prob_in_polygon(sq, 4, 0, 0, 300) <= 22500.0 / (2 * M_PI * 90000.0));
-    /* A corner with sigma 50: the square lies in the quadrant whose apex is
-     * the mean, which holds exactly 1/4, and the part of the quadrant outside
-     * the square lies beyond x = 150 or y = 150, 3 sigma away, holding at
-     * most 2 * (1/2) Phi(-3) = 0.00135.  So 0.2486 <= P <= 0.25, and exactly
-     * (Phi(3) - 1/2)^2 = 0.24865. */
-    double corner = eng_prob_in_polygon(sq, 4, 0, 0, 50);
-    CU_ASSERT(corner > 0.2 && corner < 0.3);
-    CU_ASSERT(corner >= 0.25 - eng_normal_cdf(-3.0) - 1e-4 && corner <= 0.25 + 1e-4);
-    double side = eng_normal_cdf(3.0) - 0.5;
-    CU_ASSERT_DOUBLE_EQUAL(corner, side * side, 1e-4);
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(sq, 4, 75, 75, 300), exact * exact, 1e-4);
+    /* At a corner the square is the quadrant's part within 150 m on each
+     * axis: (Phi(150 / s) - 1/2)^2, 0.0367 with sigma 300 (the half-plane
+     * model said 0.5), 0.24865 with sigma 50. */
+    double side300 = eng_normal_cdf(0.5) - 0.5, side50 = eng_normal_cdf(3.0) - 0.5;
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(sq, 4, 0, 0, 300), side300 * side300, 1e-4);
+    CU_ASSERT_DOUBLE_EQUAL(eng_prob_in_polygon(sq, 4, 0, 0, 50), side50 * side50, 1e-4);
 }
 
 /* sigma = 0 is the point-in-polygon test; a negative or NaN sigma too. */

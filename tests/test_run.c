@@ -3,6 +3,7 @@
  * byte reproducible, the engine's pursuit request reaches the tag, timed
  * events reach the devices, and a failing script leaves no result behind.
  */
+#include "record.h"
 #include "sim.h"
 
 #include <jansson.h>
@@ -58,12 +59,33 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
+/* The bundled default scenario's run folder, pw_test_run_a, made by this
+ * process (once): the tests that read it do not depend on one another or
+ * on what an earlier run of the suite left behind. */
+static const char *default_run(sim_summary *sum)
+{
+    static int done;
+    static sim_summary kept;
+    if (!done) {
+        char err[600];
+        rec_remove_tree("pw_test_run_a");
+        int rc = run_file(PW_SOURCE_DIR "/scenarios/default.lua", NULL, "pw_test_run_a", &kept, err, sizeof err);
+        if (rc)
+            printf("\n    %s", err);
+        CU_ASSERT_EQUAL_FATAL(rc, 0);
+        done = 1;
+    }
+    if (sum)
+        *sum = kept;
+    return "pw_test_run_a";
+}
+
 static void test_outputs_are_deterministic(void)
 {
     const char *scn = PW_SOURCE_DIR "/scenarios/default.lua";
     sim_summary s1, s2, s3;
     char err[600];
-    CU_ASSERT_EQUAL_FATAL(run_file(scn, NULL, "pw_test_run_a", &s1, err, sizeof err), 0);
+    default_run(&s1);
     CU_ASSERT_EQUAL_FATAL(run_file(scn, NULL, "pw_test_run_b", &s2, err, sizeof err), 0);
     scn_options other = {.seed = 99, .has_seed = 1};
     CU_ASSERT_EQUAL_FATAL(run_file(scn, &other, "pw_test_run_c", &s3, err, sizeof err), 0);
@@ -90,6 +112,7 @@ static void test_outputs_are_deterministic(void)
  * of fixes.csv), one true track per actor, the zones, the episodes. */
 static void test_geojson(void)
 {
+    default_run(NULL);
     json_error_t jerr;
     json_t *root = json_load_file("pw_test_run_a/run.geojson", 0, &jerr);
     if (!root)
@@ -134,6 +157,7 @@ static void test_geojson(void)
  * every 15 s instead of every 60 s, until it calls pursuit off. */
 static void test_pursuit_reaches_the_tag(void)
 {
+    default_run(NULL);
     size_t len = 0;
     char *fixes = slurp("pw_test_run_a/fixes.csv", &len);
     char *events = slurp("pw_test_run_a/events.jsonl", &len);
@@ -440,30 +464,56 @@ static void test_signal_timeout_from_the_scenario(void)
     remove("pw_test_sig.lua");
 }
 
-/* The timeouts a scenario device gives the engine, by hand from the
- * defaults (tag 300 / 60 s, heartbeat 300 s, signal 150 s) and from a
- * phone-like device (60 / 30 s, heartbeat 600 s, signal 40 s). */
-static void test_device_timeouts(void)
+typedef struct comm_log {
+    pw_time_ms lost[4], message[64];
+    size_t n_lost, n_message;
+} comm_log;
+
+static void log_comm(void *ctx, const pw_event *ev)
 {
-    scn_device d;
-    memset(&d, 0, sizeof d);
-    d.interval_rest_ms = 300000;
-    d.interval_moving_ms = 60000;
-    d.heartbeat_ms = 300000;
-    d.signal_timeout_ms = 150000;
-    eng_device_timeouts to;
-    sim_device_timeouts(&d, &to);
-    CU_ASSERT_EQUAL(to.no_gnss_ms, 150000);
-    CU_ASSERT_EQUAL(to.no_gnss_rest_ms, 750000);      /* 2 x 300 + 150 s */
-    CU_ASSERT_EQUAL(to.no_comm_ms, 630000);           /* 2 x 300 + 30 s */
-    d.interval_rest_ms = 60000;
-    d.interval_moving_ms = 30000;
-    d.heartbeat_ms = 600000;
-    d.signal_timeout_ms = 40000;
-    sim_device_timeouts(&d, &to);
-    CU_ASSERT_EQUAL(to.no_gnss_ms, 40000);
-    CU_ASSERT_EQUAL(to.no_gnss_rest_ms, 160000);      /* 2 x 60 + 40 s */
-    CU_ASSERT_EQUAL(to.no_comm_ms, 1230000);          /* 2 x 600 + 30 s */
+    comm_log *l = ctx;
+    if (ev->type == PW_EV_COMM_LOST && l->n_lost < 4)
+        l->lost[l->n_lost++] = ev->time;
+}
+
+/*
+ * Contact lost, in a run: sim.h's rule gives no_comm = 2 x the slowest of
+ * the rest interval, the moving interval and the heartbeat, plus 30 s.  A
+ * resting tag reporting every 4 min (heartbeat 3 min, moving 30 s), whose
+ * network goes down at 07:41: by hand, its fixes reach the centre at
+ * 07:30, 07:34, 07:38 and its statuses at 07:33, 07:36, 07:39 (network
+ * delay 0, no loss); the last message is at 07:39:00; the slowest period
+ * is 240 s, so contact is lost at 07:39:00 + 2 x 240 s + 30 s = 07:47:30,
+ * or 1 s later (the engine ticks each whole second).  The stored reports
+ * arrive when the network is back at 08:00: no second loss.
+ */
+static void test_contact_lost_from_the_scenario(void)
+{
+    write_text("pw_test_comm.lua",
+               "scenario { name = 'comm', start = '2026-03-02 07:30', duration = '40m', origin = place(37.5, 127.0) }\n"
+               "local o = offender { name = 'o', start = place(37.5, 127.0),\n"
+               "  tag = { interval = '4m', moving_interval = '30s', heartbeat = '3m', network_delay = '0s',\n"
+               "          network_loss = 0 } }\n"
+               "network_outage { actor = o, from = '07:41', to = '08:00' }\n");
+    comm_log log;
+    memset(&log, 0, sizeof log);
+    scn_scenario s;
+    scn_error e;
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_test_comm.lua", NULL, &e), SCN_OK);
+    sim_run_options ro = {.out_dir = "pw_test_run_comm", .record = 1, .on_event = log_comm, .on_event_ctx = &log};
+    sim_summary sum;
+    char err[600];
+    int rc = sim_run(&s, &ro, &sum, err, sizeof err);
+    if (rc)
+        printf("\n    %s", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    pw_time_ms due = s.start + 17 * 60000 + 30000;
+    printf("\n    contact lost %+.3f s after the start (due %+.0f s) ",
+           log.n_lost ? (double)(log.lost[0] - s.start) / 1000.0 : -1.0, (double)(due - s.start) / 1000.0);
+    CU_ASSERT_EQUAL_FATAL(log.n_lost, 1);
+    CU_ASSERT(log.lost[0] >= due && log.lost[0] <= due + 1000);
+    scn_free(&s);
+    remove("pw_test_comm.lua");
 }
 
 /* ---- what the victim sees ------------------------------------------------ */
@@ -535,7 +585,7 @@ int main(void)
         {"a patrol is dispatched and the incident closes", test_patrol_dispatch_closes_incident},
         {"motion start wakes the tag; fixes carry motion", test_motion_start_wakes_the_tag},
         {"signal loss after the scenario's signal_timeout", test_signal_timeout_from_the_scenario},
-        {"device timeouts from the scenario's settings", test_device_timeouts},
+        {"contact lost after the scenario's periods", test_contact_lost_from_the_scenario},
         {"the victim sees the pin over her phone's network", test_victim_sees_the_pin_over_her_network},
         {NULL, NULL},
     };
