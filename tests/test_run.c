@@ -303,14 +303,32 @@ static void log_fix(void *ctx, const pw_fix *fix, int cause, pw_time_ms now)
         l->fix[l->n++] = *fix;
 }
 
-static int run_logged(const char *scenario, const char *out, fix_log *log, scn_scenario *s, sim_summary *sum)
+/* The times of one kind of engine event in a run. */
+typedef struct event_log {
+    pw_event_type type;
+    pw_time_ms at[4];
+    size_t n;
+} event_log;
+
+static void log_event(void *ctx, const pw_event *ev)
+{
+    event_log *l = ctx;
+    if (ev->type == l->type && l->n < 4)
+        l->at[l->n++] = ev->time;
+}
+
+/* Run a scenario file into out, logging its fixes and (events may be
+ * NULL) the engine events of events->type; s stays loaded.  sim_run's status. */
+static int run_logged(const char *scenario, const char *out, fix_log *log, event_log *events, scn_scenario *s,
+                      sim_summary *sum)
 {
     scn_error e;
     if (scn_load_file(s, scenario, NULL, &e) != SCN_OK) {
         printf("\n    %s", e.message);
         return -2;
     }
-    sim_run_options ro = {.out_dir = out, .record = 1, .on_fix = log_fix, .on_fix_ctx = log};
+    sim_run_options ro = {.out_dir = out, .record = 1, .on_fix = log ? log_fix : NULL, .on_fix_ctx = log,
+                          .on_event = events ? log_event : NULL, .on_event_ctx = events};
     char err[600];
     int rc = sim_run(s, &ro, sum, err, sizeof err);
     if (rc != 0)
@@ -343,7 +361,7 @@ static void test_motion_start_wakes_the_tag(void)
     log.n = 0;
     scn_scenario s;
     sim_summary sum;
-    CU_ASSERT_EQUAL_FATAL(run_logged("pw_test_motion.lua", "pw_test_run_motion", &log, &s, &sum), 0);
+    CU_ASSERT_EQUAL_FATAL(run_logged("pw_test_motion.lua", "pw_test_run_motion", &log, NULL, &s, &sum), 0);
     eng_frame fr;
     eng_frame_init(&fr, s.origin.lat, s.origin.lon);
     sim_track tr[2];
@@ -402,17 +420,6 @@ static pw_time_ms last_fix_of(const fix_log *log, pw_id device)
     return t;
 }
 
-typedef struct lost_log {
-    pw_time_ms at[4];
-    size_t n;
-} lost_log;
-
-static void log_lost(void *ctx, const pw_event *ev)
-{
-    lost_log *l = ctx;
-    if (ev->type == PW_EV_SIGNAL_LOST && l->n < 4)
-        l->at[l->n++] = ev->time;
-}
 
 /*
  * The engine's GNSS-loss timeout is the scenario device's signal_timeout
@@ -437,21 +444,14 @@ static void test_signal_timeout_from_the_scenario(void)
         char text[1024];
         snprintf(text, sizeof text, tmpl, walking ? "5m" : "60s",
                  walking ? ",\n  route = { walk { to = place(37.5, 127.03), speed = 1.5 } }" : "");
-        write_text("pw_test_sig.lua", text);
         static fix_log log;
         log.n = 0;
-        lost_log lost = {.n = 0};
+        event_log lost = {.type = PW_EV_SIGNAL_LOST};
         scn_scenario s;
-        scn_error e;
-        CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_test_sig.lua", NULL, &e), SCN_OK);
-        sim_run_options ro = {.out_dir = "pw_test_run_sig", .record = 1, .on_fix = log_fix, .on_fix_ctx = &log,
-                              .on_event = log_lost, .on_event_ctx = &lost};
         sim_summary sum;
-        char err[600];
-        int rc = sim_run(&s, &ro, &sum, err, sizeof err);
-        if (rc)
-            printf("\n    %s", err);
-        CU_ASSERT_EQUAL_FATAL(rc, 0);
+        write_text("pw_test_sig.lua", text);
+        CU_ASSERT_EQUAL_FATAL(run_logged("pw_test_sig.lua", "pw_test_run_sig", &log, &lost, &s, &sum), 0);
+        remove("pw_test_sig.lua");
         pw_time_ms last = last_fix_of(&log, 1);
         pw_time_ms due = s.start + 10 * 60000 + (walking ? 45000 : 165000);
         printf("\n    %s: last fix %+.0f s, signal lost %+.3f s after the start ", walking ? "walking" : "at rest",
@@ -461,19 +461,6 @@ static void test_signal_timeout_from_the_scenario(void)
         CU_ASSERT(lost.at[0] >= due && lost.at[0] <= due + 1000);
         scn_free(&s);
     }
-    remove("pw_test_sig.lua");
-}
-
-typedef struct comm_log {
-    pw_time_ms lost[4], message[64];
-    size_t n_lost, n_message;
-} comm_log;
-
-static void log_comm(void *ctx, const pw_event *ev)
-{
-    comm_log *l = ctx;
-    if (ev->type == PW_EV_COMM_LOST && l->n_lost < 4)
-        l->lost[l->n_lost++] = ev->time;
 }
 
 /*
@@ -489,31 +476,23 @@ static void log_comm(void *ctx, const pw_event *ev)
  */
 static void test_contact_lost_from_the_scenario(void)
 {
+    event_log lost = {.type = PW_EV_COMM_LOST};
+    scn_scenario s;
+    sim_summary sum;
     write_text("pw_test_comm.lua",
                "scenario { name = 'comm', start = '2026-03-02 07:30', duration = '40m', origin = place(37.5, 127.0) }\n"
                "local o = offender { name = 'o', start = place(37.5, 127.0),\n"
                "  tag = { interval = '4m', moving_interval = '30s', heartbeat = '3m', network_delay = '0s',\n"
                "          network_loss = 0 } }\n"
                "network_outage { actor = o, from = '07:41', to = '08:00' }\n");
-    comm_log log;
-    memset(&log, 0, sizeof log);
-    scn_scenario s;
-    scn_error e;
-    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_test_comm.lua", NULL, &e), SCN_OK);
-    sim_run_options ro = {.out_dir = "pw_test_run_comm", .record = 1, .on_event = log_comm, .on_event_ctx = &log};
-    sim_summary sum;
-    char err[600];
-    int rc = sim_run(&s, &ro, &sum, err, sizeof err);
-    if (rc)
-        printf("\n    %s", err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL_FATAL(run_logged("pw_test_comm.lua", "pw_test_run_comm", NULL, &lost, &s, &sum), 0);
+    remove("pw_test_comm.lua");
     pw_time_ms due = s.start + 17 * 60000 + 30000;
     printf("\n    contact lost %+.3f s after the start (due %+.0f s) ",
-           log.n_lost ? (double)(log.lost[0] - s.start) / 1000.0 : -1.0, (double)(due - s.start) / 1000.0);
-    CU_ASSERT_EQUAL_FATAL(log.n_lost, 1);
-    CU_ASSERT(log.lost[0] >= due && log.lost[0] <= due + 1000);
+           lost.n ? (double)(lost.at[0] - s.start) / 1000.0 : -1.0, (double)(due - s.start) / 1000.0);
+    CU_ASSERT_EQUAL_FATAL(lost.n, 1);
+    CU_ASSERT(lost.at[0] >= due && lost.at[0] <= due + 1000);
     scn_free(&s);
-    remove("pw_test_comm.lua");
 }
 
 /* ---- what the victim sees ------------------------------------------------ */
