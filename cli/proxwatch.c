@@ -101,15 +101,9 @@ static int exit_status(int st)
 static int write_summary_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
                               const eval_expect_result *expects, size_t failed, char *err, size_t errlen)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    char part[710];
-    snprintf(part, sizeof part, "%s.part", path);
-    FILE *f = fopen(part, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot write: %s", part, strerror(errno));
+    FILE *f = rec_part_open(dir, "summary.json", err, errlen);
+    if (!f)
         return -1;
-    }
     rec_json w;
     rec_json_to_file(&w, f, REC_JSON_COMPACT);
     rec_json_object(&w);
@@ -138,19 +132,12 @@ static int write_summary_json(const char *dir, const scn_scenario *s, const sim_
     }
     rec_json_end(&w);
     rec_json_text(&w, "\n");
-    errno = 0;
-    int bad = rec_json_finish(&w) != 0 || ferror(f);
-    if (fclose(f) != 0 || bad) {
-        snprintf(err, errlen, "%s: cannot write: %s", part, strerror(errno ? errno : EIO));
-        remove(part);
+    if (rec_json_finish(&w) != 0) {
+        rec_part_close(f, dir, "summary.json", 0, NULL, 0);
+        snprintf(err, errlen, "%s/summary.json: cannot write: %s", dir, strerror(errno ? errno : EIO));
         return -1;
     }
-    if (rename(part, path) != 0) {
-        snprintf(err, errlen, "%s: cannot publish: %s", path, strerror(errno));
-        remove(part);
-        return -1;
-    }
-    return 0;
+    return rec_part_close(f, dir, "summary.json", 1, err, errlen);
 }
 
 /* The default output folder's parent; an error says why it cannot be made. */

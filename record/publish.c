@@ -208,3 +208,48 @@ int rec_publish_dir(const char *stage, const char *dir_given, char *err, size_t 
     rec_remove_tree(old);
     return 0;
 }
+
+FILE *rec_part_open(const char *dir, const char *name, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s.part", dir, name) >= (int)sizeof path) {
+        snprintf(err, errlen, "%s/%s: the path is too long", dir, name);
+        return NULL;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int rec_part_close(FILE *f, const char *dir, const char *name, int keep, char *err, size_t errlen)
+{
+    char part[PATH_MAX], final[PATH_MAX];
+    snprintf(part, sizeof part, "%s/%s.part", dir, name);
+    snprintf(final, sizeof final, "%s/%s", dir, name);
+    int bad = 0, why = 0;
+    if (f) {
+        errno = 0;
+        bad = ferror(f) != 0;
+        why = errno;
+        if (fclose(f) != 0) {
+            bad = 1;
+            why = errno;
+        }
+    }
+    if (!keep) {
+        remove(part);
+        return 0;
+    }
+    if (bad) {
+        snprintf(err, errlen, "%s: cannot write: %s", final, strerror(why ? why : EIO));
+        remove(part);
+        return -1;
+    }
+    if (rename(part, final) != 0) {
+        snprintf(err, errlen, "%s: cannot publish: %s", final, strerror(errno));
+        remove(part);
+        return -1;
+    }
+    return 0;
+}

@@ -145,6 +145,20 @@ int rec_csv_field(FILE *f, const char *s);
  * removed when a new stage is made beside them.
  */
 int rec_dir_replaceable(const char *dir, char *err, size_t errlen);
+/*
+ * One file of a folder, complete or absent: written as DIR/NAME.part and
+ * renamed to DIR/NAME only when whole.
+ *   rec_part_open(dir, name, err, errlen)  the .part open for writing, or
+ *       NULL with the file and the system's reason in err
+ *   rec_part_close(f, dir, name, keep, err, errlen)  closes f (NULL: only
+ *       the .part's fate); keep = 1 renames it into place, 0 removes it.
+ *       0, or -1 when keep and a write, the close or the rename failed: the
+ *       .part is removed and err names the file and the reason.
+ * Every file of a run, a replay and a run's summary goes through these;
+ * the folder they are in is itself a stage (below) for a command.
+ */
+FILE *rec_part_open(const char *dir, const char *name, char *err, size_t errlen);
+int rec_part_close(FILE *f, const char *dir, const char *name, int keep, char *err, size_t errlen);
 int rec_stage_dir(const char *dir, char *stage, size_t n, char *err, size_t errlen);
 int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen);
 int rec_remove_tree(const char *path);

@@ -197,7 +197,6 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     memset(&metrics, 0, sizeof metrics);
     int metrics_ready = 0, engine_ready = 0;
     eng_engine eng;
-    char part[700] = "", final[700] = "";
 
     if ((rc = read_trace(o->offender_trace, 2, o, &off, err, errlen, &sum->fixes_bad_time)) != 0)
         goto done;
@@ -315,11 +314,8 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
             rc = SIM_ERUN;
             goto done;
         }
-        snprintf(part, sizeof part, "%s/events.jsonl.part", o->out_dir);
-        snprintf(final, sizeof final, "%s/events.jsonl", o->out_dir);
-        ev = fopen(part, "w");
+        ev = rec_part_open(o->out_dir, "events.jsonl", err, errlen);
         if (!ev) {
-            snprintf(err, errlen, "%s: cannot write: %s", part, strerror(errno));
             rc = SIM_ERUN;
             goto done;
         }
@@ -392,38 +388,34 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
              o->truth_offender || o->truth_victim ? "reference" : "traces");
     sum->sim_seconds = sum->report.sim_seconds;
     if (o->out_dir) {
-        if (fclose(ev) != 0 || ctx.write_failed) {
-            ev = NULL;
-            snprintf(err, errlen, "%s: write failed", part);
-            rc = SIM_ERUN;
-            goto done;
-        }
+        FILE *events = ev;
         ev = NULL;
-        if (rename(part, final) != 0) {
-            snprintf(err, errlen, "%s: cannot publish: %s", final, strerror(errno));
+        if (ctx.write_failed) {
+            snprintf(err, errlen, "%s/events.jsonl: cannot write", o->out_dir);
+            rec_part_close(events, o->out_dir, "events.jsonl", 0, NULL, 0);
             rc = SIM_ERUN;
             goto done;
         }
-        part[0] = '\0';
-        char rp[700], rf[700];
-        snprintf(rp, sizeof rp, "%s/report.json.part", o->out_dir);
-        snprintf(rf, sizeof rf, "%s/report.json", o->out_dir);
-        FILE *f = fopen(rp, "w");
-        int bad = !f || eval_report_write_json(f, &s, &sum->report) != 0;
-        if (f)
-            bad |= fclose(f) != 0;
-        if (bad || rename(rp, rf) != 0) {
-            remove(rp);
-            snprintf(err, errlen, "%s: cannot write", rf);
+        FILE *f = NULL;
+        if (rec_part_close(events, o->out_dir, "events.jsonl", 1, err, errlen) != 0 ||
+            !(f = rec_part_open(o->out_dir, "report.json", err, errlen))) {
+            rc = SIM_ERUN;
+            goto done;
+        }
+        if (eval_report_write_json(f, &s, &sum->report) != 0) {
+            rec_part_close(f, o->out_dir, "report.json", 0, NULL, 0);
+            snprintf(err, errlen, "%s/report.json: cannot write", o->out_dir);
+            rc = SIM_ERUN;
+            goto done;
+        }
+        if (rec_part_close(f, o->out_dir, "report.json", 1, err, errlen) != 0) {
             rc = SIM_ERUN;
             goto done;
         }
     }
 done:
     if (ev)
-        fclose(ev);
-    if (part[0])
-        remove(part);
+        rec_part_close(ev, o->out_dir, "events.jsonl", 0, NULL, 0);
     if (engine_ready)
         eng_close(&eng);
     if (metrics_ready)

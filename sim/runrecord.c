@@ -81,46 +81,19 @@ static int make_dirs(const char *path)
 
 FILE *run_file_open(run *r, const char *name)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/%s.part", r->dir, name);
-    FILE *f = fopen(path, "w");
+    char why[700];
+    FILE *f = rec_part_open(r->dir, name, why, sizeof why);
     if (!f)
-        run_fail(r, "%s: cannot write: %s", path, strerror(errno));
+        run_fail(r, "%s%s", why, NULL);
     return f;
-}
-
-/* NAME.part becomes NAME, or is removed when the run failed. */
-static void publish_part(run *r, const char *name)
-{
-    char part[600], final[600];
-    snprintf(part, sizeof part, "%s/%s.part", r->dir, name);
-    snprintf(final, sizeof final, "%s/%s", r->dir, name);
-    if (r->failed) {
-        remove(part);
-        return;
-    }
-    if (rename(part, final) != 0)
-        run_fail(r, "%s: cannot publish: %s", final, strerror(errno));
 }
 
 void run_file_finish(run *r, FILE **f, const char *name)
 {
-    if (!*f)
-        return;
-    errno = 0;
-    int bad = ferror(*f);
-    int err = errno;
-    if (fclose(*f) != 0) {
-        bad = 1;
-        err = errno;
-    }
+    char why[700];
+    if (*f && rec_part_close(*f, r->dir, name, !r->failed, why, sizeof why) != 0)
+        run_fail(r, "%s%s", why, NULL);
     *f = NULL;
-    if (bad) {
-        char final[600];
-        snprintf(final, sizeof final, "%s/%s", r->dir, name);
-        run_fail(r, "%s: cannot write: %s", final, strerror(err ? err : EIO));
-    }
-    publish_part(r, name);
 }
 
 void run_record_open(run *r)
@@ -403,7 +376,9 @@ void run_record_close(run *r)
             run_fail(r, "%s%s", gerr, NULL);
         r->gpkg = NULL;
         r->gpkg_open = 0;
-        publish_part(r, "run.gpkg");
+        char why[700]; /* the file is SQLite's: only its .part's fate here */
+        if (rec_part_close(NULL, r->dir, "run.gpkg", !r->failed, why, sizeof why) != 0)
+            run_fail(r, "%s%s", why, NULL);
     }
     free(r->xy);
     r->xy = NULL;
