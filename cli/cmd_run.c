@@ -1,0 +1,221 @@
+/*
+ * cmd_run.c - proxwatch run: a scenario through the engine, its report
+ * and summary.json, its expectations checked.
+ */
+#include "cli.h"
+#include "devices.h"
+#include "traces.h"
+#include "expect.h"
+#include "record.h"
+#include "sim.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* summary.json, published whole (written as .part, then renamed); 0, or
+ * -1 with the reason in err. */
+static int write_summary_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
+                              const eval_expect_result *expects, size_t failed, char *err, size_t errlen)
+{
+    FILE *f = rec_part_open(dir, "summary.json", err, errlen);
+    if (!f)
+        return -1;
+    rec_json w;
+    rec_json_to_file(&w, f, REC_JSON_COMPACT);
+    rec_json_object(&w);
+    rec_json_kstr(&w, "scenario", s->name);
+    rec_json_kuint(&w, "seed", s->seed);
+    rec_json_kfixed(&w, "sim_seconds", sum->sim_seconds, 0);
+    rec_json_key(&w, "fixes");
+    rec_json_object(&w);
+    static const char *const fix_keys[] = {"sent", "delivered", "accepted", "rejected", "lost"};
+    const uint64_t fix_counts[] = {sum->fixes_sent, sum->fixes_delivered, sum->fixes_accepted,
+                                   sum->fixes_rejected, sum->fixes_lost};
+    for (size_t i = 0; i < 5; i++) {
+        rec_json_kuint(&w, fix_keys[i], fix_counts[i]);
+    }
+    rec_json_end(&w);
+    rec_json_key(&w, "events");
+    rec_json_object(&w);
+    for (int t = 1; t < PW_EV_TYPE_COUNT; t++) {
+        rec_json_kuint(&w, pw_event_name((pw_event_type)t), sum->by_type[t]);
+    }
+    rec_json_end(&w);
+    if (s->n_expects) {
+        rec_json_kuint(&w, "expect_not_held", failed);
+        rec_json_key(&w, "expect");
+        eval_expect_write_json(&w, expects, s->n_expects);
+    }
+    rec_json_end(&w);
+    rec_json_text(&w, "\n");
+    if (rec_json_finish(&w) != 0) {
+        rec_part_close(f, dir, "summary.json", 0, NULL, 0);
+        snprintf(err, errlen, "%s/summary.json: cannot write: %s", dir, strerror(errno ? errno : EIO));
+        return -1;
+    }
+    return rec_part_close(f, dir, "summary.json", 1, err, errlen);
+}
+
+
+int cli_run(int argc, char **argv)
+{
+    const char *path = NULL, *out = NULL;
+    scn_options opts = {0};
+    int quiet = 0, gpkg = 0;
+    static char set_names[SIM_SWEEP_MAX_AXES][64];
+    const char *names[SIM_SWEEP_MAX_AXES];
+    double values[SIM_SWEEP_MAX_AXES];
+    size_t n_set = 0;
+    static const struct option longopts[] = {
+        {"seed", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
+        {"out", required_argument, NULL, 'o'},  {"quiet", no_argument, NULL, 'q'},
+        {"gpkg", no_argument, NULL, 'G'},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = cli_next_option(argc, argv, "s:o:qh", longopts)) != -1) {
+        if (c == 'S') {
+            /* --set NAME=VALUE: a param() of the scenario, or a rule or
+             * device parameter (as in sweep), for a variant without a copy. */
+            const char *a = optarg, *eq = strchr(a, '=');
+            char *end = NULL;
+            double v = eq ? strtod(eq + 1, &end) : NAN;
+            if (!eq || eq == a || (size_t)(eq - a) >= sizeof set_names[0] || end == eq + 1 || *end ||
+                !isfinite(v))
+                return cli_usage_error("run", "--set '%s': expected NAME=NUMBER", a);
+            if (n_set == SIM_SWEEP_MAX_AXES)
+                return cli_usage_error("run", "at most %d --set options", SIM_SWEEP_MAX_AXES);
+            memcpy(set_names[n_set], a, (size_t)(eq - a));
+            set_names[n_set][eq - a] = '\0';
+            for (size_t k = 0; k < n_set; k++)
+                if (!strcmp(names[k], set_names[n_set]))
+                    return cli_usage_error("run", "--set %s is given twice", names[k]);
+            names[n_set] = set_names[n_set];
+            values[n_set++] = v;
+        } else if (c == 's') {
+            if (!cli_parse_u64(optarg, &opts.seed) || opts.seed == 0)
+                return cli_usage_error("run", "--seed: '%s' is not a whole number from 1", optarg);
+            opts.has_seed = 1;
+        } else if (c == 'o') {
+            out = optarg;
+            if (!cli_out_path_ok("run", out))
+                return 2;
+        } else if (c == 'q') {
+            quiet = 1;
+        } else if (c == 'G') {
+            gpkg = 1;
+        } else if (c == 'h') {
+            return cli_print_help(stdout, "run");
+        } else {
+            return cli_bad_option("run", c, argv);
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error("run", "one scenario at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
+    if (optind < argc)
+        path = argv[optind];
+    if (!path)
+        path = PW_DEFAULT_SCENARIO;
+
+    scn_scenario s;
+    if (n_set > 0) {
+        char lerr[700];
+        int st = sim_load_with_params(path, names, values, n_set, opts.has_seed ? &opts.seed : NULL, &s, lerr,
+                                      sizeof lerr);
+        if (st != SIM_OK) {
+            fprintf(stderr, "%s\n", lerr);
+            return cli_exit_status(st);
+        }
+    } else {
+        scn_error err;
+        scn_status st = scn_load_file(&s, path, &opts, &err);
+        if (st != SCN_OK) {
+            fprintf(stderr, "%s\n", err.message[0] ? err.message : scn_strerror(st));
+            return 2;
+        }
+    }
+    char dir[512];
+    if (out) {
+        snprintf(dir, sizeof dir, "%s", out);
+    } else {
+        char sl[96];
+        cli_slug(s.name, sl, sizeof sl);
+        snprintf(dir, sizeof dir, "runs/%s-%llu", sl, (unsigned long long)s.seed);
+    }
+    /* The run is written into a stage beside DIR and published whole at
+     * the end: a failed run leaves an earlier one in DIR as it was. */
+    char stage[600], werr[1024];
+    int sst = cli_stage_out("run", dir, stage, sizeof stage);
+    if (sst != 0) {
+        scn_free(&s);
+        return sst;
+    }
+    sim_run_options ro = {
+        .out_dir = stage, .progress = !quiet && isatty(STDERR_FILENO), .record = 1, .gpkg = gpkg};
+    sim_summary sum;
+    char msg[600] = "";
+    int rc = sim_run(&s, &ro, &sum, msg, sizeof msg);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", msg);
+        rec_remove_tree(stage);
+        scn_free(&s);
+        return sum.script_error ? 2 : 1;
+    }
+    eval_expect_result *expects = calloc(s.n_expects ? s.n_expects : 1, sizeof *expects);
+    if (!expects) {
+        fprintf(stderr, "proxwatch run: out of memory\n");
+        scn_free(&s);
+        return 1;
+    }
+    size_t failed = eval_expect_check(&s, &sum.report, sum.by_type, expects);
+    if (write_summary_json(stage, &s, &sum, expects, failed, werr, sizeof werr) != 0 ||
+        rec_publish_dir(stage, dir, werr, sizeof werr) != 0) {
+        fprintf(stderr, "proxwatch run: %s\n", werr);
+        rec_remove_tree(stage);
+        free(expects);
+        scn_free(&s);
+        return 1;
+    }
+
+    size_t offenders = 0, victims = 0, patrols = 0;
+    for (size_t i = 0; i < s.n_actors; i++) {
+        offenders += s.actors[i].role == SCN_OFFENDER;
+        victims += s.actors[i].role == SCN_VICTIM;
+        patrols += s.actors[i].role == SCN_PATROL;
+    }
+    printf("proxwatch run: %s (seed %llu)\n", s.name, (unsigned long long)s.seed);
+    printf("  simulated      %.0f s in %.2f s of wall time\n", sum.sim_seconds, sum.wall_seconds);
+    printf("  actors         %zu offenders, %zu victims, %zu patrols; %zu cases\n", offenders, victims,
+           patrols, s.n_cases);
+    printf("  fixes          %llu delivered to the engine: %llu accepted, %llu rejected; "
+           "%llu reports lost in the network\n",
+           (unsigned long long)sum.fixes_delivered, (unsigned long long)sum.fixes_accepted,
+           (unsigned long long)sum.fixes_rejected, (unsigned long long)sum.fixes_lost);
+    printf("  pre-warnings   %llu, alarms %llu, reveal windows %llu, incidents %llu\n",
+           (unsigned long long)sum.by_type[PW_EV_PREWARN_OPEN], (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN],
+           (unsigned long long)sum.by_type[PW_EV_REVEAL_OPEN],
+           (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN]);
+    printf("pilot metrics (tolerance %.0f s):\n", sum.report.tau_s);
+    eval_report_print(stdout, &sum.report);
+    if (s.n_expects) {
+        printf("expectations (%s:%d): %zu of %zu held\n", s.file, s.expects[0].line, s.n_expects - failed,
+               s.n_expects);
+        for (size_t i = 0; i < s.n_expects; i++)
+            printf("  %s\n", expects[i].text);
+    }
+    printf("written %s/{report.json,run.geojson,%sevents.jsonl,fixes.csv,truth.csv,summary.json}\n", dir,
+           gpkg ? "run.gpkg," : "");
+    fflush(stdout); /* the verdict comes after the lines it sums up, also when both are piped */
+    if (failed)
+        fprintf(stderr, "proxwatch run: %s:%d: %zu of %zu expectations NOT held (seed %llu)\n", s.file,
+                s.expects[0].line, failed, s.n_expects, (unsigned long long)s.seed);
+    free(expects);
+    scn_free(&s);
+    return failed ? 1 : 0;
+}
+

@@ -1,0 +1,151 @@
+/*
+ * cmd_sweep.c - proxwatch sweep: a grid of parameters times seeds.
+ */
+#include "cli.h"
+#include "devices.h"
+#include "traces.h"
+#include "expect.h"
+#include "record.h"
+#include "sim.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* "300,500,800" -> values; 0 on a malformed list. */
+static size_t parse_values(const char *text, double *out, size_t cap)
+{
+    size_t n = 0;
+    const char *p = text;
+    while (*p && n < cap) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno)
+            return 0;
+        out[n++] = v;
+        if (*end == ',')
+            p = end + 1;
+        else if (*end == '\0')
+            return n;
+        else
+            return 0;
+    }
+    return *p ? 0 : n;
+}
+
+int cli_sweep(int argc, char **argv)
+{
+    enum { MAX_VALUES = 64 };
+    static char names[SIM_SWEEP_MAX_AXES][64];
+    static double values[SIM_SWEEP_MAX_AXES][MAX_VALUES];
+    sim_sweep_axis axes[SIM_SWEEP_MAX_AXES];
+    size_t n_axes = 0;
+    const char *path = NULL, *out = NULL;
+    uint64_t seeds = 10, jobs = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+    double run_timeout = SIM_SWEEP_RUN_TIMEOUT_S;
+    static const struct option longopts[] = {
+        {"set", required_argument, NULL, 'S'},         {"seeds", required_argument, NULL, 'n'},
+        {"jobs", required_argument, NULL, 'j'},        {"run-timeout", required_argument, NULL, 'T'},
+        {"out", required_argument, NULL, 'o'},         {"list-params", no_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = cli_next_option(argc, argv, "j:o:h", longopts)) != -1) {
+        if (c == 'S') {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || (size_t)(eq - optarg) >= sizeof names[0])
+                return cli_usage_error("sweep", "--set '%s': expected NAME=V1,V2,...", optarg);
+            if (n_axes == SIM_SWEEP_MAX_AXES)
+                return cli_usage_error("sweep", "at most %d --set options", SIM_SWEEP_MAX_AXES);
+            memcpy(names[n_axes], optarg, (size_t)(eq - optarg));
+            names[n_axes][eq - optarg] = '\0';
+            for (size_t k = 0; k < n_axes; k++)
+                if (strcmp(names[k], names[n_axes]) == 0)
+                    return cli_usage_error("sweep", "--set %s is given twice; list all its values in one "
+                                                "(--set %s=V1,V2,...)", names[k], names[k]);
+            size_t n = parse_values(eq + 1, values[n_axes], MAX_VALUES);
+            if (n == 0)
+                return cli_usage_error("sweep", "--set %s: '%s' is not a list of numbers (at most %d)",
+                                   names[n_axes], eq + 1, MAX_VALUES);
+            axes[n_axes] = (sim_sweep_axis){names[n_axes], values[n_axes], n};
+            n_axes++;
+        } else if (c == 'n') {
+            if (!cli_parse_u64(optarg, &seeds) || seeds < 1 || seeds > 100000)
+                return cli_usage_error("sweep", "--seeds: '%s' is not a count from 1 to 100000", optarg);
+        } else if (c == 'T') {
+            char *end;
+            run_timeout = strtod(optarg, &end);
+            if (end == optarg || *end || !(run_timeout > 0) || !isfinite(run_timeout))
+                return cli_usage_error("sweep", "--run-timeout: '%s' is not a number of seconds above 0", optarg);
+        } else if (c == 'j') {
+            if (!cli_parse_u64(optarg, &jobs) || jobs < 1 || jobs > 1024)
+                return cli_usage_error("sweep", "--jobs: '%s' is not a count from 1 to 1024", optarg);
+        } else if (c == 'o') {
+            out = optarg;
+            if (!cli_out_path_ok("sweep", out))
+                return 2;
+        } else if (c == 'L') {
+            puts("Parameters every scenario has (times in seconds); a scenario may add its own");
+            puts("with param(\"NAME\", default):");
+            sim_param_list(stdout);
+            return 0;
+        } else if (c == 'h') {
+            return cli_print_help(stdout, "sweep");
+        } else {
+            return cli_bad_option("sweep", c, argv);
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error("sweep", "one scenario at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
+    if (optind < argc)
+        path = argv[optind];
+    if (!path)
+        return cli_usage_error("sweep", "which scenario?");
+    char dir[512];
+    if (out) {
+        snprintf(dir, sizeof dir, "%s", out);
+    } else {
+        scn_scenario s;
+        scn_error err;
+        if (scn_load_file(&s, path, NULL, &err) != SCN_OK) {
+            fprintf(stderr, "%s\n", err.message);
+            return 2;
+        }
+        char sl[96];
+        cli_slug(s.name, sl, sizeof sl);
+        scn_free(&s);
+        if (cli_make_runs_dir("sweep") != 0)
+            return 1;
+        snprintf(dir, sizeof dir, "runs/sweep-%s", sl);
+    }
+    sim_sweep_spec sp = {.scenario_path = path, .axes = axes, .n_axes = n_axes, .seeds = (int)seeds,
+                         .first_seed = 1, .jobs = (int)jobs, .out_dir = dir, .progress = isatty(STDERR_FILENO),
+                         .run_timeout_s = run_timeout};
+    size_t grid = 1;
+    for (size_t a = 0; a < n_axes; a++)
+        grid *= axes[a].n;
+    size_t failed = 0;
+    char msg[700], stage[600];
+    int sst = cli_stage_out("sweep", dir, stage, sizeof stage);
+    if (sst != 0)
+        return sst;
+    sp.out_dir = stage; /* published whole at the end (record.h) */
+    int rc = sim_sweep(&sp, &failed, msg, sizeof msg);
+    if (rc == 0 && rec_publish_dir(stage, dir, msg, sizeof msg) != 0)
+        rc = SIM_ERUN;
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", msg);
+        rec_remove_tree(stage);
+        return cli_exit_status(rc);
+    }
+    printf("proxwatch sweep: %s\n", path);
+    printf("  %zu combinations x %llu seeds = %zu runs, %zu failed, %llu at a time\n", grid,
+           (unsigned long long)seeds, grid * (size_t)seeds, failed, (unsigned long long)jobs);
+    printf("written %s/{sweep.csv,sweep.json}\n", dir);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,181 @@
+/*
+ * cmd_traces.c - proxwatch decode and replay: field traces read, and run
+ * through the engine.
+ */
+#include "cli.h"
+#include "devices.h"
+#include "traces.h"
+#include "expect.h"
+#include "record.h"
+#include "sim.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void warn_cb(void *ctx, const char *file, long line, const char *what)
+{
+    long *n = ctx;
+    if ((*n)++ < 20)
+        fprintf(stderr, "%s:%ld: %s\n", file, line, what);
+    else if (*n == 21)
+        fprintf(stderr, "%s: more warnings follow; see the summary\n", file);
+}
+
+int cli_decode(int argc, char **argv)
+{
+    const char *path = NULL;
+    trc_options o;
+    trc_options_default(&o);
+    long warnings = 0;
+    o.warn = warn_cb;
+    o.warn_ctx = &warnings;
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = cli_next_option(argc, argv, "f:h", longopts)) != -1) {
+        if (c == 'f') {
+            const char *f = optarg;
+            o.format = !strcmp(f, "nmea") ? TRC_NMEA : !strcmp(f, "gpsd") ? TRC_GPSD_JSON
+                     : !strcmp(f, "csv") ? TRC_CSV : (trc_format)-1;
+            if ((int)o.format < 0)
+                return cli_usage_error("decode", "--format: '%s' is not nmea, gpsd or csv", f);
+        } else if (c == 'h') {
+            return cli_print_help(stdout, "decode");
+        } else {
+            return cli_bad_option("decode", c, argv);
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error("decode", "one trace at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
+    if (optind < argc)
+        path = argv[optind];
+    if (!path)
+        return cli_usage_error("decode", "which trace?");
+    trc_reader *rd;
+    trc_status st = trc_open(path, &o, &rd);
+    if (st != TRC_OK) {
+        fprintf(stderr, "%s: %s\n", path, trc_strerror(st));
+        return 2;
+    }
+    pw_fix fix;
+    trc_fix_extra extra;
+    char line[1024];
+    static char outbuf[1 << 16]; /* decode's output is most of its I/O */
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    while ((st = trc_next(rd, &fix, &extra)) == TRC_OK) {
+        size_t n = trc_decode_json(&fix, &extra, line, sizeof line - 1);
+        if (n > sizeof line - 2)
+            n = sizeof line - 2;
+        line[n] = '\n';
+        fwrite(line, 1, n + 1, stdout);
+    }
+    const trc_counters *cnt = trc_get_counters(rd);
+    fprintf(stderr, "proxwatch decode: %s: %ld lines, %ld fixes, %ld sentences skipped\n", path, cnt->lines,
+            cnt->fixes, cnt->skipped_total);
+    int rc = st == TRC_EOF ? 0 : 1;
+    if (rc)
+        fprintf(stderr, "%s: %s\n", path, trc_strerror(st));
+    trc_close(rd);
+    return fflush(stdout) == 0 ? rc : 1;
+}
+
+int cli_replay(int argc, char **argv)
+{
+    sim_replay_options o = {.alarm_radius_m = NAN, .out_dir = "runs/replay"};
+    long warnings = 0;
+    o.warn = warn_cb;
+    o.warn_ctx = &warnings;
+    static const struct option longopts[] = {
+        {"offender", required_argument, NULL, 'O'},       {"victim", required_argument, NULL, 'V'},
+        {"victim-at", required_argument, NULL, 'A'},      {"truth-offender", required_argument, NULL, 'P'},
+        {"truth-victim", required_argument, NULL, 'Q'},   {"alarm-radius", required_argument, NULL, 'R'},
+        {"force", no_argument, NULL, 'F'},                {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = cli_next_option(argc, argv, "o:h", longopts)) != -1) {
+        const char *v = optarg;
+        if (c == 'O') {
+            o.offender_trace = v;
+        } else if (c == 'V') {
+            o.victim_trace = v;
+        } else if (c == 'P') {
+            o.truth_offender = v;
+        } else if (c == 'Q') {
+            o.truth_victim = v;
+        } else if (c == 'F') {
+            o.force = 1;
+        } else if (c == 'o') {
+            o.out_dir = v;
+            if (!cli_out_path_ok("replay", v))
+                return 2;
+        } else if (c == 'A') {
+            char *end, *end2;
+            o.victim_lat = strtod(v, &end);
+            if (end == v || *end != ',' || !(fabs(o.victim_lat) <= 90))
+                return cli_usage_error("replay", "--victim-at '%s': expected LAT,LON in degrees", v);
+            o.victim_lon = strtod(end + 1, &end2);
+            if (*end2 || end2 == end + 1 || !(fabs(o.victim_lon) <= 180))
+                return cli_usage_error("replay", "--victim-at '%s': expected LAT,LON in degrees", v);
+            o.has_victim_at = 1;
+        } else if (c == 'R') {
+            char *end;
+            o.alarm_radius_m = strtod(v, &end);
+            if (end == v || *end || !(o.alarm_radius_m > 0) || !isfinite(o.alarm_radius_m) ||
+                o.alarm_radius_m > 100000)
+                return cli_usage_error("replay", "--alarm-radius '%s': expected metres, above 0 and at most 100000",
+                                   v);
+        } else if (c == 'h') {
+            return cli_print_help(stdout, "replay");
+        } else {
+            return cli_bad_option("replay", c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("replay", "unexpected argument '%s' (traces come with --offender and --victim)",
+                           argv[optind]);
+    if (!o.offender_trace || (!o.victim_trace && !o.has_victim_at) || (o.victim_trace && o.has_victim_at)) {
+        return cli_usage_error("replay", "give --offender TRACE and one of --victim TRACE, --victim-at LAT,LON");
+    }
+    if (!strncmp(o.out_dir, "runs/", 5) && cli_make_runs_dir("replay") != 0)
+        return 1;
+    sim_summary sum;
+    char msg[1024], stage[600];
+    const char *final_dir = o.out_dir;
+    int sst = cli_stage_out("replay", final_dir, stage, sizeof stage);
+    if (sst != 0)
+        return sst;
+    o.out_dir = stage; /* published whole at the end (record.h) */
+    int rc = sim_replay(&o, &sum, msg, sizeof msg);
+    if (rc == 0 && rec_publish_dir(stage, final_dir, msg, sizeof msg) != 0)
+        rc = SIM_ERUN;
+    o.out_dir = final_dir;
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", msg);
+        rec_remove_tree(stage);
+        return cli_exit_status(rc);
+    }
+    printf("proxwatch replay: %s against %s\n", o.offender_trace,
+           o.victim_trace ? o.victim_trace : "a victim standing still");
+    printf("  span           %.0f s; %llu fixes delivered: %llu accepted, %llu rejected", sum.report.sim_seconds,
+           (unsigned long long)sum.fixes_delivered, (unsigned long long)sum.fixes_accepted,
+           (unsigned long long)sum.fixes_rejected);
+    if (sum.fixes_bad_time)
+        printf("; %llu dropped for their times", (unsigned long long)sum.fixes_bad_time);
+    putchar('\n');
+    printf("  pre-warnings   %llu, alarms %llu, reveal windows %llu, incidents %llu\n",
+           (unsigned long long)sum.by_type[PW_EV_PREWARN_OPEN], (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN],
+           (unsigned long long)sum.by_type[PW_EV_REVEAL_OPEN], (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN]);
+    printf("metrics, breaches judged on the %s (tolerance %.0f s):\n",
+           strcmp(sum.report.truth, "reference") ? "traces themselves: give --truth-* for real figures"
+                                                 : "reference trajectories",
+           sum.report.tau_s);
+    eval_report_print(stdout, &sum.report);
+    printf("written %s/{report.json,events.jsonl}\n", o.out_dir);
+    return 0;
+}
