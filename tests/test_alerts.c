@@ -7,6 +7,10 @@
  *
  * Each test states its arithmetic in its comment.  Positions are local
  * metres around Seoul City Hall; the victim stands at the origin.
+ *
+ * Over 800 lines: a list of independent cases, each a screenful with its
+ * arithmetic, on the one engine fixture (engine_fixture.h); split, the
+ * files would only share that fixture.
  */
 #include "engine_fixture.h"
 

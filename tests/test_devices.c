@@ -7,6 +7,9 @@
  * Positions are local metres around Seoul City Hall.  Statistical tolerances
  * are several standard errors of the estimate wide (stated at each one), so
  * a correct model passes for any seed and a wrong one fails.
+ *
+ * Over 800 lines: one CUnit program per module (ctest lists them by
+ * module); each test is independent and states its own reference.
  */
 #include "devices.h"
 #include "test_util.h"

@@ -7,6 +7,9 @@
  * With --bundled (ctest: scenario_expectations) it instead runs every
  * bundled scenario on seeds 1, 2 and 3 and fails on each expectation that
  * does not hold, naming scenario, seed and expectation.
+ *
+ * Over 800 lines: one CUnit program for the language (ctest lists them by
+ * module); the cases are independent tables of scripts and their errors.
  */
 #include "expect.h"
 #include "scenario.h"
