@@ -9,10 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Radius holding 68 % of a 2-D isotropic Gaussian, in units of the per-axis
- * sigma: sqrt(-2 ln(1 - 0.68)).  Android's accuracy is such a radius. */
-#define R68_PER_SIGMA 1.5096
-
 static const char *const cause_names[DEV_CAUSE_COUNT] = {
     "nominal", "multipath", "urban_canyon", "tunnel_exit", "cell_fallback",
 };
@@ -312,7 +308,7 @@ int dev_gnss_sample(dev_gnss *g, const dev_env_params p[DEV_ENV_COUNT], dev_env 
     put_position(fr, x + *err_x, y + *err_y, t, out);
     /* The receiver's own estimate knows its geometry and signal strength but
      * not the reflection it is tracking: NLOS fixes claim the usual figure. */
-    out->acc_m = R68_PER_SIGMA * pe->claim_sigma_m * scale * exp(pe->claim_log_sd * dev_rng_normal(rng));
+    out->acc_m = ENG_ACC68_PER_SIGMA * pe->claim_sigma_m * scale * exp(pe->claim_log_sd * dev_rng_normal(rng));
     out->source = PW_SRC_GNSS;
     long sats = lround(pe->sats + 1.5 * dev_rng_normal(rng));
     out->sats = (int)(sats < 4 ? 4 : sats);
