@@ -13,7 +13,6 @@
 /* Route legs                                                          */
 /* ------------------------------------------------------------------ */
 
-static const char *const mode_names[SCN_MODE_COUNT] = {"walk", "drive", "bus", "subway"};
 /* Default speeds, m/s: walking 1.2-1.5 (pedestrian studies); urban driving
  * and buses average 5-11 and 4-7 including stops; subway between stations
  * 8-11 (Seoul line 2 runs about 30-35 km/h station to station). */
@@ -70,7 +69,7 @@ static void leg_common(lua_State *L, builder *b, leg_ud *u, const char *what)
 static int travel_leg(lua_State *L, scn_mode mode)
 {
     builder *b = scl_get_builder(L);
-    const char *what = mode_names[mode];
+    const char *what = scn_mode_name(mode);
     scl_check_table_arg(L, what);
     static const char *const allowed[] = {"to", "via", "speed", "stay", "depart", "underground", NULL};
     scl_check_fields(L, 1, what, allowed);
@@ -269,7 +268,7 @@ static void push_actor(lua_State *L, size_t index)
 static int make_actor(lua_State *L, scn_role role)
 {
     builder *b = scl_get_builder(L);
-    const char *what = role == SCN_OFFENDER ? "offender" : role == SCN_VICTIM ? "victim" : "patrol";
+    const char *what = scn_role_name(role);
     scl_check_table_arg(L, what);
     scl_require_meta(L, b, what);
     static const char *const off_allowed[] = {"name", "start", "tag", "route", "loop", NULL};

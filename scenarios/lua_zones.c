@@ -173,9 +173,6 @@ static int l_exclusion_zone(lua_State *L)
     return 0;
 }
 
-static const char *const env_names[SCN_ENV_COUNT] = {"open", "urban_light", "urban_heavy", "indoor",
-                                                     "tunnel"};
-
 /* environment { kind = "urban_heavy", center = , radius = | polygon = , street_bearing = } */
 static int l_environment(lua_State *L)
 {
@@ -191,7 +188,7 @@ static int l_environment(lua_State *L)
         luaL_error(L, "%s: 'kind' is required (open, urban_light, urban_heavy, indoor, tunnel)", what);
     int k = -1;
     for (int i = 0; i < SCN_ENV_COUNT; i++)
-        if (strcmp(kind, env_names[i]) == 0)
+        if (strcmp(kind, scn_env_name((scn_env)i)) == 0)
             k = i;
     if (k < 0)
         luaL_error(L, "%s: unknown kind '%s' (open, urban_light, urban_heavy, indoor, tunnel)", what, kind);

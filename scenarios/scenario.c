@@ -11,6 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *scn_env_name(scn_env e)
+{
+    static const char *const names[SCN_ENV_COUNT] = {"open", "urban_light", "urban_heavy", "indoor", "tunnel"};
+    return (int)e >= 0 && e < SCN_ENV_COUNT ? names[e] : NULL;
+}
+
+const char *scn_mode_name(scn_mode m)
+{
+    static const char *const names[SCN_MODE_COUNT] = {"walk", "drive", "bus", "subway"};
+    return (int)m >= 0 && m < SCN_MODE_COUNT ? names[m] : NULL;
+}
+
+const char *scn_role_name(scn_role r)
+{
+    return r == SCN_OFFENDER ? "offender" : r == SCN_VICTIM ? "victim" : r == SCN_PATROL ? "patrol" : NULL;
+}
+
 const char *scn_strerror(scn_status s)
 {
     switch (s) {

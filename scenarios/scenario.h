@@ -96,6 +96,14 @@ typedef struct scn_leg {
 
 typedef enum scn_role { SCN_OFFENDER = 1, SCN_VICTIM, SCN_PATROL } scn_role;
 
+/* The language's words for them, as scripts and outputs write them:
+ * "open", "urban_light", "urban_heavy", "indoor", "tunnel"; "walk",
+ * "drive", "bus", "subway"; "offender", "victim", "patrol".  NULL out of
+ * range. */
+const char *scn_env_name(scn_env e);
+const char *scn_mode_name(scn_mode m);
+const char *scn_role_name(scn_role r);
+
 /* An emulated device: an ankle tag (offenders) or a phone (victims). */
 typedef struct scn_device {
     /* What the scenario said.  A duration of 0 or a number that is NAN was

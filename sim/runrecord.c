@@ -44,17 +44,6 @@ static void put_int(char **p, char *end, long long v)
     rec_put_fixed(p, end, (double)v, 0);
 }
 
-static const char *role_name(scn_role r)
-{
-    return r == SCN_OFFENDER ? "offender" : r == SCN_VICTIM ? "victim" : "patrol";
-}
-
-static const char *mode_name(int m)
-{
-    static const char *const names[] = {"walk", "drive", "bus", "subway"};
-    return m >= 0 && m < 4 ? names[m] : "?";
-}
-
 static const char *source_name(const pw_fix *f)
 {
     return f->source == PW_SRC_CELL ? "cell" : f->source == PW_SRC_WIFI ? "wifi" : "gnss";
@@ -191,8 +180,6 @@ static void map_fix(run *r, const dev_message *m, pw_time_ms now)
     rec_geojson_feature_end(&r->geo);
 }
 
-static const char *const env_name[SCN_ENV_COUNT] = {"open", "urban_light", "urban_heavy", "indoor", "tunnel"};
-
 void run_record_layers(run *r)
 {
     if (r->failed || (!r->f_geo && !r->gpkg))
@@ -212,14 +199,14 @@ void run_record_layers(run *r)
         }
         if (r->gpkg)
             gpkg_check(r, rec_gpkg_track(r->gpkg, s->actors[a].id, s->actors[a].name,
-                                         role_name(s->actors[a].role), r->xy, n));
+                                         scn_role_name(s->actors[a].role), r->xy, n));
         if (!r->f_geo)
             continue;
         rec_geojson_feature(&r->geo, REC_GEO_LINE, r->xy, n);
         rec_json_kstr(&r->geo.w, "kind", "truth");
         rec_json_kuint(&r->geo.w, "device", s->actors[a].id);
         rec_json_kstr(&r->geo.w, "name", s->actors[a].name);
-        rec_json_kstr(&r->geo.w, "role", role_name(s->actors[a].role));
+        rec_json_kstr(&r->geo.w, "role", scn_role_name(s->actors[a].role));
         rec_geojson_feature_end(&r->geo);
     }
     /* Exclusion zones, per case. */
@@ -270,12 +257,12 @@ void run_record_layers(run *r)
         if (r->failed)
             return;
         if (r->gpkg)
-            gpkg_check(r, rec_gpkg_zone(r->gpkg, "environment", 0, 0, -1, env_name[z->env], r->xy, n));
+            gpkg_check(r, rec_gpkg_zone(r->gpkg, "environment", 0, 0, -1, scn_env_name(z->env), r->xy, n));
         if (!r->f_geo)
             continue;
         rec_geojson_feature(&r->geo, REC_GEO_POLYGON, r->xy, n);
         rec_json_kstr(&r->geo.w, "kind", "environment");
-        rec_json_kstr(&r->geo.w, "env", env_name[z->env]);
+        rec_json_kstr(&r->geo.w, "env", scn_env_name(z->env));
         rec_geojson_feature_end(&r->geo);
     }
     /* Alert episodes, where the offender was when they opened. */
@@ -352,9 +339,9 @@ void run_record_truth(run *r)
             eng_geo_to_wgs84(&r->frame, g->x1, g->y1, &la1, &lo1);
             fprintf(r->f_truth, "%u,", sa->id);
             rec_csv_field(r->f_truth, sa->name);
-            fprintf(r->f_truth, ",%s,%lld,%lld,%.7f,%.7f,%.7f,%.7f,%s,%d,%d\n", role_name(sa->role),
-                    (long long)g->t0, (long long)g->t1, la0, lo0, la1, lo1, mode_name(g->mode), g->underground,
-                    g->moving);
+            fprintf(r->f_truth, ",%s,%lld,%lld,%.7f,%.7f,%.7f,%.7f,%s,%d,%d\n", scn_role_name(sa->role),
+                    (long long)g->t0, (long long)g->t1, la0, lo0, la1, lo1, scn_mode_name((scn_mode)g->mode),
+                    g->underground, g->moving);
         }
     }
 }
