@@ -653,9 +653,12 @@ size_t trc_decode_json(const pw_fix *fix, const trc_fix_extra *extra, char *buf,
     put_str(&ti, ".");
     put_uint(&ti, (uint64_t)msec, 3);
     put_str(&ti, "Z");
+    /* A line is under 300 bytes: straight into a buffer that has room, else
+     * through a local one, cut to the caller's size as snprintf would. */
     char line[512];
+    int direct = buf && n >= sizeof line;
     rec_json w;
-    rec_json_to_buf(&w, line, sizeof line, REC_JSON_COMPACT);
+    rec_json_to_buf(&w, direct ? buf : line, direct ? n : sizeof line, REC_JSON_COMPACT);
     rec_json_object(&w);
     rec_json_kstr(&w, "class", "TPV");
     rec_json_kstr(&w, "time", iso);
@@ -676,6 +679,8 @@ size_t trc_decode_json(const pw_fix *fix, const trc_fix_extra *extra, char *buf,
     }
     rec_json_end(&w);
     rec_json_finish(&w);
+    if (direct)
+        return rec_json_len(&w);
     put_raw(&o, line, rec_json_len(&w));
     return o.len;
 }
