@@ -80,7 +80,7 @@ case "$cmd" in
     mkdir -p build-fuzz/corpus
     cp tests/data/gpsd/*.log build-fuzz/corpus/
     clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_XOPEN_SOURCE=700 \
-      -Iengine -Itraces -Irecord tests/fuzz_nmea.c traces/*.c record/*.c \
+      -Iengine -Itraces -Irecord -Icommon tests/fuzz_nmea.c traces/*.c record/json.c record/publish.c \
       engine/*.c -lgps -lm \
       -o build-fuzz/fuzz_nmea
     ./build-fuzz/fuzz_nmea -max_total_time="${PW_FUZZ_SECONDS:-120}" -max_len=4096 \
