@@ -141,6 +141,28 @@ static void begin_value(rec_json *w)
         separate(w);
 }
 
+/* The length of the well-formed UTF-8 sequence at c (RFC 3629, table 3-7
+ * of Unicode: no overlongs, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_valid(const unsigned char *c)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c[0] >= 0xC2 && c[0] <= 0xDF)
+        n = 2;
+    else if (c[0] >= 0xE0 && c[0] <= 0xEF)
+        n = 3, lo = c[0] == 0xE0 ? 0xA0 : 0x80, hi = c[0] == 0xED ? 0x9F : 0xBF;
+    else if (c[0] >= 0xF0 && c[0] <= 0xF4)
+        n = 4, lo = c[0] == 0xF0 ? 0x90 : 0x80, hi = c[0] == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (c[1] < lo || c[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (c[i] < 0x80 || c[i] > 0xBF)
+            return 0;
+    return n;
+}
+
 static void quoted(rec_json *w, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -158,8 +180,16 @@ static void quoted(rec_json *w, const char *s)
             if (*c < 0x20) {
                 char u[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
                 put(w, u, 6);
+            } else if (*c < 0x80) {
+                put(w, (const char *)c, 1);
             } else {
-                put(w, (const char *)c, 1); /* UTF-8 passes through */
+                size_t n = utf8_valid(c);
+                if (n) {
+                    put(w, (const char *)c, n); /* UTF-8 passes through */
+                    c += n - 1;
+                } else {
+                    put(w, "\\ufffd", 6);     /* not UTF-8: the replacement character */
+                }
             }
         }
     }

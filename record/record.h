@@ -8,8 +8,9 @@
  * control character, and a number that is not finite, come out valid.
  *
  * JSON (RFC 8259): strings get quotes; '"' and '\' are escaped, control
- * characters become \n, \t, \r, \b, \f or \u00XX; other bytes, UTF-8
- * included, pass through unchanged.  A number that is NaN or infinite is
+ * characters become \n, \t, \r, \b, \f or \u00XX; well-formed UTF-8
+ * passes through unchanged, and a byte that does not start one becomes
+ * \ufffd (the replacement character), so the text is always valid JSON.  A number that is NaN or infinite is
  * written `null`.
  * CSV (RFC 4180): a field with a comma, a double quote, CR or LF is
  * enclosed in double quotes, with its double quotes doubled; others are

@@ -93,7 +93,10 @@ const char *scl_field_string(lua_State *L, int idx, const char *what, const char
     if (t != LUA_TNIL) {
         if (t != LUA_TSTRING)
             luaL_error(L, "%s: '%s' must be a string, got %s", what, k, luaL_typename(L, -1));
-        v = lua_tostring(L, -1);
+        size_t len;
+        v = lua_tolstring(L, -1, &len);
+        if (strlen(v) != len) /* C would cut it at the NUL, silently */
+            luaL_error(L, "%s: '%s' contains a NUL byte", what, k);
     }
     lua_pop(L, 1); /* the string stays alive: it is in the argument table */
     return v;

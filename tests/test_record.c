@@ -56,6 +56,17 @@ static void test_json_strings(void)
         {"\x01\x1f", "\"\\u0001\\u001f\""},                 /* other controls: \u00XX */
         {"서울 강남", "\"서울 강남\""},                       /* UTF-8 passes through */
         {"a/b", "\"a/b\""},                                 /* solidus needs no escape */
+        /* Not UTF-8 (RFC 8259 8.1: JSON text is UTF-8): each byte that does
+         * not start a well-formed sequence becomes U+FFFD.  By hand: a lone
+         * continuation byte, a truncated 2-byte lead, an overlong "/"
+         * (C0 AF), a surrogate (ED A0 80), beyond U+10FFFF (F4 90 80 80). */
+        {"bad \xff\xfe", "\"bad \\ufffd\\ufffd\""},
+        {"v\xc3", "\"v\\ufffd\""},
+        {"\x80x", "\"\\ufffdx\""},
+        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},
+        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},
+        {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},
+        {"\xf0\x9f\x9a\x93 \xe2\x82\xac", "\"\xf0\x9f\x9a\x93 \xe2\x82\xac\""}, /* 4- and 3-byte: kept */
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         CU_ASSERT_STRING_EQUAL(str_to_buf(table[i].in), table[i].want);

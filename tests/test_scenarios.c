@@ -126,6 +126,8 @@ static void test_errors_name_file_and_line(void)
          "unknown exclusion zone 'school'"},
         {"error('planner says no')\n", 2, SCN_ERUNTIME, "planner says no"},
         {"place(95, 127)\n", 2, SCN_ERUNTIME, "latitude 95"},
+        {"\nlocal o = offender { name = 'Kim\\0Jr', start = place(37.5, 127.0) }\n", 3, SCN_ERUNTIME,
+         "'name' contains a NUL byte"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         scn_scenario s;
