@@ -60,7 +60,9 @@ int cli_decode(int argc, char **argv)
     trc_reader *rd;
     trc_status st = trc_open(path, &o, &rd);
     if (st != TRC_OK) {
-        fprintf(stderr, "%s: %s\n", path, trc_strerror(st));
+        char why[600];
+        trc_describe(st, path, errno, why, sizeof why);
+        fprintf(stderr, "%s\n", why);
         return 2;
     }
     pw_fix fix;
@@ -79,8 +81,11 @@ int cli_decode(int argc, char **argv)
     fprintf(stderr, "proxwatch decode: %s: %ld lines, %ld fixes, %ld sentences skipped\n", path, cnt->lines,
             cnt->fixes, cnt->skipped_total);
     int rc = st == TRC_EOF ? 0 : 1;
-    if (rc)
-        fprintf(stderr, "%s: %s\n", path, trc_strerror(st));
+    if (rc) {
+        char why[600];
+        trc_describe(st, path, errno, why, sizeof why);
+        fprintf(stderr, "%s\n", why);
+    }
     trc_close(rd);
     return fflush(stdout) == 0 ? rc : 1;
 }

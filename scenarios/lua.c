@@ -14,6 +14,7 @@
 
 #include <lualib.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -474,9 +475,12 @@ static scn_status load(scn_scenario *s, const char *code, const char *path, cons
     if (code) {
         ls = luaL_loadbufferx(L, code, strlen(code), chunkname, "t");
     } else {
+        errno = 0;
         ls = luaL_loadfilex(L, path, "t");
         if (ls == LUA_ERRFILE) {
-            snprintf(err->message, sizeof err->message, "%s: cannot read the scenario file", path);
+            int why = errno ? errno : EIO;
+            snprintf(err->message, sizeof err->message, "%s: cannot read the scenario file: %s", path,
+                     strerror(why));
             snprintf(err->file, sizeof err->file, "%s", path);
             lua_close(L);
             free(lim);

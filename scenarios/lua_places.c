@@ -4,6 +4,7 @@
  */
 #include "lua_internal.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,7 +227,8 @@ int scl_load_stations(builder *b, const char *path, scn_error *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err->message, sizeof err->message, "%s: cannot open the subway stations table", path);
+        snprintf(err->message, sizeof err->message, "%s: cannot open the subway stations table: %s", path,
+                 strerror(errno));
         return -1;
     }
     char line[512];

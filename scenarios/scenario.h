@@ -10,7 +10,8 @@
  * plain structs that the simulator reads and never changes.  Positions are
  * WGS84 degrees; times are pw_time_ms (UTC); durations are milliseconds.
  * May include: engine.h, Lua 5.4 (liblua5.4), libc; its only I/O is
- * reading the scenario file it is given.
+ * reading the scenario file it is given and the subway stations table
+ * (scn_options.stations_csv, or the bundled one).
  *
  * Example
  *   scn_scenario s; scn_error err;

@@ -60,7 +60,7 @@ static int read_trace(const char *path, pw_id device, const sim_replay_options *
     trc_reader *rd;
     trc_status st = trc_open(path, &to, &rd);
     if (st != TRC_OK) {
-        snprintf(err, errlen, "%s: %s", path, trc_strerror(st));
+        trc_describe(st, path, errno, err, errlen);
         return SIM_EINVAL;
     }
     pw_fix f;
@@ -77,7 +77,7 @@ static int read_trace(const char *path, pw_id device, const sim_replay_options *
     }
     trc_close(rd);
     if (st != TRC_EOF) {
-        snprintf(err, errlen, "%s: %s", path, trc_strerror(st));
+        trc_describe(st, path, errno, err, errlen);
         return SIM_ERUN;
     }
     if (out->n == 0) {
@@ -141,7 +141,7 @@ typedef struct replay_ctx {
     eval_metrics *metrics;
     sim_summary *sum;
     char line[2048];
-    int write_failed;
+    int write_failed;           /* errno of the first failed write, or EIO */
 } replay_ctx;
 
 static void replay_sink(void *ctx, const pw_event *ev)
@@ -159,8 +159,8 @@ static void replay_sink(void *ctx, const pw_event *ev)
     }
     if (c->events) {
         size_t n = sim_event_json(ev, c->line, sizeof c->line);
-        if (fwrite(c->line, 1, n, c->events) != n)
-            c->write_failed = 1;
+        if (fwrite(c->line, 1, n, c->events) != n && !c->write_failed)
+            c->write_failed = errno ? errno : EIO;
     }
 }
 
@@ -391,7 +391,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         FILE *events = ev;
         ev = NULL;
         if (ctx.write_failed) {
-            snprintf(err, errlen, "%s/events.jsonl: cannot write", o->out_dir);
+            snprintf(err, errlen, "%s/events.jsonl: cannot write: %s", o->out_dir, strerror(ctx.write_failed));
             rec_part_close(events, o->out_dir, "events.jsonl", 0, NULL, 0);
             rc = SIM_ERUN;
             goto done;
@@ -404,7 +404,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         }
         if (eval_report_write_json(f, &s, &sum->report) != 0) {
             rec_part_close(f, o->out_dir, "report.json", 0, NULL, 0);
-            snprintf(err, errlen, "%s/report.json: cannot write", o->out_dir);
+            snprintf(err, errlen, "%s/report.json: cannot write: %s", o->out_dir, strerror(errno ? errno : EIO));
             rc = SIM_ERUN;
             goto done;
         }

@@ -15,7 +15,7 @@
  *     fork worker processes, replay reads trace files, live reads gpsd
  *     (libuv); each measures wall time only for progress lines.
  *   - May include: engine.h, eval.h, devices.h, traces.h, scenario.h, record.h and
- *     gpkg.h (record/), libuv (live), libc (POSIX).  Exit statuses are the
+ *     gpkg.h (record/), pw_grow.h (common/), libuv (live), libc (POSIX).  Exit statuses are the
  *     command line's (cli/), never chosen here.
  *   - Functions that can fail return a sim_status (0 ok, negative error);
  *     a function that fails leaves its outputs in a safe empty state (or,

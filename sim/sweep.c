@@ -372,16 +372,14 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     size_t nf = eval_report_field_count();
     double *vals = calloc(runs * nf, sizeof *vals);
     int *ok = calloc(runs, sizeof *ok);
-    char path[700];
-    snprintf(path, sizeof path, "%s/sweep.csv", sp->out_dir);
-    FILE *csv = fopen(path, "w");
-    snprintf(path, sizeof path, "%s/sweep.json", sp->out_dir);
-    FILE *js = fopen(path, "w");
+    FILE *csv = vals && ok ? rec_part_open(sp->out_dir, "sweep.csv", err, errlen) : NULL;
+    FILE *js = csv ? rec_part_open(sp->out_dir, "sweep.json", err, errlen) : NULL;
     if (!vals || !ok || !csv || !js) {
         free(vals), free(ok);
-        if (csv) fclose(csv);
-        if (js) fclose(js);
-        snprintf(err, errlen, "%s: cannot write the results", sp->out_dir);
+        rec_part_close(csv, sp->out_dir, "sweep.csv", 0, NULL, 0);
+        rec_part_close(js, sp->out_dir, "sweep.json", 0, NULL, 0);
+        if (!vals || !ok)
+            snprintf(err, errlen, "out of memory for the results");
         return SIM_ERUN;
     }
     for (size_t a = 0; a < sp->n_axes; a++) {
@@ -488,14 +486,19 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     }
     rec_json_end_newline(&jw);
     rec_json_text(&jw, "\n");
-    int js_bad = rec_json_finish(&jw) != 0 || !col;
+    int no_memory = !col, js_bad = rec_json_finish(&jw) != 0 || no_memory;
     free(col);
     free(vals);
     free(ok);
-    int bad = fclose(csv) != 0;
-    bad |= fclose(js) != 0 || js_bad;
-    if (bad) {
-        snprintf(err, errlen, "%s: cannot write the results", sp->out_dir);
+    if (js_bad) {
+        rec_part_close(csv, sp->out_dir, "sweep.csv", 0, NULL, 0);
+        rec_part_close(js, sp->out_dir, "sweep.json", 0, NULL, 0);
+        snprintf(err, errlen, "%s/sweep.json: cannot write: %s", sp->out_dir, no_memory ? "out of memory"
+                                                                                   : strerror(errno ? errno : EIO));
+        return SIM_ERUN;
+    }
+    if (rec_part_close(csv, sp->out_dir, "sweep.csv", 1, err, errlen) != 0 ||
+        rec_part_close(js, sp->out_dir, "sweep.json", 1, err, errlen) != 0) {
         return SIM_ERUN;
     }
     return 0;

@@ -53,6 +53,14 @@ const char *trc_strerror(trc_status s)
     return "unknown status";
 }
 
+void trc_describe(trc_status s, const char *path, int errnum, char *buf, size_t n)
+{
+    if ((s == TRC_EOPEN || s == TRC_EIO) && errnum)
+        snprintf(buf, n, "%s: %s: %s", path, trc_strerror(s), strerror(errnum));
+    else
+        snprintf(buf, n, "%s: %s", path, trc_strerror(s));
+}
+
 const char *trc_skip_reason_name(trc_skip_reason r)
 {
     static const char *const names[TRC_SKIP_REASON_COUNT] = {

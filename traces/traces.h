@@ -72,6 +72,10 @@ typedef enum trc_status {
 } trc_status;
 
 const char *trc_strerror(trc_status s);
+/* "PATH: WHAT" for a status of the trace at path, with the system's reason
+ * for TRC_EOPEN and TRC_EIO (errnum: the errno trc_open or trc_next left):
+ *   "log.nmea: cannot open the trace file: No such file or directory" */
+void trc_describe(trc_status s, const char *path, int errnum, char *buf, size_t n);
 
 typedef enum trc_format {
     TRC_AUTO = 0,  /* decide from the first meaningful line */
