@@ -18,7 +18,7 @@
 int sim_desk_init(sim_desk *d, int servers)
 {
     if (servers < 1 || servers > SIM_MAX_DISPATCHERS)
-        return -1;
+        return SIM_EINVAL;
     d->servers = servers;
     for (int k = 0; k < servers; k++)
         d->free_at[k] = INT64_MIN;

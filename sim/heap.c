@@ -6,6 +6,7 @@
  * with the same pushes pops the same events in the same order, always.
  */
 #include "sim.h"
+#include "pw_grow.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ const char *sim_strerror(int status)
         return "invalid input";
     case SIM_ERUN:
         return "the run failed";
+    case SIM_EEMPTY:
+        return "empty";
     default:
         return "unknown status";
     }
@@ -31,28 +34,12 @@ static int earlier(const sim_event *a, const sim_event *b)
     return a->t < b->t || (a->t == b->t && a->seq < b->seq);
 }
 
-/* The one place the heap allocates.  Checks the multiplication so that a
- * huge capacity fails cleanly instead of wrapping to a small block. */
-static sim_event *resize(sim_event *items, size_t cap)
-{
-    if (cap > SIZE_MAX / sizeof *items)
-        return NULL;
-    return realloc(items, cap * sizeof *items);
-}
-
 int sim_heap_init(sim_heap *h, size_t initial_cap)
 {
     h->items = NULL;
     h->n = h->cap = 0;
     h->next_seq = 0;
-    if (initial_cap == 0)
-        return SIM_OK;
-    sim_event *items = resize(NULL, initial_cap);
-    if (!items)
-        return SIM_ENOMEM;
-    h->items = items;
-    h->cap = initial_cap;
-    return SIM_OK;
+    return pw_grow((void **)&h->items, &h->cap, initial_cap, sizeof *h->items) == 0 ? SIM_OK : SIM_ENOMEM;
 }
 
 void sim_heap_close(sim_heap *h)
@@ -65,18 +52,8 @@ void sim_heap_close(sim_heap *h)
 
 int sim_heap_push(sim_heap *h, pw_time_ms t, uint32_t kind, uint32_t index)
 {
-    if (h->n == h->cap) {
-        /* Doubling keeps pushes amortised O(1); SIZE_MAX / 2 guards the
-         * doubling itself, resize() the byte count. */
-        if (h->cap > SIZE_MAX / 2)
-            return SIM_ENOMEM;
-        size_t cap = h->cap ? 2 * h->cap : 16;
-        sim_event *items = resize(h->items, cap);
-        if (!items)
-            return SIM_ENOMEM;
-        h->items = items;
-        h->cap = cap;
-    }
+    if (pw_grow((void **)&h->items, &h->cap, h->n + 1, sizeof *h->items) != 0)
+        return SIM_ENOMEM; /* amortised O(1): pw_grow doubles */
     sim_event ev = {.t = t, .seq = h->next_seq++, .kind = kind, .index = index};
     /* Sift up: move parents down into the hole until ev fits. */
     size_t i = h->n++;
@@ -94,7 +71,7 @@ int sim_heap_push(sim_heap *h, pw_time_ms t, uint32_t kind, uint32_t index)
 int sim_heap_pop(sim_heap *h, sim_event *out)
 {
     if (h->n == 0)
-        return -1;
+        return SIM_EEMPTY;
     if (out)
         *out = h->items[0];
     sim_event last = h->items[--h->n];

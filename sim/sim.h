@@ -58,12 +58,13 @@ typedef enum sim_status {
     SIM_OK = 0,
     SIM_ENOMEM = -1,     /* malloc/realloc failed, or a size would overflow */
     SIM_EINVAL = -2,     /* an argument, an option, the scenario or a trace is malformed */
-    SIM_ERUN = -3        /* the work failed while running: a file that could not be
+    SIM_ERUN = -3,       /* the work failed while running: a file that could not be
                             written, a receiver that never answered, a script error */
+    SIM_EEMPTY = -4      /* nothing to take (sim_heap_pop on an empty heap) */
 } sim_status;
 
-/* "ok", "out of memory", "invalid input", "the run failed"; "unknown
- * status" otherwise. */
+/* "ok", "out of memory", "invalid input", "the run failed", "empty";
+ * "unknown status" otherwise. */
 const char *sim_strerror(int status);
 
 /* ------------------------------------------------------------------ */
@@ -95,8 +96,9 @@ typedef struct sim_heap {
     uint64_t next_seq;   /* seq of the next push */
 } sim_heap;
 
-/* Initialise an empty heap with room for initial_cap events (0 allocates
- * nothing yet).  0 ok, -1 (SIM_ENOMEM) with h left empty. */
+/* Initialise an empty heap with room for at least initial_cap events (0
+ * allocates nothing yet; storage grows as pw_grow.h does).  0 ok, or
+ * SIM_ENOMEM with h left empty. */
 int sim_heap_init(sim_heap *h, size_t initial_cap);
 /* Free the storage; h is left empty and may be init'ed again. */
 void sim_heap_close(sim_heap *h);
@@ -104,7 +106,7 @@ void sim_heap_close(sim_heap *h);
  * the heap unchanged (no seq consumed). */
 int sim_heap_push(sim_heap *h, pw_time_ms t, uint32_t kind, uint32_t index);
 /* Remove the earliest event into *out (out may be NULL to drop it).
- * 0 ok, -1 when the heap is empty. */
+ * 0 ok, SIM_EEMPTY when the heap is empty. */
 int sim_heap_pop(sim_heap *h, sim_event *out);
 /* The earliest event, or NULL when empty; valid until the next push/pop. */
 const sim_event *sim_heap_peek(const sim_heap *h);
@@ -281,7 +283,7 @@ typedef struct sim_desk {
     int servers;
     pw_time_ms free_at[SIM_MAX_DISPATCHERS];
 } sim_desk;
-int sim_desk_init(sim_desk *d, int servers);     /* 0, or -1 if servers is not 1..1024 */
+int sim_desk_init(sim_desk *d, int servers);     /* 0, or SIM_EINVAL if servers is not 1..1024 */
 /* A handling time drawn from the scenario's distribution (ms). */
 struct dev_rng;
 pw_time_ms sim_draw_handling(const scn_dispatch *d, struct dev_rng *rng);

@@ -202,7 +202,7 @@ static void test_heap_equal_times_fifo(void)
         CU_ASSERT_EQUAL(ev.index, i);
         CU_ASSERT_EQUAL(ev.t, T0);
     }
-    CU_ASSERT_EQUAL(sim_heap_pop(&h, &ev), -1);
+    CU_ASSERT_EQUAL(sim_heap_pop(&h, &ev), SIM_EEMPTY);
     sim_heap_close(&h);
 }
 
@@ -211,7 +211,7 @@ static void test_heap_grows_and_edges(void)
     sim_heap h;
     CU_ASSERT_EQUAL_FATAL(sim_heap_init(&h, 0), 0);
     CU_ASSERT_PTR_NULL(sim_heap_peek(&h));
-    CU_ASSERT_EQUAL(sim_heap_pop(&h, NULL), -1);
+    CU_ASSERT_EQUAL(sim_heap_pop(&h, NULL), SIM_EEMPTY);
     for (uint32_t i = 0; i < 10000; i++)
         CU_ASSERT_EQUAL(sim_heap_push(&h, 10000 - (pw_time_ms)i, 0, i), 0);
     CU_ASSERT(h.cap >= 10000);
@@ -227,13 +227,15 @@ static void test_heap_grows_and_edges(void)
     CU_ASSERT_EQUAL(h.n, 0);
     sim_heap_close(&h); /* twice is fine */
 
-    /* Capacity 1 grows on the second push. */
+    /* Room for at least 1; full after as many pushes as it has room for,
+     * the next push grows it, and the order holds across the move. */
     CU_ASSERT_EQUAL_FATAL(sim_heap_init(&h, 1), 0);
-    CU_ASSERT_EQUAL(h.cap, 1);
-    CU_ASSERT_EQUAL(sim_heap_push(&h, 2, 0, 0), 0);
-    CU_ASSERT_EQUAL(sim_heap_push(&h, 1, 0, 1), 0);
-    CU_ASSERT(h.cap >= 2);
-    CU_ASSERT_EQUAL(sim_heap_peek(&h)->index, 1);
+    CU_ASSERT_FATAL(h.cap >= 1);
+    size_t room = h.cap;
+    for (size_t k = 0; k <= room; k++)
+        CU_ASSERT_EQUAL(sim_heap_push(&h, (pw_time_ms)(room - k), 0, (uint32_t)k), 0);
+    CU_ASSERT(h.cap > room);
+    CU_ASSERT_EQUAL(sim_heap_peek(&h)->index, room); /* pushed last, at time 0 */
     sim_heap_close(&h);
 
     /* A capacity whose byte count overflows fails before allocating and
@@ -245,6 +247,7 @@ static void test_heap_grows_and_edges(void)
     CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_ENOMEM), "out of memory");
     CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_EINVAL), "invalid input");
     CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_ERUN), "the run failed");
+    CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_EEMPTY), "empty");
     CU_ASSERT_STRING_EQUAL(sim_strerror(-99), "unknown status");
     CU_ASSERT_STRING_EQUAL(sim_strerror(SIM_OK), "ok");
 }
