@@ -660,6 +660,12 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
 /* Run timers due by now: dwell, grace, reveal timeout, signal/contact loss.
  * Cheap when nothing is due; call it at least once per second of `now`. */
 eng_status eng_tick(eng_engine *e, pw_time_ms now);
+/* The earliest time at which eng_tick has anything to do (a timer, a
+ * health or schedule deadline), INT64_MAX when nothing is pending, or
+ * earlier than now when something is overdue.  A caller driving the clock
+ * from recorded data may call eng_tick only from then on: ticks before it
+ * change nothing.  (Feeding a fix or a status may move it earlier.) */
+pw_time_ms eng_next_deadline(const eng_engine *e);
 
 /* The case officer acknowledges / closes an incident.  Closing purges the
  * precise positions kept for it (PW_EV_INCIDENT_PURGED) and ends its windows. */

@@ -455,6 +455,16 @@ static void tick_schedules(eng_engine *e, pw_time_ms now)
     }
 }
 
+pw_time_ms eng_next_deadline(const eng_engine *e)
+{
+    pw_time_ms t = e->next_health_deadline;
+    if (e->next_schedule_deadline < t)
+        t = e->next_schedule_deadline;
+    if (e->next_case_deadline < t)
+        t = e->next_case_deadline;
+    return t;
+}
+
 eng_status eng_tick(eng_engine *e, pw_time_ms now)
 {
     if (!live(e) || !time_ok(now))

@@ -408,6 +408,7 @@ int eval_metrics_finish(eval_metrics *m, const eval_truth *truth, const eng_fram
         size_t ho = 0, hv = 0;
         pw_time_ms open_at = NEVER;
         double closing = truth->vmax(truth->ctx, sc->offender) + truth->vmax(truth->ctx, sc->victim);
+        pw_time_ms last = start + (end - start) / 1000 * 1000; /* the grid's last second */
         for (pw_time_ms t = start; t <= end;) {
             double ox, oy, vx, vy;
             truth->at(truth->ctx, sc->offender, t, &ho, &ox, &oy);
@@ -427,6 +428,16 @@ int eval_metrics_finish(eval_metrics *m, const eval_truth *truth, const eng_fram
                     step = end - t + 1000; /* neither moves: never */
                 else if (gap > 0.0 && gap / closing >= 2.0)
                     step = (pw_time_ms)floor(gap / closing) * 1000;
+            } else if (t < last) {
+                /* Inside the alarm radius by `depth`, the two stay inside
+                 * for depth / closing seconds whatever they do (and with it
+                 * the breach, whatever the zones do); the last second is
+                 * always looked at, to close the span. */
+                double depth = sc->def.alarm_radius_m - sqrt((ox - vx) * (ox - vx) + (oy - vy) * (oy - vy));
+                if (depth > 0.0 && (closing <= 0.0 || depth / closing >= 2.0)) {
+                    double secs = closing <= 0.0 ? (double)(last - t) / 1000.0 : floor(depth / closing);
+                    step = secs * 1000.0 >= (double)(last - t) ? last - t : (pw_time_ms)secs * 1000;
+                }
             }
             t += step;
         }

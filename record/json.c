@@ -115,9 +115,9 @@ static int room(rec_json *w, size_t n)
     return !w->failed;
 }
 
-static void put(rec_json *w, const char *s, size_t n)
+static inline void put(rec_json *w, const char *s, size_t n)
 {
-    if (room(w, n)) {
+    if (((size_t)(w->end - w->p) >= n && !w->failed) || room(w, n)) {
         memcpy(w->p, s, n);
         w->p += n;
     }
@@ -168,6 +168,15 @@ static void quoted(rec_json *w, const char *s)
     static const char hex[] = "0123456789abcdef";
     put(w, "\"", 1);
     for (const unsigned char *c = (const unsigned char *)s; *c && !w->failed; c++) {
+        /* A run of plain printable ASCII goes out at once (names, keys). */
+        const unsigned char *run = c;
+        while (*run >= 0x20 && *run < 0x80 && *run != '"' && *run != '\\')
+            run++;
+        if (run > c) {
+            put(w, (const char *)c, (size_t)(run - c));
+            c = run - 1;
+            continue;
+        }
         switch (*c) {
         case '"': put(w, "\\\"", 2); break;
         case '\\': put(w, "\\\\", 2); break;

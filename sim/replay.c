@@ -165,6 +165,12 @@ static void replay_sink(void *ctx, const pw_event *ev)
 }
 
 /* The median gap between fixes: the trace's reporting interval. */
+static int cmp_ms(const void *a, const void *b)
+{
+    pw_time_ms x = *(const pw_time_ms *)a, y = *(const pw_time_ms *)b;
+    return (x > y) - (x < y);
+}
+
 static pw_time_ms median_gap(const fixes *f)
 {
     if (f->n < 2)
@@ -174,15 +180,32 @@ static pw_time_ms median_gap(const fixes *f)
         return 60000;
     for (size_t i = 1; i < f->n; i++)
         g[i - 1] = f->v[i].time - f->v[i - 1].time;
-    for (size_t i = 1; i < f->n - 1; i++) /* insertion sort: traces are short */
-        for (size_t j = i; j > 0 && g[j - 1] > g[j]; j--) {
-            pw_time_ms t = g[j];
-            g[j] = g[j - 1];
-            g[j - 1] = t;
-        }
+    qsort(g, f->n - 1, sizeof *g, cmp_ms); /* a day at 1 Hz is 86,400 gaps */
     pw_time_ms m = g[(f->n - 1) / 2];
     free(g);
     return m > 0 ? m : 1000;
+}
+
+/* Longer than any replay (SIM_REPLAY_MAX_SPAN_MS, or --force's years). */
+#define STANDING_SILENCE_MS (1000LL * 86400000)
+
+/* Tick the engine at every whole second from *next up to `until` at which
+ * it has something to do (eng_next_deadline); *next is the next second not
+ * yet ticked. */
+static void tick_until(eng_engine *eng, pw_time_ms *next, pw_time_ms until)
+{
+    while (*next <= until) {
+        pw_time_ms due = eng_next_deadline(eng);
+        if (due > *next) {
+            if (due > until)
+                break;
+            *next += (due - *next + 999) / 1000 * 1000; /* the first whole second from due */
+            if (*next > until)
+                break;
+        }
+        eng_tick(eng, *next);
+        *next += 1000;
+    }
 }
 
 int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t errlen)
@@ -230,22 +253,35 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
             goto done;
         }
     } else {
-        /* A victim standing still: a phone fix each 60 s over the span. */
-        for (pw_time_ms t = a0; t <= a1 + 60000; t += 60000) {
-            if (pw_grow((void **)&vic.v, &vic.cap, vic.n + 1, sizeof *vic.v) != 0) {
-                snprintf(err, errlen, "out of memory");
-                rc = SIM_ERUN;
-                goto done;
+        /* A victim standing still: a phone fix each 60 s on the grid from
+         * the offender's first fix, while his trace reports (within
+         * SIM_STANDING_WINDOW_MS of one of his fixes): work in proportion to
+         * his fixes, not to the span between them. */
+        size_t emitted = 0; /* grid points 0 .. emitted - 1 are decided */
+        for (size_t k = 0; k < off.n; k++) {
+            pw_time_ms lo = off.v[k].time - SIM_STANDING_WINDOW_MS, hi = off.v[k].time + SIM_STANDING_WINDOW_MS;
+            if (hi > a1 + 60000)
+                hi = a1 + 60000;
+            size_t g = lo <= a0 ? 0 : (size_t)((lo - a0 + 59999) / 60000);
+            if (g < emitted)
+                g = emitted;
+            for (; a0 + (pw_time_ms)g * 60000 <= hi; g++) {
+                if (pw_grow((void **)&vic.v, &vic.cap, vic.n + 1, sizeof *vic.v) != 0) {
+                    snprintf(err, errlen, "out of memory");
+                    rc = SIM_ERUN;
+                    goto done;
+                }
+                pw_fix f;
+                pw_fix_clear(&f);
+                f.device = 1;
+                f.set = PW_FIX_TIME_SET | PW_FIX_LATLON_SET | PW_FIX_ACC_SET;
+                f.time = a0 + (pw_time_ms)g * 60000;
+                f.lat = o->victim_lat;
+                f.lon = o->victim_lon;
+                f.acc_m = 5.0;
+                vic.v[vic.n++] = f;
             }
-            pw_fix f;
-            pw_fix_clear(&f);
-            f.device = 1;
-            f.set = PW_FIX_TIME_SET | PW_FIX_LATLON_SET | PW_FIX_ACC_SET;
-            f.time = t;
-            f.lat = o->victim_lat;
-            f.lon = o->victim_lon;
-            f.acc_m = 5.0;
-            vic.v[vic.n++] = f;
+            emitted = g;
         }
     }
     pw_time_ms start = a0 < vic.v[0].time ? a0 : vic.v[0].time;
@@ -341,25 +377,29 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         const scn_device *d = &actors[k].device;
         eng_device_timeouts to = {d->signal_timeout_ms, d->interval_rest_ms + d->signal_timeout_ms,
                                   2 * d->interval_rest_ms + 300000};
+        /* A victim standing at --victim-at is no device: her silence while
+         * his trace is silent (SIM_STANDING_WINDOW_MS) is not a lost phone. */
+        if (k == 0 && !o->victim_trace)
+            to.no_gnss_ms = to.no_gnss_rest_ms = to.no_comm_ms = STANDING_SILENCE_MS;
         eng_set_device_timeouts(&eng, actors[k].id, &to);
     }
     eng_add_case(&eng, &kase.def);
 
-    /* Merge the two traces in time order; tick the engine each second. */
+    /* Merge the two traces in time order; the engine's clock ticks on each
+     * whole second, but only from its next deadline on (ticks before it
+     * change nothing), so a long silence costs nothing. */
     size_t i = 0, j = 0;
     pw_time_ms next_tick = start + 1000;
     while (i < off.n || j < vic.n) {
         const pw_fix *f = (j >= vic.n || (i < off.n && off.v[i].time <= vic.v[j].time)) ? &off.v[i++] : &vic.v[j++];
         pw_time_ms now = (f->set & PW_FIX_RECV_SET) ? f->recv_time : f->time;
-        for (; next_tick <= now; next_tick += 1000)
-            eng_tick(&eng, next_tick);
+        tick_until(&eng, &next_tick, now);
         eval_metrics_fix(&metrics, f->device, DEV_CAUSE_NOMINAL, 0, now);
         eng_status st = eng_on_fix(&eng, f, now);
         sum->fixes_delivered++;
         sum->fixes_accepted += st == ENG_OK;
     }
-    for (; next_tick <= end; next_tick += 1000)
-        eng_tick(&eng, next_tick);
+    tick_until(&eng, &next_tick, end);
     sum->fixes_rejected = sum->fixes_delivered - sum->fixes_accepted;
 
     /* Truth: the references when given, else the traces themselves (the

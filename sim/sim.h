@@ -498,6 +498,11 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
  * is refused unless options.force: the work grows with the span.
  */
 #define SIM_TRACE_GAP_MS (6LL * 3600 * 1000)
+/* A victim given as --victim-at reports every 60 s while the offender's
+ * trace does: at the grid times within this of one of his fixes (the work
+ * then grows with his fixes; in a silence of his longer than twice this,
+ * she is silent too). */
+#define SIM_STANDING_WINDOW_MS (10LL * 60 * 1000)
 #define SIM_REPLAY_MAX_SPAN_MS (7LL * 24 * 3600 * 1000)
 
 /* A truth timeline through fixes (straight lines between them, held at

@@ -162,6 +162,18 @@ static void test_long_span_needs_force(void)
     o.force = 1;
     CU_ASSERT_EQUAL(sim_replay(&o, &sum, err, sizeof err), 0);
     CU_ASSERT_EQUAL(sum.fixes_bad_time, 0);
+    /* The work follows the fixes, not the span: the standing victim
+     * reports on the minute only within 10 min of one of his 40 fixes, at
+     * most 21 grid minutes each, so by hand at most 40 + 40 x 21 = 880
+     * fixes reach the engine (a phone fix every minute of the 8.1 days
+     * would be 11,700 and more). */
+    printf("\n    %llu fixes delivered over %.1f days ", (unsigned long long)sum.fixes_delivered,
+           sum.report.sim_seconds / 86400.0);
+    CU_ASSERT(sum.fixes_delivered <= 880);
+    CU_ASSERT(sum.fixes_delivered > 40);
+    /* Nor is a silence of his a lost phone of hers: only his device goes
+     * silent between fixes 5 h apart. */
+    CU_ASSERT(sum.report.health.no_comm <= 40);
     remove("pw_long.csv");
 }
 
