@@ -137,6 +137,7 @@ int sim_param_apply(scn_scenario *s, const char *name, double v, char *err, size
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,7 +302,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
             snprintf(row, sizeof row, "%s/%zu.row", dir, next);
             size_t g = next / (size_t)sp->seeds;
             uint64_t seed = sp->first_seed + next % (size_t)sp->seeds;
-            pid_t pid = fork();
+            pid_t parent = getpid(), pid = fork();
             if (pid < 0) {
                 snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
                 /* Stop and reap the workers already running. */
@@ -314,8 +315,14 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
                 signal(SIGCHLD, old_chld);
                 return SIM_ERUN;
             }
-            if (pid == 0)
+            if (pid == 0) {
+                /* A worker dies with the sweep (SIGTERM or SIGKILL to the
+                 * sweep alone would leave it running, past its time limit). */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() != parent)
+                    _exit(1); /* the sweep is already gone */
                 _exit(run_one(sp, g, seed, row));
+            }
             for (int k = 0; k < sp->jobs; k++)
                 if (w[k].pid == 0) {
                     w[k] = (struct worker){pid, next, now_wall(), 0};

@@ -113,6 +113,52 @@ else
     echo "FAIL a failed run changed the old folder: $(ls pw_cli_pub2)"
     failed=$((failed + 1))
 fi
+# A run whose files cannot be written (a file size limit of 64 kB: the
+# record runs past it; SIGXFSZ ignored, so writes fail with EFBIG) fails
+# with the file and the reason, never says it wrote anything, and leaves
+# the old folder as it was.
+rm -rf pw_cli_full pw_cli_full.part-* && mkdir -p pw_cli_full && echo OLD > pw_cli_full/report.json
+out=$(sh -c 'trap "" XFSZ; ulimit -f 128; exec "$0" run "$1" --out pw_cli_full --quiet' "$pw" \
+      "$src/scenarios/default.lua" 2>&1)
+st=$?
+if [ "$st" -eq 1 ] && printf '%s' "$out" | grep -q "cannot write" && printf '%s' "$out" | grep -q "too large" &&
+   ! printf '%s' "$out" | grep -q "^written" && grep -q OLD pw_cli_full/report.json; then
+    echo "ok   a run that cannot write says so and publishes nothing"; passed=$((passed + 1))
+else
+    echo "FAIL write failure: status $st, output: $out"; failed=$((failed + 1))
+fi
+rm -rf pw_cli_full.part-*
+# The default folder's parent, runs/, that cannot be made (a file is in the
+# way) is an error with the reason, not a run into nowhere.
+rm -rf pw_cli_runs && mkdir -p pw_cli_runs && : > pw_cli_runs/runs
+out=$(cd pw_cli_runs && "$pw" run "$src/scenarios/checks/alarm_closes.lua" --quiet 2>&1)
+st=$?
+if [ "$st" -ne 0 ] && printf '%s' "$out" | grep -q "runs" && ! printf '%s' "$out" | grep -q "^written"; then
+    echo "ok   runs/ that cannot be made is an error"; passed=$((passed + 1))
+else
+    echo "FAIL runs/ in the way: status $st, output: $out"; failed=$((failed + 1))
+fi
+# Workers die with their sweep: SIGTERM to the sweep alone leaves none of
+# its runs going (each here runs Lua every simulated second, seconds of
+# work in all).
+cat > pw_cli_slow.lua <<'LUA'
+scenario { name = 'slow', start = '2026-03-02 07:30', duration = '20m', origin = place(37.5, 127.0) }
+local o = offender { name = 'o', start = place(37.5, 127.0) }
+every('1s', function() local x = 0; for i = 1, 250000 do x = x + i end end)
+LUA
+"$pw" sweep pw_cli_slow.lua --set alarm_radius=300,400 --seeds 2 --jobs 2 --out pw_cli_slow >/dev/null 2>&1 &
+sweep_pid=$!
+sleep 1
+kill -TERM "$sweep_pid" 2>/dev/null
+wait "$sweep_pid" 2>/dev/null
+sleep 1
+if pgrep -f "sweep pw_cli_slow.lua" >/dev/null; then
+    echo "FAIL sweep workers outlive their sweep: $(pgrep -af 'sweep pw_cli_slow.lua')"; failed=$((failed + 1))
+    pkill -KILL -f "sweep pw_cli_slow.lua"
+else
+    echo "ok   a sweep's workers die with it"; passed=$((passed + 1))
+fi
+rm -rf pw_cli_slow pw_cli_slow.part-*
 # A folder holding files proxwatch did not write is never replaced (it used
 # to be, whole: --out ~/project deleted the project); a trailing slash and a
 # symlink to a folder work.
