@@ -601,7 +601,10 @@ static void test_epochs_and_dates(void)
     CU_ASSERT_EQUAL_FATAL(feed(&st, "$BDGGA,000001.00,4807.0400,S,01131.0000,W,2,08,1.0,545.0,M,46.9,M,,",
                                &f, &x), TRC_NMEA_FIX);
     CU_ASSERT_EQUAL(f.time, iso_ms(2024, 1, 1, 0, 0, 0, 0));
-    CU_ASSERT_DOUBLE_EQUAL(f.acc_m, 1.5096 * sqrt((9.0 + 16.0) / 2), 1e-9);
+    /* By hand: GST's sigmas 3 m (latitude) and 4 m (longitude), an axis of
+     * sqrt((9 + 16) / 2) = 3.53553 m, a 68 % radius of 1.5096 x 3.53553 =
+     * 5.33724 m. */
+    CU_ASSERT_DOUBLE_EQUAL(f.acc_m, 5.33724, 1e-4);
     /* "no fix" sentences that still carry coordinates are not fixes */
     CU_ASSERT_EQUAL(feed(&st, "$GBRMC,000002.00,V,4807.0400,N,01131.0000,E,0.0,0.0,010124,,,N",
                          &f, &x), TRC_NMEA_FIX); /* closes 00:00:01 */
@@ -660,7 +663,7 @@ static void test_gpsd_json(void)
     CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].lon, 126.978, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].speed_mps, 1.25, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].heading_deg, 270.5, 1e-9);
-    CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].acc_m, 1.5096 * 2.0, 1e-9); /* epx 3.92 = 1.96 sigma */
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].acc_m, 3.0192, 1e-9); /* epx 3.92 m = 1.96 sigma: 2 m, x 1.5096 */
     CU_ASSERT_EQUAL(dec.extra[0].mode, 3);
     CU_ASSERT_DOUBLE_EQUAL(dec.extra[0].alt_msl_m, 38.5, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(dec.extra[0].eph_m, 6.5, 1e-9);

@@ -160,22 +160,27 @@ static void test_pursuit_reaches_the_tag(void)
     default_run(NULL);
     size_t len = 0;
     char *fixes = slurp("pw_test_run_a/fixes.csv", &len);
-    char *events = slurp("pw_test_run_a/events.jsonl", &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(fixes);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(events);
-    const char *p = strstr(events, "\"type\":\"pursuit_on\"");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    const char *t = p;
-    while (t > events && *t != '\n')
-        t--;
-    long long t_on = atoll(strstr(t, "\"t\":") + 4);
-    long long t_off = INT64_MAX;
-    const char *q = strstr(p, "\"type\":\"pursuit_off\"");
-    if (q) {
-        while (q > events && *q != '\n')
-            q--;
-        t_off = atoll(strstr(q, "\"t\":") + 4);
+    /* The first pursuit_on of the tag and the pursuit_off after it, read
+     * from events.jsonl with jansson (one JSON object per line). */
+    FILE *ef = fopen("pw_test_run_a/events.jsonl", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ef);
+    long long t_on = -1, t_off = INT64_MAX;
+    char line_buf[4096];
+    while (fgets(line_buf, sizeof line_buf, ef)) {
+        json_error_t jerr;
+        json_t *ev = json_loads(line_buf, 0, &jerr);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        long long t = json_integer_value(json_object_get(ev, "t"));
+        if (type && !strcmp(type, "pursuit_on") && t_on < 0)
+            t_on = t;
+        else if (type && !strcmp(type, "pursuit_off") && t_on >= 0 && t_off == INT64_MAX)
+            t_off = t;
+        json_decref(ev);
     }
+    fclose(ef);
+    CU_ASSERT_FATAL(t_on >= 0);
     /* Gaps between the tag's (device 2) fix times from pursuit_on to
      * pursuit_off; a report lost in the network (1 %) makes the odd 30 s
      * gap. */
@@ -196,7 +201,6 @@ static void test_pursuit_reaches_the_tag(void)
     CU_ASSERT(n >= 10);
     CU_ASSERT(fast >= (n - 1) * 9 / 10);
     free(fixes);
-    free(events);
 }
 
 static void write_text(const char *path, const char *text)
