@@ -274,5 +274,11 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
 
 const char *sim_libuv_version(void)
 {
-    return uv_version_string();
+    /* The headers it was built with (the library loaded at run time may be
+     * a later compatible one: uv_version_string()). */
+#define PW_STR2(x) #x
+#define PW_STR(x) PW_STR2(x)
+    return PW_STR(UV_VERSION_MAJOR) "." PW_STR(UV_VERSION_MINOR) "." PW_STR(UV_VERSION_PATCH);
+#undef PW_STR
+#undef PW_STR2
 }

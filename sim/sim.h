@@ -574,7 +574,7 @@ size_t sim_event_json(const pw_event *ev, char *buf, size_t n);
 #ifdef __cplusplus
 }
 #endif
-/* The libuv version built with, as it says itself ("1.44.2"). */
+/* The libuv version built with, from its headers ("1.44.2"). */
 const char *sim_libuv_version(void);
 
 #endif /* PW_SIM_H */
