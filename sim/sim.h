@@ -571,10 +571,11 @@ void sim_format_time(pw_time_ms t, char *buf, size_t n);
 /* One engine event as a JSON line (with the newline); returns its length. */
 size_t sim_event_json(const pw_event *ev, char *buf, size_t n);
 
+/* The libuv version built with, from its headers ("1.44.2"). */
+const char *sim_libuv_version(void);
+
 #ifdef __cplusplus
 }
 #endif
-/* The libuv version built with, from its headers ("1.44.2"). */
-const char *sim_libuv_version(void);
 
 #endif /* PW_SIM_H */
