@@ -15,12 +15,12 @@
  *
  *   bench_sim [--record-only | --no-record] [--out DIR]
  */
+#include "record.h"
 #include "sim.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,24 +75,6 @@ static int one_run(const char *label, int record, const char *dir)
     return 0;
 }
 
-/* Remove the recorded files and the folder: a benchmark leaves nothing. */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    char path[4096];
-    while ((de = readdir(d)) != NULL) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        remove(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 int main(int argc, char **argv)
 {
     int with = 1, without = 1, keep = 0;
@@ -130,7 +112,7 @@ int main(int argc, char **argv)
     if (!rc && with && one_run("simulation recording events, fixes and truth", 1, dir))
         rc = 1;
     if (!keep)
-        remove_tree(dir); /* --out DIR keeps the record for a look */
+        rec_remove_tree(dir); /* a benchmark leaves nothing; --out DIR keeps the record for a look */
     if (rc)
         return rc;
     printf("target: 28800 simulated seconds per wall second (a day in 3 s) on one core\n");

@@ -100,6 +100,10 @@ typedef struct pw_fix {
  * and back. */
 int64_t pw_days_from_civil(int64_t year, int month, int day);
 void pw_civil_from_days(int64_t days, int *year, int *month, int *day);
+/* t as ISO 8601 in UTC with milliseconds, "2026-03-02T07:30:00.000Z" (24
+ * characters; a year outside 0..9999 is written as it is), into buf of n
+ * bytes, NUL-terminated and cut to fit.  No I/O. */
+void pw_format_time(pw_time_ms t, char *buf, size_t n);
 
 /* Radii of a circular 2-D Gaussian in units of its per-axis sigma: 68 %
  * of it lies within sqrt(-2 ln 0.32) = 1.5096 sigma (the "accuracy" of a

@@ -5,6 +5,7 @@
 #include "engine.h"
 
 #include <math.h>
+#include <stdio.h>
 
 #define DEG (M_PI / 180.0)
 
@@ -313,6 +314,38 @@ void pw_civil_from_days(int64_t z, int *year, int *month, int *day)
     *year = (int)(yoe + era * 400 + (m <= 2));
     *month = (int)m;
     *day = (int)d;
+}
+
+void pw_format_time(pw_time_ms t, char *buf, size_t n)
+{
+    int64_t ms = ((t % 1000) + 1000) % 1000;
+    int64_t secs = (t - ms) / 1000;
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t sod = secs - days * 86400;
+    int yi, mi, di;
+    pw_civil_from_days(days, &yi, &mi, &di);
+    int64_t y = yi, m = mi, d = di;
+    if (n < 25 || y < 0 || y > 9999) {
+        snprintf(buf, n, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", (long long)y, (long long)m,
+                 (long long)d, (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60),
+                 (long long)ms);
+        return;
+    }
+    /* By hand: this runs once per event line. */
+    const int64_t parts[7] = {y, m, d, sod / 3600, sod / 60 % 60, sod % 60, ms};
+    const int width[7] = {4, 2, 2, 2, 2, 2, 3};
+    const char sep[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+    char *p = buf;
+    for (int i = 0; i < 7; i++) {
+        int64_t v = parts[i];
+        for (int k = width[i] - 1; k >= 0; k--) {
+            p[k] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        p += width[i];
+        *p++ = sep[i];
+    }
+    *p = '\0';
 }
 
 /* ---- zones ---------------------------------------------------------------- */

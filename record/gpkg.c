@@ -3,6 +3,7 @@
  * geometry a GeoPackage binary around WKB.  See gpkg.h.
  */
 #include "gpkg.h"
+#include "engine.h"
 #include "pw_grow.h"
 
 #include <math.h>
@@ -170,17 +171,6 @@ static int exec(rec_gpkg *g, const char *sql)
     return sqlite3_exec(g->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(g, "cannot create the tables");
 }
 
-/* ms since the epoch as the standard's timestamp, 2026-03-02T00:30:00.000Z */
-static void iso_time(char *buf, size_t n, long long ms)
-{
-    time_t sec = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    struct tm tm;
-    if (!gmtime_r(&sec, &tm))
-        memset(&tm, 0, sizeof tm);
-    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((ms % 1000 + 1000) % 1000));
-}
-
 int rec_gpkg_open(rec_gpkg **out, const char *path)
 {
     rec_gpkg *g = calloc(1, sizeof *g);
@@ -244,7 +234,7 @@ int rec_gpkg_open(rec_gpkg **out, const char *path)
 static int write_contents(rec_gpkg *g, long long when_ms)
 {
     char when[64];
-    iso_time(when, sizeof when, when_ms);
+    pw_format_time(when_ms, when, sizeof when);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(g->db, "UPDATE gpkg_contents SET last_change=?", -1, &st, NULL) != SQLITE_OK)
         return fail(g, "cannot write the layers' time");

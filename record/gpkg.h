@@ -28,7 +28,8 @@
  *
  * Status: 0, or -1 with the reason in rec_gpkg_error (the SQLite message
  * and the file's name).  After a failure every call returns -1 at once.
- * May include: libc, SQLite 3, common/pw_grow.h.
+ * May include: libc, SQLite 3, common/pw_grow.h, engine.h (its calendar:
+ * pw_format_time).
  */
 #ifndef PW_RECORD_GPKG_H
 #define PW_RECORD_GPKG_H

@@ -101,6 +101,7 @@ static void remove_stale_stages(const char *dir)
     closedir(d);
 }
 
+/* DIR's parents (not DIR itself). */
 static int make_parents(const char *path)
 {
     char tmp[1024];
@@ -252,4 +253,11 @@ int rec_part_close(FILE *f, const char *dir, const char *name, int keep, char *e
         return -1;
     }
     return 0;
+}
+
+int rec_make_dirs(const char *dir)
+{
+    if (make_parents(dir) != 0)
+        return -1;
+    return mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
 }

@@ -163,6 +163,8 @@ int rec_part_close(FILE *f, const char *dir, const char *name, int keep, char *e
 int rec_stage_dir(const char *dir, char *stage, size_t n, char *err, size_t errlen);
 int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen);
 int rec_remove_tree(const char *path);
+/* DIR and its parents, as mkdir -p; 0, or -1 with errno set. */
+int rec_make_dirs(const char *dir);
 
 /* Write v with `decimals` digits (0..9) at *p, never past end, advancing
  * *p: the same text as printf's "%.*f" (tests/test_record.c compares them

@@ -99,7 +99,7 @@ static void on_fix(void *ctx, const pw_fix *f, const trc_fix_extra *x)
          * "future".  Say so once; the count comes at the end. */
         if (l->bad_dates++ == 0) {
             char when[40];
-            sim_format_time(f->time, when, sizeof when);
+            pw_format_time(f->time, when, sizeof when);
             fprintf(stderr,
                     "proxwatch live: ignoring receiver fixes with implausible dates (first: %s): before "
                     "2020 or more than 24 h from this computer's clock\n",

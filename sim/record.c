@@ -12,38 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-void sim_format_time(pw_time_ms t, char *buf, size_t n)
-{
-    int64_t ms = ((t % 1000) + 1000) % 1000;
-    int64_t secs = (t - ms) / 1000;
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    int64_t sod = secs - days * 86400;
-    int yi, mi, di;
-    pw_civil_from_days(days, &yi, &mi, &di);
-    int64_t y = yi, m = mi, d = di;
-    if (n < 25 || y < 0 || y > 9999) {
-        snprintf(buf, n, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", (long long)y, (long long)m,
-                 (long long)d, (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60),
-                 (long long)ms);
-        return;
-    }
-    /* By hand: this runs once per event line. */
-    const int64_t parts[7] = {y, m, d, sod / 3600, sod / 60 % 60, sod % 60, ms};
-    const int width[7] = {4, 2, 2, 2, 2, 2, 3};
-    const char sep[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
-    char *p = buf;
-    for (int i = 0; i < 7; i++) {
-        int64_t v = parts[i];
-        for (int k = width[i] - 1; k >= 0; k--) {
-            p[k] = (char)('0' + v % 10);
-            v /= 10;
-        }
-        p += width[i];
-        *p++ = sep[i];
-    }
-    *p = '\0';
-}
-
 static const char *party_name(eng_party p)
 {
     switch (p) {
@@ -78,7 +46,7 @@ size_t sim_event_json(const pw_event *ev, char *buf, size_t n)
     rec_json w;
     rec_json_to_buf(&w, buf, n, REC_JSON_COMPACT);
     char iso[40];
-    sim_format_time(ev->time, iso, sizeof iso);
+    pw_format_time(ev->time, iso, sizeof iso);
     rec_json_object(&w);
     rec_json_kint(&w, "t", ev->time);
     rec_json_kstr(&w, "time", iso);

@@ -243,10 +243,10 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         pw_time_ms b0 = vic.v[0].time, b1 = vic.v[vic.n - 1].time;
         if (b0 > a1 || a0 > b1) {
             char s1[40], s2[40], s3[40], s4[40];
-            sim_format_time(a0, s1, sizeof s1);
-            sim_format_time(a1, s2, sizeof s2);
-            sim_format_time(b0, s3, sizeof s3);
-            sim_format_time(b1, s4, sizeof s4);
+            pw_format_time(a0, s1, sizeof s1);
+            pw_format_time(a1, s2, sizeof s2);
+            pw_format_time(b0, s3, sizeof s3);
+            pw_format_time(b1, s4, sizeof s4);
             snprintf(err, errlen, "the traces do not overlap in time: offender %s to %s, victim %s to %s", s1, s2, s3,
                      s4);
             rc = SIM_EINVAL;

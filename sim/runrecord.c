@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* A run.gpkg write that failed fails the run, with SQLite's reason. */
 static void gpkg_check(run *r, int rc)
@@ -51,23 +50,6 @@ static const char *source_name(const pw_fix *f)
 
 /* ---- files ------------------------------------------------------------ */
 
-static int make_dirs(const char *path)
-{
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 FILE *run_file_open(run *r, const char *name)
 {
     char why[700];
@@ -89,7 +71,7 @@ void run_record_open(run *r)
 {
     if (!r->opt->record)
         return;
-    if (make_dirs(r->dir) != 0) {
+    if (rec_make_dirs(r->dir) != 0) {
         run_fail(r, "%s: cannot create the output folder: %s", r->dir, strerror(errno));
         return;
     }

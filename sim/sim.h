@@ -566,8 +566,6 @@ int sim_live_date_plausible(pw_time_ms fix_ms, pw_time_ms wall_ms);
  */
 int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char *err, size_t errlen);
 
-/* "2026-03-02T07:30:00.000Z" */
-void sim_format_time(pw_time_ms t, char *buf, size_t n);
 /* One engine event as a JSON line (with the newline); returns its length. */
 size_t sim_event_json(const pw_event *ev, char *buf, size_t n);
 

@@ -112,7 +112,7 @@ static void fake_gpsd(int listener, int conns, int bad_first, pw_time_ms base)
             char line[300], when[40];
             int bad = conn == 0 && i < bad_first;
             static const pw_time_ms cold[3] = {5000, 6000, 315964800000LL};
-            sim_format_time(bad ? cold[i % 3] : base + second * 1000, when, sizeof when);
+            pw_format_time(bad ? cold[i % 3] : base + second * 1000, when, sizeof when);
             int n = snprintf(line, sizeof line,
                              "{\"class\":\"TPV\",\"device\":\"fake\",\"mode\":3,"
                              "\"time\":\"%s\",\"lat\":-27.2105,"

@@ -578,20 +578,6 @@ typedef struct outbuf {
     size_t n, len;
 } outbuf;
 
-static void put(outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(outbuf *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *dst = o->len < o->n ? o->buf + o->len : NULL;
-    size_t room = o->len < o->n ? o->n - o->len : 0;
-    int w = vsnprintf(dst, room, fmt, ap);
-    va_end(ap);
-    if (w > 0)
-        o->len += (size_t)w;
-}
-
 /* Bytes into the output, counted even past its end (snprintf's contract). */
 static void put_raw(outbuf *o, const char *s, size_t len)
 {
@@ -600,26 +586,6 @@ static void put_raw(outbuf *o, const char *s, size_t len)
             o->buf[o->len] = s[i];
     if (o->n)
         o->buf[o->len < o->n ? o->len : o->n - 1] = '\0';
-}
-
-/* An unsigned number, zero-padded to at least `width` digits. */
-static void put_uint(outbuf *o, uint64_t v, int width)
-{
-    char tmp[24];
-    int k = 0;
-    do {
-        tmp[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v || k < width);
-    char out[24];
-    for (int i = 0; i < k; i++)
-        out[i] = tmp[k - 1 - i];
-    put_raw(o, out, (size_t)k);
-}
-
-static void put_str(outbuf *o, const char *s)
-{
-    put_raw(o, s, strlen(s));
 }
 
 size_t trc_decode_json(const pw_fix *fix, const trc_fix_extra *extra, char *buf, size_t n)
@@ -631,38 +597,9 @@ size_t trc_decode_json(const pw_fix *fix, const trc_fix_extra *extra, char *buf,
     outbuf o = {buf, n, 0};
     if (!fix)
         return 0;
-    pw_time_ms t = fix->time;
-    int64_t days = t / 86400000, ms = t % 86400000;
-    if (ms < 0) {
-        ms += 86400000;
-        days--;
-    }
-    int y, mo, d;
-    pw_civil_from_days((int32_t)days, &y, &mo, &d);
-    int msec = (int)(ms % 1000), sec = (int)(ms / 1000);
     int mode = (extra && (extra->set & TRC_EXTRA_MODE_SET)) ? extra->mode : 2;
-    /* The time by hand (a year outside 0..9999 as it is), then the JSON. */
     char iso[48];
-    outbuf ti = {iso, sizeof iso, 0};
-    if (y < 0 || y > 9999)
-        put(&ti, "%d", y);
-    else
-        put_uint(&ti, (uint64_t)y, 4);
-    put_str(&ti, "-");
-    put_uint(&ti, (uint64_t)mo, 2);
-    put_str(&ti, "-");
-    put_uint(&ti, (uint64_t)d, 2);
-    put_str(&ti, "T");
-    put_uint(&ti, (uint64_t)(sec / 3600), 2);
-    put_str(&ti, ":");
-    put_uint(&ti, (uint64_t)(sec / 60 % 60), 2);
-    put_str(&ti, ":");
-    put_uint(&ti, (uint64_t)(sec % 60), 2);
-    put_str(&ti, ".");
-    put_uint(&ti, (uint64_t)msec, 3);
-    put_str(&ti, "Z");
-    /* A line is under 300 bytes: straight into a buffer that has room, else
-     * through a local one, cut to the caller's size as snprintf would. */
+    pw_format_time(fix->time, iso, sizeof iso);
     char line[512];
     int direct = buf && n >= sizeof line;
     rec_json w;
