@@ -16,6 +16,7 @@
  * (record.h, rec_publish_dir).
  */
 #include "run_internal.h"
+#include "expect.h"
 #include "pw_grow.h"
 
 #include <errno.h>
@@ -351,4 +352,50 @@ void run_record_close(run *r)
     }
     free(r->xy);
     r->xy = NULL;
+}
+
+/* ---- summary.json -------------------------------------------------------- */
+
+/* summary.json, published whole (written as .part, then renamed); 0, or
+ * -1 with the reason in err. */
+int sim_summary_write_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
+                           const eval_expect_result *expects, size_t failed, char *err, size_t errlen)
+{
+    FILE *f = rec_part_open(dir, "summary.json", err, errlen);
+    if (!f)
+        return -1;
+    rec_json w;
+    rec_json_to_file(&w, f, REC_JSON_COMPACT);
+    rec_json_object(&w);
+    rec_json_kstr(&w, "scenario", s->name);
+    rec_json_kuint(&w, "seed", s->seed);
+    rec_json_kfixed(&w, "sim_seconds", sum->sim_seconds, 0);
+    rec_json_key(&w, "fixes");
+    rec_json_object(&w);
+    static const char *const fix_keys[] = {"sent", "delivered", "accepted", "rejected", "lost"};
+    const uint64_t fix_counts[] = {sum->fixes_sent, sum->fixes_delivered, sum->fixes_accepted,
+                                   sum->fixes_rejected, sum->fixes_lost};
+    for (size_t i = 0; i < 5; i++) {
+        rec_json_kuint(&w, fix_keys[i], fix_counts[i]);
+    }
+    rec_json_end(&w);
+    rec_json_key(&w, "events");
+    rec_json_object(&w);
+    for (int t = 1; t < PW_EV_TYPE_COUNT; t++) {
+        rec_json_kuint(&w, pw_event_name((pw_event_type)t), sum->by_type[t]);
+    }
+    rec_json_end(&w);
+    if (s->n_expects) {
+        rec_json_kuint(&w, "expect_not_held", failed);
+        rec_json_key(&w, "expect");
+        eval_expect_write_json(&w, expects, s->n_expects);
+    }
+    rec_json_end(&w);
+    rec_json_text(&w, "\n");
+    if (rec_json_finish(&w) != 0) {
+        rec_part_close(f, dir, "summary.json", 0, NULL, 0);
+        snprintf(err, errlen, "%s/summary.json: cannot write: %s", dir, strerror(errno ? errno : EIO));
+        return -1;
+    }
+    return rec_part_close(f, dir, "summary.json", 1, err, errlen);
 }

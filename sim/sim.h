@@ -445,6 +445,17 @@ typedef struct sim_summary {
  */
 int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen);
 
+/*
+ * summary.json into dir, complete or absent (record.h's .part): what the
+ * run did (fixes sent, delivered, accepted, rejected, lost; engine events
+ * by type) and, when the scenario has expect { }, how many did not hold
+ * and each result (eval/expect.h, `failed` of them not held).  0, or -1
+ * with the file and the reason in err.
+ */
+struct eval_expect_result;
+int sim_summary_write_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
+                           const struct eval_expect_result *expects, size_t failed, char *err, size_t errlen);
+
 /* Fill every device setting the scenario left unset (0 or NAN, see
  * scn_device) from the one table of defaults, dev_unit_config_default.
  * Idempotent; sim_session_start (and so sim_run and sim_live) calls it. */
