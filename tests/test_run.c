@@ -499,6 +499,57 @@ static void test_contact_lost_from_the_scenario(void)
     scn_free(&s);
 }
 
+/*
+ * An underground walk (a passage: GNSS lost, no train).  A resting tag
+ * (5 min, moving 30 s, signal_timeout 45 s, network delay 0, no loss)
+ * whose wearer leaves at 07:40 through a 300 m passage at 1.5 m/s, then
+ * walks on above ground.  By hand: underground from 07:40:00 to 07:43:20
+ * (300 / 1.5 = 200 s), so no GNSS fix is taken in [07:40:00, 07:43:20).
+ * The tag wakes at 07:40:00 and reports it at once, but with no GNSS fix:
+ * its last one (07:35:00, at rest) is then 300 s old, past the 45 s
+ * moving timeout, so the signal is lost at 07:40:00 (or 1 s later, the
+ * engine's tick), not at the rest timeout's 2 x 300 + 45 s.  GNSS fixes
+ * come again after the exit (within a minute: a warm start and the 30 s
+ * interval).
+ */
+static void test_underground_walk_loses_gnss(void)
+{
+    write_text("pw_test_ug.lua",
+               "scenario { name = 'ug', start = '2026-03-02 07:30', duration = '30m', origin = place(37.5, 127.0) }\n"
+               "local home = place(37.5, 127.0)\n"
+               "local o = offender { name = 'o', start = home,\n"
+               "  tag = { interval = '5m', moving_interval = '30s', signal_timeout = '45s', network_delay = '0s',\n"
+               "          network_loss = 0 },\n"
+               "  route = { walk { to = offset(home, {east = 300}), speed = 1.5, depart = '07:40', underground = true },\n"
+               "            walk { to = offset(home, {east = 600}), speed = 1.5 } } }\n");
+    static fix_log log;
+    log.n = 0;
+    event_log lost = {.type = PW_EV_SIGNAL_LOST};
+    scn_scenario s;
+    sim_summary sum;
+    CU_ASSERT_EQUAL_FATAL(run_logged("pw_test_ug.lua", "pw_test_run_ug", &log, &lost, &s, &sum), 0);
+    remove("pw_test_ug.lua");
+    pw_time_ms in = s.start + 10 * 60000, out = in + 200000;
+    size_t inside = 0;
+    pw_time_ms first_after = INT64_MAX;
+    for (size_t i = 0; i < log.n; i++) {
+        const pw_fix *f = &log.fix[i];
+        if (f->device != 1 || f->source != PW_SRC_GNSS)
+            continue;
+        inside += f->time >= in && f->time < out;
+        if (f->time >= out && f->time < first_after)
+            first_after = f->time;
+    }
+    printf("\n    GNSS fixes in the passage %zu; signal lost %+.3f s after entering; first fix %+.3f s after the "
+           "exit ", inside, lost.n ? (double)(lost.at[0] - in) / 1000.0 : -1.0,
+           first_after != INT64_MAX ? (double)(first_after - out) / 1000.0 : -1.0);
+    CU_ASSERT_EQUAL(inside, 0);
+    CU_ASSERT_EQUAL_FATAL(lost.n, 1);
+    CU_ASSERT(lost.at[0] >= in && lost.at[0] <= in + 1000);
+    CU_ASSERT(first_after >= out && first_after <= out + 60000);
+    scn_free(&s);
+}
+
 /* ---- what the victim sees ------------------------------------------------ */
 
 /*
@@ -569,6 +620,7 @@ int main(void)
         {"motion start wakes the tag; fixes carry motion", test_motion_start_wakes_the_tag},
         {"signal loss after the scenario's signal_timeout", test_signal_timeout_from_the_scenario},
         {"contact lost after the scenario's periods", test_contact_lost_from_the_scenario},
+        {"an underground walk loses GNSS for its length", test_underground_walk_loses_gnss},
         {"the victim sees the pin over her phone's network", test_victim_sees_the_pin_over_her_network},
         {NULL, NULL},
     };
