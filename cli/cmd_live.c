@@ -41,6 +41,9 @@ int cli_live(int argc, char **argv)
             memcpy(host, v, (size_t)(colon - v));
             host[colon - v] = '\0';
             snprintf(port, sizeof port, "%s", colon + 1);
+            uint64_t pn;
+            if (!cli_parse_u64(port, &pn) || pn < 1 || pn > 65535)
+                return cli_usage_error("live", "--gpsd '%s': the port must be a number from 1 to 65535", v);
             o.host = host;
             o.port = port;
         } else if (c == 'a') {

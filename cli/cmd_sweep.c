@@ -139,8 +139,10 @@ int cli_sweep(int argc, char **argv)
     if (rc == 0 && rec_publish_dir(stage, dir, msg, sizeof msg) != 0)
         rc = SIM_ERUN;
     if (rc != 0) {
-        fprintf(stderr, "%s\n", msg);
         rec_remove_tree(stage);
+        if (rc == SIM_EINVAL) /* nothing ran: a usage error, said as one */
+            return cli_usage_error("sweep", "%s", msg);
+        fprintf(stderr, "proxwatch sweep: %s\n", msg);
         return cli_exit_status(rc);
     }
     printf("proxwatch sweep: %s\n", path);

@@ -21,8 +21,10 @@
 static void warn_cb(void *ctx, const char *file, long line, const char *what)
 {
     long *n = ctx;
-    if ((*n)++ < 20)
+    if ((*n)++ < 20 && line > 0)
         fprintf(stderr, "%s:%ld: %s\n", file, line, what);
+    else if (*n <= 20)
+        fprintf(stderr, "%s: %s\n", file, what); /* about the whole trace */
     else if (*n == 21)
         fprintf(stderr, "%s: more warnings follow; see the summary\n", file);
 }

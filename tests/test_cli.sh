@@ -35,6 +35,8 @@ check "sweep --set twice"              2 "given twice" -- sweep "$src/scenarios/
 check "run --set an unknown name"      2 "unknown parameter 'nosuch'" -- run "$src/scenarios/default.lua" --set nosuch=3 --out pw_cli_set
 check "run --set NAME=x"               2 "NAME=NUMBER" -- run "$src/scenarios/default.lua" --set alarm_radius=x --out pw_cli_set
 check "run --set alarm_radius=300"     0 "expect" -- run "$src/scenarios/default.lua" --set alarm_radius=300 --out pw_cli_set
+check "sweep --set a value out of range" 2 "out of range.*try 'proxwatch sweep --help'" -- sweep "$src/scenarios/default.lua" --set alarm_radius=nan --out pw_cli_sweep
+check "live --gpsd HOST:99999"         2 "port must be a number" -- live "$src/scenarios/default.lua" --gpsd localhost:99999 --as offender
 check "replay --force is accepted"     0 "replay" -- replay --offender "$trace" --victim-at -27.21,153.05 --force --out pw_cli_replay
 # Names that break naive writers: a scenario named with a quote, a
 # backslash and a comma; an actor named with a comma and a quote.  Every
