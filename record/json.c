@@ -117,7 +117,14 @@ static int room(rec_json *w, size_t n)
 
 static inline void put(rec_json *w, const char *s, size_t n)
 {
-    if (((size_t)(w->end - w->p) >= n && !w->failed) || room(w, n)) {
+    if ((size_t)(w->end - w->p) >= n && !w->failed) {
+        memcpy(w->p, s, n);
+        w->p += n;
+    } else if (w->f && !w->failed && n > (size_t)(w->end - w->buf)) {
+        flush(w); /* longer than the whole buffer: straight to the file */
+        if (!w->failed && fwrite(s, 1, n, w->f) != n)
+            w->failed = 1;
+    } else if (room(w, n)) {
         memcpy(w->p, s, n);
         w->p += n;
     }

@@ -46,9 +46,11 @@ int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size
                     pw_time_ms *waits)
 {
     sim_desk *d = malloc(sizeof *d);
-    if (!d || sim_desk_init(d, servers) != 0) {
+    if (!d)
+        return SIM_ENOMEM;
+    if (sim_desk_init(d, servers) != 0) {
         free(d);
-        return -1;
+        return SIM_EINVAL;
     }
     for (size_t i = 0; i < n; i++)
         waits[i] = sim_desk_take(d, arrivals[i], handling[i]) - arrivals[i];

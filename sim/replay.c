@@ -109,7 +109,7 @@ int sim_track_from_fixes(const pw_fix *fx, size_t n, const eng_frame *fr, pw_tim
     size_t need = f->n + 2;
     tr->seg = calloc(need, sizeof *tr->seg);
     if (!tr->seg)
-        return -1;
+        return SIM_ENOMEM;
     tr->cap = need;
     double px, py;
     eng_geo_to_local(fr, f->v[0].lat, f->v[0].lon, &px, &py);

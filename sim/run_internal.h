@@ -3,7 +3,8 @@
  * share: the one private session struct.  Not for other modules: they see
  * sim_session as an opaque type (sim.h).
  *
- * May include: sim.h, devices.h, record.h, gpkg.h, libc.
+ * May include: sim.h, devices.h, traces.h, record.h, gpkg.h, expect.h,
+ * pw_grow.h, libc.
  */
 #ifndef PW_SIM_RUN_INTERNAL_H
 #define PW_SIM_RUN_INTERNAL_H

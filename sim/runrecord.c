@@ -8,6 +8,8 @@
  *   run.geojson   fixes, true tracks, exclusion and environment zones and
  *                 alert episodes, for GIS tools (record/'s GeoJSON writer)
  *   run.gpkg      the same layers as a GeoPackage, when asked (record/gpkg.h)
+ *   summary.json  what the run did and its expectations' verdicts, for the
+ *                 command (sim_summary_write_json)
  *
  * The formats are record/'s (one JSON writer, RFC 4180 CSV fields); what
  * goes in them is decided here, once for GeoJSON and GeoPackage.  Each file
@@ -363,7 +365,7 @@ int sim_summary_write_json(const char *dir, const scn_scenario *s, const sim_sum
 {
     FILE *f = rec_part_open(dir, "summary.json", err, errlen);
     if (!f)
-        return -1;
+        return SIM_ERUN;
     rec_json w;
     rec_json_to_file(&w, f, REC_JSON_COMPACT);
     rec_json_object(&w);
@@ -395,7 +397,7 @@ int sim_summary_write_json(const char *dir, const scn_scenario *s, const sim_sum
     if (rec_json_finish(&w) != 0) {
         rec_part_close(f, dir, "summary.json", 0, NULL, 0);
         snprintf(err, errlen, "%s/summary.json: cannot write: %s", dir, strerror(errno ? errno : EIO));
-        return -1;
+        return SIM_ERUN;
     }
-    return rec_part_close(f, dir, "summary.json", 1, err, errlen);
+    return rec_part_close(f, dir, "summary.json", 1, err, errlen) == 0 ? SIM_OK : SIM_ERUN;
 }

@@ -290,7 +290,8 @@ pw_time_ms sim_draw_handling(const scn_dispatch *d, struct dev_rng *rng);
 /* A call arriving at `arrival` (in time order) needing `handling` ms:
  * when a dispatcher starts on it. */
 pw_time_ms sim_desk_take(sim_desk *d, pw_time_ms arrival, pw_time_ms handling);
-/* The same for a batch: waits (ms) of sorted arrivals.  0 or -1. */
+/* The same for a batch: waits (ms) of sorted arrivals.  0, SIM_EINVAL
+ * (servers out of range) or SIM_ENOMEM. */
 int sim_queue_waits(const pw_time_ms *arrivals, const pw_time_ms *handling, size_t n, int servers,
                     pw_time_ms *waits);
 
@@ -449,8 +450,8 @@ int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char 
  * summary.json into dir, complete or absent (record.h's .part): what the
  * run did (fixes sent, delivered, accepted, rejected, lost; engine events
  * by type) and, when the scenario has expect { }, how many did not hold
- * and each result (eval/expect.h, `failed` of them not held).  0, or -1
- * with the file and the reason in err.
+ * and each result (eval/expect.h, `failed` of them not held).  0, or
+ * SIM_ERUN with the file and the reason in err.
  */
 struct eval_expect_result;
 int sim_summary_write_json(const char *dir, const scn_scenario *s, const sim_summary *sum,
@@ -517,7 +518,7 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
 #define SIM_REPLAY_MAX_SPAN_MS (7LL * 24 * 3600 * 1000)
 
 /* A truth timeline through fixes (straight lines between them, held at
- * the ends) covering [start, end].  0 or -1 (no memory). */
+ * the ends) covering [start, end].  0 or SIM_ENOMEM. */
 int sim_track_from_fixes(const pw_fix *fixes, size_t n, const eng_frame *fr, pw_time_ms start,
                          pw_time_ms end, sim_track *tr);
 

@@ -82,6 +82,12 @@ static void test_json_strings(void)
     const char *out = through_file(str_to_file, longs);
     CU_ASSERT_EQUAL(strlen(out), 6000 + 858 + 2);
     CU_ASSERT_EQUAL(strncmp(out, "\"\\\"bcdefg\\\"", 11), 0);
+    /* One run of 6,000 plain characters, longer than that buffer in one
+     * piece: the same 6,000 between quotes. */
+    memset(longs, 'k', 6000);
+    out = through_file(str_to_file, longs);
+    CU_ASSERT_EQUAL(strlen(out), 6002);
+    CU_ASSERT(out[0] == '"' && out[1] == 'k' && out[6000] == 'k' && out[6001] == '"');
 }
 
 static int number_3(FILE *f, const char *s)

@@ -180,8 +180,10 @@ static void test_sweep_grid_and_failures(void)
  * point the scenario has 5,000 offender-victim pairs for 7 days (over 50
  * million phone fixes: tens of seconds of work), at the other one pair for
  * an hour.  With a 1 s run limit the long run is stopped and marked
- * failed, the short one is kept, and the sweep ends in about a second
- * (under 4 s), not when the long run would have (about 19 s here). */
+ * failed, the short one is kept, and the sweep ends in about a second,
+ * not when the long run would have (about 19 s here, several times that
+ * under the sanitizers): under 12 s leaves room for a busy 2-core
+ * machine running the other tests beside it. */
 static void test_run_timeout(void)
 {
     write_text("pw_sweep_slow.lua",
@@ -212,7 +214,7 @@ static void test_run_timeout(void)
     CU_ASSERT(strstr(csv, "\n1,1,failed") != NULL);
     double wall = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
     printf("\n    sweep with a stopped run took %.1f s ", wall);
-    CU_ASSERT(wall < 4.0);
+    CU_ASSERT(wall < 12.0);
     remove("pw_sweep_slow.lua");
 }
 
