@@ -489,8 +489,8 @@ static int zone_ok(const scn_scenario *s, const scn_env_zone *z)
     return 1;
 }
 
-/* Convert one zone (already checked) into the map, vertices at *next_vertex. */
-/* One environment zone in local metres.  Not eng_zone_geom_init: engine
+/* Convert one zone (already checked) into the map, vertices at
+ * *next_vertex, in local metres.  Not eng_zone_geom_init: engine
  * zones hold at most ENG_MAX_ZONE_VERTICES vertices in place, while an
  * environment zone (a street canyon traced from map data) may have any
  * number, kept in the map's one vertex array. */
