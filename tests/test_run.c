@@ -550,6 +550,75 @@ static void test_underground_walk_loses_gnss(void)
     scn_free(&s);
 }
 
+/*
+ * A fix without a claimed accuracy (a live receiver that gives no eph)
+ * is written as such: run.geojson's acc_m is JSON null (it was `nan`,
+ * which no JSON reader takes), and the file parses.  Through a session,
+ * as live mode feeds its receiver's fixes.
+ */
+static void test_fix_without_accuracy_is_null(void)
+{
+    write_text("pw_test_noacc.lua",
+               "scenario { name = 'noacc', start = '2026-03-02 07:30', duration = '5m', origin = place(37.5, 127.0) }\n"
+               "local v = victim { name = 'v', start = place(37.5, 127.0) }\n"
+               "local o = offender { name = 'o', start = place(37.5, 127.003) }\n"
+               "case { offender = o, victim = v }\n");
+    scn_scenario s;
+    scn_error e;
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_test_noacc.lua", NULL, &e), SCN_OK);
+    remove("pw_test_noacc.lua");
+    rec_remove_tree("pw_test_run_noacc");
+    sim_run_options ro = {.out_dir = "pw_test_run_noacc", .record = 1};
+    sim_summary sum;
+    char err[600];
+    sim_session *ss;
+    CU_ASSERT_EQUAL_FATAL(sim_session_start(&ss, &s, &ro, 1, &sum, err, sizeof err), SIM_OK);
+    pw_fix f;
+    pw_fix_clear(&f);
+    f.set = PW_FIX_TIME_SET | PW_FIX_LATLON_SET; /* no PW_FIX_ACC_SET */
+    f.time = s.start + 60000;
+    f.lat = 37.5;
+    f.lon = 127.003;
+    f.acc_m = NAN;
+    sim_session_live_fix(ss, &f, f.time);
+    CU_ASSERT_EQUAL_FATAL(sim_session_finish(ss), SIM_OK);
+    json_error_t jerr;
+    json_t *root = json_load_file("pw_test_run_noacc/run.geojson", 0, &jerr);
+    if (!root)
+        printf("\n    run.geojson:%d: %s", jerr.line, jerr.text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    size_t i, found = 0;
+    json_t *feat;
+    json_array_foreach(json_object_get(root, "features"), i, feat) {
+        json_t *pr = json_object_get(feat, "properties");
+        const char *kind = json_string_value(json_object_get(pr, "kind"));
+        if (kind && !strcmp(kind, "fix") && json_integer_value(json_object_get(pr, "t")) == f.time &&
+            json_integer_value(json_object_get(pr, "device")) == 2) {
+            found++;
+            CU_ASSERT(json_is_null(json_object_get(pr, "acc_m")));
+        }
+    }
+    CU_ASSERT_EQUAL(found, 1);
+    json_decref(root);
+    scn_free(&s);
+}
+
+/* A summary that cannot be written says so (the file and the reason) and
+ * is not there: the command then reports the failure instead of
+ * announcing it written. */
+static void test_summary_write_failure(void)
+{
+    scn_scenario s;
+    memset(&s, 0, sizeof s);
+    sim_summary sum;
+    memset(&sum, 0, sizeof sum);
+    char err[600] = "";
+    CU_ASSERT_EQUAL(sim_summary_write_json("pw_no_such_folder/x", &s, &sum, NULL, 0, err, sizeof err), SIM_ERUN);
+    CU_ASSERT(strstr(err, "pw_no_such_folder/x/summary.json") == err);
+    CU_ASSERT(strstr(err, "No such file or directory") != NULL);
+    CU_ASSERT_EQUAL(access("pw_no_such_folder/x/summary.json", F_OK), -1);
+}
+
 /* ---- what the victim sees ------------------------------------------------ */
 
 /*
@@ -621,6 +690,8 @@ int main(void)
         {"signal loss after the scenario's signal_timeout", test_signal_timeout_from_the_scenario},
         {"contact lost after the scenario's periods", test_contact_lost_from_the_scenario},
         {"an underground walk loses GNSS for its length", test_underground_walk_loses_gnss},
+        {"a fix without an accuracy is null in run.geojson", test_fix_without_accuracy_is_null},
+        {"a summary that cannot be written says so", test_summary_write_failure},
         {"the victim sees the pin over her phone's network", test_victim_sees_the_pin_over_her_network},
         {NULL, NULL},
     };
