@@ -272,8 +272,8 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
     }
     char dir[600];
     snprintf(dir, sizeof dir, "%s/.runs", sp->out_dir);
-    if ((mkdir(sp->out_dir, 0777) != 0 && errno != EEXIST) || (mkdir(dir, 0777) != 0 && errno != EEXIST)) {
-        snprintf(err, errlen, "%s: cannot create: %s", sp->out_dir, strerror(errno));
+    if (rec_make_dirs(dir) != 0) {
+        snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
         return SIM_ERUN;
     }
     /* Worker processes, at most `jobs` at a time; each writes one row.  The
