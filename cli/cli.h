@@ -23,6 +23,10 @@
  * and errors come back as '?' (unknown) or ':' (a value missing) for
  * cli_bad_option to word. */
 int cli_next_option(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* After the options: the command's one operand (a scenario, a trace)
+ * into *path when given (else *path is left); two or more are a usage
+ * error, said, with exit status 2. */
+int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, const char **path);
 /* 1 when an --out path fits the internal buffers, else a usage error
  * printed and 0. */
 int cli_out_path_ok(const char *cmd, const char *path);

@@ -75,10 +75,8 @@ int cli_live(int argc, char **argv)
             return cli_bad_option("live", c, argv);
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error("live", "one scenario at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
-    if (optind < argc)
-        path = argv[optind];
+    if (cli_one_operand("live", "scenario", argc, argv, &path) != 0)
+        return 2;
     if (!o.host || !have_as) {
         return cli_usage_error("live", "give --gpsd HOST:PORT and --as offender|victim");
     }

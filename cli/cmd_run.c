@@ -70,10 +70,8 @@ int cli_run(int argc, char **argv)
             return cli_bad_option("run", c, argv);
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error("run", "one scenario at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
-    if (optind < argc)
-        path = argv[optind];
+    if (cli_one_operand("run", "scenario", argc, argv, &path) != 0)
+        return 2;
     if (!path)
         path = PW_DEFAULT_SCENARIO;
 

@@ -100,10 +100,8 @@ int cli_sweep(int argc, char **argv)
             return cli_bad_option("sweep", c, argv);
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error("sweep", "one scenario at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
-    if (optind < argc)
-        path = argv[optind];
+    if (cli_one_operand("sweep", "scenario", argc, argv, &path) != 0)
+        return 2;
     if (!path)
         return cli_usage_error("sweep", "which scenario?");
     char dir[512];

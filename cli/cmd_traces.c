@@ -53,10 +53,8 @@ int cli_decode(int argc, char **argv)
             return cli_bad_option("decode", c, argv);
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error("decode", "one trace at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
-    if (optind < argc)
-        path = argv[optind];
+    if (cli_one_operand("decode", "trace", argc, argv, &path) != 0)
+        return 2;
     if (!path)
         return cli_usage_error("decode", "which trace?");
     trc_reader *rd;

@@ -36,6 +36,15 @@ int cli_next_option(int argc, char **argv, const char *shortopts, const struct o
     return getopt_long(argc, argv, spec, longopts, NULL);
 }
 
+int cli_one_operand(const char *cmd, const char *what, int argc, char **argv, const char **path)
+{
+    if (argc - optind > 1)
+        return cli_usage_error(cmd, "one %s at a time ('%s' and '%s')", what, argv[optind], argv[optind + 1]);
+    if (optind < argc)
+        *path = argv[optind];
+    return 0;
+}
+
 /* Output folders are used with file names appended in fixed buffers: a
  * longer path is an error, not a silently cut one. */
 #define PW_MAX_OUT_PATH 400
