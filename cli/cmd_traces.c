@@ -56,7 +56,7 @@ int cli_decode(int argc, char **argv)
     if (cli_one_operand("decode", "trace", argc, argv, &path) != 0)
         return 2;
     if (!path)
-        return cli_usage_error("decode", "which trace?");
+        path = "-"; /* standard input, as gpsdecode: gpspipe -r | proxwatch decode */
     trc_reader *rd;
     trc_status st = trc_open(path, &o, &rd);
     if (st != TRC_OK) {
@@ -78,8 +78,14 @@ int cli_decode(int argc, char **argv)
         fwrite(line, 1, n + 1, stdout);
     }
     const trc_counters *cnt = trc_get_counters(rd);
-    fprintf(stderr, "proxwatch decode: %s: %ld lines, %ld fixes, %ld sentences skipped\n", path, cnt->lines,
+    const char *shown = strcmp(path, "-") ? path : "(standard input)";
+    fprintf(stderr, "proxwatch decode: %s: %ld lines, %ld fixes, %ld sentences skipped", shown, cnt->lines,
             cnt->fixes, cnt->skipped_total);
+    if (cnt->lines_nmea && cnt->lines_json) /* a mixed log: say what was read how */
+        fprintf(stderr, "; %ld lines read as NMEA, %ld as gpsd JSON; the fixes from %s%s", cnt->lines_nmea,
+                cnt->lines_json, trc_get_fix_source(rd) == TRC_GPSD_JSON ? "gpsd JSON" : "NMEA",
+                cnt->fixes_other_kind ? " (the other kind's fixes of the same epochs dropped)" : "");
+    fputc('\n', stderr);
     int rc = st == TRC_EOF ? 0 : 1;
     if (rc) {
         char why[600];

@@ -178,16 +178,21 @@ static const command commands[] = {
      "\n"
      "Example: proxwatch sweep scenarios/regional_day.lua --set alarm_radius=300,500 --seeds 20\n"},
     {"decode", cli_decode,
-     "proxwatch decode TRACE [--format nmea|gpsd|csv]",
+     "proxwatch decode [TRACE | -] [--format nmea|gpsd|csv]",
      "print a field trace's fixes as JSON lines",
-     "Reads a field trace (NMEA 0183, gpsd JSON as written by gpspipe -w, or\n"
-     "CSV of time,lat,lon[,acc_m]) and prints one JSON object per fix, as\n"
-     "gpsd's gpsdecode does; bad lines are skipped with a warning naming the\n"
-     "file and line.\n"
+     "Reads a field trace (NMEA 0183, gpsd JSON as written by gpspipe -w, both\n"
+     "mixed in one file as gpspipe -w -r writes them, or CSV of\n"
+     "time,lat,lon[,acc_m]) and prints one JSON object per fix, as gpsd's\n"
+     "gpsdecode does; bad lines are skipped with a warning naming the file and\n"
+     "line.  Without TRACE, or with -, it reads standard input.  In a mixed\n"
+     "file each line is read as what it is, and the kind that gives the first\n"
+     "fix gives them all (each epoch is there twice); the summary on stderr\n"
+     "says how many lines were read as which.\n"
      "\n"
-     "  --format F          nmea, gpsd or csv (default: found from the content)\n"
+     "  --format F          nmea, gpsd or csv (default: found from the content,\n"
+     "                      line by line for NMEA and gpsd JSON)\n"
      "\n"
-     "Example: proxwatch decode tests/data/gpsd/haicom-305N.log\n"},
+     "Example: gpspipe -w -r -n 100 | proxwatch decode\n"},
     {"replay", cli_replay,
      "proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
      "                 [--truth-offender REF] [--truth-victim REF] [--alarm-radius M]\n"

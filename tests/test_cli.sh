@@ -161,6 +161,16 @@ else
     echo "ok   a sweep's workers die with it"; passed=$((passed + 1))
 fi
 rm -rf pw_cli_slow pw_cli_slow.part-*
+# decode is a filter, as gpsdecode: no file, or "-", reads standard input
+# (the trace's 68 fixes, by its own decode).
+n_file=$("$pw" decode "$trace" 2>/dev/null | wc -l)
+n_stdin=$("$pw" decode < "$trace" 2>/dev/null | wc -l)
+n_dash=$(cat "$trace" | "$pw" decode - 2>/dev/null | wc -l)
+if [ "$n_file" -eq 68 ] && [ "$n_stdin" -eq 68 ] && [ "$n_dash" -eq 68 ]; then
+    echo "ok   decode reads standard input"; passed=$((passed + 1))
+else
+    echo "FAIL decode from standard input: $n_file, $n_stdin, $n_dash fixes"; failed=$((failed + 1))
+fi
 # A folder holding files proxwatch did not write is never replaced (it used
 # to be, whole: --out ~/project deleted the project); a trailing slash and a
 # symlink to a folder work.

@@ -735,6 +735,64 @@ static void *failing_alloc(size_t n)
     return alloc_left-- > 0 ? calloc(1, n) : NULL;
 }
 
+/*
+ * Mixed logs, as gpspipe -w -r and gpsd's own regression logs write them:
+ * gpsd JSON lines and NMEA sentences in one file.  Each line is read as
+ * what it is, and one kind gives the fixes (the first to give one).  By
+ * hand from haicom-305N.log, 325 NMEA lines giving 68 fixes:
+ *   - with gpsd's VERSION and DEVICES lines in front (they used to decide
+ *     the whole file was JSON: 0 fixes), the same 68 fixes, 2 lines read
+ *     as JSON and 325 as NMEA;
+ *   - with every epoch twice, the 68 TPV objects gpsd would write before
+ *     or after the NMEA: 68 fixes, the 68 of the other kind dropped, the
+ *     same times either way.
+ */
+static void test_mixed_logs(void)
+{
+    CU_ASSERT_EQUAL_FATAL(decode_file(GPSD_DIR "/haicom-305N.log", NULL), TRC_OK);
+    CU_ASSERT_EQUAL_FATAL(dec.n, 68);
+    static pw_time_ms times[68];
+    static char tpv_line[68][512];
+    for (size_t k = 0; k < 68; k++) {
+        times[k] = dec.fix[k].time;
+        size_t n = trc_decode_json(&dec.fix[k], &dec.extra[k], tpv_line[k], sizeof tpv_line[k]);
+        CU_ASSERT_FATAL(n < sizeof tpv_line[k]);
+    }
+    FILE *in = fopen(GPSD_DIR "/haicom-305N.log", "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    static char nmea_text[65536];
+    size_t len = fread(nmea_text, 1, sizeof nmea_text - 1, in);
+    fclose(in);
+    nmea_text[len] = '\0';
+    static char text[65536 + 68 * 512 + 1024];
+    for (int layout = 0; layout < 3; layout++) {
+        text[0] = '\0';
+        if (layout == 0)
+            strcat(text, "{\"class\":\"VERSION\",\"release\":\"3.22\",\"proto_major\":3,\"proto_minor\":14}\n"
+                         "{\"class\":\"DEVICES\",\"devices\":[{\"class\":\"DEVICE\",\"path\":\"/dev/ttyS0\"}]}\n");
+        if (layout == 1)
+            for (size_t k = 0; k < 68; k++)
+                strcat(strcat(text, tpv_line[k]), "\n");
+        strcat(text, nmea_text);
+        if (layout == 2)
+            for (size_t k = 0; k < 68; k++)
+                strcat(strcat(text, tpv_line[k]), "\n");
+        const char *path = write_tmp("mixed.log", text, strlen(text));
+        CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
+        printf("\n    layout %d: %zu fixes, %ld NMEA and %ld JSON lines, %ld of the other kind dropped ", layout,
+               dec.n, dec.counters.lines_nmea, dec.counters.lines_json, dec.counters.fixes_other_kind);
+        CU_ASSERT_EQUAL(dec.end, TRC_EOF);
+        CU_ASSERT_EQUAL_FATAL(dec.n, 68);
+        for (size_t k = 0; k < 68; k++)
+            CU_ASSERT_EQUAL(dec.fix[k].time, times[k]);
+        CU_ASSERT_EQUAL(dec.counters.lines_nmea, 325);
+        CU_ASSERT_EQUAL(dec.counters.lines_json, layout == 0 ? 2 : 68);
+        CU_ASSERT_EQUAL(dec.counters.fixes_other_kind, layout == 0 ? 0 : 68);
+        CU_ASSERT_EQUAL(dec.counters.fixes, 68);
+        remove(path);
+    }
+}
+
 static void test_open_errors(void)
 {
     trc_reader *rd = (trc_reader *)&rd;
@@ -774,6 +832,7 @@ int main(void)
         {"CSV traces", test_csv},
         {"gpsdecode-style output line", test_output_line},
         {"open errors and allocation failure", test_open_errors},
+        {"mixed gpsd JSON and NMEA logs give one fix stream", test_mixed_logs},
         {NULL, NULL},
     };
     return pw_test_main("decode", tests);

@@ -24,7 +24,12 @@ struct trc_reader {
     trc_format fmt;
     trc_nmea_state nmea;       /* its counters serve every format */
     void *gps;                 /* struct gps_data_t, trc_gpsd_data_size() bytes */
-    int eof, flushed, saw_format;
+    int eof, flushed, saw_format, is_stdin;
+    /* Mixed logs (gpspipe -w -r, gpsd's regression logs): in automatic
+     * mode each line is read as what it is, gpsd JSON or NMEA; the first
+     * kind to give a fix gives every fix, so one epoch is not read twice. */
+    trc_format fix_source;     /* TRC_AUTO until the first fix */
+    int seen_nmea;
     long line_no;
     /* The current line and how far its '$' segments are decoded. */
     size_t line_len, seg_pos;
@@ -104,14 +109,16 @@ trc_status trc_open(const char *path, const trc_options *opt,
     rd->gps = o.alloc(trc_gpsd_data_size());
     if (!rd->gps)
         goto fail_gps;
-    rd->fp = fopen(path, "rb");
+    /* "-" is standard input, as for gpsdecode: a filter in a pipe. */
+    rd->is_stdin = strcmp(path, "-") == 0;
+    rd->fp = rd->is_stdin ? stdin : fopen(path, "rb");
     if (!rd->fp)
         goto fail_open;
     rd->opt = o;
     rd->fmt = o.format;
     trc_nmea_init(&rd->nmea);
     rd->csv_time = rd->csv_lat = rd->csv_lon = rd->csv_acc = -1;
-    snprintf(rd->path, sizeof rd->path, "%s", path);
+    snprintf(rd->path, sizeof rd->path, "%s", rd->is_stdin ? "(standard input)" : path);
     *out = rd;
     return TRC_OK;
 
@@ -132,11 +139,16 @@ void trc_close(trc_reader *rd)
 {
     if (!rd)
         return;
-    if (rd->fp)
+    if (rd->fp && !rd->is_stdin)
         fclose(rd->fp);
     void (*free_fn)(void *) = rd->opt.free_fn;
     free_fn(rd->gps);
     free_fn(rd);
+}
+
+trc_format trc_get_fix_source(const trc_reader *rd)
+{
+    return rd ? rd->fix_source : TRC_AUTO;
 }
 
 trc_format trc_get_format(const trc_reader *rd)
@@ -493,6 +505,35 @@ static void detect(trc_reader *rd)
     }
 }
 
+/* What this line says it is: gpsd JSON ('{'), NMEA ('$' or '!'), or
+ * TRC_AUTO (a comment, a blank line, anything else). */
+static trc_format line_kind(const trc_reader *rd)
+{
+    size_t i = 0;
+    while (i < rd->line_len && (rd->line[i] == ' ' || rd->line[i] == '\t'))
+        i++;
+    if (i < rd->line_len && rd->line[i] == '{')
+        return TRC_GPSD_JSON;
+    if (i < rd->line_len && (rd->line[i] == '$' || rd->line[i] == '!'))
+        return TRC_NMEA;
+    return TRC_AUTO;
+}
+
+/* 1 when a fix decoded from a line of this kind is the stream's: the
+ * first kind to give a fix gives them all (a gpspipe -w -r capture holds
+ * each epoch twice, as NMEA and as gpsd's TPV); a fix of the other kind is
+ * counted (fixes_other_kind) and dropped. */
+static int one_source(trc_reader *rd, trc_format kind)
+{
+    if (rd->fix_source == TRC_AUTO)
+        rd->fix_source = kind;
+    if (kind == rd->fix_source)
+        return 1;
+    rd->nmea.n.fixes--;
+    rd->nmea.n.fixes_other_kind++;
+    return 0;
+}
+
 trc_status trc_next(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
 {
     if (!rd || !fix)
@@ -509,8 +550,8 @@ trc_status trc_next(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
                 return TRC_EIO;
             if (r == LINE_EOF) {
                 rd->flushed = 1;
-                if (rd->fmt == TRC_NMEA &&
-                    trc_nmea_flush(&rd->nmea, fix, extra) == TRC_NMEA_FIX) {
+                if ((rd->fmt == TRC_NMEA || rd->seen_nmea) &&
+                    trc_nmea_flush(&rd->nmea, fix, extra) == TRC_NMEA_FIX && one_source(rd, TRC_NMEA)) {
                     fix->device = rd->opt.device;
                     return TRC_OK;
                 }
@@ -543,12 +584,21 @@ trc_status trc_next(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
             }
         }
         int got = 0;
-        switch (rd->fmt) {
+        trc_format kind = rd->fmt, said = TRC_AUTO;
+        if ((kind == TRC_NMEA || kind == TRC_GPSD_JSON) && rd->seg_pos == 0) {
+            said = line_kind(rd); /* comments and blank lines say nothing */
+            if (rd->opt.format == TRC_AUTO && said != TRC_AUTO)
+                kind = said;
+        }
+        switch (kind) {
         case TRC_NMEA:
+            rd->seen_nmea = 1;
+            rd->nmea.n.lines_nmea += said == TRC_NMEA;
             got = nmea_line(rd, fix, extra);
             break;
         case TRC_GPSD_JSON:
             rd->line_pending = 0;
+            rd->nmea.n.lines_json += said == TRC_GPSD_JSON;
             got = json_line(rd, fix, extra);
             break;
         case TRC_CSV:
@@ -566,6 +616,8 @@ trc_status trc_next(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
             rd->line_pending = 0;
             break;
         }
+        if (got && !one_source(rd, kind))
+            continue;
         if (got)
             return TRC_OK;
     }

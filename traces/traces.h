@@ -112,6 +112,9 @@ typedef struct trc_counters {
     long skipped[TRC_SKIP_REASON_COUNT]; /* bad input, by reason */
     long skipped_total;
     long fixes;            /* fixes returned */
+    long lines_nmea;       /* lines read as NMEA / as gpsd JSON (a mixed log has both) */
+    long lines_json;
+    long fixes_other_kind; /* mixed log: fixes of the kind that gave none first, dropped */
     long no_fix_epochs;    /* epochs whose sentences said "no fix" */
     long undated_epochs;   /* valid positions dropped: no date known yet */
     long last_warning_line;            /* 0 when none */
@@ -240,6 +243,9 @@ trc_status trc_open(const char *path, const trc_options *opt,
  */
 trc_status trc_next(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra);
 /* The detected format (TRC_AUTO until a line decided it). */
+/* A mixed log read in automatic mode: the kind of line that gives the
+ * fixes (the first to give one), TRC_AUTO before any. */
+trc_format trc_get_fix_source(const trc_reader *rd);
 trc_format trc_get_format(const trc_reader *rd);
 const trc_counters *trc_get_counters(const trc_reader *rd);
 void trc_close(trc_reader *rd); /* NULL is fine */
