@@ -29,6 +29,24 @@ static void warn_cb(void *ctx, const char *file, long line, const char *what)
         fprintf(stderr, "%s: more warnings follow; see the summary\n", file);
 }
 
+/* What a trace's lines came to, reason by reason: said on stderr when a
+ * trace gives no fix (so "0 fixes" is never the whole answer), and with
+ * --stats. */
+static void print_reasons(const char *shown, const trc_counters *c)
+{
+    fprintf(stderr, "proxwatch decode: %s: %ld sentences used, %ld well-formed but not used (other types, "
+                    "comments, gpsd classes other than TPV), %ld epochs that said no fix, %ld valid epochs "
+                    "with no date known, %ld positions no sentence called valid (GGA quality 7 or 8 "
+                    "alone)",
+            shown, c->used, c->ignored, c->no_fix_epochs, c->undated_epochs, c->unconfirmed_epochs);
+    for (int r = 0; r < TRC_SKIP_REASON_COUNT; r++)
+        if (c->skipped[r])
+            fprintf(stderr, ", %ld skipped (%s)", c->skipped[r], trc_skip_reason_name((trc_skip_reason)r));
+    if (c->fixes_other_kind)
+        fprintf(stderr, ", %ld fixes of the mixed log's other kind", c->fixes_other_kind);
+    fputc('\n', stderr);
+}
+
 int cli_decode(int argc, char **argv)
 {
     const char *path = NULL;
@@ -37,16 +55,21 @@ int cli_decode(int argc, char **argv)
     long warnings = 0;
     o.warn = warn_cb;
     o.warn_ctx = &warnings;
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int stats = 0;
+    static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+                                             {"stats", no_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     int c;
-    while ((c = cli_next_option(argc, argv, "f:h", longopts)) != -1) {
+    while ((c = cli_next_option(argc, argv, "f:sh", longopts)) != -1) {
         if (c == 'f') {
             const char *f = optarg;
             o.format = !strcmp(f, "nmea") ? TRC_NMEA : !strcmp(f, "gpsd") ? TRC_GPSD_JSON
                      : !strcmp(f, "csv") ? TRC_CSV : (trc_format)-1;
             if ((int)o.format < 0)
                 return cli_usage_error("decode", "--format: '%s' is not nmea, gpsd or csv", f);
+        } else if (c == 's') {
+            stats = 1;
         } else if (c == 'h') {
             return cli_print_help(stdout, "decode");
         } else {
@@ -86,6 +109,8 @@ int cli_decode(int argc, char **argv)
                 cnt->lines_json, trc_get_fix_source(rd) == TRC_GPSD_JSON ? "gpsd JSON" : "NMEA",
                 cnt->fixes_other_kind ? " (the other kind's fixes of the same epochs dropped)" : "");
     fputc('\n', stderr);
+    if (stats || cnt->fixes == 0)
+        print_reasons(shown, cnt);
     int rc = st == TRC_EOF ? 0 : 1;
     if (rc) {
         char why[600];

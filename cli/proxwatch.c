@@ -178,7 +178,7 @@ static const command commands[] = {
      "\n"
      "Example: proxwatch sweep scenarios/regional_day.lua --set alarm_radius=300,500 --seeds 20\n"},
     {"decode", cli_decode,
-     "proxwatch decode [TRACE | -] [--format nmea|gpsd|csv]",
+     "proxwatch decode [TRACE | -] [--format nmea|gpsd|csv] [--stats]",
      "print a field trace's fixes as JSON lines",
      "Reads a field trace (NMEA 0183, gpsd JSON as written by gpspipe -w, both\n"
      "mixed in one file as gpspipe -w -r writes them, or CSV of\n"
@@ -191,6 +191,8 @@ static const command commands[] = {
      "\n"
      "  --format F          nmea, gpsd or csv (default: found from the content,\n"
      "                      line by line for NMEA and gpsd JSON)\n"
+     "  --stats             say what the lines came to, reason by reason (always\n"
+     "                      said when the trace gives no fix)\n"
      "\n"
      "Example: gpspipe -w -r -n 100 | proxwatch decode\n"},
     {"replay", cli_replay,

@@ -171,6 +171,19 @@ if [ "$n_file" -eq 68 ] && [ "$n_stdin" -eq 68 ] && [ "$n_dash" -eq 68 ]; then
 else
     echo "FAIL decode from standard input: $n_file, $n_stdin, $n_dash fixes"; failed=$((failed + 1))
 fi
+# A trace that gives no fix says why, reason by reason (here: a GGA of
+# quality 7 with no RMC to call it valid; its checksum is the XOR of the
+# bytes between $ and *, computed here).
+printf '$GPGGA,120000.00,3733.9900,N,12658.6800,E,7,08,1.0,30.0,M,18.0,M,,*%s\n' \
+    "$(printf '%s' 'GPGGA,120000.00,3733.9900,N,12658.6800,E,7,08,1.0,30.0,M,18.0,M,,' |
+       python3 -c 'import sys,functools; print("%02X" % functools.reduce(lambda a,b: a^b, sys.stdin.buffer.read(), 0))')" \
+    > pw_cli_gga7.nmea
+out=$("$pw" decode pw_cli_gga7.nmea 2>&1 >/dev/null)
+if printf '%s' "$out" | grep -q "0 fixes" && printf '%s' "$out" | grep -q "1 positions no sentence called valid"; then
+    echo "ok   a trace with no fix says why"; passed=$((passed + 1))
+else
+    echo "FAIL no-fix reasons: $out"; failed=$((failed + 1))
+fi
 # A folder holding files proxwatch did not write is never replaced (it used
 # to be, whole: --out ~/project deleted the project); a trailing slash and a
 # symlink to a folder work.

@@ -736,6 +736,46 @@ static void *failing_alloc(size_t n)
 }
 
 /*
+ * A phone's NMEA export (Android, as in the Google Smartphone Decimeter
+ * Challenge recordings) marks every GGA with quality 7 while its RMC says
+ * A; gpsd reports those epochs as fixes.  By hand: 5 epochs of GGA 7 and
+ * RMC A give 5 fixes (the old reading gave 0); the same GGAs alone give
+ * none, and the counters say why: 5 positions no sentence called valid.
+ */
+static void test_phone_quality_7(void)
+{
+    char text[4096] = "", s1[200], s2[200], body[160];
+    for (int k = 0; k < 5; k++) {
+        snprintf(body, sizeof body, "$GPGGA,1200%02d.00,3733.9900,N,12658.6800,E,7,08,1.0,30.0,M,18.0,M,,", k);
+        nmea(s1, sizeof s1, body);
+        snprintf(body, sizeof body, "$GPRMC,1200%02d.00,A,3733.9900,N,12658.6800,E,0.1,90.0,010526,,,A", k);
+        nmea(s2, sizeof s2, body);
+        strcat(strcat(text, s1), s2);
+    }
+    const char *path = write_tmp("phone.nmea", text, strlen(text));
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
+    CU_ASSERT_EQUAL(dec.n, 5);
+    CU_ASSERT_EQUAL(dec.counters.unconfirmed_epochs, 0);
+    if (dec.n == 5) {
+        CU_ASSERT_EQUAL(dec.fix[0].time, iso_ms(2026, 5, 1, 12, 0, 0, 0));
+        CU_ASSERT_DOUBLE_EQUAL(dec.fix[0].lat, 37.0 + 33.99 / 60.0, 1e-9);
+    }
+    text[0] = '\0';
+    for (int k = 0; k < 5; k++) {
+        snprintf(body, sizeof body, "$GPGGA,1200%02d.00,3733.9900,N,12658.6800,E,7,08,1.0,30.0,M,18.0,M,,", k);
+        nmea(s1, sizeof s1, body);
+        strcat(text, s1);
+    }
+    path = write_tmp("gga7.nmea", text, strlen(text));
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
+    CU_ASSERT_EQUAL(dec.n, 0);
+    CU_ASSERT_EQUAL(dec.counters.unconfirmed_epochs, 5);
+    CU_ASSERT_EQUAL(dec.counters.no_fix_epochs, 0);
+    remove(path);
+    remove("decode_phone.nmea");
+}
+
+/*
  * Mixed logs, as gpspipe -w -r and gpsd's own regression logs write them:
  * gpsd JSON lines and NMEA sentences in one file.  Each line is read as
  * what it is, and one kind gives the fixes (the first to give one).  By
@@ -833,6 +873,7 @@ int main(void)
         {"gpsdecode-style output line", test_output_line},
         {"open errors and allocation failure", test_open_errors},
         {"mixed gpsd JSON and NMEA logs give one fix stream", test_mixed_logs},
+        {"a phone's GGA quality 7 with RMC A is a fix", test_phone_quality_7},
         {NULL, NULL},
     };
     return pw_test_main("decode", tests);

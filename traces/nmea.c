@@ -303,11 +303,13 @@ static int parse_gga(parse_ctx *c, sentence *s)
     if (get_sats_hdop_alt(c, s))
         return -1;
     s->pos_rank = 4;
-    /* Quality 0 = invalid; 7 = manual input and 8 = simulator are not
-     * measurements of where the device is; 6 = dead reckoning. */
-    if (s->gga_quality == 0 || s->gga_quality == 7 || s->gga_quality == 8 || s->gga_quality > 8)
+    /* Quality 0 = invalid; 6 = dead reckoning.  7 ("manual input") and 8
+     * ("simulator") say nothing either way: Android's NMEA export marks
+     * every GGA 7 while its RMC says A, and gpsd reports those epochs as
+     * fixes; the epoch's other sentences decide (a GGA 7 alone is no fix). */
+    if (s->gga_quality == 0 || s->gga_quality > 8)
         s->pos = POS_INVALID;
-    else if (have && s->gga_quality > 0)
+    else if (have && s->gga_quality > 0 && s->gga_quality < 7)
         s->pos = POS_VALID;
     s->dr = s->gga_quality == 6;
     return 0;
@@ -498,6 +500,7 @@ static void epoch_start(trc_nmea_epoch *ep, int32_t tod_ms, long line_no)
 static void epoch_merge(trc_nmea_epoch *ep, const sentence *s, long line_no)
 {
     ep->last_line = line_no;
+    ep->has_position |= isfinite(s->lat) && isfinite(s->lon);
     if (s->pos == POS_VALID) {
         ep->valid_votes++;
         /* The last valid position of the epoch wins, as in gpsd: a
@@ -556,6 +559,8 @@ static trc_nmea_result epoch_finish(trc_nmea_state *st, pw_fix *fix, trc_fix_ext
     if (ep->valid_votes == 0 || ep->invalid_votes > 0) {
         if (ep->invalid_votes > 0)
             st->n.no_fix_epochs++;
+        else if (ep->has_position)
+            st->n.unconfirmed_epochs++;
         return TRC_NMEA_NONE;
     }
     if (days < 0) {

@@ -117,6 +117,8 @@ typedef struct trc_counters {
     long fixes_other_kind; /* mixed log: fixes of the kind that gave none first, dropped */
     long no_fix_epochs;    /* epochs whose sentences said "no fix" */
     long undated_epochs;   /* valid positions dropped: no date known yet */
+    long unconfirmed_epochs; /* positions no sentence called valid (a GGA of
+                              * quality 7 or 8 with no RMC or GLL to say A) */
     long last_warning_line;            /* 0 when none */
     char last_warning[160];            /* the last warning's text */
 } trc_counters;
@@ -151,6 +153,7 @@ typedef struct trc_nmea_epoch {
     int32_t tod_ms;            /* UTC time of day, ms */
     int32_t date_days;         /* days since 1970-01-01 from RMC/ZDA, -1 none */
     int valid_votes, invalid_votes, pos_rank;
+    int has_position;          /* a sentence gave coordinates, valid or not */
     int dr;                    /* dead reckoning (GGA 6, mode E) */
     int gsa_mode, gga_quality;
     double lat, lon, alt_msl_m, speed_mps, track_deg, hdop;
