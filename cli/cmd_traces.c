@@ -58,10 +58,12 @@ int cli_decode(int argc, char **argv)
     int stats = 0;
     static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
                                              {"stats", no_argument, NULL, 's'},
+                                             {"date", required_argument, NULL, 'd'},
+                                             {"rollover", required_argument, NULL, 'r'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     int c;
-    while ((c = cli_next_option(argc, argv, "f:sh", longopts)) != -1) {
+    while ((c = cli_next_option(argc, argv, "f:sd:r:h", longopts)) != -1) {
         if (c == 'f') {
             const char *f = optarg;
             o.format = !strcmp(f, "nmea") ? TRC_NMEA : !strcmp(f, "gpsd") ? TRC_GPSD_JSON
@@ -70,6 +72,19 @@ int cli_decode(int argc, char **argv)
                 return cli_usage_error("decode", "--format: '%s' is not nmea, gpsd or csv", f);
         } else if (c == 's') {
             stats = 1;
+        } else if (c == 'd') {
+            int y, m, d;
+            char end;
+            if (sscanf(optarg, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 || y < 1980 || y > 2200 || m < 1 ||
+                m > 12 || d < 1 || d > 31)
+                return cli_usage_error("decode", "--date '%s': expected YYYY-MM-DD", optarg);
+            o.date_days = pw_days_from_civil(y, m, d);
+        } else if (c == 'r') {
+            uint64_t n;
+            if (!cli_parse_u64(optarg, &n) || n > 8)
+                return cli_usage_error("decode", "--rollover '%s': a whole number of 1024-week periods, 0 to 8",
+                                       optarg);
+            o.rollover = (int)n;
         } else if (c == 'h') {
             return cli_print_help(stdout, "decode");
         } else {

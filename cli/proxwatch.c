@@ -178,7 +178,8 @@ static const command commands[] = {
      "\n"
      "Example: proxwatch sweep scenarios/regional_day.lua --set alarm_radius=300,500 --seeds 20\n"},
     {"decode", cli_decode,
-     "proxwatch decode [TRACE | -] [--format nmea|gpsd|csv] [--stats]",
+     "proxwatch decode [TRACE | -] [--format nmea|gpsd|csv] [--date YYYY-MM-DD]\n"
+     "                 [--rollover N] [--stats]",
      "print a field trace's fixes as JSON lines",
      "Reads a field trace (NMEA 0183, gpsd JSON as written by gpspipe -w, both\n"
      "mixed in one file as gpspipe -w -r writes them, or CSV of\n"
@@ -191,6 +192,12 @@ static const command commands[] = {
      "\n"
      "  --format F          nmea, gpsd or csv (default: found from the content,\n"
      "                      line by line for NMEA and gpsd JSON)\n"
+     "  --date YYYY-MM-DD   the day of NMEA epochs before the first date (a log\n"
+     "                      of GGA without RMC has none); without it they are\n"
+     "                      dropped and said, with the log's # Date: as a hint\n"
+     "  --rollover N        add N x 1024 weeks to every fix: a receiver with the\n"
+     "                      GPS week-rollover bug dates 2026 as 2006 (default 0:\n"
+     "                      the receiver's own date, as gpsd reports it)\n"
      "  --stats             say what the lines came to, reason by reason (always\n"
      "                      said when the trace gives no fix)\n"
      "\n"

@@ -735,6 +735,75 @@ static void *failing_alloc(size_t n)
     return alloc_left-- > 0 ? calloc(1, n) : NULL;
 }
 
+/* Decode a file with a given day for undated epochs and a rollover. */
+static trc_status decode_with(const char *path, int64_t date_days, int rollover, warn_log *w)
+{
+    trc_options o;
+    trc_options_default(&o);
+    o.date_days = date_days;
+    o.rollover = rollover;
+    o.warn = warn_cb;
+    o.warn_ctx = w;
+    trc_reader *rd = NULL;
+    memset(&dec, 0, sizeof dec);
+    trc_status s = trc_open(path, &o, &rd);
+    if (s != TRC_OK)
+        return s;
+    pw_fix f;
+    trc_fix_extra x;
+    while ((s = trc_next(rd, &f, &x)) == TRC_OK)
+        if (dec.n < MAX_FIXES)
+            dec.fix[dec.n++] = f;
+    dec.end = s;
+    dec.counters = *trc_get_counters(rd);
+    trc_close(rd);
+    return TRC_OK;
+}
+
+/*
+ * Undated and rolled-over epochs.  A log of GGA without RMC has no date:
+ * its 3 epochs are dropped, counted and said once, with the log's
+ * "# Date:" line as a hint; with --date 2026-03-02 they are 3 fixes at
+ * 12:00:00, :01, :02 that day.  A receiver with the week-rollover bug
+ * says 2006-07-17 on 2026-03-02 (1024 weeks, 7,168 days, earlier; the day
+ * by Python's datetime, a reference apart from our calendar); rollover 1
+ * gives the true day, 0 keeps the receiver's.
+ */
+static void test_dates_from_the_user(void)
+{
+    char text[2048] = "# Date: 2026-03-02\n", line[200], body[160];
+    for (int k = 0; k < 3; k++) {
+        snprintf(body, sizeof body, "$GPGGA,1200%02d.00,3733.9900,N,12658.6800,E,1,08,1.0,30.0,M,18.0,M,,", k);
+        nmea(line, sizeof line, body);
+        strcat(text, line);
+    }
+    const char *path = write_tmp("undated.nmea", text, strlen(text));
+    warn_log w;
+    memset(&w, 0, sizeof w);
+    CU_ASSERT_EQUAL_FATAL(decode_with(path, -1, 0, &w), TRC_OK);
+    CU_ASSERT_EQUAL(dec.n, 0);
+    CU_ASSERT_EQUAL(dec.counters.undated_epochs, 3);
+    CU_ASSERT_EQUAL_FATAL(w.count, 1);
+    CU_ASSERT(strstr(w.what[0], "3 epochs") != NULL && strstr(w.what[0], "--date 2026-03-02") != NULL);
+    memset(&w, 0, sizeof w);
+    CU_ASSERT_EQUAL_FATAL(decode_with(path, pw_days_from_civil(2026, 3, 2), 0, &w), TRC_OK);
+    CU_ASSERT_EQUAL_FATAL(dec.n, 3);
+    for (int k = 0; k < 3; k++)
+        CU_ASSERT_EQUAL(dec.fix[k].time, iso_ms(2026, 3, 2, 12, 0, k, 0));
+    CU_ASSERT_EQUAL(w.count, 0);
+    remove(path);
+
+    nmea(line, sizeof line, "$GPRMC,120000.00,A,3733.9900,N,12658.6800,E,0.1,90.0,170706,,,A");
+    path = write_tmp("rollover.nmea", line, strlen(line));
+    CU_ASSERT_EQUAL_FATAL(decode_with(path, -1, 0, NULL), TRC_OK);
+    CU_ASSERT_EQUAL_FATAL(dec.n, 1);
+    CU_ASSERT_EQUAL(dec.fix[0].time, iso_ms(2006, 7, 17, 12, 0, 0, 0));
+    CU_ASSERT_EQUAL_FATAL(decode_with(path, -1, 1, NULL), TRC_OK);
+    CU_ASSERT_EQUAL_FATAL(dec.n, 1);
+    CU_ASSERT_EQUAL(dec.fix[0].time, iso_ms(2026, 3, 2, 12, 0, 0, 0));
+    remove(path);
+}
+
 /*
  * A phone's NMEA export (Android, as in the Google Smartphone Decimeter
  * Challenge recordings) marks every GGA with quality 7 while its RMC says
@@ -874,6 +943,7 @@ int main(void)
         {"open errors and allocation failure", test_open_errors},
         {"mixed gpsd JSON and NMEA logs give one fix stream", test_mixed_logs},
         {"a phone's GGA quality 7 with RMC A is a fix", test_phone_quality_7},
+        {"undated epochs: --date, the header as a hint; --rollover", test_dates_from_the_user},
         {NULL, NULL},
     };
     return pw_test_main("decode", tests);

@@ -24,7 +24,9 @@ struct trc_reader {
     trc_format fmt;
     trc_nmea_state nmea;       /* its counters serve every format */
     void *gps;                 /* struct gps_data_t, trc_gpsd_data_size() bytes */
-    int eof, flushed, saw_format, is_stdin;
+    int eof, flushed, saw_format, is_stdin, said_undated;
+    int64_t header_days;       /* a "# Date:" line's day, -1 none: a hint, not
+                                * applied (gpsd's logs carry wrong ones) */
     /* Mixed logs (gpspipe -w -r, gpsd's regression logs): in automatic
      * mode each line is read as what it is, gpsd JSON or NMEA; the first
      * kind to give a fix gives every fix, so one epoch is not read twice. */
@@ -77,6 +79,22 @@ void trc_options_default(trc_options *o)
 {
     memset(o, 0, sizeof *o);
     o->format = TRC_AUTO;
+    o->date_days = -1;
+}
+
+/* "# Date: 2007-04-08": the day the log was recorded, or -1. */
+static int64_t header_date(const char *line, size_t len)
+{
+    char buf[64];
+    if (len >= sizeof buf || len < 8 || strncmp(line, "# Date:", 7) != 0)
+        return -1;
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    int y, m, d;
+    char extra;
+    if (sscanf(buf + 7, " %4d-%2d-%2d%c", &y, &m, &d, &extra) < 3 || y < 1980 || m < 1 || m > 12 || d < 1 || d > 31)
+        return -1;
+    return pw_days_from_civil(y, m, d);
 }
 
 static void *default_alloc(size_t size)
@@ -117,6 +135,9 @@ trc_status trc_open(const char *path, const trc_options *opt,
     rd->opt = o;
     rd->fmt = o.format;
     trc_nmea_init(&rd->nmea);
+    if (o.date_days >= 0)
+        rd->nmea.carry_days = (int32_t)o.date_days;
+    rd->header_days = -1;
     rd->csv_time = rd->csv_lat = rd->csv_lon = rd->csv_acc = -1;
     snprintf(rd->path, sizeof rd->path, "%s", rd->is_stdin ? "(standard input)" : path);
     *out = rd;
@@ -415,6 +436,9 @@ static int nmea_line(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
     size_t len = rd->line_len;
     if (rd->seg_pos == 0) {
         if (line[0] == '#' || blank(line, len)) {
+            int64_t day = header_date(line, len);
+            if (day >= 0 && rd->header_days < 0)
+                rd->header_days = day;
             rd->line_pending = 0;
             return 0;
         }
@@ -534,7 +558,32 @@ static int one_source(trc_reader *rd, trc_format kind)
     return 0;
 }
 
+static trc_status next_fix(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra);
+
+/* The reader's next fix, with the options that apply to every fix; at the
+ * end, the epochs dropped for want of a date are said once. */
 trc_status trc_next(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
+{
+    trc_status st = next_fix(rd, fix, extra);
+    if (st == TRC_OK && rd->opt.rollover)
+        fix->time += (pw_time_ms)rd->opt.rollover * 1024 * 7 * 86400000LL;
+    if (st == TRC_EOF && rd->nmea.n.undated_epochs > 0 && !rd->said_undated) {
+        rd->said_undated = 1;
+        char what[240], hint[64] = "";
+        if (rd->header_days >= 0) {
+            int y, m, d;
+            pw_civil_from_days(rd->header_days, &y, &m, &d);
+            snprintf(hint, sizeof hint, "; the log's header says --date %04d-%02d-%02d", y, m, d);
+        }
+        snprintf(what, sizeof what, "%ld epochs with a position dropped: no date before them (give "
+                 "--date YYYY-MM-DD%s)", rd->nmea.n.undated_epochs, hint);
+        if (rd->opt.warn)
+            rd->opt.warn(rd->opt.warn_ctx, rd->path, 0, what);
+    }
+    return st;
+}
+
+static trc_status next_fix(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
 {
     if (!rd || !fix)
         return TRC_EINVAL;
@@ -571,6 +620,9 @@ trc_status trc_next(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
                 if (!rd->line_pending)
                     continue;
                 if (rd->fmt == TRC_AUTO) { /* blank or comment */
+                    int64_t day = header_date(rd->line, rd->line_len);
+                    if (day >= 0 && rd->header_days < 0)
+                        rd->header_days = day;
                     rd->line_pending = 0;
                     continue;
                 }

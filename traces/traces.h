@@ -225,6 +225,19 @@ typedef struct trc_options {
     void *warn_ctx;
     void *(*alloc)(size_t size);        /* zeroed memory; NULL: calloc */
     void (*free_fn)(void *p);           /* NULL: free */
+    /* NMEA epochs before the first date (a GGA-only log has none at all)
+     * are dated with this day (days since 1970-01-01, pw_days_from_civil);
+     * with -1 (the default) they are dropped, counted (undated_epochs) and
+     * said once at the end, with the day of the log's "# Date: YYYY-MM-DD"
+     * line as a hint.  The header is not applied by itself: in gpsd's own
+     * logs it is sometimes another day than the receiver's (a cold-boot log
+     * dated 2010 whose receiver says 2019). */
+    int64_t date_days;
+    /* Receivers with the GPS week-rollover bug date their fixes 1024 weeks
+     * early (2006 for 2026): rollover N adds N x 1024 weeks to every fix's
+     * time.  0 (the default) keeps the date the receiver wrote, as gpsd's
+     * own regression results do. */
+    int rollover;
 } trc_options;
 
 void trc_options_default(trc_options *o);
