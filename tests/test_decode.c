@@ -61,11 +61,15 @@ typedef struct decoded {
 
 static decoded dec; /* large: kept out of the stack */
 
-static trc_status decode_file(const char *path, warn_log *w)
+/* Decode a file into dec: with a day for undated epochs (-1: none) and a
+ * rollover (trc_options), warnings into w (may be NULL). */
+static trc_status decode_with(const char *path, int64_t date_days, int rollover, warn_log *w)
 {
     trc_options o;
     trc_options_default(&o);
     o.device = 7;
+    o.date_days = date_days;
+    o.rollover = rollover;
     o.warn = w ? warn_cb : NULL;
     o.warn_ctx = w;
     trc_reader *rd = NULL;
@@ -85,6 +89,11 @@ static trc_status decode_file(const char *path, warn_log *w)
     dec.format = trc_get_format(rd);
     trc_close(rd);
     return TRC_OK;
+}
+
+static trc_status decode_file(const char *path, warn_log *w)
+{
+    return decode_with(path, -1, 0, w);
 }
 
 static char tmp_path[512];
@@ -733,31 +742,6 @@ static int alloc_left;
 static void *failing_alloc(size_t n)
 {
     return alloc_left-- > 0 ? calloc(1, n) : NULL;
-}
-
-/* Decode a file with a given day for undated epochs and a rollover. */
-static trc_status decode_with(const char *path, int64_t date_days, int rollover, warn_log *w)
-{
-    trc_options o;
-    trc_options_default(&o);
-    o.date_days = date_days;
-    o.rollover = rollover;
-    o.warn = warn_cb;
-    o.warn_ctx = w;
-    trc_reader *rd = NULL;
-    memset(&dec, 0, sizeof dec);
-    trc_status s = trc_open(path, &o, &rd);
-    if (s != TRC_OK)
-        return s;
-    pw_fix f;
-    trc_fix_extra x;
-    while ((s = trc_next(rd, &f, &x)) == TRC_OK)
-        if (dec.n < MAX_FIXES)
-            dec.fix[dec.n++] = f;
-    dec.end = s;
-    dec.counters = *trc_get_counters(rd);
-    trc_close(rd);
-    return TRC_OK;
 }
 
 /*
