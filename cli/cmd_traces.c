@@ -147,7 +147,8 @@ int cli_replay(int argc, char **argv)
         {"victim-at", required_argument, NULL, 'A'},      {"truth-offender", required_argument, NULL, 'P'},
         {"truth-victim", required_argument, NULL, 'Q'},   {"alarm-radius", required_argument, NULL, 'R'},
         {"force", no_argument, NULL, 'F'},                {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0}};
+        {"no-checksum", no_argument, NULL, 'N'},          {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int c;
     while ((c = cli_next_option(argc, argv, "o:h", longopts)) != -1) {
         const char *v = optarg;
@@ -161,6 +162,8 @@ int cli_replay(int argc, char **argv)
             o.truth_victim = v;
         } else if (c == 'F') {
             o.force = 1;
+        } else if (c == 'N') {
+            o.no_checksum = 1;
         } else if (c == 'o') {
             o.out_dir = v;
             if (!cli_out_path_ok("replay", v))

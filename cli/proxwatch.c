@@ -205,18 +205,21 @@ static const command commands[] = {
     {"replay", cli_replay,
      "proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
      "                 [--truth-offender REF] [--truth-victim REF] [--alarm-radius M]\n"
-     "                 [--force] [--out DIR]",
+     "                 [--no-checksum] [--force] [--out DIR]",
      "run recorded traces through the engine",
      "Runs field traces (NMEA, gpsd JSON or CSV, in any mix) through the engine\n"
      "in the given roles and writes events.jsonl and report.json into DIR\n"
      "(default runs/replay/); with reference trajectories the breach and alert\n"
      "figures are measured against them.  Fixes whose times lie more than 6 h\n"
-     "from the rest of their trace are dropped and counted.\n"
+     "from the rest of their trace are dropped and counted.  A reference is\n"
+     "kept epoch by epoch, whatever quality its receiver wrote.\n"
      "\n"
      "  --offender TRACE    the tag's trace (required)\n"
      "  --victim TRACE      the phone's trace, or\n"
      "  --victim-at LAT,LON a victim standing still there\n"
      "  --truth-offender REF, --truth-victim REF   reference trajectories\n"
+     "  --no-checksum       read a reference's sentences despite a wrong\n"
+     "                      checksum (some survey exports write wrong ones)\n"
      "  --alarm-radius M    the case's alarm radius (default 500)\n"
      "  --force             replay a span longer than 7 days\n"
      "  --out DIR           where to write\n"

@@ -49,12 +49,14 @@ static size_t drop_time_outliers(fixes *f)
     return dropped;
 }
 
-static int read_trace(const char *path, pw_id device, const sim_replay_options *o, fixes *out, char *err,
-                      size_t errlen, uint64_t *bad_time)
+static int read_trace(const char *path, pw_id device, int reference, const sim_replay_options *o, fixes *out,
+                      char *err, size_t errlen, uint64_t *bad_time)
 {
     trc_options to;
     trc_options_default(&to);
     to.device = device;
+    to.reference = reference;
+    to.no_checksum = reference && o->no_checksum;
     to.warn = o->warn;
     to.warn_ctx = o->warn_ctx;
     trc_reader *rd;
@@ -75,13 +77,35 @@ static int read_trace(const char *path, pw_id device, const sim_replay_options *
         }
         out->v[out->n++] = f;
     }
+    const trc_counters *cnt = trc_get_counters(rd);
+    long bad_sums = cnt->skipped[TRC_SKIP_CHECKSUM], ignored_sums = cnt->checksum_ignored;
+    long kept = cnt->kept_as_reference;
     trc_close(rd);
     if (st != TRC_EOF) {
         trc_describe(st, path, errno, err, errlen);
         return SIM_ERUN;
     }
+    if (o->warn && (bad_sums || ignored_sums || kept)) {
+        char what[240];
+        if (bad_sums)
+            snprintf(what, sizeof what, "%ld sentences failed their checksum and were skipped%s", bad_sums,
+                     reference ? " (--no-checksum reads a reference's anyway)" : "");
+        else if (ignored_sums)
+            snprintf(what, sizeof what, "%ld sentences read despite a wrong checksum (--no-checksum)",
+                     ignored_sums);
+        else
+            what[0] = '\0';
+        if (what[0])
+            o->warn(o->warn_ctx, path, 0, what);
+        if (kept) {
+            snprintf(what, sizeof what, "%ld epochs kept although the receiver did not call them fixes (a "
+                     "reference is kept epoch by epoch)", kept);
+            o->warn(o->warn_ctx, path, 0, what);
+        }
+    }
     if (out->n == 0) {
-        snprintf(err, errlen, "%s: no fixes in the trace", path);
+        snprintf(err, errlen, "%s: no fixes in the trace%s", path,
+                 bad_sums ? ": every position sentence failed its checksum? (see the warnings)" : "");
         return SIM_EINVAL;
     }
     qsort(out->v, out->n, sizeof *out->v, cmp_fix_time);
@@ -221,10 +245,10 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     int metrics_ready = 0, engine_ready = 0;
     eng_engine eng;
 
-    if ((rc = read_trace(o->offender_trace, 2, o, &off, err, errlen, &sum->fixes_bad_time)) != 0)
+    if ((rc = read_trace(o->offender_trace, 2, 0, o, &off, err, errlen, &sum->fixes_bad_time)) != 0)
         goto done;
     if (o->victim_trace) {
-        if ((rc = read_trace(o->victim_trace, 1, o, &vic, err, errlen, &sum->fixes_bad_time)) != 0)
+        if ((rc = read_trace(o->victim_trace, 1, 0, o, &vic, err, errlen, &sum->fixes_bad_time)) != 0)
             goto done;
     } else if (!o->has_victim_at) {
         snprintf(err, errlen, "give the victim: --victim TRACE or --victim-at LAT,LON");
@@ -405,9 +429,9 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     /* Truth: the references when given, else the traces themselves (the
      * report says which). */
     uint64_t ref_bad = 0; /* a reference's outliers are its own affair */
-    if (o->truth_offender && (rc = read_trace(o->truth_offender, 2, o, &ref_off, err, errlen, &ref_bad)) != 0)
+    if (o->truth_offender && (rc = read_trace(o->truth_offender, 2, 1, o, &ref_off, err, errlen, &ref_bad)) != 0)
         goto done;
-    if (o->truth_victim && (rc = read_trace(o->truth_victim, 1, o, &ref_vic, err, errlen, &ref_bad)) != 0)
+    if (o->truth_victim && (rc = read_trace(o->truth_victim, 1, 1, o, &ref_vic, err, errlen, &ref_bad)) != 0)
         goto done;
     const fixes *tv = o->truth_victim ? &ref_vic : &vic, *to = o->truth_offender ? &ref_off : &off;
     if (sim_track_from_fixes(tv->v, tv->n, &fr, start, end, &tracks[0]) != 0 ||

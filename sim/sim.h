@@ -486,6 +486,7 @@ typedef struct sim_replay_options {
     double alarm_radius_m;           /* NAN: the engine's default */
     const char *out_dir;             /* events.jsonl and report.json; NULL: none */
     int force;                       /* replay a span longer than SIM_REPLAY_MAX_SPAN_MS */
+    int no_checksum;                 /* references: read sentences with a wrong checksum */
     void (*warn)(void *ctx, const char *file, long line, const char *what);
     void *warn_ctx;
 } sim_replay_options;
@@ -495,6 +496,10 @@ typedef struct sim_replay_options {
  * report.  With reference trajectories the breaches are judged on them,
  * exactly as in simulation; without, on the traces themselves (report
  * "truth": "traces").  Traces whose times do not overlap are an error.
+ * References are read epoch by epoch (trc_options.reference: every epoch
+ * with coordinates, whatever its receiver's quality flags), and with
+ * no_checksum their sentences despite a wrong checksum; a trace's skipped
+ * checksums are said on the warning callback.
  * Returns 0, SIM_EINVAL bad input (err names the file), SIM_ERUN failure
  * while running.
  */

@@ -63,11 +63,15 @@ static decoded dec; /* large: kept out of the stack */
 
 /* Decode a file into dec: with a day for undated epochs (-1: none) and a
  * rollover (trc_options), warnings into w (may be NULL). */
+static int as_reference, no_checksum; /* trc_options for decode_with */
+
 static trc_status decode_with(const char *path, int64_t date_days, int rollover, warn_log *w)
 {
     trc_options o;
     trc_options_default(&o);
     o.device = 7;
+    o.reference = as_reference;
+    o.no_checksum = no_checksum;
     o.date_days = date_days;
     o.rollover = rollover;
     o.warn = w ? warn_cb : NULL;
@@ -789,6 +793,56 @@ static void test_dates_from_the_user(void)
 }
 
 /*
+ * A reference trajectory is kept epoch by epoch.  By hand: four epochs at
+ * 12:00:00-03, the third of which its receiver called no fix (RMC V, GGA
+ * quality 0, with coordinates): read as a trace, 3 fixes; as a reference,
+ * 4, the third at its own coordinates.  An RMC with a wrong checksum
+ * (stated 00) is skipped unless no_checksum reads it, counted.
+ */
+static void test_reference_epochs(void)
+{
+    char text[4096] = "", line[240], body[200];
+    for (int k = 0; k < 4; k++) {
+        int bad = k == 2;
+        snprintf(body, sizeof body, "$GPRMC,1200%02d.00,%c,3733.99%02d,N,12658.6800,E,0.1,90.0,020326,,,%c", k,
+                 bad ? 'V' : 'A', k, bad ? 'N' : 'A');
+        nmea(line, sizeof line, body);
+        strcat(text, line);
+        snprintf(body, sizeof body, "$GPGGA,1200%02d.00,3733.99%02d,N,12658.6800,E,%d,08,1.0,30.0,M,18.0,M,,", k,
+                 k, bad ? 0 : 4);
+        nmea(line, sizeof line, body);
+        strcat(text, line);
+    }
+    const char *path = write_tmp("reference.nmea", text, strlen(text));
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
+    CU_ASSERT_EQUAL(dec.n, 3);
+    CU_ASSERT_EQUAL(dec.counters.no_fix_epochs, 1);
+    as_reference = 1;
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
+    as_reference = 0;
+    CU_ASSERT_EQUAL_FATAL(dec.n, 4);
+    CU_ASSERT_EQUAL(dec.counters.kept_as_reference, 1);
+    CU_ASSERT_EQUAL(dec.fix[2].time, iso_ms(2026, 3, 2, 12, 0, 2, 0));
+    CU_ASSERT_DOUBLE_EQUAL(dec.fix[2].lat, 37.0 + 33.9902 / 60.0, 1e-9);
+    remove(path);
+    /* One RMC whose checksum is wrong, alone in its epoch: skipped, so no
+     * fix; read with no_checksum, one fix and one counted. */
+    snprintf(text, sizeof text, "%s",
+             "$GPRMC,120000.00,A,3733.9900,N,12658.6800,E,0.1,90.0,020326,,,A*00\n");
+    path = write_tmp("badsum.nmea", text, strlen(text));
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
+    CU_ASSERT_EQUAL(dec.n, 0);
+    CU_ASSERT_EQUAL(dec.counters.skipped[TRC_SKIP_CHECKSUM], 1);
+    no_checksum = 1;
+    CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
+    no_checksum = 0;
+    CU_ASSERT_EQUAL(dec.n, 1);
+    CU_ASSERT_EQUAL(dec.counters.checksum_ignored, 1);
+    CU_ASSERT_EQUAL(dec.counters.skipped[TRC_SKIP_CHECKSUM], 0);
+    remove(path);
+}
+
+/*
  * A phone's NMEA export (Android, as in the Google Smartphone Decimeter
  * Challenge recordings) marks every GGA with quality 7 while its RMC says
  * A; gpsd reports those epochs as fixes.  By hand: 5 epochs of GGA 7 and
@@ -927,6 +981,7 @@ int main(void)
         {"open errors and allocation failure", test_open_errors},
         {"mixed gpsd JSON and NMEA logs give one fix stream", test_mixed_logs},
         {"a phone's GGA quality 7 with RMC A is a fix", test_phone_quality_7},
+        {"a reference keeps its epochs; no_checksum", test_reference_epochs},
         {"undated epochs: --date, the header as a hint; --rollover", test_dates_from_the_user},
         {NULL, NULL},
     };

@@ -500,7 +500,11 @@ static void epoch_start(trc_nmea_epoch *ep, int32_t tod_ms, long line_no)
 static void epoch_merge(trc_nmea_epoch *ep, const sentence *s, long line_no)
 {
     ep->last_line = line_no;
-    ep->has_position |= isfinite(s->lat) && isfinite(s->lon);
+    if (isfinite(s->lat) && isfinite(s->lon)) {
+        ep->has_position = 1;
+        ep->any_lat = s->lat;
+        ep->any_lon = s->lon;
+    }
     if (s->pos == POS_VALID) {
         ep->valid_votes++;
         /* The last valid position of the epoch wins, as in gpsd: a
@@ -556,7 +560,12 @@ static trc_nmea_result epoch_finish(trc_nmea_state *st, pw_fix *fix, trc_fix_ext
         st->carry_tod_ms = ep->tod_ms;
     }
 
-    if (ep->valid_votes == 0 || ep->invalid_votes > 0) {
+    if ((ep->valid_votes == 0 || ep->invalid_votes > 0) && st->reference && ep->has_position) {
+        /* A reference keeps its epochs whatever its receiver wrote. */
+        st->n.kept_as_reference++;
+        ep->lat = ep->any_lat;
+        ep->lon = ep->any_lon;
+    } else if (ep->valid_votes == 0 || ep->invalid_votes > 0) {
         if (ep->invalid_votes > 0)
             st->n.no_fix_epochs++;
         else if (ep->has_position)
@@ -726,7 +735,9 @@ trc_nmea_result trc_nmea_decode(trc_nmea_state *st, const char *line, size_t len
         return skip(st, TRC_SKIP_MALFORMED, why);
     }
     unsigned stated = (unsigned)(hexval(star[1]) * 16 + hexval(star[2]));
-    if (sum != stated) {
+    if (sum != stated && st->no_checksum) {
+        st->n.checksum_ignored++;
+    } else if (sum != stated) {
         snprintf(st->detail, sizeof st->detail, "bad checksum: stated %02X, computed %02X",
                  stated, sum);
         return skip(st, TRC_SKIP_CHECKSUM, why);

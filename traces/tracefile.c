@@ -137,6 +137,8 @@ trc_status trc_open(const char *path, const trc_options *opt,
     trc_nmea_init(&rd->nmea);
     if (o.date_days >= 0)
         rd->nmea.carry_days = (int32_t)o.date_days;
+    rd->nmea.reference = o.reference;
+    rd->nmea.no_checksum = o.no_checksum;
     rd->header_days = -1;
     rd->csv_time = rd->csv_lat = rd->csv_lon = rd->csv_acc = -1;
     snprintf(rd->path, sizeof rd->path, "%s", rd->is_stdin ? "(standard input)" : path);

@@ -119,6 +119,8 @@ typedef struct trc_counters {
     long undated_epochs;   /* valid positions dropped: no date known yet */
     long unconfirmed_epochs; /* positions no sentence called valid (a GGA of
                               * quality 7 or 8 with no RMC or GLL to say A) */
+    long checksum_ignored;   /* no_checksum: sentences read despite a bad checksum */
+    long kept_as_reference;  /* reference: epochs kept that said no fix or nothing */
     long last_warning_line;            /* 0 when none */
     char last_warning[160];            /* the last warning's text */
 } trc_counters;
@@ -154,6 +156,7 @@ typedef struct trc_nmea_epoch {
     int32_t date_days;         /* days since 1970-01-01 from RMC/ZDA, -1 none */
     int valid_votes, invalid_votes, pos_rank;
     int has_position;          /* a sentence gave coordinates, valid or not */
+    double any_lat, any_lon;   /* the last coordinates given, valid or not */
     int dr;                    /* dead reckoning (GGA 6, mode E) */
     int gsa_mode, gga_quality;
     double lat, lon, alt_msl_m, speed_mps, track_deg, hdop;
@@ -166,6 +169,8 @@ typedef struct trc_nmea_state {
     trc_nmea_epoch ep;
     int32_t carry_days;        /* date of the last dated epoch, -1 none */
     int32_t carry_tod_ms;
+    int no_checksum;           /* a bad checksum is counted, the sentence read */
+    int reference;             /* every epoch with a position is a fix */
     trc_counters n;
     char detail[128];          /* text of the last skip */
 } trc_nmea_state;
@@ -238,6 +243,14 @@ typedef struct trc_options {
      * time.  0 (the default) keeps the date the receiver wrote, as gpsd's
      * own regression results do. */
     int rollover;
+    /* A reference trajectory (RTK, survey grade) is kept epoch by epoch:
+     * with reference, every NMEA epoch that gives coordinates is a fix,
+     * whatever quality or status its receiver wrote (dropping them would
+     * turn the reference into straight lines across the gaps).  no_checksum
+     * reads sentences whose checksum is wrong (some survey exports write
+     * wrong ones), counting them. */
+    int reference;
+    int no_checksum;
 } trc_options;
 
 void trc_options_default(trc_options *o);
