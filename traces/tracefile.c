@@ -82,20 +82,6 @@ void trc_options_default(trc_options *o)
     o->date_days = -1;
 }
 
-/* "# Date: 2007-04-08": the day the log was recorded, or -1. */
-static int64_t header_date(const char *line, size_t len)
-{
-    char buf[64];
-    if (len >= sizeof buf || len < 8 || strncmp(line, "# Date:", 7) != 0)
-        return -1;
-    memcpy(buf, line, len);
-    buf[len] = '\0';
-    int y, m, d;
-    char extra;
-    if (sscanf(buf + 7, " %4d-%2d-%2d%c", &y, &m, &d, &extra) < 3 || y < 1980 || m < 1 || m > 12 || d < 1 || d > 31)
-        return -1;
-    return pw_days_from_civil(y, m, d);
-}
 
 static void *default_alloc(size_t size)
 {
@@ -426,6 +412,24 @@ static int csv_row(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
 
 /* ---- NMEA lines: one or more '$' sentences ----------------------------- */
 
+/* A comment line "# Date: 2007-04-08" notes the day the log was recorded
+ * (the first such line), a hint for the undated-epochs warning. */
+static void note_header_date(trc_reader *rd)
+{
+    const char *line = rd->line;
+    size_t len = rd->line_len;
+    char buf[64];
+    if (rd->header_days >= 0 || len >= sizeof buf || len < 8 || strncmp(line, "# Date:", 7) != 0)
+        return;
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    int y, m, d;
+    char extra;
+    if (sscanf(buf + 7, " %4d-%2d-%2d%c", &y, &m, &d, &extra) >= 3 && y >= 1980 && m >= 1 && m <= 12 && d >= 1 &&
+        d <= 31)
+        rd->header_days = pw_days_from_civil(y, m, d);
+}
+
 /*
  * Decode the pending line's sentences from seg_pos on.  A receiver that
  * drops a line end glues two sentences ("...*1E$GPRMC,..."), so every '$'
@@ -438,9 +442,7 @@ static int nmea_line(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
     size_t len = rd->line_len;
     if (rd->seg_pos == 0) {
         if (line[0] == '#' || blank(line, len)) {
-            int64_t day = header_date(line, len);
-            if (day >= 0 && rd->header_days < 0)
-                rd->header_days = day;
+            note_header_date(rd);
             rd->line_pending = 0;
             return 0;
         }
@@ -507,30 +509,6 @@ static int json_line(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
     return 1;
 }
 
-/* Decide the format from this line, if it says. */
-static void detect(trc_reader *rd)
-{
-    const char *l = rd->line;
-    size_t i = 0;
-    while (i < rd->line_len && (l[i] == ' ' || l[i] == '\t'))
-        i++;
-    if (i == rd->line_len || l[i] == '#')
-        return;
-    if (l[i] == '{')
-        rd->fmt = TRC_GPSD_JSON;
-    else if (l[i] == '$' || l[i] == '!')
-        rd->fmt = TRC_NMEA;
-    else if (csv_header(rd)) {
-        rd->fmt = TRC_CSV;
-        rd->saw_format = 1;
-        rd->line_pending = 0; /* the header is not a row */
-        return;
-    } else {
-        skip_line(rd, TRC_SKIP_GARBAGE, "neither NMEA, gpsd JSON nor a CSV header");
-        rd->line_pending = 0;
-    }
-}
-
 /* What this line says it is: gpsd JSON ('{'), NMEA ('$' or '!'), or
  * TRC_AUTO (a comment, a blank line, anything else). */
 static trc_format line_kind(const trc_reader *rd)
@@ -544,6 +522,30 @@ static trc_format line_kind(const trc_reader *rd)
         return TRC_NMEA;
     return TRC_AUTO;
 }
+
+/* Decide the format from this line, if it says. */
+static void detect(trc_reader *rd)
+{
+    const char *l = rd->line;
+    size_t i = 0;
+    while (i < rd->line_len && (l[i] == ' ' || l[i] == '\t'))
+        i++;
+    if (i == rd->line_len || l[i] == '#')
+        return;
+    trc_format kind = line_kind(rd);
+    if (kind != TRC_AUTO)
+        rd->fmt = kind;
+    else if (csv_header(rd)) {
+        rd->fmt = TRC_CSV;
+        rd->saw_format = 1;
+        rd->line_pending = 0; /* the header is not a row */
+        return;
+    } else {
+        skip_line(rd, TRC_SKIP_GARBAGE, "neither NMEA, gpsd JSON nor a CSV header");
+        rd->line_pending = 0;
+    }
+}
+
 
 /* 1 when a fix decoded from a line of this kind is the stream's: the
  * first kind to give a fix gives them all (a gpspipe -w -r capture holds
@@ -622,9 +624,7 @@ static trc_status next_fix(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
                 if (!rd->line_pending)
                     continue;
                 if (rd->fmt == TRC_AUTO) { /* blank or comment */
-                    int64_t day = header_date(rd->line, rd->line_len);
-                    if (day >= 0 && rd->header_days < 0)
-                        rd->header_days = day;
+                    note_header_date(rd);
                     rd->line_pending = 0;
                     continue;
                 }
