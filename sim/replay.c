@@ -85,18 +85,17 @@ static int read_trace(const char *path, pw_id device, int reference, const sim_r
         trc_describe(st, path, errno, err, errlen);
         return SIM_ERUN;
     }
-    if (o->warn && (bad_sums || ignored_sums || kept)) {
+    if (o->warn) {
         char what[240];
-        if (bad_sums)
+        if (bad_sums) {
             snprintf(what, sizeof what, "%ld sentences failed their checksum and were skipped%s", bad_sums,
                      reference ? " (--no-checksum reads a reference's anyway)" : "");
-        else if (ignored_sums)
-            snprintf(what, sizeof what, "%ld sentences read despite a wrong checksum (--no-checksum)",
-                     ignored_sums);
-        else
-            what[0] = '\0';
-        if (what[0])
             o->warn(o->warn_ctx, path, 0, what);
+        }
+        if (ignored_sums) {
+            snprintf(what, sizeof what, "%ld sentences read despite a wrong checksum (--no-checksum)", ignored_sums);
+            o->warn(o->warn_ctx, path, 0, what);
+        }
         if (kept) {
             snprintf(what, sizeof what, "%ld epochs kept although the receiver did not call them fixes (a "
                      "reference is kept epoch by epoch)", kept);
