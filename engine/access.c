@@ -114,7 +114,7 @@ static int case_allows(const eng_engine *e, const eng_case *c, eng_party to, pw_
     case ENG_PARTY_VICTIM:
         return is_offender && c->reveal_open && case_victim(e, c)->id == to_id &&
                t >= c->reveal_opened_at && t < c->reveal_close_at &&
-               t < later(c->reveal_opened_at, c->reveal_max_ms);
+               t < ei_reveal_cap_at(c);
     case ENG_PARTY_DISPATCHER:
     case ENG_PARTY_CASE_OFFICER:
         return incident_open;

@@ -72,8 +72,8 @@ struct eng_device {
 
 typedef struct rule_state {
     uint8_t active;
-    uint8_t cond;               /* last judged: 1 = the transition condition holds */
-    pw_time_ms pending_since;   /* NEVER = no pending transition */
+    pw_time_ms pending_since;   /* NEVER = no pending transition: a countdown
+                                   to the other state runs from here */
     double last_p;
 } rule_state;
 
@@ -121,13 +121,26 @@ static inline eng_device *case_victim(const eng_engine *e, const eng_case *c)
     return &e->devices[c->vic_idx];
 }
 
+/* When a running countdown (pending_since) turns rule r: after the close
+ * dwell for an active rule, the open dwell for an idle one. */
+static inline pw_time_ms ei_rule_due(const eng_case *c, const rule_state *r)
+{
+    return later(r->pending_since, r->active ? c->dwell_close_ms : c->dwell_open_ms);
+}
+
+/* When the open reveal window reaches its cap. */
+static inline pw_time_ms ei_reveal_cap_at(const eng_case *c)
+{
+    return later(c->reveal_opened_at, c->reveal_max_ms);
+}
+
 /* engine.c */
 eng_device *ei_find_device(const eng_engine *e, pw_id id);
 eng_case *ei_find_incident(const eng_engine *e, pw_id incident);
 void ei_wipe(void *p, size_t n);
-void ei_incident_summary_reset(eng_case *c);
 
 /* access.c */
+void ei_incident_summary_reset(eng_case *c);
 void ei_case_event(const eng_engine *e, const eng_case *c, pw_event *ev, pw_event_type type,
                    pw_time_ms now, int both_pins);
 void ei_device_state(const eng_engine *e, const eng_device *d, pw_time_ms t, eng_track *out);
@@ -142,8 +155,7 @@ void ei_contact(eng_engine *e, eng_device *d, pw_time_ms now);
 void ei_health_deadline(eng_engine *e, pw_time_ms t);
 void ei_health_event(eng_engine *e, eng_device *d, pw_event_type type, pw_time_ms now,
                      double value);
-void ei_incident_update(eng_engine *e, eng_case *c, pw_time_ms now);
-void ei_reveal_update(eng_engine *e, eng_case *c, pw_time_ms now);
+void ei_position_updates(eng_engine *e, eng_case *c, pw_time_ms now, int to_victim, int to_dispatch);
 void ei_rule_transition(eng_engine *e, eng_case *c, rule_state *r, pw_time_ms now,
                         eng_rule_kind kind, pw_id zone_id);
 void ei_set_uncertain(eng_engine *e, eng_case *c, int on, pw_time_ms now, double p);

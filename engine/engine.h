@@ -278,6 +278,10 @@ double eng_track_mahalanobis2(const eng_track *tr, const eng_filter_config *fc,
 /* Mark the track at rest (velocity 0, see eng_filter_config.rest_diffusion_m2ps)
  * or moving again. */
 void eng_track_set_rest(eng_track *tr, int at_rest);
+/* A track at rest that starts moving (the accelerometer woke it): moving
+ * again, its velocity unknown (a new track's spread), so the next
+ * prediction spreads from the last rest position. */
+void eng_track_wake(eng_track *tr, const eng_filter_config *fc);
 /* Fold a measurement taken at tr->t into the track (no prediction). */
 void eng_track_correct(eng_track *tr, double x, double y, double sigma_m);
 /* Predict to t and fold in the measurement. */

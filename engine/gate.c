@@ -79,9 +79,7 @@ static void predict_for_fix(const eng_filter_config *fc, const eng_track *tr, pw
 {
     if (tr->at_rest && says_moving) {
         eng_track woken = *tr;
-        woken.at_rest = 0;
-        woken.pv = 0.0;
-        woken.vv = fc->init_speed_sigma_mps * fc->init_speed_sigma_mps;
+        eng_track_wake(&woken, fc);
         eng_track_predict(&woken, fc, t, out);
         return;
     }
@@ -292,9 +290,7 @@ static eng_status take_fix(eng_engine *e, eng_device *d, const pw_fix *f, pw_tim
     for (uint32_t li = d->first_link; li != NONE_IDX; li = e->links[li].next) {
         eng_case *c = &e->cases[e->links[li].case_idx];
         ei_evaluate_case(e, c, d, now);
-        if (d->role == ENG_ROLE_OFFENDER)
-            ei_reveal_update(e, c, now);
-        ei_incident_update(e, c, now);
+        ei_position_updates(e, c, now, d->role == ENG_ROLE_OFFENDER, 1);
     }
     return ENG_OK;
 }

@@ -33,6 +33,16 @@ void ei_case_deadline(eng_engine *e, eng_case *c, pw_time_ms t)
         e->next_case_deadline = t;
 }
 
+/* An incident event to the dispatcher, and its distance into the
+ * incident's summary. */
+static void to_dispatcher(eng_engine *e, eng_case *c, pw_event *ev)
+{
+    ev->recipient = ENG_PARTY_DISPATCHER;
+    ei_disclose(e, c, ev, ENG_PARTY_DISPATCHER, 0);
+    if (isfinite(ev->distance_m) && ev->distance_m < c->min_distance_m)
+        c->min_distance_m = ev->distance_m;
+}
+
 static void open_incident(eng_engine *e, eng_case *c, pw_time_ms now, int reason)
 {
     if (c->incident)
@@ -43,10 +53,7 @@ static void open_incident(eng_engine *e, eng_case *c, pw_time_ms now, int reason
     pw_event ev;
     ei_case_event(e, c, &ev, PW_EV_INCIDENT_OPEN, now, 1);
     ev.reason = reason;
-    ev.recipient = ENG_PARTY_DISPATCHER;
-    ei_disclose(e, c, &ev, ENG_PARTY_DISPATCHER, 0);
-    if (isfinite(ev.distance_m) && ev.distance_m < c->min_distance_m)
-        c->min_distance_m = ev.distance_m;
+    to_dispatcher(e, c, &ev);
 }
 
 void ei_close_reveal(eng_engine *e, eng_case *c, pw_time_ms now, eng_reveal_close_reason why)
@@ -66,27 +73,27 @@ void ei_close_reveal(eng_engine *e, eng_case *c, pw_time_ms now, eng_reveal_clos
     ei_emit(e, &ev);
 }
 
-void ei_reveal_update(eng_engine *e, eng_case *c, pw_time_ms now)
+/* The new position to the victim (during her window) and to the
+ * dispatcher (while an incident is open), as asked, from one reading of
+ * the pair: the victim's event is the dispatcher's without her own pin. */
+void ei_position_updates(eng_engine *e, eng_case *c, pw_time_ms now, int to_victim, int to_dispatch)
 {
-    if (!c->reveal_open)
-        return;
-    pw_event ev;
-    ei_case_event(e, c, &ev, PW_EV_REVEAL_UPDATE, now, 0);
-    ev.recipient = ENG_PARTY_VICTIM;
-    ev.recipient_id = case_victim(e, c)->id;
-    ei_disclose(e, c, &ev, ENG_PARTY_VICTIM, ev.recipient_id);
-}
-
-void ei_incident_update(eng_engine *e, eng_case *c, pw_time_ms now)
-{
-    if (!c->incident)
+    to_victim = to_victim && c->reveal_open;
+    to_dispatch = to_dispatch && c->incident;
+    if (!to_victim && !to_dispatch)
         return;
     pw_event ev;
     ei_case_event(e, c, &ev, PW_EV_INCIDENT_UPDATE, now, 1);
-    ev.recipient = ENG_PARTY_DISPATCHER;
-    ei_disclose(e, c, &ev, ENG_PARTY_DISPATCHER, 0);
-    if (isfinite(ev.distance_m) && ev.distance_m < c->min_distance_m)
-        c->min_distance_m = ev.distance_m;
+    if (to_victim) {
+        pw_event rv = ev;
+        rv.type = PW_EV_REVEAL_UPDATE;
+        rv.victim_lat = rv.victim_lon = rv.victim_acc_m = NAN;
+        rv.recipient = ENG_PARTY_VICTIM;
+        rv.recipient_id = case_victim(e, c)->id;
+        ei_disclose(e, c, &rv, ENG_PARTY_VICTIM, rv.recipient_id);
+    }
+    if (to_dispatch)
+        to_dispatcher(e, c, &ev);
 }
 
 /* Pursuit mode (fast reporting) is asked for while any alarm or uncertain
@@ -156,7 +163,7 @@ static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
      * is not this alarm's: a new danger gets a window, and a cap, of its
      * own, or it would be lost at the old window's cap. */
     if (c->reveal_open) {
-        if (now >= later(c->reveal_opened_at, c->reveal_max_ms))
+        if (now >= ei_reveal_cap_at(c))
             ei_close_reveal(e, c, now, ENG_REVEAL_TIMEOUT);
         else if (c->active_alarms == 0)
             ei_close_reveal(e, c, now, now >= c->reveal_close_at ? ENG_REVEAL_GRACE_OVER : ENG_REVEAL_RENEWED);
@@ -179,7 +186,7 @@ static void alarm_opened(eng_engine *e, eng_case *c, pw_time_ms now, eng_rule_ki
     }
     c->reveal_close_at = NEVER;
     open_incident(e, c, now, PW_EV_ALARM_OPEN);
-    ei_reveal_update(e, c, now);
+    ei_position_updates(e, c, now, 1, 0);
     if (kind == ENG_RULE_PROXIMITY)
         ei_set_uncertain(e, c, 0, now, p); /* decided: the alarm takes over */
 }
@@ -229,7 +236,6 @@ void ei_rule_transition(eng_engine *e, eng_case *c, rule_state *r, pw_time_ms no
 {
     r->active = !r->active;
     r->pending_since = NEVER;
-    r->cond = 0;
     if (kind == ENG_RULE_PREWARN)
         prewarn_changed(e, c, now, r->active, r->last_p);
     else if (r->active)
@@ -312,9 +318,7 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
             at = now;
         if (at >= d->track.t) {
             if (s->moving) {
-                d->track.at_rest = 0;
-                d->track.pv = 0.0;
-                d->track.vv = e->cfg.filter.init_speed_sigma_mps * e->cfg.filter.init_speed_sigma_mps;
+                eng_track_wake(&d->track, &e->cfg.filter);
                 d->woken_at = at;
             } else {
                 eng_track p;
@@ -366,10 +370,7 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
 static void rule_timer(eng_engine *e, eng_case *c, rule_state *r, pw_time_ms now,
                        eng_rule_kind kind, pw_id zone_id)
 {
-    if (r->pending_since == NEVER || !r->cond)
-        return;
-    pw_time_ms dwell = r->active ? c->dwell_close_ms : c->dwell_open_ms;
-    if (now - r->pending_since >= dwell)
+    if (r->pending_since != NEVER && now >= ei_rule_due(c, r))
         ei_rule_transition(e, c, r, now, kind, zone_id);
 }
 
@@ -404,17 +405,14 @@ static pw_time_ms case_next_timer(const eng_case *c)
 {
     pw_time_ms next = NEVER;
     if (c->reveal_open) {
-        next = later(c->reveal_opened_at, c->reveal_max_ms);
+        next = ei_reveal_cap_at(c);
         if (c->reveal_close_at < next)
             next = c->reveal_close_at;
     }
     for (uint32_t i = 0; i < 2 + c->n_zones; i++) {
         const rule_state *r = i == 0 ? &c->prox : i == 1 ? &c->prewarn : &c->zone[i - 2];
-        if (r->pending_since == NEVER || !r->cond)
-            continue;
-        pw_time_ms due = later(r->pending_since, r->active ? c->dwell_close_ms : c->dwell_open_ms);
-        if (due < next)
-            next = due;
+        if (r->pending_since != NEVER && ei_rule_due(c, r) < next)
+            next = ei_rule_due(c, r);
     }
     return next;
 }
@@ -425,7 +423,7 @@ static pw_time_ms case_next_timer(const eng_case *c)
 static void tick_case(eng_engine *e, eng_case *c, pw_time_ms now)
 {
     if (c->reveal_open) {
-        if (now >= later(c->reveal_opened_at, c->reveal_max_ms))
+        if (now >= ei_reveal_cap_at(c))
             ei_close_reveal(e, c, now, ENG_REVEAL_TIMEOUT);
         else if (now >= c->reveal_close_at)
             ei_close_reveal(e, c, now, ENG_REVEAL_GRACE_OVER);

@@ -26,19 +26,16 @@ static void rule_step(eng_engine *e, eng_case *c, rule_state *r, double p, pw_ti
     r->last_p = p;
     int cond = r->active ? (p <= c->p_close) : (p >= c->p_open);
     int against = r->active ? (p >= c->p_open) : (p <= c->p_close);
-    pw_time_ms dwell = r->active ? c->dwell_close_ms : c->dwell_open_ms;
     if (!cond && (against || r->pending_since == NEVER || !r->active)) {
-        r->cond = 0;
         r->pending_since = NEVER;
         return;
     }
-    r->cond = 1;
     if (r->pending_since == NEVER)
         r->pending_since = now;
-    if (now - r->pending_since >= dwell)
+    if (now >= ei_rule_due(c, r))
         ei_rule_transition(e, c, r, now, kind, zone_id);
     else
-        ei_case_deadline(e, c, later(r->pending_since, dwell));
+        ei_case_deadline(e, c, ei_rule_due(c, r));
 }
 
 /*
@@ -139,7 +136,6 @@ void ei_judge_zone(eng_engine *e, eng_case *c, uint32_t i, pw_time_ms now)
         if (r->active)
             ei_rule_transition(e, c, r, now, ENG_RULE_ZONE, z->id);
         r->pending_since = NEVER;
-        r->cond = 0;
         return;
     }
     if (!off->track.initialised)

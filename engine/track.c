@@ -50,6 +50,13 @@ void eng_track_reset(eng_track *tr, const eng_filter_config *fc,
  * stays a tight track between its fixes instead of spreading like a moving
  * target.
  */
+void eng_track_wake(eng_track *tr, const eng_filter_config *fc)
+{
+    tr->at_rest = 0;
+    tr->pv = 0.0;
+    tr->vv = fc->init_speed_sigma_mps * fc->init_speed_sigma_mps;
+}
+
 void eng_track_set_rest(eng_track *tr, int at_rest)
 {
     if (!at_rest) {
