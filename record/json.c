@@ -294,6 +294,21 @@ void rec_json_sig(rec_json *w, double v, int digits)
     put(w, tmp, (size_t)n);
 }
 
+void rec_put_int(char **pp, char *end, int64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof tmp - 1 - n++] = '-';
+    for (int i = 0; i < n && *pp < end; i++)
+        *(*pp)++ = tmp[sizeof tmp - n + i];
+}
+
 void rec_json_uint(rec_json *w, uint64_t v)
 {
     begin_value(w);
@@ -308,14 +323,10 @@ void rec_json_uint(rec_json *w, uint64_t v)
 
 void rec_json_int(rec_json *w, int64_t v)
 {
-    if (v < 0) {
-        begin_value(w);
-        put(w, "-", 1);
-        w->after_key = 1; /* the digits follow without a separator */
-        rec_json_uint(w, (uint64_t)(-(v + 1)) + 1);
-    } else {
-        rec_json_uint(w, (uint64_t)v);
-    }
+    begin_value(w);
+    char tmp[24], *p = tmp;
+    rec_put_int(&p, tmp + sizeof tmp, v);
+    put(w, tmp, (size_t)(p - tmp));
 }
 
 void rec_json_bool(rec_json *w, int v)

@@ -172,5 +172,7 @@ int rec_make_dirs(const char *dir);
  * run's time.  Values near a rounding tie, or too large to scale exactly,
  * are handed to snprintf. */
 void rec_put_fixed(char **p, char *end, double v, int decimals);
+/* A whole number at *p, never past end, advancing *p. */
+void rec_put_int(char **p, char *end, int64_t v);
 
 #endif /* PW_RECORD_H */

@@ -97,3 +97,10 @@ size_t sim_event_json(const pw_event *ev, char *buf, size_t n)
     rec_json_finish(&w);
     return rec_json_len(&w);
 }
+
+int sim_event_write(FILE *f, const pw_event *ev)
+{
+    char line[2048];
+    size_t n = sim_event_json(ev, line, sizeof line);
+    return fwrite(line, 1, n, f) == n ? 0 : -1;
+}

@@ -163,7 +163,6 @@ typedef struct replay_ctx {
     FILE *events;
     eval_metrics *metrics;
     sim_summary *sum;
-    char line[2048];
     int write_failed;           /* errno of the first failed write, or EIO */
 } replay_ctx;
 
@@ -180,11 +179,8 @@ static void replay_sink(void *ctx, const pw_event *ev)
         c->sum->pins_seen++;
         eval_metrics_victim_sees(c->metrics, ev->case_id, ev->time, ev->time);
     }
-    if (c->events) {
-        size_t n = sim_event_json(ev, c->line, sizeof c->line);
-        if (fwrite(c->line, 1, n, c->events) != n && !c->write_failed)
-            c->write_failed = errno ? errno : EIO;
-    }
+    if (c->events && sim_event_write(c->events, ev) != 0 && !c->write_failed)
+        c->write_failed = errno ? errno : EIO;
 }
 
 /* The median gap between fixes: the trace's reporting interval. */

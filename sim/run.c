@@ -22,6 +22,7 @@
 #include "traces.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,17 +53,21 @@ static double wall_now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-void run_fail(run *r, const char *fmt, const char *a, const char *b)
+void run_fail(run *r, const char *fmt, ...)
 {
-    if (!r->failed && r->err && r->errlen)
-        snprintf(r->err, r->errlen, fmt, a ? a : "", b ? b : "");
+    if (!r->failed && r->err && r->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->err, r->errlen, fmt, ap);
+        va_end(ap);
+    }
     r->failed = 1;
 }
 
 static void push(run *r, pw_time_ms t, uint32_t kind, uint32_t index)
 {
     if (sim_heap_push(&r->heap, t, kind, index) != 0)
-        run_fail(r, "out of memory in the event queue%s%s", NULL, NULL);
+        run_fail(r, "out of memory in the event queue");
 }
 
 static double uniform_cb(void *ctx)
@@ -81,7 +86,7 @@ static uint32_t msg_slot(run *r)
      * of either leaves both consistent. */
     if (pw_grow((void **)&r->msgs, &r->cap_msgs, r->n_msgs + 1, sizeof *r->msgs) != 0 ||
         pw_grow((void **)&r->free_slots, &r->cap_free, r->n_msgs + 1, sizeof *r->free_slots) != 0) {
-        run_fail(r, "out of memory for messages in flight%s%s", NULL, NULL);
+        run_fail(r, "out of memory for messages in flight");
         return UINT32_MAX;
     }
     return (uint32_t)r->n_msgs++;
@@ -118,7 +123,7 @@ static sim_track *dispatch_track(void *ctx, size_t actor, size_t **hint)
 static void dispatch_check(run *r, int rc)
 {
     if (rc != 0)
-        run_fail(r, "out of memory in the dispatch model%s%s", NULL, NULL);
+        run_fail(r, "out of memory in the dispatch model");
 }
 
 static void close_if_done(run *r, size_t slot, pw_time_ms now)
@@ -159,7 +164,7 @@ static void pin_send(run *r, const pw_event *ev)
         /* As for message slots: each array its own capacity. */
         if (pw_grow((void **)&r->pins, &r->cap_pins, r->n_pins + 1, sizeof *r->pins) != 0 ||
             pw_grow((void **)&r->free_pins, &r->cap_free_pins, r->n_pins + 1, sizeof *r->free_pins) != 0) {
-            run_fail(r, "out of memory for positions in flight%s%s", NULL, NULL);
+            run_fail(r, "out of memory for positions in flight");
             return;
         }
         slot = (uint32_t)r->n_pins++;
@@ -257,13 +262,27 @@ static void motion_changes(run *r, size_t a, pw_time_ms now)
     queue_motion(r, a, ar->motion_next);
 }
 
+/* A fix reaches the engine: the metrics learn its cause first (an alarm
+ * it triggers is attributed to it), then the caller's hook, the engine,
+ * the counts and the record. */
+static void fix_to_engine(run *r, const dev_message *m, pw_time_ms now)
+{
+    eval_metrics_fix(&r->metrics, m->fix.device, m->cause, m->stored, now);
+    if (r->opt->on_fix)
+        r->opt->on_fix(r->opt->on_fix_ctx, &m->fix, m->cause, now);
+    eng_status st = eng_on_fix(&r->eng, &m->fix, now);
+    r->sum->fixes_delivered++;
+    r->sum->fixes_accepted += st == ENG_OK;
+    run_record_fix(r, m, st, now);
+}
+
 static void deliver(run *r, uint32_t slot, pw_time_ms now)
 {
     if (r->centre_down) {
         /* The centre is down: the report waits in the network and arrives
          * when it is back up (devices retry). */
         if (pw_grow((void **)&r->held, &r->cap_held, r->n_held + 1, sizeof *r->held) != 0) {
-            run_fail(r, "out of memory%s%s", NULL, NULL);
+            run_fail(r, "out of memory");
             return;
         }
         r->held[r->n_held++] = slot;
@@ -271,16 +290,7 @@ static void deliver(run *r, uint32_t slot, pw_time_ms now)
     }
     dev_message *m = &r->msgs[slot];
     if (m->is_fix) {
-        /* The metrics learn the fix's cause first: an alarm it triggers
-         * is attributed to it. */
-        eval_metrics_fix(&r->metrics, m->fix.device, m->cause, m->stored, now);
-        if (r->opt->on_fix)
-            r->opt->on_fix(r->opt->on_fix_ctx, &m->fix, m->cause, now);
-        eng_status st = eng_on_fix(&r->eng, &m->fix, now);
-        r->sum->fixes_delivered++;
-        if (st == ENG_OK)
-            r->sum->fixes_accepted++;
-        run_record_fix(r, m, st, now);
+        fix_to_engine(r, m, now);
     } else {
         eng_on_status(&r->eng, &m->status, now);
         r->sum->statuses++;
@@ -409,7 +419,7 @@ static void finish_report(run *r)
     eval_truth truth = {r, truth_at, truth_vmax};
     int rc = eval_metrics_finish(&r->metrics, &truth, &r->frame, &r->sum->report);
     if (rc != 0) {
-        run_fail(r, "out of memory computing the metrics%s%s", NULL, NULL);
+        run_fail(r, "out of memory computing the metrics");
         return;
     }
     r->sum->report.fixes = r->sum->fixes_delivered;
@@ -448,23 +458,23 @@ static void setup(run *r)
 {
     scn_scenario *s = r->s;
     if (eng_frame_init(&r->frame, s->origin.lat, s->origin.lon) != ENG_OK) {
-        run_fail(r, "%s: the scenario origin is not a valid position%s", s->file, NULL);
+        run_fail(r, "%s: the scenario origin is not a valid position", s->file);
         return;
     }
     dev_env_defaults(r->envp);
     if (eval_metrics_init(&r->metrics, s, 30000) != 0) {
-        run_fail(r, "out of memory for the metrics%s%s", NULL, NULL);
+        run_fail(r, "out of memory for the metrics");
         return;
     }
     r->metrics_ready = 1;
     sim_dispatch_world world = {.ctx = r, .schedule = dispatch_schedule, .track = dispatch_track};
     int drc = sim_dispatch_new(&r->dispatch, s, &r->frame, &r->metrics, &world);
     if (drc == SIM_EINVAL) {
-        run_fail(r, "%s: dispatchers must be 1 to 1024%s", s->file, NULL);
+        run_fail(r, "%s: dispatchers must be 1 to 1024", s->file);
         return;
     }
     if (drc != 0) {
-        run_fail(r, "out of memory%s%s", NULL, NULL);
+        run_fail(r, "out of memory");
         return;
     }
     eng_config cfg;
@@ -477,23 +487,23 @@ static void setup(run *r)
     cfg.max_zones = zones ? zones : 1;
     eng_status st = eng_init(&r->eng, &cfg, sink, r);
     if (st != ENG_OK) {
-        run_fail(r, "cannot start the engine: %s%s", eng_strerror(st), NULL);
+        run_fail(r, "cannot start the engine: %s", eng_strerror(st));
         return;
     }
     r->eng_ready = 1;
     if (sim_envmap_init(&r->env, s, &r->frame) != 0) {
-        run_fail(r, "out of memory for the environment map%s%s", NULL, NULL);
+        run_fail(r, "out of memory for the environment map");
         return;
     }
     r->env_ready = 1;
     if (sim_heap_init(&r->heap, 1024) != 0) {
-        run_fail(r, "out of memory for the event queue%s%s", NULL, NULL);
+        run_fail(r, "out of memory for the event queue");
         return;
     }
     r->actors = calloc(s->n_actors ? s->n_actors : 1, sizeof *r->actors);
     r->motion_rng = calloc(s->n_actors ? s->n_actors : 1, sizeof *r->motion_rng);
     if (!r->actors || !r->motion_rng) {
-        run_fail(r, "out of memory for the actors%s%s", NULL, NULL);
+        run_fail(r, "out of memory for the actors");
         return;
     }
     for (size_t a = 0; a < s->n_actors; a++) {
@@ -528,12 +538,12 @@ static void setup(run *r)
         dev_kind kind = sa->role == SCN_OFFENDER ? DEV_TAG : DEV_PHONE;
         run_unit_config(&sa->device, kind, &uc);
         if (dev_unit_config_validate(&uc) != DEV_OK) {
-            run_fail(r, "actor '%s': device settings out of range%s", sa->name, NULL);
+            run_fail(r, "actor '%s': device settings out of range", sa->name);
             return;
         }
         r->actors[a].unit = malloc(sizeof *r->actors[a].unit);
         if (!r->actors[a].unit) {
-            run_fail(r, "out of memory for the devices%s%s", NULL, NULL);
+            run_fail(r, "out of memory for the devices");
             return;
         }
         dev_unit_init(r->actors[a].unit, kind, sa->id, &uc, s->start, s->seed);
@@ -597,7 +607,7 @@ static void advance(run *r, pw_time_ms until)
             scn_status st = scn_run_timer(s, ev.index, now, &hooks, &err);
             if (st != SCN_OK) {
                 r->sum->script_error = 1;
-                run_fail(r, "%s%s", err.message, NULL);
+                run_fail(r, "%s", err.message);
                 break;
             }
             if (s->timers[ev.index].every_ms > 0)
@@ -677,13 +687,7 @@ void sim_session_live_fix(sim_session *r, const pw_fix *f, pw_time_ms now)
     m.deliver_at = now;
     m.cause = DEV_CAUSE_NOMINAL;
     eng_geo_to_local(&r->frame, f->lat, f->lon, &m.true_x, &m.true_y); /* no better truth */
-    eval_metrics_fix(&r->metrics, m.fix.device, m.cause, 0, now);
-    if (r->opt->on_fix)
-        r->opt->on_fix(r->opt->on_fix_ctx, &m.fix, m.cause, now);
-    eng_status st = eng_on_fix(&r->eng, &m.fix, now);
-    r->sum->fixes_delivered++;
-    r->sum->fixes_accepted += st == ENG_OK;
-    run_record_fix(r, &m, st, now);
+    fix_to_engine(r, &m, now);
     if (pw_grow((void **)&r->live_fixes, &r->cap_live, r->n_live + 1, sizeof *r->live_fixes) == 0)
         r->live_fixes[r->n_live++] = m.fix;
 }

@@ -56,7 +56,6 @@ typedef struct sim_session {
     FILE *f_events, *f_fixes, *f_truth, *f_geo;
     rec_geojson geo;            /* run.geojson's writer, on f_geo */
     rec_gpkg *gpkg;             /* run.gpkg, when asked for */
-    int gpkg_open;              /* its .part exists */
     double *xy;                 /* a geometry's lon,lat pairs */
     size_t cap_xy;
     eval_metrics metrics;
@@ -76,9 +75,9 @@ typedef struct sim_session {
     size_t n_live, cap_live;
 } run;
 
-/* Fail the run once: the first reason is kept in err (fmt takes a and b
- * as %s, NULL as ""); later steps see r->failed and stop. */
-void run_fail(run *r, const char *fmt, const char *a, const char *b);
+/* Fail the run once: the first reason (printf's format) is kept in err;
+ * later steps see r->failed and stop. */
+void run_fail(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The emulated unit's configuration from a resolved scenario device
  * (settings.c). */

@@ -31,7 +31,7 @@
 static void gpkg_check(run *r, int rc)
 {
     if (rc != 0)
-        run_fail(r, "%s%s", rec_gpkg_error(r->gpkg), NULL);
+        run_fail(r, "%s", rec_gpkg_error(r->gpkg));
 }
 
 
@@ -39,11 +39,6 @@ static void put_text(char **p, char *end, const char *s)
 {
     while (*s && *p < end)
         *(*p)++ = *s++;
-}
-
-static void put_int(char **p, char *end, long long v)
-{
-    rec_put_fixed(p, end, (double)v, 0);
 }
 
 static const char *source_name(const pw_fix *f)
@@ -58,7 +53,7 @@ FILE *run_file_open(run *r, const char *name)
     char why[700];
     FILE *f = rec_part_open(r->dir, name, why, sizeof why);
     if (!f)
-        run_fail(r, "%s%s", why, NULL);
+        run_fail(r, "%s", why);
     return f;
 }
 
@@ -66,7 +61,7 @@ void run_file_finish(run *r, FILE **f, const char *name)
 {
     char why[700];
     if (*f && rec_part_close(*f, r->dir, name, !r->failed, why, sizeof why) != 0)
-        run_fail(r, "%s%s", why, NULL);
+        run_fail(r, "%s", why);
     *f = NULL;
 }
 
@@ -90,23 +85,19 @@ void run_record_open(run *r)
         char path[600];
         snprintf(path, sizeof path, "%s/run.gpkg.part", r->dir);
         remove(path);
-        r->gpkg_open = 1;
         if (rec_gpkg_open(&r->gpkg, path) != 0) {
             if (r->gpkg)
                 gpkg_check(r, -1);
             else
-                run_fail(r, "%s: out of memory%s", path, NULL);
+                run_fail(r, "%s: out of memory", path);
         }
     }
 }
 
 void run_record_event(run *r, const pw_event *ev)
 {
-    if (r->f_events) {
-        size_t n = sim_event_json(ev, r->line, sizeof r->line);
-        if (fwrite(r->line, 1, n, r->f_events) != n)
-            run_fail(r, "%s: cannot write events.jsonl: %s", r->dir, strerror(errno));
-    }
+    if (r->f_events && sim_event_write(r->f_events, ev) != 0)
+        run_fail(r, "%s: cannot write events.jsonl: %s", r->dir, strerror(errno));
     if (r->gpkg)
         gpkg_check(r, rec_gpkg_event(r->gpkg, ev->time, pw_event_name(ev->type), ev->case_id, ev->device,
                                      ev->incident, ev->lon, ev->lat, ev->acc_m, ev->probability,
@@ -119,7 +110,7 @@ static int xy_reserve(run *r, size_t n)
 {
     if (pw_grow((void **)&r->xy, &r->cap_xy, 2 * n, sizeof *r->xy) == 0)
         return 0;
-    run_fail(r, "out of memory for a map layer%s%s", NULL, NULL);
+    run_fail(r, "out of memory for a map layer");
     return -1;
 }
 
@@ -286,11 +277,11 @@ void run_record_fix(run *r, const dev_message *m, eng_status st, pw_time_ms now)
     double tlat, tlon;
     eng_geo_to_wgs84(&r->frame, m->true_x, m->true_y, &tlat, &tlon);
     char *p = r->line, *end = r->line + sizeof r->line - 1;
-    put_int(&p, end, now);
+    rec_put_int(&p, end, now);
     put_text(&p, end, ",");
-    put_int(&p, end, m->fix.time);
+    rec_put_int(&p, end, m->fix.time);
     put_text(&p, end, ",");
-    put_int(&p, end, m->fix.device);
+    rec_put_int(&p, end, m->fix.device);
     put_text(&p, end, ",");
     rec_put_fixed(&p, end, m->fix.lat, 7);
     put_text(&p, end, ",");
@@ -339,18 +330,17 @@ void run_record_close(run *r)
     run_file_finish(r, &r->f_fixes, "fixes.csv");
     run_file_finish(r, &r->f_truth, "truth.csv");
     run_file_finish(r, &r->f_geo, "run.geojson");
-    if (r->gpkg_open) {
+    if (r->gpkg) {
         char gerr[768];
         /* Its time: the run's end in simulated time (a live run's when it
          * stopped), so the same run writes the same file. */
         if (rec_gpkg_close(r->gpkg, !r->failed, (long long)(r->s->start + r->s->duration_ms), gerr,
                            sizeof gerr) != 0)
-            run_fail(r, "%s%s", gerr, NULL);
+            run_fail(r, "%s", gerr);
         r->gpkg = NULL;
-        r->gpkg_open = 0;
         char why[700]; /* the file is SQLite's: only its .part's fate here */
         if (rec_part_close(NULL, r->dir, "run.gpkg", !r->failed, why, sizeof why) != 0)
-            run_fail(r, "%s%s", why, NULL);
+            run_fail(r, "%s", why);
     }
     free(r->xy);
     r->xy = NULL;

@@ -585,6 +585,8 @@ int sim_live(scn_scenario *s, const sim_live_options *o, sim_summary *sum, char 
 
 /* One engine event as a JSON line (with the newline); returns its length. */
 size_t sim_event_json(const pw_event *ev, char *buf, size_t n);
+/* That line written to f (events.jsonl): 0, or -1 with errno set. */
+int sim_event_write(FILE *f, const pw_event *ev);
 
 /* The libuv version built with, from its headers ("1.44.2"). */
 const char *sim_libuv_version(void);
