@@ -132,7 +132,7 @@ void eng_config_default(eng_config *cfg, double origin_lat, double origin_lon)
     fc->default_sigma_m[PW_SRC_CELL] = 500.0;
     fc->default_sigma_m[PW_SRC_WIFI] = 40.0;
     fc->default_sigma_m[PW_SRC_DR] = 50.0;
-    fc->uere_m = 5.0;
+    fc->uere_m = ENG_UERE_M_DEFAULT;
     fc->rest_diffusion_m2ps = 0.05; /* +3.9 m of sigma over five minutes at rest */
     fc->manoeuvre_accel_mps2 = 3.0; /* a car braking or turning hard */
     fc->manoeuvre_min_speed_mps = 3.0; /* faster than a run: a vehicle */

@@ -111,6 +111,10 @@ void pw_format_time(pw_time_ms t, char *buf, size_t n);
  * (gpsd's eph).  Written once, here. */
 #define ENG_ACC68_PER_SIGMA 1.5096
 #define ENG_ACC95_PER_SIGMA 2.4477
+/* The default GNSS range error (eng_filter_config.uere_m), m: with HDOP,
+ * a per-axis sigma of hdop x 5 / sqrt 2.  Readers of HDOP-only traces use
+ * the same figure. */
+#define ENG_UERE_M_DEFAULT 5.0
 
 /* Initialise a fix with nothing known (all doubles NAN, set = 0). */
 void pw_fix_clear(pw_fix *f);

@@ -21,7 +21,6 @@
 #define KNOT_MPS (1852.0 / 3600.0)
 #define KMH_MPS (1.0 / 3.6)
 
-#define UERE_M 5.0             /* engine's uere_m default (engine.c) */
 #define MAX_SPEED_KN 2000.0    /* faster is a broken sentence, not a tag */
 
 static int days_in_month(int y, int m)
@@ -612,7 +611,7 @@ static trc_nmea_result epoch_finish(trc_nmea_state *st, pw_fix *fix, trc_fix_ext
     } else if (isfinite(ep->hdop)) {
         /* HDOP x UERE is the 2-D error; one axis carries 1 / sqrt 2 of it
          * (the engine's reading of HDOP, track.c). */
-        f.acc_m = ENG_ACC68_PER_SIGMA * ep->hdop * UERE_M * M_SQRT1_2;
+        f.acc_m = ENG_ACC68_PER_SIGMA * ep->hdop * ENG_UERE_M_DEFAULT * M_SQRT1_2;
         f.set |= PW_FIX_ACC_SET;
     }
 
