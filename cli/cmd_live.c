@@ -3,20 +3,11 @@
  * city.
  */
 #include "cli.h"
-#include "devices.h"
-#include "traces.h"
-#include "expect.h"
 #include "record.h"
 #include "sim.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 int cli_live(int argc, char **argv)
 {

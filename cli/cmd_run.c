@@ -3,19 +3,13 @@
  * and summary.json, its expectations checked.
  */
 #include "cli.h"
-#include "devices.h"
-#include "traces.h"
 #include "expect.h"
 #include "record.h"
 #include "sim.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_run(int argc, char **argv)

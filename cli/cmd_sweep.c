@@ -2,19 +2,13 @@
  * cmd_sweep.c - proxwatch sweep: a grid of parameters times seeds.
  */
 #include "cli.h"
-#include "devices.h"
-#include "traces.h"
-#include "expect.h"
 #include "record.h"
 #include "sim.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* "300,500,800" -> values; 0 on a malformed list. */

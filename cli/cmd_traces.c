@@ -3,20 +3,14 @@
  * through the engine.
  */
 #include "cli.h"
-#include "devices.h"
 #include "traces.h"
-#include "expect.h"
 #include "record.h"
 #include "sim.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static void warn_cb(void *ctx, const char *file, long line, const char *what)
 {

@@ -9,15 +9,12 @@
  * usage.
  */
 #include "cli.h"
-#include "devices.h"
 #include "traces.h"
-#include "expect.h"
 #include "record.h"
 #include "sim.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +24,7 @@
 /* getopt_long over a command's own argv (argv[0] is the command's name):
  * --opt value and --opt=value both work, options and operands may mix,
  * and errors come back as '?' (unknown) or ':' (a value missing) for
- * bad_option to word. */
+ * cli_bad_option to word. */
 int cli_next_option(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
     char spec[32];
@@ -327,7 +324,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         if (argc > 2)
-            return cli_print_help(stdout, argv[2]) == 0 ? 0 : 2;
+            return cli_print_help(stdout, argv[2]);
         print_overview(stdout);
         return 0;
     }

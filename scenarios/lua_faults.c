@@ -166,7 +166,6 @@ static int l_actor_index(lua_State *L)
             lua_pushcfunction(L, m->func);
             return 1;
         }
-    (void)u;
     if (strcmp(k, "name") == 0) {
         lua_getfield(L, LUA_REGISTRYINDEX, "pw.actor_names");
         lua_geti(L, -1, (lua_Integer)u->index + 1);

@@ -128,7 +128,7 @@ void scl_require_meta(lua_State *L, builder *b, const char *what);
  * error naming both; an absent one gives dflt. */
 void scl_check_table_arg(lua_State *L, const char *what);
 /* Reject fields of table idx that are not in `allowed` (NULL-terminated),
- * suggesting the nearest allowed name. */
+ * naming the fields it knows. */
 void scl_check_fields(lua_State *L, int idx, const char *what, const char *const *allowed);
 int scl_field_present(lua_State *L, int idx, const char *k);
 double scl_field_number(lua_State *L, int idx, const char *what, const char *k, double dflt,

@@ -9,7 +9,6 @@
 int scn_parse_utc_offset(const char *text, int *minutes);
 /* "2026-03-02 07:30[:00]" in local time at the offset -> UTC ms */
 int scn_parse_local_datetime(const char *text, int utc_offset_min, pw_time_ms *out);
-/* "08:15" -> 495 */
 /* "HH:MM" or "HH:MM:SS" (24:00 allowed) -> seconds since midnight. */
 int scn_parse_time_of_day(const char *text, int *second_of_day);
 void scn_close_lua(scn_scenario *s);

@@ -2,15 +2,11 @@
  * record.c - the run record's text formats: engine events as JSON lines,
  * times as ISO 8601.  Fixed formats, so the same run gives the same bytes.
  */
-#include "devices.h"
 #include "record.h"
-#include "traces.h"
 #include "sim.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 static const char *party_name(eng_party p)
 {

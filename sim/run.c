@@ -19,17 +19,13 @@
  */
 #include "run_internal.h"
 #include "pw_grow.h"
-#include "traces.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 enum ev_kind {
     EV_DUE = 1,      /* index: actor; its device wants to act */

@@ -48,7 +48,6 @@
 extern "C" {
 #endif
 
-/* Status of every fallible sim_ function. */
 /* Status of every fallible sim_ function, libuv's way: 0 ok, a negative
  * code otherwise, one sim_strerror for them all.  The functions that take
  * an err buffer also say there what exactly went wrong (a file and line,

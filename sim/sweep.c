@@ -417,9 +417,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
              * writing) is a failed run, not one with zeroes. */
             char *p = line + 3;
             for (size_t i = 0; i < nf && p; i++, got++) {
-                vals[k * nf + i] = strtod(p, NULL);
-                if (!strncmp(p, "nan", 3) || !strncmp(p, "-nan", 4))
-                    vals[k * nf + i] = NAN;
+                vals[k * nf + i] = strtod(p, NULL); /* "nan" and "-nan" included */
                 p = strchr(p, ',');
                 if (p)
                     p++;

@@ -4,11 +4,8 @@
  * would; every line goes through trc_nmea_decode, every finished fix
  * through trc_decode_json.  Build and run (from the project root):
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
- *     -D_XOPEN_SOURCE=700 -Iengine -Idevices tests/fuzz_nmea.c \
- *     devices/nmea.c devices/tracefile.c devices/gpsdjson.c engine/engine.c \
- *     engine/geo.c engine/track.c -lgps -lm -o /tmp/fuzz_nmea
- *   /tmp/fuzz_nmea -max_total_time=60 -max_len=4096
+ *   ./setup.sh long      (builds it into build-fuzz/ and runs it; the
+ *                         clang line is there)
  *
  * Besides the sanitizers it checks the decoder's promises: a fix has a
  * time and a position in range, and a skip changes no counter but its own.

@@ -503,7 +503,6 @@ static void test_params_validate(void)
     CU_ASSERT_EQUAL(dev_unit_config_validate(&c), DEV_EINVAL);
     c.net_loss = -0.0001;
     CU_ASSERT_EQUAL(dev_unit_config_validate(&c), DEV_EINVAL);
-    dev_unit_config_default(&c, DEV_TAG);
     dev_unit_config_default(&c, DEV_PHONE);
     c.store_capacity = DEV_STORE_MAX + 1;
     CU_ASSERT_EQUAL(dev_unit_config_validate(&c), DEV_EINVAL);
