@@ -791,7 +791,7 @@ static void test_memory_bound(void)
     size_t taken = 0;
     for (int i = 0; i < 16; i++)
         taken += ta.block[i] ? ta.size[i] : 0;
-    printf("\n    10,000 devices and 5,000 cases: %.1f MB ", taken / 1e6);
+    printf("\n    10,000 devices and 5,000 cases: %.1f MB (%zu bytes) ", taken / 1e6, taken);
     CU_ASSERT_EQUAL(taken, eng_memory_bytes(&cfg));
     CU_ASSERT(taken < 64u * 1000 * 1000);
     eng_close(&eng);
