@@ -61,19 +61,12 @@ typedef struct decoded {
 
 static decoded dec; /* large: kept out of the stack */
 
-/* Decode a file into dec: with a day for undated epochs (-1: none) and a
- * rollover (trc_options), warnings into w (may be NULL). */
-static int as_reference, no_checksum; /* trc_options for decode_with */
-
-static trc_status decode_with(const char *path, int64_t date_days, int rollover, warn_log *w)
+/* Decode a file into dec with the given options (device 7), warnings into
+ * w (may be NULL). */
+static trc_status decode_with(const char *path, const trc_options *given, warn_log *w)
 {
-    trc_options o;
-    trc_options_default(&o);
+    trc_options o = *given;
     o.device = 7;
-    o.reference = as_reference;
-    o.no_checksum = no_checksum;
-    o.date_days = date_days;
-    o.rollover = rollover;
     o.warn = w ? warn_cb : NULL;
     o.warn_ctx = w;
     trc_reader *rd = NULL;
@@ -95,9 +88,21 @@ static trc_status decode_with(const char *path, int64_t date_days, int rollover,
     return TRC_OK;
 }
 
+/* decode_with, the defaults but a day for undated epochs and a rollover. */
+static trc_status decode_with_date(const char *path, int64_t date_days, int rollover, warn_log *w)
+{
+    trc_options o;
+    trc_options_default(&o);
+    o.date_days = date_days;
+    o.rollover = rollover;
+    return decode_with(path, &o, w);
+}
+
 static trc_status decode_file(const char *path, warn_log *w)
 {
-    return decode_with(path, -1, 0, w);
+    trc_options o;
+    trc_options_default(&o);
+    return decode_with(path, &o, w);
 }
 
 static char tmp_path[512];
@@ -768,13 +773,13 @@ static void test_dates_from_the_user(void)
     const char *path = write_tmp("undated.nmea", text, strlen(text));
     warn_log w;
     memset(&w, 0, sizeof w);
-    CU_ASSERT_EQUAL_FATAL(decode_with(path, -1, 0, &w), TRC_OK);
+    CU_ASSERT_EQUAL_FATAL(decode_with_date(path, -1, 0, &w), TRC_OK);
     CU_ASSERT_EQUAL(dec.n, 0);
     CU_ASSERT_EQUAL(dec.counters.undated_epochs, 3);
     CU_ASSERT_EQUAL_FATAL(w.count, 1);
     CU_ASSERT(strstr(w.what[0], "3 epochs") != NULL && strstr(w.what[0], "--date 2026-03-02") != NULL);
     memset(&w, 0, sizeof w);
-    CU_ASSERT_EQUAL_FATAL(decode_with(path, pw_days_from_civil(2026, 3, 2), 0, &w), TRC_OK);
+    CU_ASSERT_EQUAL_FATAL(decode_with_date(path, pw_days_from_civil(2026, 3, 2), 0, &w), TRC_OK);
     CU_ASSERT_EQUAL_FATAL(dec.n, 3);
     for (int k = 0; k < 3; k++)
         CU_ASSERT_EQUAL(dec.fix[k].time, iso_ms(2026, 3, 2, 12, 0, k, 0));
@@ -783,10 +788,10 @@ static void test_dates_from_the_user(void)
 
     nmea(line, sizeof line, "$GPRMC,120000.00,A,3733.9900,N,12658.6800,E,0.1,90.0,170706,,,A");
     path = write_tmp("rollover.nmea", line, strlen(line));
-    CU_ASSERT_EQUAL_FATAL(decode_with(path, -1, 0, NULL), TRC_OK);
+    CU_ASSERT_EQUAL_FATAL(decode_with_date(path, -1, 0, NULL), TRC_OK);
     CU_ASSERT_EQUAL_FATAL(dec.n, 1);
     CU_ASSERT_EQUAL(dec.fix[0].time, iso_ms(2006, 7, 17, 12, 0, 0, 0));
-    CU_ASSERT_EQUAL_FATAL(decode_with(path, -1, 1, NULL), TRC_OK);
+    CU_ASSERT_EQUAL_FATAL(decode_with_date(path, -1, 1, NULL), TRC_OK);
     CU_ASSERT_EQUAL_FATAL(dec.n, 1);
     CU_ASSERT_EQUAL(dec.fix[0].time, iso_ms(2026, 3, 2, 12, 0, 0, 0));
     remove(path);
@@ -817,9 +822,10 @@ static void test_reference_epochs(void)
     CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
     CU_ASSERT_EQUAL(dec.n, 3);
     CU_ASSERT_EQUAL(dec.counters.no_fix_epochs, 1);
-    as_reference = 1;
-    CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
-    as_reference = 0;
+    trc_options o;
+    trc_options_default(&o);
+    o.reference = 1;
+    CU_ASSERT_EQUAL_FATAL(decode_with(path, &o, NULL), TRC_OK);
     CU_ASSERT_EQUAL_FATAL(dec.n, 4);
     CU_ASSERT_EQUAL(dec.counters.kept_as_reference, 1);
     CU_ASSERT_EQUAL(dec.fix[2].time, iso_ms(2026, 3, 2, 12, 0, 2, 0));
@@ -833,9 +839,9 @@ static void test_reference_epochs(void)
     CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
     CU_ASSERT_EQUAL(dec.n, 0);
     CU_ASSERT_EQUAL(dec.counters.skipped[TRC_SKIP_CHECKSUM], 1);
-    no_checksum = 1;
-    CU_ASSERT_EQUAL_FATAL(decode_file(path, NULL), TRC_OK);
-    no_checksum = 0;
+    trc_options_default(&o);
+    o.no_checksum = 1;
+    CU_ASSERT_EQUAL_FATAL(decode_with(path, &o, NULL), TRC_OK);
     CU_ASSERT_EQUAL(dec.n, 1);
     CU_ASSERT_EQUAL(dec.counters.checksum_ignored, 1);
     CU_ASSERT_EQUAL(dec.counters.skipped[TRC_SKIP_CHECKSUM], 0);

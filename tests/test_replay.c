@@ -13,14 +13,6 @@
 
 #define HAICOM PW_TEST_DATA "/gpsd/haicom-305N.log" /* a walk near Brisbane, 2007-04-08 */
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* A replay that must succeed: its error shown when it does not. */
 #define REPLAY_OK(o, sum)                                                                         \
     do {                                                                                          \
@@ -66,7 +58,7 @@ static void test_real_log_against_a_standing_victim(void)
  * same alarm is now a false alert, judged "exactly as in simulation". */
 static void test_reference_makes_the_alert_false(void)
 {
-    write_text("pw_ref.csv", "time,lat,lon\n"
+    pw_test_write_text("pw_ref.csv", "time,lat,lon\n"
                              "2007-04-08T09:50:00Z,-27.2100,153.0830\n"
                              "2007-04-08T10:00:00Z,-27.2101,153.0831\n");
     sim_replay_options o = base();
@@ -83,7 +75,7 @@ static void test_reference_makes_the_alert_false(void)
 /* A victim's CSV trace: replayed with the NMEA offender, in any mix. */
 static void test_csv_victim_trace(void)
 {
-    write_text("pw_victim.csv", "time,lat,lon,acc_m\n"
+    pw_test_write_text("pw_victim.csv", "time,lat,lon,acc_m\n"
                                 "2007-04-08T09:53:00Z,-27.2100,153.0530,8\n"
                                 "2007-04-08T09:54:00Z,-27.2100,153.0530,8\n"
                                 "2007-04-08T09:55:00Z,-27.2100,153.0530,8\n");
@@ -101,7 +93,7 @@ static void test_csv_victim_trace(void)
  * missing file is named. */
 static void test_errors(void)
 {
-    write_text("pw_victim_late.csv", "time,lat,lon\n2026-03-02T08:00:00Z,-27.21,153.053\n");
+    pw_test_write_text("pw_victim_late.csv", "time,lat,lon\n2026-03-02T08:00:00Z,-27.21,153.053\n");
     sim_replay_options o = base();
     o.has_victim_at = 0;
     o.victim_trace = "pw_victim_late.csv";
@@ -126,7 +118,7 @@ static void test_errors(void)
  * victim's minute and the rounding: under 200 s). */
 static void test_time_outliers_dropped(void)
 {
-    write_text("pw_bad_times.csv", "time,lat,lon\n"
+    pw_test_write_text("pw_bad_times.csv", "time,lat,lon\n"
                                    "2007-04-08T09:53:00Z,-27.2100,153.0530\n"
                                    "1970-01-01T00:00:00Z,-27.2100,153.0530\n"
                                    "9999-12-31T23:59:59Z,-27.2100,153.0530\n"

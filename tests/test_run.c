@@ -203,19 +203,11 @@ static void test_pursuit_reaches_the_tag(void)
     free(fixes);
 }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* A callback that fails mid-run: the run stops with the script's file:line
  * and no output file is left looking like a result. */
 static void test_script_error_leaves_no_result(void)
 {
-    write_text("pw_test_bad.lua",
+    pw_test_write_text("pw_test_bad.lua",
                "scenario { name = 'bad', start = '2026-03-02 07:30', duration = '1h', origin = place(37.5, 127.0) }\n"
                "local o = offender { name = 'o', start = place(37.5, 127.0) }\n"
                "at('07:40', function() local t = nil; return t.x end)\n");
@@ -235,7 +227,7 @@ static void test_script_error_leaves_no_result(void)
  * escalates, a battery death goes silent and the engine notices. */
 static void test_timed_events(void)
 {
-    write_text("pw_test_events.lua",
+    pw_test_write_text("pw_test_events.lua",
                "scenario { name = 'ev', start = '2026-03-02 07:30', duration = '40m', origin = place(37.5, 127.0) }\n"
                "local o = offender { name = 'o', start = place(37.5, 127.008), tag = { interval = '60s' } }\n"
                "local v = victim { name = 'v', start = place(37.5, 127.0) }\n"
@@ -261,7 +253,7 @@ static void test_timed_events(void)
  * over, the incident closes and its precise positions are purged. */
 static void test_patrol_dispatch_closes_incident(void)
 {
-    write_text("pw_test_patrol.lua",
+    pw_test_write_text("pw_test_patrol.lua",
                "scenario { name = 'patrol', start = '2026-03-02 07:30', duration = '1h', origin = place(37.5, 127.0) }\n"
                "local v = victim { name = 'v', start = place(37.5, 127.0), phone = { interval = '30s' } }\n"
                "local o = offender { name = 'o', start = place(37.5, 127.03),\n"
@@ -353,7 +345,7 @@ static int run_logged(const char *scenario, const char *out, fix_log *log, event
  */
 static void test_motion_start_wakes_the_tag(void)
 {
-    write_text("pw_test_motion.lua",
+    pw_test_write_text("pw_test_motion.lua",
                "scenario { name = 'motion', start = '2026-03-02 07:30', duration = '45m', origin = place(37.5, 127.0) }\n"
                "local o = offender { name = 'o', start = place(37.5, 127.0),\n"
                "  tag = { interval = '5m', moving_interval = '60s', network_loss = 0 },\n"
@@ -453,7 +445,7 @@ static void test_signal_timeout_from_the_scenario(void)
         event_log lost = {.type = PW_EV_SIGNAL_LOST};
         scn_scenario s;
         sim_summary sum;
-        write_text("pw_test_sig.lua", text);
+        pw_test_write_text("pw_test_sig.lua", text);
         CU_ASSERT_EQUAL_FATAL(run_logged("pw_test_sig.lua", "pw_test_run_sig", &log, &lost, &s, &sum), 0);
         remove("pw_test_sig.lua");
         pw_time_ms last = last_fix_of(&log, 1);
@@ -483,7 +475,7 @@ static void test_contact_lost_from_the_scenario(void)
     event_log lost = {.type = PW_EV_COMM_LOST};
     scn_scenario s;
     sim_summary sum;
-    write_text("pw_test_comm.lua",
+    pw_test_write_text("pw_test_comm.lua",
                "scenario { name = 'comm', start = '2026-03-02 07:30', duration = '40m', origin = place(37.5, 127.0) }\n"
                "local o = offender { name = 'o', start = place(37.5, 127.0),\n"
                "  tag = { interval = '4m', moving_interval = '30s', heartbeat = '3m', network_delay = '0s',\n"
@@ -514,7 +506,7 @@ static void test_contact_lost_from_the_scenario(void)
  */
 static void test_underground_walk_loses_gnss(void)
 {
-    write_text("pw_test_ug.lua",
+    pw_test_write_text("pw_test_ug.lua",
                "scenario { name = 'ug', start = '2026-03-02 07:30', duration = '30m', origin = place(37.5, 127.0) }\n"
                "local home = place(37.5, 127.0)\n"
                "local o = offender { name = 'o', start = home,\n"
@@ -558,7 +550,7 @@ static void test_underground_walk_loses_gnss(void)
  */
 static void test_fix_without_accuracy_is_null(void)
 {
-    write_text("pw_test_noacc.lua",
+    pw_test_write_text("pw_test_noacc.lua",
                "scenario { name = 'noacc', start = '2026-03-02 07:30', duration = '5m', origin = place(37.5, 127.0) }\n"
                "local v = victim { name = 'v', start = place(37.5, 127.0) }\n"
                "local o = offender { name = 'o', start = place(37.5, 127.003) }\n"
@@ -651,7 +643,7 @@ static void test_victim_sees_the_pin_over_her_network(void)
     for (size_t k = 0; k < 3; k++) {
         char text[2048];
         snprintf(text, sizeof text, tmpl, runs[k].phone, runs[k].extra);
-        write_text("pw_test_pin.lua", text);
+        pw_test_write_text("pw_test_pin.lua", text);
         sim_summary sum;
         char err[600];
         int rc = run_file("pw_test_pin.lua", NULL, "pw_test_run_pin", &sum, err, sizeof err);

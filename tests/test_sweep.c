@@ -14,14 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static const char *SCRIPT =
     "scenario { name = 'sw', start = '2026-03-02 07:30', duration = '20m', origin = place(37.5, 127.0) }\n"
     "local v = victim { name = 'v', start = place(37.5, 127.0) }\n"
@@ -34,7 +26,7 @@ static void test_param_apply(void)
 {
     scn_scenario s;
     scn_error e;
-    write_text("pw_sweep.lua", SCRIPT);
+    pw_test_write_text("pw_sweep.lua", SCRIPT);
     CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_sweep.lua", NULL, &e), SCN_OK);
     char err[300];
     CU_ASSERT_EQUAL(sim_param_apply(&s, "alarm_radius", 300, err, sizeof err), 0);
@@ -71,7 +63,7 @@ static void test_mean_ci(void)
 
 static void test_unknown_name_runs_nothing(void)
 {
-    write_text("pw_sweep.lua", SCRIPT);
+    pw_test_write_text("pw_sweep.lua", SCRIPT);
     double v[] = {1, 2};
     sim_sweep_axis ax[] = {{"no_such_thing", v, 2}};
     sim_sweep_spec sp = {.scenario_path = "pw_sweep.lua", .axes = ax, .n_axes = 1, .seeds = 2, .first_seed = 1,
@@ -93,7 +85,7 @@ static void test_unknown_name_runs_nothing(void)
  * there. */
 static void test_sweep_grid_and_failures(void)
 {
-    write_text("pw_sweep.lua", SCRIPT);
+    pw_test_write_text("pw_sweep.lua", SCRIPT);
     double radius[] = {300, 800};
     double boom[] = {0, 1};
     sim_sweep_axis ax[] = {{"alarm_radius", radius, 2}, {"boom", boom, 2}};
@@ -174,7 +166,7 @@ static void test_sweep_grid_and_failures(void)
  * machine running the other tests beside it. */
 static void test_run_timeout(void)
 {
-    write_text("pw_sweep_slow.lua",
+    pw_test_write_text("pw_sweep_slow.lua",
                "local big = param('burn', 0) == 1\n"
                "scenario { name = 'slow', start = '2026-03-02 07:30', duration = big and '7d' or '1h',\n"
                "           origin = place(37.5, 127.0) }\n"

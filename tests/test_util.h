@@ -29,6 +29,15 @@ static inline double pw_test_gauss(uint64_t *state)
     return sqrt(-2.0 * log(pw_test_uniform(state))) * cos(2.0 * M_PI * pw_test_uniform(state));
 }
 
+/* Write text to path (a scenario, a trace for the test), or fail the test. */
+static inline void pw_test_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 /* Register one suite of tests and run everything verbosely; the exit status
  * is nonzero when any assertion failed. */
 static inline int pw_test_main(const char *suite_name, const pw_test_entry *tests)
