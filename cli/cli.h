@@ -40,6 +40,10 @@ int cli_exit_status(int st);
 /* Stage the output folder (record.h).  A folder holding files proxwatch
  * did not write is bad input (2); other failures are 1.  0 when staged. */
 int cli_stage_out(const char *cmd, const char *dir, char *stage, size_t n);
+/* After the work ran into stage (its status rc): the stage becomes dir
+ * when rc is 0, else, or when that fails, it is removed.  rc, or SIM_ERUN
+ * with the reason in msg. */
+int cli_publish(int rc, const char *stage, const char *dir, char *msg, size_t n);
 /* The default output folder's parent, runs/; 0, or -1 with the reason said. */
 int cli_make_runs_dir(const char *cmd);
 /* That command's help (NULL: the overview) on `to`; exit status 0. */

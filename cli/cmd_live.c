@@ -92,13 +92,10 @@ int cli_live(int argc, char **argv)
         return sst;
     }
     o.out_dir = stage; /* published whole at the end (record.h) */
-    int rc = sim_live(&s, &o, &sum, msg, sizeof msg);
-    if (rc == 0 && rec_publish_dir(stage, final_dir, msg, sizeof msg) != 0)
-        rc = SIM_ERUN;
+    int rc = cli_publish(sim_live(&s, &o, &sum, msg, sizeof msg), stage, final_dir, msg, sizeof msg);
     o.out_dir = final_dir;
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
-        rec_remove_tree(stage);
         scn_free(&s);
         return cli_exit_status(rc);
     }

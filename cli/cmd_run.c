@@ -109,21 +109,21 @@ int cli_run(int argc, char **argv)
     int rc = sim_run(&s, &ro, &sum, msg, sizeof msg);
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
-        rec_remove_tree(stage);
+        cli_publish(rc, stage, dir, msg, sizeof msg); /* removes the stage */
         scn_free(&s);
         return sum.script_error ? 2 : 1;
     }
     eval_expect_result *expects = calloc(s.n_expects ? s.n_expects : 1, sizeof *expects);
     if (!expects) {
         fprintf(stderr, "proxwatch run: out of memory\n");
+        cli_publish(SIM_ENOMEM, stage, dir, msg, sizeof msg);
         scn_free(&s);
         return 1;
     }
     size_t failed = eval_expect_check(&s, &sum.report, sum.by_type, expects);
-    if (sim_summary_write_json(stage, &s, &sum, expects, failed, werr, sizeof werr) != 0 ||
-        rec_publish_dir(stage, dir, werr, sizeof werr) != 0) {
+    if (cli_publish(sim_summary_write_json(stage, &s, &sum, expects, failed, werr, sizeof werr), stage, dir, werr,
+                    sizeof werr) != 0) {
         fprintf(stderr, "proxwatch run: %s\n", werr);
-        rec_remove_tree(stage);
         free(expects);
         scn_free(&s);
         return 1;

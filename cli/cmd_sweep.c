@@ -127,11 +127,8 @@ int cli_sweep(int argc, char **argv)
     if (sst != 0)
         return sst;
     sp.out_dir = stage; /* published whole at the end (record.h) */
-    int rc = sim_sweep(&sp, &failed, msg, sizeof msg);
-    if (rc == 0 && rec_publish_dir(stage, dir, msg, sizeof msg) != 0)
-        rc = SIM_ERUN;
+    int rc = cli_publish(sim_sweep(&sp, &failed, msg, sizeof msg), stage, dir, msg, sizeof msg);
     if (rc != 0) {
-        rec_remove_tree(stage);
         if (rc == SIM_EINVAL) /* nothing ran: a usage error, said as one */
             return cli_usage_error("sweep", "%s", msg);
         fprintf(stderr, "proxwatch sweep: %s\n", msg);

@@ -199,13 +199,10 @@ int cli_replay(int argc, char **argv)
     if (sst != 0)
         return sst;
     o.out_dir = stage; /* published whole at the end (record.h) */
-    int rc = sim_replay(&o, &sum, msg, sizeof msg);
-    if (rc == 0 && rec_publish_dir(stage, final_dir, msg, sizeof msg) != 0)
-        rc = SIM_ERUN;
+    int rc = cli_publish(sim_replay(&o, &sum, msg, sizeof msg), stage, final_dir, msg, sizeof msg);
     o.out_dir = final_dir;
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
-        rec_remove_tree(stage);
         return cli_exit_status(rc);
     }
     printf("proxwatch replay: %s against %s\n", o.offender_trace,

@@ -114,6 +114,15 @@ int cli_stage_out(const char *cmd, const char *dir, char *stage, size_t n)
     return 0;
 }
 
+int cli_publish(int rc, const char *stage, const char *dir, char *msg, size_t n)
+{
+    if (rc == 0 && rec_publish_dir(stage, dir, msg, n) != 0)
+        rc = SIM_ERUN;
+    if (rc != 0)
+        rec_remove_tree(stage);
+    return rc;
+}
+
 /* The default output folder's parent; an error says why it cannot be made. */
 int cli_make_runs_dir(const char *cmd)
 {
