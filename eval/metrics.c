@@ -301,27 +301,52 @@ void eval_latency_from(eval_latency *l, double *values, size_t n)
 
 /* ---- truth ------------------------------------------------------------- */
 
-/* Is the case's rule broken at t by the true positions? */
-static int breached(const eval_metrics *m, size_t ci, const eval_prepared_case *pc, double ox, double oy,
-                    double vx, double vy, pw_time_ms t)
+
+/*
+ * Is the case's rule broken at t by the true positions?  When it is,
+ * *depth is how far inside the alarm radius the two are (0 or less: the
+ * breach is a zone's); when it is not, *gap is how far (m) they are from
+ * breaking any rule: the distance beyond the alarm radius, or to the
+ * nearest zone (its bounding box for polygons), a lower bound, 0 or less
+ * meaning "maybe now".
+ */
+static int judge_truth(const eval_metrics *m, size_t ci, const eval_prepared_case *pc, double ox, double oy,
+                       double vx, double vy, pw_time_ms t, double *gap, double *depth)
 {
     const eng_case_def *d = &m->s->cases[ci].def;
-    double dx = ox - vx, dy = oy - vy;
-    if (dx * dx + dy * dy <= d->alarm_radius_m * d->alarm_radius_m)
-        return 1;
-    for (size_t k = 0; k < d->n_zones; k++) {
+    double dx = ox - vx, dy = oy - vy, d2 = dx * dx + dy * dy;
+    int broken = d2 <= d->alarm_radius_m * d->alarm_radius_m;
+    for (size_t k = 0; k < d->n_zones && !broken; k++) {
         const eng_zone_def *z = &d->zones[k];
         if (!eng_schedule_active(&z->schedule, t))
             continue;
         const eng_zone_geom *pz = &pc->zones[k];
         if (z->kind == ENG_ZONE_CIRCLE) {
             double zx = ox - pz->cx, zy = oy - pz->cy;
-            if (zx * zx + zy * zy <= z->radius_m * z->radius_m)
-                return 1;
-        } else if (eng_poly_contains(pz->v, z->n_vertices, ox, oy)) {
-            return 1;
+            broken = zx * zx + zy * zy <= z->radius_m * z->radius_m;
+        } else {
+            broken = eng_poly_contains(pz->v, z->n_vertices, ox, oy);
         }
     }
+    if (broken) {
+        *depth = d->alarm_radius_m - sqrt(d2);
+        return 1;
+    }
+    double g = sqrt(d2) - d->alarm_radius_m;
+    for (size_t k = 0; k < d->n_zones; k++) {
+        const eng_zone_geom *pz = &pc->zones[k];
+        double zg;
+        if (d->zones[k].kind == ENG_ZONE_CIRCLE) {
+            zg = sqrt((ox - pz->cx) * (ox - pz->cx) + (oy - pz->cy) * (oy - pz->cy)) - d->zones[k].radius_m;
+        } else {
+            double bx = fmax(0.0, fmax(pz->minx - ox, ox - pz->maxx));
+            double by = fmax(0.0, fmax(pz->miny - oy, oy - pz->maxy));
+            zg = sqrt(bx * bx + by * by);
+        }
+        if (zg < g)
+            g = zg;
+    }
+    *gap = g;
     return 0;
 }
 
@@ -334,29 +359,6 @@ static void prepare_case(const eval_metrics *m, const eng_frame *fr, size_t ci, 
         (void)eng_zone_geom_init(fr, &d->zones[k], &pc->zones[k]);
 }
 
-/* How far (m) the true positions are from breaking the case's rules: the
- * distance beyond the alarm radius, or to the nearest zone (its bounding
- * box for polygons).  A lower bound; 0 or less means "maybe now". */
-static double breach_gap(const eval_metrics *m, size_t ci, const eval_prepared_case *pc, double ox, double oy,
-                         double vx, double vy)
-{
-    const eng_case_def *d = &m->s->cases[ci].def;
-    double gap = sqrt((ox - vx) * (ox - vx) + (oy - vy) * (oy - vy)) - d->alarm_radius_m;
-    for (size_t k = 0; k < d->n_zones; k++) {
-        const eng_zone_geom *pz = &pc->zones[k];
-        double g;
-        if (d->zones[k].kind == ENG_ZONE_CIRCLE) {
-            g = sqrt((ox - pz->cx) * (ox - pz->cx) + (oy - pz->cy) * (oy - pz->cy)) - d->zones[k].radius_m;
-        } else {
-            double dx = fmax(0.0, fmax(pz->minx - ox, ox - pz->maxx));
-            double dy = fmax(0.0, fmax(pz->miny - oy, oy - pz->maxy));
-            g = sqrt(dx * dx + dy * dy);
-        }
-        if (g < gap)
-            gap = g;
-    }
-    return gap;
-}
 
 /* Overlap of [a0, a1) and [b0 - tau, b1 + tau). */
 static int overlaps(pw_time_ms a0, pw_time_ms a1, pw_time_ms b0, pw_time_ms b1, pw_time_ms tau)
@@ -413,7 +415,8 @@ int eval_metrics_finish(eval_metrics *m, const eval_truth *truth, const eng_fram
             double ox, oy, vx, vy;
             truth->at(truth->ctx, sc->offender, t, &ho, &ox, &oy);
             truth->at(truth->ctx, sc->victim, t, &hv, &vx, &vy);
-            int b = breached(m, ci, &pc, ox, oy, vx, vy, t);
+            double gap = 0.0, depth = 0.0;
+            int b = judge_truth(m, ci, &pc, ox, oy, vx, vy, t, &gap, &depth);
             if (b && open_at == NEVER)
                 open_at = t;
             if ((!b || t + 1000 > end) && open_at != NEVER) {
@@ -423,7 +426,6 @@ int eval_metrics_finish(eval_metrics *m, const eval_truth *truth, const eng_fram
             }
             pw_time_ms step = 1000;
             if (!b) {
-                double gap = breach_gap(m, ci, &pc, ox, oy, vx, vy);
                 if (gap > 0.0 && closing <= 0.0)
                     step = end - t + 1000; /* neither moves: never */
                 else if (gap > 0.0 && gap / closing >= 2.0)
@@ -433,7 +435,6 @@ int eval_metrics_finish(eval_metrics *m, const eval_truth *truth, const eng_fram
                  * for depth / closing seconds whatever they do (and with it
                  * the breach, whatever the zones do); the last second is
                  * always looked at, to close the span. */
-                double depth = sc->def.alarm_radius_m - sqrt((ox - vx) * (ox - vx) + (oy - vy) * (oy - vy));
                 if (depth > 0.0 && (closing <= 0.0 || depth / closing >= 2.0)) {
                     double secs = closing <= 0.0 ? (double)(last - t) / 1000.0 : floor(depth / closing);
                     step = secs * 1000.0 >= (double)(last - t) ? last - t : (pw_time_ms)secs * 1000;
