@@ -152,12 +152,24 @@ static void store_push(dev_unit *u, const dev_message *m)
     u->stats.stored++;
 }
 
+/* The network model, both ways: a message sent at t is lost with the
+ * configured probability, else it arrives after an exponential delay, but
+ * not before the previous one on the same connection (last). */
+static int net_lost(const dev_unit *u, dev_rng *rng)
+{
+    return u->cfg.net_loss > 0.0 && dev_rng_uniform(rng) < u->cfg.net_loss;
+}
+
+static pw_time_ms net_arrival(const dev_unit *u, dev_rng *rng, pw_time_ms t, pw_time_ms last)
+{
+    pw_time_ms at = t + (pw_time_ms)llround(dev_rng_exponential(rng, u->cfg.net_delay_mean_ms));
+    return at < last ? last : at;
+}
+
 /* One connection per device: a message leaves after the previous one. */
 static void stamp_delivery(dev_unit *u, dev_message *m, pw_time_ms t)
 {
-    pw_time_ms at = t + (pw_time_ms)llround(dev_rng_exponential(&u->rng, u->cfg.net_delay_mean_ms));
-    if (at < u->last_deliver_at)
-        at = u->last_deliver_at;
+    pw_time_ms at = net_arrival(u, &u->rng, t, u->last_deliver_at);
     u->last_deliver_at = at;
     m->deliver_at = at;
     if (m->is_fix) {
@@ -188,7 +200,7 @@ static size_t send(dev_unit *u, dev_message *m, pw_time_ms t, dev_message *out, 
         store_push(u, m);
         return n;
     }
-    if (u->cfg.net_loss > 0.0 && dev_rng_uniform(&u->rng) < u->cfg.net_loss) {
+    if (net_lost(u, &u->rng)) {
         u->stats.lost++;
         return n;
     }
@@ -356,11 +368,9 @@ int dev_unit_downlink(dev_unit *u, pw_time_ms t, pw_time_ms *deliver_at)
     u->stats.downlink++;
     if (!dev_unit_reachable(u, t))
         return 0;
-    if (u->cfg.net_loss > 0.0 && dev_rng_uniform(&u->downlink_rng) < u->cfg.net_loss)
+    if (net_lost(u, &u->downlink_rng))
         return 0;
-    pw_time_ms at = t + (pw_time_ms)llround(dev_rng_exponential(&u->downlink_rng, u->cfg.net_delay_mean_ms));
-    if (at < u->last_downlink_at)
-        at = u->last_downlink_at;
+    pw_time_ms at = net_arrival(u, &u->downlink_rng, t, u->last_downlink_at);
     if (at >= u->dead_at)
         return 0; /* the battery runs out on the way */
     u->last_downlink_at = at;
