@@ -116,10 +116,18 @@ const char *dev_env_name(dev_env e);
  * accuracy_scale; the defaults (dev_env_defaults) and their sources are in
  * devices/README.md.
  *
- * GNSS error = sigma_m * scale * z + NLOS bias * scale, where z is a
- * unit-variance first-order Gauss-Markov process per axis with correlation
- * time tau_s, discretised exactly for any dt:
- *     z' = z exp(-dt/tau) + sqrt(1 - exp(-2 dt/tau)) N(0, 1).
+ * GNSS error = sigma_m * scale * m(t) * z + NLOS bias * scale, where
+ *   z = sqrt(1 - fast_share) z_slow + sqrt(fast_share) z_fast
+ * mixes two unit-variance first-order Gauss-Markov processes per axis with
+ * correlation times tau_s (slow) and tau_fast_s, each discretised exactly
+ * for any dt:
+ *     z' = z exp(-dt/tau) + sqrt(1 - exp(-2 dt/tau)) N(0, 1),
+ * and m(t) = exp(scale_log_sd * w) is the receiver's slowly varying noise
+ * level (satellite geometry, signal strength): w is a third, scalar
+ * Gauss-Markov process with correlation time scale_tau_s.  sigma_m is thus
+ * the per-axis std at the median noise level; the per-axis std over time is
+ * sigma_m * exp(scale_log_sd^2).  The claimed accuracy follows m(t): the
+ * receiver knows its geometry.
  * NLOS episodes start as a Poisson process (nlos_rate_per_h), last an
  * exponential time (nlos_duration_mean_s) and add a constant bias whose
  * length is lognormal (median nlos_median_m, log-sd nlos_log_sd) and whose
@@ -129,8 +137,12 @@ const char *dev_env_name(dev_env e);
  */
 typedef struct dev_env_params {
     double gnss_availability;   /* [0, 1]: chance a sample has GNSS; 0 = hard outage */
-    double sigma_m;             /* per-axis std of the Gauss-Markov error, m, > 0 */
-    double tau_s;               /* its correlation time, s, > 0 */
+    double sigma_m;             /* per-axis std of the noise at its median level, m, > 0 */
+    double tau_s;               /* correlation time of its slow part, s, > 0 */
+    double tau_fast_s;          /* correlation time of its fast part, s, > 0 */
+    double fast_share;          /* [0, 1]: share of the variance that is fast */
+    double scale_log_sd;        /* log-sd of the noise level m(t), >= 0 (0: constant) */
+    double scale_tau_s;         /* correlation time of the noise level, s, > 0 */
     double nlos_rate_per_h;     /* NLOS episode onsets per hour, >= 0 */
     double nlos_duration_mean_s;/* mean episode length, s, > 0 */
     double nlos_median_m;       /* median jump length, m, >= 0 */
@@ -139,7 +151,7 @@ typedef struct dev_env_params {
     double nlos_axis_sd_deg;    /* angular spread around the axis, deg, >= 0 */
     double claim_sigma_m;       /* per-axis std the receiver believes, m, > 0;
                                    claimed acc_m = 1.51 * claim_sigma_m * scale
-                                   * exp(claim_log_sd * N(0,1)) (1.51: the
+                                   * m(t) * exp(claim_log_sd * N(0,1)) (1.51: the
                                    68 % radius of a 2-D Gaussian) */
     double claim_log_sd;        /* log-sd of the claim's jitter, >= 0 */
     double hdop;                /* typical HDOP reported with the fix, > 0 */
@@ -147,7 +159,8 @@ typedef struct dev_env_params {
     double ttff_min_s, ttff_max_s; /* time to first fix after a hard outage,
                                    uniform in [min, max], s, 0 <= min <= max */
     double exit_error_factor;   /* >= 1: std of the first solution after TTFF
-                                   in units of sigma_m (decays with tau_s) */
+                                   in units of sigma_m (decays with tau_fast_s
+                                   and tau_s) */
     double exit_window_s;       /* GNSS fixes this long after TTFF are
                                    DEV_CAUSE_TUNNEL_EXIT (the first always), s */
     pw_fix_source fallback_source; /* PW_SRC_CELL or PW_SRC_WIFI */
@@ -174,7 +187,9 @@ dev_status dev_env_params_validate(const dev_env_params p[DEV_ENV_COUNT]);
 typedef struct dev_gnss {
     int started;                /* a GNSS error has been drawn */
     pw_time_ms gm_time;         /* time of the Gauss-Markov state */
-    double zx, zy;              /* unit-variance Gauss-Markov state per axis */
+    double zx, zy;              /* slow unit-variance Gauss-Markov state per axis */
+    double fx, fy;              /* fast one */
+    double w;                   /* log noise level, unit variance */
     int locked;                 /* the receiver has a GNSS solution */
     pw_time_ms reacquire_at;    /* end of TTFF; INT64_MIN when not started */
     int exit_first_pending;     /* next GNSS fix is the first after an outage */

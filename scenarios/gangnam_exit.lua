@@ -5,12 +5,15 @@
 -- beneath the exit within 500 m of him; her phone has only cell positions
 -- (hundreds of metres) in the tunnel.
 -- What to expect: the pass under the exit is a true breach that cell
--- positions can only show late: they trigger one alarm, either in the last
--- seconds of the pass (a late detection) or after the train has gone (the
--- breach is missed and the alarm counts as a false alert, cause cell
--- fallback or tunnel exit).  Either way it may show the victim his
--- position for up to a few minutes with no danger.  Sweep the phone's interval and the
--- case's p_open to see what it takes to catch the pass on time.
+-- positions can only show late, or not at all: they trigger at most one
+-- alarm, either in the last seconds of the pass (a late detection) or after
+-- the train has gone (the breach is missed and the alarm counts as a false
+-- alert, cause cell fallback or tunnel exit); on about one seed in three
+-- (4 of seeds 1-12) every cell position stays outside the 500 m alarm
+-- radius and the breach is missed with no alarm at all.  An alarm may show
+-- the victim his position for up to a few minutes with no danger.  Sweep the
+-- phone's interval and the case's p_open to see what it takes to catch the
+-- pass on time.
 
 scenario {
   name = "Gangnam exit, Line 2 underground",
@@ -50,11 +53,11 @@ case { offender = o, victim = v }
 dispatchers { count = 2, handling = "exp 3m" }
 
 -- The train passes within 500 m of him for about two minutes, with no GNSS.
--- One alarm, late: true if it comes before the train has gone, false after;
--- a false one is the cell fallback's or the tunnel exit's, nothing else.
+-- At most one alarm, late: true if it comes before the train has gone, false
+-- after; a false one is the cell fallback's or the tunnel exit's, nothing else.
 expect {
   true_breaches = 1,
-  alert_episodes = 1,
+  alert_episodes = {max = 1},
   false_noise_jump = 0,
   false_urban_canyon = 0,
   false_device_fault = 0,

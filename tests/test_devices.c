@@ -273,40 +273,188 @@ static void test_fix_fields(void)
                               &f, NULL, NULL, NULL));
 }
 
+/* ---- the GNSS error table ----------------------------------------------- */
+
+/* Sample autocorrelation of v[0..n-1] at lag L samples. */
+static double autocorrelation(const double *v, size_t n, size_t lag)
+{
+    double m = mean_of(v, n), num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        den += (v[i] - m) * (v[i] - m);
+        if (i + lag < n)
+            num += (v[i] - m) * (v[i + lag] - m);
+    }
+    return num / den;
+}
+
+#define N_LAGS 5
+static const size_t acf_lag_s[N_LAGS] = {1, 5, 10, 30, 60};
+
+/* One row of the table in devices/README.md: `recordings` receivers of
+ * `seconds` 1 Hz fixes each (seeds 1000, 1001, ...), standing still in env.
+ * Horizontal error quantiles pooled over every fix of source src; the
+ * autocorrelation of the east error per recording, then its mean, min and
+ * max over the recordings, as the real figures were reported. */
+typedef struct error_row {
+    size_t fixes;
+    double median, p95, p99, max;
+    double acf_mean[N_LAGS], acf_min[N_LAGS], acf_max[N_LAGS];
+    double over20_per_h;  /* excursions beyond 20 m starting per hour */
+} error_row;
+
+static error_row error_table_row(dev_env env, double bearing, int recordings, size_t seconds,
+                                 pw_fix_source src)
+{
+    error_row row;
+    memset(&row, 0, sizeof row);
+    double *err = malloc((size_t)recordings * seconds * sizeof *err);
+    double *east = malloc(seconds * sizeof *east);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(east);
+    for (int l = 0; l < N_LAGS; l++) {
+        row.acf_min[l] = INFINITY;
+        row.acf_max[l] = -INFINITY;
+    }
+    size_t excursions = 0;
+    for (int rec = 0; rec < recordings; rec++) {
+        dev_gnss g;
+        dev_gnss_init(&g);
+        dev_rng r;
+        dev_rng_init(&r, 1000 + (uint64_t)rec, 1);
+        size_t m = 0;
+        int beyond = 0;
+        for (size_t i = 0; i < seconds; i++) {
+            pw_fix f;
+            double ex, ey;
+            if (!dev_gnss_sample(&g, env_params, env, bearing, 1.0, &frame, 0, 0,
+                                 T0 + (pw_time_ms)i * SEC, &r, &f, NULL, &ex, &ey) ||
+                f.source != src)
+                continue;
+            double e = hypot(ex, ey);
+            err[row.fixes++] = e;
+            east[m++] = ex;
+            if (e > row.max)
+                row.max = e;
+            excursions += e > 20.0 && !beyond;
+            beyond = e > 20.0;
+        }
+        for (int l = 0; l < N_LAGS && m > 2 * acf_lag_s[l]; l++) {
+            double a = autocorrelation(east, m, acf_lag_s[l]);
+            row.acf_mean[l] += a / recordings;
+            row.acf_min[l] = fmin(row.acf_min[l], a);
+            row.acf_max[l] = fmax(row.acf_max[l], a);
+        }
+    }
+    if (row.fixes) {
+        row.median = quantile(err, row.fixes, 0.5);
+        row.p95 = quantile(err, row.fixes, 0.95);
+        row.p99 = quantile(err, row.fixes, 0.99);
+    }
+    row.over20_per_h = (double)excursions / ((double)recordings * (double)seconds / 3600.0);
+    free(err);
+    free(east);
+    return row;
+}
+
+static void print_error_row(const char *name, const error_row *row)
+{
+    printf("\n    | %-34s | %6.1f m | %5.1f m | %5.1f m | %5.0f m |", name, row->median, row->p95,
+           row->p99, row->max);
+    for (int l = 0; l < N_LAGS; l++)
+        printf("%s %.2f (%.2f-%.2f)", l ? " /" : "", row->acf_mean[l], row->acf_min[l],
+               row->acf_max[l]);
+    printf(" |");
+}
+
 /*
- * Sanity anchor: Google Smartphone Decimeter Challenge 2021 drives (Fu,
- * Khider, van Diggelen, ION GNSS+ 2020): smartphone error against a
- * survey-grade reference in open suburban driving has a median of about
- * 1-4 m and a 95th percentile of about 2-7 m.  20,000 fixes ten minutes
- * apart (ten correlation times) so that correlation does not bias them.
+ * Open sky against real phones.  Reference (the figures the model was
+ * fitted to, devices/README.md): two Pixel 4 phones per car on open-sky
+ * suburban drives against a survey-grade reference, four recordings
+ * pooled: horizontal error median 1.4 m, p95 5.2 m, p99 7.6 m, max 75 m;
+ * autocorrelation of the east error over the recordings 0.81-0.97 at 1 s,
+ * 0.42-0.88 at 5 s, 0.13-0.80 at 10 s, 0.26-0.57 at 30 s, 0.07-0.52 at
+ * 60 s.  Target: median and p95 within 20 % (1.12-1.68 m, 4.16-6.24 m);
+ * a heavy tail (excursions of tens of metres a few times an hour, none in
+ * a Rayleigh model with this median: its p99.99 is 4.5 m); the mean
+ * autocorrelation inside the real range at every lag.
+ * 50 recordings of 1 h at 1 Hz: the noise level's correlation time is
+ * 5 min, so an hour holds only about 12 independent levels; 50 hours bring
+ * the standard error of the pooled p95 to about 3 %.
  */
-static void test_open_sky_matches_gsdc(void)
+static void test_open_sky_matches_real_phones(void)
 {
     fixture();
+    static const double real_lo[N_LAGS] = {0.81, 0.42, 0.13, 0.26, 0.07};
+    static const double real_hi[N_LAGS] = {0.97, 0.88, 0.80, 0.57, 0.52};
+    printf("\n    | source | median | p95 | p99 | max | autocorrelation of the east error at"
+           " 1/5/10/30/60 s: mean (min-max over recordings) |");
+    error_row three = error_table_row(DEV_ENV_OPEN, NAN, 3, 3600, PW_SRC_GNSS);
+    print_error_row("open sky, 3 recordings x 1 h", &three);
+    error_row row = error_table_row(DEV_ENV_OPEN, NAN, 50, 3600, PW_SRC_GNSS);
+    print_error_row("open sky, 50 recordings x 1 h", &row);
+    printf("\n    excursions beyond 20 m: %.2f per hour ", row.over20_per_h);
+    CU_ASSERT_EQUAL(row.fixes, 50 * 3600);
+    CU_ASSERT(row.median >= 1.12 && row.median <= 1.68);
+    CU_ASSERT(row.p95 >= 4.16 && row.p95 <= 6.24);
+    /* Heavier than Rayleigh: p95 / median is 2.08 for a Rayleigh error,
+     * 3.7 for the real phones. */
+    CU_ASSERT(row.p95 / row.median > 3.0);
+    CU_ASSERT(row.max > 20.0 && row.max < 300.0);
+    CU_ASSERT(row.over20_per_h > 0.3 && row.over20_per_h < 10.0);
+    for (int l = 0; l < N_LAGS; l++)
+        CU_ASSERT(row.acf_mean[l] >= real_lo[l] && row.acf_mean[l] <= real_hi[l]);
+
+    /* The receiver's claim follows its noise level: honest in the body (a
+     * 68 % radius beaten by about 32 % of fixes), ten times apart. */
     sample_stats s = draw(DEV_ENV_OPEN, NAN, 1.0, 10 * MIN, NSAMPLES, 11, PW_SRC_GNSS);
     double optimistic = (double)s.optimistic / (double)s.gnss;
-    printf("\n    open sky: median %.2f m, p95 %.2f m, max %.2f m; claim < error on %.1f %% ",
-           s.median, s.p95, s.max, 100.0 * optimistic);
+    printf("\n    claim < error on %.1f %% ", 100.0 * optimistic);
     CU_ASSERT_EQUAL(s.gnss, NSAMPLES);
-    CU_ASSERT_EQUAL(s.cause[DEV_CAUSE_NOMINAL], NSAMPLES);
-    CU_ASSERT(s.median >= 1.0 && s.median <= 4.0);
-    CU_ASSERT(s.p95 >= 2.0 && s.p95 <= 7.0);
-    /* A 68 % radius that is honest is beaten by the error on about 32 % of
-     * fixes; the claim's jitter widens that a little. */
     CU_ASSERT(optimistic > 0.2 && optimistic < 0.45);
 }
 
-/* First-order Gauss-Markov: lag correlation exp(-dt/tau).  tau = 60 s in the
- * open.  20,000 steps: the estimate's standard error is at most
- * sqrt((1 - rho^2) / n) = 0.007; tolerance 0.04. */
+/* Urban canyons and tunnels, reported the same way (no fit: see
+ * devices/README.md).  Only orderings are asserted here; the urban and
+ * tunnel tests below check each model's own properties. */
+static void test_error_table_other_environments(void)
+{
+    fixture();
+    error_row open = error_table_row(DEV_ENV_OPEN, NAN, 10, 3600, PW_SRC_GNSS);
+    error_row light = error_table_row(DEV_ENV_URBAN_LIGHT, 30.0, 10, 3600, PW_SRC_GNSS);
+    error_row heavy = error_table_row(DEV_ENV_URBAN_HEAVY, 30.0, 10, 3600, PW_SRC_GNSS);
+    error_row tunnel = error_table_row(DEV_ENV_TUNNEL, NAN, 10, 3600, PW_SRC_CELL);
+    print_error_row("urban light, 10 x 1 h", &light);
+    print_error_row("urban heavy, 10 x 1 h", &heavy);
+    print_error_row("tunnel (cell fallback), 10 x 1 h", &tunnel);
+    printf(" ");
+    CU_ASSERT(light.median > open.median && heavy.median > light.median);
+    CU_ASSERT(heavy.p95 > 5.0 * open.p95 && heavy.p99 > light.p99);
+    CU_ASSERT(tunnel.median > 100.0);
+}
+
+/* The model's correlation with a constant noise level and no excursions:
+ * east error = sigma (sqrt(1 - f) z_slow + sqrt(f) z_fast), so its lag
+ * correlation is (1 - f) exp(-dt/tau_s) + f exp(-dt/tau_fast_s), for any
+ * step (exact discretisation).  With tau_s 200 s, tau_fast_s 6 s, f 0.45:
+ * dt 1 s: 0.55 * 0.99501 + 0.45 * 0.84648 = 0.928; 10 s: 0.55 * 0.95123 +
+ * 0.45 * 0.18888 = 0.608; 60 s: 0.55 * 0.74082 + 0 = 0.407; 600 s:
+ * 0.55 * 0.04979 = 0.027.  20,000 steps: standard error under 0.01;
+ * tolerance 0.04. */
 static void test_gauss_markov_correlation(void)
 {
     fixture();
+    dev_env_params quiet[DEV_ENV_COUNT];
+    memcpy(quiet, env_params, sizeof quiet);
+    quiet[DEV_ENV_OPEN].scale_log_sd = 0.0;
+    quiet[DEV_ENV_OPEN].nlos_rate_per_h = 0.0;
+    CU_ASSERT_EQUAL(quiet[DEV_ENV_OPEN].tau_s, 200.0);
+    CU_ASSERT_EQUAL(quiet[DEV_ENV_OPEN].tau_fast_s, 6.0);
+    CU_ASSERT_EQUAL(quiet[DEV_ENV_OPEN].fast_share, 0.45);
     static const struct {
         pw_time_ms dt;
-    } table[] = {{1 * SEC}, {10 * SEC}, {60 * SEC}, {600 * SEC}};
-    double tau_s = env_params[DEV_ENV_OPEN].tau_s;
-    printf("\n    lag-1 autocorrelation (tau %.0f s):", tau_s);
+        double expect;
+    } table[] = {{1 * SEC, 0.928}, {10 * SEC, 0.608}, {60 * SEC, 0.407}, {600 * SEC, 0.027}};
+    printf("\n    lag-1 autocorrelation, constant noise level:");
     for (size_t c = 0; c < sizeof table / sizeof table[0]; c++) {
         dev_gnss g;
         dev_gnss_init(&g);
@@ -315,23 +463,24 @@ static void test_gauss_markov_correlation(void)
         for (size_t i = 0; i < NSAMPLES; i++) {
             pw_fix f;
             double ex, ey;
-            dev_gnss_sample(&g, env_params, DEV_ENV_OPEN, NAN, 1.0, &frame, 0, 0,
+            dev_gnss_sample(&g, quiet, DEV_ENV_OPEN, NAN, 1.0, &frame, 0, 0,
                             T0 + (pw_time_ms)i * table[c].dt, &r, &f, NULL, &ex, &ey);
             buf_a[i] = ex;
             buf_b[i] = ey;
         }
         double rho = 0.5 * (lag1_autocorrelation(buf_a, NSAMPLES) + lag1_autocorrelation(buf_b, NSAMPLES));
-        double expect = exp(-(double)table[c].dt / 1000.0 / tau_s);
-        printf(" dt %llds: %.3f (exp %.3f);", (long long)(table[c].dt / SEC), rho, expect);
-        CU_ASSERT(fabs(rho - expect) < 0.04);
-        if (table[c].dt == 1 * SEC)
-            CU_ASSERT(rho > 0.8);
-        if (table[c].dt == 600 * SEC)
-            CU_ASSERT(rho < 0.2);
+        printf(" dt %llds: %.3f (exp %.3f);", (long long)(table[c].dt / SEC), rho, table[c].expect);
+        CU_ASSERT(fabs(rho - table[c].expect) < 0.04);
     }
     printf(" ");
 
-    /* Irregular steps keep the stationary spread: per-axis std stays sigma. */
+    /* Irregular steps keep the stationary spread.  With the noise level on
+     * (excursions still off) the per-axis std is sigma * sqrt(E[m^2]) =
+     * sigma * exp(k^2) for m = exp(k w), w ~ N(0, 1) (lognormal moment):
+     * 1.3 * exp(0.55^2) = 1.3 * 1.3532 = 1.759 m. */
+    quiet[DEV_ENV_OPEN].scale_log_sd = env_params[DEV_ENV_OPEN].scale_log_sd;
+    CU_ASSERT_EQUAL(quiet[DEV_ENV_OPEN].sigma_m, 1.3);
+    CU_ASSERT_EQUAL(quiet[DEV_ENV_OPEN].scale_log_sd, 0.55);
     dev_gnss g;
     dev_gnss_init(&g);
     dev_rng r, steps;
@@ -343,12 +492,12 @@ static void test_gauss_markov_correlation(void)
         t += 1 + (pw_time_ms)dev_rng_exponential(&steps, 120000.0);
         pw_fix f;
         double ex, ey;
-        dev_gnss_sample(&g, env_params, DEV_ENV_OPEN, NAN, 1.0, &frame, 0, 0, t, &r, &f, NULL, &ex, &ey);
+        dev_gnss_sample(&g, quiet, DEV_ENV_OPEN, NAN, 1.0, &frame, 0, 0, t, &r, &f, NULL, &ex, &ey);
         sxx += ex * ex + ey * ey;
     }
     double sd = sqrt(sxx / (2.0 * NSAMPLES));
-    printf("\n    irregular steps: per-axis std %.3f m (sigma %.1f) ", sd, env_params[DEV_ENV_OPEN].sigma_m);
-    CU_ASSERT(fabs(sd - env_params[DEV_ENV_OPEN].sigma_m) < 0.1 * env_params[DEV_ENV_OPEN].sigma_m);
+    printf("\n    irregular steps: per-axis std %.3f m (expected 1.759) ", sd);
+    CU_ASSERT(fabs(sd - 1.759) < 0.05 * 1.759);
 }
 
 /* Deep canyons: NLOS jumps of tens of metres to over 100 m, mostly along the
@@ -1089,7 +1238,8 @@ int main(void)
         {"rng: streams are independent", test_rng_streams_independent},
         {"rng: uniform, normal, exponential moments", test_rng_distributions},
         {"gnss: fix fields and position", test_fix_fields},
-        {"gnss: open sky matches GSDC 2021", test_open_sky_matches_gsdc},
+        {"gnss: open sky matches real phones", test_open_sky_matches_real_phones},
+        {"gnss: error table, urban and tunnel", test_error_table_other_environments},
         {"gnss: Gauss-Markov correlation", test_gauss_markov_correlation},
         {"gnss: urban heavy multipath", test_urban_heavy_multipath},
         {"gnss: tunnel fallback and time to first fix", test_tunnel_fallback_and_ttff},
