@@ -109,6 +109,13 @@ typedef struct eval_report {
         double patrol_minutes_on_false;   /* dispatch to release, for alarms no breach backs */
     } workload;
     eval_health_counts health;
+    /* Replay: the span in which every trace and reference has data; only
+     * it is replayed and scored.  set 0 for simulations (not written). */
+    struct {
+        int set;
+        pw_time_ms start, end;
+        uint64_t outside[2];    /* trace fixes before or after it: offender, victim */
+    } scored_span;
 } eval_report;
 
 /* Private state of the collector; the fields are here for caller storage. */

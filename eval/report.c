@@ -135,6 +135,18 @@ int eval_report_write_json(FILE *f, const scn_scenario *s, const eval_report *r)
     rec_json_kuint(&w, "tamper", r->health.tamper);
     rec_json_kuint(&w, "battery_low", r->health.battery_low);
     rec_json_end(&w);
+    if (r->scored_span.set) {
+        char a[40], b[40];
+        pw_format_time(r->scored_span.start, a, sizeof a);
+        pw_format_time(r->scored_span.end, b, sizeof b);
+        member(&w, "scored_span");
+        rec_json_kstr(&w, "start", a);
+        rec_json_kstr(&w, "end", b);
+        rec_json_kfixed(&w, "seconds", (double)(r->scored_span.end - r->scored_span.start) / 1000.0, 3);
+        rec_json_kuint(&w, "offender_fixes_outside", r->scored_span.outside[0]);
+        rec_json_kuint(&w, "victim_fixes_outside", r->scored_span.outside[1]);
+        rec_json_end(&w);
+    }
     rec_json_end_newline(&w);
     rec_json_text(&w, "\n");
     return rec_json_finish(&w) != 0 || ferror(f) ? -1 : 0;
@@ -152,6 +164,15 @@ static void row_latency(FILE *f, const char *name, const eval_latency *l)
 
 void eval_report_print(FILE *f, const eval_report *r)
 {
+    if (r->scored_span.set) {
+        char a[40], b[40];
+        pw_format_time(r->scored_span.start, a, sizeof a);
+        pw_format_time(r->scored_span.end, b, sizeof b);
+        fprintf(f, "  scored span              %s to %s (%.0f s, where every trace has data); fixes outside it: "
+                   "offender %llu, victim %llu\n",
+                a, b, (double)(r->scored_span.end - r->scored_span.start) / 1000.0,
+                (unsigned long long)r->scored_span.outside[0], (unsigned long long)r->scored_span.outside[1]);
+    }
     fprintf(f, "  true breaches            %llu: %llu detected, %llu missed (%llu shorter than the tag's interval)\n",
             (unsigned long long)r->breaches.truth, (unsigned long long)r->breaches.detected,
             (unsigned long long)r->breaches.missed, (unsigned long long)r->breaches.missed_short);

@@ -183,6 +183,39 @@ static void replay_sink(void *ctx, const pw_event *ev)
         c->write_failed = errno ? errno : EIO;
 }
 
+/* Narrow [*lo, *hi] to the times of f (NULL: nothing to do); SIM_EINVAL
+ * when nothing is left, err naming the file. */
+static int narrow_span(const fixes *f, const char *path, const char *what, pw_time_ms *lo, pw_time_ms *hi,
+                       char *err, size_t errlen)
+{
+    if (!f)
+        return 0;
+    pw_time_ms a = f->v[0].time, b = f->v[f->n - 1].time;
+    if (a > *hi || b < *lo) {
+        char s1[40], s2[40], s3[40], s4[40];
+        pw_format_time(a, s1, sizeof s1);
+        pw_format_time(b, s2, sizeof s2);
+        pw_format_time(*lo, s3, sizeof s3);
+        pw_format_time(*hi, s4, sizeof s4);
+        snprintf(err, errlen, "%s: %s (%s to %s) does not overlap the other traces in time (%s to %s)", path, what,
+                 s1, s2, s3, s4);
+        return SIM_EINVAL;
+    }
+    if (a > *lo)
+        *lo = a;
+    if (b < *hi)
+        *hi = b;
+    return 0;
+}
+
+static uint64_t count_outside(const fixes *f, pw_time_ms lo, pw_time_ms hi)
+{
+    uint64_t n = 0;
+    for (size_t k = 0; k < f->n; k++)
+        n += f->v[k].time < lo || f->v[k].time > hi;
+    return n;
+}
+
 /* The median gap between fixes: the trace's reporting interval. */
 static int cmp_ms(const void *a, const void *b)
 {
@@ -312,8 +345,38 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         rc = SIM_EINVAL;
         goto done;
     }
-    start -= ((start % 1000) + 1000) % 1000;
-    end += 1000;
+    uint64_t ref_bad = 0; /* a reference's outliers are its own affair */
+    if (o->truth_offender && (rc = read_trace(o->truth_offender, 2, 1, o, &ref_off, err, errlen, &ref_bad)) != 0)
+        goto done;
+    if (o->truth_victim && (rc = read_trace(o->truth_victim, 1, 1, o, &ref_vic, err, errlen, &ref_bad)) != 0)
+        goto done;
+
+    /* The scored span: where every trace and reference has data.  Before
+     * it a role has no data yet (a victim trace that starts later would
+     * count breaches against a position she never reported); after it a
+     * file has ended, which is the end of the recording, not lost signal.
+     * Only the span is replayed and scored. */
+    pw_time_ms lo = a0, hi = a1;
+    if ((rc = narrow_span(o->victim_trace ? &vic : NULL, o->victim_trace, "the victim's trace", &lo, &hi, err,
+                          errlen)) != 0 ||
+        (rc = narrow_span(o->truth_offender ? &ref_off : NULL, o->truth_offender, "the offender's reference", &lo,
+                          &hi, err, errlen)) != 0 ||
+        (rc = narrow_span(o->truth_victim ? &ref_vic : NULL, o->truth_victim, "the victim's reference", &lo, &hi,
+                          err, errlen)) != 0)
+        goto done;
+    uint64_t outside[2] = {count_outside(&off, lo, hi), o->victim_trace ? count_outside(&vic, lo, hi) : 0};
+    if ((outside[0] || outside[1]) && o->warn) {
+        char what[320], s1[40], s2[40];
+        pw_format_time(lo, s1, sizeof s1);
+        pw_format_time(hi, s2, sizeof s2);
+        snprintf(what, sizeof what, "%llu offender and %llu victim fixes lie outside %s to %s, the span in which "
+                                    "every trace%s has data: they are not replayed or scored",
+                 (unsigned long long)outside[0], (unsigned long long)outside[1], s1, s2,
+                 o->truth_offender || o->truth_victim ? " and reference" : "");
+        o->warn(o->warn_ctx, o->offender_trace, 0, what);
+    }
+    start = lo - ((lo % 1000) + 1000) % 1000;
+    end = hi + 1000;
 
     /* The replay as a two-person scenario, so that the metrics are those
      * of a simulation. */
@@ -411,6 +474,8 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
     pw_time_ms next_tick = start + 1000;
     while (i < off.n || j < vic.n) {
         const pw_fix *f = (j >= vic.n || (i < off.n && off.v[i].time <= vic.v[j].time)) ? &off.v[i++] : &vic.v[j++];
+        if (f->time < lo || f->time > hi)
+            continue;
         pw_time_ms now = (f->set & PW_FIX_RECV_SET) ? f->recv_time : f->time;
         tick_until(&eng, &next_tick, now);
         eval_metrics_fix(&metrics, f->device, DEV_CAUSE_NOMINAL, 0, now);
@@ -423,11 +488,6 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
 
     /* Truth: the references when given, else the traces themselves (the
      * report says which). */
-    uint64_t ref_bad = 0; /* a reference's outliers are its own affair */
-    if (o->truth_offender && (rc = read_trace(o->truth_offender, 2, 1, o, &ref_off, err, errlen, &ref_bad)) != 0)
-        goto done;
-    if (o->truth_victim && (rc = read_trace(o->truth_victim, 1, 1, o, &ref_vic, err, errlen, &ref_bad)) != 0)
-        goto done;
     const fixes *tv = o->truth_victim ? &ref_vic : &vic, *to = o->truth_offender ? &ref_off : &off;
     if (sim_track_from_fixes(tv->v, tv->n, &fr, start, end, &tracks[0]) != 0 ||
         sim_track_from_fixes(to->v, to->n, &fr, start, end, &tracks[1]) != 0) {
@@ -443,6 +503,11 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         goto done;
     }
     sum->report.fixes = sum->fixes_delivered;
+    sum->report.scored_span.set = 1;
+    sum->report.scored_span.start = lo;
+    sum->report.scored_span.end = hi;
+    sum->report.scored_span.outside[0] = outside[0];
+    sum->report.scored_span.outside[1] = outside[1];
     snprintf(sum->report.truth, sizeof sum->report.truth, "%s",
              o->truth_offender || o->truth_victim ? "reference" : "traces");
     sum->sim_seconds = sum->report.sim_seconds;

@@ -8,6 +8,7 @@
 #include "test_util.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -169,6 +170,149 @@ static void test_long_span_needs_force(void)
     remove("pw_long.csv");
 }
 
+/* Scored span.  His tag reports every 10 s from 10:00 to 10:30, standing
+ * 200 m from where her phone reports every 10 s from 10:10 to 10:20 only
+ * (0.0018 deg of latitude = 200.2 m; alarm radius 500 m).  By hand: the
+ * span in which both traces have data is 10:10:00-10:20:00 (600 s); his 60
+ * fixes before it and 60 after it are not replayed; the one breach is
+ * that span, caught at once (she is inside from her first fix); and the
+ * end of her file at 10:20 is the end of the recording, not a phone that
+ * lost its signal.  Before the span was scored, the breach began at 10:00
+ * (her first position held back to his first fix), was "caught" 600 s
+ * late, and her silence after 10:20 raised signal_lost. */
+static void test_scored_span(void)
+{
+    FILE *f = fopen("pw_span_off.csv", "w"), *g = fopen("pw_span_vic.csv", "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    fputs("time,lat,lon,acc_m\n", f);
+    fputs("time,lat,lon,acc_m\n", g);
+    for (int k = 0; k <= 180; k++) { /* 10:00:00 .. 10:30:00 */
+        fprintf(f, "2026-03-02T10:%02d:%02dZ,37.5683,126.9780,5\n", k / 6, k % 6 * 10);
+        if (k >= 60 && k <= 120)
+            fprintf(g, "2026-03-02T10:%02d:%02dZ,37.5665,126.9780,5\n", k / 6, k % 6 * 10);
+    }
+    fclose(f);
+    fclose(g);
+    rec_remove_tree("pw_replay_span");
+    sim_replay_options o = base();
+    o.offender_trace = "pw_span_off.csv";
+    o.has_victim_at = 0;
+    o.victim_trace = "pw_span_vic.csv";
+    o.out_dir = "pw_replay_span";
+    sim_summary sum;
+    REPLAY_OK(&o, &sum);
+    CU_ASSERT_EQUAL(sum.report.scored_span.set, 1);
+    CU_ASSERT_EQUAL(sum.report.scored_span.end - sum.report.scored_span.start, 600000);
+    CU_ASSERT_EQUAL(sum.report.scored_span.outside[0], 120);
+    CU_ASSERT_EQUAL(sum.report.scored_span.outside[1], 0);
+    CU_ASSERT_EQUAL(sum.fixes_delivered, 61 + 61);
+    CU_ASSERT(sum.report.sim_seconds >= 600.0 && sum.report.sim_seconds <= 602.0);
+    CU_ASSERT_EQUAL(sum.report.breaches.truth, 1);
+    CU_ASSERT_EQUAL(sum.report.breaches.detected, 1);
+    CU_ASSERT_EQUAL(sum.report.latency.breach_to_alert.n, 1);
+    CU_ASSERT(sum.report.latency.breach_to_alert.max < 30.0);
+    CU_ASSERT_EQUAL(sum.report.health.signal_loss, 0);
+    CU_ASSERT_EQUAL(sum.by_type[PW_EV_SIGNAL_LOST], 0);
+    /* report.json says which span was scored */
+    char *json = pw_test_read_text("pw_replay_span/report.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"scored_span\": {\"start\": \"2026-03-02T10:10:00.000Z\", "
+                                        "\"end\": \"2026-03-02T10:20:00.000Z\", \"seconds\": 600.000, "
+                                        "\"offender_fixes_outside\": 120, \"victim_fixes_outside\": 0}"));
+    free(json);
+    remove("pw_span_off.csv");
+    remove("pw_span_vic.csv");
+}
+
+/* NMEA 0183's checksum: XOR of the bytes between '$' and '*'. */
+static void put_sentence(FILE *f, const char *body, int corrupt)
+{
+    unsigned sum = 0;
+    for (const char *p = body; *p; p++)
+        sum ^= (unsigned char)*p;
+    fprintf(f, "$%s*%02X\r\n", body, (sum ^ (corrupt ? 0x01u : 0u)) & 0xFFu);
+}
+
+static long warned_checksums, warned_ignored, warned_kept;
+static void count_warnings(void *ctx, const char *file, long line, const char *what)
+{
+    (void)ctx;
+    (void)file;
+    (void)line;
+    long n = atol(what);
+    if (strstr(what, "failed their checksum"))
+        warned_checksums = n;
+    else if (strstr(what, "despite a wrong checksum"))
+        warned_ignored = n;
+    else if (strstr(what, "epochs kept"))
+        warned_kept = n;
+}
+
+/*
+ * A 10 Hz survey reference, as real exports come: RMC only, status V on
+ * the epochs its receiver did not trust (here the two minutes in which
+ * the offender came within 56 m of the victim: 0.0005 deg of latitude),
+ * and some sentences with a wrong checksum.  His tag's own trace says he
+ * stayed 2 km away (0.018 deg = 2,001 m), so the engine raises nothing.
+ * By hand: the reference is kept epoch by epoch, V or not, so it shows one
+ * true breach (10:04:00-10:06:00), missed.  Were the V epochs dropped, the
+ * reference would be a straight line from the far point to the far point:
+ * no breach at all.  The wrong checksums are counted and said; with
+ * --no-checksum they are read, and said too.
+ */
+static void test_survey_reference_10hz(void)
+{
+    FILE *f = fopen("pw_ref10.nmea", "w"), *g = fopen("pw_tag_far.csv", "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    fputs("time,lat,lon,acc_m\n", g);
+    long bad = 0, v_epochs = 0;
+    for (int k = 0; k <= 6000; k++) { /* 10:00:00.0 .. 10:10:00.0 at 10 Hz */
+        int near = k >= 2400 && k <= 3600;
+        int corrupt = near && k % 10 == 3;
+        char body[160];
+        snprintf(body, sizeof body, "GPRMC,10%02d%02d.%d0,%c,%s,N,12658.6800,E,0.0,0.0,020326,,", k / 600,
+                 k / 10 % 60, k % 10, near ? 'V' : 'A', near ? "3734.0200" : "3735.0700");
+        put_sentence(f, body, corrupt);
+        bad += corrupt;
+        v_epochs += near && !corrupt;
+        if (k % 100 == 0)
+            fprintf(g, "2026-03-02T10:%02d:%02dZ,37.5845,126.9780,5\n", k / 600, k / 10 % 60);
+    }
+    fclose(f);
+    fclose(g);
+    CU_ASSERT_EQUAL(bad, 120); /* k = 2403, 2413, ..., 3593 */
+    sim_replay_options o = base();
+    o.offender_trace = "pw_tag_far.csv";
+    o.victim_lat = 37.5665;
+    o.victim_lon = 126.9780;
+    o.truth_offender = "pw_ref10.nmea";
+    o.out_dir = NULL;
+    o.warn = count_warnings;
+    warned_checksums = warned_ignored = warned_kept = -1;
+    sim_summary sum;
+    REPLAY_OK(&o, &sum);
+    CU_ASSERT_STRING_EQUAL(sum.report.truth, "reference");
+    CU_ASSERT_EQUAL(sum.report.alerts.episodes, 0);
+    CU_ASSERT_EQUAL(sum.report.breaches.truth, 1);
+    CU_ASSERT_EQUAL(sum.report.breaches.missed, 1);
+    CU_ASSERT_EQUAL(warned_checksums, 120);
+    CU_ASSERT_EQUAL(warned_kept, v_epochs);
+    CU_ASSERT_EQUAL(warned_ignored, -1);
+    printf("\n    10 Hz reference: %ld wrong checksums said, %ld V epochs kept ", warned_checksums, warned_kept);
+
+    o.no_checksum = 1;
+    warned_checksums = warned_ignored = warned_kept = -1;
+    REPLAY_OK(&o, &sum);
+    CU_ASSERT_EQUAL(sum.report.breaches.truth, 1);
+    CU_ASSERT_EQUAL(warned_checksums, -1);
+    CU_ASSERT_EQUAL(warned_ignored, 120);
+    CU_ASSERT_EQUAL(warned_kept, 1201); /* every epoch of the two minutes */
+    remove("pw_ref10.nmea");
+    remove("pw_tag_far.csv");
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -178,6 +322,8 @@ int main(void)
         {"non-overlapping traces and missing files", test_errors},
         {"one bad time is dropped, not replayed", test_time_outliers_dropped},
         {"a span over 7 days needs --force", test_long_span_needs_force},
+        {"only the span every trace covers is scored", test_scored_span},
+        {"a 10 Hz survey reference: flags and checksums", test_survey_reference_10hz},
         {NULL, NULL},
     };
     return pw_test_main("replay", tests);

@@ -38,6 +38,33 @@ static inline void pw_test_write_text(const char *path, const char *text)
     fclose(f);
 }
 
+/* The whole of a text file, NUL-terminated (free it), or NULL. */
+static inline char *pw_test_read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (n + 1 == cap) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
 /* Register one suite of tests and run everything verbosely; the exit status
  * is nonzero when any assertion failed. */
 static inline int pw_test_main(const char *suite_name, const pw_test_entry *tests)
