@@ -30,8 +30,8 @@ static void print_reasons(const char *shown, const trc_counters *c)
 {
     fprintf(stderr, "proxwatch decode: %s: %ld sentences used, %ld well-formed but not used (other types, "
                     "comments, gpsd classes other than TPV), %ld epochs that said no fix, %ld valid epochs "
-                    "with no date known, %ld positions no sentence called valid (GGA quality 7 or 8 "
-                    "alone)",
+                    "with no date known, %ld positions no sentence called valid (a GGA of quality 7 "
+                    "or 8, or with under 3 satellites, alone)",
             shown, c->used, c->ignored, c->no_fix_epochs, c->undated_epochs, c->unconfirmed_epochs);
     for (int r = 0; r < TRC_SKIP_REASON_COUNT; r++)
         if (c->skipped[r])

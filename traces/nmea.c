@@ -165,15 +165,17 @@ static fstat parse_time(const char *s, int32_t *tod_ms)
     return F_OK;
 }
 
-/* ddmmyy (RMC) -> days; 2-digit years are 2000 + yy (gpsd does the same;
- * no log predates 2000 and the format has no century). */
+/* ddmmyy (RMC) -> days.  The format has no century: yy 80-99 are 1980-1999
+ * (GPS began in 1980), 00-79 are 2000-2079, as gpsd reads them (gpsd 3.22
+ * and 3.27 both take 99 as 1999; 3.22 then moves old dates on by 1024-week
+ * steps, which we leave to --rollover). */
 static fstat parse_ddmmyy(const char *s, int32_t *days)
 {
     if (!*s)
         return F_EMPTY;
     if (strlen(s) != 6 || !all_digits(s, 6))
         return F_BAD;
-    int d = two(s), m = two(s + 2), y = 2000 + two(s + 4);
+    int d = two(s), m = two(s + 2), yy = two(s + 4), y = (yy >= 80 ? 1900 : 2000) + yy;
     if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
         return F_RANGE;
     *days = (int32_t)pw_days_from_civil(y, m, d);
@@ -308,7 +310,7 @@ static int parse_gga(parse_ctx *c, sentence *s)
      * fixes; the epoch's other sentences decide (a GGA 7 alone is no fix). */
     if (s->gga_quality == 0 || s->gga_quality > 8)
         s->pos = POS_INVALID;
-    else if (have && s->gga_quality > 0 && s->gga_quality < 7)
+    else if (have && s->gga_quality > 0 && s->gga_quality < 7 && s->sats >= 3)
         s->pos = POS_VALID;
     s->dr = s->gga_quality == 6;
     return 0;

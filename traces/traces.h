@@ -39,12 +39,14 @@
  *     most one fix; time-less sentences (GSA, VTG, GSV) join the open epoch.
  *     An epoch is a fix only if a position sentence says the position is
  *     valid and none says it is not (RMC status V or mode N, GGA quality 0,
- *     7 or 8, GLL status V or mode N, GNS all N); coordinates in a "no fix"
- *     sentence are never used.
+ *     GLL status V or mode N, GNS all N); GGA quality 7 or 8, or 1-6 with
+ *     fewer than 3 satellites used, says neither; coordinates in a "no
+ *     fix" sentence are never used.
  *   - The date comes from a valid RMC or a ZDA and carries over to later
  *     epochs that have none (GGA-only); when the time of day goes back by
  *     more than 12 h the carried date advances by one day (midnight).  No
- *     date yet: no fix.  2-digit RMC years are 2000 + yy.
+ *     date yet: no fix.  2-digit RMC years 80-99 are 1980-1999, 00-79 are
+ *     2000-2079.
  *   - acc_m (68 % radius): from GST when the epoch has one,
  *     1.51 * sqrt((sigma_lat^2 + sigma_lon^2) / 2); otherwise from HDOP,
  *     1.51 * HDOP * 5 m / sqrt 2 (the engine's own UERE model, track.c:
@@ -118,7 +120,8 @@ typedef struct trc_counters {
     long no_fix_epochs;    /* epochs whose sentences said "no fix" */
     long undated_epochs;   /* valid positions dropped: no date known yet */
     long unconfirmed_epochs; /* positions no sentence called valid (a GGA of
-                              * quality 7 or 8 with no RMC or GLL to say A) */
+                              * quality 7 or 8, or with under 3 satellites,
+                              * and no RMC or GLL to say A) */
     long checksum_ignored;   /* no_checksum: sentences read despite a bad checksum */
     long kept_as_reference;  /* reference: epochs kept that said no fix or nothing */
     long last_warning_line;            /* 0 when none */
