@@ -9,18 +9,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* --relocate's target: "start" (the receiver's actor's start), "origin"
+ * (the scenario's), an actor's name (its start) or LAT,LON. */
+static int resolve_relocate(const scn_scenario *s, scn_role as, const char *v, sim_live_options *o)
+{
+    const scn_point *p = NULL;
+    if (!strcmp(v, "origin"))
+        p = &s->origin;
+    for (size_t a = 0; a < s->n_actors && !p; a++)
+        if ((!strcmp(v, "start") && s->actors[a].role == as) || !strcmp(v, s->actors[a].name))
+            p = &s->actors[a].start;
+    if (p) {
+        o->relocate_lat = p->lat;
+        o->relocate_lon = p->lon;
+    } else if (!cli_parse_latlon(v, &o->relocate_lat, &o->relocate_lon)) {
+        return cli_usage_error("live", "--relocate '%s': start, origin, an actor's name in %s, or LAT,LON", v,
+                               s->file);
+    }
+    o->relocate = 1;
+    return 0;
+}
+
 int cli_live(int argc, char **argv)
 {
     sim_live_options o = {.speed = 1.0, .out_dir = "runs/live"};
     static char host[256], port[32];
-    const char *path = NULL;
+    const char *path = NULL, *relocate = NULL;
     int have_as = 0;
     static const struct option longopts[] = {
         {"gpsd", required_argument, NULL, 'g'},  {"as", required_argument, NULL, 'a'},
         {"speed", required_argument, NULL, 'x'}, {"out", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},       {"any-date", no_argument, NULL, 'D'},
-        {"gpkg", no_argument, NULL, 'G'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"gpkg", no_argument, NULL, 'G'},        {"relocate", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     int c;
     while ((c = cli_next_option(argc, argv, "o:qh", longopts)) != -1) {
         const char *v = optarg;
@@ -60,6 +81,8 @@ int cli_live(int argc, char **argv)
             o.any_date = 1;
         } else if (c == 'G') {
             o.gpkg = 1;
+        } else if (c == 'L') {
+            relocate = v;
         } else if (c == 'h') {
             return cli_print_help(stdout, "live");
         } else {
@@ -77,12 +100,19 @@ int cli_live(int argc, char **argv)
         fprintf(stderr, "%s\n", err.message);
         return 2;
     }
+    if (relocate && resolve_relocate(&s, o.as, relocate, &o) != 0) {
+        scn_free(&s);
+        return 2;
+    }
     if (!strncmp(o.out_dir, "runs/", 5) && cli_make_runs_dir("live") != 0) {
         scn_free(&s);
         return 1;
     }
     fprintf(stderr, "proxwatch live: %s as the %s, gpsd at %s:%s; Ctrl-C ends the run\n", s.name,
             o.as == SCN_OFFENDER ? "offender" : "victim", host, port);
+    if (o.relocate)
+        fprintf(stderr, "proxwatch live: the receiver's track is moved rigidly, its first fix to %.6f, %.6f\n",
+                o.relocate_lat, o.relocate_lon);
     sim_summary sum;
     char msg[1024], stage[600];
     const char *final_dir = o.out_dir;

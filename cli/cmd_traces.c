@@ -141,8 +141,8 @@ int cli_replay(int argc, char **argv)
         {"victim-at", required_argument, NULL, 'A'},      {"truth-offender", required_argument, NULL, 'P'},
         {"truth-victim", required_argument, NULL, 'Q'},   {"alarm-radius", required_argument, NULL, 'R'},
         {"force", no_argument, NULL, 'F'},                {"out", required_argument, NULL, 'o'},
-        {"no-checksum", no_argument, NULL, 'N'},          {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"no-checksum", no_argument, NULL, 'N'},          {"relocate", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0}};
     int c;
     while ((c = cli_next_option(argc, argv, "o:h", longopts)) != -1) {
         const char *v = optarg;
@@ -163,14 +163,13 @@ int cli_replay(int argc, char **argv)
             if (!cli_out_path_ok("replay", v))
                 return 2;
         } else if (c == 'A') {
-            char *end, *end2;
-            o.victim_lat = strtod(v, &end);
-            if (end == v || *end != ',' || !(fabs(o.victim_lat) <= 90))
-                return cli_usage_error("replay", "--victim-at '%s': expected LAT,LON in degrees", v);
-            o.victim_lon = strtod(end + 1, &end2);
-            if (*end2 || end2 == end + 1 || !(fabs(o.victim_lon) <= 180))
+            if (!cli_parse_latlon(v, &o.victim_lat, &o.victim_lon))
                 return cli_usage_error("replay", "--victim-at '%s': expected LAT,LON in degrees", v);
             o.has_victim_at = 1;
+        } else if (c == 'L') {
+            if (!cli_parse_latlon(v, &o.relocate_lat, &o.relocate_lon))
+                return cli_usage_error("replay", "--relocate '%s': expected LAT,LON in degrees", v);
+            o.relocate = 1;
         } else if (c == 'R') {
             char *end;
             o.alarm_radius_m = strtod(v, &end);

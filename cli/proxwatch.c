@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,20 @@ int cli_parse_u64(const char *s, uint64_t *out)
     if (errno || end == s || *end || !isdigit((unsigned char)s[0]))
         return 0; /* digits only: strtoull would take " -1" as 2^64 - 1 */
     *out = v;
+    return 1;
+}
+
+int cli_parse_latlon(const char *s, double *lat, double *lon)
+{
+    char *end, *end2;
+    double a = strtod(s, &end);
+    if (end == s || *end != ',' || !(fabs(a) <= 90))
+        return 0;
+    double b = strtod(end + 1, &end2);
+    if (*end2 || end2 == end + 1 || !(fabs(b) <= 180))
+        return 0;
+    *lat = a;
+    *lon = b;
     return 1;
 }
 
@@ -211,7 +226,7 @@ static const command commands[] = {
     {"replay", cli_replay,
      "proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
      "                 [--truth-offender REF] [--truth-victim REF] [--alarm-radius M]\n"
-     "                 [--no-checksum] [--force] [--out DIR]",
+     "                 [--no-checksum] [--relocate LAT,LON] [--force] [--out DIR]",
      "run recorded traces through the engine",
      "Runs field traces (NMEA, gpsd JSON or CSV, in any mix) through the engine\n"
      "in the given roles and writes events.jsonl and report.json into DIR\n"
@@ -227,24 +242,32 @@ static const command commands[] = {
      "  --no-checksum       read a reference's sentences despite a wrong\n"
      "                      checksum (some survey exports write wrong ones)\n"
      "  --alarm-radius M    the case's alarm radius (default 500)\n"
+     "  --relocate LAT,LON  move every trace rigidly (each keeps its own noise\n"
+     "                      and motion), the offender's first fix to LAT,LON;\n"
+     "                      --victim-at is given where it was recorded\n"
      "  --force             replay a span longer than 7 days\n"
      "  --out DIR           where to write\n"
      "\n"
      "Example: proxwatch replay --offender tag.nmea --victim-at 37.5665,126.978\n"},
     {"live", cli_live,
      "proxwatch live --gpsd HOST:PORT --as offender|victim [SCENARIO.lua] [--speed X]\n"
-     "               [--any-date] [--gpkg] [--quiet] [--out DIR]",
+     "               [--relocate WHERE] [--any-date] [--gpkg] [--quiet] [--out DIR]",
      "a real receiver as one actor of a simulated city",
      "A real receiver served by gpsd becomes one actor of the scenario (the\n"
      "first offender or victim) while the rest is simulated in real time; it\n"
      "prints the alerts as they happen, ends at the scenario's end or on\n"
      "Ctrl-C, and writes the outputs of run (default runs/live/).  Receiver\n"
      "fixes dated before 2020 or more than 24 h from this machine's clock are\n"
-     "ignored and counted.\n"
+     "ignored and counted.  A receiver farther from the scenario's origin than\n"
+     "the engine watches (100 km) is said once, with the distance.\n"
      "\n"
      "  --gpsd HOST:PORT    the gpsd to read (required)\n"
      "  --as ROLE           offender or victim (required)\n"
      "  --speed X           simulate X times faster than real time (at most 1000)\n"
+     "  --relocate WHERE    move the receiver's track rigidly (it keeps its own\n"
+     "                      noise and motion), its first fix to WHERE: start\n"
+     "                      (its actor's start), origin (the scenario's), an\n"
+     "                      actor's name (that actor's start) or LAT,LON\n"
      "  --any-date          take fixes of any date (a recorded log through gpsfake)\n"
      "  --quiet             no alert lines\n"
      "  --gpkg              also write run.gpkg (as run --gpkg)\n"

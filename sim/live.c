@@ -34,6 +34,8 @@ typedef struct live {
     int connected_once;
     uint64_t reconnects;
     uint64_t bad_dates;         /* fixes ignored for an implausible date */
+    int anchored;               /* the first plausible fix was seen */
+    sim_relocation reloc;       /* --relocate, from that fix */
     char *err;
     size_t errlen;
     int rc;
@@ -107,6 +109,17 @@ static void on_fix(void *ctx, const pw_fix *f, const trc_fix_extra *x)
         }
         return;
     }
+    if (!l->anchored && (f->set & PW_FIX_LATLON_SET)) {
+        l->anchored = 1;
+        char note[400];
+        if (l->o->relocate)
+            sim_relocation_init(&l->reloc, f->lat, f->lon, l->o->relocate_lat, l->o->relocate_lon);
+        else if (sim_live_region_note(l->s, f, note, sizeof note))
+            fprintf(stderr, "proxwatch live: %s\n", note);
+    }
+    pw_fix moved = *f;
+    sim_relocation_apply(&l->reloc, &moved);
+    f = &moved;
     if (!l->ss) {
         /* The first fix sets the clock: the scenario starts at its second. */
         pw_time_ms t0 = f->time - ((f->time % 1000) + 1000) % 1000;
@@ -120,6 +133,22 @@ static void on_fix(void *ctx, const pw_fix *f, const trc_fix_extra *x)
         l->sim_base = t0;
     }
     sim_session_live_fix(l->ss, f, sim_now(l));
+}
+
+int sim_live_region_note(const scn_scenario *s, const pw_fix *f, char *buf, size_t n)
+{
+    eng_config cfg;
+    eng_config_default(&cfg, s->origin.lat, s->origin.lon);
+    double d = sim_great_circle_m(s->origin.lat, s->origin.lon, f->lat, f->lon);
+    if (!(d > cfg.region_radius_m))
+        return 0;
+    if (buf && n)
+        snprintf(buf, n,
+                 "the receiver is %.0f km from the scenario's origin (%.5f, %.5f), beyond the %.0f km the "
+                 "engine watches: every fix of it will be rejected as out of region; --relocate start moves "
+                 "its track rigidly to its actor's start",
+                 d / 1000.0, s->origin.lat, s->origin.lon, cfg.region_radius_m / 1000.0);
+    return 1;
 }
 
 static void connect_gpsd(live *l);

@@ -183,6 +183,12 @@ static void replay_sink(void *ctx, const pw_event *ev)
         c->write_failed = errno ? errno : EIO;
 }
 
+static void relocate_all(const sim_relocation *r, fixes *f)
+{
+    for (size_t k = 0; k < f->n; k++)
+        sim_relocation_apply(r, &f->v[k]);
+}
+
 /* Narrow [*lo, *hi] to the times of f (NULL: nothing to do); SIM_EINVAL
  * when nothing is left, err naming the file. */
 static int narrow_span(const fixes *f, const char *path, const char *what, pw_time_ms *lo, pw_time_ms *hi,
@@ -283,6 +289,22 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         rc = SIM_EINVAL;
         goto done;
     }
+    /* --relocate: everything moves with the offender's first fix. */
+    sim_relocation reloc = {0};
+    double victim_lat = o->victim_lat, victim_lon = o->victim_lon;
+    if (o->relocate) {
+        sim_relocation_init(&reloc, off.v[0].lat, off.v[0].lon, o->relocate_lat, o->relocate_lon);
+        relocate_all(&reloc, &off);
+        relocate_all(&reloc, &vic);
+        pw_fix at;
+        pw_fix_clear(&at);
+        at.set = PW_FIX_LATLON_SET;
+        at.lat = victim_lat;
+        at.lon = victim_lon;
+        sim_relocation_apply(&reloc, &at);
+        victim_lat = at.lat;
+        victim_lon = at.lon;
+    }
     pw_time_ms a0 = off.v[0].time, a1 = off.v[off.n - 1].time;
     if (a1 - a0 > SIM_REPLAY_MAX_SPAN_MS && !o->force) {
         snprintf(err, errlen, "%s: the trace spans %.1f days, more than the %lld a replay takes; check its "
@@ -328,8 +350,8 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
                 f.device = 1;
                 f.set = PW_FIX_TIME_SET | PW_FIX_LATLON_SET | PW_FIX_ACC_SET;
                 f.time = a0 + (pw_time_ms)g * 60000;
-                f.lat = o->victim_lat;
-                f.lon = o->victim_lon;
+                f.lat = victim_lat;
+                f.lon = victim_lon;
                 f.acc_m = 5.0;
                 vic.v[vic.n++] = f;
             }
@@ -350,6 +372,8 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
         goto done;
     if (o->truth_victim && (rc = read_trace(o->truth_victim, 1, 1, o, &ref_vic, err, errlen, &ref_bad)) != 0)
         goto done;
+    relocate_all(&reloc, &ref_off);
+    relocate_all(&reloc, &ref_vic);
 
     /* The scored span: where every trace and reference has data.  Before
      * it a role has no data yet (a victim trace that starts later would

@@ -486,6 +486,10 @@ typedef struct sim_replay_options {
     const char *out_dir;             /* events.jsonl and report.json; NULL: none */
     int force;                       /* replay a span longer than SIM_REPLAY_MAX_SPAN_MS */
     int no_checksum;                 /* references: read sentences with a wrong checksum */
+    int relocate;                    /* move every trace, reference and victim_at
+                                        rigidly: the offender's first fix to
+                                        (relocate_lat, relocate_lon) */
+    double relocate_lat, relocate_lon;
     void (*warn)(void *ctx, const char *file, long line, const char *what);
     void *warn_ctx;
 } sim_replay_options;
@@ -541,6 +545,26 @@ void sim_session_live_fix(sim_session *ss, const pw_fix *fix, pw_time_ms now);
 int  sim_session_failed(const sim_session *ss);
 int  sim_session_finish(sim_session *ss);
 
+/* ---- a receiver moved to the scenario's city (sim/relocate.c) ---- */
+
+/*
+ * A rigid move: a fix's east and north offsets (m) from the anchor
+ * (from_lat, from_lon) become its offsets from the target (to_lat,
+ * to_lon), through the engine's local frames.  Distances and bearings
+ * within a few tens of kilometres of the anchor are kept to the frame's
+ * accuracy (tests/test_sim.c measures it); speed, heading, accuracy and
+ * time are untouched.  on 0: nothing moves.
+ */
+typedef struct sim_relocation {
+    int on;
+    eng_frame from, to;
+} sim_relocation;
+void sim_relocation_init(sim_relocation *r, double from_lat, double from_lon, double to_lat, double to_lon);
+void sim_relocation_apply(const sim_relocation *r, pw_fix *f);
+/* Great-circle distance on the mean sphere (haversine), m: for telling how
+ * far a receiver is from the scenario, at any distance. */
+double sim_great_circle_m(double lat1, double lon1, double lat2, double lon2);
+
 /* ---- live mode (sim/live.c) ---- */
 
 typedef struct sim_live_options {
@@ -553,6 +577,9 @@ typedef struct sim_live_options {
     int any_date;               /* take fixes of any date (a recorded log replayed
                                    through gpsfake); 0: sim_live_date_plausible */
     int gpkg;                   /* also run.gpkg (sim_run_options.gpkg) */
+    int relocate;               /* move the receiver's track rigidly, its first
+                                   plausible fix to (relocate_lat, relocate_lon) */
+    double relocate_lat, relocate_lon;
 } sim_live_options;
 
 /*
@@ -568,6 +595,13 @@ typedef struct sim_live_options {
 #define SIM_LIVE_MIN_DATE_MS 1577836800000LL /* 2020-01-01T00:00:00Z */
 #define SIM_LIVE_MAX_SKEW_MS 86400000LL      /* 24 h */
 int sim_live_date_plausible(pw_time_ms fix_ms, pw_time_ms wall_ms);
+/*
+ * A receiver outside the scenario's region: 1 when fix f lies farther from
+ * s's origin than the engine's region radius (every fix would be rejected),
+ * with a note for the user in buf (the distance, and --relocate); 0 when
+ * it is inside.  sim_live says it once, at the first fix, unless relocating.
+ */
+int sim_live_region_note(const scn_scenario *s, const pw_fix *f, char *buf, size_t n);
 /*
  * A real receiver served by gpsd becomes one actor while the scenario
  * simulates the rest, the simulated clock locked to the wall clock from

@@ -7,25 +7,46 @@
  */
 #include "record.h"
 #include "sim.h"
+#include "traces.h"
 #include "test_util.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* gpsfake (started in its own process group) and the gpsd it started are
+ * no longer needed once the run has what it reads: take the whole group
+ * down (gpsfake -1 would wait for its log's end). */
+static void stop_gpsfake(pid_t fake)
+{
+    kill(-fake, SIGTERM);
+    int status, waited = 0;
+    while (waitpid(fake, &status, WNOHANG) == 0 && waited++ < 30)
+        nanosleep(&(struct timespec){0, 100000000}, NULL);
+    if (waited > 30) {
+        kill(-fake, SIGKILL);
+        waitpid(fake, &status, 0);
+    }
+}
+
 static void test_gpsfake_through_live(void)
 {
     FILE *f = fopen("pw_live.lua", "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    /* haicom-305N.log walks about 150 m near -27.2107, 153.0520. */
-    fputs("scenario { name = 'live', start = '2026-03-02 07:30', duration = '45s', origin = place(-27.2107, 153.0520) }\n"
-          "local v = victim { name = 'v', start = place(-27.2100, 153.0520), phone = { interval = '10s' } }\n"
-          "local o = offender { name = 'o', start = place(-27.2107, 153.0520) }\n"
+    /* haicom-305N.log walks about 150 m near Brisbane (-27.2107, 153.0520),
+     * 7,700 km from this scenario in Seoul: moved rigidly to the
+     * offender's start (--relocate start), it walks within 500 m of the
+     * victim standing 78 m north of that start. */
+    fputs("scenario { name = 'live', start = '2026-03-02 07:30', duration = '45s', origin = place(37.5665, 126.9780) }\n"
+          "local v = victim { name = 'v', start = place(37.5672, 126.9780), phone = { interval = '10s' } }\n"
+          "local o = offender { name = 'o', start = place(37.5665, 126.9780) }\n"
           "case { offender = o, victim = v }\n",
           f);
     fclose(f);
@@ -48,22 +69,15 @@ static void test_gpsfake_through_live(void)
     pw_time_ms declared = s.start;
     /* The log is from 2007: a recording, so any date is taken. */
     sim_live_options o = {.host = "127.0.0.1", .port = port, .as = SCN_OFFENDER, .out_dir = "pw_live_out",
-                          .speed = 10.0, .connect_timeout_ms = 20000, .quiet = 1, .any_date = 1};
+                          .speed = 10.0, .connect_timeout_ms = 20000, .quiet = 1, .any_date = 1,
+                          .relocate = 1, .relocate_lat = 37.5665, .relocate_lon = 126.9780};
     rec_remove_tree("pw_live_out"); /* what it checks is this run's, not a leftover */
     sim_summary sum;
     char err[700];
     int rc = sim_live(&s, &o, &sum, err, sizeof err);
     if (rc)
         printf("\n    %s", err);
-    /* gpsfake -1 ends by itself after the log (and stops its gpsd); give
-     * it 20 s, then take down its whole group. */
-    int status, waited = 0;
-    while (waitpid(fake, &status, WNOHANG) == 0 && waited++ < 200)
-        nanosleep(&(struct timespec){0, 100000000}, NULL);
-    if (waited > 200) {
-        kill(-fake, SIGKILL);
-        waitpid(fake, &status, 0);
-    }
+    stop_gpsfake(fake);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     printf("\n    %llu fixes delivered, %llu alarms, scenario moved by %.0f days ",
            (unsigned long long)sum.fixes_delivered, (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN],
@@ -73,6 +87,13 @@ static void test_gpsfake_through_live(void)
     CU_ASSERT(sum.fixes_delivered >= 20);
     CU_ASSERT(sum.by_type[PW_EV_ALARM_OPEN] >= 1);
     CU_ASSERT_EQUAL(sum.report.unauthorized_disclosures, 0);
+    /* the receiver's fixes were taken, in Seoul */
+    CU_ASSERT(sum.fixes_accepted >= 20);
+    char *fixes = pw_test_read_text("pw_live_out/fixes.csv");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fixes);
+    CU_ASSERT_PTR_NOT_NULL(strstr(fixes, ",37.56"));
+    CU_ASSERT_PTR_NULL(strstr(fixes, ",-27.2"));
+    free(fixes);
     CU_ASSERT_EQUAL(access("pw_live_out/events.jsonl", F_OK), 0);
     CU_ASSERT_EQUAL(access("pw_live_out/report.json", F_OK), 0);
     scn_free(&s);
@@ -297,12 +318,248 @@ static void test_no_gpsd(void)
     remove("pw_live2.lua");
 }
 
+/* Haversine on the mean sphere, written out here: the reference the
+ * relocation is checked against (independent of the engine's frames). */
+static double haversine_m(double lat1, double lon1, double lat2, double lon2)
+{
+    const double r = M_PI / 180.0;
+    double a = pow(sin((lat2 - lat1) * r / 2), 2) + cos(lat1 * r) * cos(lat2 * r) * pow(sin((lon2 - lon1) * r / 2), 2);
+    return 2.0 * 6371008.8 * asin(sqrt(a));
+}
+
+static double initial_bearing_deg(double lat1, double lon1, double lat2, double lon2)
+{
+    const double r = M_PI / 180.0;
+    double y = sin((lon2 - lon1) * r) * cos(lat2 * r);
+    double x = cos(lat1 * r) * sin(lat2 * r) - sin(lat1 * r) * cos(lat2 * r) * cos((lon2 - lon1) * r);
+    return fmod(atan2(y, x) / r + 360.0, 360.0);
+}
+
+/*
+ * A rigid move from Brisbane to Seoul.  From the anchor A (-27.2107,
+ * 153.0520): B 0.009 deg north (about 1,000 m), C 0.010 deg east (about
+ * 990 m), D 0.03 deg north and 0.04 deg east (about 5 km at 51 deg).  The
+ * anchor lands on the target exactly; every distance from it, and between
+ * B and C, and every bearing stays what it was (haversine and the
+ * spherical bearing, above): within 0.5 % and 0.1 deg.  The tolerance is
+ * the sphere's, not the move's: the move keeps metres on the ellipsoid,
+ * whose meridian radius of curvature is 0.17 % larger at 37.6 N than at
+ * 27.2 S, which a sphere cannot see.  A move that forgot the cos(latitude)
+ * of the east offset would be 12 % off (cos 27.2 / cos 37.6).  A fix
+ * without coordinates is left alone.
+ */
+static void test_relocation_keeps_the_track(void)
+{
+    const double A[2] = {-27.2107, 153.0520}, T[2] = {37.5665, 126.9780};
+    const double pts[3][2] = {{-27.2017, 153.0520}, {-27.2107, 153.0620}, {-27.1807, 153.0920}};
+    sim_relocation r;
+    sim_relocation_init(&r, A[0], A[1], T[0], T[1]);
+    pw_fix a;
+    pw_fix_clear(&a);
+    a.set = PW_FIX_LATLON_SET;
+    a.lat = A[0];
+    a.lon = A[1];
+    sim_relocation_apply(&r, &a);
+    CU_ASSERT_DOUBLE_EQUAL(a.lat, T[0], 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(a.lon, T[1], 1e-9);
+    double moved[3][2];
+    for (int k = 0; k < 3; k++) {
+        pw_fix f;
+        pw_fix_clear(&f);
+        f.set = PW_FIX_LATLON_SET;
+        f.lat = pts[k][0];
+        f.lon = pts[k][1];
+        sim_relocation_apply(&r, &f);
+        moved[k][0] = f.lat;
+        moved[k][1] = f.lon;
+        double d0 = haversine_m(A[0], A[1], pts[k][0], pts[k][1]);
+        double d1 = haversine_m(T[0], T[1], f.lat, f.lon);
+        double b0 = initial_bearing_deg(A[0], A[1], pts[k][0], pts[k][1]);
+        double b1 = initial_bearing_deg(T[0], T[1], f.lat, f.lon);
+        printf("\n    point %d: %.1f m at %.2f deg -> %.1f m at %.2f deg", k, d0, b0, d1, b1);
+        CU_ASSERT(fabs(d1 - d0) < 5e-3 * d0);
+        CU_ASSERT(fabs(b1 - b0) < 0.1);
+    }
+    double bc0 = haversine_m(pts[0][0], pts[0][1], pts[1][0], pts[1][1]);
+    double bc1 = haversine_m(moved[0][0], moved[0][1], moved[1][0], moved[1][1]);
+    CU_ASSERT(fabs(bc1 - bc0) < 5e-3 * bc0);
+    pw_fix none;
+    pw_fix_clear(&none);
+    none.set = PW_FIX_TIME_SET;
+    none.lat = 1.0;
+    sim_relocation_apply(&r, &none);
+    CU_ASSERT_EQUAL(none.lat, 1.0);
+    printf(" ");
+}
+
+/*
+ * A receiver 7,700 km from the scenario (the stand-in gpsd's Brisbane
+ * fixes against a Seoul scenario; 7,699.5 km by the haversine above) is
+ * said, with its distance, and every one of its fixes is rejected; with
+ * --relocate to the offender's start the same fixes are taken and raise
+ * the alarm (the victim stands 78 m away).
+ */
+static void test_receiver_outside_the_region(void)
+{
+    scn_scenario s;
+    scn_error e;
+    pw_test_write_text("pw_live_far.lua",
+                       "scenario { name = 'far', start = '2026-03-02 07:30', duration = '60s', origin = place(37.5665, 126.9780) }\n"
+                       "local v = victim { name = 'v', start = place(37.5672, 126.9780), phone = { interval = '10s' } }\n"
+                       "local o = offender { name = 'o', start = place(37.5665, 126.9780) }\n"
+                       "case { offender = o, victim = v }\n");
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_live_far.lua", NULL, &e), SCN_OK);
+    pw_fix f;
+    pw_fix_clear(&f);
+    f.set = PW_FIX_LATLON_SET;
+    f.lat = -27.2105;
+    f.lon = 153.0520;
+    char note[400];
+    CU_ASSERT_EQUAL(sim_live_region_note(&s, &f, note, sizeof note), 1);
+    printf("\n    %s\n", note);
+    CU_ASSERT_PTR_NOT_NULL(strstr(note, "7700 km from the scenario's origin"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(note, "--relocate"));
+    f.lon = 126.9780;
+    f.lat = 37.5665 + 0.5; /* 55.6 km north: inside the 100 km */
+    CU_ASSERT_EQUAL(sim_live_region_note(&s, &f, note, sizeof note), 0);
+    f.lat = 37.5665 + 1.0; /* 111.2 km: outside */
+    CU_ASSERT_EQUAL(sim_live_region_note(&s, &f, note, sizeof note), 1);
+
+    for (int relocate = 0; relocate <= 1; relocate++) {
+        char port[16];
+        int listener = loopback_listener(port, sizeof port);
+        pid_t server = fork();
+        CU_ASSERT_FATAL(server >= 0);
+        if (server == 0)
+            fake_gpsd(listener, 1, 0, wall_ms());
+        close(listener);
+        sim_live_options o = {.host = "127.0.0.1", .port = port, .as = SCN_OFFENDER, .out_dir = "pw_live_far",
+                              .speed = 40.0, .connect_timeout_ms = 10000, .quiet = 1, .relocate = relocate,
+                              .relocate_lat = 37.5665, .relocate_lon = 126.9780};
+        sim_summary sum;
+        char err[700];
+        scn_scenario run;
+        CU_ASSERT_EQUAL_FATAL(scn_load_file(&run, "pw_live_far.lua", NULL, &e), SCN_OK);
+        int rc = sim_live(&run, &o, &sum, err, sizeof err);
+        if (rc)
+            printf("\n    %s", err);
+        kill(server, SIGKILL);
+        waitpid(server, NULL, 0);
+        CU_ASSERT_EQUAL(rc, 0);
+        /* The phone's simulated fixes are in Seoul either way; the
+         * receiver's 30 are all rejected unless relocated. */
+        printf("\n    relocate %d: %llu delivered, %llu rejected, %llu alarms", relocate,
+               (unsigned long long)sum.fixes_delivered, (unsigned long long)sum.fixes_rejected,
+               (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN]);
+        if (relocate) {
+            CU_ASSERT(sum.by_type[PW_EV_ALARM_OPEN] >= 1);
+            CU_ASSERT(sum.fixes_rejected < 5);
+        } else {
+            CU_ASSERT_EQUAL(sum.by_type[PW_EV_ALARM_OPEN], 0);
+            CU_ASSERT(sum.fixes_rejected >= 25);
+        }
+        scn_free(&run);
+    }
+    printf(" ");
+    scn_free(&s);
+    remove("pw_live_far.lua");
+}
+
+/*
+ * What an engineer captures with `gpspipe -w -r`: gpsd's JSON reports
+ * and the receiver's NMEA in one file.  gpsfake plays haicom-305N.log
+ * through a real gpsd; gpspipe takes its first 250 lines.  By hand: the
+ * capture holds gpsd's own answer (its TPVs), so every fix decode gives
+ * must be one of those TPVs (time to the ms, lat/lon within 2e-7 deg), and
+ * every TPV with a fix must be decoded; a last line cut by gpspipe is
+ * skipped, nothing else.
+ */
+static void test_gpspipe_capture_decodes_to_gpsds_fixes(void)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", 30000 + (int)(getpid() % 500));
+    pid_t fake = fork();
+    CU_ASSERT_FATAL(fake >= 0);
+    if (fake == 0) {
+        setpgid(0, 0);
+        FILE *null = freopen("/dev/null", "w", stdout);
+        (void)null;
+        null = freopen("/dev/null", "w", stderr);
+        execlp("gpsfake", "gpsfake", "-1", "-q", "-P", port, "-c", "0.02", PW_TEST_DATA "/gpsd/haicom-305N.log",
+               (char *)NULL);
+        _exit(127);
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof cmd,
+             "for i in $(seq 100); do timeout 30 gpspipe -w -r -n 250 -x 25 127.0.0.1:%s > pw_capture.log "
+             "2>/dev/null && exit 0; sleep 0.1; done; exit 1",
+             port);
+    int st = system(cmd);
+    stop_gpsfake(fake);
+    CU_ASSERT_EQUAL_FATAL(st, 0);
+
+    /* gpsd's TPVs in the capture */
+    FILE *cap = fopen("pw_capture.log", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cap);
+    static struct { pw_time_ms t; double lat, lon; } tpv[400];
+    size_t n_tpv = 0, lines = 0, nmea = 0;
+    char line[4096];
+    while (fgets(line, sizeof line, cap)) {
+        lines++;
+        nmea += line[0] == '$';
+        const char *m = strstr(line, "\"mode\":"), *t = strstr(line, "\"time\":\""), *la = strstr(line, "\"lat\":"),
+                   *lo = strstr(line, "\"lon\":");
+        if (strncmp(line, "{\"class\":\"TPV\"", 14) || !m || atoi(m + 7) < 2 || !t || !la || !lo || n_tpv == 400)
+            continue;
+        int y, mo, d, h, mi, sec, ms;
+        if (sscanf(t + 8, "%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &sec, &ms) != 7)
+            continue;
+        tpv[n_tpv].t = (pw_time_ms)pw_days_from_civil(y, mo, d) * 86400000 + ((h * 60 + mi) * 60 + sec) * 1000 + ms;
+        tpv[n_tpv].lat = strtod(la + 6, NULL);
+        tpv[n_tpv].lon = strtod(lo + 6, NULL);
+        n_tpv++;
+    }
+    fclose(cap);
+
+    trc_options to;
+    trc_options_default(&to);
+    trc_reader *rd;
+    CU_ASSERT_EQUAL_FATAL(trc_open("pw_capture.log", &to, &rd), TRC_OK);
+    pw_fix f;
+    trc_fix_extra x;
+    size_t fixes = 0, matched = 0;
+    trc_status ts;
+    while ((ts = trc_next(rd, &f, &x)) == TRC_OK) {
+        fixes++;
+        for (size_t k = 0; k < n_tpv; k++)
+            if (tpv[k].t == f.time && fabs(tpv[k].lat - f.lat) <= 2e-7 && fabs(tpv[k].lon - f.lon) <= 2e-7) {
+                matched++;
+                break;
+            }
+    }
+    const trc_counters *c = trc_get_counters(rd);
+    printf("\n    capture: %zu lines (%zu NMEA, %ld as gpsd JSON), %zu gpsd fixes; decoded %zu, %zu of them gpsd's, "
+           "%ld skipped ",
+           lines, nmea, c->lines_json, n_tpv, fixes, matched, c->skipped_total);
+    CU_ASSERT_EQUAL(ts, TRC_EOF);
+    CU_ASSERT(nmea > 100 && c->lines_json > 20); /* both kinds, really mixed */
+    CU_ASSERT(n_tpv >= 20);
+    CU_ASSERT_EQUAL(matched, fixes);
+    CU_ASSERT_EQUAL(fixes, n_tpv);
+    CU_ASSERT(c->skipped_total <= 1);
+    trc_close(rd);
+    remove("pw_capture.log");
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
         {"gpsfake through proxwatch live", test_gpsfake_through_live},
         {"reconnects when gpsd restarts", test_reconnects_when_gpsd_restarts},
         {"no gpsd: a clear error", test_no_gpsd},
+        {"relocation keeps distances and bearings", test_relocation_keeps_the_track},
+        {"a receiver outside the region: said, and --relocate", test_receiver_outside_the_region},
+        {"a gpspipe -w -r capture decodes to gpsd's fixes", test_gpspipe_capture_decodes_to_gpsds_fixes},
         {"live dates: the plausibility rule at its limits", test_date_rule_boundaries},
         {"an implausible first fix does not set the clock", test_implausible_first_fix_does_not_set_the_clock},
         {NULL, NULL},

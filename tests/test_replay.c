@@ -170,6 +170,34 @@ static void test_long_span_needs_force(void)
     remove("pw_long.csv");
 }
 
+/* --relocate: the haicom walk and the standing victim (given where she was
+ * recorded) move together to Seoul, so the replay is the same one: one
+ * breach, detected, the same alarms; only the positions in events.jsonl
+ * are now Seoul's. */
+static void test_relocate(void)
+{
+    sim_replay_options o = base();
+    sim_summary here, moved;
+    o.out_dir = NULL;
+    REPLAY_OK(&o, &here);
+    rec_remove_tree("pw_replay_moved");
+    o.out_dir = "pw_replay_moved";
+    o.relocate = 1;
+    o.relocate_lat = 37.5665;
+    o.relocate_lon = 126.9780;
+    REPLAY_OK(&o, &moved);
+    CU_ASSERT_EQUAL(moved.report.breaches.truth, 1);
+    CU_ASSERT_EQUAL(moved.report.breaches.truth, here.report.breaches.truth);
+    CU_ASSERT_EQUAL(moved.report.breaches.detected, here.report.breaches.detected);
+    CU_ASSERT_EQUAL(moved.by_type[PW_EV_ALARM_OPEN], here.by_type[PW_EV_ALARM_OPEN]);
+    CU_ASSERT_EQUAL(moved.fixes_accepted, here.fixes_accepted);
+    char *ev = pw_test_read_text("pw_replay_moved/events.jsonl");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ev, "\"lat\":37.56"));
+    CU_ASSERT_PTR_NULL(strstr(ev, "\"lat\":-27."));
+    free(ev);
+}
+
 /* Scored span.  His tag reports every 10 s from 10:00 to 10:30, standing
  * 200 m from where her phone reports every 10 s from 10:10 to 10:20 only
  * (0.0018 deg of latitude = 200.2 m; alarm radius 500 m).  By hand: the
@@ -323,6 +351,7 @@ int main(void)
         {"one bad time is dropped, not replayed", test_time_outliers_dropped},
         {"a span over 7 days needs --force", test_long_span_needs_force},
         {"only the span every trace covers is scored", test_scored_span},
+        {"--relocate moves every trace together", test_relocate},
         {"a 10 Hz survey reference: flags and checksums", test_survey_reference_10hz},
         {NULL, NULL},
     };
