@@ -285,10 +285,11 @@ static int read_chk(const char *path)
     chk_line = 0;
     while (fgets(line, sizeof line, fp)) {
         chk_line++;
-        if (line[0] == '$' && strlen(line) < 400) {
+        size_t len = strlen(line);
+        if (line[0] == '$' && len < 400) {
             chk_sentence(line);
             char copy[400], *f[48];
-            snprintf(copy, sizeof copy, "%s", line);
+            memcpy(copy, line, len + 1);
             int32_t tod;
             if (!strchr(line, '*') && split(copy, f, 48) > 1 && tod_of(f[1], &tod) && n_nock < MAX_POS)
                 nock_tod[n_nock++] = tod;

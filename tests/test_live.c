@@ -21,6 +21,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* gpsfake playing haicom-305N.log through its own gpsd on a port from
+ * `first` on (one per test process), in its own process group. */
+static pid_t start_gpsfake(char *port, size_t port_len, int first)
+{
+    snprintf(port, port_len, "%d", first + (int)(getpid() % 500));
+    pid_t fake = fork();
+    CU_ASSERT_FATAL(fake >= 0);
+    if (fake == 0) {
+        setpgid(0, 0); /* its own group: gpsfake and the gpsd it starts */
+        FILE *null = freopen("/dev/null", "w", stdout);
+        (void)null;
+        null = freopen("/dev/null", "w", stderr);
+        execlp("gpsfake", "gpsfake", "-1", "-q", "-P", port, "-c", "0.02", PW_TEST_DATA "/gpsd/haicom-305N.log",
+               (char *)NULL);
+        _exit(127);
+    }
+    return fake;
+}
+
 /* gpsfake (started in its own process group) and the gpsd it started are
  * no longer needed once the run has what it reads: take the whole group
  * down (gpsfake -1 would wait for its log's end). */
@@ -51,18 +70,7 @@ static void test_gpsfake_through_live(void)
           f);
     fclose(f);
     char port[16];
-    snprintf(port, sizeof port, "%d", 29400 + (int)(getpid() % 500));
-    pid_t fake = fork();
-    CU_ASSERT_FATAL(fake >= 0);
-    if (fake == 0) {
-        setpgid(0, 0); /* its own group: gpsfake and the gpsd it starts */
-        FILE *null = freopen("/dev/null", "w", stdout);
-        (void)null;
-        null = freopen("/dev/null", "w", stderr);
-        execlp("gpsfake", "gpsfake", "-1", "-q", "-P", port, "-c", "0.02", PW_TEST_DATA "/gpsd/haicom-305N.log",
-               (char *)NULL);
-        _exit(127);
-    }
+    pid_t fake = start_gpsfake(port, sizeof port, 29400);
     scn_scenario s;
     scn_error e;
     CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, "pw_live.lua", NULL, &e), SCN_OK);
@@ -165,6 +173,19 @@ static int loopback_listener(char *port, size_t port_len)
     return listener;
 }
 
+/* The stand-in gpsd in a child process, listening on a free loopback port
+ * (its number in `port`); the caller stops it. */
+static pid_t start_stand_in(char *port, size_t port_len, int conns, int bad_first, pw_time_ms base)
+{
+    int listener = loopback_listener(port, port_len);
+    pid_t server = fork();
+    CU_ASSERT_FATAL(server >= 0);
+    if (server == 0)
+        fake_gpsd(listener, conns, bad_first, base);
+    close(listener);
+    return server;
+}
+
 /* A one-case scenario near the stand-in's receiver, run live against the
  * stand-in gpsd `server` at `port`, which is then stopped.  Returns
  * sim_live's status; `s` is loaded (the caller frees it). */
@@ -199,12 +220,7 @@ static int live_against_stand_in(const char *lua, const char *name, const char *
 static void test_reconnects_when_gpsd_restarts(void)
 {
     char port[16];
-    int listener = loopback_listener(port, sizeof port);
-    pid_t server = fork();
-    CU_ASSERT_FATAL(server >= 0);
-    if (server == 0)
-        fake_gpsd(listener, 2, 0, wall_ms());
-    close(listener);
+    pid_t server = start_stand_in(port, sizeof port, 2, 0, wall_ms());
     scn_scenario s;
     sim_summary sum;
     int rc = live_against_stand_in("pw_live3.lua", "restart", "200s", port, server, "pw_live_restart", &s, &sum);
@@ -270,13 +286,8 @@ static size_t count_device_fixes(const char *path, unsigned device)
 static void test_implausible_first_fix_does_not_set_the_clock(void)
 {
     char port[16];
-    int listener = loopback_listener(port, sizeof port);
     pw_time_ms base = wall_ms();
-    pid_t server = fork();
-    CU_ASSERT_FATAL(server >= 0);
-    if (server == 0)
-        fake_gpsd(listener, 1, 3, base);
-    close(listener);
+    pid_t server = start_stand_in(port, sizeof port, 1, 3, base);
     scn_scenario s;
     sim_summary sum;
     int rc = live_against_stand_in("pw_live4.lua", "cold", "120s", port, server, "pw_live_cold", &s, &sum);
@@ -427,12 +438,7 @@ static void test_receiver_outside_the_region(void)
 
     for (int relocate = 0; relocate <= 1; relocate++) {
         char port[16];
-        int listener = loopback_listener(port, sizeof port);
-        pid_t server = fork();
-        CU_ASSERT_FATAL(server >= 0);
-        if (server == 0)
-            fake_gpsd(listener, 1, 0, wall_ms());
-        close(listener);
+        pid_t server = start_stand_in(port, sizeof port, 1, 0, wall_ms());
         sim_live_options o = {.host = "127.0.0.1", .port = port, .as = SCN_OFFENDER, .out_dir = "pw_live_far",
                               .speed = 40.0, .connect_timeout_ms = 10000, .quiet = 1, .relocate = relocate,
                               .relocate_lat = 37.5665, .relocate_lon = 126.9780};
@@ -477,18 +483,7 @@ static void test_receiver_outside_the_region(void)
 static void test_gpspipe_capture_decodes_to_gpsds_fixes(void)
 {
     char port[16];
-    snprintf(port, sizeof port, "%d", 30000 + (int)(getpid() % 500));
-    pid_t fake = fork();
-    CU_ASSERT_FATAL(fake >= 0);
-    if (fake == 0) {
-        setpgid(0, 0);
-        FILE *null = freopen("/dev/null", "w", stdout);
-        (void)null;
-        null = freopen("/dev/null", "w", stderr);
-        execlp("gpsfake", "gpsfake", "-1", "-q", "-P", port, "-c", "0.02", PW_TEST_DATA "/gpsd/haicom-305N.log",
-               (char *)NULL);
-        _exit(127);
-    }
+    pid_t fake = start_gpsfake(port, sizeof port, 30000);
     char cmd[300];
     snprintf(cmd, sizeof cmd,
              "for i in $(seq 100); do timeout 30 gpspipe -w -r -n 250 -x 25 127.0.0.1:%s > pw_capture.log "
