@@ -34,8 +34,6 @@ int cli_out_path_ok(const char *cmd, const char *path);
 void cli_slug(const char *name, char *out, size_t n);
 /* A whole decimal number (a seed, a count): 1 parsed, 0 not. */
 int cli_parse_u64(const char *s, uint64_t *out);
-/* "LAT,LON" in degrees (|lat| <= 90, |lon| <= 180): 1, else 0. */
-int cli_parse_latlon(const char *s, double *lat, double *lon);
 /* The exit status for a module's status (sim.h, sim_status): the user's
  * input is 2, any other failure 1. */
 int cli_exit_status(int st);

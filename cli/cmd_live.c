@@ -9,27 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* --relocate's target: "start" (the receiver's actor's start), "origin"
- * (the scenario's), an actor's name (its start) or LAT,LON. */
-static int resolve_relocate(const scn_scenario *s, scn_role as, const char *v, sim_live_options *o)
-{
-    const scn_point *p = NULL;
-    if (!strcmp(v, "origin"))
-        p = &s->origin;
-    for (size_t a = 0; a < s->n_actors && !p; a++)
-        if ((!strcmp(v, "start") && s->actors[a].role == as) || !strcmp(v, s->actors[a].name))
-            p = &s->actors[a].start;
-    if (p) {
-        o->relocate_lat = p->lat;
-        o->relocate_lon = p->lon;
-    } else if (!cli_parse_latlon(v, &o->relocate_lat, &o->relocate_lon)) {
-        return cli_usage_error("live", "--relocate '%s': start, origin, an actor's name in %s, or LAT,LON", v,
-                               s->file);
-    }
-    o->relocate = 1;
-    return 0;
-}
-
 int cli_live(int argc, char **argv)
 {
     sim_live_options o = {.speed = 1.0, .out_dir = "runs/live"};
@@ -100,9 +79,14 @@ int cli_live(int argc, char **argv)
         fprintf(stderr, "%s\n", err.message);
         return 2;
     }
-    if (relocate && resolve_relocate(&s, o.as, relocate, &o) != 0) {
-        scn_free(&s);
-        return 2;
+    if (relocate) {
+        if (sim_live_relocate_target(&s, o.as, relocate, &o.relocate_lat, &o.relocate_lon) != 0) {
+            cli_usage_error("live", "--relocate '%s': start, origin, an actor's name in %s, or LAT,LON", relocate,
+                            s.file);
+            scn_free(&s);
+            return 2;
+        }
+        o.relocate = 1;
     }
     if (!strncmp(o.out_dir, "runs/", 5) && cli_make_runs_dir("live") != 0) {
         scn_free(&s);

@@ -12,15 +12,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A trace's warnings: the first 20 about single lines, then a note; those
+ * about the whole trace (line 0: counts, dropped epochs, hints) always. */
 static void warn_cb(void *ctx, const char *file, long line, const char *what)
 {
     long *n = ctx;
-    if ((*n)++ < 20 && line > 0)
+    if (line <= 0)
+        fprintf(stderr, "%s: %s\n", file, what);
+    else if ((*n)++ < 20)
         fprintf(stderr, "%s:%ld: %s\n", file, line, what);
-    else if (*n <= 20)
-        fprintf(stderr, "%s: %s\n", file, what); /* about the whole trace */
     else if (*n == 21)
-        fprintf(stderr, "%s: more warnings follow; see the summary\n", file);
+        fprintf(stderr, "%s: more warnings about single lines follow; the counts come at the end\n", file);
+}
+
+/* --date YYYY-MM-DD: a real calendar day from 1980 to 2200. */
+static int parse_date(const char *v, int64_t *days)
+{
+    int y, m, d, y2, m2, d2;
+    char end;
+    if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 || y < 1980 || y > 2200 || m < 1 || m > 12 || d < 1)
+        return 0;
+    int64_t k = pw_days_from_civil(y, m, d);
+    pw_civil_from_days(k, &y2, &m2, &d2);
+    if (y2 != y || m2 != m || d2 != d)
+        return 0; /* 2026-02-31 is no day */
+    *days = k;
+    return 1;
+}
+
+/* --rollover N: whole 1024-week periods, 0 to 8. */
+static int parse_rollover(const char *v, int *n)
+{
+    uint64_t k;
+    if (!cli_parse_u64(v, &k) || k > 8)
+        return 0;
+    *n = (int)k;
+    return 1;
 }
 
 /* What a trace's lines came to, reason by reason: said on stderr when a
@@ -28,17 +55,9 @@ static void warn_cb(void *ctx, const char *file, long line, const char *what)
  * --stats. */
 static void print_reasons(const char *shown, const trc_counters *c)
 {
-    fprintf(stderr, "proxwatch decode: %s: %ld sentences used, %ld well-formed but not used (other types, "
-                    "comments, gpsd classes other than TPV), %ld epochs that said no fix, %ld valid epochs "
-                    "with no date known, %ld positions no sentence called valid (a GGA of quality 7 "
-                    "or 8, or with under 3 satellites, alone)",
-            shown, c->used, c->ignored, c->no_fix_epochs, c->undated_epochs, c->unconfirmed_epochs);
-    for (int r = 0; r < TRC_SKIP_REASON_COUNT; r++)
-        if (c->skipped[r])
-            fprintf(stderr, ", %ld skipped (%s)", c->skipped[r], trc_skip_reason_name((trc_skip_reason)r));
-    if (c->fixes_other_kind)
-        fprintf(stderr, ", %ld fixes of the mixed log's other kind", c->fixes_other_kind);
-    fputc('\n', stderr);
+    char why[1024];
+    trc_describe_counts(c, why, sizeof why);
+    fprintf(stderr, "proxwatch decode: %s: %s\n", shown, why);
 }
 
 int cli_decode(int argc, char **argv)
@@ -67,18 +86,13 @@ int cli_decode(int argc, char **argv)
         } else if (c == 's') {
             stats = 1;
         } else if (c == 'd') {
-            int y, m, d;
-            char end;
-            if (sscanf(optarg, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 || y < 1980 || y > 2200 || m < 1 ||
-                m > 12 || d < 1 || d > 31)
-                return cli_usage_error("decode", "--date '%s': expected YYYY-MM-DD", optarg);
-            o.date_days = pw_days_from_civil(y, m, d);
+            if (!parse_date(optarg, &o.date_days))
+                return cli_usage_error("decode", "--date '%s': expected a day YYYY-MM-DD from 1980 to 2200",
+                                       optarg);
         } else if (c == 'r') {
-            uint64_t n;
-            if (!cli_parse_u64(optarg, &n) || n > 8)
+            if (!parse_rollover(optarg, &o.rollover))
                 return cli_usage_error("decode", "--rollover '%s': a whole number of 1024-week periods, 0 to 8",
                                        optarg);
-            o.rollover = (int)n;
         } else if (c == 'h') {
             return cli_print_help(stdout, "decode");
         } else {
@@ -142,6 +156,7 @@ int cli_replay(int argc, char **argv)
         {"truth-victim", required_argument, NULL, 'Q'},   {"alarm-radius", required_argument, NULL, 'R'},
         {"force", no_argument, NULL, 'F'},                {"out", required_argument, NULL, 'o'},
         {"no-checksum", no_argument, NULL, 'N'},          {"relocate", required_argument, NULL, 'L'},
+        {"date", required_argument, NULL, 'd'},           {"rollover", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0}};
     int c;
     while ((c = cli_next_option(argc, argv, "o:h", longopts)) != -1) {
@@ -158,16 +173,23 @@ int cli_replay(int argc, char **argv)
             o.force = 1;
         } else if (c == 'N') {
             o.no_checksum = 1;
+        } else if (c == 'd') {
+            if (!parse_date(v, &o.date_days))
+                return cli_usage_error("replay", "--date '%s': expected a day YYYY-MM-DD from 1980 to 2200", v);
+            o.has_date = 1;
+        } else if (c == 'r') {
+            if (!parse_rollover(v, &o.rollover))
+                return cli_usage_error("replay", "--rollover '%s': a whole number of 1024-week periods, 0 to 8", v);
         } else if (c == 'o') {
             o.out_dir = v;
             if (!cli_out_path_ok("replay", v))
                 return 2;
         } else if (c == 'A') {
-            if (!cli_parse_latlon(v, &o.victim_lat, &o.victim_lon))
+            if (!sim_parse_latlon(v, &o.victim_lat, &o.victim_lon))
                 return cli_usage_error("replay", "--victim-at '%s': expected LAT,LON in degrees", v);
             o.has_victim_at = 1;
         } else if (c == 'L') {
-            if (!cli_parse_latlon(v, &o.relocate_lat, &o.relocate_lon))
+            if (!sim_parse_latlon(v, &o.relocate_lat, &o.relocate_lon))
                 return cli_usage_error("replay", "--relocate '%s': expected LAT,LON in degrees", v);
             o.relocate = 1;
         } else if (c == 'R') {

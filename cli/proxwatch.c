@@ -15,7 +15,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,20 +88,6 @@ int cli_parse_u64(const char *s, uint64_t *out)
     if (errno || end == s || *end || !isdigit((unsigned char)s[0]))
         return 0; /* digits only: strtoull would take " -1" as 2^64 - 1 */
     *out = v;
-    return 1;
-}
-
-int cli_parse_latlon(const char *s, double *lat, double *lon)
-{
-    char *end, *end2;
-    double a = strtod(s, &end);
-    if (end == s || *end != ',' || !(fabs(a) <= 90))
-        return 0;
-    double b = strtod(end + 1, &end2);
-    if (*end2 || end2 == end + 1 || !(fabs(b) <= 180))
-        return 0;
-    *lat = a;
-    *lon = b;
     return 1;
 }
 
@@ -226,7 +211,8 @@ static const command commands[] = {
     {"replay", cli_replay,
      "proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
      "                 [--truth-offender REF] [--truth-victim REF] [--alarm-radius M]\n"
-     "                 [--no-checksum] [--relocate LAT,LON] [--force] [--out DIR]",
+     "                 [--no-checksum] [--date YYYY-MM-DD] [--rollover N]\n"
+     "                 [--relocate LAT,LON] [--force] [--out DIR]",
      "run recorded traces through the engine",
      "Runs field traces (NMEA, gpsd JSON or CSV, in any mix) through the engine\n"
      "in the given roles and writes events.jsonl and report.json into DIR\n"
@@ -240,8 +226,13 @@ static const command commands[] = {
      "  --victim-at LAT,LON a victim standing still there\n"
      "  --truth-offender REF, --truth-victim REF   reference trajectories\n"
      "  --no-checksum       read a reference's sentences despite a wrong\n"
-     "                      checksum (some survey exports write wrong ones)\n"
+     "                      checksum (some survey exports write wrong ones;\n"
+     "                      a really corrupted one would enter the truth)\n"
      "  --alarm-radius M    the case's alarm radius (default 500)\n"
+     "  --date YYYY-MM-DD   the day of NMEA epochs before the first date, in\n"
+     "                      every trace (a reference of GGA only has none)\n"
+     "  --rollover N        add N x 1024 weeks to every fix of every trace (a\n"
+     "                      receiver with the GPS week-rollover bug)\n"
      "  --relocate LAT,LON  move every trace rigidly (each keeps its own noise\n"
      "                      and motion), the offender's first fix to LAT,LON;\n"
      "                      --victim-at is given where it was recorded\n"

@@ -168,7 +168,8 @@ void eval_report_print(FILE *f, const eval_report *r)
         char a[40], b[40];
         pw_format_time(r->scored_span.start, a, sizeof a);
         pw_format_time(r->scored_span.end, b, sizeof b);
-        fprintf(f, "  scored span              %s to %s (%.0f s, where every trace has data); fixes outside it: "
+        fprintf(f, "  scored span              %s to %s (%.0f s, where every trace and reference has data); fixes "
+                   "outside it: "
                    "offender %llu, victim %llu\n",
                 a, b, (double)(r->scored_span.end - r->scored_span.start) / 1000.0,
                 (unsigned long long)r->scored_span.outside[0], (unsigned long long)r->scored_span.outside[1]);

@@ -34,7 +34,8 @@ typedef struct live {
     int connected_once;
     uint64_t reconnects;
     uint64_t bad_dates;         /* fixes ignored for an implausible date */
-    int anchored;               /* the first plausible fix was seen */
+    int anchored;               /* --relocate: the first plausible fix was seen */
+    int region_said;            /* a receiver fix out of the region was said */
     sim_relocation reloc;       /* --relocate, from that fix */
     char *err;
     size_t errlen;
@@ -109,17 +110,25 @@ static void on_fix(void *ctx, const pw_fix *f, const trc_fix_extra *x)
         }
         return;
     }
-    if (!l->anchored && (f->set & PW_FIX_LATLON_SET)) {
+    if (!l->anchored && (f->set & PW_FIX_LATLON_SET) && l->o->relocate) {
         l->anchored = 1;
-        char note[400];
-        if (l->o->relocate)
-            sim_relocation_init(&l->reloc, f->lat, f->lon, l->o->relocate_lat, l->o->relocate_lon);
-        else if (sim_live_region_note(l->s, f, note, sizeof note))
-            fprintf(stderr, "proxwatch live: %s\n", note);
+        sim_relocation_init(&l->reloc, f->lat, f->lon, l->o->relocate_lat, l->o->relocate_lon);
     }
     pw_fix moved = *f;
     sim_relocation_apply(&l->reloc, &moved);
     f = &moved;
+    char note[400];
+    /* Said once, for the first receiver fix out of the region (before or
+     * after the move: a first fix far off would move the rest astray). */
+    if (!l->region_said && (f->set & PW_FIX_LATLON_SET) && sim_live_region_note(l->s, f, note, sizeof note)) {
+        l->region_said = 1;
+        if (l->o->relocate)
+            fprintf(stderr, "proxwatch live: after --relocate, %s (the move is anchored on the receiver's first "
+                            "fix: was it far off?)\n", note);
+        else
+            fprintf(stderr, "proxwatch live: %s; --relocate start moves its track rigidly to its actor's "
+                            "start\n", note);
+    }
     if (!l->ss) {
         /* The first fix sets the clock: the scenario starts at its second. */
         pw_time_ms t0 = f->time - ((f->time % 1000) + 1000) % 1000;
@@ -145,10 +154,25 @@ int sim_live_region_note(const scn_scenario *s, const pw_fix *f, char *buf, size
     if (buf && n)
         snprintf(buf, n,
                  "the receiver is %.0f km from the scenario's origin (%.5f, %.5f), beyond the %.0f km the "
-                 "engine watches: every fix of it will be rejected as out of region; --relocate start moves "
-                 "its track rigidly to its actor's start",
+                 "engine watches: its fixes there are rejected as out of region",
                  d / 1000.0, s->origin.lat, s->origin.lon, cfg.region_radius_m / 1000.0);
     return 1;
+}
+
+int sim_live_relocate_target(const scn_scenario *s, scn_role as, const char *where, double *lat, double *lon)
+{
+    const scn_point *p = NULL;
+    if (!strcmp(where, "origin"))
+        p = &s->origin;
+    for (size_t a = 0; a < s->n_actors && !p; a++)
+        if ((!strcmp(where, "start") && s->actors[a].role == as) || !strcmp(where, s->actors[a].name))
+            p = &s->actors[a].start;
+    if (p) {
+        *lat = p->lat;
+        *lon = p->lon;
+        return 0;
+    }
+    return sim_parse_latlon(where, lat, lon) ? 0 : SIM_EINVAL;
 }
 
 static void connect_gpsd(live *l);

@@ -8,6 +8,7 @@
 #include "sim.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 void sim_relocation_init(sim_relocation *r, double from_lat, double from_lon, double to_lat, double to_lon)
 {
@@ -23,6 +24,20 @@ void sim_relocation_apply(const sim_relocation *r, pw_fix *f)
     double x, y;
     eng_geo_to_local(&r->from, f->lat, f->lon, &x, &y);
     eng_geo_to_wgs84(&r->to, x, y, &f->lat, &f->lon);
+}
+
+int sim_parse_latlon(const char *s, double *lat, double *lon)
+{
+    char *end, *end2;
+    double a = strtod(s, &end);
+    if (end == s || *end != ',' || !(fabs(a) <= 90))
+        return 0;
+    double b = strtod(end + 1, &end2);
+    if (*end2 || end2 == end + 1 || !(fabs(b) <= 180))
+        return 0;
+    *lat = a;
+    *lon = b;
+    return 1;
 }
 
 double sim_great_circle_m(double lat1, double lon1, double lat2, double lon2)

@@ -57,6 +57,9 @@ static int read_trace(const char *path, pw_id device, int reference, const sim_r
     to.device = device;
     to.reference = reference;
     to.no_checksum = reference && o->no_checksum;
+    if (o->has_date)
+        to.date_days = o->date_days;
+    to.rollover = o->rollover;
     to.warn = o->warn;
     to.warn_ctx = o->warn_ctx;
     trc_reader *rd;
@@ -77,9 +80,9 @@ static int read_trace(const char *path, pw_id device, int reference, const sim_r
         }
         out->v[out->n++] = f;
     }
-    const trc_counters *cnt = trc_get_counters(rd);
-    long bad_sums = cnt->skipped[TRC_SKIP_CHECKSUM], ignored_sums = cnt->checksum_ignored;
-    long kept = cnt->kept_as_reference;
+    const trc_counters counts = *trc_get_counters(rd);
+    long bad_sums = counts.skipped[TRC_SKIP_CHECKSUM], ignored_sums = counts.checksum_ignored;
+    long kept = counts.kept_as_reference;
     trc_close(rd);
     if (st != TRC_EOF) {
         trc_describe(st, path, errno, err, errlen);
@@ -103,8 +106,12 @@ static int read_trace(const char *path, pw_id device, int reference, const sim_r
         }
     }
     if (out->n == 0) {
-        snprintf(err, errlen, "%s: no fixes in the trace%s", path,
-                 bad_sums ? ": every position sentence failed its checksum? (see the warnings)" : "");
+        char why[1024];
+        trc_describe_counts(&counts, why, sizeof why);
+        snprintf(err, errlen, "%s: no fixes in the trace: %s%s%s", path, why,
+                 bad_sums && reference ? "; --no-checksum reads a reference's sentences despite a wrong checksum"
+                                       : "",
+                 counts.undated_epochs ? "; --date YYYY-MM-DD gives the day of undated epochs" : "");
         return SIM_EINVAL;
     }
     qsort(out->v, out->n, sizeof *out->v, cmp_fix_time);

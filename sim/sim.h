@@ -486,6 +486,9 @@ typedef struct sim_replay_options {
     const char *out_dir;             /* events.jsonl and report.json; NULL: none */
     int force;                       /* replay a span longer than SIM_REPLAY_MAX_SPAN_MS */
     int no_checksum;                 /* references: read sentences with a wrong checksum */
+    int has_date;                    /* NMEA epochs before any date get */
+    int64_t date_days;               /* this day (days since 1970-01-01) */
+    int rollover;                    /* add rollover x 1024 weeks to every fix */
     int relocate;                    /* move every trace, reference and victim_at
                                         rigidly: the offender's first fix to
                                         (relocate_lat, relocate_lon) */
@@ -552,7 +555,7 @@ int  sim_session_finish(sim_session *ss);
  * (from_lat, from_lon) become its offsets from the target (to_lat,
  * to_lon), through the engine's local frames.  Distances and bearings
  * within a few tens of kilometres of the anchor are kept to the frame's
- * accuracy (tests/test_sim.c measures it); speed, heading, accuracy and
+ * accuracy (tests/test_live.c measures it); speed, heading, accuracy and
  * time are untouched.  on 0: nothing moves.
  */
 typedef struct sim_relocation {
@@ -561,6 +564,8 @@ typedef struct sim_relocation {
 } sim_relocation;
 void sim_relocation_init(sim_relocation *r, double from_lat, double from_lon, double to_lat, double to_lon);
 void sim_relocation_apply(const sim_relocation *r, pw_fix *f);
+/* "LAT,LON" in degrees (|lat| <= 90, |lon| <= 180): 1, else 0. */
+int sim_parse_latlon(const char *s, double *lat, double *lon);
 /* Great-circle distance on the mean sphere (haversine), m: for telling how
  * far a receiver is from the scenario, at any distance. */
 double sim_great_circle_m(double lat1, double lon1, double lat2, double lon2);
@@ -597,11 +602,18 @@ typedef struct sim_live_options {
 int sim_live_date_plausible(pw_time_ms fix_ms, pw_time_ms wall_ms);
 /*
  * A receiver outside the scenario's region: 1 when fix f lies farther from
- * s's origin than the engine's region radius (every fix would be rejected),
- * with a note for the user in buf (the distance, and --relocate); 0 when
- * it is inside.  sim_live says it once, at the first fix, unless relocating.
+ * s's origin than the engine's region radius (the engine rejects it), with
+ * a note for the user in buf (the distance); 0 when it is inside.
+ * sim_live says it once, at the first receiver fix out of the region
+ * (after the move when relocating), with the hint that fits.
  */
 int sim_live_region_note(const scn_scenario *s, const pw_fix *f, char *buf, size_t n);
+/*
+ * --relocate's target: "start" (the start of the first actor of role as,
+ * the one the receiver becomes), "origin" (the scenario's), an actor's name
+ * (that actor's start) or "LAT,LON" in degrees.  0, or SIM_EINVAL.
+ */
+int sim_live_relocate_target(const scn_scenario *s, scn_role as, const char *where, double *lat, double *lon);
 /*
  * A real receiver served by gpsd becomes one actor while the scenario
  * simulates the rest, the simulated clock locked to the wall clock from

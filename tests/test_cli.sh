@@ -171,19 +171,46 @@ if [ "$n_file" -eq 68 ] && [ "$n_stdin" -eq 68 ] && [ "$n_dash" -eq 68 ]; then
 else
     echo "FAIL decode from standard input: $n_file, $n_stdin, $n_dash fixes"; failed=$((failed + 1))
 fi
-# A trace that gives no fix says why, reason by reason (here: a GGA of
-# quality 7 with no RMC to call it valid; its checksum is the XOR of the
-# bytes between $ and *, computed here).
-printf '$GPGGA,120000.00,3733.9900,N,12658.6800,E,7,08,1.0,30.0,M,18.0,M,,*%s\n' \
-    "$(printf '%s' 'GPGGA,120000.00,3733.9900,N,12658.6800,E,7,08,1.0,30.0,M,18.0,M,,' |
-       python3 -c 'import sys,functools; print("%02X" % functools.reduce(lambda a,b: a^b, sys.stdin.buffer.read(), 0))')" \
-    > pw_cli_gga7.nmea
-out=$("$pw" decode pw_cli_gga7.nmea 2>&1 >/dev/null)
+# NMEA test files; each checksum is the XOR of the bytes between $ and *,
+# computed here, or made wrong on purpose (bad).
+python3 - <<'PY'
+import functools
+def nmea(body, bad=False):
+    x = functools.reduce(lambda a, b: a ^ b, body.encode(), 0) ^ (1 if bad else 0)
+    return "$%s*%02X\n" % (body, x)
+gga = "GPGGA,1200%02d.00,3733.9900,N,12658.6800,E,%s,%s,1.0,30.0,M,18.0,M,,"
+# one GGA with 2 satellites: no sentence calls it valid
+open("pw_cli_gga2.nmea", "w").write(nmea(gga % (0, 1, "02")))
+# 25 lines with a wrong checksum, then 10 valid GGA epochs before any date,
+# then an RMC that dates what follows
+with open("pw_cli_undated.nmea", "w") as f:
+    for k in range(25):
+        f.write(nmea(gga % (k, 1, "08"), bad=True))
+    for k in range(25, 35):
+        f.write(nmea(gga % (k, 1, "08")))
+    f.write(nmea("GPRMC,120035.00,A,3733.9900,N,12658.6800,E,0.1,90.0,020326,,,A"))
+# a reference that writes GGA only: no date at all
+with open("pw_cli_ggaonly.nmea", "w") as f:
+    for k in range(0, 50):
+        f.write(nmea(gga % (k, 1, "08")))
+PY
+out=$("$pw" decode pw_cli_gga2.nmea 2>&1 >/dev/null)
 if printf '%s' "$out" | grep -q "0 fixes" && printf '%s' "$out" | grep -q "1 positions no sentence called valid"; then
     echo "ok   a trace with no fix says why"; passed=$((passed + 1))
 else
     echo "FAIL no-fix reasons: $out"; failed=$((failed + 1))
 fi
+# What concerns the whole trace is said even after 20 warnings about lines.
+check "decode: dropped undated epochs said after 25 bad lines" 0 "10 epochs with a position dropped: no date" -- decode pw_cli_undated.nmea
+check "decode --date 2026-02-31"       2 "expected a day" -- decode --date 2026-02-31 pw_cli_undated.nmea
+check "decode --rollover 9"            2 "rollover" -- decode --rollover 9 pw_cli_undated.nmea
+# replay of a GGA-only trace: refused with the reasons and the hint, then
+# taken with --date.
+check "replay of a GGA-only trace needs --date" 2 "50 valid epochs with no date.*--date YYYY-MM-DD" -- replay --offender pw_cli_ggaonly.nmea --victim-at 37.5665,126.978 --out pw_cli_replay_d
+check "replay --date"                  0 "scored span  *2026-03-02T12:00:00.000Z" -- replay --offender pw_cli_ggaonly.nmea --victim-at 37.5665,126.978 --date 2026-03-02 --out pw_cli_replay_d
+check "replay --relocate 91,0"         2 "relocate" -- replay --offender "$trace" --victim-at -27.21,153.05 --relocate 91,0
+check "replay --relocate to Seoul"     0 "replay" -- replay --offender "$trace" --victim-at -27.21,153.05 --relocate 37.5665,126.978 --out pw_cli_replay_r
+check "live --relocate nowhere"        2 "relocate 'nowhere': start, origin, an actor's name" -- live "$src/scenarios/default.lua" --gpsd localhost:2947 --as offender --relocate nowhere
 # A folder holding files proxwatch did not write is never replaced (it used
 # to be, whole: --out ~/project deleted the project); a trailing slash and a
 # symlink to a folder work.

@@ -22,9 +22,9 @@ static int usable(double x)
     return isfinite(x) && x > 0;
 }
 
-static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, trc_fix_extra *extra);
+static int from_gpsdata(const struct gps_data_t *g, int reference, pw_fix *fix, trc_fix_extra *extra);
 
-int trc_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, trc_fix_extra *extra)
+int trc_gpsd_json_decode(void *gpsdata, char *buf, int reference, pw_fix *fix, trc_fix_extra *extra)
 {
     struct gps_data_t *g = gpsdata;
     /* gps_unpack only adds what an object carries, so stale fields of the
@@ -44,14 +44,19 @@ int trc_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, trc_fix_extra *e
         return -1;
     if (gps_unpack(buf, g) != 0 || g->set == 0)
         return -1;
-    return from_gpsdata(g, fix, extra);
+    return from_gpsdata(g, reference, fix, extra);
 }
 
-/* A fix from what libgps holds after a TPV: 1, or 0 when it is no fix. */
-static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, trc_fix_extra *extra)
+/* A fix from what libgps holds after a TPV: 1; 2 when the TPV says no fix
+ * (mode 0 or 1); 0 when it is no TPV with a fix for another reason.  A
+ * reference keeps a no-fix TPV that has a time and a position: 3. */
+static int from_gpsdata(const struct gps_data_t *g, int reference, pw_fix *fix, trc_fix_extra *extra)
 {
     const gps_mask_t need = TIME_SET | LATLON_SET | MODE_SET;
-    if ((g->set & need) != need || g->fix.mode < MODE_2D)
+    int no_fix = (g->set & MODE_SET) && g->fix.mode < MODE_2D;
+    if (no_fix && !(reference && (g->set & need) == need))
+        return 2;
+    if ((g->set & need) != need)
         return 0;
     if (!isfinite(g->fix.latitude) || !isfinite(g->fix.longitude) ||
         fabs(g->fix.latitude) > 90.0 || fabs(g->fix.longitude) > 180.0)
@@ -105,7 +110,7 @@ static int from_gpsdata(const struct gps_data_t *g, pw_fix *fix, trc_fix_extra *
         *fix = f;
     if (extra)
         *extra = x;
-    return 1;
+    return no_fix ? 3 : 1;
 }
 
 /* ---- a live receiver through gpsd ------------------------------------ */
@@ -166,7 +171,7 @@ int trc_gpsd_live_read(trc_gpsd_live *l, pw_id device, trc_gpsd_fix_cb cb, void 
             continue;
         pw_fix f;
         trc_fix_extra x;
-        if (from_gpsdata(&l->g, &f, &x) == 1) {
+        if (from_gpsdata(&l->g, 0, &f, &x) == 1) {
             f.device = device;
             cb(ctx, &f, &x);
         }

@@ -304,13 +304,16 @@ static int parse_gga(parse_ctx *c, sentence *s)
     if (get_sats_hdop_alt(c, s))
         return -1;
     s->pos_rank = 4;
-    /* Quality 0 = invalid; 6 = dead reckoning.  7 ("manual input") and 8
-     * ("simulator") say nothing either way: Android's NMEA export marks
-     * every GGA 7 while its RMC says A, and gpsd reports those epochs as
-     * fixes; the epoch's other sentences decide (a GGA 7 alone is no fix). */
+    /* Quality 0 = invalid; 6 = dead reckoning; 7 (manual input) and 8
+     * (simulator) are fixes as gpsd 3.22 reads them (mode 3): Android's
+     * NMEA export marks every GGA 7.  Any quality with fewer than 3
+     * satellites used (or none given) is no fix to gpsd (mode 1); a
+     * Hemisphere receiver writes quality 1 with "00" before its first
+     * solution.  Such a GGA says nothing either way: the epoch's RMC or GLL
+     * decides (gpsd's verdict there depends on the sentence order). */
     if (s->gga_quality == 0 || s->gga_quality > 8)
         s->pos = POS_INVALID;
-    else if (have && s->gga_quality > 0 && s->gga_quality < 7 && s->sats >= 3)
+    else if (have && s->gga_quality > 0 && s->sats >= 3)
         s->pos = POS_VALID;
     s->dr = s->gga_quality == 6;
     return 0;

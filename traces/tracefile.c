@@ -68,6 +68,24 @@ void trc_describe(trc_status s, const char *path, int errnum, char *buf, size_t 
         snprintf(buf, n, "%s: %s", path, trc_strerror(s));
 }
 
+void trc_describe_counts(const trc_counters *c, char *buf, size_t n)
+{
+    if (!buf || !n)
+        return;
+    size_t k = (size_t)snprintf(buf, n,
+                                "%ld sentences used, %ld well-formed but not used (other types, comments, gpsd "
+                                "classes other than TPV), %ld epochs that said no fix, %ld valid epochs with no "
+                                "date known, %ld positions no sentence called valid (a GGA with under 3 "
+                                "satellites used, alone)",
+                                c->used, c->ignored, c->no_fix_epochs, c->undated_epochs, c->unconfirmed_epochs);
+    for (int r = 0; r < TRC_SKIP_REASON_COUNT && k < n; r++)
+        if (c->skipped[r])
+            k += (size_t)snprintf(buf + k, n - k, ", %ld skipped (%s)", c->skipped[r],
+                                  trc_skip_reason_name((trc_skip_reason)r));
+    if (c->fixes_other_kind && k < n)
+        snprintf(buf + k, n - k, ", %ld fixes of the mixed log's other kind", c->fixes_other_kind);
+}
+
 const char *trc_skip_reason_name(trc_skip_reason r)
 {
     static const char *const names[TRC_SKIP_REASON_COUNT] = {
@@ -492,16 +510,22 @@ static int json_line(trc_reader *rd, pw_fix *fix, trc_fix_extra *extra)
         skip_line(rd, TRC_SKIP_GARBAGE, "NUL byte in JSON line");
         return 0;
     }
-    int r = trc_gpsd_json_decode(rd->gps, rd->line, fix, extra);
+    int r = trc_gpsd_json_decode(rd->gps, rd->line, rd->opt.reference, fix, extra);
     if (r < 0) {
         skip_line(rd, TRC_SKIP_JSON, "libgps cannot parse the JSON object");
         return 0;
     }
     rd->nmea.n.sentences++;
+    if (r == 2) {
+        rd->nmea.n.no_fix_epochs++; /* a TPV that says no fix */
+        return 0;
+    }
     if (r == 0) {
         rd->nmea.n.ignored++;
         return 0;
     }
+    if (r == 3)
+        rd->nmea.n.kept_as_reference++;
     rd->nmea.n.used++;
     rd->nmea.n.fixes++;
     fix->device = rd->opt.device;

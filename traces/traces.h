@@ -39,8 +39,9 @@
  *     most one fix; time-less sentences (GSA, VTG, GSV) join the open epoch.
  *     An epoch is a fix only if a position sentence says the position is
  *     valid and none says it is not (RMC status V or mode N, GGA quality 0,
- *     GLL status V or mode N, GNS all N); GGA quality 7 or 8, or 1-6 with
- *     fewer than 3 satellites used, says neither; coordinates in a "no
+ *     GLL status V or mode N, GNS all N); a GGA of quality 1-8 is valid
+ *     (7 manual and 8 simulator too, as gpsd reads them) with at least 3
+ *     satellites used, and with fewer says neither; coordinates in a "no
  *     fix" sentence are never used.
  *   - The date comes from a valid RMC or a ZDA and carries over to later
  *     epochs that have none (GGA-only); when the time of day goes back by
@@ -119,14 +120,18 @@ typedef struct trc_counters {
     long fixes_other_kind; /* mixed log: fixes of the kind that gave none first, dropped */
     long no_fix_epochs;    /* epochs whose sentences said "no fix" */
     long undated_epochs;   /* valid positions dropped: no date known yet */
-    long unconfirmed_epochs; /* positions no sentence called valid (a GGA of
-                              * quality 7 or 8, or with under 3 satellites,
-                              * and no RMC or GLL to say A) */
+    long unconfirmed_epochs; /* positions no sentence called valid (a GGA
+                              * with under 3 satellites used, and no RMC or
+                              * GLL to say A) */
     long checksum_ignored;   /* no_checksum: sentences read despite a bad checksum */
     long kept_as_reference;  /* reference: epochs kept that said no fix or nothing */
     long last_warning_line;            /* 0 when none */
     char last_warning[160];            /* the last warning's text */
 } trc_counters;
+/* What a trace's lines came to, reason by reason (sentences used, not
+ * used, epochs that said no fix, undated, unconfirmed, skipped by reason):
+ * why a trace gave no fix, in one line. */
+void trc_describe_counts(const trc_counters *c, char *buf, size_t n);
 
 /* Known extras of a fix, for trc_decode_json and for callers that care. */
 enum {
@@ -204,8 +209,10 @@ trc_nmea_result trc_nmea_flush(trc_nmea_state *st, pw_fix *fix, trc_fix_extra *e
  * Decode one gpsd JSON object (a line of `gpspipe -w`) with libgps's
  * gps_unpack; buf is NUL-terminated and may be modified.  A TPV with mode
  * >= 2, a time and a position gives a fix (its own time, not the time it
- * was read): returns 1 and fills *fix and *extra.  Other classes and TPVs
- * without a fix return 0; an object that is cut off (no closing brace) or
+ * was read): returns 1 and fills *fix and *extra.  A TPV whose mode says
+ * no fix (0 or 1) returns 2, or with reference and a time and a position
+ * 3 and fills them (a reference is kept epoch by epoch); other classes and TPVs without time or
+ * position return 0; an object that is cut off (no closing brace) or
  * from which libgps takes nothing returns -1 (libgps 3.22's gps_unpack
  * itself returns 0 for those).
  * acc_m: from epx/epy (95 % per axis: sigma = ep / 1.96) when both are
@@ -214,7 +221,7 @@ trc_nmea_result trc_nmea_flush(trc_nmea_state *st, pw_fix *fix, trc_fix_extra *e
  * bytes), so this header does not need <gps.h>.
  */
 size_t trc_gpsd_data_size(void);
-int trc_gpsd_json_decode(void *gpsdata, char *buf, pw_fix *fix, trc_fix_extra *extra);
+int trc_gpsd_json_decode(void *gpsdata, char *buf, int reference, pw_fix *fix, trc_fix_extra *extra);
 
 /* ---- Trace files ---------------------------------------------------- */
 
