@@ -12,17 +12,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A trace's warnings: the first 20 about single lines, then a note; those
- * about the whole trace (line 0: counts, dropped epochs, hints) always. */
+/* A trace's warnings: the first 20 about single lines of each file, then
+ * a note; those about the whole trace (line 0: counts, dropped epochs,
+ * hints) always. */
+typedef struct warn_state {
+    long n;             /* line warnings of the current file */
+    char file[512];
+} warn_state;
+
 static void warn_cb(void *ctx, const char *file, long line, const char *what)
 {
-    long *n = ctx;
+    warn_state *w = ctx;
+    if (strncmp(w->file, file, sizeof w->file - 1) != 0) {
+        snprintf(w->file, sizeof w->file, "%s", file);
+        w->n = 0;
+    }
     if (line <= 0)
         fprintf(stderr, "%s: %s\n", file, what);
-    else if ((*n)++ < 20)
+    else if (w->n++ < 20)
         fprintf(stderr, "%s:%ld: %s\n", file, line, what);
-    else if (*n == 21)
-        fprintf(stderr, "%s: more warnings about single lines follow; the counts come at the end\n", file);
+    else if (w->n == 21)
+        fprintf(stderr, "%s: more warnings about single lines follow; their counts come at the end\n", file);
 }
 
 /* --date YYYY-MM-DD: a real calendar day from 1980 to 2200. */
@@ -65,7 +75,7 @@ int cli_decode(int argc, char **argv)
     const char *path = NULL;
     trc_options o;
     trc_options_default(&o);
-    long warnings = 0;
+    warn_state warnings = {0, ""};
     o.warn = warn_cb;
     o.warn_ctx = &warnings;
     int stats = 0;
@@ -147,7 +157,7 @@ int cli_decode(int argc, char **argv)
 int cli_replay(int argc, char **argv)
 {
     sim_replay_options o = {.alarm_radius_m = NAN, .out_dir = "runs/replay"};
-    long warnings = 0;
+    warn_state warnings = {0, ""};
     o.warn = warn_cb;
     o.warn_ctx = &warnings;
     static const struct option longopts[] = {

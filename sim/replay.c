@@ -89,7 +89,14 @@ static int read_trace(const char *path, pw_id device, int reference, const sim_r
         return SIM_ERUN;
     }
     if (o->warn) {
-        char what[240];
+        char what[1200];
+        long other_skips = counts.skipped_total - bad_sums;
+        if (other_skips > 0) {
+            char why[1024];
+            trc_describe_counts(&counts, why, sizeof why);
+            snprintf(what, sizeof what, "%ld lines skipped as bad input, by reason: %.900s", other_skips, why);
+            o->warn(o->warn_ctx, path, 0, what);
+        }
         if (bad_sums) {
             snprintf(what, sizeof what, "%ld sentences failed their checksum and were skipped%s", bad_sums,
                      reference ? " (--no-checksum reads a reference's anyway)" : "");

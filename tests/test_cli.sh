@@ -210,6 +210,12 @@ check "replay of a GGA-only trace needs --date" 2 "50 valid epochs with no date.
 check "replay --date"                  0 "scored span  *2026-03-02T12:00:00.000Z" -- replay --offender pw_cli_ggaonly.nmea --victim-at 37.5665,126.978 --date 2026-03-02 --out pw_cli_replay_d
 check "replay --relocate 91,0"         2 "relocate" -- replay --offender "$trace" --victim-at -27.21,153.05 --relocate 91,0
 check "replay --relocate to Seoul"     0 "replay" -- replay --offender "$trace" --victim-at -27.21,153.05 --relocate 37.5665,126.978 --out pw_cli_replay_r
+if grep -q '"lat":37\.56' pw_cli_replay_r/events.jsonl && ! grep -q '"lat":-27\.' pw_cli_replay_r/events.jsonl; then
+    echo "ok   replay --relocate: the events are in Seoul"; passed=$((passed + 1))
+else
+    echo "FAIL replay --relocate: events not moved"; failed=$((failed + 1))
+fi
+check "replay --rollover 1"            0 "2026-11-22T09:5" -- replay --offender "$trace" --victim-at -27.21,153.05 --rollover 1 --out pw_cli_replay_ro
 check "live --relocate nowhere"        2 "relocate 'nowhere': start, origin, an actor's name" -- live "$src/scenarios/default.lua" --gpsd localhost:2947 --as offender --relocate nowhere
 # A folder holding files proxwatch did not write is never replaced (it used
 # to be, whole: --out ~/project deleted the project); a trailing slash and a

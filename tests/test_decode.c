@@ -413,6 +413,7 @@ typedef struct agreement {
     int logs, logs_ok;
     long fixes, matched, excused, lec, gpsd, recalled;
     long missing_k, missing_unexplained;   /* gpsd fixes we do not report */
+    int absent;                 /* listed logs not in the folder (elsewhere only) */
     int why[5];
 } agreement;
 
@@ -439,6 +440,7 @@ static void agreement_on(const char *dir, const char *manifest, int strict, agre
         snprintf(path, sizeof path, "%s/%s.chk", dir, name);
         if (strcmp(dir, GPSD_DIR) != 0 && access(path, R_OK) != 0) {
             printf("  %-33s not in %s\n", name, dir);
+            a->absent++;
             continue;
         }
         a->logs++;
@@ -544,9 +546,9 @@ static void agreement_on(const char *dir, const char *manifest, int strict, agre
         a->logs_ok += unexplained == 0 && bad_time == 0 && missing_unexplained == 0;
     }
     fclose(mf);
-    printf("  %d logs, %d agree; %ld fixes: %ld matched, %ld documented differences "
+    printf("  %d logs (%d listed ones absent), %d agree; %ld fixes: %ld matched, %ld documented differences "
            "(W %d, L %d, E %d, C %d, M %d)\n",
-           a->logs, a->logs_ok, a->fixes, a->matched, a->excused, a->why[0], a->why[1], a->why[2],
+           a->logs, a->absent, a->logs_ok, a->fixes, a->matched, a->excused, a->why[0], a->why[1], a->why[2],
            a->why[3], a->why[4]);
     printf("  recall: %ld of %ld gpsd fix times (%.2f %%); missing: %ld K (no checksum), "
            "%ld unexplained\n",

@@ -118,7 +118,9 @@ typedef struct trc_counters {
     long lines_nmea;       /* lines read as NMEA / as gpsd JSON (a mixed log has both) */
     long lines_json;
     long fixes_other_kind; /* mixed log: fixes of the kind that gave none first, dropped */
-    long no_fix_epochs;    /* epochs whose sentences said "no fix" */
+    long no_fix_epochs;    /* epochs whose sentences said "no fix" (NMEA), and
+                            * gpsd TPVs of mode 0 or 1; a mixed log counts
+                            * both kinds */
     long undated_epochs;   /* valid positions dropped: no date known yet */
     long unconfirmed_epochs; /* positions no sentence called valid (a GGA
                               * with under 3 satellites used, and no RMC or
