@@ -16,7 +16,7 @@ int cli_run(int argc, char **argv)
 {
     const char *path = NULL, *out = NULL;
     scn_options opts = {0};
-    int quiet = 0, gpkg = 0;
+    int quiet = 0, gpkg = 0, pictures = 1;
     static char set_names[SIM_SWEEP_MAX_AXES][64];
     const char *names[SIM_SWEEP_MAX_AXES];
     double values[SIM_SWEEP_MAX_AXES];
@@ -24,7 +24,8 @@ int cli_run(int argc, char **argv)
     static const struct option longopts[] = {
         {"seed", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
         {"out", required_argument, NULL, 'o'},  {"quiet", no_argument, NULL, 'q'},
-        {"gpkg", no_argument, NULL, 'G'},       {"help", no_argument, NULL, 'h'},
+        {"gpkg", no_argument, NULL, 'G'},       {"no-pictures", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
     while ((c = cli_next_option(argc, argv, "s:o:qh", longopts)) != -1) {
@@ -58,6 +59,8 @@ int cli_run(int argc, char **argv)
             quiet = 1;
         } else if (c == 'G') {
             gpkg = 1;
+        } else if (c == 'P') {
+            pictures = 0;
         } else if (c == 'h') {
             return cli_print_help(stdout, "run");
         } else {
@@ -121,8 +124,13 @@ int cli_run(int argc, char **argv)
         return 1;
     }
     size_t failed = eval_expect_check(&s, &sum.report, sum.by_type, expects);
-    if (cli_publish(sim_summary_write_json(stage, &s, &sum, expects, failed, werr, sizeof werr), stage, dir, werr,
-                    sizeof werr) != 0) {
+    int wrc = sim_summary_write_json(stage, &s, &sum, expects, failed, werr, sizeof werr);
+    if (wrc == 0 && pictures && cli_write_map(stage, werr, sizeof werr) != 0) {
+        /* A picture that cannot be drawn costs the picture, not the run. */
+        fprintf(stderr, "proxwatch run: no map.png: %s\n", werr);
+        pictures = 0;
+    }
+    if (cli_publish(wrc, stage, dir, werr, sizeof werr) != 0) {
         fprintf(stderr, "proxwatch run: %s\n", werr);
         free(expects);
         scn_free(&s);
@@ -155,8 +163,8 @@ int cli_run(int argc, char **argv)
         for (size_t i = 0; i < s.n_expects; i++)
             printf("  %s\n", expects[i].text);
     }
-    printf("written %s/{report.json,run.geojson,%sevents.jsonl,fixes.csv,truth.csv,summary.json}\n", dir,
-           gpkg ? "run.gpkg," : "");
+    printf("written %s/{report.json,run.geojson,%sevents.jsonl,fixes.csv,truth.csv,summary.json%s}\n", dir,
+           gpkg ? "run.gpkg," : "", pictures ? ",map.png" : "");
     fflush(stdout); /* the verdict comes after the lines it sums up, also when both are piped */
     if (failed)
         fprintf(stderr, "proxwatch run: %s:%d: %zu of %zu expectations NOT held (seed %llu)\n", s.file,

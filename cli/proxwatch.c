@@ -144,11 +144,12 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", cli_run,
-     "proxwatch run [SCENARIO.lua] [--seed N] [--set NAME=VALUE ...] [--out DIR] [--gpkg] [--quiet]",
+     "proxwatch run [SCENARIO.lua] [--seed N] [--set NAME=VALUE ...] [--out DIR] [--gpkg]\n"
+     "              [--no-pictures] [--quiet]",
      "run a scenario through the monitoring engine and report",
      "Runs a scenario (the bundled default when none is given) through the\n"
      "monitoring engine and writes report.json, run.geojson, events.jsonl,\n"
-     "fixes.csv, truth.csv and summary.json into DIR (default\n"
+     "fixes.csv, truth.csv, summary.json and map.png into DIR (default\n"
      "runs/<scenario>-<seed>/), published whole at the end: a run that fails\n"
      "leaves an earlier one in DIR as it was.  The scenario's expect { } is\n"
      "checked after the run: one line per expectation, and exit status 1 when\n"
@@ -161,6 +162,7 @@ static const command commands[] = {
      "  --out DIR           where to write (at most 400 characters)\n"
      "  --gpkg              also write run.gpkg, an OGC GeoPackage for QGIS and\n"
      "                      GDAL (layers fixes, tracks, zones, episodes, events)\n"
+     "  --no-pictures       no map.png (proxwatch render draws it later)\n"
      "  --quiet             no progress line\n"
      "\n"
      "Example: proxwatch run scenarios/school_zone.lua --seed 3 --set alarm_radius=300\n"},
@@ -268,6 +270,26 @@ static const command commands[] = {
      "  --out DIR           where to write\n"
      "\n"
      "Example: proxwatch live --gpsd localhost:2947 --as offender scenarios/default.lua\n"},
+    {"render", cli_render,
+     "proxwatch render RUN_DIR [--view map] [--out FILE] [--bbox S,W,N,E] [--zoom Z]\n"
+     "                 [--size WxH]",
+     "draw a run: the map",
+     "Draws the map of a run folder written by run, replay or live: Seoul's\n"
+     "districts, major streets and subway lines under the run's zones, each\n"
+     "actor's true track, the fixes the centre received (cell and Wi-Fi\n"
+     "fixes with their accuracy) and where alerts opened, true and false,\n"
+     "with a scale bar, a north arrow, a legend, a title and the attribution\n"
+     "of every source drawn.  PNG, SVG or PDF by FILE's extension (default\n"
+     "RUN_DIR/map.png).  The victim's phone view and the 112 console view are\n"
+     "not drawn yet.\n"
+     "\n"
+     "  --view map          what to draw (only the map so far)\n"
+     "  --out FILE          where (.png, .svg or .pdf)\n"
+     "  --bbox S,W,N,E      show this box (degrees) instead of the run's extent\n"
+     "  --zoom Z            scale the view by Z (0.01 to 100; 2 shows half the width)\n"
+     "  --size WxH          picture size in pixels (default 1200x900)\n"
+     "\n"
+     "Example: proxwatch render runs/gangnam-morning-1 --out map.pdf\n"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -20,7 +20,7 @@
  * anything else is not ours to replace. */
 static const char *const outputs[] = {"report.json", "summary.json", "events.jsonl", "run.geojson", "run.gpkg",
                                       "fixes.csv",   "truth.csv",    "sweep.csv",    "sweep.json",
-                                      ".runs",       NULL};
+                                      "map.png",     ".runs",        NULL};
 
 static int is_output(const char *name)
 {

@@ -38,6 +38,22 @@ check "run --set alarm_radius=300"     0 "expect" -- run "$src/scenarios/default
 check "sweep --set a value out of range" 2 "out of range.*try 'proxwatch sweep --help'" -- sweep "$src/scenarios/default.lua" --set alarm_radius=nan --out pw_cli_sweep
 check "live --gpsd HOST:99999"         2 "port must be a number" -- live "$src/scenarios/default.lua" --gpsd localhost:99999 --as offender
 check "replay --force is accepted"     0 "replay" -- replay --offender "$trace" --victim-at -27.21,153.05 --force --out pw_cli_replay
+# Pictures: run draws map.png (not with --no-pictures); render redraws it
+# in any format and says clearly what is wrong with its input or output.
+rm -rf pw_cli_pic pw_cli_nopic
+check "run writes map.png"             0 "map.png" -- run --out pw_cli_pic --quiet
+check "run --no-pictures"              0 "summary.json}" -- run --out pw_cli_nopic --quiet --no-pictures
+if [ -s pw_cli_pic/map.png ] && [ ! -e pw_cli_nopic/map.png ]; then
+    echo "ok   map.png written, and not with --no-pictures"; passed=$((passed + 1))
+else
+    echo "FAIL map.png: $(ls pw_cli_pic pw_cli_nopic)"; failed=$((failed + 1))
+fi
+check "render --out a PDF"             0 "written pw_cli_map.pdf" -- render pw_cli_nopic --out pw_cli_map.pdf --zoom 2
+check "render a folder that is no run" 2 "pw_cli_nosuch/report.json" -- render pw_cli_nosuch
+check "render to an unwritable path"   1 "pw_cli_nodir/map.png: cannot write" -- render pw_cli_nopic --out pw_cli_nodir/map.png
+check "render --out a .gif"            2 "extension: .png, .svg or .pdf" -- render pw_cli_nopic --out pw_cli_map.gif
+check "render --bbox backwards"        2 "bbox" -- render pw_cli_nopic --bbox 37.6,127.1,37.5,127.0
+check "render --view victim"           2 "only map" -- render pw_cli_nopic --view victim
 # Names that break naive writers: a scenario named with a quote, a
 # backslash and a comma; an actor named with a comma and a quote.  Every
 # JSON file must parse (Python's json module), truth.csv must have 12
@@ -256,7 +272,7 @@ fi
 # option a command's help names is in that command's part of COMMANDS and
 # the reverse; every file a run says it wrote is under OUTPUT FILES; the
 # exit statuses 0, 1 and 2 are under EXIT STATUS.
-for cmd in run sweep decode replay live; do
+for cmd in run sweep decode replay live render; do
     "$pw" help "$cmd" > "pw_cli_help_$cmd.txt" 2>&1
 done
 "$pw" run --quiet --out pw_cli_manrun > pw_cli_manrun.txt 2>&1
@@ -264,7 +280,7 @@ man_check=$(python3 - "$src/docs/proxwatch.1" <<'PY'
 import re, sys
 man = open(sys.argv[1], encoding="utf-8").read().replace("\\-", "-")
 sections = dict(re.findall(r"^\.SH ([A-Z ]+)\n(.*?)(?=^\.SH |\Z)", man, re.S | re.M))
-cmds = ["run", "sweep", "decode", "replay", "live"]
+cmds = ["run", "sweep", "decode", "replay", "live", "render"]
 text = sections["COMMANDS"]
 starts = [(c, m.start()) for c in cmds for m in re.finditer(r"^\.TP\n\.B %s\n" % c, text, re.M)]
 starts.sort(key=lambda x: x[1])

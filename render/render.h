@@ -1,0 +1,194 @@
+/*
+ * render.h - pictures of runs, drawn with cairo (text with pango, so that
+ * Korean names lay out).  Prefix rnd_.
+ *
+ * Drawing functions take a cairo_t and know nothing of the surface: the
+ * caller picks PNG, SVG or PDF (rnd_write_map does it by the file's
+ * extension).  Positions go through an rnd_view: the engine's local frame
+ * (eng_frame) around the view's centre, scaled to pixels, x to the right
+ * and y down, north up.
+ *
+ *   rnd_run run;        rnd_run_load(&run, "runs/gangnam-morning-1", err, n);
+ *   rnd_basemap base;   rnd_basemap_load(&base, NULL, err, n);
+ *   rnd_map_options mo; rnd_map_options_default(&mo);
+ *   rnd_write_map("map.png", &base, &run, &mo, err, n);
+ *
+ * What a map shows and where its data come from: render/README.md.
+ */
+#ifndef PW_RENDER_H
+#define PW_RENDER_H
+
+#include "engine.h"
+
+#include <cairo.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { RND_OK = 0, RND_EINVAL = -1, RND_EIO = -2, RND_ENOMEM = -3 };
+
+/* ---- the view -------------------------------------------------------- */
+
+typedef struct rnd_view {
+    eng_frame frame;        /* local metres around the centre */
+    double px_per_m;
+    int width, height;      /* pixels (points for PDF and SVG) */
+} rnd_view;
+
+/* A view of width x height pixels centred on (lat, lon), px_per_m pixels a
+ * metre.  RND_EINVAL for a centre off the frame's range or a bad size. */
+int rnd_view_init(rnd_view *v, double lat, double lon, double px_per_m, int width, int height);
+/* The largest scale at which the box [lat_min, lat_max] x [lon_min,
+ * lon_max] fits width x height with margin_px on every side, centred. */
+int rnd_view_fit(rnd_view *v, double lat_min, double lon_min, double lat_max, double lon_max, int width,
+                 int height, double margin_px);
+/* (lat, lon) to pixel (x right, y down). */
+void rnd_project(const rnd_view *v, double lat, double lon, double *x, double *y);
+
+/* ---- a run's records --------------------------------------------------- */
+
+typedef struct rnd_ll {
+    double lat, lon;
+} rnd_ll;
+
+typedef enum rnd_role { RND_OFFENDER, RND_VICTIM, RND_PATROL, RND_OTHER } rnd_role;
+
+typedef struct rnd_track {       /* an actor's true path */
+    pw_id device;
+    rnd_role role;
+    char name[64];
+    rnd_ll *pts;
+    size_t n;
+} rnd_track;
+
+typedef struct rnd_fix {         /* a fix the engine received */
+    pw_id device;
+    rnd_ll at;
+    double acc_m;                /* NAN unknown */
+    int coarse;                  /* cell or Wi-Fi: drawn with its accuracy */
+} rnd_fix;
+
+typedef struct rnd_alert {       /* where an alert episode opened */
+    rnd_ll at;
+    int is_true;
+    pw_time_ms start, end;
+} rnd_alert;
+
+typedef struct rnd_area {        /* a zone: exclusion or GNSS environment */
+    int exclusion;               /* 1 exclusion zone, 0 environment */
+    char env[24];                /* the environment's name */
+    rnd_ll *ring;
+    size_t n;
+} rnd_area;
+
+typedef struct rnd_run {
+    char scenario[128];
+    uint64_t seed;
+    rnd_track *tracks;
+    size_t n_tracks;
+    rnd_fix *fixes;
+    size_t n_fixes;
+    rnd_alert *alerts;
+    size_t n_alerts;
+    rnd_area *areas;
+    size_t n_areas;
+    size_t cap_tracks, cap_fixes, cap_alerts, cap_areas; /* private */
+} rnd_run;
+
+/*
+ * Read a run folder written by run, replay or live: run.geojson (tracks,
+ * fixes, alert episodes, zones) and report.json (scenario name, seed).
+ * RND_EINVAL with err naming the missing or broken file and what is wrong.
+ */
+int rnd_run_load(rnd_run *run, const char *dir, char *err, size_t n);
+void rnd_run_free(rnd_run *run);
+/* The role of a device, from its track (RND_OTHER when it has none). */
+rnd_role rnd_run_role(const rnd_run *run, pw_id device);
+
+/* ---- the basemap --------------------------------------------------------- */
+
+typedef struct rnd_district {
+    char name[64];               /* Korean, as the boundary data writes it */
+    rnd_ll *ring;                /* outer ring of its largest polygon */
+    size_t n;
+    rnd_ll label;                /* where its name goes */
+} rnd_district;
+
+typedef struct rnd_station {
+    int line;                    /* 1 to 9 */
+    char name[64];
+    rnd_ll at;
+} rnd_station;
+
+typedef struct rnd_edge {        /* a drawn piece of a subway line */
+    size_t a, b;                 /* stations */
+} rnd_edge;
+
+typedef struct rnd_street {
+    int rank;                    /* 0 motorway/trunk, 1 primary, 2 secondary, 3 tertiary */
+    rnd_ll *pts;
+    size_t n;
+} rnd_street;
+
+typedef struct rnd_basemap {
+    rnd_district *districts;
+    size_t n_districts;
+    rnd_station *stations;
+    size_t n_stations;
+    rnd_edge *edges;             /* each line: the minimum spanning tree of its
+                                    stations (the data give no riding order) */
+    size_t n_edges;
+    rnd_street *streets;
+    size_t n_streets;
+} rnd_basemap;
+
+/*
+ * Load the basemap from dir (NULL: the project's render/data and the
+ * station table of scenarios/data).  RND_EINVAL with err naming the file.
+ */
+int rnd_basemap_load(rnd_basemap *b, const char *dir, char *err, size_t n);
+void rnd_basemap_free(rnd_basemap *b);
+/* The official colour of Seoul subway line 1-9 as 0xRRGGBB (grey else). */
+uint32_t rnd_line_colour(int line);
+
+/* ---- the map ------------------------------------------------------------- */
+
+typedef struct rnd_map_options {
+    int width, height;           /* default 1200 x 900 */
+    int has_bbox;                /* show this box instead of the run's extent */
+    double bbox[4];              /* lat_min, lon_min, lat_max, lon_max */
+    double zoom;                 /* > 0: multiply the fitted scale (default 1) */
+} rnd_map_options;
+
+void rnd_map_options_default(rnd_map_options *o);
+
+/* Colours of the roles and marks, 0xRRGGBB: a picture's legend and the
+ * tests read the same table. */
+#define RND_COLOUR_OFFENDER 0xD7263Du
+#define RND_COLOUR_VICTIM 0x1B6EF3u
+#define RND_COLOUR_PATROL 0x2E7D32u
+#define RND_COLOUR_FALSE_ALERT 0xF28C28u
+
+/* The view a map of run with options o uses (the run's extent, or the
+ * options' box; then the zoom). */
+int rnd_map_view(rnd_view *v, const rnd_run *run, const rnd_map_options *o);
+/* Draw the map of run on cr, over the whole view. */
+void rnd_draw_map(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rnd_run *run);
+/* A pin: a filled circle of radius r px with a white rim at (lat, lon). */
+void rnd_draw_pin(cairo_t *cr, const rnd_view *v, double lat, double lon, double r, uint32_t rgb);
+
+/*
+ * Draw text with pango in font `family` (NULL: a Hangul-capable sans) at
+ * size pt, its top-left at (x, y); returns the number of characters no
+ * installed font could draw (pango's unknown glyphs: 0 means no tofu).
+ */
+int rnd_text(cairo_t *cr, const char *utf8, const char *family, double size, double x, double y);
+
+/*
+ * Write the map to path: PNG, SVG or PDF by its extension.  RND_EINVAL
+ * for another extension, RND_EIO with err naming the path when it cannot
+ * be written.
+ */
+int rnd_write_map(const char *path, const rnd_basemap *b, const rnd_run *run, const rnd_map_options *o,
+                  char *err, size_t n);
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * test_render.c - pictures: the projection against GeographicLib's
+ * distances, a pin at its pixel, a map's marks at their places, the
+ * formats written and readable, Hangul really drawn (no tofu), the
+ * basemap's data, and clear errors for a bad run folder or an unwritable
+ * output.  Drawing goes to image surfaces; tests read pixels.
+ */
+#include "render.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static uint32_t pixel(cairo_surface_t *s, int x, int y)
+{
+    cairo_surface_flush(s);
+    const unsigned char *d = cairo_image_surface_get_data(s);
+    int stride = cairo_image_surface_get_stride(s);
+    uint32_t v;
+    memcpy(&v, d + (size_t)y * (size_t)stride + (size_t)x * 4, 4);
+    return v & 0xFFFFFFu; /* opaque pixels: premultiplied = plain */
+}
+
+static cairo_surface_t *white_surface(int w, int h, cairo_t **cr)
+{
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+    *cr = cairo_create(s);
+    cairo_set_source_rgb(*cr, 1, 1, 1);
+    cairo_paint(*cr);
+    return s;
+}
+
+/* Pixels of exactly this colour, and their centroid. */
+static long count_colour(cairo_surface_t *s, uint32_t rgb, double *cx, double *cy)
+{
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    long n = 0;
+    double sx = 0, sy = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (pixel(s, x, y) == rgb) {
+                n++;
+                sx += x;
+                sy += y;
+            }
+    if (cx && n) {
+        *cx = sx / (double)n;
+        *cy = sy / (double)n;
+    }
+    return n;
+}
+
+/*
+ * A pin at a known coordinate lands at its pixel.  Reference: row 2 of
+ * tests/data/geodesic_seoul.tsv (GeographicLib's geodesic): from A
+ * (37.72268185, 127.39414256) to B (37.71525077, 127.37642511) is
+ * 1,766.461 m.  A view centred on A at 0.1 px/m puts B 176.646 px from
+ * the centre, to the south-west (B is south and west of A).  The pin's
+ * centroid (its colour's pixels) must be there within 1 px.
+ */
+static void test_pin_at_its_pixel(void)
+{
+    rnd_view v;
+    CU_ASSERT_EQUAL_FATAL(rnd_view_init(&v, 37.72268185036819, 127.39414255511460, 0.1, 800, 600), RND_OK);
+    cairo_t *cr;
+    cairo_surface_t *s = white_surface(800, 600, &cr);
+    rnd_draw_pin(cr, &v, 37.71525076767105, 127.37642510910648, 6, 0x00FF00);
+    double cx = 0, cy = 0;
+    long n = count_colour(s, 0x00FF00, &cx, &cy);
+    double d = hypot(cx - 400, cy - 300);
+    printf("\n    pin: %ld px, centre (%.2f, %.2f), %.2f px from the view's centre (expected 176.65) ", n, cx, cy,
+           d);
+    CU_ASSERT(n > 80); /* a disc of radius 6: about 113 px */
+    CU_ASSERT(fabs(d - 176.6461) <= 1.0);
+    CU_ASSERT(cx < 400 && cy > 300);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+
+    /* fit: a box 2 km tall and wide-ish fits 800 x 600 with a 50 px margin,
+     * so the scale is set by the height: (600 - 100) / 2,000 m... within
+     * the frame's exactness (0.0180 deg of latitude is 1,998.6 m at 37.57 N
+     * by the meridian arc) */
+    CU_ASSERT_EQUAL(rnd_view_fit(&v, 37.5575, 126.9700, 37.5755, 126.9760, 800, 600, 50), RND_OK);
+    CU_ASSERT_DOUBLE_EQUAL(v.px_per_m, 500.0 / 1998.6, 0.001);
+}
+
+/* A run folder made by hand: a victim walking 1 km east, an offender 200 m
+ * north of her walk coming south, a cell fix of hers with 300 m accuracy,
+ * a true alert and a false one, an exclusion zone. */
+static void write_run(const char *dir)
+{
+    mkdir(dir, 0777);
+    char path[256];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    pw_test_write_text(path, "{\"scenario\": \"강남 test\", \"seed\": 7}\n");
+    snprintf(path, sizeof path, "%s/run.geojson", dir);
+    pw_test_write_text(
+        path,
+        "{\"type\":\"FeatureCollection\",\"features\":[\n"
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[127.0200,37.5000],[127.0313,37.5000]]},"
+        "\"properties\":{\"kind\":\"truth\",\"device\":1,\"name\":\"v\",\"role\":\"victim\"}},\n"
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[127.0250,37.5100],[127.0250,37.5018]]},"
+        "\"properties\":{\"kind\":\"truth\",\"device\":2,\"name\":\"o\",\"role\":\"offender\"}},\n"
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[127.0280,37.5005]},"
+        "\"properties\":{\"kind\":\"fix\",\"device\":1,\"acc_m\":300.0,\"source\":\"cell\"}},\n"
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[127.0250,37.5018]},"
+        "\"properties\":{\"kind\":\"alert_episode\",\"true\":true,\"start\":1,\"end\":2}},\n"
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[127.0300,37.5060]},"
+        "\"properties\":{\"kind\":\"alert_episode\",\"true\":false,\"start\":3,\"end\":4}},\n"
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[127.0150,37.4960],[127.0190,37.4960],"
+        "[127.0190,37.4990],[127.0150,37.4990],[127.0150,37.4960]]]},\"properties\":{\"kind\":\"exclusion_zone\"}}\n"
+        "]}\n");
+}
+
+/* The marks of a run at their places: the true alert's centre is the
+ * offender's colour, the false alert's is orange, the offender's track
+ * midway is his colour; the exclusion zone's inside is tinted red (no
+ * basemap ink there: it is a 400 m square south-west of the walk). */
+static void test_map_marks(void)
+{
+    write_run("pw_render_run");
+    rnd_run run;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(rnd_run_load(&run, "pw_render_run", err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL(run.n_tracks, 2);
+    CU_ASSERT_EQUAL(run.n_alerts, 2);
+    CU_ASSERT_STRING_EQUAL(run.scenario, "강남 test");
+    rnd_basemap base;
+    CU_ASSERT_EQUAL_FATAL(rnd_basemap_load(&base, NULL, err, sizeof err), RND_OK);
+    rnd_map_options mo;
+    rnd_map_options_default(&mo);
+    rnd_view v;
+    CU_ASSERT_EQUAL_FATAL(rnd_map_view(&v, &run, &mo), RND_OK);
+    cairo_t *cr;
+    cairo_surface_t *s = white_surface(v.width, v.height, &cr);
+    rnd_draw_map(cr, &v, &base, &run);
+    double x, y;
+    rnd_project(&v, 37.5018, 127.0250, &x, &y);
+    CU_ASSERT_EQUAL(pixel(s, (int)lround(x), (int)lround(y)), RND_COLOUR_OFFENDER);
+    rnd_project(&v, 37.5060, 127.0300, &x, &y);
+    CU_ASSERT_EQUAL(pixel(s, (int)lround(x), (int)lround(y)), RND_COLOUR_FALSE_ALERT);
+    rnd_project(&v, 37.5070, 127.0250, &x, &y); /* his track, away from the alerts */
+    uint32_t on_track = pixel(s, (int)lround(x), (int)lround(y));
+    CU_ASSERT(((on_track >> 16) & 0xFF) > 150 && (on_track & 0xFF) < 120); /* red over the basemap */
+    rnd_project(&v, 37.4975, 127.0170, &x, &y);
+    uint32_t zone = pixel(s, (int)lround(x), (int)lround(y));
+    CU_ASSERT(((zone >> 16) & 0xFF) > ((zone >> 8) & 0xFF) + 10); /* tinted red */
+    printf("\n    view %.4f px/m; on his track 0x%06X, in the zone 0x%06X ", v.px_per_m, on_track, zone);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    rnd_basemap_free(&base);
+    rnd_run_free(&run);
+}
+
+/* PNG, SVG and PDF by extension, each readable; another extension and an
+ * unwritable path are clear errors naming the path. */
+static void test_formats_and_errors(void)
+{
+    write_run("pw_render_run");
+    rnd_run run;
+    rnd_basemap base;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(rnd_run_load(&run, "pw_render_run", err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL_FATAL(rnd_basemap_load(&base, NULL, err, sizeof err), RND_OK);
+    rnd_map_options mo;
+    rnd_map_options_default(&mo);
+    mo.width = 640;
+    mo.height = 480;
+    CU_ASSERT_EQUAL(rnd_write_map("pw_map.png", &base, &run, &mo, err, sizeof err), RND_OK);
+    cairo_surface_t *png = cairo_image_surface_create_from_png("pw_map.png");
+    CU_ASSERT_EQUAL(cairo_surface_status(png), CAIRO_STATUS_SUCCESS);
+    CU_ASSERT_EQUAL(cairo_image_surface_get_width(png), 640);
+    CU_ASSERT_EQUAL(cairo_image_surface_get_height(png), 480);
+    cairo_surface_destroy(png);
+    CU_ASSERT_EQUAL(rnd_write_map("pw_map.svg", &base, &run, &mo, err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL(rnd_write_map("pw_map.PDF", &base, &run, &mo, err, sizeof err), RND_OK);
+    char *svg = pw_test_read_text("pw_map.svg"), *pdf = pw_test_read_text("pw_map.PDF");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pdf);
+    CU_ASSERT(!strncmp(svg, "<?xml", 5) && strstr(svg, "</svg>") != NULL);
+    CU_ASSERT(!strncmp(pdf, "%PDF-", 5));
+    free(svg);
+    free(pdf);
+    CU_ASSERT_EQUAL(rnd_write_map("pw_map.jpg", &base, &run, &mo, err, sizeof err), RND_EINVAL);
+    CU_ASSERT(strstr(err, "pw_map.jpg") && strstr(err, ".png"));
+    CU_ASSERT_EQUAL(rnd_write_map("pw_no_such_dir/map.png", &base, &run, &mo, err, sizeof err), RND_EIO);
+    CU_ASSERT(strstr(err, "pw_no_such_dir/map.png") == err);
+    CU_ASSERT_EQUAL(rnd_write_map("pw_no_such_dir/map.pdf", &base, &run, &mo, err, sizeof err), RND_EIO);
+    printf("\n    %s ", err);
+    /* a folder that is not a run, a broken feature */
+    rnd_run bad;
+    CU_ASSERT_EQUAL(rnd_run_load(&bad, "pw_no_such_run", err, sizeof err), RND_EINVAL);
+    CU_ASSERT(strstr(err, "pw_no_such_run/report.json") == err);
+    pw_test_write_text("pw_render_run/run.geojson",
+                       "{\"type\":\"FeatureCollection\",\"features\":[{\"properties\":{\"kind\":\"fix\"}},\n"
+                       "{\"geometry\":{\"coordinates\":[1,2]},\"properties\":{\"kind\":\"truth\"}}]}\n");
+    CU_ASSERT_EQUAL(rnd_run_load(&bad, "pw_render_run", err, sizeof err), RND_EINVAL);
+    CU_ASSERT(strstr(err, "run.geojson: feature 1: a fix without") != NULL);
+    rnd_basemap_free(&base);
+    rnd_run_free(&run);
+}
+
+/* Hangul is drawn, not tofu: pango finds a glyph for every character of
+ * a Korean name (fonts-nanum), and ink lands on the surface; a private-use
+ * character no font has is counted as unknown, so the check can fail. */
+static void test_hangul_drawn(void)
+{
+    cairo_t *cr;
+    cairo_surface_t *s = white_surface(300, 60, &cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    CU_ASSERT_EQUAL(rnd_text(cr, "서울특별시 강남구 역삼동", NULL, 16, 4, 4), 0);
+    long ink = 0;
+    for (int y = 0; y < 30; y++)
+        for (int x = 0; x < 300; x++) {
+            uint32_t p = pixel(s, x, y);
+            ink += ((p >> 16) & 0xFF) < 0x60 && ((p >> 8) & 0xFF) < 0x60 && (p & 0xFF) < 0x60;
+        }
+    printf("\n    %ld dark pixels of Korean text ", ink);
+    CU_ASSERT(ink > 200);
+    CU_ASSERT(rnd_text(cr, "\xee\x80\x80\xee\x80\x81", NULL, 16, 4, 30) > 0); /* U+E000, U+E001 */
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+}
+
+/* The basemap's data: 25 districts with Korean names; 314 stations of
+ * lines 1-9 (the table's 314 rows); each line drawn as a spanning tree of
+ * its stations: 314 - 9 = 305 edges; neighbours on Line 2 (Gangnam and
+ * Yeoksam, 0.8 km apart) are joined, Gangnam and Jamsil (6 km, five
+ * stations between) are not. */
+static void test_basemap(void)
+{
+    rnd_basemap b;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(rnd_basemap_load(&b, NULL, err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL(b.n_districts, 25);
+    int gangnam_gu = 0;
+    for (size_t i = 0; i < b.n_districts; i++)
+        gangnam_gu |= !strcmp(b.districts[i].name, "강남구");
+    CU_ASSERT(gangnam_gu);
+    CU_ASSERT_EQUAL(b.n_stations, 314);
+    CU_ASSERT_EQUAL(b.n_edges, 305);
+    int joined = 0, far = 0;
+    for (size_t i = 0; i < b.n_edges; i++) {
+        const rnd_station *p = &b.stations[b.edges[i].a], *q = &b.stations[b.edges[i].b];
+        if (p->line != 2)
+            continue;
+        int g = !strcmp(p->name, "강남") || !strcmp(q->name, "강남");
+        joined |= g && (!strcmp(p->name, "역삼") || !strcmp(q->name, "역삼"));
+        far |= g && (!strcmp(p->name, "잠실") || !strcmp(q->name, "잠실"));
+    }
+    CU_ASSERT(joined);
+    CU_ASSERT(!far);
+    CU_ASSERT(b.n_streets > 1000);
+    CU_ASSERT_EQUAL(rnd_line_colour(2), 0x00A84D);
+    rnd_basemap_free(&b);
+    CU_ASSERT_EQUAL(rnd_basemap_load(&b, "pw_no_such_data", err, sizeof err), RND_EINVAL);
+    CU_ASSERT(strstr(err, "pw_no_such_data/seoul_districts.geojson") == err);
+}
+
+int main(void)
+{
+    static const pw_test_entry tests[] = {
+        {"a pin at its pixel (GeographicLib distance)", test_pin_at_its_pixel},
+        {"a run's marks at their places", test_map_marks},
+        {"PNG, SVG and PDF; errors name the path", test_formats_and_errors},
+        {"Hangul drawn, not tofu", test_hangul_drawn},
+        {"the basemap's districts, stations and lines", test_basemap},
+        {NULL, NULL},
+    };
+    return pw_test_main("render", tests);
+}
