@@ -24,6 +24,82 @@ static int parse_bbox(const char *v, double box[4])
            box[3] <= 180;
 }
 
+/* --at: seconds from the run's start, or an ISO-8601 UTC time
+ * (YYYY-MM-DDTHH:MM:SS[.mmm][Z]). */
+static int parse_at(const char *v, pw_time_ms start, pw_time_ms *t)
+{
+    char *end;
+    double s = strtod(v, &end);
+    if (end != v && !*end && s >= 0 && s < 1e9) {
+        *t = start + (pw_time_ms)(s * 1000.0 + 0.5);
+        return 1;
+    }
+    int y, mo, d, h, mi, sec, ms = 0, used = 0;
+    if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6)
+        return 0;
+    const char *rest = v + used;
+    if (*rest == '.') {
+        int digits = 0;
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
+            if (digits < 3)
+                ms = ms * 10 + (*rest - '0');
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    if (*rest == 'Z')
+        rest++;
+    if (*rest || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+        return 0;
+    *t = (pw_time_ms)pw_days_from_civil(y, mo, d) * 86400000 + ((h * 60 + mi) * 60 + sec) * 1000 + ms;
+    return 1;
+}
+
+/* FILE with a frame number before its extension: victim.png -> victim-0007.png */
+static void frame_path(const char *out, long k, char *buf, size_t n)
+{
+    const char *dot = strrchr(out, '.');
+    int stem = dot ? (int)(dot - out) : (int)strlen(out);
+    snprintf(buf, n, "%.*s-%04ld%s", stem, out, k, dot ? dot : "");
+}
+
+static int render_victim(const char *dir, const rnd_run *run, const rnd_basemap *base, const char *out,
+                         const char *at, int case_id, double frames_s, int width, int height)
+{
+    char err[1024], path[1100];
+    rnd_victim_feed f;
+    if (rnd_victim_feed_load(&f, dir, run, case_id, err, sizeof err) != RND_OK) {
+        fprintf(stderr, "proxwatch render: %s\n", err);
+        return 2;
+    }
+    pw_time_ms t = f.n_windows ? f.windows[0].open : run->start;
+    if (at && !parse_at(at, run->start, &t)) {
+        rnd_victim_feed_free(&f);
+        return cli_usage_error("render", "--at '%s': seconds from the start, or YYYY-MM-DDTHH:MM:SS[.mmm]Z", at);
+    }
+    int rc = 0;
+    if (frames_s > 0) {
+        long k = 0;
+        for (pw_time_ms u = run->start; u <= run->end && rc == 0; u += (pw_time_ms)(frames_s * 1000.0), k++) {
+            frame_path(out, k, path, sizeof path);
+            if (rnd_write_victim(path, width, height, base, run, &f, u, err, sizeof err) != RND_OK)
+                rc = 1;
+        }
+        if (rc == 0)
+            printf("written %ld frames, %s to %s\n", k, (frame_path(out, 0, path, sizeof path), path),
+                   (frame_path(out, k - 1, err, sizeof err), err));
+    } else if (rnd_write_victim(out, width, height, base, run, &f, t, err, sizeof err) != RND_OK) {
+        rc = 1;
+    } else {
+        char when[40];
+        pw_format_time(t, when, sizeof when);
+        printf("written %s (case %d at %s)\n", out, f.case_id, when);
+    }
+    if (rc)
+        fprintf(stderr, "proxwatch render: %s\n", err);
+    rnd_victim_feed_free(&f);
+    return rc;
+}
+
 int cli_write_map(const char *dir, char *err, size_t n)
 {
     rnd_run run;
@@ -46,14 +122,17 @@ int cli_write_map(const char *dir, char *err, size_t n)
 
 int cli_render(int argc, char **argv)
 {
-    const char *dir = NULL, *out = NULL, *view = "map";
+    const char *dir = NULL, *out = NULL, *view = "map", *at = NULL;
+    int case_id = 0, size_given = 0;
+    double frames_s = 0;
     rnd_map_options mo;
     rnd_map_options_default(&mo);
     static const struct option longopts[] = {
         {"view", required_argument, NULL, 'v'}, {"out", required_argument, NULL, 'o'},
         {"bbox", required_argument, NULL, 'b'}, {"zoom", required_argument, NULL, 'z'},
-        {"size", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"size", required_argument, NULL, 's'}, {"at", required_argument, NULL, 'a'},
+        {"case", required_argument, NULL, 'c'}, {"frames", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     int c;
     while ((c = cli_next_option(argc, argv, "o:h", longopts)) != -1) {
         const char *v = optarg;
@@ -61,6 +140,18 @@ int cli_render(int argc, char **argv)
             view = v;
         } else if (c == 'o') {
             out = v;
+        } else if (c == 'a') {
+            at = v;
+        } else if (c == 'c') {
+            uint64_t k;
+            if (!cli_parse_u64(v, &k) || k < 1 || k > 1000000)
+                return cli_usage_error("render", "--case '%s': a case number from 1", v);
+            case_id = (int)k;
+        } else if (c == 'f') {
+            char *end;
+            frames_s = strtod(v, &end);
+            if (end == v || *end || !(frames_s >= 1 && frames_s <= 86400))
+                return cli_usage_error("render", "--frames '%s': seconds between frames, 1 to 86400", v);
         } else if (c == 'b') {
             if (!parse_bbox(v, mo.bbox))
                 return cli_usage_error("render", "--bbox '%s': expected SOUTH,WEST,NORTH,EAST in degrees", v);
@@ -75,6 +166,7 @@ int cli_render(int argc, char **argv)
             if (sscanf(v, "%d%c%d", &mo.width, &x, &mo.height) != 3 || x != 'x' || mo.width < 100 ||
                 mo.height < 100 || mo.width > 10000 || mo.height > 10000)
                 return cli_usage_error("render", "--size '%s': WIDTHxHEIGHT in pixels, 100 to 10000 each", v);
+            size_given = 1;
         } else if (c == 'h') {
             return cli_print_help(stdout, "render");
         } else {
@@ -85,11 +177,14 @@ int cli_render(int argc, char **argv)
         return 2;
     if (!dir)
         return cli_usage_error("render", "give the run folder (written by run, replay or live)");
-    if (strcmp(view, "map") != 0)
-        return cli_usage_error("render", "--view '%s': only map is drawn so far", view);
+    int victim = !strcmp(view, "victim");
+    if (!victim && strcmp(view, "map") != 0)
+        return cli_usage_error("render", "--view '%s': map or victim (the console view is not drawn yet)", view);
+    if (!victim && (at || case_id || frames_s > 0))
+        return cli_usage_error("render", "--at, --case and --frames go with --view victim");
     char path[1024], err[1024];
     if (!out) {
-        snprintf(path, sizeof path, "%s/map.png", dir);
+        snprintf(path, sizeof path, "%s/%s.png", dir, victim ? "victim" : "map");
         out = path;
     }
     rnd_run run;
@@ -103,13 +198,19 @@ int cli_render(int argc, char **argv)
         rnd_run_free(&run);
         return 1;
     }
-    int rc = rnd_write_map(out, &base, &run, &mo, err, sizeof err);
+    int rc;
+    if (victim) {
+        rc = render_victim(dir, &run, &base, out, at, case_id, frames_s, size_given ? mo.width : 390,
+                           size_given ? mo.height : 844);
+    } else {
+        rc = rnd_write_map(out, &base, &run, &mo, err, sizeof err);
+        if (rc != RND_OK)
+            fprintf(stderr, "proxwatch render: %s\n", err);
+        else
+            printf("written %s\n", out);
+        rc = rc == RND_OK ? 0 : rc == RND_EINVAL ? 2 : 1;
+    }
     rnd_basemap_free(&base);
     rnd_run_free(&run);
-    if (rc != RND_OK) {
-        fprintf(stderr, "proxwatch render: %s\n", err);
-        return rc == RND_EINVAL ? 2 : 1;
-    }
-    printf("written %s\n", out);
-    return 0;
+    return rc;
 }

@@ -271,25 +271,34 @@ static const command commands[] = {
      "\n"
      "Example: proxwatch live --gpsd localhost:2947 --as offender scenarios/default.lua\n"},
     {"render", cli_render,
-     "proxwatch render RUN_DIR [--view map] [--out FILE] [--bbox S,W,N,E] [--zoom Z]\n"
-     "                 [--size WxH]",
-     "draw a run: the map",
-     "Draws the map of a run folder written by run, replay or live: Seoul's\n"
+     "proxwatch render RUN_DIR [--view map|victim] [--out FILE] [--bbox S,W,N,E]\n"
+     "                 [--zoom Z] [--size WxH] [--at TIME] [--case ID] [--frames STEP]",
+     "draw a run: the map, or the victim's phone at a time",
+     "Draws a run folder written by run, replay or live.  The map: Seoul's\n"
      "districts, major streets and subway lines under the run's zones, each\n"
-     "actor's true track, the fixes the centre received (cell and Wi-Fi\n"
-     "fixes with their accuracy) and where alerts opened, true and false,\n"
-     "with a scale bar, a north arrow, a legend, a title and the attribution\n"
-     "of every source drawn.  PNG, SVG or PDF by FILE's extension (default\n"
-     "RUN_DIR/map.png).  The victim's phone view and the 112 console view are\n"
-     "not drawn yet.\n"
+     "actor's true track, the fixes the centre received (cell and Wi-Fi fixes\n"
+     "with their accuracy) and where alerts opened, true and false, with a\n"
+     "scale bar, a north arrow, a legend, a title and the attribution of\n"
+     "every source drawn; PNG, SVG or PDF by FILE's extension (default\n"
+     "RUN_DIR/map.png).  The victim's phone at TIME (a portrait PNG, default\n"
+     "RUN_DIR/victim.png): her position and alarm radius, and the offender's\n"
+     "pin with its accuracy and heading only while a reveal window of hers is\n"
+     "open, a banner in Korean and English, and a mark naming the case, the\n"
+     "time and the disclosure record shown.  The 112 console view is not drawn\n"
+     "yet.\n"
      "\n"
-     "  --view map          what to draw (only the map so far)\n"
-     "  --out FILE          where (.png, .svg or .pdf)\n"
-     "  --bbox S,W,N,E      show this box (degrees) instead of the run's extent\n"
-     "  --zoom Z            scale the view by Z (0.01 to 100; 2 shows half the width)\n"
-     "  --size WxH          picture size in pixels (default 1200x900)\n"
+     "  --view VIEW         map (default) or victim\n"
+     "  --out FILE          where (map: .png, .svg or .pdf; victim: .png)\n"
+     "  --bbox S,W,N,E      map: show this box (degrees) instead of the run's extent\n"
+     "  --zoom Z            map: scale the view by Z (0.01 to 100)\n"
+     "  --size WxH          picture size in pixels (map 1200x900, victim 390x844)\n"
+     "  --at TIME           victim: seconds from the start, or an ISO-8601 UTC time\n"
+     "                      (default: her first reveal window's opening)\n"
+     "  --case ID           victim: the case (default: the first with a victim)\n"
+     "  --frames STEP       victim: a frame every STEP seconds of the run, FILE\n"
+     "                      numbered (victim-0000.png, ...), for an animation\n"
      "\n"
-     "Example: proxwatch render runs/gangnam-morning-1 --out map.pdf\n"},
+     "Example: proxwatch render runs/gangnam-morning-1 --view victim --at 2000\n"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -105,6 +105,7 @@ static int feature(rnd_run *run, json_t *f, char *what, size_t n)
         if (!x)
             return snprintf(what, n, "out of memory"), -1;
         x->device = (pw_id)json_integer_value(json_object_get(props, "device"));
+        x->t = (pw_time_ms)json_integer_value(json_object_get(props, "t"));
         json_t *acc = json_object_get(props, "acc_m");
         x->acc_m = json_is_number(acc) ? json_number_value(acc) : NAN;
         const char *src = str(props, "source");
@@ -140,6 +141,9 @@ int rnd_run_load(rnd_run *run, const char *dir, char *err, size_t n)
         return RND_EINVAL;
     snprintf(run->scenario, sizeof run->scenario, "%s", str(rep, "scenario"));
     run->seed = (uint64_t)json_integer_value(json_object_get(rep, "seed"));
+    double span_s = json_number_value(json_object_get(rep, "sim_seconds"));
+    json_t *radius = json_object_get(json_object_get(rep, "parameters"), "alarm_radius_m");
+    run->alarm_radius_m = json_is_number(radius) ? json_number_value(radius) : NAN;
     json_decref(rep);
     json_t *gj = load(dir, "run.geojson", err, n);
     if (!gj)
@@ -160,6 +164,28 @@ int rnd_run_load(rnd_run *run, const char *dir, char *err, size_t n)
         }
     }
     json_decref(gj);
+    /* The span: truth.csv's first segment starts at the scenario's start
+     * (replay writes none: the first fix then). */
+    run->start = INT64_MAX;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/truth.csv", dir);
+    FILE *tf = fopen(path, "r");
+    if (tf) {
+        char row[512];
+        while (fgets(row, sizeof row, tf)) {
+            long long t0;
+            if (sscanf(row, "%*[^,],%*[^,],%*[^,],%lld,", &t0) == 1 && t0 < run->start)
+                run->start = t0;
+        }
+        fclose(tf);
+    }
+    if (run->start == INT64_MAX)
+        for (size_t i = 0; i < run->n_fixes; i++)
+            if (run->fixes[i].t < run->start)
+                run->start = run->fixes[i].t;
+    if (run->start == INT64_MAX)
+        run->start = 0;
+    run->end = run->start + (pw_time_ms)llround(span_s * 1000.0);
     return RND_OK;
 }
 

@@ -62,6 +62,7 @@ typedef struct rnd_track {       /* an actor's true path */
 
 typedef struct rnd_fix {         /* a fix the engine received */
     pw_id device;
+    pw_time_ms t;                /* when it reached the centre */
     rnd_ll at;
     double acc_m;                /* NAN unknown */
     int coarse;                  /* cell or Wi-Fi: drawn with its accuracy */
@@ -91,6 +92,9 @@ typedef struct rnd_run {
     size_t n_alerts;
     rnd_area *areas;
     size_t n_areas;
+    pw_time_ms start, end;       /* the run's span: truth.csv's first time, or the
+                                    first fix's; plus report.json's sim_seconds */
+    double alarm_radius_m;       /* report.json parameters (NAN unknown) */
     size_t cap_tracks, cap_fixes, cap_alerts, cap_areas; /* private */
 } rnd_run;
 
@@ -190,5 +194,68 @@ int rnd_text(cairo_t *cr, const char *utf8, const char *family, double size, dou
  */
 int rnd_write_map(const char *path, const rnd_basemap *b, const rnd_run *run, const rnd_map_options *o,
                   char *err, size_t n);
+
+/* ---- the victim's phone ------------------------------------------------ */
+
+/* A position of the offender sent to the victim's phone, and the
+ * disclosure audit record that logged it (its line in events.jsonl). */
+typedef struct rnd_reveal {
+    pw_time_ms t;
+    rnd_ll at;
+    double acc_m, heading_deg, distance_m;   /* NAN unknown */
+    long record;                             /* events.jsonl line, 0 none */
+} rnd_reveal;
+
+typedef struct rnd_window {      /* a reveal window of hers: [open, close) */
+    pw_time_ms open, close;      /* close INT64_MAX while open at the end */
+} rnd_window;
+
+/* What the phone of one case's victim received: read from events.jsonl. */
+typedef struct rnd_victim_feed {
+    int case_id;
+    pw_id victim;                /* her phone's device */
+    rnd_window *windows;
+    size_t n_windows;
+    rnd_reveal *reveals;
+    size_t n_reveals;
+} rnd_victim_feed;
+
+/*
+ * Read case case_id's victim feed from dir/events.jsonl (case_id 0: the
+ * first case that has one).  Her device is the recipient (to_id) of the
+ * case's reveal events, else the run's first victim.  RND_EINVAL with err
+ * naming the file (and line) when it is missing or broken, or when no
+ * event names case_id.
+ */
+int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, const rnd_run *run, int case_id, char *err,
+                         size_t n);
+void rnd_victim_feed_free(rnd_victim_feed *f);
+
+/* What her phone shows at t. */
+typedef struct rnd_victim_state {
+    pw_time_ms t;
+    int has_self;
+    rnd_ll self;                 /* her own latest fix at or before t */
+    int in_window;               /* a reveal window of hers is open at t */
+    int has_pin;                 /* ... and a position was sent in it by t */
+    rnd_reveal pin;              /* the latest such position */
+} rnd_victim_state;
+
+void rnd_victim_state_at(const rnd_victim_feed *f, const rnd_run *run, pw_time_ms t, rnd_victim_state *st);
+
+/*
+ * Draw the phone's screen (width x height, portrait): a muted map around
+ * her, her position, the alarm radius, and only while a reveal window of
+ * hers is open the offender's pin with its accuracy circle, heading and
+ * distance; a banner with the alert state in Korean and English; a mark
+ * with the case, the time and the disclosure record shown.  Outside every
+ * window nothing of the offender is drawn and no pixel is red: the map,
+ * her marks and the banner use blues, greens and greys only.
+ */
+void rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, const rnd_run *run,
+                     const rnd_victim_feed *f, const rnd_victim_state *st);
+/* The same into a PNG file; RND_EIO with err naming the path. */
+int rnd_write_victim(const char *path, int width, int height, const rnd_basemap *b, const rnd_run *run,
+                     const rnd_victim_feed *f, pw_time_ms t, char *err, size_t n);
 
 #endif

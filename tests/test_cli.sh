@@ -53,7 +53,22 @@ check "render a folder that is no run" 2 "pw_cli_nosuch/report.json" -- render p
 check "render to an unwritable path"   1 "pw_cli_nodir/map.png: cannot write" -- render pw_cli_nopic --out pw_cli_nodir/map.png
 check "render --out a .gif"            2 "extension: .png, .svg or .pdf" -- render pw_cli_nopic --out pw_cli_map.gif
 check "render --bbox backwards"        2 "bbox" -- render pw_cli_nopic --bbox 37.6,127.1,37.5,127.0
-check "render --view victim"           2 "only map" -- render pw_cli_nopic --view victim
+check "render --view console"          2 "map or victim" -- render pw_cli_nopic --view console
+check "render --at with the map"       2 "go with --view victim" -- render pw_cli_nopic --at 10
+# The default scenario starts 2026-03-02 07:30 KST = 2026-03-01T22:30:00Z;
+# 2000 s on is 23:03:20.  Its first alarm (and her first reveal) is at
+# 23:06:31.753, as events.jsonl says.
+check "render --view victim --at 2000" 0 "case 1 at 2026-03-01T23:03:20.000Z" -- render pw_cli_nopic --view victim --at 2000 --out pw_cli_victim.png
+check "render --view victim --at ISO"  0 "at 2026-03-01T23:06:31.753Z" -- render pw_cli_nopic --view victim --at 2026-03-01T23:06:31.753Z --out pw_cli_victim.png
+check "render --at nonsense"           2 "at 'soon'" -- render pw_cli_nopic --view victim --at soon
+check "render --case 9"                2 "events.jsonl: no event of case 9" -- render pw_cli_nopic --view victim --case 9
+rm -f pw_cli_frame-*.png
+check "render --frames 1800"           0 "written 5 frames" -- render pw_cli_nopic --view victim --frames 1800 --out pw_cli_frame.png
+if [ -s pw_cli_frame-0000.png ] && [ -s pw_cli_frame-0004.png ] && [ ! -e pw_cli_frame-0005.png ]; then
+    echo "ok   frames numbered 0000 to 0004"; passed=$((passed + 1))
+else
+    echo "FAIL frames: $(ls pw_cli_frame-*)"; failed=$((failed + 1))
+fi
 # Names that break naive writers: a scenario named with a quote, a
 # backslash and a comma; an actor named with a comma and a quote.  Every
 # JSON file must parse (Python's json module), truth.csv must have 12

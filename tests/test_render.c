@@ -5,7 +5,9 @@
  * basemap's data, and clear errors for a bad run folder or an unwritable
  * output.  Drawing goes to image surfaces; tests read pixels.
  */
+#include "record.h"
 #include "render.h"
+#include "sim.h"
 #include "test_util.h"
 
 #include <math.h>
@@ -258,6 +260,92 @@ static void test_basemap(void)
     CU_ASSERT(strstr(err, "pw_no_such_data/seoul_districts.geojson") == err);
 }
 
+/* Strongly red: the offender's pin, circle, heading and the alarm banner
+ * are; nothing else on her screen is (its palette has no red). */
+static long red_pixels(cairo_surface_t *s)
+{
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    long n = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint32_t p = pixel(s, x, y);
+            int r = (p >> 16) & 0xFF, g = (p >> 8) & 0xFF, b = p & 0xFF;
+            n += r > g + 60 && r > b + 40;
+        }
+    return n;
+}
+
+/*
+ * Privacy, over every second of the bundled default scenario (seed 1): at
+ * any second outside every reveal window of hers, her screen has no red
+ * pixel (no pin, circle, heading, distance or alarm banner); inside one it
+ * has, and once a position was sent in the window the pin's own pixel is
+ * the offender's colour.  The disclosure mark names the record shown.
+ */
+static void test_victim_view_privacy(void)
+{
+    scn_scenario s;
+    scn_error e;
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, PW_SOURCE_DIR "/scenarios/default.lua", NULL, &e), SCN_OK);
+    rec_remove_tree("pw_render_default");
+    sim_run_options ro = {.out_dir = "pw_render_default", .record = 1};
+    sim_summary sum;
+    char err[700];
+    CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, err, sizeof err), 0);
+    scn_free(&s);
+    rnd_run run;
+    rnd_basemap base;
+    rnd_victim_feed f;
+    CU_ASSERT_EQUAL_FATAL(rnd_run_load(&run, "pw_render_default", err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL_FATAL(rnd_basemap_load(&base, NULL, err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL_FATAL(rnd_victim_feed_load(&f, "pw_render_default", &run, 0, err, sizeof err), RND_OK);
+    CU_ASSERT(f.n_windows >= 1);
+    CU_ASSERT(f.n_reveals >= 10);
+    const int W = 90, H = 195;
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, W, H);
+    long outside = 0, inside = 0, leaks = 0, dark_inside = 0, pins = 0, pin_ok = 0;
+    for (pw_time_ms t = run.start; t <= run.end; t += 1000) {
+        rnd_victim_state st;
+        rnd_victim_state_at(&f, &run, t, &st);
+        cairo_t *cr = cairo_create(surf);
+        rnd_draw_victim(cr, W, H, &base, &run, &f, &st);
+        cairo_destroy(cr);
+        long red = red_pixels(surf);
+        if (!st.in_window) {
+            outside++;
+            leaks += red > 0;
+            CU_ASSERT_FALSE(st.has_pin);
+        } else {
+            inside++;
+            dark_inside += red == 0;
+        }
+        if (st.has_pin) {
+            rnd_view v;
+            /* the pin's pixel, through the same view the screen uses */
+            rnd_view_init(&v, st.self.lat, st.self.lon, W * 0.42 / run.alarm_radius_m, W, H);
+            double x, y;
+            rnd_project(&v, st.pin.at.lat, st.pin.at.lon, &x, &y);
+            if (x >= 0 && y >= H * 0.13 && x < W && y < H * 0.93) {
+                pins++;
+                pin_ok += pixel(surf, (int)lround(x), (int)lround(y)) == RND_COLOUR_OFFENDER;
+            }
+            CU_ASSERT(st.pin.record > 0); /* every position shown has its audit record */
+        }
+    }
+    printf("\n    %ld s outside her windows (%ld with a red pixel), %ld s inside (%ld without); "
+           "pin on its pixel %ld of %ld ",
+           outside, leaks, inside, dark_inside, pin_ok, pins);
+    CU_ASSERT(outside > 1000 && inside > 100);
+    CU_ASSERT_EQUAL(leaks, 0);
+    CU_ASSERT_EQUAL(dark_inside, 0);
+    CU_ASSERT(pins > 0);
+    CU_ASSERT_EQUAL(pin_ok, pins);
+    cairo_surface_destroy(surf);
+    rnd_victim_feed_free(&f);
+    rnd_basemap_free(&base);
+    rnd_run_free(&run);
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -266,6 +354,7 @@ int main(void)
         {"PNG, SVG and PDF; errors name the path", test_formats_and_errors},
         {"Hangul drawn, not tofu", test_hangul_drawn},
         {"the basemap's districts, stations and lines", test_basemap},
+        {"victim view: nothing of him outside her windows, every second", test_victim_view_privacy},
         {NULL, NULL},
     };
     return pw_test_main("render", tests);
