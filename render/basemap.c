@@ -6,6 +6,7 @@
 #include "render.h"
 #include "pw_grow.h"
 
+#include <expat.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -127,6 +128,7 @@ static int load_streets(rnd_basemap *b, const char *path, char *err, size_t n)
         json_decref(j);
         return snprintf(err, n, "out of memory"), RND_ENOMEM;
     }
+    b->cap_streets = k ? k : 1;
     for (size_t i = 0; i < k; i++) {
         json_t *f = json_array_get(feats, i);
         const char *h = json_string_value(json_object_get(json_object_get(f, "properties"), "highway"));
@@ -138,6 +140,160 @@ static int load_streets(rnd_basemap *b, const char *path, char *err, size_t n)
     }
     json_decref(j);
     return RND_OK;
+}
+
+/* ---- OpenStreetMap XML (expat) ------------------------------------------ */
+
+typedef struct osm_node {
+    long long id;
+    rnd_ll at;
+} osm_node;
+
+typedef struct osm_reader {
+    XML_Parser xp;
+    osm_node *nodes;
+    size_t n_nodes, cap_nodes;
+    long long *refs;             /* the open way's node references */
+    size_t n_refs, cap_refs;
+    char highway[32];
+    int in_way;
+    int sorted;                  /* nodes sorted by id (OSM lists them before ways) */
+    long way_line;               /* where the open way began */
+    rnd_basemap *b;
+    size_t cap_streets;
+    int failed;                  /* memory, or a way with a node not in the file */
+    char why[160];
+} osm_reader;
+
+static const char *attr(const XML_Char **a, const char *name)
+{
+    for (; a && a[0]; a += 2)
+        if (!strcmp(a[0], name))
+            return a[1];
+    return NULL;
+}
+
+static int cmp_node(const void *x, const void *y)
+{
+    long long a = ((const osm_node *)x)->id, b = ((const osm_node *)y)->id;
+    return (a > b) - (a < b);
+}
+
+static int street_rank(const char *h)
+{
+    return strstr(h, "motorway") || strstr(h, "trunk") ? 0 : strstr(h, "primary") ? 1 : strstr(h, "secondary") ? 2
+         : strstr(h, "tertiary")                         ? 3
+                                                         : -1;
+}
+
+static void XMLCALL osm_start(void *ud, const XML_Char *el, const XML_Char **a)
+{
+    osm_reader *r = ud;
+    if (r->failed)
+        return;
+    if (!strcmp(el, "node") && !r->in_way) {
+        const char *id = attr(a, "id"), *lat = attr(a, "lat"), *lon = attr(a, "lon");
+        if (!id || !lat || !lon)
+            return;
+        if (pw_grow((void **)&r->nodes, &r->cap_nodes, r->n_nodes + 1, sizeof *r->nodes) != 0) {
+            r->failed = 1;
+            snprintf(r->why, sizeof r->why, "out of memory");
+            return;
+        }
+        r->nodes[r->n_nodes++] = (osm_node){atoll(id), {atof(lat), atof(lon)}};
+        r->sorted = 0;
+    } else if (!strcmp(el, "way")) {
+        if (!r->sorted) {
+            qsort(r->nodes, r->n_nodes, sizeof *r->nodes, cmp_node);
+            r->sorted = 1;
+        }
+        r->in_way = 1;
+        r->n_refs = 0;
+        r->highway[0] = '\0';
+        r->way_line = (long)XML_GetCurrentLineNumber(r->xp);
+    } else if (r->in_way && !strcmp(el, "nd")) {
+        const char *ref = attr(a, "ref");
+        if (ref && pw_grow((void **)&r->refs, &r->cap_refs, r->n_refs + 1, sizeof *r->refs) == 0)
+            r->refs[r->n_refs++] = atoll(ref);
+    } else if (r->in_way && !strcmp(el, "tag")) {
+        const char *k = attr(a, "k"), *v = attr(a, "v");
+        if (k && v && !strcmp(k, "highway"))
+            snprintf(r->highway, sizeof r->highway, "%s", v);
+    }
+}
+
+static void XMLCALL osm_end(void *ud, const XML_Char *el)
+{
+    osm_reader *r = ud;
+    if (r->failed || strcmp(el, "way") != 0)
+        return;
+    r->in_way = 0;
+    int rank = r->highway[0] ? street_rank(r->highway) : -1;
+    if (rank < 0 || r->n_refs < 2)
+        return; /* not a street the map draws */
+    rnd_ll *pts = calloc(r->n_refs, sizeof *pts);
+    if (!pts || pw_grow((void **)&r->b->streets, &r->cap_streets, r->b->n_streets + 1, sizeof *r->b->streets) != 0) {
+        free(pts);
+        r->failed = 1;
+        snprintf(r->why, sizeof r->why, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < r->n_refs; i++) {
+        osm_node key = {r->refs[i], {0, 0}};
+        const osm_node *hit = bsearch(&key, r->nodes, r->n_nodes, sizeof *r->nodes, cmp_node);
+        if (!hit) {
+            free(pts);
+            r->failed = 1;
+            snprintf(r->why, sizeof r->why, "line %ld: a way uses node %lld, which the file does not have",
+                     r->way_line, r->refs[i]);
+            return;
+        }
+        pts[i] = hit->at;
+    }
+    r->b->streets[r->b->n_streets++] = (rnd_street){rank, pts, r->n_refs};
+}
+
+int rnd_basemap_add_osm(rnd_basemap *b, const char *path, char *err, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return snprintf(err, n, "%s: cannot open", path), RND_EINVAL;
+    osm_reader r;
+    memset(&r, 0, sizeof r);
+    r.b = b;
+    r.cap_streets = b->cap_streets;
+    r.xp = XML_ParserCreate("UTF-8");
+    if (!r.xp) {
+        fclose(f);
+        return snprintf(err, n, "out of memory"), RND_ENOMEM;
+    }
+    XML_SetUserData(r.xp, &r);
+    XML_SetElementHandler(r.xp, osm_start, osm_end);
+    char buf[65536];
+    int rc = RND_OK;
+    for (;;) {
+        size_t got = fread(buf, 1, sizeof buf, f);
+        int last = got < sizeof buf;
+        if (XML_Parse(r.xp, buf, (int)got, last) == XML_STATUS_ERROR) {
+            snprintf(err, n, "%s:%lu: %s", path, (unsigned long)XML_GetCurrentLineNumber(r.xp),
+                     XML_ErrorString(XML_GetErrorCode(r.xp)));
+            rc = RND_EINVAL;
+            break;
+        }
+        if (r.failed) {
+            snprintf(err, n, "%s: %s", path, r.why);
+            rc = RND_EINVAL;
+            break;
+        }
+        if (last)
+            break;
+    }
+    XML_ParserFree(r.xp);
+    fclose(f);
+    free(r.nodes);
+    free(r.refs);
+    b->cap_streets = r.cap_streets;
+    return rc;
 }
 
 /* The station table: line,station,lat,lon (a header row first; the line
@@ -244,6 +400,9 @@ int rnd_basemap_load(rnd_basemap *b, const char *dir, char *err, size_t n)
         goto fail;
     snprintf(path, sizeof path, "%s/seoul_central_streets.geojson", dir ? dir : PW_RENDER_DATA);
     if ((rc = load_streets(b, path, err, n)) != RND_OK)
+        goto fail;
+    snprintf(path, sizeof path, "%s/yeouido_streets.osm", dir ? dir : PW_RENDER_DATA);
+    if ((rc = rnd_basemap_add_osm(b, path, err, n)) != RND_OK)
         goto fail;
     if (dir)
         snprintf(path, sizeof path, "%s/seoul_subway_stations.csv", dir);

@@ -408,13 +408,25 @@ static void attribution(cairo_t *cr, const rnd_view *v, int streets, int station
     snprintf(text, sizeof text, "Districts: KOSTAT 2013 census boundaries (southkorea/seoul-maps, Apache-2.0)%s%s",
              stations ? " · Subway stations: Seoul Open Data Plaza OA-21232 (KOGL type 1)" : "",
              streets ? " · Streets: © OpenStreetMap contributors, ODbL 1.0" : "");
-    double w, h;
-    text_size(cr, text, 9, &w, &h);
-    cairo_rectangle(cr, 0, v->height - h - 6, v->width, h + 6);
+    /* Wrapped to the picture's width: every source stays readable. */
+    PangoLayout *layout = pango_cairo_create_layout(cr);
+    PangoFontDescription *fd = pango_font_description_from_string(HANGUL_SANS);
+    pango_font_description_set_absolute_size(fd, 9 * PANGO_SCALE);
+    pango_layout_set_font_description(layout, fd);
+    pango_layout_set_width(layout, (v->width - 16) * PANGO_SCALE);
+    pango_layout_set_wrap(layout, PANGO_WRAP_WORD);
+    pango_layout_set_text(layout, text, -1);
+    int pw, ph;
+    pango_layout_get_pixel_size(layout, &pw, &ph);
+    cairo_rectangle(cr, 0, v->height - ph - 6, v->width, ph + 6);
     rgb(cr, 0xFFFFFF, 0.85);
     cairo_fill(cr);
     rgb(cr, 0x444444, 1);
-    rnd_text(cr, text, NULL, 9, 8, v->height - h - 3);
+    cairo_move_to(cr, 8, v->height - ph - 3);
+    pango_cairo_show_layout(cr, layout);
+    cairo_new_path(cr);
+    pango_font_description_free(fd);
+    g_object_unref(layout);
 }
 
 void rnd_draw_map(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rnd_run *run)

@@ -143,14 +143,24 @@ typedef struct rnd_basemap {
     size_t n_edges;
     rnd_street *streets;
     size_t n_streets;
+    size_t cap_streets;          /* private */
 } rnd_basemap;
 
 /*
  * Load the basemap from dir (NULL: the project's render/data and the
- * station table of scenarios/data).  RND_EINVAL with err naming the file.
+ * station table of scenarios/data): seoul_districts.geojson,
+ * seoul_central_streets.geojson, yeouido_streets.osm and
+ * seoul_subway_stations.csv.  RND_EINVAL with err naming the file.
  */
 int rnd_basemap_load(rnd_basemap *b, const char *dir, char *err, size_t n);
 void rnd_basemap_free(rnd_basemap *b);
+/*
+ * Add the streets of an OpenStreetMap XML file, read with expat: ways
+ * tagged highway motorway, trunk, primary, secondary or tertiary (and
+ * links), through their nodes.  RND_EINVAL with err naming the file and
+ * line (malformed XML, a way whose node the file lacks).
+ */
+int rnd_basemap_add_osm(rnd_basemap *b, const char *path, char *err, size_t n);
 /* The official colour of Seoul subway line 1-9 as 0xRRGGBB (grey else). */
 uint32_t rnd_line_colour(int line);
 
