@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* --bbox SOUTH,WEST,NORTH,EAST in degrees. */
 static int parse_bbox(const char *v, double box[4])
@@ -24,8 +25,9 @@ static int parse_bbox(const char *v, double box[4])
            box[3] <= 180;
 }
 
-/* --at: seconds from the run's start, or an ISO-8601 UTC time
- * (YYYY-MM-DDTHH:MM:SS[.mmm][Z]). */
+/* --at: seconds from the run's start, or an ISO-8601 time
+ * YYYY-MM-DDTHH:MM:SS[.mmm] with Z (UTC, also when left out) or +HH:MM /
+ * -HH:MM (the scenario's own zone, +09:00 in Seoul). */
 static int parse_at(const char *v, pw_time_ms start, pw_time_ms *t)
 {
     char *end;
@@ -46,18 +48,31 @@ static int parse_at(const char *v, pw_time_ms start, pw_time_ms *t)
         for (; digits < 3; digits++)
             ms *= 10;
     }
-    if (*rest == 'Z')
+    long offset_min = 0;
+    if (*rest == 'Z') {
         rest++;
-    if (*rest || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+    } else if (*rest == '+' || *rest == '-') {
+        int oh, om, k = 0;
+        if (sscanf(rest + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 14 || om > 59)
+            return 0;
+        offset_min = (*rest == '+' ? 1 : -1) * (oh * 60 + om);
+        rest += 6;
+    }
+    if (*rest || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
         return 0;
-    *t = (pw_time_ms)pw_days_from_civil(y, mo, d) * 86400000 + ((h * 60 + mi) * 60 + sec) * 1000 + ms;
+    int64_t days = pw_days_from_civil(y, mo, d);
+    int y2, m2, d2;
+    pw_civil_from_days(days, &y2, &m2, &d2);
+    if (y2 != y || m2 != mo || d2 != d)
+        return 0; /* 2026-02-30 is no day */
+    *t = (pw_time_ms)days * 86400000 + ((h * 60 + mi) * 60 + sec) * 1000 + ms - offset_min * 60000;
     return 1;
 }
 
 /* FILE with a frame number before its extension: victim.png -> victim-0007.png */
 static void frame_path(const char *out, long k, char *buf, size_t n)
 {
-    const char *dot = strrchr(out, '.');
+    const char *slash = strrchr(out, '/'), *dot = strrchr(slash ? slash : out, '.');
     int stem = dot ? (int)(dot - out) : (int)strlen(out);
     snprintf(buf, n, "%.*s-%04ld%s", stem, out, k, dot ? dot : "");
 }
@@ -67,14 +82,26 @@ static int render_victim(const char *dir, const rnd_run *run, const rnd_basemap 
 {
     char err[1024], path[1100];
     rnd_victim_feed f;
-    if (rnd_victim_feed_load(&f, dir, run, case_id, err, sizeof err) != RND_OK) {
+    const char *dot = strrchr(out, '.');
+    if (!dot || strcasecmp(dot, ".png") != 0)
+        return cli_usage_error("render", "--out '%s': the victim's phone is drawn as PNG (.png)", out);
+    if (rnd_victim_feed_load(&f, dir, case_id, err, sizeof err) != RND_OK) {
         fprintf(stderr, "proxwatch render: %s\n", err);
         return 2;
     }
     pw_time_ms t = f.n_windows ? f.windows[0].open : run->start;
     if (at && !parse_at(at, run->start, &t)) {
         rnd_victim_feed_free(&f);
-        return cli_usage_error("render", "--at '%s': seconds from the start, or YYYY-MM-DDTHH:MM:SS[.mmm]Z", at);
+        return cli_usage_error("render", "--at '%s': seconds from the start, or YYYY-MM-DDTHH:MM:SS[.mmm] with Z "
+                                         "or +09:00", at);
+    }
+    if (t < run->start || t > run->end) {
+        char a[40], b[40], c[40];
+        pw_format_time(t, a, sizeof a);
+        pw_format_time(run->start, b, sizeof b);
+        pw_format_time(run->end, c, sizeof c);
+        rnd_victim_feed_free(&f);
+        return cli_usage_error("render", "--at %s lies outside the run (%s to %s)", a, b, c);
     }
     int rc = 0;
     if (frames_s > 0) {
@@ -182,6 +209,10 @@ int cli_render(int argc, char **argv)
         return cli_usage_error("render", "--view '%s': map or victim (the console view is not drawn yet)", view);
     if (!victim && (at || case_id || frames_s > 0))
         return cli_usage_error("render", "--at, --case and --frames go with --view victim");
+    if (victim && (mo.has_bbox || mo.zoom != 1.0))
+        return cli_usage_error("render", "--bbox and --zoom go with the map (the phone centres on her)");
+    if (at && frames_s > 0)
+        return cli_usage_error("render", "--at and --frames do not go together (frames cover the whole run)");
     char path[1024], err[1024];
     if (!out) {
         snprintf(path, sizeof path, "%s/%s.png", dir, victim ? "victim" : "map");

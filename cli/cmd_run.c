@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_run(int argc, char **argv)
@@ -125,6 +126,16 @@ int cli_run(int argc, char **argv)
     }
     size_t failed = eval_expect_check(&s, &sum.report, sum.by_type, expects);
     int wrc = sim_summary_write_json(stage, &s, &sum, expects, failed, werr, sizeof werr);
+    struct stat gj;
+    char gj_path[700];
+    snprintf(gj_path, sizeof gj_path, "%s/run.geojson", stage);
+    if (wrc == 0 && pictures && stat(gj_path, &gj) == 0 && gj.st_size > 20 * 1000 * 1000) {
+        /* Reading a big run's records costs seconds (a regional day: 79 MB,
+         * 4.6 s); draw it when wanted. */
+        fprintf(stderr, "proxwatch run: no map.png for a run this large (run.geojson %.0f MB): proxwatch render "
+                        "%s draws it\n", (double)gj.st_size / 1e6, dir);
+        pictures = 0;
+    }
     if (wrc == 0 && pictures && cli_write_map(stage, werr, sizeof werr) != 0) {
         /* A picture that cannot be drawn costs the picture, not the run. */
         fprintf(stderr, "proxwatch run: no map.png: %s\n", werr);

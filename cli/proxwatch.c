@@ -274,7 +274,8 @@ static const command commands[] = {
      "proxwatch render RUN_DIR [--view map|victim] [--out FILE] [--bbox S,W,N,E]\n"
      "                 [--zoom Z] [--size WxH] [--at TIME] [--case ID] [--frames STEP]",
      "draw a run: the map, or the victim's phone at a time",
-     "Draws a run folder written by run, replay or live.  The map: Seoul's\n"
+     "Draws a run folder written by run or live (replay writes no run.geojson\n"
+     "yet, so its folders cannot be drawn).  The map: Seoul's\n"
      "districts, major streets and subway lines under the run's zones, each\n"
      "actor's true track, the fixes the centre received (cell and Wi-Fi fixes\n"
      "with their accuracy) and where alerts opened, true and false, with a\n"
@@ -292,8 +293,9 @@ static const command commands[] = {
      "  --bbox S,W,N,E      map: show this box (degrees) instead of the run's extent\n"
      "  --zoom Z            map: scale the view by Z (0.01 to 100)\n"
      "  --size WxH          picture size in pixels (map 1200x900, victim 390x844)\n"
-     "  --at TIME           victim: seconds from the start, or an ISO-8601 UTC time\n"
-     "                      (default: her first reveal window's opening)\n"
+     "  --at TIME           victim: seconds from the start, or an ISO-8601 time with\n"
+     "                      Z or an offset like +09:00 (default: her first reveal\n"
+     "                      window's opening); outside the run is an error\n"
      "  --case ID           victim: the case (default: the first with a victim)\n"
      "  --frames STEP       victim: a frame every STEP seconds of the run, FILE\n"
      "                      numbered (victim-0000.png, ...), for an animation\n"

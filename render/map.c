@@ -53,7 +53,7 @@ static void text_size(cairo_t *cr, const char *utf8, double size, double *w, dou
 }
 
 /* Text centred on (x, y) with a light halo, as map labels are. */
-static void label(cairo_t *cr, const char *utf8, double size, double x, double y, uint32_t colour)
+static int label(cairo_t *cr, const char *utf8, double size, double x, double y, uint32_t colour)
 {
     double w, h;
     text_size(cr, utf8, size, &w, &h);
@@ -72,8 +72,10 @@ static void label(cairo_t *cr, const char *utf8, double size, double x, double y
     rgb(cr, colour, 1);
     pango_cairo_show_layout(cr, layout);
     cairo_new_path(cr);
+    int unknown = pango_layout_get_unknown_glyphs_count(layout);
     pango_font_description_free(fd);
     g_object_unref(layout);
+    return unknown;
 }
 
 static int in_view(const rnd_view *v, double x, double y, double pad)
@@ -117,8 +119,11 @@ void rnd_draw_pin(cairo_t *cr, const rnd_view *v, double lat, double lon, double
 
 /* ---- layers --------------------------------------------------------------- */
 
-static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, int *streets_drawn)
+/* The basemap; *streets and *subway say whether any of those was in view
+ * (for the attribution); returns the label characters no font drew. */
+static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, int *streets_drawn, int *subway)
 {
+    int unknown = 0;
     rgb(cr, 0xF4F1EA, 1);
     cairo_paint(cr);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
@@ -156,15 +161,17 @@ static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, in
         double x, y;
         rnd_project(v, b->districts[i].label.lat, b->districts[i].label.lon, &x, &y);
         if (in_view(v, x, y, -20))
-            label(cr, b->districts[i].name, 13, x, y, 0x8A8170);
+            unknown += label(cr, b->districts[i].name, 13, x, y, 0x8A8170);
     }
     /* Subway lines, then stations, then their names when they fit. */
-    int any_station = 0;
+    *subway = 0;
     for (size_t i = 0; i < b->n_edges; i++) {
         const rnd_station *a = &b->stations[b->edges[i].a], *c = &b->stations[b->edges[i].b];
         double x0, y0, x1, y1;
         rnd_project(v, a->at.lat, a->at.lon, &x0, &y0);
         rnd_project(v, c->at.lat, c->at.lon, &x1, &y1);
+        /* a piece crossing the view counts as drawn, its stations or not */
+        *subway |= !(fmax(x0, x1) < 0 || fmin(x0, x1) > v->width || fmax(y0, y1) < 0 || fmin(y0, y1) > v->height);
         cairo_move_to(cr, x0, y0);
         cairo_line_to(cr, x1, y1);
         rgb(cr, rnd_line_colour(a->line), 0.85);
@@ -176,17 +183,23 @@ static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, in
         rnd_project(v, b->stations[i].at.lat, b->stations[i].at.lon, &x, &y);
         if (!in_view(v, x, y, 5))
             continue;
-        any_station = 1;
+        *subway = 1;
         cairo_arc(cr, x, y, 3, 0, 2 * M_PI);
         rgb(cr, 0xFFFFFF, 1);
         cairo_fill_preserve(cr);
         rgb(cr, rnd_line_colour(b->stations[i].line), 1);
         cairo_set_line_width(cr, 1.5);
         cairo_stroke(cr);
-        if (v->px_per_m >= 0.08)
-            label(cr, b->stations[i].name, 10, x, y - 10, 0x333333);
+        /* An interchange is one name: the table lists it once a line. */
+        int named_before = 0;
+        for (size_t k = 0; k < i && !named_before; k++)
+            named_before = !strcmp(b->stations[k].name, b->stations[i].name) &&
+                           fabs(b->stations[k].at.lat - b->stations[i].at.lat) < 0.003 &&
+                           fabs(b->stations[k].at.lon - b->stations[i].at.lon) < 0.004;
+        if (v->px_per_m >= 0.08 && !named_before)
+            unknown += label(cr, b->stations[i].name, 10, x, y - 10, 0x333333);
     }
-    return any_station;
+    return unknown;
 }
 
 static void draw_run(cairo_t *cr, const rnd_view *v, const rnd_run *run)
@@ -330,7 +343,7 @@ static void legend(cairo_t *cr, const rnd_view *v, const rnd_run *run)
         {RND_COLOUR_OFFENDER, "offender, true track / 가해자", 0},
         {RND_COLOUR_VICTIM, "victim, true track / 피해자", 0},
         {RND_COLOUR_PATROL, "patrol route / 순찰차", 5},
-        {0x666666, "a fix the centre received", 1},
+        {0x666666, "a fix received (its actor's colour)", 1},
         {0x666666, "cell or Wi-Fi fix: its accuracy", 2},
         {RND_COLOUR_OFFENDER, "alert opened, true", 3},
         {RND_COLOUR_FALSE_ALERT, "alert opened, false", 4},
@@ -429,11 +442,11 @@ static void attribution(cairo_t *cr, const rnd_view *v, int streets, int station
     g_object_unref(layout);
 }
 
-void rnd_draw_map(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rnd_run *run)
+int rnd_draw_map(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rnd_run *run)
 {
     cairo_save(cr);
-    int streets = 0;
-    int stations = draw_basemap(cr, v, b, &streets);
+    int streets = 0, stations = 0;
+    int unknown = draw_basemap(cr, v, b, &streets, &stations);
     draw_run(cr, v, run);
     title(cr, v, run);
     north_arrow(cr, v);
@@ -441,6 +454,7 @@ void rnd_draw_map(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rn
     scale_bar(cr, v);
     attribution(cr, v, streets, stations);
     cairo_restore(cr);
+    return unknown;
 }
 
 void rnd_map_options_default(rnd_map_options *o)
@@ -476,10 +490,20 @@ int rnd_map_view(rnd_view *v, const rnd_run *run, const rnd_map_options *o)
         if (box[0] > box[2]) /* nothing to fit: Seoul City Hall */
             box[0] = box[2] = 37.5665, box[1] = box[3] = 126.9780;
     }
-    int rc = rnd_view_fit(v, box[0], box[1], box[2], box[3], o->width, o->height, 70);
-    if (rc == RND_OK && o->zoom > 0)
+    /* The run's extent fits left of the legend (bottom right, 250 px
+     * wide) and above the scale bar and attribution; a box asked for fits
+     * the whole picture. */
+    int legend = o->has_bbox ? 0 : 250;
+    int rc = rnd_view_fit(v, box[0], box[1], box[2], box[3], o->width - legend, o->height - 40, 60);
+    if (rc != RND_OK)
+        return rc;
+    v->width = o->width;
+    v->height = o->height;
+    v->cx = (o->width - legend) / 2.0;
+    v->cy = (o->height - 40) / 2.0;
+    if (o->zoom > 0)
         v->px_per_m *= o->zoom;
-    return rc;
+    return RND_OK;
 }
 
 int rnd_write_map(const char *path, const rnd_basemap *b, const rnd_run *run, const rnd_map_options *o,

@@ -32,6 +32,7 @@ typedef struct rnd_view {
     eng_frame frame;        /* local metres around the centre */
     double px_per_m;
     int width, height;      /* pixels (points for PDF and SVG) */
+    double cx, cy;          /* the pixel the centre is drawn at (default the middle) */
 } rnd_view;
 
 /* A view of width x height pixels centred on (lat, lon), px_per_m pixels a
@@ -185,8 +186,9 @@ void rnd_map_options_default(rnd_map_options *o);
 /* The view a map of run with options o uses (the run's extent, or the
  * options' box; then the zoom). */
 int rnd_map_view(rnd_view *v, const rnd_run *run, const rnd_map_options *o);
-/* Draw the map of run on cr, over the whole view. */
-void rnd_draw_map(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rnd_run *run);
+/* Draw the map of run on cr, over the whole view; returns the characters
+ * of its labels no font could draw (0: no tofu). */
+int rnd_draw_map(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rnd_run *run);
 /* A pin: a filled circle of radius r px with a white rim at (lat, lon). */
 void rnd_draw_pin(cairo_t *cr, const rnd_view *v, double lat, double lon, double r, uint32_t rgb);
 
@@ -212,13 +214,18 @@ int rnd_write_map(const char *path, const rnd_basemap *b, const rnd_run *run, co
 typedef struct rnd_reveal {
     pw_time_ms t;
     rnd_ll at;
-    double acc_m, heading_deg, distance_m;   /* NAN unknown */
+    double acc_m, heading_deg, speed_mps, distance_m;   /* NAN unknown */
     long record;                             /* events.jsonl line, 0 none */
 } rnd_reveal;
 
 typedef struct rnd_window {      /* a reveal window of hers: [open, close) */
     pw_time_ms open, close;      /* close INT64_MAX while open at the end */
 } rnd_window;
+
+typedef struct rnd_warning {     /* the engine told her to take care (no position) */
+    pw_time_ms t, until;         /* until the case's next incident closes */
+    char reason[32];             /* signal_lost, comm_lost, uncertain_proximity, ... */
+} rnd_warning;
 
 /* What the phone of one case's victim received: read from events.jsonl. */
 typedef struct rnd_victim_feed {
@@ -228,43 +235,50 @@ typedef struct rnd_victim_feed {
     size_t n_windows;
     rnd_reveal *reveals;
     size_t n_reveals;
+    rnd_warning *warnings;
+    size_t n_warnings;
 } rnd_victim_feed;
 
 /*
  * Read case case_id's victim feed from dir/events.jsonl (case_id 0: the
- * first case that has one).  Her device is the recipient (to_id) of the
- * case's reveal events, else the run's first victim.  RND_EINVAL with err
- * naming the file (and line) when it is missing or broken, or when no
- * event names case_id.
+ * first case with an event for a victim's phone).  Her device is the
+ * recipient (to_id) of the case's events to the victim.  RND_EINVAL with
+ * err naming the file (and line) when it is missing or broken, or when no
+ * event of the case tells which phone is hers.
  */
-int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, const rnd_run *run, int case_id, char *err,
-                         size_t n);
+int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, int case_id, char *err, size_t n);
 void rnd_victim_feed_free(rnd_victim_feed *f);
 
 /* What her phone shows at t. */
 typedef struct rnd_victim_state {
     pw_time_ms t;
     int has_self;
-    rnd_ll self;                 /* her own latest fix at or before t */
+    rnd_ll self;                 /* her phone's own latest fix at or before t */
+    double self_acc_m;           /* its accuracy (NAN unknown) */
     int in_window;               /* a reveal window of hers is open at t */
     int has_pin;                 /* ... and a position was sent in it by t */
     rnd_reveal pin;              /* the latest such position */
+    const rnd_warning *warning;  /* outside a window: the warning in force, or NULL */
 } rnd_victim_state;
 
 void rnd_victim_state_at(const rnd_victim_feed *f, const rnd_run *run, pw_time_ms t, rnd_victim_state *st);
 
 /*
  * Draw the phone's screen (width x height, portrait): a muted map around
- * her, her position, the alarm radius, and only while a reveal window of
- * hers is open the offender's pin with its accuracy circle, heading and
- * distance; a banner with the alert state in Korean and English; a mark
- * with the case, the time and the disclosure record shown.  Outside every
- * window nothing of the offender is drawn and no pixel is red: the map,
- * her marks and the banner use blues, greens and greys only.
+ * her, her position with its accuracy, the alarm radius, and only while a
+ * reveal window of hers is open the offender's pin with its accuracy
+ * circle, heading (when he moves) and distance (the view widens to keep
+ * him on screen); a banner with the state in Korean and English (alarm,
+ * a warning in force, or no alert); a mark with the case, the time (UTC
+ * and Korean) and the disclosure record shown.  Outside every window
+ * nothing of the offender is drawn and no pixel is red: the map, her marks
+ * and the other banners use blues, greens, yellows and greys only.
+ * Returns the characters no font could draw (0: no tofu).
  */
-void rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, const rnd_run *run,
-                     const rnd_victim_feed *f, const rnd_victim_state *st);
-/* The same into a PNG file; RND_EIO with err naming the path. */
+int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, const rnd_run *run,
+                    const rnd_victim_feed *f, const rnd_victim_state *st);
+/* The same into a PNG file; RND_EINVAL unless path ends in .png, RND_EIO
+ * with err naming the path when it cannot be written. */
 int rnd_write_victim(const char *path, int width, int height, const rnd_basemap *b, const rnd_run *run,
                      const rnd_victim_feed *f, pw_time_ms t, char *err, size_t n);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The screen's own palette: no red in it (the privacy test reads red as
  * the offender's). */
@@ -21,6 +22,7 @@
 #define SCREEN_INK 0x8C97A3u
 #define SCREEN_SELF 0x1B6EF3u
 #define SCREEN_CALM 0x2E7D32u
+#define SCREEN_CAUTION 0xC9A000u
 
 static void rgb(cairo_t *cr, uint32_t c, double alpha)
 {
@@ -33,25 +35,29 @@ static double num(json_t *o, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, const rnd_run *run, int case_id, char *err,
-                         size_t n)
+typedef struct feed_caps {
+    size_t w, r, a, closes;
+} feed_caps;
+
+int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, int case_id, char *err, size_t n)
 {
     memset(f, 0, sizeof *f);
     char path[1024];
     snprintf(path, sizeof path, "%s/events.jsonl", dir);
     FILE *in = fopen(path, "r");
     if (!in)
-        return snprintf(err, n, "%s: cannot open (is %s a run folder?)", path, dir), RND_EINVAL;
-    size_t cap_w = 0, cap_r = 0;
+        return snprintf(err, n, "%s: cannot open (is %s a run folder of proxwatch run or live?)", path, dir),
+               RND_EINVAL;
+    feed_caps cap = {0, 0, 0, 0};
+    pw_time_ms *closes = NULL; /* the case's incident closings */
+    size_t n_closes = 0;
     char *line = NULL;
     size_t len = 0;
     long line_no = 0;
-    /* The disclosure record of each reveal is the line after it with the
-     * same time, reason reveal_update and recipient. */
-    long pending = -1; /* index of a reveal waiting for its record */
-    int case_seen = 0;
+    long pending = -1; /* a reveal waiting for its disclosure record */
     int rc = RND_OK;
-    while (getline(&line, &len, in) > 0) {
+    f->case_id = case_id;
+    while (rc == RND_OK && getline(&line, &len, in) > 0) {
         line_no++;
         json_error_t je;
         json_t *e = json_loads(line, 0, &je);
@@ -65,24 +71,39 @@ int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, const rnd_run *run
         int c = (int)json_integer_value(json_object_get(e, "case"));
         pw_time_ms t = (pw_time_ms)json_integer_value(json_object_get(e, "t"));
         pw_id to_id = (pw_id)json_integer_value(json_object_get(e, "to_id"));
-        case_seen |= case_id != 0 && c == case_id;
-        int mine = type && to && !strcmp(to, "victim") && (case_id == 0 ? (f->case_id == 0 || c == f->case_id)
-                                                                         : c == case_id);
-        if (mine && f->case_id == 0) {
+        int to_victim = type && to && !strcmp(to, "victim");
+        /* The case is the first with an event for a victim's phone (or the
+         * one asked for); her phone is that event's recipient. */
+        if (to_victim && f->victim == 0 && (f->case_id == 0 || c == f->case_id)) {
             f->case_id = c;
             f->victim = to_id;
         }
-        mine = mine && to_id == f->victim;
-        if (mine && !strcmp(type, "reveal_open")) {
-            if (pw_grow((void **)&f->windows, &cap_w, f->n_windows + 1, sizeof *f->windows) != 0)
+        int mine = to_victim && f->victim != 0 && c == f->case_id && to_id == f->victim;
+        if (type && f->case_id && c == f->case_id && !strcmp(type, "incident_close")) {
+            if (pw_grow((void **)&closes, &cap.closes, n_closes + 1, sizeof *closes) != 0)
+                rc = RND_ENOMEM;
+            else
+                closes[n_closes++] = t;
+        } else if (mine && !strcmp(type, "reveal_open")) {
+            if (pw_grow((void **)&f->windows, &cap.w, f->n_windows + 1, sizeof *f->windows) != 0)
                 rc = RND_ENOMEM;
             else
                 f->windows[f->n_windows++] = (rnd_window){t, INT64_MAX};
         } else if (mine && !strcmp(type, "reveal_close")) {
             if (f->n_windows && f->windows[f->n_windows - 1].close == INT64_MAX)
                 f->windows[f->n_windows - 1].close = t;
+        } else if (mine && !strcmp(type, "victim_warning")) {
+            if (pw_grow((void **)&f->warnings, &cap.a, f->n_warnings + 1, sizeof *f->warnings) != 0) {
+                rc = RND_ENOMEM;
+            } else {
+                rnd_warning *w = &f->warnings[f->n_warnings++];
+                w->t = t;
+                w->until = INT64_MAX;
+                const char *why = json_string_value(json_object_get(e, "reason"));
+                snprintf(w->reason, sizeof w->reason, "%s", why ? why : "");
+            }
         } else if (mine && !strcmp(type, "reveal_update")) {
-            if (pw_grow((void **)&f->reveals, &cap_r, f->n_reveals + 1, sizeof *f->reveals) != 0) {
+            if (pw_grow((void **)&f->reveals, &cap.r, f->n_reveals + 1, sizeof *f->reveals) != 0) {
                 rc = RND_ENOMEM;
             } else {
                 rnd_reveal *r = &f->reveals[f->n_reveals];
@@ -91,6 +112,7 @@ int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, const rnd_run *run
                 r->at.lon = num(e, "lon");
                 r->acc_m = num(e, "acc_m");
                 r->heading_deg = num(e, "heading");
+                r->speed_mps = num(e, "speed");
                 r->distance_m = num(e, "distance_m");
                 r->record = 0;
                 pending = (long)f->n_reveals++;
@@ -103,24 +125,29 @@ int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, const rnd_run *run
             }
         }
         json_decref(e);
-        if (rc != RND_OK)
-            break;
     }
     free(line);
     fclose(in);
     if (rc == RND_ENOMEM)
         snprintf(err, n, "out of memory reading %s", path);
-    if (rc == RND_OK && case_id != 0 && !case_seen) {
-        snprintf(err, n, "%s: no event of case %d: no such case in this run", path, case_id);
+    if (rc == RND_OK && f->victim == 0) {
+        if (case_id)
+            snprintf(err, n, "%s: no event of case %d went to a victim's phone: which phone is hers is not "
+                             "in this run's records", path, case_id);
+        else
+            snprintf(err, n, "%s: no event went to a victim's phone in this run: her screen only ever said "
+                             "'no alert'", path);
         rc = RND_EINVAL;
     }
-    if (rc == RND_OK && f->case_id == 0) {
-        /* No reveal at all: her screen never showed him.  Still a view. */
-        f->case_id = case_id ? case_id : 1;
-        for (size_t i = 0; i < run->n_tracks && !f->victim; i++)
-            if (run->tracks[i].role == RND_VICTIM)
-                f->victim = run->tracks[i].device;
-    }
+    /* A warning stays on her screen until the case's next incident closes
+     * (the centre has dealt with it), or a reveal window replaces it. */
+    for (size_t i = 0; rc == RND_OK && i < f->n_warnings; i++)
+        for (size_t k = 0; k < n_closes; k++)
+            if (closes[k] >= f->warnings[i].t) {
+                f->warnings[i].until = closes[k];
+                break;
+            }
+    free(closes);
     if (rc != RND_OK)
         rnd_victim_feed_free(f);
     return rc;
@@ -130,6 +157,7 @@ void rnd_victim_feed_free(rnd_victim_feed *f)
 {
     free(f->windows);
     free(f->reveals);
+    free(f->warnings);
     memset(f, 0, sizeof *f);
 }
 
@@ -137,12 +165,14 @@ void rnd_victim_state_at(const rnd_victim_feed *f, const rnd_run *run, pw_time_m
 {
     memset(st, 0, sizeof *st);
     st->t = t;
+    st->self_acc_m = NAN;
     pw_time_ms best = INT64_MIN;
     for (size_t i = 0; i < run->n_fixes; i++) {
         const rnd_fix *x = &run->fixes[i];
         if (x->device == f->victim && x->t <= t && x->t > best) {
             best = x->t;
             st->self = x->at;
+            st->self_acc_m = x->acc_m;
             st->has_self = 1;
         }
     }
@@ -150,8 +180,14 @@ void rnd_victim_state_at(const rnd_victim_feed *f, const rnd_run *run, pw_time_m
     for (size_t i = 0; i < f->n_windows; i++)
         if (f->windows[i].open <= t && t < f->windows[i].close)
             open = &f->windows[i];
-    if (!open)
-        return; /* nothing of him: not even what was shown before */
+    if (!open) {
+        /* Nothing of him, not even what was shown before; a warning
+         * (which carries no position) may be in force. */
+        for (size_t i = 0; i < f->n_warnings; i++)
+            if (f->warnings[i].t <= t && t < f->warnings[i].until)
+                st->warning = &f->warnings[i];
+        return;
+    }
     st->in_window = 1;
     for (size_t i = 0; i < f->n_reveals; i++) {
         const rnd_reveal *r = &f->reveals[i];
@@ -162,139 +198,184 @@ void rnd_victim_state_at(const rnd_victim_feed *f, const rnd_run *run, pw_time_m
     }
 }
 
-static void text(cairo_t *cr, const char *s, double size, double x, double y, uint32_t colour)
+static int text(cairo_t *cr, const char *s, double size, double x, double y, uint32_t colour)
 {
     rgb(cr, colour, 1);
-    rnd_text(cr, s, NULL, size, x, y);
+    return rnd_text(cr, s, NULL, size, x, y);
 }
 
-void rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, const rnd_run *run,
-                     const rnd_victim_feed *f, const rnd_victim_state *st)
+static const char *warning_text(const char *reason)
 {
+    return !strcmp(reason, "signal_lost")           ? "Caution: his tag has lost its GNSS signal"
+         : !strcmp(reason, "comm_lost")             ? "Caution: his tag has gone silent"
+         : !strcmp(reason, "uncertain_proximity")   ? "Caution: he may be near (position too coarse)"
+         : !strcmp(reason, "stale_data")            ? "Caution: his position is out of date"
+         : !strcmp(reason, "tamper")                ? "Caution: his tag's strap was cut"
+         : !strcmp(reason, "device_off")            ? "Caution: his tag was switched off"
+                                                    : "Caution: the centre is checking";
+}
+
+int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, const rnd_run *run,
+                    const rnd_victim_feed *f, const rnd_victim_state *st)
+{
+    int unknown = 0;
     cairo_save(cr);
     rgb(cr, SCREEN_PAPER, 1);
     cairo_paint(cr);
     double radius = isfinite(run->alarm_radius_m) && run->alarm_radius_m > 0 ? run->alarm_radius_m : 500.0;
     double banner = height * 0.13, foot = height * 0.07;
+    double fs = fmax(9, width / 22.0);
     rnd_view v;
-    rnd_ll c = st->has_self ? st->self : (rnd_ll){37.5665, 126.9780};
-    /* Her alarm radius fills most of the map's width. */
-    if (rnd_view_init(&v, c.lat, c.lon, width * 0.42 / radius, width, height) != RND_OK) {
-        cairo_restore(cr);
-        return;
-    }
-    /* A muted map: district edges and streets in greys, subway in grey. */
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    for (size_t i = 0; i < b->n_districts; i++) {
-        for (size_t k = 0; k < b->districts[i].n; k++) {
-            double x, y;
-            rnd_project(&v, b->districts[i].ring[k].lat, b->districts[i].ring[k].lon, &x, &y);
-            k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
-        }
-        rgb(cr, SCREEN_INK, 0.6);
-        cairo_set_line_width(cr, 1);
-        cairo_stroke(cr);
-    }
-    for (size_t i = 0; i < b->n_streets; i++) {
-        const rnd_street *s = &b->streets[i];
-        double fx, fy; /* street pieces are short: one far off is all off */
-        rnd_project(&v, s->pts[0].lat, s->pts[0].lon, &fx, &fy);
-        if (fx < -width || fy < -height || fx > 2.0 * width || fy > 2.0 * height)
-            continue;
-        for (size_t k = 0; k < s->n; k++) {
-            double x, y;
-            rnd_project(&v, s->pts[k].lat, s->pts[k].lon, &x, &y);
-            k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
-        }
-        rgb(cr, 0xFFFFFF, 1);
-        cairo_set_line_width(cr, 3 - s->rank * 0.5);
-        cairo_stroke(cr);
-    }
-    for (size_t i = 0; i < b->n_edges; i++) {
-        const rnd_station *p = &b->stations[b->edges[i].a], *q = &b->stations[b->edges[i].b];
-        double x0, y0, x1, y1;
-        rnd_project(&v, p->at.lat, p->at.lon, &x0, &y0);
-        rnd_project(&v, q->at.lat, q->at.lon, &x1, &y1);
-        cairo_move_to(cr, x0, y0);
-        cairo_line_to(cr, x1, y1);
-        rgb(cr, SCREEN_INK, 0.7);
-        cairo_set_line_width(cr, 2);
-        cairo_stroke(cr);
-    }
-    /* Her alarm radius and her position. */
-    double sx = width / 2.0, sy = height / 2.0;
-    cairo_arc(cr, sx, sy, radius * v.px_per_m, 0, 2 * M_PI);
-    rgb(cr, SCREEN_SELF, 0.06);
-    cairo_fill_preserve(cr);
-    rgb(cr, SCREEN_SELF, 0.5);
-    cairo_set_line_width(cr, 1.5);
-    cairo_set_dash(cr, (const double[]){6, 4}, 2, 0);
-    cairo_stroke(cr);
-    cairo_set_dash(cr, NULL, 0, 0);
+    int shown_pin = st->in_window && st->has_pin;
     if (st->has_self) {
+        /* Her alarm radius fills most of the width; the view widens to keep
+         * his pin on screen between the banner and the mark. */
+        double scale = width * 0.42 / radius;
+        if (shown_pin) {
+            rnd_view probe;
+            if (rnd_view_init(&probe, st->self.lat, st->self.lon, 1.0, width, height) == RND_OK) {
+                double x, y;
+                rnd_project(&probe, st->pin.at.lat, st->pin.at.lon, &x, &y);
+                double dx = fabs(x - width / 2.0), dy = fabs(y - height / 2.0);
+                double room_x = width / 2.0 - 24, room_y = height / 2.0 - banner - 24;
+                if (dx > 0)
+                    scale = fmin(scale, room_x / dx);
+                if (dy > 0)
+                    scale = fmin(scale, room_y / dy);
+            }
+        }
+        if (rnd_view_init(&v, st->self.lat, st->self.lon, scale, width, height) != RND_OK) {
+            cairo_restore(cr);
+            return unknown;
+        }
+        /* A muted map: district edges, streets and subway in greys. */
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+        for (size_t i = 0; i < b->n_districts; i++) {
+            for (size_t k = 0; k < b->districts[i].n; k++) {
+                double x, y;
+                rnd_project(&v, b->districts[i].ring[k].lat, b->districts[i].ring[k].lon, &x, &y);
+                k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
+            }
+            rgb(cr, SCREEN_INK, 0.6);
+            cairo_set_line_width(cr, 1);
+            cairo_stroke(cr);
+        }
+        for (size_t i = 0; i < b->n_streets; i++) {
+            const rnd_street *s = &b->streets[i];
+            double fx, fy; /* street pieces are short: one far off is all off */
+            rnd_project(&v, s->pts[0].lat, s->pts[0].lon, &fx, &fy);
+            if (fx < -width || fy < -height || fx > 2.0 * width || fy > 2.0 * height)
+                continue;
+            for (size_t k = 0; k < s->n; k++) {
+                double x, y;
+                rnd_project(&v, s->pts[k].lat, s->pts[k].lon, &x, &y);
+                k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
+            }
+            rgb(cr, 0xFFFFFF, 1);
+            cairo_set_line_width(cr, 3 - s->rank * 0.5);
+            cairo_stroke(cr);
+        }
+        for (size_t i = 0; i < b->n_edges; i++) {
+            const rnd_station *p = &b->stations[b->edges[i].a], *q = &b->stations[b->edges[i].b];
+            double x0, y0, x1, y1;
+            rnd_project(&v, p->at.lat, p->at.lon, &x0, &y0);
+            rnd_project(&v, q->at.lat, q->at.lon, &x1, &y1);
+            cairo_move_to(cr, x0, y0);
+            cairo_line_to(cr, x1, y1);
+            rgb(cr, SCREEN_INK, 0.7);
+            cairo_set_line_width(cr, 2);
+            cairo_stroke(cr);
+        }
+        /* Her alarm radius, her position and how sure her phone is of it. */
+        double sx = width / 2.0, sy = height / 2.0;
+        cairo_arc(cr, sx, sy, radius * v.px_per_m, 0, 2 * M_PI);
+        rgb(cr, SCREEN_SELF, 0.06);
+        cairo_fill_preserve(cr);
+        rgb(cr, SCREEN_SELF, 0.5);
+        cairo_set_line_width(cr, 1.5);
+        cairo_set_dash(cr, (const double[]){6, 4}, 2, 0);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        if (isfinite(st->self_acc_m) && st->self_acc_m * v.px_per_m > 10) {
+            cairo_arc(cr, sx, sy, st->self_acc_m * v.px_per_m, 0, 2 * M_PI);
+            rgb(cr, SCREEN_SELF, 0.12);
+            cairo_fill(cr);
+        }
         cairo_arc(cr, sx, sy, 9, 0, 2 * M_PI);
         rgb(cr, 0xFFFFFF, 1);
         cairo_fill(cr);
         cairo_arc(cr, sx, sy, 6.5, 0, 2 * M_PI);
         rgb(cr, SCREEN_SELF, 1);
         cairo_fill(cr);
-    }
-    /* Him: only inside her window, only as sent to her. */
-    if (st->in_window && st->has_pin) {
-        double px, py;
-        rnd_project(&v, st->pin.at.lat, st->pin.at.lon, &px, &py);
-        if (isfinite(st->pin.acc_m)) {
-            cairo_arc(cr, px, py, fmax(st->pin.acc_m * v.px_per_m, 3), 0, 2 * M_PI);
-            rgb(cr, RND_COLOUR_OFFENDER, 0.15);
-            cairo_fill_preserve(cr);
-            rgb(cr, RND_COLOUR_OFFENDER, 0.6);
-            cairo_set_line_width(cr, 1);
-            cairo_stroke(cr);
+        /* Him: only inside her window, only as sent to her. */
+        if (shown_pin) {
+            double px, py;
+            rnd_project(&v, st->pin.at.lat, st->pin.at.lon, &px, &py);
+            if (isfinite(st->pin.acc_m)) {
+                cairo_arc(cr, px, py, fmax(st->pin.acc_m * v.px_per_m, 3), 0, 2 * M_PI);
+                rgb(cr, RND_COLOUR_OFFENDER, 0.15);
+                cairo_fill_preserve(cr);
+                rgb(cr, RND_COLOUR_OFFENDER, 0.6);
+                cairo_set_line_width(cr, 1);
+                cairo_stroke(cr);
+            }
+            if (isfinite(st->pin.heading_deg) && isfinite(st->pin.speed_mps) && st->pin.speed_mps >= 0.5) {
+                double a = st->pin.heading_deg * M_PI / 180.0;
+                cairo_move_to(cr, px, py);
+                cairo_line_to(cr, px + 22 * sin(a), py - 22 * cos(a));
+                rgb(cr, RND_COLOUR_OFFENDER, 1);
+                cairo_set_line_width(cr, 3);
+                cairo_stroke(cr);
+            }
+            rnd_draw_pin(cr, &v, st->pin.at.lat, st->pin.at.lon, 8, RND_COLOUR_OFFENDER);
         }
-        if (isfinite(st->pin.heading_deg)) {
-            double a = st->pin.heading_deg * M_PI / 180.0;
-            cairo_move_to(cr, px, py);
-            cairo_line_to(cr, px + 22 * sin(a), py - 22 * cos(a));
-            rgb(cr, RND_COLOUR_OFFENDER, 1);
-            cairo_set_line_width(cr, 3);
-            cairo_stroke(cr);
-        }
-        rnd_draw_pin(cr, &v, st->pin.at.lat, st->pin.at.lon, 8, RND_COLOUR_OFFENDER);
+    } else {
+        unknown += text(cr, "내 위치를 아직 모릅니다 / No position yet", fs * 0.8, 12, height / 2.0, SCREEN_INK);
     }
-    /* The banner: the alert state in Korean and English. */
+    /* The banner: the state in Korean and English. */
     cairo_rectangle(cr, 0, 0, width, banner);
-    rgb(cr, st->in_window ? RND_COLOUR_OFFENDER : SCREEN_CALM, 1);
+    rgb(cr, st->in_window ? RND_COLOUR_OFFENDER : st->warning ? SCREEN_CAUTION : SCREEN_CALM, 1);
     cairo_fill(cr);
-    double fs = fmax(9, width / 22.0);
     if (st->in_window) {
-        text(cr, "경보: 가해자가 가까이 있습니다", fs, 12, banner * 0.18, 0xFFFFFF);
+        unknown += text(cr, "경보: 가해자가 가까이 있습니다", fs, 12, banner * 0.18, 0xFFFFFF);
         char line[96];
         if (st->has_pin && isfinite(st->pin.distance_m))
             snprintf(line, sizeof line, "ALERT: offender %.0f m away", st->pin.distance_m);
         else
             snprintf(line, sizeof line, "ALERT: offender nearby");
-        text(cr, line, fs * 0.85, 12, banner * 0.55, 0xFFFFFF);
+        unknown += text(cr, line, fs * 0.85, 12, banner * 0.55, 0xFFFFFF);
+    } else if (st->warning) {
+        unknown += text(cr, "주의: 센터가 확인 중입니다", fs, 12, banner * 0.18, 0x222222);
+        unknown += text(cr, warning_text(st->warning->reason), fs * 0.7, 12, banner * 0.58, 0x222222);
     } else {
-        text(cr, "안전: 경보 없음", fs, 12, banner * 0.18, 0xFFFFFF);
-        text(cr, "No alert", fs * 0.85, 12, banner * 0.55, 0xFFFFFF);
+        unknown += text(cr, "안전: 경보 없음", fs, 12, banner * 0.18, 0xFFFFFF);
+        unknown += text(cr, "No alert", fs * 0.85, 12, banner * 0.55, 0xFFFFFF);
     }
-    /* The mark: case, time, the disclosure record on screen. */
+    /* The mark: case, time (UTC and Korean), the disclosure record shown. */
     cairo_rectangle(cr, 0, height - foot, width, foot);
     rgb(cr, 0xFFFFFF, 0.9);
     cairo_fill(cr);
-    char when[40], mark[160];
-    pw_format_time(st->t, when, sizeof when);
-    if (st->in_window && st->has_pin && st->pin.record > 0)
-        snprintf(mark, sizeof mark, "case %d · %s · disclosure events.jsonl:%ld", f->case_id, when, st->pin.record);
+    char utc[40], kst[40], mark[200];
+    pw_format_time(st->t, utc, sizeof utc);
+    pw_format_time(st->t + 9 * 3600000LL, kst, sizeof kst);
+    kst[16] = '\0'; /* YYYY-MM-DDTHH:MM */
+    kst[10] = ' ';
+    if (shown_pin && st->pin.record > 0)
+        snprintf(mark, sizeof mark, "case %d · %s (%s KST) · disclosure events.jsonl:%ld", f->case_id, utc, kst,
+                 st->pin.record);
     else
-        snprintf(mark, sizeof mark, "case %d · %s · no disclosure", f->case_id, when);
-    text(cr, mark, fmax(7, width / 40.0), 8, height - foot + foot * 0.25, 0x333333);
+        snprintf(mark, sizeof mark, "case %d · %s (%s KST) · no disclosure", f->case_id, utc, kst);
+    unknown += text(cr, mark, fmax(7, width / 44.0), 8, height - foot + foot * 0.25, 0x333333);
     cairo_restore(cr);
+    return unknown;
 }
 
 int rnd_write_victim(const char *path, int width, int height, const rnd_basemap *b, const rnd_run *run,
                      const rnd_victim_feed *f, pw_time_ms t, char *err, size_t n)
 {
+    const char *dot = strrchr(path, '.');
+    if (!dot || strcasecmp(dot, ".png") != 0)
+        return snprintf(err, n, "%s: the victim's phone is drawn as PNG: give a .png file", path), RND_EINVAL;
     rnd_victim_state st;
     rnd_victim_state_at(f, run, t, &st);
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);

@@ -15,6 +15,8 @@ int rnd_view_init(rnd_view *v, double lat, double lon, double px_per_m, int widt
     v->px_per_m = px_per_m;
     v->width = width;
     v->height = height;
+    v->cx = width / 2.0;
+    v->cy = height / 2.0;
     return RND_OK;
 }
 
@@ -52,6 +54,6 @@ void rnd_project(const rnd_view *v, double lat, double lon, double *x, double *y
 {
     double e, n;
     eng_geo_to_local(&v->frame, lat, lon, &e, &n);
-    *x = v->width / 2.0 + e * v->px_per_m;
-    *y = v->height / 2.0 - n * v->px_per_m;
+    *x = v->cx + e * v->px_per_m;
+    *y = v->cy - n * v->px_per_m;
 }

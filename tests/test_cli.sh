@@ -61,7 +61,16 @@ check "render --at with the map"       2 "go with --view victim" -- render pw_cl
 check "render --view victim --at 2000" 0 "case 1 at 2026-03-01T23:03:20.000Z" -- render pw_cli_nopic --view victim --at 2000 --out pw_cli_victim.png
 check "render --view victim --at ISO"  0 "at 2026-03-01T23:06:31.753Z" -- render pw_cli_nopic --view victim --at 2026-03-01T23:06:31.753Z --out pw_cli_victim.png
 check "render --at nonsense"           2 "at 'soon'" -- render pw_cli_nopic --view victim --at soon
-check "render --case 9"                2 "events.jsonl: no event of case 9" -- render pw_cli_nopic --view victim --case 9
+check "render --at +09:00"             0 "at 2026-03-01T23:06:31.753Z" -- render pw_cli_nopic --view victim --at 2026-03-02T08:06:31.753+09:00 --out pw_cli_victim.png
+check "render --at 2026-02-30"         2 "at '2026-02-30T08:00:00Z'" -- render pw_cli_nopic --view victim --at 2026-02-30T08:00:00Z
+check "render --at after the run"      2 "outside the run" -- render pw_cli_nopic --view victim --at 99999
+check "render --view victim to a .pdf" 2 "drawn as PNG" -- render pw_cli_nopic --view victim --out pw_cli_victim.pdf
+check "render --at with --frames"      2 "do not go together" -- render pw_cli_nopic --view victim --at 10 --frames 60
+check "render --bbox with the victim"  2 "go with the map" -- render pw_cli_nopic --view victim --zoom 2
+rm -rf pw_cli_keep && cp -r pw_cli_nopic pw_cli_keep
+check "render into the run folder"     0 "victim.png" -- render pw_cli_keep --view victim
+check "run over a folder render drew in" 0 "written pw_cli_keep" -- run --out pw_cli_keep --quiet
+check "render --case 9"                2 "no event of case 9 went to a victim's phone" -- render pw_cli_nopic --view victim --case 9
 rm -f pw_cli_frame-*.png
 check "render --frames 1800"           0 "written 5 frames" -- render pw_cli_nopic --view victim --frames 1800 --out pw_cli_frame.png
 if [ -s pw_cli_frame-0000.png ] && [ -s pw_cli_frame-0004.png ] && [ ! -e pw_cli_frame-0005.png ]; then

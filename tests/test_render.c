@@ -136,7 +136,7 @@ static void test_map_marks(void)
     CU_ASSERT_EQUAL_FATAL(rnd_map_view(&v, &run, &mo), RND_OK);
     cairo_t *cr;
     cairo_surface_t *s = white_surface(v.width, v.height, &cr);
-    rnd_draw_map(cr, &v, &base, &run);
+    CU_ASSERT_EQUAL(rnd_draw_map(cr, &v, &base, &run), 0); /* every label drawn, no tofu */
     double x, y;
     rnd_project(&v, 37.5018, 127.0250, &x, &y);
     CU_ASSERT_EQUAL(pixel(s, (int)lround(x), (int)lround(y)), RND_COLOUR_OFFENDER);
@@ -182,6 +182,15 @@ static void test_formats_and_errors(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(pdf);
     CU_ASSERT(!strncmp(svg, "<?xml", 5) && strstr(svg, "</svg>") != NULL);
     CU_ASSERT(!strncmp(pdf, "%PDF-", 5));
+    /* finished: the trailer is written (the file's last bytes; it holds
+     * binary streams, so not through strlen) */
+    FILE *pf = fopen("pw_map.PDF", "rb");
+    char tail[16] = "";
+    if (pf && fseek(pf, -8, SEEK_END) == 0 && fread(tail, 1, 8, pf) == 8)
+        tail[8] = '\0';
+    if (pf)
+        fclose(pf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(tail, "%%EOF"));
     free(svg);
     free(pdf);
     CU_ASSERT_EQUAL(rnd_write_map("pw_map.jpg", &base, &run, &mo, err, sizeof err), RND_EINVAL);
@@ -323,12 +332,40 @@ static long red_pixels(cairo_surface_t *s)
     return n;
 }
 
+/* Her reveal windows as events.jsonl says, read here by plain string
+ * search (not through the renderer): reveal_open / reveal_close lines to
+ * the victim's phone, case 1. */
+typedef struct span {
+    pw_time_ms a, b;
+} span;
+
+static size_t windows_from_events(const char *path, span *w, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static char line[8192];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strstr(line, "\"to\":\"victim\"") || !strstr(line, "\"case\":1,"))
+            continue;
+        long long t = atoll(line + 5); /* {"t":1772406391753,... */
+        if (strstr(line, "\"type\":\"reveal_open\"") && n < cap)
+            w[n++] = (span){t, INT64_MAX};
+        else if (strstr(line, "\"type\":\"reveal_close\"") && n && w[n - 1].b == INT64_MAX)
+            w[n - 1].b = t;
+    }
+    fclose(f);
+    return n;
+}
+
 /*
- * Privacy, over every second of the bundled default scenario (seed 1): at
- * any second outside every reveal window of hers, her screen has no red
- * pixel (no pin, circle, heading, distance or alarm banner); inside one it
- * has, and once a position was sent in the window the pin's own pixel is
- * the offender's colour.  The disclosure mark names the record shown.
+ * Privacy, over every second of the bundled default scenario (seed 1).
+ * Her windows are taken from events.jsonl independently (above).  At any
+ * second outside them her screen has no red pixel at all (no pin, circle,
+ * heading, distance or alarm banner); inside one, once a position was sent
+ * in that window, there is red below the banner (the pin itself) and the
+ * pin's own pixel is the offender's colour, and the position shown was
+ * sent in that same window.  No text on any screen is tofu.
  */
 static void test_victim_view_privacy(void)
 {
@@ -341,53 +378,126 @@ static void test_victim_view_privacy(void)
     char err[700];
     CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, err, sizeof err), 0);
     scn_free(&s);
+    span win[16];
+    size_t n_win = windows_from_events("pw_render_default/events.jsonl", win, 16);
+    CU_ASSERT(n_win >= 1);
     rnd_run run;
     rnd_basemap base;
     rnd_victim_feed f;
     CU_ASSERT_EQUAL_FATAL(rnd_run_load(&run, "pw_render_default", err, sizeof err), RND_OK);
     CU_ASSERT_EQUAL_FATAL(rnd_basemap_load(&base, NULL, err, sizeof err), RND_OK);
-    CU_ASSERT_EQUAL_FATAL(rnd_victim_feed_load(&f, "pw_render_default", &run, 0, err, sizeof err), RND_OK);
-    CU_ASSERT(f.n_windows >= 1);
+    CU_ASSERT_EQUAL_FATAL(rnd_victim_feed_load(&f, "pw_render_default", 0, err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL(f.case_id, 1);
     CU_ASSERT(f.n_reveals >= 10);
     const int W = 90, H = 195;
+    const int banner = (int)ceil(H * 0.13), foot = (int)floor(H * 0.93);
     cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, W, H);
-    long outside = 0, inside = 0, leaks = 0, dark_inside = 0, pins = 0, pin_ok = 0;
+    long outside = 0, inside = 0, leaks = 0, pins = 0, pin_ok = 0, pin_missing = 0, tofu = 0;
     for (pw_time_ms t = run.start; t <= run.end; t += 1000) {
+        const span *in = NULL;
+        for (size_t k = 0; k < n_win; k++)
+            if (win[k].a <= t && t < win[k].b)
+                in = &win[k];
         rnd_victim_state st;
         rnd_victim_state_at(&f, &run, t, &st);
         cairo_t *cr = cairo_create(surf);
-        rnd_draw_victim(cr, W, H, &base, &run, &f, &st);
+        tofu += rnd_draw_victim(cr, W, H, &base, &run, &f, &st);
         cairo_destroy(cr);
-        long red = red_pixels(surf);
-        if (!st.in_window) {
+        if (!in) {
             outside++;
-            leaks += red > 0;
-            CU_ASSERT_FALSE(st.has_pin);
-        } else {
-            inside++;
-            dark_inside += red == 0;
+            leaks += red_pixels(surf) > 0;
+            continue;
         }
-        if (st.has_pin) {
-            rnd_view v;
-            /* the pin's pixel, through the same view the screen uses */
-            rnd_view_init(&v, st.self.lat, st.self.lon, W * 0.42 / run.alarm_radius_m, W, H);
-            double x, y;
-            rnd_project(&v, st.pin.at.lat, st.pin.at.lon, &x, &y);
-            if (x >= 0 && y >= H * 0.13 && x < W && y < H * 0.93) {
-                pins++;
-                pin_ok += pixel(surf, (int)lround(x), (int)lround(y)) == RND_COLOUR_OFFENDER;
+        inside++;
+        if (!st.has_pin)
+            continue;
+        CU_ASSERT(st.pin.t >= in->a && st.pin.t <= t); /* sent in this window, by now */
+        CU_ASSERT(st.pin.record > 0);                   /* and audited */
+        /* red below the banner and above the mark: the pin */
+        long red_map = 0;
+        for (int y = banner; y < foot; y++)
+            for (int x = 0; x < W; x++) {
+                uint32_t p = pixel(surf, x, y);
+                int r = (p >> 16) & 0xFF, g = (p >> 8) & 0xFF, b = p & 0xFF;
+                red_map += r > g + 60 && r > b + 40;
             }
-            CU_ASSERT(st.pin.record > 0); /* every position shown has its audit record */
-        }
+        pins++;
+        pin_missing += red_map == 0;
+        /* the pin's pixel, through the renderer's projection of her view */
+        rnd_view v;
+        double scale = W * 0.42 / run.alarm_radius_m;
+        rnd_view_init(&v, st.self.lat, st.self.lon, 1.0, W, H);
+        double x1, y1;
+        rnd_project(&v, st.pin.at.lat, st.pin.at.lon, &x1, &y1);
+        double dx = fabs(x1 - W / 2.0), dy = fabs(y1 - H / 2.0);
+        if (dx > 0)
+            scale = fmin(scale, (W / 2.0 - 24) / dx);
+        if (dy > 0)
+            scale = fmin(scale, (H / 2.0 - H * 0.13 - 24) / dy);
+        rnd_view_init(&v, st.self.lat, st.self.lon, scale, W, H);
+        rnd_project(&v, st.pin.at.lat, st.pin.at.lon, &x1, &y1);
+        pin_ok += pixel(surf, (int)lround(x1), (int)lround(y1)) == RND_COLOUR_OFFENDER;
     }
-    printf("\n    %ld s outside her windows (%ld with a red pixel), %ld s inside (%ld without); "
-           "pin on its pixel %ld of %ld ",
-           outside, leaks, inside, dark_inside, pin_ok, pins);
-    CU_ASSERT(outside > 1000 && inside > 100);
+    printf("\n    %ld s outside her windows (%ld with a red pixel), %ld s inside; pin shown %ld s "
+           "(%ld without red on the map, %ld on its pixel); %ld tofu ",
+           outside, leaks, inside, pins, pin_missing, pin_ok, tofu);
+    CU_ASSERT(outside > 1000 && inside > 100 && pins > 100);
     CU_ASSERT_EQUAL(leaks, 0);
-    CU_ASSERT_EQUAL(dark_inside, 0);
-    CU_ASSERT(pins > 0);
+    CU_ASSERT_EQUAL(pin_missing, 0);
     CU_ASSERT_EQUAL(pin_ok, pins);
+    CU_ASSERT_EQUAL(tofu, 0);
+    cairo_surface_destroy(surf);
+    rnd_victim_feed_free(&f);
+    rnd_basemap_free(&base);
+    rnd_run_free(&run);
+}
+
+/*
+ * A warning without a position (battery_death.lua, seed 1: the tag's
+ * battery dies near her; the engine sends her victim_warning events, which
+ * carry no position).  A minute after the first of them, outside every
+ * reveal window, her screen says caution in the yellow banner, not "no
+ * alert", and still shows nothing of him (no red pixel).
+ */
+static void test_victim_warning_banner(void)
+{
+    scn_scenario s;
+    scn_error e;
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, PW_SOURCE_DIR "/scenarios/battery_death.lua", NULL, &e), SCN_OK);
+    rec_remove_tree("pw_render_battery");
+    sim_run_options ro = {.out_dir = "pw_render_battery", .record = 1};
+    sim_summary sum;
+    char err[700];
+    CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, err, sizeof err), 0);
+    scn_free(&s);
+    /* the first warning's time, by plain string search */
+    FILE *ev = fopen("pw_render_battery/events.jsonl", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    static char line[8192];
+    long long warned = 0;
+    while (!warned && fgets(line, sizeof line, ev))
+        if (strstr(line, "\"type\":\"victim_warning\""))
+            warned = atoll(line + 5);
+    fclose(ev);
+    CU_ASSERT_FATAL(warned > 0);
+    rnd_run run;
+    rnd_basemap base;
+    rnd_victim_feed f;
+    CU_ASSERT_EQUAL_FATAL(rnd_run_load(&run, "pw_render_battery", err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL_FATAL(rnd_basemap_load(&base, NULL, err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL_FATAL(rnd_victim_feed_load(&f, "pw_render_battery", 0, err, sizeof err), RND_OK);
+    rnd_victim_state st;
+    rnd_victim_state_at(&f, &run, warned + 60000, &st);
+    CU_ASSERT_FALSE(st.in_window);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st.warning);
+    cairo_t *cr;
+    cairo_surface_t *surf = white_surface(180, 390, &cr);
+    CU_ASSERT_EQUAL(rnd_draw_victim(cr, 180, 390, &base, &run, &f, &st), 0);
+    printf("\n    warning '%s' at +60 s: banner 0x%06X, %ld red pixels ", st.warning->reason, pixel(surf, 2, 2),
+           red_pixels(surf));
+    CU_ASSERT_EQUAL(pixel(surf, 2, 2), 0xC9A000); /* the caution banner */
+    CU_ASSERT_EQUAL(red_pixels(surf), 0);
+    cairo_destroy(cr);
     cairo_surface_destroy(surf);
     rnd_victim_feed_free(&f);
     rnd_basemap_free(&base);
@@ -404,6 +514,7 @@ int main(void)
         {"the basemap's districts, stations and lines", test_basemap},
         {"OpenStreetMap streets through expat", test_osm_streets},
         {"victim view: nothing of him outside her windows, every second", test_victim_view_privacy},
+        {"victim view: a warning without a position is a caution", test_victim_warning_banner},
         {NULL, NULL},
     };
     return pw_test_main("render", tests);
