@@ -60,8 +60,8 @@ int cli_decode(int argc, char **argv);
 int cli_replay(int argc, char **argv);
 int cli_live(int argc, char **argv);
 int cli_render(int argc, char **argv);
-/* DIR/map.png from the run records in DIR (cmd_render.c): 0, or a sim
- * status with err saying why. */
-int cli_write_map(const char *dir, char *err, size_t n);
+/* DIR/map.png and DIR/report.pdf from the run records in DIR
+ * (cmd_render.c): 0, or a sim status with err saying why. */
+int cli_write_pictures(const char *dir, char *err, size_t n);
 
 #endif /* PW_CLI_H */

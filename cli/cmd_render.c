@@ -127,7 +127,7 @@ static int render_victim(const char *dir, const rnd_run *run, const rnd_basemap 
     return rc;
 }
 
-int cli_write_map(const char *dir, char *err, size_t n)
+int cli_write_pictures(const char *dir, char *err, size_t n)
 {
     rnd_run run;
     if (rnd_run_load(&run, dir, err, n) != RND_OK)
@@ -142,6 +142,10 @@ int cli_write_map(const char *dir, char *err, size_t n)
     char path[1024];
     snprintf(path, sizeof path, "%s/map.png", dir);
     int rc = rnd_write_map(path, &base, &run, &mo, err, n);
+    if (rc == RND_OK) {
+        snprintf(path, sizeof path, "%s/report.pdf", dir);
+        rc = rnd_write_report(path, &base, &run, err, n);
+    }
     rnd_basemap_free(&base);
     rnd_run_free(&run);
     return rc == RND_OK ? 0 : SIM_ERUN;
@@ -204,9 +208,12 @@ int cli_render(int argc, char **argv)
         return 2;
     if (!dir)
         return cli_usage_error("render", "give the run folder (written by run, replay or live)");
-    int victim = !strcmp(view, "victim");
-    if (!victim && strcmp(view, "map") != 0)
-        return cli_usage_error("render", "--view '%s': map or victim (the console view is not drawn yet)", view);
+    int victim = !strcmp(view, "victim"), report = !strcmp(view, "report");
+    if (!victim && !report && strcmp(view, "map") != 0)
+        return cli_usage_error("render", "--view '%s': map, victim or report (the console view is not drawn yet)",
+                               view);
+    if (report && (mo.has_bbox || mo.zoom != 1.0))
+        return cli_usage_error("render", "--bbox and --zoom go with the map");
     if (!victim && (at || case_id || frames_s > 0))
         return cli_usage_error("render", "--at, --case and --frames go with --view victim");
     if (victim && (mo.has_bbox || mo.zoom != 1.0))
@@ -215,9 +222,12 @@ int cli_render(int argc, char **argv)
         return cli_usage_error("render", "--at and --frames do not go together (frames cover the whole run)");
     char path[1024], err[1024];
     if (!out) {
-        snprintf(path, sizeof path, "%s/%s.png", dir, victim ? "victim" : "map");
+        snprintf(path, sizeof path, "%s/%s", dir, victim ? "victim.png" : report ? "report.pdf" : "map.png");
         out = path;
     }
+    const char *ext = strrchr(out, '.');
+    if (report && (!ext || strcasecmp(ext, ".pdf") != 0))
+        return cli_usage_error("render", "--out '%s': the report is a PDF (.pdf)", out);
     rnd_run run;
     if (rnd_run_load(&run, dir, err, sizeof err) != RND_OK) {
         fprintf(stderr, "proxwatch render: %s\n", err);
@@ -230,7 +240,14 @@ int cli_render(int argc, char **argv)
         return 1;
     }
     int rc;
-    if (victim) {
+    if (report) {
+        rc = rnd_write_report(out, &base, &run, err, sizeof err);
+        if (rc != RND_OK)
+            fprintf(stderr, "proxwatch render: %s\n", err);
+        else
+            printf("written %s\n", out);
+        rc = rc == RND_OK ? 0 : 1;
+    } else if (victim) {
         rc = render_victim(dir, &run, &base, out, at, case_id, frames_s, size_given ? mo.width : 390,
                            size_given ? mo.height : 844);
     } else {

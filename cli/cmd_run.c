@@ -132,13 +132,13 @@ int cli_run(int argc, char **argv)
     if (wrc == 0 && pictures && stat(gj_path, &gj) == 0 && gj.st_size > 20 * 1000 * 1000) {
         /* Reading a big run's records costs seconds (a regional day: 79 MB,
          * 4.6 s); draw it when wanted. */
-        fprintf(stderr, "proxwatch run: no map.png for a run this large (run.geojson %.0f MB): proxwatch render "
-                        "%s draws it\n", (double)gj.st_size / 1e6, dir);
+        fprintf(stderr, "proxwatch run: no map.png or report.pdf for a run this large (run.geojson %.0f MB): "
+                        "proxwatch render %s draws them\n", (double)gj.st_size / 1e6, dir);
         pictures = 0;
     }
-    if (wrc == 0 && pictures && cli_write_map(stage, werr, sizeof werr) != 0) {
+    if (wrc == 0 && pictures && cli_write_pictures(stage, werr, sizeof werr) != 0) {
         /* A picture that cannot be drawn costs the picture, not the run. */
-        fprintf(stderr, "proxwatch run: no map.png: %s\n", werr);
+        fprintf(stderr, "proxwatch run: no map.png or report.pdf: %s\n", werr);
         pictures = 0;
     }
     if (cli_publish(wrc, stage, dir, werr, sizeof werr) != 0) {
@@ -174,8 +174,9 @@ int cli_run(int argc, char **argv)
         for (size_t i = 0; i < s.n_expects; i++)
             printf("  %s\n", expects[i].text);
     }
-    printf("written %s/{report.json,run.geojson,%sevents.jsonl,fixes.csv,truth.csv,summary.json%s}\n", dir,
-           gpkg ? "run.gpkg," : "", pictures ? ",map.png" : "");
+    printf("written %s/{report.json,run.geojson,%sevents.jsonl,fixes.csv,truth.csv,latencies.csv,incidents.csv,"
+           "summary.json%s}\n",
+           dir, gpkg ? "run.gpkg," : "", pictures ? ",map.png,report.pdf" : "");
     fflush(stdout); /* the verdict comes after the lines it sums up, also when both are piped */
     if (failed)
         fprintf(stderr, "proxwatch run: %s:%d: %zu of %zu expectations NOT held (seed %llu)\n", s.file,

@@ -149,7 +149,8 @@ static const command commands[] = {
      "run a scenario through the monitoring engine and report",
      "Runs a scenario (the bundled default when none is given) through the\n"
      "monitoring engine and writes report.json, run.geojson, events.jsonl,\n"
-     "fixes.csv, truth.csv, summary.json and map.png into DIR (default\n"
+     "fixes.csv, truth.csv, latencies.csv, incidents.csv, summary.json, map.png\n"
+     "and report.pdf into DIR (default\n"
      "runs/<scenario>-<seed>/), published whole at the end: a run that fails\n"
      "leaves an earlier one in DIR as it was.  The scenario's expect { } is\n"
      "checked after the run: one line per expectation, and exit status 1 when\n"
@@ -162,7 +163,7 @@ static const command commands[] = {
      "  --out DIR           where to write (at most 400 characters)\n"
      "  --gpkg              also write run.gpkg, an OGC GeoPackage for QGIS and\n"
      "                      GDAL (layers fixes, tracks, zones, episodes, events)\n"
-     "  --no-pictures       no map.png (proxwatch render draws it later)\n"
+     "  --no-pictures       no map.png or report.pdf (proxwatch render draws them)\n"
      "  --quiet             no progress line\n"
      "\n"
      "Example: proxwatch run scenarios/school_zone.lua --seed 3 --set alarm_radius=300\n"},
@@ -271,9 +272,9 @@ static const command commands[] = {
      "\n"
      "Example: proxwatch live --gpsd localhost:2947 --as offender scenarios/default.lua\n"},
     {"render", cli_render,
-     "proxwatch render RUN_DIR [--view map|victim] [--out FILE] [--bbox S,W,N,E]\n"
+     "proxwatch render RUN_DIR [--view map|victim|report] [--out FILE] [--bbox S,W,N,E]\n"
      "                 [--zoom Z] [--size WxH] [--at TIME] [--case ID] [--frames STEP]",
-     "draw a run: the map, or the victim's phone at a time",
+     "draw a run: the map, the victim's phone at a time, the PDF report",
      "Draws a run folder written by run or live (replay writes no run.geojson\n"
      "yet, so its folders cannot be drawn).  The map: Seoul's\n"
      "districts, major streets and subway lines under the run's zones, each\n"
@@ -285,11 +286,13 @@ static const command commands[] = {
      "RUN_DIR/victim.png): her position and alarm radius, and the offender's\n"
      "pin with its accuracy and heading only while a reveal window of hers is\n"
      "open, a banner in Korean and English, and a mark naming the case, the\n"
-     "time and the disclosure record shown.  The 112 console view is not drawn\n"
-     "yet.\n"
+     "time and the disclosure record shown.  The report (report.pdf): the\n"
+     "headline figures and the map, then the latencies' CDFs, alerts over time\n"
+     "and the 112 desk over time.  The 112 console view is not drawn yet.\n"
      "\n"
-     "  --view VIEW         map (default) or victim\n"
-     "  --out FILE          where (map: .png, .svg or .pdf; victim: .png)\n"
+     "  --view VIEW         map (default), victim or report\n"
+     "  --out FILE          where (map: .png, .svg or .pdf; victim: .png;\n"
+     "                      report: .pdf)\n"
      "  --bbox S,W,N,E      map: show this box (degrees) instead of the run's extent\n"
      "  --zoom Z            map: scale the view by Z (0.01 to 100)\n"
      "  --size WxH          picture size in pixels (map 1200x900, victim 390x844)\n"

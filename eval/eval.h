@@ -118,6 +118,17 @@ typedef struct eval_report {
     } scored_span;
 } eval_report;
 
+/* The four latencies of the report, in its order. */
+typedef enum eval_latency_kind {
+    EVAL_BREACH_TO_ALERT = 0,
+    EVAL_ALERT_TO_VICTIM,
+    EVAL_ALERT_TO_DISPATCH,
+    EVAL_DISPATCH_TO_SCENE,
+    EVAL_LATENCY_COUNT
+} eval_latency_kind;
+/* "breach_to_alert", "alert_to_victim", "alert_to_dispatch", "dispatch_to_scene" */
+const char *eval_latency_name(eval_latency_kind k);
+
 /* Private state of the collector; the fields are here for caller storage. */
 typedef struct eval_episode {
     size_t case_index;
@@ -183,6 +194,8 @@ typedef struct eval_metrics {
     uint64_t disclosures, unauthorized;
     eval_health_counts health;
     int failed;
+    double *samples[EVAL_LATENCY_COUNT];  /* after finish: each latency's values, */
+    size_t n_samples[EVAL_LATENCY_COUNT]; /* sorted, seconds (latencies.csv) */
 } eval_metrics;
 
 /*
@@ -239,6 +252,16 @@ void eval_metrics_close(eval_metrics *m);
 /* report.json (the keys the planners' tools read) and the same as a table. */
 int  eval_report_write_json(FILE *f, const scn_scenario *s, const eval_report *r);
 void eval_report_print(FILE *f, const eval_report *r);
+/*
+ * The values behind the report's figures, for pictures: latencies.csv
+ * (latency,seconds: every sample of the four latencies after
+ * eval_metrics_finish, sorted within each) and incidents.csv (each
+ * incident's case, reason, and the times it opened, waited at the desk,
+ * was dispatched, reached the scene and closed; ms since the epoch, empty
+ * when it never happened).  0, or -1 on a write error.
+ */
+int eval_write_latencies_csv(FILE *f, const eval_metrics *m);
+int eval_write_incidents_csv(FILE *f, const eval_metrics *m);
 
 /* ---- statistics for sweeps (eval/stats.c) ---- */
 

@@ -59,7 +59,25 @@ void eval_metrics_close(eval_metrics *m)
     free(m->episodes);
     free(m->reveals);
     free(m->incidents);
+    for (int k = 0; k < EVAL_LATENCY_COUNT; k++)
+        free(m->samples[k]);
     memset(m, 0, sizeof *m);
+}
+
+const char *eval_latency_name(eval_latency_kind k)
+{
+    static const char *const names[EVAL_LATENCY_COUNT] = {"breach_to_alert", "alert_to_victim",
+                                                          "alert_to_dispatch", "dispatch_to_scene"};
+    return (unsigned)k < EVAL_LATENCY_COUNT ? names[k] : "unknown";
+}
+
+/* Keep a latency's values (sorted by eval_latency_from) for latencies.csv;
+ * takes ownership of values. */
+static void keep_samples(eval_metrics *m, eval_latency_kind k, double *values, size_t n)
+{
+    free(m->samples[k]);
+    m->samples[k] = values;
+    m->n_samples[k] = n;
 }
 
 /* Case index from the engine's case id (the loader numbers cases 1..n). */
@@ -523,8 +541,8 @@ int eval_metrics_finish(eval_metrics *m, const eval_truth *truth, const eng_fram
     r->alerts.false_per_offender_day = offender_days > 0 ? (double)r->alerts.false_alerts / offender_days : NAN;
     eval_latency_from(&r->latency.breach_to_alert, lat_alert, n_alert);
     eval_latency_from(&r->latency.alert_to_victim, lat_victim, n_victim);
-    free(lat_alert);
-    free(lat_victim);
+    keep_samples(m, EVAL_BREACH_TO_ALERT, lat_alert, n_alert);
+    keep_samples(m, EVAL_ALERT_TO_VICTIM, lat_victim, n_victim);
     r->exposure_outside_breach_s = exposure;
     r->unauthorized_disclosures = m->unauthorized;
     r->disclosures = m->disclosures;
@@ -573,7 +591,9 @@ int eval_metrics_finish(eval_metrics *m, const eval_truth *truth, const eng_fram
     eval_latency_from(&r->latency.alert_to_dispatch, dispatch_s, n_disp);
     eval_latency_from(&r->latency.dispatch_to_scene, scene_s, n_scene);
     r->workload.patrol_minutes_on_false = patrol_min_false;
-    free(wait_s), free(dispatch_s), free(scene_s);
+    keep_samples(m, EVAL_ALERT_TO_DISPATCH, dispatch_s, n_disp);
+    keep_samples(m, EVAL_DISPATCH_TO_SCENE, scene_s, n_scene);
+    free(wait_s);
     /* Peak concurrent incidents: the most open at any opening time t,
      * #{open <= t} - #{close <= t}, by a sweep over both sorted lists. */
     pw_time_ms *opens = malloc(nn * sizeof *opens), *closes = malloc(nn * sizeof *closes);

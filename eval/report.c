@@ -207,3 +207,43 @@ void eval_report_print(FILE *f, const eval_report *r)
             (unsigned long long)r->health.signal_loss, (unsigned long long)r->health.no_comm,
             (unsigned long long)r->health.tamper, (unsigned long long)r->health.battery_low);
 }
+
+/* ---- per-sample records for pictures (latencies.csv, incidents.csv) ---- */
+
+int eval_write_latencies_csv(FILE *f, const eval_metrics *m)
+{
+    fputs("latency,seconds\n", f);
+    for (int k = 0; k < EVAL_LATENCY_COUNT; k++)
+        for (size_t i = 0; i < m->n_samples[k]; i++) {
+            char num[48], *p = num;
+            rec_put_fixed(&p, num + sizeof num, m->samples[k][i], 3);
+            *p = '\0';
+            fprintf(f, "%s,%s\n", eval_latency_name((eval_latency_kind)k), num);
+        }
+    return ferror(f) ? -1 : 0;
+}
+
+/* A time, or nothing when it never happened. */
+static void csv_time(FILE *f, pw_time_ms t, int last)
+{
+    if (t != INT64_MAX && t != INT64_MIN)
+        fprintf(f, "%lld", (long long)t);
+    fputc(last ? '\n' : ',', f);
+}
+
+int eval_write_incidents_csv(FILE *f, const eval_metrics *m)
+{
+    fputs("incident,case,reason,open_ms,queue_wait_ms,dispatched_ms,on_scene_ms,close_ms\n", f);
+    for (size_t i = 0; i < m->n_incidents; i++) {
+        const eval_incident *in = &m->incidents[i];
+        fprintf(f, "%lld,%zu,%s,", (long long)in->id, in->case_index + 1, pw_event_name((pw_event_type)in->reason));
+        csv_time(f, in->open, 0);
+        if (in->queue_wait >= 0)
+            fprintf(f, "%lld", (long long)in->queue_wait);
+        fputc(',', f);
+        csv_time(f, in->dispatched, 0);
+        csv_time(f, in->on_scene, 0);
+        csv_time(f, in->close, 1);
+    }
+    return ferror(f) ? -1 : 0;
+}

@@ -20,7 +20,7 @@
  * anything else is not ours to replace. */
 static const char *const outputs[] = {"report.json", "summary.json", "events.jsonl", "run.geojson", "run.gpkg",
                                       "fixes.csv",   "truth.csv",    "sweep.csv",    "sweep.json",
-                                      "map.png",     ".runs",        NULL};
+                                      "map.png",     "latencies.csv", "incidents.csv", ".runs",      NULL};
 
 static int is_output(const char *name)
 {
@@ -29,7 +29,7 @@ static int is_output(const char *name)
         return 1; /* a file cut short by an older proxwatch */
     /* proxwatch render's own files in a run folder: map.svg, map.pdf,
      * victim.png and its numbered frames victim-0000.png ... */
-    if (!strcmp(name, "map.svg") || !strcmp(name, "map.pdf") ||
+    if (!strcmp(name, "map.svg") || !strcmp(name, "map.pdf") || !strcmp(name, "report.pdf") ||
         (!strncmp(name, "victim", 6) && n >= 10 && !strcmp(name + n - 4, ".png")))
         return 1;
     for (const char *const *o = outputs; *o; o++)

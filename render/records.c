@@ -134,6 +134,117 @@ static int feature(rnd_run *run, json_t *f, char *what, size_t n)
     return 0; /* other kinds are not drawn */
 }
 
+/* A number at a path of keys in report.json, NAN when absent or null. */
+static double at(json_t *o, const char *a, const char *b, const char *c)
+{
+    json_t *v = json_object_get(o, a);
+    if (b)
+        v = json_object_get(v, b);
+    if (c)
+        v = json_object_get(v, c);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void headline(rnd_run *run, json_t *r)
+{
+    static const char *const lat[4] = {"breach_to_alert", "alert_to_victim", "alert_to_dispatch",
+                                       "dispatch_to_scene"};
+    run->figures.breaches = at(r, "breaches", "true", NULL);
+    run->figures.detected = at(r, "breaches", "detected", NULL);
+    run->figures.missed = at(r, "breaches", "missed", NULL);
+    run->figures.episodes = at(r, "alerts", "episodes", NULL);
+    run->figures.true_alerts = at(r, "alerts", "true", NULL);
+    run->figures.false_alerts = at(r, "alerts", "false", NULL);
+    run->figures.false_per_day = at(r, "alerts", "false_per_offender_day", NULL);
+    for (int k = 0; k < 4; k++) {
+        run->figures.p50[k] = at(r, "latency_s", lat[k], "p50");
+        run->figures.p95[k] = at(r, "latency_s", lat[k], "p95");
+    }
+    run->figures.exposure_s = at(r, "exposure_s", "outside_breach", NULL);
+    run->figures.unauthorized = at(r, "exposure_s", "unauthorized_disclosures", NULL);
+    run->figures.incidents = at(r, "workload", "incidents", NULL);
+    run->figures.per_dispatcher_hour = at(r, "workload", "per_dispatcher_hour", NULL);
+    run->figures.peak = at(r, "workload", "peak_concurrent", NULL);
+    run->figures.patrol_min_false = at(r, "workload", "patrol_minutes_on_false", NULL);
+    run->figures.sim_seconds = at(r, "sim_seconds", NULL, NULL);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* latencies.csv and incidents.csv, when present (a folder without them has
+ * no values: the plots say so).  RND_EINVAL naming a malformed line. */
+static int load_values(rnd_run *run, const char *dir, char *err, size_t n)
+{
+    static const char *const names[4] = {"breach_to_alert", "alert_to_victim", "alert_to_dispatch",
+                                         "dispatch_to_scene"};
+    char path[1024], row[512];
+    size_t cap[4] = {0, 0, 0, 0}, cap_in = 0;
+    long line = 0;
+    snprintf(path, sizeof path, "%s/latencies.csv", dir);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(row, sizeof row, f)) {
+        if (++line == 1)
+            continue;
+        char *comma = strchr(row, ',');
+        int k = -1;
+        for (int i = 0; comma && i < 4; i++)
+            if ((size_t)(comma - row) == strlen(names[i]) && !strncmp(row, names[i], strlen(names[i])))
+                k = i;
+        char *end = NULL;
+        double v = comma ? strtod(comma + 1, &end) : NAN;
+        if (k < 0 || !isfinite(v) || end == comma + 1 || (*end && *end != '\n' && *end != '\r')) {
+            fclose(f);
+            return snprintf(err, n, "%s:%ld: expected latency,seconds", path, line), RND_EINVAL;
+        }
+        if (pw_grow((void **)&run->latency[k], &cap[k], run->n_latency[k] + 1, sizeof(double)) != 0) {
+            fclose(f);
+            return snprintf(err, n, "out of memory"), RND_ENOMEM;
+        }
+        run->latency[k][run->n_latency[k]++] = v;
+    }
+    if (f)
+        fclose(f);
+    for (int k = 0; k < 4; k++)
+        if (run->n_latency[k])
+            qsort(run->latency[k], run->n_latency[k], sizeof(double), cmp_double);
+    snprintf(path, sizeof path, "%s/incidents.csv", dir);
+    f = fopen(path, "r");
+    line = 0;
+    while (f && fgets(row, sizeof row, f)) {
+        if (++line == 1)
+            continue;
+        long long open = 0, wait = -1, close = 0;
+        char *p = row;
+        for (int field = 0; field < 8 && p; field++) {
+            char *next = strchr(p, ',');
+            if (field == 3)
+                open = atoll(p);
+            else if (field == 4 && *p != ',')
+                wait = atoll(p);
+            else if (field == 7)
+                close = *p && *p != '\n' ? atoll(p) : INT64_MAX;
+            p = next ? next + 1 : NULL;
+        }
+        if (open <= 0) {
+            fclose(f);
+            return snprintf(err, n, "%s:%ld: expected incident,case,reason,open_ms,...", path, line), RND_EINVAL;
+        }
+        if (pw_grow((void **)&run->incidents, &cap_in, run->n_incidents + 1, sizeof *run->incidents) != 0) {
+            fclose(f);
+            return snprintf(err, n, "out of memory"), RND_ENOMEM;
+        }
+        run->incidents[run->n_incidents++] =
+            (struct rnd_incident){open, wait >= 0 ? open + wait : INT64_MAX, close};
+    }
+    if (f)
+        fclose(f);
+    return RND_OK;
+}
+
 int rnd_run_load(rnd_run *run, const char *dir, char *err, size_t n)
 {
     memset(run, 0, sizeof *run);
@@ -145,6 +256,7 @@ int rnd_run_load(rnd_run *run, const char *dir, char *err, size_t n)
     double span_s = json_number_value(json_object_get(rep, "sim_seconds"));
     json_t *radius = json_object_get(json_object_get(rep, "parameters"), "alarm_radius_m");
     run->alarm_radius_m = json_is_number(radius) ? json_number_value(radius) : NAN;
+    headline(run, rep);
     json_decref(rep);
     json_t *gj = load(dir, "run.geojson", err, n);
     if (!gj)
@@ -187,7 +299,10 @@ int rnd_run_load(rnd_run *run, const char *dir, char *err, size_t n)
     if (run->start == INT64_MAX)
         run->start = 0;
     run->end = run->start + (pw_time_ms)llround(span_s * 1000.0);
-    return RND_OK;
+    int rc = load_values(run, dir, err, n);
+    if (rc != RND_OK)
+        rnd_run_free(run);
+    return rc;
 }
 
 void rnd_run_free(rnd_run *run)
@@ -200,6 +315,9 @@ void rnd_run_free(rnd_run *run)
     free(run->fixes);
     free(run->alerts);
     free(run->areas);
+    for (int k = 0; k < 4; k++)
+        free(run->latency[k]);
+    free(run->incidents);
     memset(run, 0, sizeof *run);
 }
 

@@ -93,6 +93,22 @@ typedef struct rnd_run {
     size_t n_alerts;
     rnd_area *areas;
     size_t n_areas;
+    /* latencies.csv and incidents.csv, when the folder has them (run and
+     * live write them): the values behind the report's figures. */
+    double *latency[4];          /* breach->alert, alert->victim, alert->dispatch,
+                                    dispatch->scene: sorted seconds */
+    size_t n_latency[4];
+    struct rnd_incident {
+        pw_time_ms open, queue_end, close;   /* queue_end: taken by a dispatcher */
+    } *incidents;
+    size_t n_incidents;
+    /* report.json's headline figures (NAN unknown) */
+    struct {
+        double breaches, detected, missed, episodes, true_alerts, false_alerts, false_per_day;
+        double p50[4], p95[4];
+        double exposure_s, disclosures, unauthorized, incidents, per_dispatcher_hour, peak, patrol_min_false;
+        double sim_seconds;
+    } figures;
     pw_time_ms start, end;       /* the run's span: truth.csv's first time, or the
                                     first fix's; plus report.json's sim_seconds */
     double alarm_radius_m;       /* report.json parameters (NAN unknown) */
@@ -206,6 +222,26 @@ int rnd_text(cairo_t *cr, const char *utf8, const char *family, double size, dou
  */
 int rnd_write_map(const char *path, const rnd_basemap *b, const rnd_run *run, const rnd_map_options *o,
                   char *err, size_t n);
+
+/* ---- plots and the report ------------------------------------------------ */
+
+/* The "nice" axis end for values up to v: the smallest 1, 2 or 5 times a
+ * power of ten at or above v (1 for v <= 0). */
+double rnd_nice_ceiling(double v);
+/* Each latency's empirical CDF (step curves) in the box (x, y, w, h). */
+void rnd_plot_cdf(cairo_t *cr, double x, double y, double w, double h, const rnd_run *run);
+/* True and false alert episodes opened so far, over the run's hours. */
+void rnd_plot_alerts(cairo_t *cr, double x, double y, double w, double h, const rnd_run *run);
+/* Incidents waiting at the 112 desk, and open, over the run's hours. */
+void rnd_plot_incidents(cairo_t *cr, double x, double y, double w, double h, const rnd_run *run);
+/* The curves' colours, 0xRRGGBB, in latency order. */
+extern const uint32_t rnd_latency_colour[4];
+/*
+ * report.pdf: page 1 the headline figures and the map, page 2 the latency
+ * CDFs, alerts over time and the 112 desk over time.  RND_EIO with err
+ * naming the path when it cannot be written.
+ */
+int rnd_write_report(const char *path, const rnd_basemap *b, const rnd_run *run, char *err, size_t n);
 
 /* ---- the victim's phone ------------------------------------------------ */
 

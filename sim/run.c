@@ -426,6 +426,17 @@ static void finish_report(run *r)
         eval_report_write_json(f, r->s, &r->sum->report);
         run_file_finish(r, &f, "report.json");
     }
+    /* The values behind the figures, for the report's plots. */
+    if ((f = run_file_open(r, "latencies.csv"))) {
+        if (eval_write_latencies_csv(f, &r->metrics) != 0)
+            run_fail(r, "latencies.csv: cannot write");
+        run_file_finish(r, &f, "latencies.csv");
+    }
+    if ((f = run_file_open(r, "incidents.csv"))) {
+        if (eval_write_incidents_csv(f, &r->metrics) != 0)
+            run_fail(r, "incidents.csv: cannot write");
+        run_file_finish(r, &f, "incidents.csv");
+    }
 }
 
 /* ---- progress -------------------------------------------------------- */

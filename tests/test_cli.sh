@@ -53,7 +53,9 @@ check "render a folder that is no run" 2 "pw_cli_nosuch/report.json" -- render p
 check "render to an unwritable path"   1 "pw_cli_nodir/map.png: cannot write" -- render pw_cli_nopic --out pw_cli_nodir/map.png
 check "render --out a .gif"            2 "extension: .png, .svg or .pdf" -- render pw_cli_nopic --out pw_cli_map.gif
 check "render --bbox backwards"        2 "bbox" -- render pw_cli_nopic --bbox 37.6,127.1,37.5,127.0
-check "render --view console"          2 "map or victim" -- render pw_cli_nopic --view console
+check "render --view report"           0 "written pw_cli_report.pdf" -- render pw_cli_nopic --view report --out pw_cli_report.pdf
+check "render --view report to a .png"  2 "the report is a PDF" -- render pw_cli_nopic --view report --out pw_cli_report.png
+check "render --view console"          2 "map, victim or report" -- render pw_cli_nopic --view console
 check "render --at with the map"       2 "go with --view victim" -- render pw_cli_nopic --at 10
 # The default scenario starts 2026-03-02 07:30 KST = 2026-03-01T22:30:00Z;
 # 2000 s on is 23:03:20.  Its first alarm (and her first reveal) is at

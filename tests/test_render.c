@@ -92,6 +92,7 @@ static void test_pin_at_its_pixel(void)
  * a true alert and a false one, an exclusion zone. */
 static void write_run(const char *dir)
 {
+    rec_remove_tree(dir); /* nothing of an earlier test's folder */
     mkdir(dir, 0777);
     char path[256];
     snprintf(path, sizeof path, "%s/report.json", dir);
@@ -504,6 +505,80 @@ static void test_victim_warning_banner(void)
     rnd_run_free(&run);
 }
 
+/* The axis end: 1, 2 or 5 times a power of ten, at or above the value. */
+static void test_nice_ceiling(void)
+{
+    CU_ASSERT_DOUBLE_EQUAL(rnd_nice_ceiling(40), 50, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(rnd_nice_ceiling(50), 50, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(rnd_nice_ceiling(51), 100, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(rnd_nice_ceiling(101), 200, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(rnd_nice_ceiling(7), 10, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(rnd_nice_ceiling(0.3), 0.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(rnd_nice_ceiling(0), 1, 1e-12);
+}
+
+/*
+ * A CDF drawn where the definition puts it.  breach -> alert samples 10,
+ * 20, 30 and 40 s; the axis ends at 50 s.  In a 400 x 300 box the plot
+ * area starts at (46, 24) and is 342 x 242 px (the frame's margins).  By
+ * hand: F(15 s) = 1/4 and F(25 s) = 2/4, so the curve runs level at
+ * y = 24 + 242 (1 - 1/4) = 205.5 between x(10) = 114.4 and x(20) = 182.8,
+ * and at y = 145 between x(20) and x(30) = 251.2; a 2 px line fills rows
+ * 205 and 145 there.
+ */
+static void test_cdf_plot(void)
+{
+    write_run("pw_render_run");
+    pw_test_write_text("pw_render_run/latencies.csv",
+                       "latency,seconds\nbreach_to_alert,30.000\nbreach_to_alert,10.000\n"
+                       "breach_to_alert,40.000\nbreach_to_alert,20.000\n");
+    rnd_run run;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(rnd_run_load(&run, "pw_render_run", err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL_FATAL(run.n_latency[0], 4);
+    CU_ASSERT_DOUBLE_EQUAL(run.latency[0][0], 10.0, 1e-9); /* sorted */
+    cairo_t *cr;
+    cairo_surface_t *s = white_surface(400, 300, &cr);
+    rnd_plot_cdf(cr, 0, 0, 400, 300, &run);
+    CU_ASSERT_EQUAL(pixel(s, 150, 205), rnd_latency_colour[0]);
+    CU_ASSERT_EQUAL(pixel(s, 217, 145), rnd_latency_colour[0]);
+    CU_ASSERT_NOT_EQUAL(pixel(s, 150, 145), rnd_latency_colour[0]); /* not at 1/2 before 20 s */
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    rnd_run_free(&run);
+    pw_test_write_text("pw_render_run/latencies.csv", "latency,seconds\nbreach_to_alert,x\n");
+    CU_ASSERT_EQUAL(rnd_run_load(&run, "pw_render_run", err, sizeof err), RND_EINVAL);
+    CU_ASSERT(strstr(err, "pw_render_run/latencies.csv:2:") == err);
+}
+
+/* report.pdf: a finished PDF of two pages (the headline and the map, then
+ * the plots), from the default run's records. */
+static void test_report_pdf(void)
+{
+    rnd_run run;
+    rnd_basemap base;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(rnd_run_load(&run, "pw_render_default", err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL_FATAL(rnd_basemap_load(&base, NULL, err, sizeof err), RND_OK);
+    CU_ASSERT(run.n_incidents >= 1 && run.n_latency[0] >= 1);
+    CU_ASSERT_EQUAL(rnd_write_report("pw_report.pdf", &base, &run, err, sizeof err), RND_OK);
+    FILE *f = fopen("pw_report.pdf", "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    long pages = 0;
+    for (size_t i = 0; i + 12 < n; i++)
+        pages += !memcmp(buf + i, "/Type /Page", 11) && buf[i + 11] != 's';
+    CU_ASSERT(!strncmp(buf, "%PDF-", 5));
+    CU_ASSERT_EQUAL(pages, 2);
+    CU_ASSERT_EQUAL(rnd_write_report("pw_no_such_dir/r.pdf", &base, &run, err, sizeof err), RND_EIO);
+    CU_ASSERT(strstr(err, "pw_no_such_dir/r.pdf") == err);
+    rnd_basemap_free(&base);
+    rnd_run_free(&run);
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -515,6 +590,9 @@ int main(void)
         {"OpenStreetMap streets through expat", test_osm_streets},
         {"victim view: nothing of him outside her windows, every second", test_victim_view_privacy},
         {"victim view: a warning without a position is a caution", test_victim_warning_banner},
+        {"plots: the axis end", test_nice_ceiling},
+        {"plots: a CDF where its definition puts it", test_cdf_plot},
+        {"report.pdf: two pages, clear errors", test_report_pdf},
         {NULL, NULL},
     };
     return pw_test_main("render", tests);
