@@ -65,18 +65,30 @@ static double ring_area(const rnd_ll *p, size_t n, rnd_ll *centroid)
     return fabs(a / 2);
 }
 
-static int load_districts(rnd_basemap *b, const char *path, char *err, size_t n)
+/* A GeoJSON FeatureCollection's features, and room for one element of
+ * `size` bytes each in *arr; NULL (err says why) when it cannot be read. */
+static json_t *features(const char *path, void **arr, size_t size, size_t *k, char *err, size_t n)
 {
     json_t *j = load_json(path, err, n);
     if (!j)
+        return NULL;
+    *k = json_array_size(json_object_get(j, "features"));
+    *arr = calloc(*k ? *k : 1, size);
+    if (!*arr) {
+        json_decref(j);
+        snprintf(err, n, "out of memory");
+        return NULL;
+    }
+    return j;
+}
+
+static int load_districts(rnd_basemap *b, const char *path, char *err, size_t n)
+{
+    size_t k;
+    json_t *j = features(path, (void **)&b->districts, sizeof *b->districts, &k, err, n);
+    if (!j)
         return RND_EINVAL;
     json_t *feats = json_object_get(j, "features");
-    size_t k = json_array_size(feats);
-    b->districts = calloc(k ? k : 1, sizeof *b->districts);
-    if (!b->districts) {
-        json_decref(j);
-        return snprintf(err, n, "out of memory"), RND_ENOMEM;
-    }
     for (size_t i = 0; i < k; i++) {
         json_t *f = json_array_get(feats, i), *g = json_object_get(f, "geometry");
         const char *type = json_string_value(json_object_get(g, "type"));
@@ -118,16 +130,11 @@ static int load_districts(rnd_basemap *b, const char *path, char *err, size_t n)
 
 static int load_streets(rnd_basemap *b, const char *path, char *err, size_t n)
 {
-    json_t *j = load_json(path, err, n);
+    size_t k;
+    json_t *j = features(path, (void **)&b->streets, sizeof *b->streets, &k, err, n);
     if (!j)
         return RND_EINVAL;
     json_t *feats = json_object_get(j, "features");
-    size_t k = json_array_size(feats);
-    b->streets = calloc(k ? k : 1, sizeof *b->streets);
-    if (!b->streets) {
-        json_decref(j);
-        return snprintf(err, n, "out of memory"), RND_ENOMEM;
-    }
     b->cap_streets = k ? k : 1;
     for (size_t i = 0; i < k; i++) {
         json_t *f = json_array_get(feats, i);

@@ -333,6 +333,22 @@ static long red_pixels(cairo_surface_t *s)
     return n;
 }
 
+/* A bundled scenario (seed as written) run into dir, with its records. */
+static void run_bundled(const char *scenario, const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/scenarios/%s", PW_SOURCE_DIR, scenario);
+    scn_scenario s;
+    scn_error e;
+    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, path, NULL, &e), SCN_OK);
+    rec_remove_tree(dir);
+    sim_run_options ro = {.out_dir = dir, .record = 1};
+    sim_summary sum;
+    char err[700];
+    CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, err, sizeof err), 0);
+    scn_free(&s);
+}
+
 /* Her reveal windows as events.jsonl says, read here by plain string
  * search (not through the renderer): reveal_open / reveal_close lines to
  * the victim's phone, case 1. */
@@ -370,15 +386,8 @@ static size_t windows_from_events(const char *path, span *w, size_t cap)
  */
 static void test_victim_view_privacy(void)
 {
-    scn_scenario s;
-    scn_error e;
-    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, PW_SOURCE_DIR "/scenarios/default.lua", NULL, &e), SCN_OK);
-    rec_remove_tree("pw_render_default");
-    sim_run_options ro = {.out_dir = "pw_render_default", .record = 1};
-    sim_summary sum;
+    run_bundled("default.lua", "pw_render_default");
     char err[700];
-    CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, err, sizeof err), 0);
-    scn_free(&s);
     span win[16];
     size_t n_win = windows_from_events("pw_render_default/events.jsonl", win, 16);
     CU_ASSERT(n_win >= 1);
@@ -462,15 +471,8 @@ static void test_victim_view_privacy(void)
  */
 static void test_victim_warning_banner(void)
 {
-    scn_scenario s;
-    scn_error e;
-    CU_ASSERT_EQUAL_FATAL(scn_load_file(&s, PW_SOURCE_DIR "/scenarios/battery_death.lua", NULL, &e), SCN_OK);
-    rec_remove_tree("pw_render_battery");
-    sim_run_options ro = {.out_dir = "pw_render_battery", .record = 1};
-    sim_summary sum;
+    run_bundled("battery_death.lua", "pw_render_battery");
     char err[700];
-    CU_ASSERT_EQUAL_FATAL(sim_run(&s, &ro, &sum, err, sizeof err), 0);
-    scn_free(&s);
     /* the first warning's time, by plain string search */
     FILE *ev = fopen("pw_render_battery/events.jsonl", "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
