@@ -127,6 +127,37 @@ static int render_victim(const char *dir, const rnd_run *run, const rnd_basemap 
     return rc;
 }
 
+static int render_console(const char *dir, const rnd_run *run, const rnd_basemap *base, const char *out,
+                          const char *at, int width, int height)
+{
+    char err[1024];
+    rnd_console_feed c;
+    if (rnd_console_feed_load(&c, dir, err, sizeof err) != RND_OK) {
+        fprintf(stderr, "proxwatch render: %s\n", err);
+        return 2;
+    }
+    pw_time_ms t = run->n_incidents ? run->incidents[0].open : run->start;
+    if (at && !parse_at(at, run->start, &t)) {
+        rnd_console_feed_free(&c);
+        return cli_usage_error("render", "--at '%s': seconds from the start, or YYYY-MM-DDTHH:MM:SS[.mmm] with Z "
+                                         "or +09:00", at);
+    }
+    if (t < run->start || t > run->end) {
+        rnd_console_feed_free(&c);
+        return cli_usage_error("render", "--at lies outside the run");
+    }
+    int rc = rnd_write_console(out, width, height, base, run, &c, t, err, sizeof err);
+    rnd_console_feed_free(&c);
+    if (rc != RND_OK) {
+        fprintf(stderr, "proxwatch render: %s\n", err);
+        return 1;
+    }
+    char when[40];
+    pw_format_time(t, when, sizeof when);
+    printf("written %s (112 console at %s)\n", out, when);
+    return 0;
+}
+
 int cli_write_pictures(const char *dir, char *err, size_t n)
 {
     rnd_run run;
@@ -208,26 +239,30 @@ int cli_render(int argc, char **argv)
         return 2;
     if (!dir)
         return cli_usage_error("render", "give the run folder (written by run, replay or live)");
-    int victim = !strcmp(view, "victim"), report = !strcmp(view, "report");
-    if (!victim && !report && strcmp(view, "map") != 0)
-        return cli_usage_error("render", "--view '%s': map, victim or report (the console view is not drawn yet)",
-                               view);
+    int victim = !strcmp(view, "victim"), report = !strcmp(view, "report"), console = !strcmp(view, "console");
+    if (!victim && !report && !console && strcmp(view, "map") != 0)
+        return cli_usage_error("render", "--view '%s': map, victim, console or report", view);
+    if (console && (mo.has_bbox || mo.zoom != 1.0 || case_id || frames_s > 0))
+        return cli_usage_error("render", "the console takes --at, --size and --out only");
     if (report && (mo.has_bbox || mo.zoom != 1.0))
         return cli_usage_error("render", "--bbox and --zoom go with the map");
-    if (!victim && (at || case_id || frames_s > 0))
-        return cli_usage_error("render", "--at, --case and --frames go with --view victim");
+    if (!victim && !console && (at || case_id || frames_s > 0))
+        return cli_usage_error("render", "--at, --case and --frames go with --view victim (--at with console too)");
     if (victim && (mo.has_bbox || mo.zoom != 1.0))
         return cli_usage_error("render", "--bbox and --zoom go with the map (the phone centres on her)");
     if (at && frames_s > 0)
         return cli_usage_error("render", "--at and --frames do not go together (frames cover the whole run)");
     char path[1024], err[1024];
     if (!out) {
-        snprintf(path, sizeof path, "%s/%s", dir, victim ? "victim.png" : report ? "report.pdf" : "map.png");
+        snprintf(path, sizeof path, "%s/%s", dir,
+                 victim ? "victim.png" : report ? "report.pdf" : console ? "console.png" : "map.png");
         out = path;
     }
     const char *ext = strrchr(out, '.');
     if (report && (!ext || strcasecmp(ext, ".pdf") != 0))
         return cli_usage_error("render", "--out '%s': the report is a PDF (.pdf)", out);
+    if (console && (!ext || strcasecmp(ext, ".png") != 0))
+        return cli_usage_error("render", "--out '%s': the console is drawn as PNG (.png)", out);
     rnd_run run;
     if (rnd_run_load(&run, dir, err, sizeof err) != RND_OK) {
         fprintf(stderr, "proxwatch render: %s\n", err);
@@ -240,7 +275,9 @@ int cli_render(int argc, char **argv)
         return 1;
     }
     int rc;
-    if (report) {
+    if (console) {
+        rc = render_console(dir, &run, &base, out, at, size_given ? mo.width : 1280, size_given ? mo.height : 800);
+    } else if (report) {
         rc = rnd_write_report(out, &base, &run, err, sizeof err);
         if (rc != RND_OK)
             fprintf(stderr, "proxwatch render: %s\n", err);

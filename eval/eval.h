@@ -154,6 +154,7 @@ typedef struct eval_incident {
     pw_time_ms queue_wait;      /* ms at the desk before a dispatcher took it; -1 unknown */
     pw_time_ms dispatched;      /* a patrol was sent (NEVER: not yet) */
     pw_time_ms on_scene;        /* it arrived (NEVER: not yet) */
+    pw_id patrol;               /* the patrol's device id (0: none sent) */
 } eval_incident;
 
 /* Episodes of a case a late position to the victim may still belong to. */
@@ -226,6 +227,8 @@ void eval_metrics_victim_sees(eval_metrics *m, pw_id case_id, pw_time_ms sent_at
 /* The dispatch model reports what happened to incident `id`. */
 void eval_metrics_dispatch(eval_metrics *m, pw_id incident, pw_time_ms queue_wait_ms, pw_time_ms dispatched,
                           pw_time_ms on_scene);
+/* ... and which patrol (its device id) was sent to incident `id`. */
+void eval_metrics_patrol(eval_metrics *m, pw_id incident, pw_id patrol);
 /*
  * The truth a run is judged on: every actor's true position at any time of
  * the span, in the engine's local metres.  The simulator gives its motion
@@ -258,7 +261,8 @@ void eval_report_print(FILE *f, const eval_report *r);
  * eval_metrics_finish, sorted within each) and incidents.csv (each
  * incident's case, reason, and the times it opened, waited at the desk,
  * was dispatched, reached the scene and closed; ms since the epoch, empty
- * when it never happened).  0, or -1 on a write error.
+ * when it never happened; and the patrol sent, empty when none).  0, or -1
+ * on a write error.
  */
 int eval_write_latencies_csv(FILE *f, const eval_metrics *m);
 int eval_write_incidents_csv(FILE *f, const eval_metrics *m);

@@ -639,6 +639,15 @@ void eval_metrics_dispatch(eval_metrics *m, pw_id incident, pw_time_ms queue_wai
     }
 }
 
+void eval_metrics_patrol(eval_metrics *m, pw_id incident, pw_id patrol)
+{
+    for (size_t i = m->n_incidents; i-- > 0;)
+        if (m->incidents[i].id == incident) {
+            m->incidents[i].patrol = patrol;
+            return;
+        }
+}
+
 const char *eval_cause_name(eval_cause c)
 {
     static const char *const names[EVAL_CAUSE_COUNT] = {"noise_jump", "urban_canyon", "tunnel_exit",

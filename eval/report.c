@@ -233,7 +233,7 @@ static void csv_time(FILE *f, pw_time_ms t, int last)
 
 int eval_write_incidents_csv(FILE *f, const eval_metrics *m)
 {
-    fputs("incident,case,reason,open_ms,queue_wait_ms,dispatched_ms,on_scene_ms,close_ms\n", f);
+    fputs("incident,case,reason,open_ms,queue_wait_ms,dispatched_ms,on_scene_ms,close_ms,patrol\n", f);
     for (size_t i = 0; i < m->n_incidents; i++) {
         const eval_incident *in = &m->incidents[i];
         fprintf(f, "%lld,%zu,%s,", (long long)in->id, in->case_index + 1, pw_event_name((pw_event_type)in->reason));
@@ -243,7 +243,10 @@ int eval_write_incidents_csv(FILE *f, const eval_metrics *m)
         fputc(',', f);
         csv_time(f, in->dispatched, 0);
         csv_time(f, in->on_scene, 0);
-        csv_time(f, in->close, 1);
+        csv_time(f, in->close, 0);
+        if (in->patrol)
+            fprintf(f, "%lld", (long long)in->patrol);
+        fputc('\n', f);
     }
     return ferror(f) ? -1 : 0;
 }

@@ -28,9 +28,10 @@ static int is_output(const char *name)
     if (n > 5 && !strcmp(name + n - 5, ".part"))
         return 1; /* a file cut short by an older proxwatch */
     /* proxwatch render's own files in a run folder: map.svg, map.pdf,
-     * victim.png and its numbered frames victim-0000.png ... */
+     * victim.png and its numbered frames victim-0000.png ..., console.png */
     if (!strcmp(name, "map.svg") || !strcmp(name, "map.pdf") || !strcmp(name, "report.pdf") ||
-        (!strncmp(name, "victim", 6) && n >= 10 && !strcmp(name + n - 4, ".png")))
+        (!strncmp(name, "victim", 6) && n >= 10 && !strcmp(name + n - 4, ".png")) ||
+        (!strncmp(name, "console", 7) && n >= 11 && !strcmp(name + n - 4, ".png")))
         return 1;
     for (const char *const *o = outputs; *o; o++)
         if (!strcmp(name, *o))

@@ -217,16 +217,28 @@ static int load_values(rnd_run *run, const char *dir, char *err, size_t n)
     while (f && fgets(row, sizeof row, f)) {
         if (++line == 1)
             continue;
-        long long open = 0, wait = -1, close = 0;
+        long long id = 0, open = 0, wait = -1, close = INT64_MAX, disp = INT64_MAX, scene = INT64_MAX, patrol = 0;
+        int case_id = 0;
         char *p = row;
-        for (int field = 0; field < 8 && p; field++) {
+        for (int field = 0; field < 9 && p; field++) {
             char *next = strchr(p, ',');
-            if (field == 3)
+            int empty = *p == ',' || *p == '\n' || *p == '\r' || !*p;
+            if (field == 0)
+                id = atoll(p);
+            else if (field == 1)
+                case_id = atoi(p);
+            else if (field == 3)
                 open = atoll(p);
-            else if (field == 4 && *p != ',')
+            else if (field == 4 && !empty)
                 wait = atoll(p);
-            else if (field == 7)
-                close = *p && *p != '\n' ? atoll(p) : INT64_MAX;
+            else if (field == 5 && !empty)
+                disp = atoll(p);
+            else if (field == 6 && !empty)
+                scene = atoll(p);
+            else if (field == 7 && !empty)
+                close = atoll(p);
+            else if (field == 8 && !empty)
+                patrol = atoll(p);
             p = next ? next + 1 : NULL;
         }
         if (open <= 0) {
@@ -237,8 +249,8 @@ static int load_values(rnd_run *run, const char *dir, char *err, size_t n)
             fclose(f);
             return snprintf(err, n, "out of memory"), RND_ENOMEM;
         }
-        run->incidents[run->n_incidents++] =
-            (struct rnd_incident){open, wait >= 0 ? open + wait : INT64_MAX, close};
+        run->incidents[run->n_incidents++] = (struct rnd_incident){
+            id, case_id, open, wait >= 0 ? open + wait : INT64_MAX, close, disp, scene, (pw_id)patrol};
     }
     if (f)
         fclose(f);

@@ -99,7 +99,11 @@ typedef struct rnd_run {
                                     dispatch->scene: sorted seconds */
     size_t n_latency[4];
     struct rnd_incident {
+        long long id;
+        int case_id;
         pw_time_ms open, queue_end, close;   /* queue_end: taken by a dispatcher */
+        pw_time_ms dispatched, on_scene;     /* INT64_MAX: never */
+        pw_id patrol;                        /* 0: none sent */
     } *incidents;
     size_t n_incidents;
     /* report.json's headline figures (NAN unknown) */
@@ -317,5 +321,49 @@ int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, co
  * with err naming the path when it cannot be written. */
 int rnd_write_victim(const char *path, int width, int height, const rnd_basemap *b, const rnd_run *run,
                      const rnd_victim_feed *f, pw_time_ms t, char *err, size_t n);
+
+/* ---- the 112 console ------------------------------------------------- */
+
+typedef struct rnd_console_pin {  /* what the dispatcher was sent for an incident */
+    pw_time_ms t;
+    long long incident;
+    rnd_ll offender, victim;      /* NAN when not given */
+    double distance_m;
+} rnd_console_pin;
+
+typedef struct rnd_patrol_seg {   /* a piece of a patrol's path (truth.csv) */
+    pw_id patrol;
+    char name[64];
+    pw_time_ms t0, t1;
+    rnd_ll a, b;
+} rnd_patrol_seg;
+
+typedef struct rnd_console_feed {
+    rnd_console_pin *pins;        /* incident_open and incident_update to the dispatcher */
+    size_t n_pins;
+    rnd_patrol_seg *segs;
+    size_t n_segs;
+} rnd_console_feed;
+
+enum { RND_PATROL_FREE = 0, RND_PATROL_EN_ROUTE = 1, RND_PATROL_ON_SCENE = 2 };
+/* The state colours, 0xRRGGBB: free grey, en route amber, on scene green. */
+extern const uint32_t rnd_patrol_colour[3];
+
+/* The incidents' pins from dir/events.jsonl and the patrols' paths from
+ * dir/truth.csv.  RND_EINVAL with err naming the file. */
+int rnd_console_feed_load(rnd_console_feed *c, const char *dir, char *err, size_t n);
+void rnd_console_feed_free(rnd_console_feed *c);
+/*
+ * Draw the dispatcher's console at t (dark, width x height): on the map
+ * both pins of every incident open at t (its latest pins sent to the
+ * dispatcher by t) and every patrol where its path is, coloured by state;
+ * a panel with the time, the open incidents (how long open, waiting at the
+ * desk, en route, on scene) and the patrols.  No pin of an incident that
+ * is not open.  Returns the characters no font could draw.
+ */
+int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, const rnd_run *run,
+                     const rnd_console_feed *c, pw_time_ms t);
+int rnd_write_console(const char *path, int width, int height, const rnd_basemap *b, const rnd_run *run,
+                      const rnd_console_feed *c, pw_time_ms t, char *err, size_t n);
 
 #endif

@@ -147,6 +147,7 @@ static void assign(sim_dispatch *d, size_t slot, int patrol, pw_time_ms now)
     pw_time_ms arrival = sim_track_drive_to(track, now, in->tx, in->ty, sa->patrol_speed_mps, sa->patrol_detour, end);
     *hint = 0;
     eval_metrics_dispatch(d->metrics, in->id, -1, now, INT64_MAX);
+    eval_metrics_patrol(d->metrics, in->id, sa->id);
     if (arrival >= 0 && arrival <= end)
         d->w.schedule(d->w.ctx, arrival, SIM_DISPATCH_ON_SCENE, slot);
 }

@@ -581,6 +581,68 @@ static void test_report_pdf(void)
     rnd_run_free(&run);
 }
 
+/*
+ * The 112 console on the default run (its folder from the privacy test).
+ * incidents.csv, read here with sscanf, gives the incidents' open,
+ * dispatch, arrival and close times.  A minute before the first opens no
+ * incident is open: no red pixel (no offender without an incident).
+ * Between an incident's dispatch and its patrol's arrival the patrol is en
+ * route (amber square) and the offender's pin is on the map (red); between
+ * arrival and close, on scene (green).  No tofu.
+ */
+static void test_console(void)
+{
+    FILE *f = fopen("pw_render_default/incidents.csv", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[512];
+    long long first_open = 0, open = 0, disp = 0, scene = 0, close = 0, id = 0;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) {
+        long long i, o, d, sc, cl;
+        if (sscanf(line, "%lld,%*d,%*[^,],%lld,%*d,%lld,%lld,%lld", &i, &o, &d, &sc, &cl) != 5)
+            continue;
+        if (!first_open)
+            first_open = o;
+        if (!id && o < d && d < sc && sc < cl) /* one that is on scene before it closes */
+            id = i, open = o, disp = d, scene = sc, close = cl;
+    }
+    fclose(f);
+    CU_ASSERT_FATAL(id > 0 && first_open > 0);
+    rnd_run run;
+    rnd_basemap base;
+    rnd_console_feed c;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(rnd_run_load(&run, "pw_render_default", err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL_FATAL(rnd_basemap_load(&base, NULL, err, sizeof err), RND_OK);
+    CU_ASSERT_EQUAL_FATAL(rnd_console_feed_load(&c, "pw_render_default", err, sizeof err), RND_OK);
+    CU_ASSERT(c.n_pins >= 1 && c.n_segs >= 2);
+    const int W = 640, H = 400;
+    const pw_time_ms at[3] = {first_open - 60000, (disp + scene) / 2, (scene + close) / 2};
+    long red[3], amber[3], green[3];
+    int tofu = 0;
+    for (int k = 0; k < 3; k++) {
+        cairo_t *cr;
+        cairo_surface_t *surf = white_surface(W, H, &cr);
+        tofu += rnd_draw_console(cr, W, H, &base, &run, &c, at[k]);
+        red[k] = red_pixels(surf);
+        amber[k] = count_colour(surf, rnd_patrol_colour[RND_PATROL_EN_ROUTE], NULL, NULL);
+        green[k] = count_colour(surf, rnd_patrol_colour[RND_PATROL_ON_SCENE], NULL, NULL);
+        cairo_destroy(cr);
+        cairo_surface_destroy(surf);
+    }
+    printf("\n    before the first: %ld red; #%lld en route: %ld red, %ld amber; on scene: %ld green ", red[0], id,
+           red[1], amber[1], green[2]);
+    (void)open;
+    CU_ASSERT_EQUAL(red[0], 0);
+    CU_ASSERT(red[1] > 20);
+    CU_ASSERT(amber[1] > 100); /* the 14 x 14 square and its legend square */
+    CU_ASSERT(green[2] > 100);
+    CU_ASSERT_EQUAL(tofu, 0);
+    rnd_console_feed_free(&c);
+    rnd_basemap_free(&base);
+    rnd_run_free(&run);
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -595,6 +657,7 @@ int main(void)
         {"plots: the axis end", test_nice_ceiling},
         {"plots: a CDF where its definition puts it", test_cdf_plot},
         {"report.pdf: two pages, clear errors", test_report_pdf},
+        {"112 console: pins only of open incidents, patrols by state", test_console},
         {NULL, NULL},
     };
     return pw_test_main("render", tests);

@@ -1,0 +1,358 @@
+/*
+ * console.c - the 112 dispatcher's console at a time t: both pins of every
+ * open incident (the offender's and the victim's, as the engine sent them
+ * to the dispatcher), the patrols with their state (free, en route, on
+ * scene) and the incident queue with waiting times, in a dark layout.  An
+ * incident's pins are drawn only while it is open: nothing of an offender
+ * without an open incident.
+ */
+#include "render.h"
+#include "pw_grow.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CON_BACK 0x1B1F24u
+#define CON_INK 0x3A424Bu
+#define CON_TEXT 0xE6E8EAu
+#define CON_DIM 0x9AA0A6u
+
+static void rgb(cairo_t *cr, uint32_t c, double alpha)
+{
+    cairo_set_source_rgba(cr, ((c >> 16) & 0xFF) / 255.0, ((c >> 8) & 0xFF) / 255.0, (c & 0xFF) / 255.0, alpha);
+}
+
+static double num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Split a CSV row in place (quoted fields may hold commas); fields in f. */
+static int csv_split(char *row, char **f, int max)
+{
+    int n = 0;
+    char *p = row;
+    while (n < max) {
+        if (*p == '"') {
+            char *w = ++p;
+            f[n++] = w;
+            while (*p && !(*p == '"' && p[1] != '"'))
+                *w++ = (*p == '"' ? (p++, '"') : *p), p++;
+            *w = '\0';
+            p = strchr(p, ',');
+        } else {
+            f[n++] = p;
+            p = strpbrk(p, ",\r\n");
+        }
+        if (!p || *p != ',') {
+            if (p)
+                *p = '\0';
+            break;
+        }
+        *p++ = '\0';
+    }
+    return n;
+}
+
+int rnd_console_feed_load(rnd_console_feed *c, const char *dir, char *err, size_t n)
+{
+    memset(c, 0, sizeof *c);
+    char path[1024];
+    size_t cap_p = 0, cap_s = 0;
+    snprintf(path, sizeof path, "%s/events.jsonl", dir);
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return snprintf(err, n, "%s: cannot open (is %s a run folder of proxwatch run or live?)", path, dir),
+               RND_EINVAL;
+    char *line = NULL;
+    size_t len = 0;
+    long line_no = 0;
+    int rc = RND_OK;
+    while (rc == RND_OK && getline(&line, &len, in) > 0) {
+        line_no++;
+        if (!strstr(line, "\"to\":\"dispatcher\"") || (!strstr(line, "\"type\":\"incident_open\"") &&
+                                                        !strstr(line, "\"type\":\"incident_update\"")))
+            continue;
+        json_error_t je;
+        json_t *e = json_loads(line, 0, &je);
+        if (!e) {
+            snprintf(err, n, "%s:%ld: %s", path, line_no, je.text);
+            rc = RND_EINVAL;
+            break;
+        }
+        if (pw_grow((void **)&c->pins, &cap_p, c->n_pins + 1, sizeof *c->pins) != 0) {
+            rc = RND_ENOMEM;
+        } else {
+            rnd_console_pin *p = &c->pins[c->n_pins++];
+            p->t = (pw_time_ms)json_integer_value(json_object_get(e, "t"));
+            p->incident = (long long)json_integer_value(json_object_get(e, "incident"));
+            p->offender = (rnd_ll){num(e, "lat"), num(e, "lon")};
+            p->victim = (rnd_ll){num(e, "victim_lat"), num(e, "victim_lon")};
+            p->distance_m = num(e, "distance_m");
+        }
+        json_decref(e);
+    }
+    free(line);
+    fclose(in);
+    /* The patrols' paths: truth.csv's segments of actors in role patrol. */
+    snprintf(path, sizeof path, "%s/truth.csv", dir);
+    FILE *tf = rc == RND_OK ? fopen(path, "r") : NULL;
+    if (rc == RND_OK && !tf) {
+        snprintf(err, n, "%s: cannot open (the patrols' paths)", path);
+        rc = RND_EINVAL;
+    }
+    char row[1024];
+    line_no = 0;
+    while (tf && rc == RND_OK && fgets(row, sizeof row, tf)) {
+        char *f[12];
+        if (++line_no == 1 || csv_split(row, f, 12) < 9 || strcmp(f[2], "patrol") != 0)
+            continue;
+        if (pw_grow((void **)&c->segs, &cap_s, c->n_segs + 1, sizeof *c->segs) != 0) {
+            rc = RND_ENOMEM;
+            break;
+        }
+        rnd_patrol_seg *s = &c->segs[c->n_segs++];
+        s->patrol = (pw_id)atoll(f[0]);
+        snprintf(s->name, sizeof s->name, "%s", f[1]);
+        s->t0 = atoll(f[3]);
+        s->t1 = atoll(f[4]);
+        s->a = (rnd_ll){atof(f[5]), atof(f[6])};
+        s->b = (rnd_ll){atof(f[7]), atof(f[8])};
+    }
+    if (tf)
+        fclose(tf);
+    if (rc == RND_ENOMEM)
+        snprintf(err, n, "out of memory reading %s", dir);
+    if (rc != RND_OK)
+        rnd_console_feed_free(c);
+    return rc;
+}
+
+void rnd_console_feed_free(rnd_console_feed *c)
+{
+    free(c->pins);
+    free(c->segs);
+    memset(c, 0, sizeof *c);
+}
+
+/* A patrol's state at t from the incidents it was sent to. */
+static int patrol_state(const rnd_run *run, pw_id patrol, pw_time_ms t, long long *incident)
+{
+    for (size_t i = 0; i < run->n_incidents; i++) {
+        const struct rnd_incident *in = &run->incidents[i];
+        if (in->patrol != patrol || in->dispatched > t || t >= in->close)
+            continue;
+        *incident = in->id;
+        return in->on_scene <= t ? RND_PATROL_ON_SCENE : RND_PATROL_EN_ROUTE;
+    }
+    return RND_PATROL_FREE;
+}
+
+const uint32_t rnd_patrol_colour[3] = {CON_DIM, 0xF2A900, 0x34A853};
+
+static int con_text(cairo_t *cr, const char *s, double size, double x, double y, uint32_t colour)
+{
+    rgb(cr, colour, 1);
+    return rnd_text(cr, s, NULL, size, x, y);
+}
+
+int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, const rnd_run *run,
+                     const rnd_console_feed *c, pw_time_ms t)
+{
+    int unknown = 0;
+    const double panel = 330;
+    cairo_save(cr);
+    rgb(cr, CON_BACK, 1);
+    cairo_paint(cr);
+    /* The view: every incident position and every patrol path of the run,
+     * so that it does not jump from one time to the next. */
+    double box[4] = {90, 180, -90, -180};
+#define TAKE(p)                                                                                                \
+    do {                                                                                                       \
+        if (isfinite((p).lat))                                                                                 \
+            box[0] = fmin(box[0], (p).lat), box[1] = fmin(box[1], (p).lon), box[2] = fmax(box[2], (p).lat),    \
+            box[3] = fmax(box[3], (p).lon);                                                                    \
+    } while (0)
+    for (size_t i = 0; i < c->n_pins; i++) {
+        TAKE(c->pins[i].offender);
+        TAKE(c->pins[i].victim);
+    }
+    for (size_t i = 0; i < c->n_segs; i++) {
+        TAKE(c->segs[i].a);
+        TAKE(c->segs[i].b);
+    }
+#undef TAKE
+    if (box[0] > box[2])
+        box[0] = box[2] = 37.5665, box[1] = box[3] = 126.9780;
+    rnd_view v;
+    if (rnd_view_fit(&v, box[0], box[1], box[2], box[3], (int)(width - panel), height, 50) != RND_OK) {
+        cairo_restore(cr);
+        return unknown;
+    }
+    v.width = width;
+    cairo_rectangle(cr, 0, 0, width - panel, height);
+    cairo_clip(cr);
+    for (size_t i = 0; i < b->n_districts; i++) {
+        for (size_t k = 0; k < b->districts[i].n; k++) {
+            double x, y;
+            rnd_project(&v, b->districts[i].ring[k].lat, b->districts[i].ring[k].lon, &x, &y);
+            k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
+        }
+        rgb(cr, CON_INK, 1);
+        cairo_set_line_width(cr, 1);
+        cairo_stroke(cr);
+    }
+    for (size_t i = 0; i < b->n_streets; i++) {
+        for (size_t k = 0; k < b->streets[i].n; k++) {
+            double x, y;
+            rnd_project(&v, b->streets[i].pts[k].lat, b->streets[i].pts[k].lon, &x, &y);
+            k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
+        }
+        rgb(cr, 0x2C333B, 1);
+        cairo_set_line_width(cr, 2);
+        cairo_stroke(cr);
+    }
+    for (size_t i = 0; i < b->n_edges; i++) {
+        const rnd_station *p = &b->stations[b->edges[i].a], *q = &b->stations[b->edges[i].b];
+        double x0, y0, x1, y1;
+        rnd_project(&v, p->at.lat, p->at.lon, &x0, &y0);
+        rnd_project(&v, q->at.lat, q->at.lon, &x1, &y1);
+        cairo_move_to(cr, x0, y0);
+        cairo_line_to(cr, x1, y1);
+        rgb(cr, rnd_line_colour(p->line), 0.35);
+        cairo_set_line_width(cr, 2);
+        cairo_stroke(cr);
+    }
+    /* Open incidents: the latest pins the dispatcher was sent. */
+    for (size_t i = 0; i < run->n_incidents; i++) {
+        const struct rnd_incident *in = &run->incidents[i];
+        if (!(in->open <= t && t < in->close))
+            continue;
+        const rnd_console_pin *pin = NULL;
+        for (size_t k = 0; k < c->n_pins; k++)
+            if (c->pins[k].incident == in->id && c->pins[k].t <= t)
+                pin = &c->pins[k];
+        if (!pin)
+            continue;
+        double ox, oy, vx, vy;
+        rnd_project(&v, pin->offender.lat, pin->offender.lon, &ox, &oy);
+        rnd_project(&v, pin->victim.lat, pin->victim.lon, &vx, &vy);
+        if (isfinite(vx) && isfinite(ox)) {
+            cairo_move_to(cr, ox, oy);
+            cairo_line_to(cr, vx, vy);
+            rgb(cr, CON_TEXT, 0.6);
+            cairo_set_dash(cr, (const double[]){4, 3}, 2, 0);
+            cairo_set_line_width(cr, 1.5);
+            cairo_stroke(cr);
+            cairo_set_dash(cr, NULL, 0, 0);
+        }
+        if (isfinite(vx))
+            rnd_draw_pin(cr, &v, pin->victim.lat, pin->victim.lon, 7, RND_COLOUR_VICTIM);
+        if (isfinite(ox))
+            rnd_draw_pin(cr, &v, pin->offender.lat, pin->offender.lon, 7, RND_COLOUR_OFFENDER);
+        char label[64];
+        snprintf(label, sizeof label, "#%lld", in->id);
+        unknown += con_text(cr, label, 12, ox + 10, oy - 8, CON_TEXT);
+    }
+    /* Patrols where their paths put them at t, by state. */
+    for (size_t i = 0; i < c->n_segs; i++) {
+        const rnd_patrol_seg *s = &c->segs[i];
+        if (!(s->t0 <= t && t <= s->t1))
+            continue;
+        if (i + 1 < c->n_segs && c->segs[i + 1].patrol == s->patrol && c->segs[i + 1].t0 <= t)
+            continue; /* the later segment holds t too */
+        double f = s->t1 > s->t0 ? (double)(t - s->t0) / (double)(s->t1 - s->t0) : 0.0;
+        double lat = s->a.lat + f * (s->b.lat - s->a.lat), lon = s->a.lon + f * (s->b.lon - s->a.lon);
+        long long inc = 0;
+        int st = patrol_state(run, s->patrol, t, &inc);
+        double x, y;
+        rnd_project(&v, lat, lon, &x, &y);
+        cairo_rectangle(cr, x - 7, y - 7, 14, 14);
+        rgb(cr, rnd_patrol_colour[st], 1);
+        cairo_fill_preserve(cr);
+        rgb(cr, CON_BACK, 1);
+        cairo_set_line_width(cr, 2);
+        cairo_stroke(cr);
+        unknown += con_text(cr, s->name, 11, x + 10, y - 6, CON_TEXT);
+    }
+    cairo_reset_clip(cr);
+    /* The panel: time, the incident queue, the patrols. */
+    double px = width - panel;
+    cairo_rectangle(cr, px, 0, panel, height);
+    rgb(cr, 0x111418, 1);
+    cairo_fill(cr);
+    char line[200], when[40];
+    pw_format_time(t, when, sizeof when);
+    unknown += con_text(cr, "112 상황판 / 112 console", 16, px + 16, 14, CON_TEXT);
+    unknown += con_text(cr, when, 11, px + 16, 40, CON_DIM);
+    double y = 72;
+    unknown += con_text(cr, "Incidents", 13, px + 16, y, CON_TEXT);
+    y += 22;
+    int any = 0;
+    for (size_t i = 0; i < run->n_incidents; i++) {
+        const struct rnd_incident *in = &run->incidents[i];
+        if (!(in->open <= t && t < in->close))
+            continue;
+        any = 1;
+        long open_s = (long)((t - in->open) / 1000);
+        const char *state;
+        char what[96];
+        if (t < in->queue_end) {
+            snprintf(what, sizeof what, "waiting at the desk %ld:%02ld", open_s / 60, open_s % 60);
+            state = what;
+        } else if (in->dispatched > t) {
+            state = "taken, no patrol free yet";
+        } else if (in->on_scene > t) {
+            state = "patrol en route";
+        } else {
+            state = "patrol on scene";
+        }
+        snprintf(line, sizeof line, "#%lld case %d · open %ld:%02ld · %s", in->id, in->case_id, open_s / 60,
+                 open_s % 60, state);
+        unknown += con_text(cr, line, 11, px + 16, y, t < in->queue_end ? 0xF2A900 : CON_TEXT);
+        y += 18;
+    }
+    if (!any) {
+        unknown += con_text(cr, "none open", 11, px + 16, y, CON_DIM);
+        y += 18;
+    }
+    y += 14;
+    unknown += con_text(cr, "Patrols", 13, px + 16, y, CON_TEXT);
+    y += 22;
+    static const char *const state_name[3] = {"free", "en route", "on scene"};
+    for (size_t i = 0; i < c->n_segs; i++) {
+        if (i > 0 && c->segs[i - 1].patrol == c->segs[i].patrol)
+            continue; /* one line a patrol */
+        long long inc = 0;
+        int st = patrol_state(run, c->segs[i].patrol, t, &inc);
+        if (st == RND_PATROL_FREE)
+            snprintf(line, sizeof line, "%s · %s", c->segs[i].name, state_name[st]);
+        else
+            snprintf(line, sizeof line, "%s · %s · #%lld", c->segs[i].name, state_name[st], inc);
+        cairo_rectangle(cr, px + 16, y + 3, 10, 10);
+        rgb(cr, rnd_patrol_colour[st], 1);
+        cairo_fill(cr);
+        unknown += con_text(cr, line, 11, px + 32, y, CON_TEXT);
+        y += 18;
+    }
+    cairo_restore(cr);
+    return unknown;
+}
+
+int rnd_write_console(const char *path, int width, int height, const rnd_basemap *b, const rnd_run *run,
+                      const rnd_console_feed *c, pw_time_ms t, char *err, size_t n)
+{
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+    cairo_t *cr = cairo_create(s);
+    rnd_draw_console(cr, width, height, b, run, c, t);
+    cairo_destroy(cr);
+    cairo_status_t cs = cairo_surface_write_to_png(s, path);
+    cairo_surface_destroy(s);
+    if (cs != CAIRO_STATUS_SUCCESS)
+        return snprintf(err, n, "%s: cannot write: %s", path, cairo_status_to_string(cs)), RND_EIO;
+    return RND_OK;
+}
