@@ -240,8 +240,26 @@ int cli_render(int argc, char **argv)
     if (!dir)
         return cli_usage_error("render", "give the run folder (written by run, replay or live)");
     int victim = !strcmp(view, "victim"), report = !strcmp(view, "report"), console = !strcmp(view, "console");
+    if (!strcmp(view, "sweep")) {
+        /* A sweep folder: its sweep.json, nothing of a run. */
+        char path[1024], err[1024];
+        if (!out) {
+            snprintf(path, sizeof path, "%s/sweep.pdf", dir);
+            out = path;
+        }
+        const char *ext = strrchr(out, '.');
+        if (!ext || strcasecmp(ext, ".pdf") != 0)
+            return cli_usage_error("render", "--out '%s': a sweep's plots are a PDF (.pdf)", out);
+        int rc = rnd_write_sweep(out, dir, err, sizeof err);
+        if (rc != RND_OK) {
+            fprintf(stderr, "proxwatch render: %s\n", err);
+            return rc == RND_EINVAL ? 2 : 1;
+        }
+        printf("written %s\n", out);
+        return 0;
+    }
     if (!victim && !report && !console && strcmp(view, "map") != 0)
-        return cli_usage_error("render", "--view '%s': map, victim, console or report", view);
+        return cli_usage_error("render", "--view '%s': map, victim, console, report or sweep", view);
     if (console && (mo.has_bbox || mo.zoom != 1.0 || case_id || frames_s > 0))
         return cli_usage_error("render", "the console takes --at, --size and --out only");
     if (report && (mo.has_bbox || mo.zoom != 1.0))

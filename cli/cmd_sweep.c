@@ -2,6 +2,7 @@
  * cmd_sweep.c - proxwatch sweep: a grid of parameters times seeds.
  */
 #include "cli.h"
+#include "render.h"
 #include "record.h"
 #include "sim.h"
 
@@ -47,7 +48,9 @@ int cli_sweep(int argc, char **argv)
         {"set", required_argument, NULL, 'S'},         {"seeds", required_argument, NULL, 'n'},
         {"jobs", required_argument, NULL, 'j'},        {"run-timeout", required_argument, NULL, 'T'},
         {"out", required_argument, NULL, 'o'},         {"list-params", no_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
+        {"no-pictures", no_argument, NULL, 'P'},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int pictures = 1;
     int c;
     while ((c = cli_next_option(argc, argv, "j:o:h", longopts)) != -1) {
         if (c == 'S') {
@@ -83,6 +86,8 @@ int cli_sweep(int argc, char **argv)
             out = optarg;
             if (!cli_out_path_ok("sweep", out))
                 return 2;
+        } else if (c == 'P') {
+            pictures = 0;
         } else if (c == 'L') {
             puts("Parameters every scenario has (times in seconds); a scenario may add its own");
             puts("with param(\"NAME\", default):");
@@ -127,7 +132,17 @@ int cli_sweep(int argc, char **argv)
     if (sst != 0)
         return sst;
     sp.out_dir = stage; /* published whole at the end (record.h) */
-    int rc = cli_publish(sim_sweep(&sp, &failed, msg, sizeof msg), stage, dir, msg, sizeof msg);
+    int src = sim_sweep(&sp, &failed, msg, sizeof msg);
+    if (src == 0 && pictures) {
+        char pdf[700], perr[1024];
+        snprintf(pdf, sizeof pdf, "%s/sweep.pdf", stage);
+        if (rnd_write_sweep(pdf, stage, perr, sizeof perr) != RND_OK) {
+            /* A picture that cannot be drawn costs the picture, not the sweep. */
+            fprintf(stderr, "proxwatch sweep: no sweep.pdf: %s\n", perr);
+            pictures = 0;
+        }
+    }
+    int rc = cli_publish(src, stage, dir, msg, sizeof msg);
     if (rc != 0) {
         if (rc == SIM_EINVAL) /* nothing ran: a usage error, said as one */
             return cli_usage_error("sweep", "%s", msg);
@@ -137,6 +152,6 @@ int cli_sweep(int argc, char **argv)
     printf("proxwatch sweep: %s\n", path);
     printf("  %zu combinations x %llu seeds = %zu runs, %zu failed, %llu at a time\n", grid,
            (unsigned long long)seeds, grid * (size_t)seeds, failed, (unsigned long long)jobs);
-    printf("written %s/{sweep.csv,sweep.json}\n", dir);
+    printf("written %s/{sweep.csv,sweep.json%s}\n", dir, pictures ? ",sweep.pdf" : "");
     return failed ? 1 : 0;
 }

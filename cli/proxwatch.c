@@ -169,11 +169,12 @@ static const command commands[] = {
      "Example: proxwatch run scenarios/school_zone.lua --seed 3 --set alarm_radius=300\n"},
     {"sweep", cli_sweep,
      "proxwatch sweep SCENARIO.lua --set NAME=V1,V2,... [--set ...] [--seeds N] [--jobs N]\n"
-     "                [--run-timeout SECONDS] [--out DIR] [--list-params]",
+     "                [--run-timeout SECONDS] [--out DIR] [--no-pictures] [--list-params]",
      "run a grid of parameters over many seeds",
      "Runs every combination of the --set values, each with seeds 1..N, in\n"
-     "worker processes, and writes sweep.csv (one row per run) and sweep.json\n"
-     "(per combination: the mean and 95 % interval of each figure) into DIR\n"
+     "worker processes, and writes sweep.csv (one row per run), sweep.json\n"
+     "(per combination: the mean and 95 % interval of each figure) and\n"
+     "sweep.pdf (its plots, see proxwatch render --view sweep) into DIR\n"
      "(default runs/sweep-<scenario>/).  A failed run is reported and marked;\n"
      "the others are kept.\n"
      "\n"
@@ -183,6 +184,7 @@ static const command commands[] = {
      "  --run-timeout S     stop a run still going after S seconds and mark it\n"
      "                      failed (default 600)\n"
      "  --out DIR           where to write\n"
+     "  --no-pictures       no sweep.pdf\n"
      "  --list-params       the parameters every scenario has, and exit\n"
      "\n"
      "Example: proxwatch sweep scenarios/regional_day.lua --set alarm_radius=300,500 --seeds 20\n"},
@@ -272,7 +274,7 @@ static const command commands[] = {
      "\n"
      "Example: proxwatch live --gpsd localhost:2947 --as offender scenarios/default.lua\n"},
     {"render", cli_render,
-     "proxwatch render RUN_DIR [--view map|victim|console|report] [--out FILE] [--bbox S,W,N,E]\n"
+     "proxwatch render DIR [--view map|victim|console|report|sweep] [--out FILE] [--bbox S,W,N,E]\n"
      "                 [--zoom Z] [--size WxH] [--at TIME] [--case ID] [--frames STEP]",
      "draw a run: the map, the victim's phone or the 112 console at a time, the report",
      "Draws a run folder written by run or live (replay writes no run.geojson\n"
@@ -290,11 +292,15 @@ static const command commands[] = {
      "headline figures and the map, then the latencies' CDFs, alerts over time\n"
      "and the 112 desk over time.  The 112 console at TIME (console.png): both\n"
      "pins of every open incident, the patrols by state (free, en route, on\n"
-     "scene) and the incident queue with waiting times.\n"
+     "scene) and the incident queue with waiting times.  A sweep folder's plots\n"
+     "(--view sweep, sweep.pdf): six figures against the swept parameter with\n"
+     "their 95 % intervals, and false alerts per offender-day against missed\n"
+     "breaches, a point per combination.\n"
      "\n"
-     "  --view VIEW         map (default), victim, console or report\n"
+     "  --view VIEW         map (default), victim, console, report, or sweep for a\n"
+     "                      sweep's folder\n"
      "  --out FILE          where (map: .png, .svg or .pdf; victim and console:\n"
-     "                      .png; report: .pdf)\n"
+     "                      .png; report and sweep: .pdf)\n"
      "  --bbox S,W,N,E      map: show this box (degrees) instead of the run's extent\n"
      "  --zoom Z            map: scale the view by Z (0.01 to 100)\n"
      "  --size WxH          picture size in pixels (map 1200x900, victim 390x844,\n"

@@ -30,6 +30,7 @@ static int is_output(const char *name)
     /* proxwatch render's own files in a run folder: map.svg, map.pdf,
      * victim.png and its numbered frames victim-0000.png ..., console.png */
     if (!strcmp(name, "map.svg") || !strcmp(name, "map.pdf") || !strcmp(name, "report.pdf") ||
+        !strcmp(name, "sweep.pdf") ||
         (!strncmp(name, "victim", 6) && n >= 10 && !strcmp(name + n - 4, ".png")) ||
         (!strncmp(name, "console", 7) && n >= 11 && !strcmp(name + n - 4, ".png")))
         return 1;

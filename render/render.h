@@ -247,6 +247,16 @@ extern const uint32_t rnd_latency_colour[4];
  */
 int rnd_write_report(const char *path, const rnd_basemap *b, const rnd_run *run, char *err, size_t n);
 
+/*
+ * sweep.pdf from a sweep folder's sweep.json: page 1 six key figures
+ * against the (first) swept parameter, each mean with its 95 % interval;
+ * page 2 the trade-off, false alerts per offender-day against missed
+ * breaches, a point per combination labelled with its parameters.
+ * RND_EINVAL naming sweep.json when it cannot be read, RND_EIO naming
+ * path when it cannot be written.
+ */
+int rnd_write_sweep(const char *path, const char *dir, char *err, size_t n);
+
 /* ---- the victim's phone ------------------------------------------------ */
 
 /* A position of the offender sent to the victim's phone, and the

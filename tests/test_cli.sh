@@ -55,8 +55,12 @@ check "render --out a .gif"            2 "extension: .png, .svg or .pdf" -- rend
 check "render --bbox backwards"        2 "bbox" -- render pw_cli_nopic --bbox 37.6,127.1,37.5,127.0
 check "render --view report"           0 "written pw_cli_report.pdf" -- render pw_cli_nopic --view report --out pw_cli_report.pdf
 check "render --view report to a .png"  2 "the report is a PDF" -- render pw_cli_nopic --view report --out pw_cli_report.png
+rm -rf pw_cli_swp
+check "sweep writes sweep.pdf"         0 "sweep.pdf}" -- sweep "$src/scenarios/default.lua" --set alarm_radius=300,800 --seeds 1 -j 2 --out pw_cli_swp
+check "render --view sweep"            0 "written pw_cli_sweep.pdf" -- render pw_cli_swp --view sweep --out pw_cli_sweep.pdf
+check "render --view sweep, no sweep"  2 "pw_cli_nopic/sweep.json" -- render pw_cli_nopic --view sweep
 check "render --view console"          0 "112 console at 2026-03-01T23:06:31.753Z" -- render pw_cli_nopic --view console --out pw_cli_console.png
-check "render --view nonsense"         2 "map, victim, console or report" -- render pw_cli_nopic --view nonsense
+check "render --view nonsense"         2 "map, victim, console, report or sweep" -- render pw_cli_nopic --view nonsense
 check "render --at with the map"       2 "go with --view victim" -- render pw_cli_nopic --at 10
 # The default scenario starts 2026-03-02 07:30 KST = 2026-03-01T22:30:00Z;
 # 2000 s on is 23:03:20.  Its first alarm (and her first reveal) is at

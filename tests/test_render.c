@@ -643,6 +643,33 @@ static void test_console(void)
     rnd_run_free(&run);
 }
 
+/* sweep.pdf from a sweep.json written here: two combinations; a finished
+ * two-page PDF; a folder without sweep.json is named. */
+static void test_sweep_pdf(void)
+{
+    mkdir("pw_render_sweep", 0777);
+    pw_test_write_text("pw_render_sweep/sweep.json",
+                       "[{\"parameters\": {\"alarm_radius\": 300}, \"runs\": 3, \"failed\": 0, \"figures\": {\n"
+                       "  \"false_per_offender_day\": {\"mean\": 0.5, \"ci95\": [0.1, 0.9]},\n"
+                       "  \"breaches_missed\": {\"mean\": 1, \"ci95\": [0, 2]}}},\n"
+                       " {\"parameters\": {\"alarm_radius\": 800}, \"runs\": 3, \"failed\": 0, \"figures\": {\n"
+                       "  \"false_per_offender_day\": {\"mean\": 2.0, \"ci95\": [1.0, 3.0]},\n"
+                       "  \"breaches_missed\": {\"mean\": 0, \"ci95\": [0, 0]}}}]\n");
+    char err[512];
+    CU_ASSERT_EQUAL(rnd_write_sweep("pw_sweep.pdf", "pw_render_sweep", err, sizeof err), RND_OK);
+    FILE *f = fopen("pw_sweep.pdf", "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    long pages = 0;
+    for (size_t i = 0; i + 12 < n; i++)
+        pages += !memcmp(buf + i, "/Type /Page", 11) && buf[i + 11] != 's';
+    CU_ASSERT_EQUAL(pages, 2);
+    CU_ASSERT_EQUAL(rnd_write_sweep("pw_sweep.pdf", "pw_no_such_sweep", err, sizeof err), RND_EINVAL);
+    CU_ASSERT(strstr(err, "pw_no_such_sweep/sweep.json") == err);
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -658,6 +685,7 @@ int main(void)
         {"plots: a CDF where its definition puts it", test_cdf_plot},
         {"report.pdf: two pages, clear errors", test_report_pdf},
         {"112 console: pins only of open incidents, patrols by state", test_console},
+        {"sweep.pdf: two pages, a missing sweep.json named", test_sweep_pdf},
         {NULL, NULL},
     };
     return pw_test_main("render", tests);
