@@ -493,7 +493,7 @@ int rnd_map_view(rnd_view *v, const rnd_run *run, const rnd_map_options *o)
     /* The run's extent fits left of the legend (bottom right, 250 px
      * wide) and above the scale bar and attribution; a box asked for fits
      * the whole picture. */
-    int legend = o->has_bbox ? 0 : 250;
+    int legend = o->has_bbox || o->width < 900 ? 0 : 250; /* a small map: the legend overlays */
     int rc = rnd_view_fit(v, box[0], box[1], box[2], box[3], o->width - legend, o->height - 40, 60);
     if (rc != RND_OK)
         return rc;
