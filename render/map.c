@@ -217,6 +217,13 @@ static void draw_run(cairo_t *cr, const rnd_view *v, const rnd_run *run)
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0);
     }
+    for (size_t i = 0; i < run->n_safe; i++) {
+        double x, y;
+        rnd_project(v, run->safe[i].at.lat, run->safe[i].at.lon, &x, &y);
+        cairo_rectangle(cr, x - 5, y - 5, 10, 10);
+        rgb(cr, RND_COLOUR_SAFE, 1);
+        cairo_fill(cr);
+    }
     /* Patrols under the victim under the offender. */
     static const rnd_role order[4] = {RND_OTHER, RND_PATROL, RND_VICTIM, RND_OFFENDER};
     for (int k = 0; k < 4; k++)

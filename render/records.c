@@ -122,6 +122,13 @@ static int feature(rnd_run *run, json_t *f, char *what, size_t n)
         a->end = (pw_time_ms)json_integer_value(json_object_get(props, "end"));
         if (get_ll(coords, &a->at) != 0)
             return snprintf(what, n, "an alert episode without a [lon, lat] point"), -1;
+    } else if (!strcmp(kind, "safe_place")) {
+        rnd_safe *p = GROW(safe);
+        if (!p)
+            return snprintf(what, n, "out of memory"), -1;
+        snprintf(p->name, sizeof p->name, "%s", str(props, "name"));
+        if (get_ll(coords, &p->at) != 0)
+            return snprintf(what, n, "a safe place without a [lon, lat] point"), -1;
     } else if (!strcmp(kind, "exclusion_zone") || !strcmp(kind, "environment")) {
         rnd_area *z = GROW(areas);
         if (!z)
@@ -327,6 +334,7 @@ void rnd_run_free(rnd_run *run)
     free(run->fixes);
     free(run->alerts);
     free(run->areas);
+    free(run->safe);
     for (int k = 0; k < 4; k++)
         free(run->latency[k]);
     free(run->incidents);

@@ -82,6 +82,11 @@ typedef struct rnd_area {        /* a zone: exclusion or GNSS environment */
     size_t n;
 } rnd_area;
 
+typedef struct rnd_safe {        /* a safe place of the scenario (safe_place { }) */
+    rnd_ll at;
+    char name[64];
+} rnd_safe;
+
 typedef struct rnd_run {
     char scenario[128];
     uint64_t seed;
@@ -93,6 +98,8 @@ typedef struct rnd_run {
     size_t n_alerts;
     rnd_area *areas;
     size_t n_areas;
+    rnd_safe *safe;
+    size_t n_safe;
     /* latencies.csv and incidents.csv, when the folder has them (run and
      * live write them): the values behind the report's figures. */
     double *latency[4];          /* breach->alert, alert->victim, alert->dispatch,
@@ -116,7 +123,7 @@ typedef struct rnd_run {
     pw_time_ms start, end;       /* the run's span: truth.csv's first time, or the
                                     first fix's; plus report.json's sim_seconds */
     double alarm_radius_m;       /* report.json parameters (NAN unknown) */
-    size_t cap_tracks, cap_fixes, cap_alerts, cap_areas; /* private */
+    size_t cap_tracks, cap_fixes, cap_alerts, cap_areas, cap_safe; /* private */
 } rnd_run;
 
 /*
@@ -202,6 +209,7 @@ void rnd_map_options_default(rnd_map_options *o);
 #define RND_COLOUR_VICTIM 0x1B6EF3u
 #define RND_COLOUR_PATROL 0x2E7D32u
 #define RND_COLOUR_FALSE_ALERT 0xF28C28u
+#define RND_COLOUR_SAFE 0x0B5394u
 
 /* The view a map of run with options o uses (the run's extent, or the
  * options' box; then the zoom). */

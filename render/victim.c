@@ -301,6 +301,18 @@ int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, co
             rgb(cr, SCREEN_SELF, 0.12);
             cairo_fill(cr);
         }
+        /* Safe places near her: a navy square with a white P, and its name. */
+        for (size_t i = 0; i < run->n_safe; i++) {
+            double x, y;
+            rnd_project(&v, run->safe[i].at.lat, run->safe[i].at.lon, &x, &y);
+            if (x < -10 || y < banner || x > width + 10 || y > height - foot)
+                continue;
+            cairo_rectangle(cr, x - 7, y - 7, 14, 14);
+            rgb(cr, RND_COLOUR_SAFE, 1);
+            cairo_fill(cr);
+            unknown += text(cr, "P", 10, x - 3.5, y - 7, 0xFFFFFF);
+            unknown += text(cr, run->safe[i].name, fmax(8, width / 40.0), x + 10, y - 7, RND_COLOUR_SAFE);
+        }
         cairo_arc(cr, sx, sy, 9, 0, 2 * M_PI);
         rgb(cr, 0xFFFFFF, 1);
         cairo_fill(cr);

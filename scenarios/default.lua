@@ -44,6 +44,10 @@ exclusion_zone {
   radius = 300,
 }
 
+-- Where her app shows her she can go (an illustrative police box by her
+-- home; it changes nothing the engine decides).
+safe_place { name = "역삼 파출소 (예시)", at = place(37.5018, 127.0422), kind = "police_box" }
+
 local victim_ = victim {
   name = "victim",
   start = home,

@@ -321,6 +321,7 @@ static void builder_free(builder *b)
     free(b->actors.v);
     free(b->actor_lines.v);
     free(b->env_zones.v);
+    free(b->safe_places.v);
     free(b->lines.v);
     free(b->station_names.v);
     free(b->zones.v);
@@ -506,6 +507,7 @@ static scn_status load(scn_scenario *s, const char *code, const char *path, cons
     MOVE_VEC(s->legs, s->n_legs, b.legs);
     MOVE_VEC(s->actors, s->n_actors, b.actors);
     MOVE_VEC(s->env_zones, s->n_env_zones, b.env_zones);
+    MOVE_VEC(s->safe_places, s->n_safe_places, b.safe_places);
     MOVE_VEC(s->lines, s->n_lines, b.lines);
     MOVE_VEC(s->station_names, s->n_station_names, b.station_names);
     MOVE_VEC(s->cases, s->n_cases, b.cases);

@@ -82,6 +82,7 @@ typedef struct builder {
     VEC(scn_actor) actors;
     VEC(int) actor_lines;
     VEC(scn_env_zone) env_zones;
+    VEC(scn_safe_place) safe_places;
     VEC(scn_subway_line) lines;
     VEC(station_name) station_names;
     VEC(named_zone) zones;

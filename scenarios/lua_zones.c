@@ -173,6 +173,36 @@ static int l_exclusion_zone(lua_State *L)
     return 0;
 }
 
+/* safe_place { name = , at = place(...), kind = "police_box" | "police_station" | "staffed" }:
+ * where the victim's app shows her she can go (a police box, a staffed
+ * station). */
+static int l_safe_place(lua_State *L)
+{
+    builder *b = scl_get_builder(L);
+    const char *what = "safe_place";
+    scl_check_table_arg(L, what);
+    scl_require_meta(L, b, what);
+    static const char *const allowed[] = {"name", "at", "kind", NULL};
+    scl_check_fields(L, 1, what, allowed);
+    scn_safe_place p;
+    memset(&p, 0, sizeof p);
+    const char *name = scl_field_string(L, 1, what, "name", NULL);
+    if (!name || !*name)
+        luaL_error(L, "%s: 'name' is required (the victim's app shows it)", what);
+    snprintf(p.name, sizeof p.name, "%s", name);
+    int has_at = 0;
+    p.at = scl_field_place(L, 1, what, "at", 0, &has_at);
+    if (!has_at)
+        luaL_error(L, "%s '%s': 'at' (a place) is required", what, name);
+    const char *kind = scl_field_string(L, 1, what, "kind", "police_box");
+    if (strcmp(kind, "police_box") && strcmp(kind, "police_station") && strcmp(kind, "staffed"))
+        luaL_error(L, "%s '%s': kind = \"%s\": police_box, police_station or staffed", what, name, kind);
+    snprintf(p.kind, sizeof p.kind, "%s", kind);
+    p.line = scl_current_line(L);
+    VEC_PUSH(L, b->safe_places, p);
+    return 0;
+}
+
 /* environment { kind = "urban_heavy", center = , radius = | polygon = , street_bearing = } */
 static int l_environment(lua_State *L)
 {
@@ -223,6 +253,7 @@ void scl_open_zones(lua_State *L)
 {
     static const luaL_Reg api[] = {
         {"exclusion_zone", l_exclusion_zone},
+        {"safe_place", l_safe_place},
         {"environment", l_environment},
         {NULL, NULL},
     };

@@ -247,6 +247,7 @@ void scn_free(scn_scenario *s)
     free(s->legs);
     free(s->actors);
     free(s->env_zones);
+    free(s->safe_places);
     free(s->lines);
     free(s->station_names);
     free(s->cases);

@@ -147,6 +147,14 @@ typedef struct scn_env_zone {
     double street_bearing_deg;       /* canyons: the street's axis, NAN if unknown */
 } scn_env_zone;
 
+/* A safe place the victim's app shows: a police box or a staffed station. */
+typedef struct scn_safe_place {
+    char name[64];
+    char kind[24];                   /* "police_box", "police_station" or "staffed" */
+    scn_point at;
+    int line;                        /* in the scenario file */
+} scn_safe_place;
+
 typedef struct scn_subway_line {
     char name[64];                   /* "2호선" (line 2), "9호선(연장)" */
     size_t first_point, n_points;    /* stations in order, into points */
@@ -261,6 +269,7 @@ typedef struct scn_scenario {
     scn_leg *legs;              size_t n_legs;
     scn_actor *actors;          size_t n_actors;
     scn_env_zone *env_zones;    size_t n_env_zones;
+    scn_safe_place *safe_places; size_t n_safe_places;
     scn_subway_line *lines;     size_t n_lines;
     char (*station_names)[64];  size_t n_station_names;
     scn_case *cases;            size_t n_cases;

@@ -241,6 +241,15 @@ void run_record_layers(run *r)
         rec_json_kstr(&r->geo.w, "env", scn_env_name(z->env));
         rec_geojson_feature_end(&r->geo);
     }
+    /* Safe places the victim's app shows. */
+    for (size_t i = 0; i < s->n_safe_places && r->f_geo; i++) {
+        double at[2] = {s->safe_places[i].at.lon, s->safe_places[i].at.lat};
+        rec_geojson_feature(&r->geo, REC_GEO_POINT, at, 1);
+        rec_json_kstr(&r->geo.w, "kind", "safe_place");
+        rec_json_kstr(&r->geo.w, "name", s->safe_places[i].name);
+        rec_json_kstr(&r->geo.w, "place", s->safe_places[i].kind);
+        rec_geojson_feature_end(&r->geo);
+    }
     /* Alert episodes, where the offender was when they opened. */
     for (size_t e = 0; e < r->metrics.n_episodes && !r->failed; e++) {
         const eval_episode *ep = &r->metrics.episodes[e];

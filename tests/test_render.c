@@ -448,6 +448,21 @@ static void test_victim_view_privacy(void)
         rnd_project(&v, st.pin.at.lat, st.pin.at.lon, &x1, &y1);
         pin_ok += pixel(surf, (int)lround(x1), (int)lround(y1)) == RND_COLOUR_OFFENDER;
     }
+    /* Her police box (default.lua: 37.5018, 127.0422) on its pixel a minute
+     * in, before any window (the view centres on her, 0.42 W per radius). */
+    CU_ASSERT_EQUAL_FATAL(run.n_safe, 1);
+    {
+        rnd_victim_state st;
+        rnd_victim_state_at(&f, &run, run.start + 60000, &st);
+        cairo_t *cr = cairo_create(surf);
+        rnd_draw_victim(cr, W, H, &base, &run, &f, &st);
+        cairo_destroy(cr);
+        rnd_view v;
+        rnd_view_init(&v, st.self.lat, st.self.lon, W * 0.42 / run.alarm_radius_m, W, H);
+        double x, y;
+        rnd_project(&v, 37.5018, 127.0422, &x, &y);
+        CU_ASSERT_EQUAL(pixel(surf, (int)lround(x) - 5, (int)lround(y) + 5), RND_COLOUR_SAFE);
+    }
     printf("\n    %ld s outside her windows (%ld with a red pixel), %ld s inside; pin shown %ld s "
            "(%ld without red on the map, %ld on its pixel); %ld tofu ",
            outside, leaks, inside, pins, pin_missing, pin_ok, tofu);

@@ -79,6 +79,10 @@ static void test_default_loads(void)
     CU_ASSERT_EQUAL(s.n_env_zones, 1);
     CU_ASSERT_EQUAL(s.env_zones[0].env, SCN_ENV_URBAN_HEAVY);
     CU_ASSERT_EQUAL(s.dispatch.dispatchers, 2);
+    /* its illustrative police box, as written in default.lua */
+    CU_ASSERT_EQUAL_FATAL(s.n_safe_places, 1);
+    CU_ASSERT_STRING_EQUAL(s.safe_places[0].kind, "police_box");
+    CU_ASSERT_DOUBLE_EQUAL(s.safe_places[0].at.lat, 37.5018, 1e-12);
     /* The victim's subway leg: 역삼 -> 사당 passes 5 stations after 역삼. */
     const scn_actor *v = &s.actors[0];
     CU_ASSERT_EQUAL(v->role, SCN_VICTIM);
@@ -128,6 +132,10 @@ static void test_errors_name_file_and_line(void)
         {"place(95, 127)\n", 2, SCN_ERUNTIME, "latitude 95"},
         {"\nlocal o = offender { name = 'Kim\\0Jr', start = place(37.5, 127.0) }\n", 3, SCN_ERUNTIME,
          "'name' contains a NUL byte"},
+        {"safe_place { name = 'box', at = place(37.5, 127.0), kind = 'bar' }\n", 2, SCN_ERUNTIME,
+         "police_box, police_station or staffed"},
+        {"\nsafe_place { at = place(37.5, 127.0) }\n", 3, SCN_ERUNTIME, "'name' is required"},
+        {"safe_place { name = 'box' }\n", 2, SCN_ERUNTIME, "'at' (a place) is required"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         scn_scenario s;
