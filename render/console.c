@@ -6,7 +6,7 @@
  * incident's pins are drawn only while it is open: nothing of an offender
  * without an open incident.
  */
-#include "render.h"
+#include "rnd_internal.h"
 #include "pw_grow.h"
 
 #include <jansson.h>
@@ -20,16 +20,7 @@
 #define CON_TEXT 0xE6E8EAu
 #define CON_DIM 0x9AA0A6u
 
-static void rgb(cairo_t *cr, uint32_t c, double alpha)
-{
-    cairo_set_source_rgba(cr, ((c >> 16) & 0xFF) / 255.0, ((c >> 8) & 0xFF) / 255.0, (c & 0xFF) / 255.0, alpha);
-}
 
-static double num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
 
 /* Split a CSV row in place (quoted fields may hold commas); fields in f. */
 static int csv_split(char *row, char **f, int max)
@@ -90,9 +81,9 @@ int rnd_console_feed_load(rnd_console_feed *c, const char *dir, char *err, size_
             rnd_console_pin *p = &c->pins[c->n_pins++];
             p->t = (pw_time_ms)json_integer_value(json_object_get(e, "t"));
             p->incident = (long long)json_integer_value(json_object_get(e, "incident"));
-            p->offender = (rnd_ll){num(e, "lat"), num(e, "lon")};
-            p->victim = (rnd_ll){num(e, "victim_lat"), num(e, "victim_lon")};
-            p->distance_m = num(e, "distance_m");
+            p->offender = (rnd_ll){rnd_json_num(e, "lat"), rnd_json_num(e, "lon")};
+            p->victim = (rnd_ll){rnd_json_num(e, "victim_lat"), rnd_json_num(e, "victim_lon")};
+            p->distance_m = rnd_json_num(e, "distance_m");
         }
         json_decref(e);
     }
@@ -154,11 +145,6 @@ static int patrol_state(const rnd_run *run, pw_id patrol, pw_time_ms t, long lon
 
 const uint32_t rnd_patrol_colour[3] = {CON_DIM, 0xF2A900, 0x34A853};
 
-static int con_text(cairo_t *cr, const char *s, double size, double x, double y, uint32_t colour)
-{
-    rgb(cr, colour, 1);
-    return rnd_text(cr, s, NULL, size, x, y);
-}
 
 int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, const rnd_run *run,
                      const rnd_console_feed *c, pw_time_ms t)
@@ -166,7 +152,7 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
     int unknown = 0;
     const double panel = 330;
     cairo_save(cr);
-    rgb(cr, CON_BACK, 1);
+    rnd_rgb(cr, CON_BACK, 1);
     cairo_paint(cr);
     /* The view: every incident position and every patrol path of the run,
      * so that it does not jump from one time to the next. */
@@ -196,37 +182,8 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
     v.width = width;
     cairo_rectangle(cr, 0, 0, width - panel, height);
     cairo_clip(cr);
-    for (size_t i = 0; i < b->n_districts; i++) {
-        for (size_t k = 0; k < b->districts[i].n; k++) {
-            double x, y;
-            rnd_project(&v, b->districts[i].ring[k].lat, b->districts[i].ring[k].lon, &x, &y);
-            k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
-        }
-        rgb(cr, CON_INK, 1);
-        cairo_set_line_width(cr, 1);
-        cairo_stroke(cr);
-    }
-    for (size_t i = 0; i < b->n_streets; i++) {
-        for (size_t k = 0; k < b->streets[i].n; k++) {
-            double x, y;
-            rnd_project(&v, b->streets[i].pts[k].lat, b->streets[i].pts[k].lon, &x, &y);
-            k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
-        }
-        rgb(cr, 0x2C333B, 1);
-        cairo_set_line_width(cr, 2);
-        cairo_stroke(cr);
-    }
-    for (size_t i = 0; i < b->n_edges; i++) {
-        const rnd_station *p = &b->stations[b->edges[i].a], *q = &b->stations[b->edges[i].b];
-        double x0, y0, x1, y1;
-        rnd_project(&v, p->at.lat, p->at.lon, &x0, &y0);
-        rnd_project(&v, q->at.lat, q->at.lon, &x1, &y1);
-        cairo_move_to(cr, x0, y0);
-        cairo_line_to(cr, x1, y1);
-        rgb(cr, rnd_line_colour(p->line), 0.35);
-        cairo_set_line_width(cr, 2);
-        cairo_stroke(cr);
-    }
+    static const rnd_plain_style dark = {CON_INK, 1.0, 0x2C333B, 2.0, 1, 0, 0.35};
+    rnd_draw_plain_basemap(cr, &v, b, &dark);
     /* Open incidents: the latest pins the dispatcher was sent. */
     for (size_t i = 0; i < run->n_incidents; i++) {
         const struct rnd_incident *in = &run->incidents[i];
@@ -244,7 +201,7 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
         if (isfinite(vx) && isfinite(ox)) {
             cairo_move_to(cr, ox, oy);
             cairo_line_to(cr, vx, vy);
-            rgb(cr, CON_TEXT, 0.6);
+            rnd_rgb(cr, CON_TEXT, 0.6);
             cairo_set_dash(cr, (const double[]){4, 3}, 2, 0);
             cairo_set_line_width(cr, 1.5);
             cairo_stroke(cr);
@@ -256,7 +213,7 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
             rnd_draw_pin(cr, &v, pin->offender.lat, pin->offender.lon, 7, RND_COLOUR_OFFENDER);
         char label[64];
         snprintf(label, sizeof label, "#%lld", in->id);
-        unknown += con_text(cr, label, 12, ox + 10, oy - 8, CON_TEXT);
+        unknown += rnd_text_in(cr, label, 12, ox + 10, oy - 8, CON_TEXT);
     }
     /* Patrols where their paths put them at t, by state. */
     for (size_t i = 0; i < c->n_segs; i++) {
@@ -272,25 +229,25 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
         double x, y;
         rnd_project(&v, lat, lon, &x, &y);
         cairo_rectangle(cr, x - 7, y - 7, 14, 14);
-        rgb(cr, rnd_patrol_colour[st], 1);
+        rnd_rgb(cr, rnd_patrol_colour[st], 1);
         cairo_fill_preserve(cr);
-        rgb(cr, CON_BACK, 1);
+        rnd_rgb(cr, CON_BACK, 1);
         cairo_set_line_width(cr, 2);
         cairo_stroke(cr);
-        unknown += con_text(cr, s->name, 11, x + 10, y - 6, CON_TEXT);
+        unknown += rnd_text_in(cr, s->name, 11, x + 10, y - 6, CON_TEXT);
     }
     cairo_reset_clip(cr);
     /* The panel: time, the incident queue, the patrols. */
     double px = width - panel;
     cairo_rectangle(cr, px, 0, panel, height);
-    rgb(cr, 0x111418, 1);
+    rnd_rgb(cr, 0x111418, 1);
     cairo_fill(cr);
     char line[200], when[40];
     pw_format_time(t, when, sizeof when);
-    unknown += con_text(cr, "112 상황판 / 112 console", 16, px + 16, 14, CON_TEXT);
-    unknown += con_text(cr, when, 11, px + 16, 40, CON_DIM);
+    unknown += rnd_text_in(cr, "112 상황판 / 112 console", 16, px + 16, 14, CON_TEXT);
+    unknown += rnd_text_in(cr, when, 11, px + 16, 40, CON_DIM);
     double y = 72;
-    unknown += con_text(cr, "Incidents", 13, px + 16, y, CON_TEXT);
+    unknown += rnd_text_in(cr, "Incidents", 13, px + 16, y, CON_TEXT);
     y += 22;
     int any = 0;
     for (size_t i = 0; i < run->n_incidents; i++) {
@@ -313,15 +270,15 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
         }
         snprintf(line, sizeof line, "#%lld case %d · open %ld:%02ld · %s", in->id, in->case_id, open_s / 60,
                  open_s % 60, state);
-        unknown += con_text(cr, line, 11, px + 16, y, t < in->queue_end ? 0xF2A900 : CON_TEXT);
+        unknown += rnd_text_in(cr, line, 11, px + 16, y, t < in->queue_end ? 0xF2A900 : CON_TEXT);
         y += 18;
     }
     if (!any) {
-        unknown += con_text(cr, "none open", 11, px + 16, y, CON_DIM);
+        unknown += rnd_text_in(cr, "none open", 11, px + 16, y, CON_DIM);
         y += 18;
     }
     y += 14;
-    unknown += con_text(cr, "Patrols", 13, px + 16, y, CON_TEXT);
+    unknown += rnd_text_in(cr, "Patrols", 13, px + 16, y, CON_TEXT);
     y += 22;
     static const char *const state_name[3] = {"free", "en route", "on scene"};
     for (size_t i = 0; i < c->n_segs; i++) {
@@ -334,9 +291,9 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
         else
             snprintf(line, sizeof line, "%s · %s · #%lld", c->segs[i].name, state_name[st], inc);
         cairo_rectangle(cr, px + 16, y + 3, 10, 10);
-        rgb(cr, rnd_patrol_colour[st], 1);
+        rnd_rgb(cr, rnd_patrol_colour[st], 1);
         cairo_fill(cr);
-        unknown += con_text(cr, line, 11, px + 32, y, CON_TEXT);
+        unknown += rnd_text_in(cr, line, 11, px + 32, y, CON_TEXT);
         y += 18;
     }
     cairo_restore(cr);

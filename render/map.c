@@ -3,7 +3,7 @@
  * run's zones, true tracks, fixes and alert episodes, with a scale bar, a
  * north arrow, a legend, a title and the attribution of every source drawn.
  */
-#include "render.h"
+#include "rnd_internal.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -15,10 +15,6 @@
 
 #define HANGUL_SANS "NanumGothic, Noto Sans CJK KR, Noto Sans KR, sans"
 
-static void rgb(cairo_t *cr, uint32_t c, double alpha)
-{
-    cairo_set_source_rgba(cr, ((c >> 16) & 0xFF) / 255.0, ((c >> 8) & 0xFF) / 255.0, (c & 0xFF) / 255.0, alpha);
-}
 
 int rnd_text(cairo_t *cr, const char *utf8, const char *family, double size, double x, double y)
 {
@@ -64,12 +60,12 @@ static int label(cairo_t *cr, const char *utf8, double size, double x, double y,
     pango_layout_set_text(layout, utf8, -1);
     cairo_move_to(cr, x - w / 2, y - h / 2);
     pango_cairo_layout_path(cr, layout);
-    rgb(cr, 0xFFFFFF, 0.85);
+    rnd_rgb(cr, 0xFFFFFF, 0.85);
     cairo_set_line_width(cr, 3);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     cairo_stroke(cr);
     cairo_move_to(cr, x - w / 2, y - h / 2);
-    rgb(cr, colour, 1);
+    rnd_rgb(cr, colour, 1);
     pango_cairo_show_layout(cr, layout);
     cairo_new_path(cr);
     int unknown = pango_layout_get_unknown_glyphs_count(layout);
@@ -110,29 +106,62 @@ void rnd_draw_pin(cairo_t *cr, const rnd_view *v, double lat, double lon, double
     rnd_project(v, lat, lon, &x, &y);
     cairo_new_path(cr);
     cairo_arc(cr, x, y, r + 1.5, 0, 2 * M_PI);
-    rgb(cr, 0xFFFFFF, 1);
+    rnd_rgb(cr, 0xFFFFFF, 1);
     cairo_fill(cr);
     cairo_arc(cr, x, y, r, 0, 2 * M_PI);
-    rgb(cr, colour, 1);
+    rnd_rgb(cr, colour, 1);
     cairo_fill(cr);
 }
 
 /* ---- layers --------------------------------------------------------------- */
+
+void rnd_draw_plain_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rnd_plain_style *st)
+{
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    for (size_t i = 0; i < b->n_districts; i++) {
+        path(cr, v, b->districts[i].ring, b->districts[i].n, 0);
+        rnd_rgb(cr, st->district, st->district_alpha);
+        cairo_set_line_width(cr, 1);
+        cairo_stroke(cr);
+    }
+    for (size_t i = 0; i < b->n_streets; i++) {
+        const rnd_street *s = &b->streets[i];
+        double fx, fy; /* street pieces are short: one far off is all off */
+        rnd_project(v, s->pts[0].lat, s->pts[0].lon, &fx, &fy);
+        if (fx < -v->width || fy < -v->height || fx > 2.0 * v->width || fy > 2.0 * v->height)
+            continue;
+        path(cr, v, s->pts, s->n, 0);
+        rnd_rgb(cr, st->street, 1);
+        cairo_set_line_width(cr, st->street_width > 0 ? st->street_width : 3 - s->rank * 0.5);
+        cairo_stroke(cr);
+    }
+    for (size_t i = 0; i < b->n_edges; i++) {
+        const rnd_station *p = &b->stations[b->edges[i].a], *q = &b->stations[b->edges[i].b];
+        double x0, y0, x1, y1;
+        rnd_project(v, p->at.lat, p->at.lon, &x0, &y0);
+        rnd_project(v, q->at.lat, q->at.lon, &x1, &y1);
+        cairo_move_to(cr, x0, y0);
+        cairo_line_to(cr, x1, y1);
+        rnd_rgb(cr, st->subway_own_colours ? rnd_line_colour(p->line) : st->subway, st->subway_alpha);
+        cairo_set_line_width(cr, 2);
+        cairo_stroke(cr);
+    }
+}
 
 /* The basemap; *streets and *subway say whether any of those was in view
  * (for the attribution); returns the label characters no font drew. */
 static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, int *streets_drawn, int *subway)
 {
     int unknown = 0;
-    rgb(cr, 0xF4F1EA, 1);
+    rnd_rgb(cr, 0xF4F1EA, 1);
     cairo_paint(cr);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
     for (size_t i = 0; i < b->n_districts; i++) {
         path(cr, v, b->districts[i].ring, b->districts[i].n, 1);
-        rgb(cr, 0xE9E4D8, 1);
+        rnd_rgb(cr, 0xE9E4D8, 1);
         cairo_fill_preserve(cr);
-        rgb(cr, 0xB5AC9A, 1);
+        rnd_rgb(cr, 0xB5AC9A, 1);
         cairo_set_line_width(cr, 1.2);
         cairo_stroke(cr);
     }
@@ -152,7 +181,7 @@ static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, in
                 *streets_drawn = 1;
                 path(cr, v, s->pts, s->n, 0);
                 double w = width[rank] * fmin(1.0, fmax(0.35, v->px_per_m * 4));
-                rgb(cr, pass ? 0xFFFFFF : 0xCFC6B4, 1);
+                rnd_rgb(cr, pass ? 0xFFFFFF : 0xCFC6B4, 1);
                 cairo_set_line_width(cr, pass ? w : w + 1.5);
                 cairo_stroke(cr);
             }
@@ -174,7 +203,7 @@ static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, in
         *subway |= !(fmax(x0, x1) < 0 || fmin(x0, x1) > v->width || fmax(y0, y1) < 0 || fmin(y0, y1) > v->height);
         cairo_move_to(cr, x0, y0);
         cairo_line_to(cr, x1, y1);
-        rgb(cr, rnd_line_colour(a->line), 0.85);
+        rnd_rgb(cr, rnd_line_colour(a->line), 0.85);
         cairo_set_line_width(cr, 3);
         cairo_stroke(cr);
     }
@@ -185,9 +214,9 @@ static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, in
             continue;
         *subway = 1;
         cairo_arc(cr, x, y, 3, 0, 2 * M_PI);
-        rgb(cr, 0xFFFFFF, 1);
+        rnd_rgb(cr, 0xFFFFFF, 1);
         cairo_fill_preserve(cr);
-        rgb(cr, rnd_line_colour(b->stations[i].line), 1);
+        rnd_rgb(cr, rnd_line_colour(b->stations[i].line), 1);
         cairo_set_line_width(cr, 1.5);
         cairo_stroke(cr);
         /* An interchange is one name: the table lists it once a line. */
@@ -208,9 +237,9 @@ static void draw_run(cairo_t *cr, const rnd_view *v, const rnd_run *run)
         const rnd_area *z = &run->areas[i];
         path(cr, v, z->ring, z->n, 1);
         uint32_t c = z->exclusion ? RND_COLOUR_OFFENDER : !strcmp(z->env, "tunnel") ? 0x404040 : 0x5A6E8C;
-        rgb(cr, c, z->exclusion ? 0.14 : 0.18);
+        rnd_rgb(cr, c, z->exclusion ? 0.14 : 0.18);
         cairo_fill_preserve(cr);
-        rgb(cr, c, 0.8);
+        rnd_rgb(cr, c, 0.8);
         cairo_set_line_width(cr, 1.5);
         if (!z->exclusion)
             cairo_set_dash(cr, (const double[]){6, 4}, 2, 0);
@@ -221,7 +250,7 @@ static void draw_run(cairo_t *cr, const rnd_view *v, const rnd_run *run)
         double x, y;
         rnd_project(v, run->safe[i].at.lat, run->safe[i].at.lon, &x, &y);
         cairo_rectangle(cr, x - 5, y - 5, 10, 10);
-        rgb(cr, RND_COLOUR_SAFE, 1);
+        rnd_rgb(cr, RND_COLOUR_SAFE, 1);
         cairo_fill(cr);
     }
     /* Patrols under the victim under the offender. */
@@ -232,7 +261,7 @@ static void draw_run(cairo_t *cr, const rnd_view *v, const rnd_run *run)
             if (t->role != order[k])
                 continue;
             path(cr, v, t->pts, t->n, 0);
-            rgb(cr, role_colour(t->role), t->role == RND_PATROL ? 0.7 : 0.9);
+            rnd_rgb(cr, role_colour(t->role), t->role == RND_PATROL ? 0.7 : 0.9);
             cairo_set_line_width(cr, t->role == RND_PATROL ? 2 : 3);
             if (t->role == RND_PATROL)
                 cairo_set_dash(cr, (const double[]){5, 3}, 2, 0);
@@ -248,12 +277,12 @@ static void draw_run(cairo_t *cr, const rnd_view *v, const rnd_run *run)
         uint32_t c = role_colour(rnd_run_role(run, f->device));
         if (f->coarse && isfinite(f->acc_m)) {
             cairo_arc(cr, x, y, f->acc_m * v->px_per_m, 0, 2 * M_PI);
-            rgb(cr, c, 0.35);
+            rnd_rgb(cr, c, 0.35);
             cairo_set_line_width(cr, 1);
             cairo_stroke(cr);
         }
         cairo_arc(cr, x, y, f->coarse ? 3.0 : 2.0, 0, 2 * M_PI);
-        rgb(cr, c, f->coarse ? 0.9 : 0.55);
+        rnd_rgb(cr, c, f->coarse ? 0.9 : 0.55);
         cairo_fill(cr);
     }
     for (size_t i = 0; i < run->n_alerts; i++) {
@@ -261,9 +290,9 @@ static void draw_run(cairo_t *cr, const rnd_view *v, const rnd_run *run)
         double x, y;
         rnd_project(v, a->at.lat, a->at.lon, &x, &y);
         cairo_arc(cr, x, y, 8, 0, 2 * M_PI);
-        rgb(cr, 0xFFFFFF, 1);
+        rnd_rgb(cr, 0xFFFFFF, 1);
         cairo_fill_preserve(cr);
-        rgb(cr, a->is_true ? RND_COLOUR_OFFENDER : RND_COLOUR_FALSE_ALERT, 1);
+        rnd_rgb(cr, a->is_true ? RND_COLOUR_OFFENDER : RND_COLOUR_FALSE_ALERT, 1);
         cairo_set_line_width(cr, 3);
         cairo_stroke(cr);
         if (a->is_true) {
@@ -285,9 +314,9 @@ static void draw_run(cairo_t *cr, const rnd_view *v, const rnd_run *run)
 static void panel(cairo_t *cr, double x, double y, double w, double h)
 {
     cairo_rectangle(cr, x, y, w, h);
-    rgb(cr, 0xFFFFFF, 0.88);
+    rnd_rgb(cr, 0xFFFFFF, 0.88);
     cairo_fill_preserve(cr);
-    rgb(cr, 0x999999, 1);
+    rnd_rgb(cr, 0x999999, 1);
     cairo_set_line_width(cr, 1);
     cairo_stroke(cr);
 }
@@ -303,10 +332,10 @@ static void scale_bar(cairo_t *cr, const rnd_view *v)
         len *= 2;
     double px = len * v->px_per_m, x = 20, y = v->height - 52;
     panel(cr, x - 8, y - 22, px + 16, 36);
-    rgb(cr, 0x222222, 1);
+    rnd_rgb(cr, 0x222222, 1);
     cairo_rectangle(cr, x, y, px, 5);
     cairo_fill(cr);
-    rgb(cr, 0x222222, 1);
+    rnd_rgb(cr, 0x222222, 1);
     char text[32];
     if (len >= 1000)
         snprintf(text, sizeof text, "%g km", len / 1000);
@@ -324,9 +353,9 @@ static void north_arrow(cairo_t *cr, const rnd_view *v)
     cairo_line_to(cr, x, y + 19);
     cairo_line_to(cr, x - 8, y + 24);
     cairo_close_path(cr);
-    rgb(cr, 0x222222, 1);
+    rnd_rgb(cr, 0x222222, 1);
     cairo_fill(cr);
-    rgb(cr, 0x222222, 1);
+    rnd_rgb(cr, 0x222222, 1);
     rnd_text(cr, "N", NULL, 12, x - 4, y + 25);
 }
 
@@ -357,7 +386,7 @@ static void legend(cairo_t *cr, const rnd_view *v, const rnd_run *run)
     };
     for (int i = 0; i < 7; i++, cy += row) {
         double sx = x + 18;
-        rgb(cr, items[i].c, 1);
+        rnd_rgb(cr, items[i].c, 1);
         switch (items[i].kind) {
         case 0:
         case 5:
@@ -390,22 +419,22 @@ static void legend(cairo_t *cr, const rnd_view *v, const rnd_run *run)
             }
             break;
         }
-        rgb(cr, 0x222222, 1);
+        rnd_rgb(cr, 0x222222, 1);
         rnd_text(cr, items[i].text, NULL, 11, x + 36, cy - 8);
     }
     if (has_exclusion) {
         cairo_rectangle(cr, x + 8, cy - 6, 20, 12);
-        rgb(cr, RND_COLOUR_OFFENDER, 0.25);
+        rnd_rgb(cr, RND_COLOUR_OFFENDER, 0.25);
         cairo_fill(cr);
-        rgb(cr, 0x222222, 1);
+        rnd_rgb(cr, 0x222222, 1);
         rnd_text(cr, "exclusion zone / 접근금지구역", NULL, 11, x + 36, cy - 8);
         cy += row;
     }
     if (has_env) {
         cairo_rectangle(cr, x + 8, cy - 6, 20, 12);
-        rgb(cr, 0x5A6E8C, 0.35);
+        rnd_rgb(cr, 0x5A6E8C, 0.35);
         cairo_fill(cr);
-        rgb(cr, 0x222222, 1);
+        rnd_rgb(cr, 0x222222, 1);
         rnd_text(cr, "GNSS environment (canyon, tunnel)", NULL, 11, x + 36, cy - 8);
     }
 }
@@ -418,7 +447,7 @@ static void title(cairo_t *cr, const rnd_view *v, const rnd_run *run)
     double w, h;
     text_size(cr, text, 17, &w, &h);
     panel(cr, 12, 12, fmin(w + 20, v->width - 80), h + 12);
-    rgb(cr, 0x111111, 1);
+    rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, text, NULL, 17, 22, 18);
 }
 
@@ -439,9 +468,9 @@ static void attribution(cairo_t *cr, const rnd_view *v, int streets, int station
     int pw, ph;
     pango_layout_get_pixel_size(layout, &pw, &ph);
     cairo_rectangle(cr, 0, v->height - ph - 6, v->width, ph + 6);
-    rgb(cr, 0xFFFFFF, 0.85);
+    rnd_rgb(cr, 0xFFFFFF, 0.85);
     cairo_fill(cr);
-    rgb(cr, 0x444444, 1);
+    rnd_rgb(cr, 0x444444, 1);
     cairo_move_to(cr, 8, v->height - ph - 3);
     pango_cairo_show_layout(cr, layout);
     cairo_new_path(cr);

@@ -4,7 +4,7 @@
  * time; and report.pdf, which puts them after the headline figures and
  * the map.
  */
-#include "render.h"
+#include "rnd_internal.h"
 
 #include <cairo-pdf.h>
 #include <math.h>
@@ -15,10 +15,6 @@ const uint32_t rnd_latency_colour[4] = {0xD7263D, 0x1B6EF3, 0x7B3FB5, 0x2E7D32};
 static const char *const latency_label[4] = {"breach → alert", "alert → victim sees pin", "alert → dispatch",
                                              "dispatch → patrol on scene"};
 
-static void rgb(cairo_t *cr, uint32_t c, double alpha)
-{
-    cairo_set_source_rgba(cr, ((c >> 16) & 0xFF) / 255.0, ((c >> 8) & 0xFF) / 255.0, (c & 0xFF) / 255.0, alpha);
-}
 
 double rnd_nice_ceiling(double v)
 {
@@ -43,24 +39,24 @@ static void axes(cairo_t *cr, double x, double y, double w, double h, const char
     *py = y + 24;
     *pw = w - 46 - 12;
     *ph = h - 24 - 34;
-    rgb(cr, 0x111111, 1);
+    rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, title, NULL, 12, x, y);
     cairo_rectangle(cr, *px, *py, *pw, *ph);
-    rgb(cr, 0xFFFFFF, 1);
+    rnd_rgb(cr, 0xFFFFFF, 1);
     cairo_fill_preserve(cr);
-    rgb(cr, 0x888888, 1);
+    rnd_rgb(cr, 0x888888, 1);
     cairo_set_line_width(cr, 1);
     cairo_stroke(cr);
     for (int i = 0; i <= 5; i++) {
         double fx = *px + *pw * i / 5.0, fy = *py + *ph - *ph * i / 5.0;
         char t[32];
-        rgb(cr, 0xDDDDDD, 1);
+        rnd_rgb(cr, 0xDDDDDD, 1);
         cairo_move_to(cr, fx, *py);
         cairo_line_to(cr, fx, *py + *ph);
         cairo_move_to(cr, *px, fy);
         cairo_line_to(cr, *px + *pw, fy);
         cairo_stroke(cr);
-        rgb(cr, 0x444444, 1);
+        rnd_rgb(cr, 0x444444, 1);
         snprintf(t, sizeof t, "%g", xmax * i / 5.0);
         rnd_text(cr, t, NULL, 9, fx - 8, *py + *ph + 3);
         if (y_is_fraction)
@@ -69,13 +65,13 @@ static void axes(cairo_t *cr, double x, double y, double w, double h, const char
             snprintf(t, sizeof t, "%g", ymax * i / 5.0);
         rnd_text(cr, t, NULL, 9, x + 4, fy - 6);
     }
-    rgb(cr, 0x444444, 1);
+    rnd_rgb(cr, 0x444444, 1);
     rnd_text(cr, xlabel, NULL, 10, *px + *pw / 2 - 40, *py + *ph + 16);
 }
 
 static void empty(cairo_t *cr, double px, double py, double pw, double ph, const char *what)
 {
-    rgb(cr, 0x888888, 1);
+    rnd_rgb(cr, 0x888888, 1);
     rnd_text(cr, what, NULL, 11, px + pw / 2 - 60, py + ph / 2 - 8);
 }
 
@@ -110,7 +106,7 @@ void rnd_plot_cdf(cairo_t *cr, double x, double y, double w, double h, const rnd
             cairo_line_to(cr, vx, py + ph - ph * (double)(i + 1) / (double)n);
         }
         cairo_line_to(cr, px + pw, py);
-        rgb(cr, rnd_latency_colour[k], 1);
+        rnd_rgb(cr, rnd_latency_colour[k], 1);
         cairo_set_line_width(cr, 2);
         cairo_stroke(cr);
     }
@@ -122,9 +118,9 @@ void rnd_plot_cdf(cairo_t *cr, double x, double y, double w, double h, const rnd
         char t[80];
         snprintf(t, sizeof t, "%s (n=%zu)", latency_label[k], run->n_latency[k]);
         cairo_rectangle(cr, px + pw - 190, ly + 3, 12, 4);
-        rgb(cr, rnd_latency_colour[k], 1);
+        rnd_rgb(cr, rnd_latency_colour[k], 1);
         cairo_fill(cr);
-        rgb(cr, 0x222222, 1);
+        rnd_rgb(cr, 0x222222, 1);
         rnd_text(cr, t, NULL, 9, px + pw - 174, ly - 3);
     }
     cairo_restore(cr);
@@ -149,7 +145,7 @@ static void step_count(cairo_t *cr, double px, double py, double pw, double ph, 
         cairo_line_to(cr, vx, vy);
         prev_y = vy;
     }
-    rgb(cr, colour, 1);
+    rnd_rgb(cr, colour, 1);
     cairo_set_line_width(cr, 2);
     cairo_stroke(cr);
 }
@@ -212,9 +208,9 @@ void rnd_plot_incidents(cairo_t *cr, double x, double y, double w, double h, con
 
 static void row(cairo_t *cr, double x, double *y, const char *name, const char *value)
 {
-    rgb(cr, 0x444444, 1);
+    rnd_rgb(cr, 0x444444, 1);
     rnd_text(cr, name, NULL, 10, x, *y);
-    rgb(cr, 0x111111, 1);
+    rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, value, NULL, 10, x + 250, *y);
     *y += 15;
 }
@@ -240,13 +236,13 @@ int rnd_write_report(const char *path, const rnd_basemap *b, const rnd_run *run,
     /* Page 1: the headline and the map. */
     char title[200], v[64], v2[64];
     snprintf(title, sizeof title, "%s — seed %llu", run->scenario, (unsigned long long)run->seed);
-    rgb(cr, 0x111111, 1);
+    rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, title, NULL, 18, 40, 36);
     char when[40];
     pw_format_time(run->start, when, sizeof when);
     char sub[512];
     snprintf(sub, sizeof sub, "proxwatch pilot report · start %s · %.0f s simulated", when, run->figures.sim_seconds);
-    rgb(cr, 0x666666, 1);
+    rnd_rgb(cr, 0x666666, 1);
     rnd_text(cr, sub, NULL, 10, 40, 62);
     double y = 90;
     const rnd_run *r = run;
@@ -297,7 +293,7 @@ int rnd_write_report(const char *path, const rnd_basemap *b, const rnd_run *run,
     }
     cairo_show_page(cr);
     /* Page 2: the plots. */
-    rgb(cr, 0x111111, 1);
+    rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, title, NULL, 14, 40, 30);
     rnd_plot_cdf(cr, 40, 60, 515, 240, run);
     rnd_plot_alerts(cr, 40, 320, 515, 220, run);

@@ -4,7 +4,7 @@
  * picks from: false alerts per offender-day against missed breaches, one
  * point per combination.  Read from sweep.json with jansson.
  */
-#include "render.h"
+#include "rnd_internal.h"
 
 #include <cairo-pdf.h>
 #include <jansson.h>
@@ -12,10 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void rgb(cairo_t *cr, uint32_t c, double alpha)
-{
-    cairo_set_source_rgba(cr, ((c >> 16) & 0xFF) / 255.0, ((c >> 8) & 0xFF) / 255.0, (c & 0xFF) / 255.0, alpha);
-}
 
 /* The figures drawn against the parameter, with their titles. */
 static const struct {
@@ -74,21 +70,21 @@ static void panel_vs(cairo_t *cr, double x, double y, double w, double h, json_t
     }
     double top = rnd_nice_ceiling(ymax);
     double px = x + 44, py = y + 22, pw = w - 56, ph = h - 22 - 30;
-    rgb(cr, 0x111111, 1);
+    rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, title, NULL, 11, x, y);
     cairo_rectangle(cr, px, py, pw, ph);
-    rgb(cr, 0x888888, 1);
+    rnd_rgb(cr, 0x888888, 1);
     cairo_set_line_width(cr, 1);
     cairo_stroke(cr);
     char t[48];
     for (int i = 0; i <= 4; i++) {
         double fy = py + ph - ph * i / 4.0;
         snprintf(t, sizeof t, "%g", top * i / 4.0);
-        rgb(cr, 0x444444, 1);
+        rnd_rgb(cr, 0x444444, 1);
         rnd_text(cr, t, NULL, 8, x + 2, fy - 5);
     }
     if (!(xmax >= xmin)) {
-        rgb(cr, 0x888888, 1);
+        rnd_rgb(cr, 0x888888, 1);
         rnd_text(cr, "no values", NULL, 10, px + pw / 2 - 25, py + ph / 2 - 6);
         return;
     }
@@ -102,7 +98,7 @@ static void panel_vs(cairo_t *cr, double x, double y, double w, double h, json_t
         double cx = px + 10 + (pw - 20) * (pv - xmin) / span;
         double cy = py + ph - ph * m / top;
         double ylo = py + ph - ph * fmax(lo, 0) / top, yhi = py + ph - ph * fmin(hi, top) / top;
-        rgb(cr, 0x1B6EF3, 1);
+        rnd_rgb(cr, 0x1B6EF3, 1);
         cairo_set_line_width(cr, 1.5);
         cairo_move_to(cr, cx, ylo);
         cairo_line_to(cr, cx, yhi);
@@ -114,19 +110,19 @@ static void panel_vs(cairo_t *cr, double x, double y, double w, double h, json_t
         if (isfinite(prev_x)) {
             cairo_move_to(cr, prev_x, prev_y);
             cairo_line_to(cr, cx, cy);
-            rgb(cr, 0x1B6EF3, 0.5);
+            rnd_rgb(cr, 0x1B6EF3, 0.5);
             cairo_stroke(cr);
         }
         cairo_arc(cr, cx, cy, 3.5, 0, 2 * M_PI);
-        rgb(cr, 0x1B6EF3, 1);
+        rnd_rgb(cr, 0x1B6EF3, 1);
         cairo_fill(cr);
         snprintf(t, sizeof t, "%g", pv);
-        rgb(cr, 0x444444, 1);
+        rnd_rgb(cr, 0x444444, 1);
         rnd_text(cr, t, NULL, 8, cx - 8, py + ph + 3);
         prev_x = cx;
         prev_y = cy;
     }
-    rgb(cr, 0x444444, 1);
+    rnd_rgb(cr, 0x444444, 1);
     rnd_text(cr, param, NULL, 9, px + pw / 2 - 20, py + ph + 15);
 }
 
@@ -145,15 +141,15 @@ static void tradeoff(cairo_t *cr, double x, double y, double w, double h, json_t
     }
     double tx = rnd_nice_ceiling(xmax), ty = rnd_nice_ceiling(ymax);
     double px = x + 44, py = y + 22, pw = w - 60, ph = h - 22 - 34;
-    rgb(cr, 0x111111, 1);
+    rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, "The trade-off: false alerts per offender-day against missed breaches (means)", NULL, 11, x, y);
     cairo_rectangle(cr, px, py, pw, ph);
-    rgb(cr, 0x888888, 1);
+    rnd_rgb(cr, 0x888888, 1);
     cairo_set_line_width(cr, 1);
     cairo_stroke(cr);
     char t[160];
     for (int i = 0; i <= 4; i++) {
-        rgb(cr, 0x444444, 1);
+        rnd_rgb(cr, 0x444444, 1);
         snprintf(t, sizeof t, "%g", tx * i / 4.0);
         rnd_text(cr, t, NULL, 8, px + pw * i / 4.0 - 6, py + ph + 3);
         snprintf(t, sizeof t, "%g", ty * i / 4.0);
@@ -167,7 +163,7 @@ static void tradeoff(cairo_t *cr, double x, double y, double w, double h, json_t
             continue;
         double cx = px + pw * fx / tx, cy = py + ph - ph * fy / ty;
         cairo_arc(cr, cx, cy, 4.5, 0, 2 * M_PI);
-        rgb(cr, RND_COLOUR_OFFENDER, 1);
+        rnd_rgb(cr, RND_COLOUR_OFFENDER, 1);
         cairo_fill(cr);
         /* its parameters as a label */
         t[0] = '\0';
@@ -179,7 +175,7 @@ static void tradeoff(cairo_t *cr, double x, double y, double w, double h, json_t
             snprintf(one, sizeof one, "%s%s=%g", t[0] ? " " : "", k, json_number_value(v));
             strncat(t, one, sizeof t - strlen(t) - 1);
         }
-        rgb(cr, 0x222222, 1);
+        rnd_rgb(cr, 0x222222, 1);
         rnd_text(cr, t, NULL, 8, cx + 6, cy - 12);
     }
 }
@@ -210,7 +206,7 @@ int rnd_write_sweep(const char *path, const char *dir, char *err, size_t n)
     char title[200];
     snprintf(title, sizeof title, "Sweep of %s: %zu combinations (mean and 95 %% interval over seeds)",
              param[0] ? param : "(no parameter)", json_array_size(combos));
-    rgb(cr, 0x111111, 1);
+    rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, title, NULL, 13, 40, 30);
     for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
         panel_vs(cr, 40 + (double)(i % 2) * 265, 60 + (double)(i / 2) * 250, 250, 230, combos, shown[i].key,

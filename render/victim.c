@@ -6,7 +6,7 @@
  * offender uses, so that a screen outside every window shows no trace of
  * him (tests/test_render.c checks every second of a run).
  */
-#include "render.h"
+#include "rnd_internal.h"
 #include "pw_grow.h"
 
 #include <jansson.h>
@@ -24,16 +24,7 @@
 #define SCREEN_CALM 0x2E7D32u
 #define SCREEN_CAUTION 0xC9A000u
 
-static void rgb(cairo_t *cr, uint32_t c, double alpha)
-{
-    cairo_set_source_rgba(cr, ((c >> 16) & 0xFF) / 255.0, ((c >> 8) & 0xFF) / 255.0, (c & 0xFF) / 255.0, alpha);
-}
 
-static double num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
 
 typedef struct feed_caps {
     size_t w, r, a, closes;
@@ -108,12 +99,12 @@ int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, int case_id, char 
             } else {
                 rnd_reveal *r = &f->reveals[f->n_reveals];
                 r->t = t;
-                r->at.lat = num(e, "lat");
-                r->at.lon = num(e, "lon");
-                r->acc_m = num(e, "acc_m");
-                r->heading_deg = num(e, "heading");
-                r->speed_mps = num(e, "speed");
-                r->distance_m = num(e, "distance_m");
+                r->at.lat = rnd_json_num(e, "lat");
+                r->at.lon = rnd_json_num(e, "lon");
+                r->acc_m = rnd_json_num(e, "acc_m");
+                r->heading_deg = rnd_json_num(e, "heading");
+                r->speed_mps = rnd_json_num(e, "speed");
+                r->distance_m = rnd_json_num(e, "distance_m");
                 r->record = 0;
                 pending = (long)f->n_reveals++;
             }
@@ -198,11 +189,6 @@ void rnd_victim_state_at(const rnd_victim_feed *f, const rnd_run *run, pw_time_m
     }
 }
 
-static int text(cairo_t *cr, const char *s, double size, double x, double y, uint32_t colour)
-{
-    rgb(cr, colour, 1);
-    return rnd_text(cr, s, NULL, size, x, y);
-}
 
 static const char *warning_text(const char *reason)
 {
@@ -220,7 +206,7 @@ int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, co
 {
     int unknown = 0;
     cairo_save(cr);
-    rgb(cr, SCREEN_PAPER, 1);
+    rnd_rgb(cr, SCREEN_PAPER, 1);
     cairo_paint(cr);
     double radius = isfinite(run->alarm_radius_m) && run->alarm_radius_m > 0 ? run->alarm_radius_m : 500.0;
     double banner = height * 0.13, foot = height * 0.07;
@@ -249,56 +235,21 @@ int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, co
             return unknown;
         }
         /* A muted map: district edges, streets and subway in greys. */
-        cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-        for (size_t i = 0; i < b->n_districts; i++) {
-            for (size_t k = 0; k < b->districts[i].n; k++) {
-                double x, y;
-                rnd_project(&v, b->districts[i].ring[k].lat, b->districts[i].ring[k].lon, &x, &y);
-                k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
-            }
-            rgb(cr, SCREEN_INK, 0.6);
-            cairo_set_line_width(cr, 1);
-            cairo_stroke(cr);
-        }
-        for (size_t i = 0; i < b->n_streets; i++) {
-            const rnd_street *s = &b->streets[i];
-            double fx, fy; /* street pieces are short: one far off is all off */
-            rnd_project(&v, s->pts[0].lat, s->pts[0].lon, &fx, &fy);
-            if (fx < -width || fy < -height || fx > 2.0 * width || fy > 2.0 * height)
-                continue;
-            for (size_t k = 0; k < s->n; k++) {
-                double x, y;
-                rnd_project(&v, s->pts[k].lat, s->pts[k].lon, &x, &y);
-                k ? cairo_line_to(cr, x, y) : cairo_move_to(cr, x, y);
-            }
-            rgb(cr, 0xFFFFFF, 1);
-            cairo_set_line_width(cr, 3 - s->rank * 0.5);
-            cairo_stroke(cr);
-        }
-        for (size_t i = 0; i < b->n_edges; i++) {
-            const rnd_station *p = &b->stations[b->edges[i].a], *q = &b->stations[b->edges[i].b];
-            double x0, y0, x1, y1;
-            rnd_project(&v, p->at.lat, p->at.lon, &x0, &y0);
-            rnd_project(&v, q->at.lat, q->at.lon, &x1, &y1);
-            cairo_move_to(cr, x0, y0);
-            cairo_line_to(cr, x1, y1);
-            rgb(cr, SCREEN_INK, 0.7);
-            cairo_set_line_width(cr, 2);
-            cairo_stroke(cr);
-        }
+        static const rnd_plain_style muted = {SCREEN_INK, 0.6, 0xFFFFFF, 0, 0, SCREEN_INK, 0.7};
+        rnd_draw_plain_basemap(cr, &v, b, &muted);
         /* Her alarm radius, her position and how sure her phone is of it. */
         double sx = width / 2.0, sy = height / 2.0;
         cairo_arc(cr, sx, sy, radius * v.px_per_m, 0, 2 * M_PI);
-        rgb(cr, SCREEN_SELF, 0.06);
+        rnd_rgb(cr, SCREEN_SELF, 0.06);
         cairo_fill_preserve(cr);
-        rgb(cr, SCREEN_SELF, 0.5);
+        rnd_rgb(cr, SCREEN_SELF, 0.5);
         cairo_set_line_width(cr, 1.5);
         cairo_set_dash(cr, (const double[]){6, 4}, 2, 0);
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0);
         if (isfinite(st->self_acc_m) && st->self_acc_m * v.px_per_m > 10) {
             cairo_arc(cr, sx, sy, st->self_acc_m * v.px_per_m, 0, 2 * M_PI);
-            rgb(cr, SCREEN_SELF, 0.12);
+            rnd_rgb(cr, SCREEN_SELF, 0.12);
             cairo_fill(cr);
         }
         /* Safe places near her: a navy square with a white P, and its name. */
@@ -308,16 +259,16 @@ int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, co
             if (x < -10 || y < banner || x > width + 10 || y > height - foot)
                 continue;
             cairo_rectangle(cr, x - 7, y - 7, 14, 14);
-            rgb(cr, RND_COLOUR_SAFE, 1);
+            rnd_rgb(cr, RND_COLOUR_SAFE, 1);
             cairo_fill(cr);
-            unknown += text(cr, "P", 10, x - 3.5, y - 7, 0xFFFFFF);
-            unknown += text(cr, run->safe[i].name, fmax(8, width / 40.0), x + 10, y - 7, RND_COLOUR_SAFE);
+            unknown += rnd_text_in(cr, "P", 10, x - 3.5, y - 7, 0xFFFFFF);
+            unknown += rnd_text_in(cr, run->safe[i].name, fmax(8, width / 40.0), x + 10, y - 7, RND_COLOUR_SAFE);
         }
         cairo_arc(cr, sx, sy, 9, 0, 2 * M_PI);
-        rgb(cr, 0xFFFFFF, 1);
+        rnd_rgb(cr, 0xFFFFFF, 1);
         cairo_fill(cr);
         cairo_arc(cr, sx, sy, 6.5, 0, 2 * M_PI);
-        rgb(cr, SCREEN_SELF, 1);
+        rnd_rgb(cr, SCREEN_SELF, 1);
         cairo_fill(cr);
         /* Him: only inside her window, only as sent to her. */
         if (shown_pin) {
@@ -325,9 +276,9 @@ int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, co
             rnd_project(&v, st->pin.at.lat, st->pin.at.lon, &px, &py);
             if (isfinite(st->pin.acc_m)) {
                 cairo_arc(cr, px, py, fmax(st->pin.acc_m * v.px_per_m, 3), 0, 2 * M_PI);
-                rgb(cr, RND_COLOUR_OFFENDER, 0.15);
+                rnd_rgb(cr, RND_COLOUR_OFFENDER, 0.15);
                 cairo_fill_preserve(cr);
-                rgb(cr, RND_COLOUR_OFFENDER, 0.6);
+                rnd_rgb(cr, RND_COLOUR_OFFENDER, 0.6);
                 cairo_set_line_width(cr, 1);
                 cairo_stroke(cr);
             }
@@ -335,37 +286,37 @@ int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, co
                 double a = st->pin.heading_deg * M_PI / 180.0;
                 cairo_move_to(cr, px, py);
                 cairo_line_to(cr, px + 22 * sin(a), py - 22 * cos(a));
-                rgb(cr, RND_COLOUR_OFFENDER, 1);
+                rnd_rgb(cr, RND_COLOUR_OFFENDER, 1);
                 cairo_set_line_width(cr, 3);
                 cairo_stroke(cr);
             }
             rnd_draw_pin(cr, &v, st->pin.at.lat, st->pin.at.lon, 8, RND_COLOUR_OFFENDER);
         }
     } else {
-        unknown += text(cr, "내 위치를 아직 모릅니다 / No position yet", fs * 0.8, 12, height / 2.0, SCREEN_INK);
+        unknown += rnd_text_in(cr, "내 위치를 아직 모릅니다 / No position yet", fs * 0.8, 12, height / 2.0, SCREEN_INK);
     }
     /* The banner: the state in Korean and English. */
     cairo_rectangle(cr, 0, 0, width, banner);
-    rgb(cr, st->in_window ? RND_COLOUR_OFFENDER : st->warning ? SCREEN_CAUTION : SCREEN_CALM, 1);
+    rnd_rgb(cr, st->in_window ? RND_COLOUR_OFFENDER : st->warning ? SCREEN_CAUTION : SCREEN_CALM, 1);
     cairo_fill(cr);
     if (st->in_window) {
-        unknown += text(cr, "경보: 가해자가 가까이 있습니다", fs, 12, banner * 0.18, 0xFFFFFF);
+        unknown += rnd_text_in(cr, "경보: 가해자가 가까이 있습니다", fs, 12, banner * 0.18, 0xFFFFFF);
         char line[96];
         if (st->has_pin && isfinite(st->pin.distance_m))
             snprintf(line, sizeof line, "ALERT: offender %.0f m away", st->pin.distance_m);
         else
             snprintf(line, sizeof line, "ALERT: offender nearby");
-        unknown += text(cr, line, fs * 0.85, 12, banner * 0.55, 0xFFFFFF);
+        unknown += rnd_text_in(cr, line, fs * 0.85, 12, banner * 0.55, 0xFFFFFF);
     } else if (st->warning) {
-        unknown += text(cr, "주의: 센터가 확인 중입니다", fs, 12, banner * 0.18, 0x222222);
-        unknown += text(cr, warning_text(st->warning->reason), fs * 0.7, 12, banner * 0.58, 0x222222);
+        unknown += rnd_text_in(cr, "주의: 센터가 확인 중입니다", fs, 12, banner * 0.18, 0x222222);
+        unknown += rnd_text_in(cr, warning_text(st->warning->reason), fs * 0.7, 12, banner * 0.58, 0x222222);
     } else {
-        unknown += text(cr, "안전: 경보 없음", fs, 12, banner * 0.18, 0xFFFFFF);
-        unknown += text(cr, "No alert", fs * 0.85, 12, banner * 0.55, 0xFFFFFF);
+        unknown += rnd_text_in(cr, "안전: 경보 없음", fs, 12, banner * 0.18, 0xFFFFFF);
+        unknown += rnd_text_in(cr, "No alert", fs * 0.85, 12, banner * 0.55, 0xFFFFFF);
     }
     /* The mark: case, time (UTC and Korean), the disclosure record shown. */
     cairo_rectangle(cr, 0, height - foot, width, foot);
-    rgb(cr, 0xFFFFFF, 0.9);
+    rnd_rgb(cr, 0xFFFFFF, 0.9);
     cairo_fill(cr);
     char utc[40], kst[40], mark[200];
     pw_format_time(st->t, utc, sizeof utc);
@@ -377,7 +328,7 @@ int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, co
                  st->pin.record);
     else
         snprintf(mark, sizeof mark, "case %d · %s (%s KST) · no disclosure", f->case_id, utc, kst);
-    unknown += text(cr, mark, fmax(7, width / 44.0), 8, height - foot + foot * 0.25, 0x333333);
+    unknown += rnd_text_in(cr, mark, fmax(7, width / 44.0), 8, height - foot + foot * 0.25, 0x333333);
     cairo_restore(cr);
     return unknown;
 }
