@@ -167,7 +167,9 @@ int cli_replay(int argc, char **argv)
         {"force", no_argument, NULL, 'F'},                {"out", required_argument, NULL, 'o'},
         {"no-checksum", no_argument, NULL, 'N'},          {"relocate", required_argument, NULL, 'L'},
         {"date", required_argument, NULL, 'd'},           {"rollover", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},                 {NULL, 0, NULL, 0}};
+        {"no-pictures", no_argument, NULL, 'X'},          {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int pictures = 1;
     int c;
     while ((c = cli_next_option(argc, argv, "o:h", longopts)) != -1) {
         const char *v = optarg;
@@ -183,6 +185,8 @@ int cli_replay(int argc, char **argv)
             o.force = 1;
         } else if (c == 'N') {
             o.no_checksum = 1;
+        } else if (c == 'X') {
+            pictures = 0;
         } else if (c == 'd') {
             if (!parse_date(v, &o.date_days))
                 return cli_usage_error("replay", "--date '%s': expected a day YYYY-MM-DD from 1980 to 2200", v);
@@ -230,7 +234,16 @@ int cli_replay(int argc, char **argv)
     if (sst != 0)
         return sst;
     o.out_dir = stage; /* published whole at the end (record.h) */
-    int rc = cli_publish(sim_replay(&o, &sum, msg, sizeof msg), stage, final_dir, msg, sizeof msg);
+    int src = sim_replay(&o, &sum, msg, sizeof msg);
+    if (src == 0 && pictures) {
+        char perr[1024];
+        if (cli_write_pictures(stage, perr, sizeof perr) != 0) {
+            /* A picture that cannot be drawn costs the picture, not the replay. */
+            fprintf(stderr, "proxwatch replay: no map.png or report.pdf: %s\n", perr);
+            pictures = 0;
+        }
+    }
+    int rc = cli_publish(src, stage, final_dir, msg, sizeof msg);
     o.out_dir = final_dir;
     if (rc != 0) {
         fprintf(stderr, "%s\n", msg);
@@ -252,6 +265,7 @@ int cli_replay(int argc, char **argv)
                                                  : "reference trajectories",
            sum.report.tau_s);
     eval_report_print(stdout, &sum.report);
-    printf("written %s/{report.json,events.jsonl}\n", o.out_dir);
+    printf("written %s/{report.json,events.jsonl,run.geojson,latencies.csv,incidents.csv%s}\n", o.out_dir,
+           pictures ? ",map.png,report.pdf" : "");
     return 0;
 }

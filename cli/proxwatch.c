@@ -218,10 +218,11 @@ static const command commands[] = {
      "proxwatch replay --offender TRACE [--victim TRACE | --victim-at LAT,LON]\n"
      "                 [--truth-offender REF] [--truth-victim REF] [--alarm-radius M]\n"
      "                 [--no-checksum] [--date YYYY-MM-DD] [--rollover N]\n"
-     "                 [--relocate LAT,LON] [--force] [--out DIR]",
+     "                 [--relocate LAT,LON] [--force] [--no-pictures] [--out DIR]",
      "run recorded traces through the engine",
      "Runs field traces (NMEA, gpsd JSON or CSV, in any mix) through the engine\n"
-     "in the given roles and writes events.jsonl and report.json into DIR\n"
+     "in the given roles and writes events.jsonl, report.json, run.geojson,\n"
+     "latencies.csv, incidents.csv, map.png and report.pdf into DIR\n"
      "(default runs/replay/); with reference trajectories the breach and alert\n"
      "figures are measured against them.  Fixes whose times lie more than 6 h\n"
      "from the rest of their trace are dropped and counted.  A reference is\n"
@@ -244,6 +245,7 @@ static const command commands[] = {
      "                      and motion), the offender's first fix to LAT,LON;\n"
      "                      --victim-at is given where it was recorded\n"
      "  --force             replay a span longer than 7 days\n"
+     "  --no-pictures       no map.png or report.pdf\n"
      "  --out DIR           where to write\n"
      "\n"
      "Example: proxwatch replay --offender tag.nmea --victim-at 37.5665,126.978\n"},
@@ -277,8 +279,7 @@ static const command commands[] = {
      "proxwatch render DIR [--view map|victim|console|report|sweep] [--out FILE] [--bbox S,W,N,E]\n"
      "                 [--zoom Z] [--size WxH] [--at TIME] [--case ID] [--frames STEP]",
      "draw a run: the map, the victim's phone or the 112 console at a time, the report",
-     "Draws a run folder written by run or live (replay writes no run.geojson\n"
-     "yet, so its folders cannot be drawn).  The map: Seoul's\n"
+     "Draws a run folder written by run, replay or live.  The map: Seoul's\n"
      "districts, major streets and subway lines under the run's zones, each\n"
      "actor's true track, the fixes the centre received (cell and Wi-Fi fixes\n"
      "with their accuracy) and where alerts opened, true and false, with a\n"

@@ -150,15 +150,20 @@ void rnd_draw_plain_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b
 
 /* The basemap; *streets and *subway say whether any of those was in view
  * (for the attribution); returns the label characters no font drew. */
-static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, int *streets_drawn, int *subway)
+static int draw_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, int *districts_drawn,
+                        int *streets_drawn, int *subway)
 {
     int unknown = 0;
     rnd_rgb(cr, 0xF4F1EA, 1);
     cairo_paint(cr);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    *districts_drawn = 0;
     for (size_t i = 0; i < b->n_districts; i++) {
         path(cr, v, b->districts[i].ring, b->districts[i].n, 1);
+        double x0, y0, x1, y1; /* in view when its outline's box meets the view */
+        cairo_path_extents(cr, &x0, &y0, &x1, &y1);
+        *districts_drawn |= !(x1 < 0 || y1 < 0 || x0 > v->width || y0 > v->height);
         rnd_rgb(cr, 0xE9E4D8, 1);
         cairo_fill_preserve(cr);
         rnd_rgb(cr, 0xB5AC9A, 1);
@@ -442,8 +447,11 @@ static void legend(cairo_t *cr, const rnd_view *v, const rnd_run *run)
 static void title(cairo_t *cr, const rnd_view *v, const rnd_run *run)
 {
     char text[200];
-    snprintf(text, sizeof text, "%s — seed %llu", run->scenario[0] ? run->scenario : "run",
-             (unsigned long long)run->seed);
+    if (run->seed) /* a replay or a live run has no seed */
+        snprintf(text, sizeof text, "%s — seed %llu", run->scenario[0] ? run->scenario : "run",
+                 (unsigned long long)run->seed);
+    else
+        snprintf(text, sizeof text, "%s", run->scenario[0] ? run->scenario : "run");
     double w, h;
     text_size(cr, text, 17, &w, &h);
     panel(cr, 12, 12, fmin(w + 20, v->width - 80), h + 12);
@@ -451,12 +459,17 @@ static void title(cairo_t *cr, const rnd_view *v, const rnd_run *run)
     rnd_text(cr, text, NULL, 17, 22, 18);
 }
 
-static void attribution(cairo_t *cr, const rnd_view *v, int streets, int stations)
+static void attribution(cairo_t *cr, const rnd_view *v, int districts, int streets, int stations)
 {
     char text[400];
-    snprintf(text, sizeof text, "Districts: KOSTAT 2013 census boundaries (southkorea/seoul-maps, Apache-2.0)%s%s",
-             stations ? " · Subway stations: Seoul Open Data Plaza OA-21232 (KOGL type 1)" : "",
-             streets ? " · Streets: © OpenStreetMap contributors, ODbL 1.0" : "");
+    snprintf(text, sizeof text, "%s%s%s%s%s",
+             districts ? "Districts: KOSTAT 2013 census boundaries (southkorea/seoul-maps, Apache-2.0)" : "",
+             districts && stations ? " · " : "",
+             stations ? "Subway stations: Seoul Open Data Plaza OA-21232 (KOGL type 1)" : "",
+             (districts || stations) && streets ? " · " : "",
+             streets ? "Streets: © OpenStreetMap contributors, ODbL 1.0" : "");
+    if (!text[0])
+        return; /* no basemap data in view: nothing to attribute */
     /* Wrapped to the picture's width: every source stays readable. */
     PangoLayout *layout = pango_cairo_create_layout(cr);
     PangoFontDescription *fd = pango_font_description_from_string(HANGUL_SANS);
@@ -482,13 +495,14 @@ int rnd_draw_map(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rnd
 {
     cairo_save(cr);
     int streets = 0, stations = 0;
-    int unknown = draw_basemap(cr, v, b, &streets, &stations);
+    int districts = 0;
+    int unknown = draw_basemap(cr, v, b, &districts, &streets, &stations);
     draw_run(cr, v, run);
     title(cr, v, run);
     north_arrow(cr, v);
     legend(cr, v, run);
     scale_bar(cr, v);
-    attribution(cr, v, streets, stations);
+    attribution(cr, v, districts, streets, stations);
     cairo_restore(cr);
     return unknown;
 }

@@ -235,7 +235,10 @@ int rnd_write_report(const char *path, const rnd_basemap *b, const rnd_run *run,
     cairo_t *cr = cairo_create(s);
     /* Page 1: the headline and the map. */
     char title[200], v[64], v2[64];
-    snprintf(title, sizeof title, "%s — seed %llu", run->scenario, (unsigned long long)run->seed);
+    if (run->seed)
+        snprintf(title, sizeof title, "%s — seed %llu", run->scenario, (unsigned long long)run->seed);
+    else
+        snprintf(title, sizeof title, "%s", run->scenario);
     rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, title, NULL, 18, 40, 36);
     char when[40];

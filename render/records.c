@@ -22,8 +22,7 @@ static json_t *load(const char *dir, const char *name, char *err, size_t n)
         if (e.line > 0)
             snprintf(err, n, "%s:%d: %s", path, e.line, e.text);
         else
-            snprintf(err, n, "%s: %s (is %s a run folder of proxwatch run or live? replay writes no run.geojson)",
-                     path, e.text, dir);
+            snprintf(err, n, "%s: %s (is %s a run folder of proxwatch run, replay or live?)", path, e.text, dir);
     }
     return j;
 }

@@ -368,7 +368,8 @@ enum { RND_PATROL_FREE = 0, RND_PATROL_EN_ROUTE = 1, RND_PATROL_ON_SCENE = 2 };
 extern const uint32_t rnd_patrol_colour[3];
 
 /* The incidents' pins from dir/events.jsonl and the patrols' paths from
- * dir/truth.csv.  RND_EINVAL with err naming the file. */
+ * dir/truth.csv (none when it is missing: a replay).  RND_EINVAL with err
+ * naming the file. */
 int rnd_console_feed_load(rnd_console_feed *c, const char *dir, char *err, size_t n);
 void rnd_console_feed_free(rnd_console_feed *c);
 /*

@@ -236,6 +236,98 @@ static uint64_t count_outside(const fixes *f, pw_time_ms lo, pw_time_ms hi)
     return n;
 }
 
+/* run.geojson of a replay, as a run writes it (so that proxwatch render
+ * draws replays too): the fixes replayed (the scored span), the truth
+ * lines (references, or the traces themselves), the alert episodes. */
+static int write_geojson(const char *dir, const sim_track tracks[2], const fixes *const traces[2],
+                         pw_time_ms lo, pw_time_ms hi, const eval_metrics *m, const eng_frame *fr, char *err,
+                         size_t errlen)
+{
+    FILE *f = rec_part_open(dir, "run.geojson", err, errlen);
+    if (!f)
+        return SIM_ERUN;
+    rec_geojson g;
+    rec_geojson_begin(&g, f);
+    static const char *const role[2] = {"victim", "offender"};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < traces[k]->n; i++) {
+            const pw_fix *x = &traces[k]->v[i];
+            if (x->time < lo || x->time > hi || !(x->set & PW_FIX_LATLON_SET))
+                continue;
+            double at[2] = {x->lon, x->lat};
+            rec_geojson_feature(&g, REC_GEO_POINT, at, 1);
+            rec_json_kstr(&g.w, "kind", "fix");
+            rec_json_kuint(&g.w, "device", x->device);
+            rec_json_kint(&g.w, "t", (x->set & PW_FIX_RECV_SET) ? x->recv_time : x->time);
+            rec_json_kint(&g.w, "fix_t", x->time);
+            rec_json_kfixed(&g.w, "acc_m", (x->set & PW_FIX_ACC_SET) ? x->acc_m : NAN, 1);
+            rec_json_kstr(&g.w, "source", x->source == PW_SRC_CELL ? "cell" : x->source == PW_SRC_WIFI ? "wifi" : "gnss");
+            rec_geojson_feature_end(&g);
+        }
+    for (int k = 0; k < 2; k++) {
+        const sim_track *tr = &tracks[k];
+        size_t n = tr->n ? tr->n + 1 : 0;
+        double *ll = malloc((n ? n : 1) * 2 * sizeof *ll);
+        if (!ll) {
+            rec_geojson_end(&g);
+            rec_part_close(f, dir, "run.geojson", 0, NULL, 0);
+            snprintf(err, errlen, "out of memory");
+            return SIM_ERUN;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const sim_segment *sg = &tr->seg[i < tr->n ? i : tr->n - 1];
+            eng_geo_to_wgs84(fr, i < tr->n ? sg->x0 : sg->x1, i < tr->n ? sg->y0 : sg->y1, &ll[2 * i + 1], &ll[2 * i]);
+        }
+        if (n) {
+            rec_geojson_feature(&g, REC_GEO_LINE, ll, n);
+            rec_json_kstr(&g.w, "kind", "truth");
+            rec_json_kuint(&g.w, "device", (uint64_t)(k + 1));
+            rec_json_kstr(&g.w, "name", role[k]);
+            rec_json_kstr(&g.w, "role", role[k]);
+            rec_geojson_feature_end(&g);
+        }
+        free(ll);
+    }
+    for (size_t e = 0; e < m->n_episodes; e++) {
+        const eval_episode *ep = &m->episodes[e];
+        if (!isfinite(ep->lat) || !isfinite(ep->lon))
+            continue;
+        double at[2] = {ep->lon, ep->lat};
+        rec_geojson_feature(&g, REC_GEO_POINT, at, 1);
+        rec_json_kstr(&g.w, "kind", "alert_episode");
+        rec_json_kuint(&g.w, "case", 1);
+        rec_json_kstr(&g.w, "rule", ep->rule == 0 ? "proximity" : "zone");
+        rec_json_kint(&g.w, "start", ep->start);
+        rec_json_kint(&g.w, "end", ep->end);
+        rec_json_kbool(&g.w, "true", ep->is_true);
+        rec_json_kstr(&g.w, "cause", ep->is_true ? "none" : eval_cause_name(ep->cause));
+        rec_geojson_feature_end(&g);
+    }
+    int bad = rec_geojson_end(&g) != 0 || ferror(f);
+    if (rec_part_close(f, dir, "run.geojson", !bad, err, errlen) != 0 || bad) {
+        if (bad)
+            snprintf(err, errlen, "%s/run.geojson: cannot write", dir);
+        return SIM_ERUN;
+    }
+    return 0;
+}
+
+/* A file of the values behind the report (latencies.csv, incidents.csv). */
+static int write_values(const char *dir, const char *name, int (*w)(FILE *, const eval_metrics *),
+                        const eval_metrics *m, char *err, size_t errlen)
+{
+    FILE *f = rec_part_open(dir, name, err, errlen);
+    if (!f)
+        return SIM_ERUN;
+    int bad = w(f, m) != 0;
+    if (rec_part_close(f, dir, name, !bad, err, errlen) != 0 || bad) {
+        if (bad)
+            snprintf(err, errlen, "%s/%s: cannot write", dir, name);
+        return SIM_ERUN;
+    }
+    return 0;
+}
+
 /* The median gap between fixes: the trace's reporting interval. */
 static int cmp_ms(const void *a, const void *b)
 {
@@ -574,6 +666,11 @@ int sim_replay(const sim_replay_options *o, sim_summary *sum, char *err, size_t 
             rc = SIM_ERUN;
             goto done;
         }
+        const fixes *const traces[2] = {&vic, &off};
+        if ((rc = write_geojson(o->out_dir, tracks, traces, lo, hi, &metrics, &fr, err, errlen)) != 0 ||
+            (rc = write_values(o->out_dir, "latencies.csv", eval_write_latencies_csv, &metrics, err, errlen)) != 0 ||
+            (rc = write_values(o->out_dir, "incidents.csv", eval_write_incidents_csv, &metrics, err, errlen)) != 0)
+            goto done;
     }
 done:
     if (ev)

@@ -38,6 +38,12 @@ check "run --set alarm_radius=300"     0 "expect" -- run "$src/scenarios/default
 check "sweep --set a value out of range" 2 "out of range.*try 'proxwatch sweep --help'" -- sweep "$src/scenarios/default.lua" --set alarm_radius=nan --out pw_cli_sweep
 check "live --gpsd HOST:99999"         2 "port must be a number" -- live "$src/scenarios/default.lua" --gpsd localhost:99999 --as offender
 check "replay --force is accepted"     0 "replay" -- replay --offender "$trace" --victim-at -27.21,153.05 --force --out pw_cli_replay
+if [ -s pw_cli_replay/map.png ] && [ -s pw_cli_replay/report.pdf ]; then
+    echo "ok   replay draws map.png and report.pdf"; passed=$((passed + 1))
+else
+    echo "FAIL replay pictures: $(ls pw_cli_replay)"; failed=$((failed + 1))
+fi
+check "replay --no-pictures"           0 "incidents.csv}" -- replay --offender "$trace" --victim-at -27.21,153.05 --no-pictures --out pw_cli_replay_np
 # Pictures: run draws map.png (not with --no-pictures); render redraws it
 # in any format and says clearly what is wrong with its input or output.
 rm -rf pw_cli_pic pw_cli_nopic

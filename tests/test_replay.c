@@ -53,6 +53,22 @@ static void test_real_log_against_a_standing_victim(void)
     CU_ASSERT_DOUBLE_EQUAL(sum.report.latency.alert_to_victim.max, 0.0, 1e-9);
     CU_ASSERT_EQUAL(access("pw_replay_out/events.jsonl", F_OK), 0);
     CU_ASSERT_EQUAL(access("pw_replay_out/report.json", F_OK), 0);
+    /* run.geojson, as a run writes it, so that the replay can be drawn:
+     * every fix delivered (his and the standing victim's), the two truth
+     * lines, an alert episode per episode of the report */
+    char *gj = pw_test_read_text("pw_replay_out/run.geojson");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gj);
+    long fixes = 0, truths = 0, episodes = 0;
+    for (const char *p = gj; (p = strstr(p, "\"kind\":\"")); p++) {
+        fixes += !strncmp(p, "\"kind\":\"fix\"", 12);
+        truths += !strncmp(p, "\"kind\":\"truth\"", 14);
+        episodes += !strncmp(p, "\"kind\":\"alert_episode\"", 22);
+    }
+    free(gj);
+    CU_ASSERT_EQUAL(fixes, (long)sum.fixes_delivered);
+    CU_ASSERT_EQUAL(truths, 2);
+    CU_ASSERT_EQUAL(episodes, (long)sum.report.alerts.episodes);
+    CU_ASSERT_EQUAL(access("pw_replay_out/latencies.csv", F_OK), 0);
 }
 
 /* A reference trajectory 3 km away says the offender was never near: the
