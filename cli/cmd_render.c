@@ -143,8 +143,16 @@ static int render_console(const char *dir, const rnd_run *run, const rnd_basemap
                                          "or +09:00", at);
     }
     if (t < run->start || t > run->end) {
+        char a[40], b[40], d[40];
+        pw_format_time(t, a, sizeof a);
+        pw_format_time(run->start, b, sizeof b);
+        pw_format_time(run->end, d, sizeof d);
         rnd_console_feed_free(&c);
-        return cli_usage_error("render", "--at lies outside the run");
+        return cli_usage_error("render", "--at %s lies outside the run (%s to %s)", a, b, d);
+    }
+    if (width < 640 || height < 400) {
+        rnd_console_feed_free(&c);
+        return cli_usage_error("render", "--size: the console needs at least 640x400 (its panel is 330 px wide)");
     }
     int rc = rnd_write_console(out, width, height, base, run, &c, t, err, sizeof err);
     rnd_console_feed_free(&c);
@@ -176,6 +184,10 @@ int cli_write_pictures(const char *dir, char *err, size_t n)
     if (rc == RND_OK) {
         snprintf(path, sizeof path, "%s/report.pdf", dir);
         rc = rnd_write_report(path, &base, &run, err, n);
+        if (rc != RND_OK) { /* both or neither: the run says it has none */
+            snprintf(path, sizeof path, "%s/map.png", dir);
+            remove(path);
+        }
     }
     rnd_basemap_free(&base);
     rnd_run_free(&run);
@@ -238,7 +250,7 @@ int cli_render(int argc, char **argv)
     if (cli_one_operand("render", "run folder", argc, argv, &dir) != 0)
         return 2;
     if (!dir)
-        return cli_usage_error("render", "give the run folder (written by run, replay or live)");
+        return cli_usage_error("render", "give the folder to draw (a run of run, replay or live, or a sweep's)");
     int victim = !strcmp(view, "victim"), report = !strcmp(view, "report"), console = !strcmp(view, "console");
     if (!strcmp(view, "sweep")) {
         /* A sweep folder: its sweep.json, nothing of a run. */

@@ -126,12 +126,19 @@ void rnd_console_feed_free(rnd_console_feed *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Is the incident open at t?  One still open when the run ended carries
+ * the run's end as its close (incidents.csv): open at the end too. */
+static int open_at(const rnd_run *run, const struct rnd_incident *in, pw_time_ms t)
+{
+    return in->open <= t && (t < in->close || (in->close >= run->end && t <= run->end));
+}
+
 /* A patrol's state at t from the incidents it was sent to. */
 static int patrol_state(const rnd_run *run, pw_id patrol, pw_time_ms t, long long *incident)
 {
     for (size_t i = 0; i < run->n_incidents; i++) {
         const struct rnd_incident *in = &run->incidents[i];
-        if (in->patrol != patrol || in->dispatched > t || t >= in->close)
+        if (in->patrol != patrol || in->dispatched > t || !open_at(run, in, t))
             continue;
         *incident = in->id;
         return in->on_scene <= t ? RND_PATROL_ON_SCENE : RND_PATROL_EN_ROUTE;
@@ -150,8 +157,9 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
     cairo_save(cr);
     rnd_rgb(cr, CON_BACK, 1);
     cairo_paint(cr);
-    /* The view: every incident position and every patrol path of the run,
-     * so that it does not jump from one time to the next. */
+    /* The view: the patrols' bases (their first positions) and the pins of
+     * the incidents open at t, nothing of another time (an offender's
+     * position at another time must not frame the picture). */
     double box[4] = {90, 180, -90, -180};
 #define TAKE(p)                                                                                                \
     do {                                                                                                       \
@@ -159,22 +167,29 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
             box[0] = fmin(box[0], (p).lat), box[1] = fmin(box[1], (p).lon), box[2] = fmax(box[2], (p).lat),    \
             box[3] = fmax(box[3], (p).lon);                                                                    \
     } while (0)
-    for (size_t i = 0; i < c->n_pins; i++) {
-        TAKE(c->pins[i].offender);
-        TAKE(c->pins[i].victim);
-    }
-    for (size_t i = 0; i < c->n_segs; i++) {
-        TAKE(c->segs[i].a);
-        TAKE(c->segs[i].b);
+    for (size_t i = 0; i < c->n_segs; i++)
+        if (i == 0 || c->segs[i - 1].patrol != c->segs[i].patrol)
+            TAKE(c->segs[i].a);
+    for (size_t i = 0; i < run->n_incidents; i++) {
+        const struct rnd_incident *in = &run->incidents[i];
+        if (!open_at(run, in, t))
+            continue;
+        for (size_t k = 0; k < c->n_pins; k++)
+            if (c->pins[k].incident == in->id && c->pins[k].t <= t) {
+                TAKE(c->pins[k].offender);
+                TAKE(c->pins[k].victim);
+            }
     }
 #undef TAKE
-    if (box[0] > box[2])
-        box[0] = box[2] = 37.5665, box[1] = box[3] = 126.9780;
+    if (box[0] > box[2]) /* nothing to frame: 10 km around City Hall */
+        box[0] = 37.52, box[1] = 126.92, box[2] = 37.61, box[3] = 127.04;
     rnd_view v;
     if (rnd_view_fit(&v, box[0], box[1], box[2], box[3], (int)(width - panel), height, 50) != RND_OK) {
         cairo_restore(cr);
-        return unknown;
+        return -1; /* too small to draw (the caller refuses such sizes) */
     }
+    if (v.px_per_m > 0.5)
+        v.px_per_m = 0.5; /* a single point: 2 m a pixel at most */
     v.width = width;
     cairo_rectangle(cr, 0, 0, width - panel, height);
     cairo_clip(cr);
@@ -183,7 +198,7 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
     /* Open incidents: the latest pins the dispatcher was sent. */
     for (size_t i = 0; i < run->n_incidents; i++) {
         const struct rnd_incident *in = &run->incidents[i];
-        if (!(in->open <= t && t < in->close))
+        if (!open_at(run, in, t))
             continue;
         const rnd_console_pin *pin = NULL;
         for (size_t k = 0; k < c->n_pins; k++)
@@ -248,7 +263,7 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
     int any = 0;
     for (size_t i = 0; i < run->n_incidents; i++) {
         const struct rnd_incident *in = &run->incidents[i];
-        if (!(in->open <= t && t < in->close))
+        if (!open_at(run, in, t))
             continue;
         any = 1;
         long open_s = (long)((t - in->open) / 1000);
@@ -258,7 +273,7 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
             snprintf(what, sizeof what, "waiting at the desk %ld:%02ld", open_s / 60, open_s % 60);
             state = what;
         } else if (in->dispatched > t) {
-            state = "taken, no patrol free yet";
+            state = "call being handled at the desk";
         } else if (in->on_scene > t) {
             state = "patrol en route";
         } else {
@@ -292,6 +307,9 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
         unknown += rnd_text_in(cr, line, 11, px + 32, y, CON_TEXT);
         y += 18;
     }
+    unknown += rnd_text_in(cr, "Map: KOSTAT 2013 (Apache-2.0) · Seoul Open Data OA-21232 (KOGL 1) ·", 8, px + 16,
+                           height - 34, CON_DIM);
+    unknown += rnd_text_in(cr, "© OpenStreetMap contributors, ODbL 1.0", 8, px + 16, height - 22, CON_DIM);
     cairo_restore(cr);
     return unknown;
 }
@@ -305,7 +323,9 @@ int rnd_write_console(const char *path, int width, int height, const rnd_basemap
     cairo_destroy(cr);
     cairo_status_t cs = cairo_surface_write_to_png(s, path);
     cairo_surface_destroy(s);
-    if (cs != CAIRO_STATUS_SUCCESS)
+    if (cs != CAIRO_STATUS_SUCCESS) {
+        remove(path); /* nothing half-written is left */
         return snprintf(err, n, "%s: cannot write: %s", path, cairo_status_to_string(cs)), RND_EIO;
+    }
     return RND_OK;
 }

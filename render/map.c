@@ -113,6 +113,15 @@ void rnd_draw_pin(cairo_t *cr, const rnd_view *v, double lat, double lon, double
     cairo_fill(cr);
 }
 
+void rnd_pdf_dates(cairo_surface_t *s, pw_time_ms t)
+{
+    char iso[40];
+    pw_format_time(t > 0 ? t : 946684800000LL, iso, sizeof iso); /* 2000-01-01T00:00:00.000Z */
+    iso[19] = '\0';                                              /* YYYY-MM-DDTHH:MM:SS */
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, iso);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_MOD_DATE, iso);
+}
+
 /* ---- layers --------------------------------------------------------------- */
 
 void rnd_draw_plain_basemap(cairo_t *cr, const rnd_view *v, const rnd_basemap *b, const rnd_plain_style *st)
@@ -367,12 +376,12 @@ static void north_arrow(cairo_t *cr, const rnd_view *v)
 static void legend(cairo_t *cr, const rnd_view *v, const rnd_run *run)
 {
     const double w = 236, row = 19;
-    int has_exclusion = 0, has_env = 0;
+    int has_exclusion = 0, has_env = 0, has_safe = run->n_safe > 0;
     for (size_t i = 0; i < run->n_areas; i++) {
         has_exclusion |= run->areas[i].exclusion;
         has_env |= !run->areas[i].exclusion;
     }
-    int rows = 7 + has_exclusion + has_env;
+    int rows = 7 + has_exclusion + has_env + has_safe;
     double x = v->width - w - 14, y = v->height - 44 - rows * row - 14;
     panel(cr, x, y, w, rows * row + 12);
     double cy = y + 6 + row / 2;
@@ -441,6 +450,14 @@ static void legend(cairo_t *cr, const rnd_view *v, const rnd_run *run)
         cairo_fill(cr);
         rnd_rgb(cr, 0x222222, 1);
         rnd_text(cr, "GNSS environment (canyon, tunnel)", NULL, 11, x + 36, cy - 8);
+        cy += row;
+    }
+    if (has_safe) {
+        cairo_rectangle(cr, x + 13, cy - 5, 10, 10);
+        rnd_rgb(cr, RND_COLOUR_SAFE, 1);
+        cairo_fill(cr);
+        rnd_rgb(cr, 0x222222, 1);
+        rnd_text(cr, "safe place (police box) / 안전 장소", NULL, 11, x + 36, cy - 8);
     }
 }
 
@@ -543,7 +560,7 @@ int rnd_map_view(rnd_view *v, const rnd_run *run, const rnd_map_options *o)
     /* The run's extent fits left of the legend (bottom right, 250 px
      * wide) and above the scale bar and attribution; a box asked for fits
      * the whole picture. */
-    int legend = o->has_bbox || o->width < 900 ? 0 : 250; /* a small map: the legend overlays */
+    int legend = o->has_bbox || o->width < 700 ? 0 : 250; /* a small map: the legend overlays */
     int rc = rnd_view_fit(v, box[0], box[1], box[2], box[3], o->width - legend, o->height - 40, 60);
     if (rc != RND_OK)
         return rc;
@@ -568,8 +585,10 @@ int rnd_write_map(const char *path, const rnd_basemap *b, const rnd_run *run, co
         s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, v.width, v.height);
     else if (dot && !strcasecmp(dot, ".svg"))
         s = cairo_svg_surface_create(path, v.width, v.height);
-    else if (dot && !strcasecmp(dot, ".pdf"))
+    else if (dot && !strcasecmp(dot, ".pdf")) {
         s = cairo_pdf_surface_create(path, v.width, v.height);
+        rnd_pdf_dates(s, run->start);
+    }
     else
         return snprintf(err, n, "%s: the picture's format comes from its extension: .png, .svg or .pdf", path),
                RND_EINVAL;
@@ -588,7 +607,9 @@ int rnd_write_map(const char *path, const rnd_basemap *b, const rnd_run *run, co
     if (st == CAIRO_STATUS_SUCCESS)
         st = cairo_surface_status(s);
     cairo_surface_destroy(s);
-    if (st != CAIRO_STATUS_SUCCESS)
+    if (st != CAIRO_STATUS_SUCCESS) {
+        remove(path); /* nothing half-written is left */
         return snprintf(err, n, "%s: cannot write: %s", path, cairo_status_to_string(st)), RND_EIO;
+    }
     return RND_OK;
 }

@@ -9,6 +9,7 @@
 #include <cairo-pdf.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const uint32_t rnd_latency_colour[4] = {0xD7263D, 0x1B6EF3, 0x7B3FB5, 0x2E7D32};
@@ -30,10 +31,12 @@ double rnd_nice_ceiling(double v)
     return 10 * p;
 }
 
-/* A frame with a title, x and y axes from 0 to xmax and ymax with five
- * ticks each; returns the plotting area in *px.. */
+/* A frame with a title, an x axis from 0 to xmax in xdiv divisions and a
+ * y axis from 0 to ymax (five divisions for a fraction, four for a
+ * count); returns the plotting area in *px, *py, *pw, *ph. */
 static void axes(cairo_t *cr, double x, double y, double w, double h, const char *title, const char *xlabel,
-                 double xmax, double ymax, int y_is_fraction, double *px, double *py, double *pw, double *ph)
+                 double xmax, int xdiv, double ymax, int y_is_fraction, double *px, double *py, double *pw,
+                 double *ph)
 {
     *px = x + 46;
     *py = y + 24;
@@ -47,22 +50,29 @@ static void axes(cairo_t *cr, double x, double y, double w, double h, const char
     rnd_rgb(cr, 0x888888, 1);
     cairo_set_line_width(cr, 1);
     cairo_stroke(cr);
-    for (int i = 0; i <= 5; i++) {
-        double fx = *px + *pw * i / 5.0, fy = *py + *ph - *ph * i / 5.0;
-        char t[32];
+    char t[32];
+    for (int i = 0; i <= xdiv; i++) {
+        double fx = *px + *pw * i / (double)xdiv;
         rnd_rgb(cr, 0xDDDDDD, 1);
         cairo_move_to(cr, fx, *py);
         cairo_line_to(cr, fx, *py + *ph);
+        cairo_stroke(cr);
+        snprintf(t, sizeof t, "%g", xmax * i / xdiv);
+        rnd_rgb(cr, 0x444444, 1);
+        rnd_text(cr, t, NULL, 9, fx - 8, *py + *ph + 3);
+    }
+    int ydiv = y_is_fraction ? 5 : 4;
+    for (int i = 0; i <= ydiv; i++) {
+        double fy = *py + *ph - *ph * i / (double)ydiv;
+        rnd_rgb(cr, 0xDDDDDD, 1);
         cairo_move_to(cr, *px, fy);
         cairo_line_to(cr, *px + *pw, fy);
         cairo_stroke(cr);
-        rnd_rgb(cr, 0x444444, 1);
-        snprintf(t, sizeof t, "%g", xmax * i / 5.0);
-        rnd_text(cr, t, NULL, 9, fx - 8, *py + *ph + 3);
         if (y_is_fraction)
-            snprintf(t, sizeof t, "%.1f", ymax * i / 5.0);
+            snprintf(t, sizeof t, "%.1f", ymax * i / ydiv);
         else
-            snprintf(t, sizeof t, "%g", ymax * i / 5.0);
+            snprintf(t, sizeof t, "%g", ymax * i / ydiv);
+        rnd_rgb(cr, 0x444444, 1);
         rnd_text(cr, t, NULL, 9, x + 4, fy - 6);
     }
     rnd_rgb(cr, 0x444444, 1);
@@ -86,26 +96,33 @@ void rnd_plot_cdf(cairo_t *cr, double x, double y, double w, double h, const rnd
         }
     double xmax = rnd_nice_ceiling(top), px, py, pw, ph;
     cairo_save(cr);
-    axes(cr, x, y, w, h, "Latencies: share of cases within x seconds (CDF)", "seconds", xmax, 1.0, 1, &px, &py,
-         &pw, &ph);
+    axes(cr, x, y, w, h, "Latencies: share of all cases handled within x seconds (CDF)", "seconds", xmax, 5, 1.0,
+         1, &px, &py, &pw, &ph);
     if (!total) {
         empty(cr, px, py, pw, ph, "no latency measured");
         cairo_restore(cr);
         return;
     }
+    /* Each curve's denominator is every case that should have had the
+     * latency: true breaches (a missed one never gets an alert), alarms,
+     * incidents, patrols sent.  A curve that stays below 1 tells how many
+     * never did.  Without report.json's figures, the measured ones. */
+    const double of[4] = {run->figures.breaches, run->figures.episodes, run->figures.incidents,
+                          (double)run->n_latency[2]};
+    double denom[4];
     for (int k = 0; k < 4; k++) {
         size_t n = run->n_latency[k];
+        denom[k] = isfinite(of[k]) && of[k] >= (double)n && of[k] > 0 ? of[k] : (double)n;
         if (!n)
             continue;
-        /* The empirical CDF F(v) = #{x <= v} / n: 0 before the first value,
-         * a step up of 1/n at each, 1 after the last. */
+        /* F(v) = #{x <= v} / denominator: a step up at each value. */
         cairo_move_to(cr, px, py + ph);
         for (size_t i = 0; i < n; i++) {
             double vx = px + pw * run->latency[k][i] / xmax;
-            cairo_line_to(cr, vx, py + ph - ph * (double)i / (double)n);
-            cairo_line_to(cr, vx, py + ph - ph * (double)(i + 1) / (double)n);
+            cairo_line_to(cr, vx, py + ph - ph * (double)i / denom[k]);
+            cairo_line_to(cr, vx, py + ph - ph * (double)(i + 1) / denom[k]);
         }
-        cairo_line_to(cr, px + pw, py);
+        cairo_line_to(cr, px + pw, py + ph - ph * (double)n / denom[k]);
         rnd_rgb(cr, rnd_latency_colour[k], 1);
         cairo_set_line_width(cr, 2);
         cairo_stroke(cr);
@@ -115,8 +132,8 @@ void rnd_plot_cdf(cairo_t *cr, double x, double y, double w, double h, const rnd
         if (!run->n_latency[k])
             continue;
         double ly = py + ph - 14 - 14 * (3 - row++);
-        char t[80];
-        snprintf(t, sizeof t, "%s (n=%zu)", latency_label[k], run->n_latency[k]);
+        char t[96];
+        snprintf(t, sizeof t, "%s (%zu of %.0f)", latency_label[k], run->n_latency[k], denom[k]);
         cairo_rectangle(cr, px + pw - 190, ly + 3, 12, 4);
         rnd_rgb(cr, rnd_latency_colour[k], 1);
         cairo_fill(cr);
@@ -126,34 +143,93 @@ void rnd_plot_cdf(cairo_t *cr, double x, double y, double w, double h, const rnd
     cairo_restore(cr);
 }
 
-/* A count over time as a step line from the run's start (hours on x). */
-static void step_count(cairo_t *cr, double px, double py, double pw, double ph, const rnd_run *run,
-                       const pw_time_ms *up, const pw_time_ms *down, size_t n, double ymax, uint32_t colour)
+/* The hours axis: 4 ticks of a round step (0.25 h to 48 h) covering the
+ * run, so that 2 h reads 0 .. 2 and 24 h reads 0, 6, .. 24. */
+static double hours_axis(const rnd_run *run)
 {
     double hours = (double)(run->end - run->start) / 3600000.0;
-    double xmax = rnd_nice_ceiling(hours);
-    /* The count at each change: +1 at every up, -1 at every down. */
-    cairo_move_to(cr, px, py + ph);
-    double prev_y = py + ph;
-    for (pw_time_ms t = run->start, step = (run->end - run->start) / 600 + 1; t <= run->end; t += step) {
-        long c = 0;
-        for (size_t i = 0; i < n; i++)
-            c += up[i] <= t && (!down || t < down[i]);
-        double vx = px + pw * ((double)(t - run->start) / 3600000.0) / xmax;
-        double vy = py + ph - ph * (double)c / ymax;
-        cairo_line_to(cr, vx, prev_y);
-        cairo_line_to(cr, vx, vy);
-        prev_y = vy;
+    static const double steps[] = {0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 12, 24, 48};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (4 * steps[i] >= hours)
+            return 4 * steps[i];
+    return rnd_nice_ceiling(hours);
+}
+
+/* A count axis: whole numbers, 4 ticks (0..4 at least). */
+static double count_axis(double most)
+{
+    double m = most > 4 ? most : 4;
+    return ceil(m / 4.0) * 4.0;
+}
+
+typedef struct change {
+    pw_time_ms t;
+    int d;                       /* +1 up, -1 down */
+} change;
+
+static int cmp_change(const void *a, const void *b)
+{
+    const change *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t ? 1 : x->d - y->d; /* a close before an opening at the same ms */
+}
+
+/*
+ * The count of intervals [up[i], down[i]) over time (down NULL: never
+ * ending), stepped exactly at each change, from the run's start to its
+ * end.  Returns the largest count (for the caller's axis, when ymax <= 0
+ * nothing is drawn).
+ */
+static long step_count(cairo_t *cr, double px, double py, double pw, double ph, const rnd_run *run,
+                       const pw_time_ms *up, const pw_time_ms *down, size_t n, double ymax, double xmax,
+                       uint32_t colour)
+{
+    change *c = malloc((2 * n + 1) * sizeof *c);
+    if (!c)
+        return 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (down && down[i] <= up[i])
+            continue; /* an empty interval (no wait at the desk) counts nowhere */
+        c[m++] = (change){up[i], +1};
+        if (down && down[i] != INT64_MAX)
+            c[m++] = (change){down[i], -1};
     }
-    rnd_rgb(cr, colour, 1);
-    cairo_set_line_width(cr, 2);
-    cairo_stroke(cr);
+    qsort(c, m, sizeof *c, cmp_change);
+    long count = 0, most = 0;
+    if (ymax > 0)
+        cairo_move_to(cr, px, py + ph);
+    for (size_t i = 0; i < m; i++) {
+        count += c[i].d;
+        most = count > most ? count : most;
+        if (ymax <= 0 || c[i].t > run->end)
+            continue;
+        pw_time_ms t = c[i].t < run->start ? run->start : c[i].t;
+        double vx = px + pw * ((double)(t - run->start) / 3600000.0) / xmax;
+        double cur_y;
+        cairo_get_current_point(cr, NULL, &cur_y);
+        cairo_line_to(cr, vx, cur_y);
+        cairo_line_to(cr, vx, py + ph - ph * (double)count / ymax);
+    }
+    if (ymax > 0) {
+        double cur_y;
+        cairo_get_current_point(cr, NULL, &cur_y);
+        cairo_line_to(cr, px + pw * ((double)(run->end - run->start) / 3600000.0) / xmax, cur_y);
+        rnd_rgb(cr, colour, 1);
+        cairo_set_line_width(cr, 2);
+        cairo_stroke(cr);
+    }
+    free(c);
+    return most;
 }
 
 void rnd_plot_alerts(cairo_t *cr, double x, double y, double w, double h, const rnd_run *run)
 {
     size_t n = run->n_alerts;
-    pw_time_ms t_true[n ? n : 1], t_false[n ? n : 1];
+    pw_time_ms *t_true = calloc(n ? n : 1, sizeof *t_true), *t_false = calloc(n ? n : 1, sizeof *t_false);
+    if (!t_true || !t_false) {
+        free(t_true), free(t_false);
+        return;
+    }
     size_t nt = 0, nf = 0;
     for (size_t i = 0; i < n; i++) {
         if (run->alerts[i].is_true)
@@ -161,47 +237,49 @@ void rnd_plot_alerts(cairo_t *cr, double x, double y, double w, double h, const 
         else
             t_false[nf++] = run->alerts[i].start;
     }
-    double ymax = rnd_nice_ceiling((double)(nt > nf ? nt : nf)), px, py, pw, ph;
+    double ymax = count_axis((double)(nt > nf ? nt : nf)), xmax = hours_axis(run), px, py, pw, ph;
     cairo_save(cr);
-    axes(cr, x, y, w, h, "Alert episodes opened so far: true (red), false (orange)", "hours from the start",
-         rnd_nice_ceiling((double)(run->end - run->start) / 3600000.0), ymax, 0, &px, &py, &pw, &ph);
+    axes(cr, x, y, w, h, "Alert episodes opened so far: true (red), false (orange)", "hours from the start", xmax,
+         4, ymax, 0, &px, &py, &pw, &ph);
     if (!n)
         empty(cr, px, py, pw, ph, "no alert opened");
     else {
-        step_count(cr, px, py, pw, ph, run, t_true, NULL, nt, ymax, RND_COLOUR_OFFENDER);
-        step_count(cr, px, py, pw, ph, run, t_false, NULL, nf, ymax, RND_COLOUR_FALSE_ALERT);
+        step_count(cr, px, py, pw, ph, run, t_true, NULL, nt, ymax, xmax, RND_COLOUR_OFFENDER);
+        step_count(cr, px, py, pw, ph, run, t_false, NULL, nf, ymax, xmax, RND_COLOUR_FALSE_ALERT);
     }
     cairo_restore(cr);
+    free(t_true);
+    free(t_false);
 }
 
 void rnd_plot_incidents(cairo_t *cr, double x, double y, double w, double h, const rnd_run *run)
 {
-    size_t n = run->n_incidents;
-    pw_time_ms open[n ? n : 1], queued[n ? n : 1], closed[n ? n : 1];
-    size_t peak = 0;
+    size_t n = run->n_incidents, nn = n ? n : 1;
+    pw_time_ms *open = calloc(nn, sizeof *open), *queued = calloc(nn, sizeof *queued),
+               *closed = calloc(nn, sizeof *closed);
+    if (!open || !queued || !closed) {
+        free(open), free(queued), free(closed);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         open[i] = run->incidents[i].open;
         queued[i] = run->incidents[i].queue_end;
         closed[i] = run->incidents[i].close;
     }
-    for (size_t i = 0; i < n; i++) { /* the most open at once, at an opening */
-        size_t c = 0;
-        for (size_t k = 0; k < n; k++)
-            c += open[k] <= open[i] && open[i] < closed[k];
-        peak = c > peak ? c : peak;
-    }
-    double ymax = rnd_nice_ceiling((double)peak), px, py, pw, ph;
+    /* the most open at once: a dry pass of the same stepping */
+    long peak = step_count(cr, 0, 0, 0, 0, run, open, closed, n, 0, 1, 0);
+    double ymax = count_axis((double)peak), xmax = hours_axis(run), px, py, pw, ph;
     cairo_save(cr);
     axes(cr, x, y, w, h, "112 desk: incidents open (purple), waiting for a dispatcher (grey)",
-         "hours from the start", rnd_nice_ceiling((double)(run->end - run->start) / 3600000.0), ymax, 0, &px, &py,
-         &pw, &ph);
+         "hours from the start", xmax, 4, ymax, 0, &px, &py, &pw, &ph);
     if (!n)
-        empty(cr, px, py, pw, ph, run->n_alerts ? "no incident recorded" : "no incident");
+        empty(cr, px, py, pw, ph, "no incident");
     else {
-        step_count(cr, px, py, pw, ph, run, open, closed, n, ymax, 0x7B3FB5);
-        step_count(cr, px, py, pw, ph, run, open, queued, n, ymax, 0x777777);
+        step_count(cr, px, py, pw, ph, run, open, closed, n, ymax, xmax, 0x7B3FB5);
+        step_count(cr, px, py, pw, ph, run, open, queued, n, ymax, xmax, 0x777777);
     }
     cairo_restore(cr);
+    free(open), free(queued), free(closed);
 }
 
 /* ---- report.pdf ---------------------------------------------------------- */
@@ -232,6 +310,7 @@ int rnd_write_report(const char *path, const rnd_basemap *b, const rnd_run *run,
         cairo_surface_destroy(s);
         return RND_EIO;
     }
+    rnd_pdf_dates(s, run->start);
     cairo_t *cr = cairo_create(s);
     /* Page 1: the headline and the map. */
     char title[200], v[64], v2[64];
@@ -306,7 +385,9 @@ int rnd_write_report(const char *path, const rnd_basemap *b, const rnd_run *run,
     cairo_surface_finish(s);
     cairo_status_t st = cairo_surface_status(s);
     cairo_surface_destroy(s);
-    if (st != CAIRO_STATUS_SUCCESS)
+    if (st != CAIRO_STATUS_SUCCESS) {
+        remove(path); /* nothing half-written is left */
         return snprintf(err, n, "%s: cannot write: %s", path, cairo_status_to_string(st)), RND_EIO;
+    }
     return RND_OK;
 }

@@ -25,7 +25,8 @@ static const struct {
     {"per_dispatcher_hour", "incidents per dispatcher-hour"},
 };
 
-/* A figure of combination i: mean and interval; 0 when absent. */
+/* A figure of combination i: mean and interval; 0 when absent, 1 with an
+ * interval, 2 without one (one seed: lo = hi = mean, nothing to draw). */
 static int figure(json_t *combo, const char *key, double *mean, double *lo, double *hi)
 {
     json_t *f = json_object_get(json_object_get(combo, "figures"), key);
@@ -33,10 +34,32 @@ static int figure(json_t *combo, const char *key, double *mean, double *lo, doub
     if (!json_is_number(json_object_get(f, "mean")))
         return 0;
     *mean = json_number_value(json_object_get(f, "mean"));
-    *lo = json_is_number(json_array_get(ci, 0)) ? json_number_value(json_array_get(ci, 0)) : *mean;
-    *hi = json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1)) : *mean;
-    return 1;
+    int has = json_is_number(json_array_get(ci, 0)) && json_is_number(json_array_get(ci, 1));
+    *lo = has ? json_number_value(json_array_get(ci, 0)) : *mean;
+    *hi = has ? json_number_value(json_array_get(ci, 1)) : *mean;
+    return has ? 1 : 2;
 }
+
+/* The combination's other parameters (all but the first) as a label:
+ * points with the same label form one series. */
+static void series_label(json_t *combo, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    const char *k;
+    json_t *v;
+    int first = 1;
+    json_object_foreach(json_object_get(combo, "parameters"), k, v)
+    {
+        if (first) {
+            first = 0;
+            continue;
+        }
+        size_t len = strlen(buf);
+        snprintf(buf + len, n - len, "%s%s=%g", len ? " " : "", k, json_number_value(v));
+    }
+}
+
+static const uint32_t series_colour[6] = {0x1B6EF3, 0xD97706, 0x2E7D32, 0x7B3FB5, 0x0F766E, 0x6B7280};
 
 /* The first parameter's name and value of a combination. */
 static const char *first_param(json_t *combo, double *value)
@@ -89,38 +112,74 @@ static void panel_vs(cairo_t *cr, double x, double y, double w, double h, json_t
         return;
     }
     double span = xmax > xmin ? xmax - xmin : 1.0;
-    double prev_x = NAN, prev_y = NAN;
+    /* One series per setting of the other parameters, each joined in
+     * order of the first parameter; a point per combination. */
+    char labels[6][96];
+    size_t n_series = 0;
     for (size_t i = 0; i < n; i++) {
-        double pv, m, lo, hi;
-        first_param(json_array_get(combos, i), &pv);
-        if (!figure(json_array_get(combos, i), key, &m, &lo, &hi) || !isfinite(pv))
-            continue;
-        double cx = px + 10 + (pw - 20) * (pv - xmin) / span;
-        double cy = py + ph - ph * m / top;
-        double ylo = py + ph - ph * fmax(lo, 0) / top, yhi = py + ph - ph * fmin(hi, top) / top;
-        rnd_rgb(cr, 0x1B6EF3, 1);
-        cairo_set_line_width(cr, 1.5);
-        cairo_move_to(cr, cx, ylo);
-        cairo_line_to(cr, cx, yhi);
-        cairo_move_to(cr, cx - 4, ylo);
-        cairo_line_to(cr, cx + 4, ylo);
-        cairo_move_to(cr, cx - 4, yhi);
-        cairo_line_to(cr, cx + 4, yhi);
-        cairo_stroke(cr);
-        if (isfinite(prev_x)) {
-            cairo_move_to(cr, prev_x, prev_y);
-            cairo_line_to(cr, cx, cy);
-            rnd_rgb(cr, 0x1B6EF3, 0.5);
-            cairo_stroke(cr);
+        char lab[96];
+        series_label(json_array_get(combos, i), lab, sizeof lab);
+        size_t k = 0;
+        while (k < n_series && strcmp(labels[k], lab) != 0)
+            k++;
+        if (k == n_series && n_series < 6)
+            snprintf(labels[n_series++], sizeof labels[0], "%s", lab);
+    }
+    for (size_t sidx = 0; sidx < n_series; sidx++) {
+        uint32_t colour = series_colour[sidx];
+        double last_px = -INFINITY, prev_x = NAN, prev_y = NAN;
+        for (;;) { /* the next point of this series to the right */
+            double best = INFINITY, m = 0, lo = 0, hi = 0;
+            int kind = 0;
+            for (size_t i = 0; i < n; i++) {
+                double pv, mm, ll, hh;
+                char lab[96];
+                json_t *c = json_array_get(combos, i);
+                series_label(c, lab, sizeof lab);
+                int f = figure(c, key, &mm, &ll, &hh);
+                first_param(c, &pv);
+                if (!f || !isfinite(pv) || strcmp(lab, labels[sidx]) != 0 || !(pv > last_px) || pv >= best)
+                    continue;
+                best = pv, m = mm, lo = ll, hi = hh, kind = f;
+            }
+            if (!isfinite(best))
+                break;
+            last_px = best;
+            double cx = px + 10 + (pw - 20) * (best - xmin) / span;
+            double cy = py + ph - ph * m / top;
+            rnd_rgb(cr, colour, 1);
+            cairo_set_line_width(cr, 1.5);
+            if (kind == 1) { /* the interval, a lower end below 0 drawn at 0 with an open end */
+                double ylo = py + ph - ph * fmax(lo, 0) / top, yhi = py + ph - ph * fmin(hi, top) / top;
+                cairo_move_to(cr, cx, ylo);
+                cairo_line_to(cr, cx, yhi);
+                cairo_move_to(cr, cx - 4, yhi);
+                cairo_line_to(cr, cx + 4, yhi);
+                if (lo >= 0) {
+                    cairo_move_to(cr, cx - 4, ylo);
+                    cairo_line_to(cr, cx + 4, ylo);
+                }
+                cairo_stroke(cr);
+            }
+            if (isfinite(prev_x)) {
+                cairo_move_to(cr, prev_x, prev_y);
+                cairo_line_to(cr, cx, cy);
+                rnd_rgb(cr, colour, 0.5);
+                cairo_stroke(cr);
+            }
+            cairo_arc(cr, cx, cy, 3.5, 0, 2 * M_PI);
+            rnd_rgb(cr, colour, 1);
+            cairo_fill(cr);
+            snprintf(t, sizeof t, "%g", best);
+            rnd_rgb(cr, 0x444444, 1);
+            rnd_text(cr, t, NULL, 8, cx - 8, py + ph + 3);
+            prev_x = cx;
+            prev_y = cy;
         }
-        cairo_arc(cr, cx, cy, 3.5, 0, 2 * M_PI);
-        rnd_rgb(cr, 0x1B6EF3, 1);
-        cairo_fill(cr);
-        snprintf(t, sizeof t, "%g", pv);
-        rnd_rgb(cr, 0x444444, 1);
-        rnd_text(cr, t, NULL, 8, cx - 8, py + ph + 3);
-        prev_x = cx;
-        prev_y = cy;
+        if (labels[sidx][0]) { /* name the series inside the frame */
+            rnd_rgb(cr, colour, 1);
+            rnd_text(cr, labels[sidx], NULL, 8, px + 4, py + 3 + 11 * (double)sidx);
+        }
     }
     rnd_rgb(cr, 0x444444, 1);
     rnd_text(cr, param, NULL, 9, px + pw / 2 - 20, py + ph + 15);
@@ -189,8 +248,9 @@ int rnd_write_sweep(const char *path, const char *dir, char *err, size_t n)
     if (!combos || !json_is_array(combos)) {
         if (combos)
             json_decref(combos);
-        return snprintf(err, n, "%s:%d: %s", jp, je.line, combos ? "not an array of combinations" : je.text),
-               RND_EINVAL;
+        if (je.line > 0 && !combos)
+            return snprintf(err, n, "%s:%d: %s", jp, je.line, je.text), RND_EINVAL;
+        return snprintf(err, n, "%s: %s", jp, combos ? "not an array of combinations" : je.text), RND_EINVAL;
     }
     const double W = 595, H = 842;
     cairo_surface_t *s = cairo_pdf_surface_create(path, W, H);
@@ -200,11 +260,12 @@ int rnd_write_sweep(const char *path, const char *dir, char *err, size_t n)
         json_decref(combos);
         return RND_EIO;
     }
+    rnd_pdf_dates(s, 0);
     cairo_t *cr = cairo_create(s);
     double pv;
     const char *param = json_array_size(combos) ? first_param(json_array_get(combos, 0), &pv) : "";
     char title[200];
-    snprintf(title, sizeof title, "Sweep of %s: %zu combinations (mean and 95 %% interval over seeds)",
+    snprintf(title, sizeof title, "Sweep of %s: %zu combinations (mean, and 95 %% interval with 2+ seeds)",
              param[0] ? param : "(no parameter)", json_array_size(combos));
     rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, title, NULL, 13, 40, 30);
@@ -219,7 +280,9 @@ int rnd_write_sweep(const char *path, const char *dir, char *err, size_t n)
     cairo_status_t st = cairo_surface_status(s);
     cairo_surface_destroy(s);
     json_decref(combos);
-    if (st != CAIRO_STATUS_SUCCESS)
+    if (st != CAIRO_STATUS_SUCCESS) {
+        remove(path); /* nothing half-written is left */
         return snprintf(err, n, "%s: cannot write: %s", path, cairo_status_to_string(st)), RND_EIO;
+    }
     return RND_OK;
 }

@@ -347,7 +347,9 @@ int rnd_write_victim(const char *path, int width, int height, const rnd_basemap 
     cairo_destroy(cr);
     cairo_status_t cs = cairo_surface_write_to_png(s, path);
     cairo_surface_destroy(s);
-    if (cs != CAIRO_STATUS_SUCCESS)
+    if (cs != CAIRO_STATUS_SUCCESS) {
+        remove(path); /* nothing half-written is left */
         return snprintf(err, n, "%s: cannot write: %s", path, cairo_status_to_string(cs)), RND_EIO;
+    }
     return RND_OK;
 }

@@ -189,6 +189,9 @@ static int l_safe_place(lua_State *L)
     const char *name = scl_field_string(L, 1, what, "name", NULL);
     if (!name || !*name)
         luaL_error(L, "%s: 'name' is required (the victim's app shows it)", what);
+    if (strlen(name) >= sizeof p.name)
+        luaL_error(L, "%s: 'name' is %d bytes; at most %d (a Korean syllable is 3)", what, (int)strlen(name),
+                   (int)sizeof p.name - 1);
     snprintf(p.name, sizeof p.name, "%s", name);
     int has_at = 0;
     p.at = scl_field_place(L, 1, what, "at", 0, &has_at);

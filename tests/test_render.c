@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static uint32_t pixel(cairo_surface_t *s, int x, int y)
 {
@@ -563,6 +564,20 @@ static void test_cdf_plot(void)
     cairo_destroy(cr);
     cairo_surface_destroy(s);
     rnd_run_free(&run);
+    /* With report.json saying 8 true breaches (4 of them missed), the curve
+     * is a share of all 8: F(25 s) = 2/8 at y = 24 + 242 (1 - 1/4) = 205.5,
+     * and it ends at 4/8 (y = 145) at the right edge, never reaching 1. */
+    pw_test_write_text("pw_render_run/report.json",
+                       "{\"scenario\": \"t\", \"seed\": 7, \"breaches\": {\"true\": 8}}\n");
+    CU_ASSERT_EQUAL_FATAL(rnd_run_load(&run, "pw_render_run", err, sizeof err), RND_OK);
+    s = white_surface(400, 300, &cr);
+    rnd_plot_cdf(cr, 0, 0, 400, 300, &run);
+    CU_ASSERT_EQUAL(pixel(s, 217, 205), rnd_latency_colour[0]);
+    CU_ASSERT_EQUAL(pixel(s, 380, 145), rnd_latency_colour[0]);
+    CU_ASSERT_NOT_EQUAL(pixel(s, 380, 24), rnd_latency_colour[0]);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    rnd_run_free(&run);
     pw_test_write_text("pw_render_run/latencies.csv", "latency,seconds\nbreach_to_alert,x\n");
     CU_ASSERT_EQUAL(rnd_run_load(&run, "pw_render_run", err, sizeof err), RND_EINVAL);
     CU_ASSERT(strstr(err, "pw_render_run/latencies.csv:2:") == err);
@@ -590,6 +605,18 @@ static void test_report_pdf(void)
         pages += !memcmp(buf + i, "/Type /Page", 11) && buf[i + 11] != 's';
     CU_ASSERT(!strncmp(buf, "%PDF-", 5));
     CU_ASSERT_EQUAL(pages, 2);
+    /* the same records give the same bytes, whatever the clock says (the
+     * PDF's dates are the run's start): written again a second later */
+    struct timespec pause = {1, 100000000};
+    nanosleep(&pause, NULL);
+    CU_ASSERT_EQUAL(rnd_write_report("pw_report.pdf", &base, &run, err, sizeof err), RND_OK);
+    FILE *g = fopen("pw_report.pdf", "rb");
+    static char again[1 << 20];
+    size_t n2 = g ? fread(again, 1, sizeof again - 1, g) : 0;
+    if (g)
+        fclose(g);
+    CU_ASSERT_EQUAL(n2, n);
+    CU_ASSERT(n2 == n && memcmp(again, buf, n) == 0);
     CU_ASSERT_EQUAL(rnd_write_report("pw_no_such_dir/r.pdf", &base, &run, err, sizeof err), RND_EIO);
     CU_ASSERT(strstr(err, "pw_no_such_dir/r.pdf") == err);
     rnd_basemap_free(&base);
@@ -645,8 +672,47 @@ static void test_console(void)
         cairo_destroy(cr);
         cairo_surface_destroy(surf);
     }
-    printf("\n    before the first: %ld red; #%lld en route: %ld red, %ld amber; on scene: %ld green ", red[0], id,
-           red[1], amber[1], green[2]);
+    /* Every 10 s of the run against the incidents' openings and closings
+     * read from events.jsonl here (not from incidents.csv): red (an
+     * offender's pin) exactly while one is open. */
+    span open_at[64];
+    size_t n_open = 0;
+    FILE *ev = fopen("pw_render_default/events.jsonl", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    static char evl[8192];
+    while (fgets(evl, sizeof evl, ev)) {
+        long long tt = atoll(evl + 5);
+        if (strstr(evl, "\"type\":\"incident_open\"") && n_open < 64)
+            open_at[n_open++] = (span){tt, INT64_MAX};
+        else if (strstr(evl, "\"type\":\"incident_close\""))
+            for (size_t k = 0; k < n_open; k++)
+                if (open_at[k].b == INT64_MAX && strstr(evl, "\"incident\":") &&
+                    atoll(strstr(evl, "\"incident\":") + 11) == (long long)(k + 1))
+                    open_at[k].b = tt;
+    }
+    fclose(ev);
+    long wrong = 0, frames = 0, frames_open = 0;
+    for (pw_time_ms t = run.start; t <= run.end; t += 10000) {
+        int is_open = 0;
+        for (size_t k = 0; k < n_open; k++)
+            is_open |= open_at[k].a <= t && t < open_at[k].b;
+        cairo_t *cr;
+        cairo_surface_t *surf = white_surface(W, H, &cr);
+        tofu += rnd_draw_console(cr, W, H, &base, &run, &c, t);
+        long r = red_pixels(surf);
+        if (is_open ? r == 0 : r > 0)
+            printf("\n    wrong at %lld: open %d, red %ld", (long long)t, is_open, r);
+        wrong += is_open ? r == 0 : r > 0;
+        frames++;
+        frames_open += is_open;
+        cairo_destroy(cr);
+        cairo_surface_destroy(surf);
+    }
+    printf("\n    before the first: %ld red; #%lld en route: %ld red, %ld amber; on scene: %ld green; "
+           "%ld frames (%ld with an incident open), %ld wrong ",
+           red[0], id, red[1], amber[1], green[2], frames, frames_open, wrong);
+    CU_ASSERT(n_open >= 2 && frames_open > 10);
+    CU_ASSERT_EQUAL(wrong, 0);
     (void)open;
     CU_ASSERT_EQUAL(red[0], 0);
     CU_ASSERT(red[1] > 20);

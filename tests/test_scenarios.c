@@ -136,6 +136,8 @@ static void test_errors_name_file_and_line(void)
          "police_box, police_station or staffed"},
         {"\nsafe_place { at = place(37.5, 127.0) }\n", 3, SCN_ERUNTIME, "'name' is required"},
         {"safe_place { name = 'box' }\n", 2, SCN_ERUNTIME, "'at' (a place) is required"},
+        {"safe_place { name = string.rep('파', 22), at = place(37.5, 127.0) }\n", 2, SCN_ERUNTIME,
+         "'name' is 66 bytes; at most 63"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         scn_scenario s;
