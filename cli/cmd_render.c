@@ -9,6 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+static int has_file(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, R_OK) == 0;
+}
 
 /* --bbox SOUTH,WEST,NORTH,EAST in degrees. */
 static int parse_bbox(const char *v, double box[4])
@@ -128,7 +136,7 @@ static int render_victim(const char *dir, const rnd_run *run, const rnd_basemap 
 }
 
 static int render_console(const char *dir, const rnd_run *run, const rnd_basemap *base, const char *out,
-                          const char *at, int width, int height)
+                          const char *at, double frames_s, int width, int height)
 {
     char err[1024];
     rnd_console_feed c;
@@ -153,6 +161,24 @@ static int render_console(const char *dir, const rnd_run *run, const rnd_basemap
     if (width < 640 || height < 400) {
         rnd_console_feed_free(&c);
         return cli_usage_error("render", "--size: the console needs at least 640x400 (its panel is 330 px wide)");
+    }
+    if (frames_s > 0) {
+        char path[1100], last[1100];
+        long k = 0;
+        int rc = RND_OK;
+        for (pw_time_ms u = run->start; u <= run->end && rc == RND_OK; u += (pw_time_ms)(frames_s * 1000.0), k++) {
+            frame_path(out, k, path, sizeof path);
+            rc = rnd_write_console(path, width, height, base, run, &c, u, err, sizeof err);
+        }
+        rnd_console_feed_free(&c);
+        if (rc != RND_OK) {
+            fprintf(stderr, "proxwatch render: %s\n", err);
+            return 1;
+        }
+        frame_path(out, 0, path, sizeof path);
+        frame_path(out, k - 1, last, sizeof last);
+        printf("written %ld frames, %s to %s\n", k, path, last);
+        return 0;
     }
     int rc = rnd_write_console(out, width, height, base, run, &c, t, err, sizeof err);
     rnd_console_feed_free(&c);
@@ -272,12 +298,12 @@ int cli_render(int argc, char **argv)
     }
     if (!victim && !report && !console && strcmp(view, "map") != 0)
         return cli_usage_error("render", "--view '%s': map, victim, console, report or sweep", view);
-    if (console && (mo.has_bbox || mo.zoom != 1.0 || case_id || frames_s > 0))
-        return cli_usage_error("render", "the console takes --at, --size and --out only");
+    if (console && (mo.has_bbox || mo.zoom != 1.0 || case_id))
+        return cli_usage_error("render", "the console takes --at or --frames, --size and --out only");
     if (report && (mo.has_bbox || mo.zoom != 1.0))
         return cli_usage_error("render", "--bbox and --zoom go with the map");
     if (!victim && !console && (at || case_id || frames_s > 0))
-        return cli_usage_error("render", "--at, --case and --frames go with --view victim (--at with console too)");
+        return cli_usage_error("render", "--at and --frames go with --view victim or console, --case with victim");
     if (victim && (mo.has_bbox || mo.zoom != 1.0))
         return cli_usage_error("render", "--bbox and --zoom go with the map (the phone centres on her)");
     if (at && frames_s > 0)
@@ -306,7 +332,13 @@ int cli_render(int argc, char **argv)
     }
     int rc;
     if (console) {
-        rc = render_console(dir, &run, &base, out, at, size_given ? mo.width : 1280, size_given ? mo.height : 800);
+        rc = render_console(dir, &run, &base, out, at, frames_s, size_given ? mo.width : 1280,
+                            size_given ? mo.height : 800);
+    } else if (report && (!has_file(dir, "latencies.csv") || !has_file(dir, "incidents.csv"))) {
+        fprintf(stderr, "proxwatch render: %s/%s: missing (the report's plots need latencies.csv and "
+                        "incidents.csv, which run, replay and live write)\n",
+                dir, has_file(dir, "latencies.csv") ? "incidents.csv" : "latencies.csv");
+        rc = 2;
     } else if (report) {
         rc = rnd_write_report(out, &base, &run, err, sizeof err);
         if (rc != RND_OK)

@@ -300,7 +300,7 @@ static const command commands[] = {
      "\n"
      "  --view VIEW         map (default), victim, console, report, or sweep for a\n"
      "                      sweep's folder\n"
-     "  --out FILE          where (map: .png, .svg or .pdf; victim and console:\n"
+     "  --out FILE, -o FILE where (map: .png, .svg or .pdf; victim and console:\n"
      "                      .png; report and sweep: .pdf)\n"
      "  --bbox S,W,N,E      map: show this box (degrees) instead of the run's extent\n"
      "  --zoom Z            map: scale the view by Z (0.01 to 100)\n"
@@ -311,8 +311,8 @@ static const command commands[] = {
      "                      first reveal window's opening; the first incident's);\n"
      "                      outside the run is an error\n"
      "  --case ID           victim: the case (default: the first with a victim)\n"
-     "  --frames STEP       victim: a frame every STEP seconds of the run, FILE\n"
-     "                      numbered (victim-0000.png, ...), for an animation\n"
+     "  --frames STEP       victim, console: a frame every STEP seconds of the run,\n"
+     "                      FILE numbered (victim-0000.png, ...), for an animation\n"
      "\n"
      "Example: proxwatch render runs/gangnam-morning-1 --view victim --at 2000\n"},
 };

@@ -198,7 +198,7 @@ static void tradeoff(cairo_t *cr, double x, double y, double w, double h, json_t
         if (figure(json_array_get(combos, i), "breaches_missed", &m, &lo, &hi))
             ymax = fmax(ymax, m);
     }
-    double tx = rnd_nice_ceiling(xmax), ty = rnd_nice_ceiling(ymax);
+    double tx = rnd_nice_ceiling(xmax * 1.1), ty = rnd_nice_ceiling(ymax * 1.1); /* room for labels at the top */
     double px = x + 44, py = y + 22, pw = w - 60, ph = h - 22 - 34;
     rnd_rgb(cr, 0x111111, 1);
     rnd_text(cr, "The trade-off: false alerts per offender-day against missed breaches (means)", NULL, 11, x, y);
@@ -215,12 +215,24 @@ static void tradeoff(cairo_t *cr, double x, double y, double w, double h, json_t
         rnd_text(cr, t, NULL, 8, x + 2, py + ph - ph * i / 4.0 - 5);
     }
     rnd_text(cr, "false alerts per offender-day", NULL, 9, px + pw / 2 - 60, py + ph + 15);
+    rnd_rgb(cr, 0x444444, 1);
+    rnd_text(cr, "missed", NULL, 9, x + 2, py - 14);
+    double placed[64][2];
+    size_t n_placed = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *c = json_array_get(combos, i);
         double fx, fy, lo, hi;
         if (!figure(c, "false_per_offender_day", &fx, &lo, &hi) || !figure(c, "breaches_missed", &fy, &lo, &hi))
             continue;
         double cx = px + pw * fx / tx, cy = py + ph - ph * fy / ty;
+        /* points on the same spot: their labels stack below one another */
+        int below = 0;
+        for (size_t k = 0; k < n_placed; k++)
+            below += fabs(placed[k][0] - cx) < 8 && fabs(placed[k][1] - cy) < 8;
+        if (n_placed < 64) {
+            placed[n_placed][0] = cx;
+            placed[n_placed++][1] = cy;
+        }
         cairo_arc(cr, cx, cy, 4.5, 0, 2 * M_PI);
         rnd_rgb(cr, RND_COLOUR_OFFENDER, 1);
         cairo_fill(cr);
@@ -235,7 +247,7 @@ static void tradeoff(cairo_t *cr, double x, double y, double w, double h, json_t
             strncat(t, one, sizeof t - strlen(t) - 1);
         }
         rnd_rgb(cr, 0x222222, 1);
-        rnd_text(cr, t, NULL, 8, cx + 6, cy - 12);
+        rnd_text(cr, t, NULL, 8, cx + 6, cy - 12 + 11.0 * below);
     }
 }
 

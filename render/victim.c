@@ -303,7 +303,7 @@ int rnd_draw_victim(cairo_t *cr, int width, int height, const rnd_basemap *b, co
         unknown += rnd_text_in(cr, "경보: 가해자가 가까이 있습니다", fs, 12, banner * 0.18, 0xFFFFFF);
         char line[96];
         if (st->has_pin && isfinite(st->pin.distance_m))
-            snprintf(line, sizeof line, "ALERT: offender %.0f m away", st->pin.distance_m);
+            snprintf(line, sizeof line, "ALERT: offender %.0f m away (centre)", st->pin.distance_m);
         else
             snprintf(line, sizeof line, "ALERT: offender nearby");
         unknown += rnd_text_in(cr, line, fs * 0.85, 12, banner * 0.55, 0xFFFFFF);

@@ -66,6 +66,10 @@ check "sweep writes sweep.pdf"         0 "sweep.pdf}" -- sweep "$src/scenarios/d
 check "render --view sweep"            0 "written pw_cli_sweep.pdf" -- render pw_cli_swp --view sweep --out pw_cli_sweep.pdf
 check "render --view sweep, no sweep"  2 "pw_cli_nopic/sweep.json" -- render pw_cli_nopic --view sweep
 check "render --view console"          0 "112 console at 2026-03-01T23:06:31.753Z" -- render pw_cli_nopic --view console --out pw_cli_console.png
+rm -f pw_cli_cframe-*.png
+check "render --view console --frames" 0 "written 3 frames" -- render pw_cli_nopic --view console --frames 3600 -o pw_cli_cframe.png
+rm -rf pw_cli_nocsv && cp -r pw_cli_nopic pw_cli_nocsv && rm pw_cli_nocsv/latencies.csv
+check "render a report without latencies.csv" 2 "pw_cli_nocsv/latencies.csv: missing" -- render pw_cli_nocsv --view report -o pw_cli_nocsv.pdf
 check "render --view nonsense"         2 "map, victim, console, report or sweep" -- render pw_cli_nopic --view nonsense
 check "render --at with the map"       2 "go with --view victim" -- render pw_cli_nopic --at 10
 # The default scenario starts 2026-03-02 07:30 KST = 2026-03-01T22:30:00Z;
