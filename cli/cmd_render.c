@@ -85,6 +85,23 @@ static void frame_path(const char *out, long k, char *buf, size_t n)
     snprintf(buf, n, "%.*s-%04ld%s", stem, out, k, dot ? dot : "");
 }
 
+/* --at (if given) into *t, which holds the default; 0, or the usage error's status when it cannot be read
+ * or lies outside the run. */
+static int resolve_at(const char *at, const rnd_run *run, pw_time_ms *t)
+{
+    if (at && !parse_at(at, run->start, t))
+        return cli_usage_error("render", "--at '%s': seconds from the start, or YYYY-MM-DDTHH:MM:SS[.mmm] with Z "
+                                         "or +09:00", at);
+    if (*t < run->start || *t > run->end) {
+        char a[40], b[40], c[40];
+        pw_format_time(*t, a, sizeof a);
+        pw_format_time(run->start, b, sizeof b);
+        pw_format_time(run->end, c, sizeof c);
+        return cli_usage_error("render", "--at %s lies outside the run (%s to %s)", a, b, c);
+    }
+    return 0;
+}
+
 static int render_victim(const char *dir, const rnd_run *run, const rnd_basemap *base, const char *out,
                          const char *at, int case_id, double frames_s, int width, int height)
 {
@@ -98,18 +115,10 @@ static int render_victim(const char *dir, const rnd_run *run, const rnd_basemap 
         return 2;
     }
     pw_time_ms t = f.n_windows ? f.windows[0].open : run->start;
-    if (at && !parse_at(at, run->start, &t)) {
+    int bad = resolve_at(at, run, &t);
+    if (bad) {
         rnd_victim_feed_free(&f);
-        return cli_usage_error("render", "--at '%s': seconds from the start, or YYYY-MM-DDTHH:MM:SS[.mmm] with Z "
-                                         "or +09:00", at);
-    }
-    if (t < run->start || t > run->end) {
-        char a[40], b[40], c[40];
-        pw_format_time(t, a, sizeof a);
-        pw_format_time(run->start, b, sizeof b);
-        pw_format_time(run->end, c, sizeof c);
-        rnd_victim_feed_free(&f);
-        return cli_usage_error("render", "--at %s lies outside the run (%s to %s)", a, b, c);
+        return bad;
     }
     int rc = 0;
     if (frames_s > 0) {
@@ -145,18 +154,10 @@ static int render_console(const char *dir, const rnd_run *run, const rnd_basemap
         return 2;
     }
     pw_time_ms t = run->n_incidents ? run->incidents[0].open : run->start;
-    if (at && !parse_at(at, run->start, &t)) {
+    int bad = resolve_at(at, run, &t);
+    if (bad) {
         rnd_console_feed_free(&c);
-        return cli_usage_error("render", "--at '%s': seconds from the start, or YYYY-MM-DDTHH:MM:SS[.mmm] with Z "
-                                         "or +09:00", at);
-    }
-    if (t < run->start || t > run->end) {
-        char a[40], b[40], d[40];
-        pw_format_time(t, a, sizeof a);
-        pw_format_time(run->start, b, sizeof b);
-        pw_format_time(run->end, d, sizeof d);
-        rnd_console_feed_free(&c);
-        return cli_usage_error("render", "--at %s lies outside the run (%s to %s)", a, b, d);
+        return bad;
     }
     if (width < 640 || height < 400) {
         rnd_console_feed_free(&c);
