@@ -305,6 +305,7 @@ static void open_sandbox(lua_State *L)
     scl_open_cases(L);
     scl_open_faults(L);
     scl_open_expect(L);
+    scl_open_drill(L);
     lua_register(L, "scenario", l_scenario);
 }
 
@@ -330,6 +331,8 @@ static void builder_free(builder *b)
     free(b->events.v);
     free(b->timers.v);
     free(b->expects.v);
+    free(b->draws.v);
+    free(b->injects.v);
 }
 
 /* Fill err from "file:line: message" (the first line of a Lua error). */
@@ -514,6 +517,10 @@ static scn_status load(scn_scenario *s, const char *code, const char *path, cons
     MOVE_VEC(s->events, s->n_events, b.events);
     MOVE_VEC(s->timers, s->n_timers, b.timers);
     MOVE_VEC(s->expects, s->n_expects, b.expects);
+    MOVE_VEC(s->draws, s->n_draws, b.draws);
+    MOVE_VEC(s->injects, s->n_injects, b.injects);
+    s->drill.level = opts && opts->level >= SCN_LEVEL_EASY && opts->level <= SCN_LEVEL_HARD ? opts->level
+                                                                                          : SCN_LEVEL_NORMAL;
     builder_free(&b);
     s->lua = L;
     s->lua_limits = lim;

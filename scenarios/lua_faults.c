@@ -1,6 +1,6 @@
 /*
  * lua_faults.c - faults and time: tamper(), battery_death(),
- * device_off(), panic(), network_outage(), centre_outage(), at(),
+ * device_off(), panic(), network_outage(), gnss_outage(), centre_outage(), at(),
  * every(), param(), and the methods an actor has in callbacks.
  */
 #include "lua_internal.h"
@@ -53,6 +53,7 @@ static int l_battery_death(lua_State *L) { return timed_event(L, SCN_EV_BATTERY_
 static int l_device_off(lua_State *L) { return timed_event(L, SCN_EV_DEVICE_OFF, "device_off", 1, 0); }
 static int l_panic(lua_State *L) { return timed_event(L, SCN_EV_PANIC, "panic", 1, 0); }
 static int l_network_outage(lua_State *L) { return timed_event(L, SCN_EV_NETWORK_OUTAGE, "network_outage", 1, 1); }
+static int l_gnss_outage(lua_State *L) { return timed_event(L, SCN_EV_GNSS_OUTAGE, "gnss_outage", 1, 1); }
 static int l_centre_outage(lua_State *L) { return timed_event(L, SCN_EV_CENTRE_OUTAGE, "centre_outage", 0, 1); }
 
 /* at("08:15", fn) / every("10m", fn) / every("10m", fn, "08:00") */
@@ -189,6 +190,7 @@ void scl_open_faults(lua_State *L)
         {"device_off", l_device_off},
         {"panic", l_panic},
         {"network_outage", l_network_outage},
+        {"gnss_outage", l_gnss_outage},
         {"centre_outage", l_centre_outage_any},
         {"at", l_at},
         {"param", l_param},

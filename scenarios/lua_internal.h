@@ -19,6 +19,8 @@
  *                 network_outage(), centre_outage(), at(), every(),
  *                 param(), and the actors' methods in callbacks
  *   lua_expect.c  expect { }
+ *   lua_drill.c   drill { }, level(), by_level { }, vary(), vary_place(),
+ *                 choose(), inject { } (drill templates)
  * Each group registers its globals (and metatables) with scl_open_GROUP.
  *
  * Errors are raised with luaL_error, whose "file:line:" prefix is the
@@ -92,6 +94,8 @@ typedef struct builder {
     VEC(scn_timer) timers;
     int have_dispatch;
     VEC(scn_expect) expects;
+    VEC(scn_draw) draws;
+    VEC(scn_inject) injects;
     int expect_line;               /* line of the expect { } block, 0 before it */
 } builder;
 
@@ -163,5 +167,8 @@ void scl_open_actors(lua_State *L);
 void scl_open_cases(lua_State *L);
 void scl_open_faults(lua_State *L);
 void scl_open_expect(lua_State *L);
+void scl_open_drill(lua_State *L);
+/* A place userdata on the stack (lua_places.c). */
+void scl_push_place(lua_State *L, scn_point p);
 
 #endif /* PW_SCN_LUA_INTERNAL_H */

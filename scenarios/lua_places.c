@@ -14,7 +14,7 @@
 /* Places and stations                                                 */
 /* ------------------------------------------------------------------ */
 
-static void push_place(lua_State *L, scn_point p)
+void scl_push_place(lua_State *L, scn_point p)
 {
     scn_point *u = lua_newuserdatauv(L, sizeof *u, 0);
     *u = p;
@@ -47,7 +47,7 @@ static int l_place(lua_State *L)
         lon = lua_tonumber(L, 2);
     }
     check_latlon(L, "place", lat, lon);
-    push_place(L, (scn_point){lat, lon});
+    scl_push_place(L, (scn_point){lat, lon});
     return 1;
 }
 
@@ -73,7 +73,7 @@ static int l_offset(lua_State *L)
     scn_point to;
     eng_geo_to_wgs84(&fr, east, north, &to.lat, &to.lon);
     check_latlon(L, "offset", to.lat, to.lon);
-    push_place(L, to);
+    scl_push_place(L, to);
     return 1;
 }
 
@@ -168,7 +168,7 @@ static int l_station(lua_State *L)
     char line[64];
     line_key(L, 1, line, sizeof line);
     const char *name = luaL_checkstring(L, 2);
-    push_place(L, check_station(L, b, line, name, "station")->p);
+    scl_push_place(L, check_station(L, b, line, name, "station")->p);
     return 1;
 }
 

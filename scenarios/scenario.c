@@ -254,6 +254,8 @@ void scn_free(scn_scenario *s)
     free(s->events);
     free(s->timers);
     free(s->expects);
+    free(s->draws);
+    free(s->injects);
     memset(s, 0, sizeof *s);
 }
 
@@ -267,6 +269,17 @@ void scn_shift_time(scn_scenario *s, pw_time_ms delta)
     }
     for (size_t i = 0; i < s->n_timers; i++)
         s->timers[i].at += delta;
+    for (size_t i = 0; i < s->n_injects; i++) {
+        s->injects[i].at += delta;
+        if (s->injects[i].until)
+            s->injects[i].until += delta;
+    }
+    for (size_t i = 0; i < s->n_draws; i++)
+        if (s->draws[i].kind == SCN_DRAW_TIME) {
+            s->draws[i].lo += (double)delta;
+            s->draws[i].hi += (double)delta;
+            s->draws[i].value += (double)delta;
+        }
     for (size_t i = 0; i < s->n_legs; i++)
         if (s->legs[i].depart_at >= 0)
             s->legs[i].depart_at += delta;

@@ -167,7 +167,10 @@ typedef enum scn_event_kind {
     SCN_EV_DEVICE_OFF,               /* switched off (announced) */
     SCN_EV_PANIC,                    /* victim presses the panic button */
     SCN_EV_CENTRE_OUTAGE,            /* monitoring centre down [at, until) */
-    SCN_EV_NETWORK_OUTAGE            /* actor's network down [at, until) */
+    SCN_EV_NETWORK_OUTAGE,           /* actor's network down [at, until) */
+    SCN_EV_GNSS_OUTAGE               /* actor's receiver sees no satellites [at, until):
+                                        a road tunnel, a shielded bag (its cell
+                                        position still works) */
 } scn_event_kind;
 
 typedef struct scn_event {
@@ -256,6 +259,78 @@ typedef struct scn_expect {
     int line;                        /* the line of its expect { } block */
 } scn_expect;
 
+/*
+ * Drill templates (scenarios/drills/README.md).  A template is a scenario
+ * with drill { }, randomisation ranges (vary, vary_place, choose) and
+ * inject { }s.  Loaded with scn_options.uniform, each range draws a value
+ * from it and is listed here in the order the script asked; without it a
+ * range gives its middle (a choice its first option, a place its centre),
+ * so a template runs as a plain scenario.
+ */
+typedef enum scn_draw_kind {
+    SCN_DRAW_NUMBER = 0,             /* vary("name", lo, hi) */
+    SCN_DRAW_TIME,                   /* vary("name", "07:40", "07:55"): UTC ms */
+    SCN_DRAW_DURATION,               /* vary("name", "2m", "6m"): seconds */
+    SCN_DRAW_CHOICE,                 /* choose("name", {...}): index 0..n-1 */
+    SCN_DRAW_PLACE                   /* vary_place("name", place, metres): metres from it */
+} scn_draw_kind;
+
+typedef struct scn_draw {
+    char name[64];
+    scn_draw_kind kind;
+    double lo, hi;                   /* the range: numbers, UTC ms, seconds,
+                                        0..n-1, or 0..radius (m) */
+    double value;                    /* what was drawn, in the same unit */
+    scn_point place;                 /* SCN_DRAW_PLACE: the point drawn */
+    scn_point centre;                /* SCN_DRAW_PLACE: the range's centre */
+    int line;
+} scn_draw;
+
+/* Difficulty levels of a drill: an inject appears at its level and above. */
+enum { SCN_LEVEL_EASY = 1, SCN_LEVEL_NORMAL = 2, SCN_LEVEL_HARD = 3 };
+/* "easy", "normal", "hard"; NULL out of range. */
+const char *scn_level_name(int level);
+/* The level of a name, or 0. */
+int scn_level_parse(const char *name);
+
+/* What a drill injects; each becomes a scenario event or zone (scenarios/
+ * drills/README.md lists what each does and what the trainee should do). */
+typedef enum scn_inject_kind {
+    SCN_INJ_TAMPER = 1,              /* the offender's strap is cut (tamper event) */
+    SCN_INJ_PANIC,                   /* the victim presses her panic button */
+    SCN_INJ_TUNNEL,                  /* the actor's GNSS is lost [at, until) */
+    SCN_INJ_CANYON,                  /* an urban canyon (circle) where a false alert may come from;
+                                        [at, until) is when it is expected */
+    SCN_INJ_BATTERY,                 /* the actor's battery dies */
+    SCN_INJ_OUTAGE,                  /* the monitoring centre is down [at, until) */
+    SCN_INJ_KIND_COUNT
+} scn_inject_kind;
+/* "tamper", "panic", "tunnel", "canyon", "battery", "outage"; NULL out of range. */
+const char *scn_inject_name(scn_inject_kind k);
+
+typedef struct scn_inject {
+    scn_inject_kind kind;
+    char name[64];                   /* the trainer's label */
+    pw_time_ms at, until;            /* until: 0 for an instant */
+    size_t actor;                    /* SIZE_MAX: none (outage, canyon) */
+    scn_point place;                 /* canyon: its centre */
+    double radius_m;                 /* canyon: its radius */
+    double street_bearing_deg;       /* canyon: its street's axis (NAN unknown) */
+    int level;                       /* SCN_LEVEL_*: the lowest level it appears at */
+    char who[32];                    /* who speaks on its page ("victim", "centre", ...) */
+    char says_ko[256], says_en[256]; /* what they say (may be empty) */
+    int line;
+} scn_inject;
+
+typedef struct scn_drill {
+    int present;                     /* the script has drill { } */
+    int line;
+    int level;                       /* SCN_LEVEL_* it was loaded at */
+    char title[128];
+    char trains[512];                /* what it trains */
+    char briefing_ko[512], briefing_en[512];
+} scn_drill;
+
 typedef struct scn_scenario {
     char name[128];
     char file[256];                  /* where it was loaded from */
@@ -278,6 +353,10 @@ typedef struct scn_scenario {
     scn_dispatch dispatch;
     /* expect { ... }: in the order of scn_measure, at most one per measure */
     scn_expect *expects;        size_t n_expects;
+    /* drill templates: drill { }, the draws made, the injects of its level */
+    scn_drill drill;
+    scn_draw *draws;            size_t n_draws;
+    scn_inject *injects;        size_t n_injects;
 
     void *lua;                       /* private: the Lua state, kept for at/every callbacks */
     void *lua_limits;                /* private: its memory and instruction budget */
@@ -299,6 +378,11 @@ typedef struct scn_options {
     const char *const *param_names;
     const double *param_values;
     int *param_used;
+    /* Drill templates: draws for vary/choose/vary_place (NULL: each range's
+     * middle) and the difficulty (0: SCN_LEVEL_NORMAL). */
+    double (*uniform)(void *ctx);    /* in [0, 1) */
+    void *uniform_ctx;
+    int level;
 } scn_options;
 
 /* Load and validate a scenario.  On error nothing is left allocated and err

@@ -220,7 +220,7 @@ static void device_due(run *r, size_t a, pw_time_ms now)
     int moving, underground;
     sim_track_at(&ar->track, now, &ar->hint, &x, &y, &moving, &underground);
     double bearing;
-    scn_env env = sim_env_at(&r->env, x, y, underground, &bearing);
+    scn_env env = sim_env_at(&r->env, x, y, underground || ar->gnss_down, &bearing);
     dev_message out[8];
     size_t n = dev_unit_step(u, now, x, y, moving, (dev_env)env, bearing, r->envp, &r->frame, out, 8);
     send_messages(r, out, n);
@@ -337,6 +337,10 @@ static void apply_event(run *r, scn_event_kind kind, size_t a, pw_time_ms now, p
     case SCN_EV_CENTRE_OUTAGE:
         r->centre_down++;
         break;
+    case SCN_EV_GNSS_OUTAGE:
+        if (a < r->s->n_actors)
+            r->actors[a].gnss_down++;
+        break;
     }
     if (until > 0 && (kind == SCN_EV_NETWORK_OUTAGE || kind == SCN_EV_CENTRE_OUTAGE)) {
         /* Callbacks give a duration; the end is queued as an anonymous
@@ -362,6 +366,11 @@ static void end_outage(run *r, uint32_t idx, pw_time_ms now)
         actor = idx & 0x7fffffffu;
     } else {
         const scn_event *ev = &r->s->events[idx];
+        if (ev->kind == SCN_EV_GNSS_OUTAGE) {
+            if (ev->actor < r->s->n_actors && r->actors[ev->actor].gnss_down > 0)
+                r->actors[ev->actor].gnss_down--;
+            return;
+        }
         centre = ev->kind == SCN_EV_CENTRE_OUTAGE;
         actor = ev->actor;
     }

@@ -28,6 +28,7 @@ typedef struct actor_rt {
     size_t hint;
     dev_unit *unit;            /* NULL for patrols */
     int net_down;              /* outages in force */
+    int gnss_down;             /* GNSS outages in force (its sky is a tunnel's) */
     size_t motion_next;        /* truth segment after the next motion change queued */
     int motion_to;             /* what that change is: 1 starts, 0 stops */
 } actor_rt;
