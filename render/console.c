@@ -133,8 +133,23 @@ static int open_at(const rnd_run *run, const struct rnd_incident *in, pw_time_ms
     return in->open <= t && (t < in->close || (in->close >= run->end && t <= run->end));
 }
 
-/* A patrol's state at t from the incidents it was sent to. */
-static int patrol_state(const rnd_run *run, pw_id patrol, pw_time_ms t, long long *incident)
+int rnd_patrol_at(const rnd_console_feed *c, pw_id patrol, pw_time_ms t, rnd_ll *at)
+{
+    for (size_t i = 0; i < c->n_segs; i++) {
+        const rnd_patrol_seg *s = &c->segs[i];
+        if (s->patrol != patrol || !(s->t0 <= t && t <= s->t1))
+            continue;
+        if (i + 1 < c->n_segs && c->segs[i + 1].patrol == s->patrol && c->segs[i + 1].t0 <= t)
+            continue; /* the later segment holds t too */
+        double f = s->t1 > s->t0 ? (double)(t - s->t0) / (double)(s->t1 - s->t0) : 0.0;
+        at->lat = s->a.lat + f * (s->b.lat - s->a.lat);
+        at->lon = s->a.lon + f * (s->b.lon - s->a.lon);
+        return 1;
+    }
+    return 0;
+}
+
+int rnd_patrol_state(const rnd_run *run, pw_id patrol, pw_time_ms t, long long *incident)
 {
     for (size_t i = 0; i < run->n_incidents; i++) {
         const struct rnd_incident *in = &run->incidents[i];
@@ -229,14 +244,14 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
     /* Patrols where their paths put them at t, by state. */
     for (size_t i = 0; i < c->n_segs; i++) {
         const rnd_patrol_seg *s = &c->segs[i];
-        if (!(s->t0 <= t && t <= s->t1))
+        if (i > 0 && c->segs[i - 1].patrol == s->patrol)
+            continue; /* one mark a patrol */
+        rnd_ll at;
+        if (!rnd_patrol_at(c, s->patrol, t, &at))
             continue;
-        if (i + 1 < c->n_segs && c->segs[i + 1].patrol == s->patrol && c->segs[i + 1].t0 <= t)
-            continue; /* the later segment holds t too */
-        double f = s->t1 > s->t0 ? (double)(t - s->t0) / (double)(s->t1 - s->t0) : 0.0;
-        double lat = s->a.lat + f * (s->b.lat - s->a.lat), lon = s->a.lon + f * (s->b.lon - s->a.lon);
+        double lat = at.lat, lon = at.lon;
         long long inc = 0;
-        int st = patrol_state(run, s->patrol, t, &inc);
+        int st = rnd_patrol_state(run, s->patrol, t, &inc);
         double x, y;
         rnd_project(&v, lat, lon, &x, &y);
         cairo_rectangle(cr, x - 7, y - 7, 14, 14);
@@ -296,7 +311,7 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
         if (i > 0 && c->segs[i - 1].patrol == c->segs[i].patrol)
             continue; /* one line a patrol */
         long long inc = 0;
-        int st = patrol_state(run, c->segs[i].patrol, t, &inc);
+        int st = rnd_patrol_state(run, c->segs[i].patrol, t, &inc);
         if (st == RND_PATROL_FREE)
             snprintf(line, sizeof line, "%s · %s", c->segs[i].name, state_name[st]);
         else

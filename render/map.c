@@ -32,6 +32,27 @@ int rnd_text(cairo_t *cr, const char *utf8, const char *family, double size, dou
     return unknown;
 }
 
+double rnd_text_wrapped(cairo_t *cr, const char *utf8, double size, double x, double y, double width, int *unknown)
+{
+    PangoLayout *layout = pango_cairo_create_layout(cr);
+    PangoFontDescription *fd = pango_font_description_from_string(HANGUL_SANS);
+    pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
+    pango_layout_set_font_description(layout, fd);
+    pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
+    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_text(layout, utf8, -1);
+    cairo_move_to(cr, x, y);
+    pango_cairo_show_layout(cr, layout);
+    if (unknown)
+        *unknown += pango_layout_get_unknown_glyphs_count(layout);
+    int pw, ph;
+    pango_layout_get_pixel_size(layout, &pw, &ph);
+    cairo_new_path(cr);
+    pango_font_description_free(fd);
+    g_object_unref(layout);
+    return ph;
+}
+
 /* The size of a text as rnd_text would draw it. */
 static void text_size(cairo_t *cr, const char *utf8, double size, double *w, double *h)
 {

@@ -117,6 +117,8 @@ static int feature(rnd_run *run, json_t *f, char *what, size_t n)
         if (!a)
             return snprintf(what, n, "out of memory"), -1;
         a->is_true = json_is_true(json_object_get(props, "true"));
+        a->case_id = (int)json_integer_value(json_object_get(props, "case"));
+        snprintf(a->cause, sizeof a->cause, "%s", str(props, "cause"));
         a->start = (pw_time_ms)json_integer_value(json_object_get(props, "start"));
         a->end = (pw_time_ms)json_integer_value(json_object_get(props, "end"));
         if (get_ll(coords, &a->at) != 0)

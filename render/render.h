@@ -71,6 +71,8 @@ typedef struct rnd_fix {         /* a fix the engine received */
 
 typedef struct rnd_alert {       /* where an alert episode opened */
     rnd_ll at;
+    int case_id;
+    char cause[24];              /* a false one's: noise_jump, urban_canyon, ...; "none" when true */
     int is_true;
     pw_time_ms start, end;
 } rnd_alert;
@@ -227,6 +229,15 @@ void rnd_draw_pin(cairo_t *cr, const rnd_view *v, double lat, double lon, double
  */
 int rnd_text(cairo_t *cr, const char *utf8, const char *family, double size, double x, double y);
 
+/* The same wrapped to `width` (points or pixels) at word boundaries; the
+ * height drawn.  *unknown (may be NULL) gets the characters no font could
+ * draw. */
+double rnd_text_wrapped(cairo_t *cr, const char *utf8, double size, double x, double y, double width, int *unknown);
+
+/* A PDF's dates: the run's start (or 2000-01-01 with t 0), never the wall
+ * clock, so that the same run gives the same bytes. */
+void rnd_pdf_dates(cairo_surface_t *s, pw_time_ms t);
+
 /*
  * Write the map to path: PNG, SVG or PDF by its extension.  RND_EINVAL
  * for another extension, RND_EIO with err naming the path when it cannot
@@ -372,6 +383,12 @@ extern const uint32_t rnd_patrol_colour[3];
  * naming the file. */
 int rnd_console_feed_load(rnd_console_feed *c, const char *dir, char *err, size_t n);
 void rnd_console_feed_free(rnd_console_feed *c);
+/* Where a patrol's path puts it at t: 1 with *at, 0 when its path does not
+ * cover t (or it has none). */
+int rnd_patrol_at(const rnd_console_feed *c, pw_id patrol, pw_time_ms t, rnd_ll *at);
+/* A patrol's state at t (RND_PATROL_*) from the incidents it was sent to
+ * (incidents.csv), with *incident the one it serves. */
+int rnd_patrol_state(const rnd_run *run, pw_id patrol, pw_time_ms t, long long *incident);
 /*
  * Draw the dispatcher's console at t (dark, width x height): on the map
  * both pins of every incident open at t (its latest pins sent to the

@@ -30,9 +30,6 @@ static inline int rnd_text_in(cairo_t *cr, const char *s, double size, double x,
     return rnd_text(cr, s, NULL, size, x, y);
 }
 
-/* A PDF's dates: the run's start (or 2000-01-01 with t 0), never the wall
- * clock, so that the same run gives the same bytes. */
-void rnd_pdf_dates(cairo_surface_t *s, pw_time_ms t);
 
 /* How the phone and the console draw the basemap: district edges,
  * streets and subway lines in plain colours. */
