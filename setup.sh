@@ -59,7 +59,9 @@ case "$cmd" in
   test)
     # Warnings are errors here (and so in CI), in every build type.
     # gdal-bin: the test that run.gpkg opens in GDAL (ogrinfo, ogr2ogr).
-    PACKAGES+=(gdal-bin)
+    # poppler-utils: pdftotext reads the drills' PDFs back, so that a test
+    # can search the trainee's pages for the key's words.
+    PACKAGES+=(gdal-bin poppler-utils)
     install_missing
     build build -DPW_WERROR=ON
     (cd build && ctest --output-on-failure -j "$JOBS")

@@ -315,6 +315,39 @@ static const command commands[] = {
      "                      FILE numbered (victim-0000.png, ...), for an animation\n"
      "\n"
      "Example: proxwatch render runs/gangnam-morning-1 --view victim --at 2000\n"},
+    {"drill", cli_drill,
+     "proxwatch drill TEMPLATE.lua --count N [--seed S] [--difficulty easy|normal|hard] --out DIR\n"
+     "       proxwatch drill score DRILL.json ACTIONS.jsonl [ACTIONS.jsonl ...] [--json]",
+     "make dispatcher drills from a template, and score trainees' action logs",
+     "Makes N variants of a drill template (a scenario with drill { }, ranges and\n"
+     "inject { }s: scenarios/drills/README.md).  Each variant draws its ranges,\n"
+     "runs through the engine, and is drawn again when an inject did not show on\n"
+     "the console (a canyon that gave no false alert).  Into DIR, for drill K:\n"
+     "  drill-K.pdf      for the trainee: a briefing page, then a page per inject\n"
+     "                   with the 112 console at that moment and what the caller\n"
+     "                   says; no answers\n"
+     "  drill-K-key.pdf  for the trainer: expected actions with deadlines, the\n"
+     "                   false alerts and why, the timeline, the ground-truth map\n"
+     "  drill-K.json     all of it, the key included (schema_version 1)\n"
+     "  drill-K/         the run's records (proxwatch render draws them)\n"
+     "The same template, seed and difficulty give the same files.\n"
+     "\n"
+     "  --count N           variants (1 to 1000; default 1)\n"
+     "  --seed S            the drill's seed (default 1)\n"
+     "  --difficulty LEVEL  easy, normal (default) or hard: which injects appear,\n"
+     "                      and whatever the template scales with by_level { }\n"
+     "  --out DIR, -o DIR   where to write (default drills/)\n"
+     "  --no-pictures       the JSON only\n"
+     "\n"
+     "drill score: a trainee's actions (one JSON object a line: \"t\" seconds after\n"
+     "the start or \"time\" \"HH:MM:SS\", \"action\" dispatch, call_victim or\n"
+     "escalate, \"incident\", \"case\", \"patrol\") against the key: each expected\n"
+     "action on time (10 points), late (5, by how much), with another patrol (5,\n"
+     "how much farther), or missed (0); a dispatch to a false alert costs 3.  With\n"
+     "several logs, a table a trainee.  --json prints the scores as JSON.\n"
+     "\n"
+     "Example: proxwatch drill scenarios/drills/subway_rush.lua --count 3 --out drills\n"
+     "         proxwatch drill score drills/drill-1.json alice.jsonl bob.jsonl\n"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
