@@ -309,6 +309,8 @@ static int action_cmp(const void *a, const void *b)
         return x->from < y->from ? -1 : 1;
     if (x->kind != y->kind)
         return x->kind < y->kind ? -1 : 1;
+    if (x->case_id != y->case_id)
+        return x->case_id < y->case_id ? -1 : 1;
     return x->incident < y->incident ? -1 : x->incident > y->incident;
 }
 
@@ -378,7 +380,8 @@ int drl_build_key(drl_variant *v)
                                           "fall back to phone contact with the victims");
         snprintf(a->because, sizeof a->because, "the centre's link went down (%s)", in->name);
     }
-    qsort(v->actions, v->n_actions, sizeof *v->actions, action_cmp);
+    if (v->n_actions)
+        qsort(v->actions, v->n_actions, sizeof *v->actions, action_cmp);
     for (size_t i = 0; i < v->n_actions; i++)
         snprintf(v->actions[i].id, sizeof v->actions[i].id, "A%u", (unsigned)((i + 1) % 1000000u));
     return build_timeline(v);

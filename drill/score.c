@@ -336,7 +336,8 @@ int drl_score_file(drl_score *sc, const char *drill_json, const char *actions_pa
         key_free(&k);
         return rc;
     }
-    qsort(ta, nt, sizeof *ta, by_time);
+    if (nt)
+        qsort(ta, nt, sizeof *ta, by_time);
     sc->actions = calloc(k.n_actions + 1, sizeof *sc->actions);
     sc->notes = calloc(nt + 1, sizeof *sc->notes);
     if (!sc->actions || !sc->notes) {

@@ -65,6 +65,28 @@ rm -rf pw_cli_swp
 check "sweep writes sweep.pdf"         0 "sweep.pdf}" -- sweep "$src/scenarios/default.lua" --set alarm_radius=300,800 --seeds 1 -j 2 --out pw_cli_swp
 check "render --view sweep"            0 "written pw_cli_sweep.pdf" -- render pw_cli_swp --view sweep --out pw_cli_sweep.pdf
 check "render --view sweep, no sweep"  2 "pw_cli_nopic/sweep.json" -- render pw_cli_nopic --view sweep
+# Drills: options, a scenario that is no template, scoring's bad input.
+drill=$src/scenarios/drills/school_run.lua
+rm -rf pw_cli_drill
+check "drill --count 0"                2 "count '0'" -- drill "$drill" --count 0 --out pw_cli_drill
+check "drill --difficulty medium"      2 "easy, normal or hard" -- drill "$drill" --difficulty medium --out pw_cli_drill
+check "drill with no template"         2 "give a drill template" -- drill --out pw_cli_drill
+check "drill a plain scenario"         2 "default.lua: not a drill template" -- drill "$src/scenarios/default.lua" --out pw_cli_drill
+check "drill a missing template"       2 "pw_cli_nosuch.lua" -- drill pw_cli_nosuch.lua --out pw_cli_drill
+check "drill writes its files"         0 "written 1 drill into pw_cli_drill" -- drill "$drill" --quiet --out pw_cli_drill
+if [ -s pw_cli_drill/drill-1.pdf ] && [ -s pw_cli_drill/drill-1-key.pdf ] && [ -s pw_cli_drill/drill-1.json ]; then
+    echo "ok   drill-1.pdf, drill-1-key.pdf and drill-1.json written"; passed=$((passed + 1))
+else
+    echo "FAIL drill files: $(ls pw_cli_drill)"; failed=$((failed + 1))
+fi
+: > pw_cli_empty.jsonl
+printf '{"t": 10, "action": "escalate"}\n{"t": 20, "action": "dispatch", "incident": 1}\n' > pw_cli_bad.jsonl
+check "drill score: an empty log"      0 "missed" -- drill score pw_cli_drill/drill-1.json pw_cli_empty.jsonl
+check "drill score: a class table"     0 "pw_cli_empty.jsonl" -- drill score pw_cli_drill/drill-1.json pw_cli_empty.jsonl pw_cli_empty.jsonl
+check "drill score --json"             0 "\"missed\":" -- drill score pw_cli_drill/drill-1.json pw_cli_empty.jsonl --json
+check "drill score: a bad line"        2 "pw_cli_bad.jsonl:2: a dispatch names" -- drill score pw_cli_drill/drill-1.json pw_cli_bad.jsonl
+check "drill score: no log"            2 "drill score DRILL.json" -- drill score pw_cli_drill/drill-1.json
+check "drill score: not a drill"       2 "not a drill file" -- drill score pw_cli_empty.jsonl pw_cli_empty.jsonl
 check "render --view console"          0 "112 console at 2026-03-01T23:06:31.753Z" -- render pw_cli_nopic --view console --out pw_cli_console.png
 rm -f pw_cli_cframe-*.png
 check "render --view console --frames" 0 "written 3 frames" -- render pw_cli_nopic --view console --frames 3600 -o pw_cli_cframe.png

@@ -23,7 +23,7 @@ scenario {
   name = "Drill: Gangnam rush hour",
   start = "2026-03-03 07:40",        -- a Tuesday, local time
   timezone = "+09:00",
-  duration = "1h10m",
+  duration = "1h30m",
   seed = 1,
   origin = station("2", "강남"),
 }
