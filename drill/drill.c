@@ -174,6 +174,7 @@ static pw_time_ms inject_shown(const drl_variant *v, const scn_inject *in, char 
             snprintf(why, n, "no signal lost before the tunnel's end");
         break;
     case SCN_INJ_OUTAGE:
+    case SCN_INJ_CALL: /* the 112 line takes it at once */
         return in->at;
     case SCN_INJ_CANYON: {
         /* a false alert that opened in the canyon while it was expected */

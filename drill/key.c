@@ -6,6 +6,7 @@
  */
 #include "drl_internal.h"
 #include "pw_grow.h"
+#include "sim.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -156,6 +157,12 @@ static int build_timeline(drl_variant *v)
             !add_entry(v, v->events[i].ev.time, pw_event_name(v->events[i].ev.type), (int)v->events[i].ev.case_id,
                        v->events[i].ev.incident, -1, "%s", text))
             return DRL_ENOMEM;
+    for (size_t i = 0; i < s->n_calls; i++) {
+        const scn_call *c = &s->calls[i];
+        long long id = SIM_CALL_INCIDENT_BASE + (long long)i + 1;
+        if (!add_entry(v, c->at, "call", 0, id, -1, "112 call #%lld: %s", id, c->what))
+            return DRL_ENOMEM;
+    }
     for (size_t i = 0; i < v->run.n_incidents; i++) {
         const struct rnd_incident *in = &v->run.incidents[i];
         if (!in->patrol)
@@ -369,6 +376,17 @@ int drl_build_key(drl_variant *v)
         }
     }
     free(open);
+    for (size_t i = 0; i < s->n_calls; i++) {
+        const scn_call *c = &s->calls[i];
+        long long id = SIM_CALL_INCIDENT_BASE + (long long)i + 1;
+        drl_action *a = add_action(v, DRL_DISPATCH, 0, id, c->at, DRL_DISPATCH_DEADLINE_MS);
+        if (!a)
+            return DRL_ENOMEM;
+        patrol_options(v, a, c->at, c->place.lat, c->place.lon);
+        snprintf(a->rule, sizeof a->rule, "an unrelated 112 call: dispatch the nearest free patrol within 60 s, "
+                                          "as for any call");
+        snprintf(a->because, sizeof a->because, "unrelated call #%lld came in (%s)", id, c->what);
+    }
     for (size_t i = 0; i < s->n_injects; i++) {
         const scn_inject *in = &s->injects[i];
         if (in->kind != SCN_INJ_OUTAGE)

@@ -149,7 +149,7 @@ typedef struct eval_span {
 typedef struct eval_incident {
     pw_id id;
     size_t case_index;
-    int reason;                 /* the pw_event_type that opened it */
+    int reason;                 /* the pw_event_type that opened it; 0 an unrelated call */
     pw_time_ms open, close;     /* close NEVER while open */
     pw_time_ms queue_wait;      /* ms at the desk before a dispatcher took it; -1 unknown */
     pw_time_ms dispatched;      /* a patrol was sent (NEVER: not yet) */
@@ -227,6 +227,11 @@ void eval_metrics_victim_sees(eval_metrics *m, pw_id case_id, pw_time_ms sent_at
 /* The dispatch model reports what happened to incident `id`. */
 void eval_metrics_dispatch(eval_metrics *m, pw_id incident, pw_time_ms queue_wait_ms, pw_time_ms dispatched,
                           pw_time_ms on_scene);
+/* An unrelated 112 call came in (incident `id`, no case: reason 0) and
+ * ended: it loads the desk and the patrols (the workload figures count it)
+ * but is no alert (the latencies leave it out). */
+void eval_metrics_call(eval_metrics *m, pw_id id, pw_time_ms open);
+void eval_metrics_call_close(eval_metrics *m, pw_id id, pw_time_ms close);
 /* ... and which patrol (its device id) was sent to incident `id`. */
 void eval_metrics_patrol(eval_metrics *m, pw_id incident, pw_id patrol);
 /*

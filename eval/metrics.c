@@ -566,8 +566,8 @@ int eval_metrics_finish(eval_metrics *m, const eval_truth *truth, const eng_fram
         const eval_incident *in = &m->incidents[i];
         if (in->queue_wait >= 0)
             wait_s[n_wait++] = (double)in->queue_wait / 1000.0;
-        if (in->dispatched == NEVER)
-            continue;
+        if (in->dispatched == NEVER || in->reason == 0)
+            continue; /* an unrelated call is no alert: no alert latency */
         dispatch_s[n_disp++] = (double)(in->dispatched - in->open) / 1000.0;
         if (in->on_scene != NEVER)
             scene_s[n_scene++] = (double)(in->on_scene - in->dispatched) / 1000.0;
@@ -637,6 +637,22 @@ void eval_metrics_dispatch(eval_metrics *m, pw_id incident, pw_time_ms queue_wai
             in->on_scene = on_scene;
         return;
     }
+}
+
+void eval_metrics_call(eval_metrics *m, pw_id id, pw_time_ms open)
+{
+    eval_incident in = {.id = id, .case_index = SIZE_MAX, .reason = 0, .open = open, .close = NEVER,
+                        .queue_wait = -1, .dispatched = NEVER, .on_scene = NEVER};
+    PUSH(m, m->incidents, m->n_incidents, m->cap_incidents, in);
+}
+
+void eval_metrics_call_close(eval_metrics *m, pw_id id, pw_time_ms close)
+{
+    for (size_t i = m->n_incidents; i-- > 0;)
+        if (m->incidents[i].id == id) {
+            m->incidents[i].close = close;
+            return;
+        }
 }
 
 void eval_metrics_patrol(eval_metrics *m, pw_id incident, pw_id patrol)

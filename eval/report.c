@@ -236,7 +236,10 @@ int eval_write_incidents_csv(FILE *f, const eval_metrics *m)
     fputs("incident,case,reason,open_ms,queue_wait_ms,dispatched_ms,on_scene_ms,close_ms,patrol\n", f);
     for (size_t i = 0; i < m->n_incidents; i++) {
         const eval_incident *in = &m->incidents[i];
-        fprintf(f, "%lld,%zu,%s,", (long long)in->id, in->case_index + 1, pw_event_name((pw_event_type)in->reason));
+        if (in->reason == 0) /* an unrelated 112 call: no case */
+            fprintf(f, "%lld,0,call,", (long long)in->id);
+        else
+            fprintf(f, "%lld,%zu,%s,", (long long)in->id, in->case_index + 1, pw_event_name((pw_event_type)in->reason));
         csv_time(f, in->open, 0);
         if (in->queue_wait >= 0)
             fprintf(f, "%lld", (long long)in->queue_wait);

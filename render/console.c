@@ -133,6 +133,15 @@ static int open_at(const rnd_run *run, const struct rnd_incident *in, pw_time_ms
     return in->open <= t && (t < in->close || (in->close >= run->end && t <= run->end));
 }
 
+/* The unrelated call an incident is, or NULL. */
+static const rnd_call *find_call(const rnd_run *run, long long incident)
+{
+    for (size_t i = 0; i < run->n_calls; i++)
+        if (run->calls[i].incident == incident)
+            return &run->calls[i];
+    return NULL;
+}
+
 int rnd_patrol_at(const rnd_console_feed *c, pw_id patrol, pw_time_ms t, rnd_ll *at)
 {
     for (size_t i = 0; i < c->n_segs; i++) {
@@ -194,6 +203,9 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
                 TAKE(c->pins[k].offender);
                 TAKE(c->pins[k].victim);
             }
+        const rnd_call *call = find_call(run, in->id);
+        if (call)
+            TAKE(call->at);
     }
 #undef TAKE
     if (box[0] > box[2]) /* nothing to frame: 10 km around City Hall */
@@ -210,11 +222,28 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
     cairo_clip(cr);
     static const rnd_plain_style dark = {CON_INK, 1.0, 0x2C333B, 2.0, 1, 0, 0.35};
     rnd_draw_plain_basemap(cr, &v, b, &dark);
-    /* Open incidents: the latest pins the dispatcher was sent. */
+    /* Open incidents: the latest pins the dispatcher was sent; an
+     * unrelated call, an amber diamond where it is. */
     for (size_t i = 0; i < run->n_incidents; i++) {
         const struct rnd_incident *in = &run->incidents[i];
         if (!open_at(run, in, t))
             continue;
+        const rnd_call *call = find_call(run, in->id);
+        if (call) {
+            double x, y;
+            rnd_project(&v, call->at.lat, call->at.lon, &x, &y);
+            cairo_move_to(cr, x, y - 8);
+            cairo_line_to(cr, x + 8, y);
+            cairo_line_to(cr, x, y + 8);
+            cairo_line_to(cr, x - 8, y);
+            cairo_close_path(cr);
+            rnd_rgb(cr, RND_COLOUR_CALL, 1);
+            cairo_fill(cr);
+            char label[48];
+            snprintf(label, sizeof label, "#%lld", in->id);
+            unknown += rnd_text_in(cr, label, 12, x + 10, y - 8, CON_TEXT);
+            continue;
+        }
         const rnd_console_pin *pin = NULL;
         for (size_t k = 0; k < c->n_pins; k++)
             if (c->pins[k].incident == in->id && c->pins[k].t <= t)
@@ -268,7 +297,7 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
     cairo_rectangle(cr, px, 0, panel, height);
     rnd_rgb(cr, 0x111418, 1);
     cairo_fill(cr);
-    char line[200], when[40];
+    char line[320], when[40];
     pw_format_time(t, when, sizeof when);
     unknown += rnd_text_in(cr, "112 상황판 / 112 console", 16, px + 16, 14, CON_TEXT);
     unknown += rnd_text_in(cr, when, 11, px + 16, 40, CON_DIM);
@@ -294,10 +323,19 @@ int rnd_draw_console(cairo_t *cr, int width, int height, const rnd_basemap *b, c
         } else {
             state = "patrol on scene";
         }
-        snprintf(line, sizeof line, "#%lld case %d · open %ld:%02ld · %s", in->id, in->case_id, open_s / 60,
-                 open_s % 60, state);
+        const rnd_call *call = find_call(run, in->id);
+        if (call)
+            snprintf(line, sizeof line, "#%lld 112 call · open %ld:%02ld · %s", in->id, open_s / 60, open_s % 60,
+                     state);
+        else
+            snprintf(line, sizeof line, "#%lld case %d · open %ld:%02ld · %s", in->id, in->case_id, open_s / 60,
+                     open_s % 60, state);
         unknown += rnd_text_in(cr, line, 11, px + 16, y, t < in->queue_end ? 0xF2A900 : CON_TEXT);
         y += 18;
+        if (call) { /* what the caller reported, under it */
+            unknown += rnd_text_in(cr, call->what, 10, px + 28, y - 2, CON_DIM);
+            y += 16;
+        }
     }
     if (!any) {
         unknown += rnd_text_in(cr, "none open", 11, px + 16, y, CON_DIM);

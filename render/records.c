@@ -123,6 +123,15 @@ static int feature(rnd_run *run, json_t *f, char *what, size_t n)
         a->end = (pw_time_ms)json_integer_value(json_object_get(props, "end"));
         if (get_ll(coords, &a->at) != 0)
             return snprintf(what, n, "an alert episode without a [lon, lat] point"), -1;
+    } else if (!strcmp(kind, "call")) {
+        rnd_call *c = GROW(calls);
+        if (!c)
+            return snprintf(what, n, "out of memory"), -1;
+        c->incident = (long long)json_integer_value(json_object_get(props, "incident"));
+        c->start = (pw_time_ms)json_integer_value(json_object_get(props, "start"));
+        snprintf(c->what, sizeof c->what, "%s", str(props, "what"));
+        if (get_ll(coords, &c->at) != 0)
+            return snprintf(what, n, "a call without a [lon, lat] point"), -1;
     } else if (!strcmp(kind, "safe_place")) {
         rnd_safe *p = GROW(safe);
         if (!p)
@@ -336,6 +345,7 @@ void rnd_run_free(rnd_run *run)
     free(run->alerts);
     free(run->areas);
     free(run->safe);
+    free(run->calls);
     for (int k = 0; k < 4; k++)
         free(run->latency[k]);
     free(run->incidents);

@@ -84,6 +84,13 @@ typedef struct rnd_area {        /* a zone: exclusion or GNSS environment */
     size_t n;
 } rnd_area;
 
+typedef struct rnd_call {        /* an unrelated 112 call (call { }) */
+    long long incident;
+    pw_time_ms start;
+    rnd_ll at;
+    char what[64];
+} rnd_call;
+
 typedef struct rnd_safe {        /* a safe place of the scenario (safe_place { }) */
     rnd_ll at;
     char name[64];
@@ -102,6 +109,8 @@ typedef struct rnd_run {
     size_t n_areas;
     rnd_safe *safe;
     size_t n_safe;
+    rnd_call *calls;
+    size_t n_calls;
     /* latencies.csv and incidents.csv, when the folder has them (run and
      * live write them): the values behind the report's figures. */
     double *latency[4];          /* breach->alert, alert->victim, alert->dispatch,
@@ -125,7 +134,7 @@ typedef struct rnd_run {
     pw_time_ms start, end;       /* the run's span: truth.csv's first time, or the
                                     first fix's; plus report.json's sim_seconds */
     double alarm_radius_m;       /* report.json parameters (NAN unknown) */
-    size_t cap_tracks, cap_fixes, cap_alerts, cap_areas, cap_safe; /* private */
+    size_t cap_tracks, cap_fixes, cap_alerts, cap_areas, cap_safe, cap_calls; /* private */
 } rnd_run;
 
 /*
@@ -212,6 +221,7 @@ void rnd_map_options_default(rnd_map_options *o);
 #define RND_COLOUR_PATROL 0x2E7D32u
 #define RND_COLOUR_FALSE_ALERT 0xF28C28u
 #define RND_COLOUR_SAFE 0x0B5394u
+#define RND_COLOUR_CALL 0xF2A900u        /* an unrelated 112 call on the console */
 
 /* The view a map of run with options o uses (the run's extent, or the
  * options' box; then the zoom). */
@@ -392,7 +402,8 @@ int rnd_patrol_state(const rnd_run *run, pw_id patrol, pw_time_ms t, long long *
 /*
  * Draw the dispatcher's console at t (dark, width x height): on the map
  * both pins of every incident open at t (its latest pins sent to the
- * dispatcher by t) and every patrol where its path is, coloured by state;
+ * dispatcher by t), an amber diamond for each unrelated 112 call open at
+ * t, and every patrol where its path is, coloured by state;
  * a panel with the time, the open incidents (how long open, waiting at the
  * desk, en route, on scene) and the patrols.  No pin of an incident that
  * is not open.  Returns the characters no font could draw.

@@ -331,6 +331,7 @@ static void builder_free(builder *b)
     free(b->events.v);
     free(b->timers.v);
     free(b->expects.v);
+    free(b->calls.v);
     free(b->draws.v);
     free(b->injects.v);
 }
@@ -517,6 +518,7 @@ static scn_status load(scn_scenario *s, const char *code, const char *path, cons
     MOVE_VEC(s->events, s->n_events, b.events);
     MOVE_VEC(s->timers, s->n_timers, b.timers);
     MOVE_VEC(s->expects, s->n_expects, b.expects);
+    MOVE_VEC(s->calls, s->n_calls, b.calls);
     MOVE_VEC(s->draws, s->n_draws, b.draws);
     MOVE_VEC(s->injects, s->n_injects, b.injects);
     s->drill.level = opts && opts->level >= SCN_LEVEL_EASY && opts->level <= SCN_LEVEL_HARD ? opts->level

@@ -1,6 +1,6 @@
 /*
- * lua_cases.c - case() (an offender, a victim, their rules and zones)
- * and dispatchers() (the 112 desk).
+ * lua_cases.c - case() (an offender, a victim, their rules and zones),
+ * dispatchers() (the 112 desk) and call() (an unrelated 112 call).
  */
 #include "lua_internal.h"
 
@@ -125,12 +125,45 @@ static int l_dispatchers(lua_State *L)
     return 0;
 }
 
+/* The fields of a call: at, place, duration (on scene, default 20 m), what. */
+size_t scl_add_call(lua_State *L, builder *b, int idx, const char *what)
+{
+    scn_call c;
+    memset(&c, 0, sizeof c);
+    c.line = scl_current_line(L);
+    if (!scl_field_present(L, idx, "at"))
+        luaL_error(L, "%s: 'at' is required", what);
+    c.at = scl_field_time(L, b, idx, what, "at", 0);
+    c.place = scl_field_place(L, idx, what, "place", 1, NULL);
+    c.on_scene_ms = scl_field_duration(L, idx, what, "duration", 20 * 60000);
+    if (c.on_scene_ms <= 0)
+        luaL_error(L, "%s: 'duration' (the patrol's time on scene) must be positive", what);
+    const char *text = scl_field_string(L, idx, what, "what", "112 call");
+    if (strlen(text) >= sizeof c.what)
+        luaL_error(L, "%s: 'what' is longer than %d bytes", what, (int)sizeof c.what - 1);
+    memcpy(c.what, text, strlen(text) + 1);
+    VEC_PUSH(L, b->calls, c);
+    return b->calls.n - 1;
+}
+
+/* call { at = , place = , duration = , what = } */
+static int l_call(lua_State *L)
+{
+    builder *b = scl_get_builder(L);
+    scl_check_table_arg(L, "call");
+    scl_require_meta(L, b, "call");
+    static const char *const allowed[] = {"at", "place", "duration", "what", NULL};
+    scl_check_fields(L, 1, "call", allowed);
+    scl_add_call(L, b, 1, "call");
+    return 0;
+}
 
 void scl_open_cases(lua_State *L)
 {
     static const luaL_Reg api[] = {
         {"case", l_case},
         {"dispatchers", l_dispatchers},
+        {"call", l_call},
         {NULL, NULL},
     };
     lua_pushglobaltable(L);

@@ -28,7 +28,7 @@ int scn_level_parse(const char *name)
 }
 
 static const char *const inject_names[SCN_INJ_KIND_COUNT] = {
-    NULL, "tamper", "panic", "tunnel", "canyon", "battery", "outage",
+    NULL, "tamper", "panic", "tunnel", "canyon", "battery", "outage", "call",
 };
 
 const char *scn_inject_name(scn_inject_kind k)
@@ -263,7 +263,7 @@ static int l_inject(lua_State *L)
     scl_check_table_arg(L, what);
     scl_require_meta(L, b, what);
     static const char *const allowed[] = {"kind", "at", "duration", "actor", "place", "radius",
-                                          "street_bearing", "level", "name", "who", "says", NULL};
+                                          "street_bearing", "what", "level", "name", "who", "says", NULL};
     scl_check_fields(L, 1, what, allowed);
     scn_inject in;
     memset(&in, 0, sizeof in);
@@ -271,12 +271,12 @@ static int l_inject(lua_State *L)
     in.actor = SIZE_MAX;
     const char *kind = scl_field_string(L, 1, what, "kind", NULL);
     if (!kind)
-        luaL_error(L, "inject: 'kind' is required (tamper, panic, tunnel, canyon, battery, outage)");
+        luaL_error(L, "inject: 'kind' is required (tamper, panic, tunnel, canyon, battery, outage, call)");
     for (int k = 1; k < SCN_INJ_KIND_COUNT; k++)
         if (strcmp(kind, inject_names[k]) == 0)
             in.kind = (scn_inject_kind)k;
     if (!in.kind)
-        luaL_error(L, "inject: unknown kind '%s' (tamper, panic, tunnel, canyon, battery, outage)", kind);
+        luaL_error(L, "inject: unknown kind '%s' (tamper, panic, tunnel, canyon, battery, outage, call)", kind);
     const char *level = scl_field_string(L, 1, what, "level", "easy");
     in.level = scn_level_parse(level);
     if (!in.level)
@@ -294,7 +294,7 @@ static int l_inject(lua_State *L)
         in.until = in.at + d;
         if (in.until > b->s->start + b->s->duration_ms)
             in.until = b->s->start + b->s->duration_ms;
-    } else if (scl_field_present(L, 1, "duration")) {
+    } else if (scl_field_present(L, 1, "duration") && in.kind != SCN_INJ_CALL) {
         luaL_error(L, "inject: a %s is an instant and has no 'duration'", kind);
     }
     int needs_actor = in.kind == SCN_INJ_TAMPER || in.kind == SCN_INJ_PANIC || in.kind == SCN_INJ_TUNNEL ||
@@ -315,10 +315,15 @@ static int l_inject(lua_State *L)
         in.place = scl_field_place(L, 1, what, "place", 1, NULL);
         in.radius_m = scl_field_number(L, 1, what, "radius", 300, 20, 5000);
         in.street_bearing_deg = scl_field_number(L, 1, what, "street_bearing", NAN, 0, 360);
+    } else if (in.kind == SCN_INJ_CALL) {
+        if (scl_field_present(L, 1, "radius") || scl_field_present(L, 1, "street_bearing"))
+            luaL_error(L, "inject: a call has a 'place', not a 'radius' or a 'street_bearing'");
     } else if (scl_field_present(L, 1, "place") || scl_field_present(L, 1, "radius") ||
                scl_field_present(L, 1, "street_bearing")) {
         luaL_error(L, "inject: only a canyon has a 'place', a 'radius' and a 'street_bearing'");
     }
+    if (in.kind != SCN_INJ_CALL && scl_field_present(L, 1, "what"))
+        luaL_error(L, "inject: only a call has a 'what'");
     char label[64];
     snprintf(label, sizeof label, "%s %zu", kind, b->injects.n + 1);
     copy_text(L, in.name, sizeof in.name, scl_field_string(L, 1, what, "name", label), what, "name");
@@ -327,6 +332,12 @@ static int l_inject(lua_State *L)
     field_lines(L, 1, what, "says", in.says_ko, in.says_en, sizeof in.says_ko);
     if (in.level > level_of(L))
         return 0; /* not at this level: nothing happens */
+    if (in.kind == SCN_INJ_CALL) {
+        in.call = scl_add_call(L, b, 1, what);
+        in.place = b->calls.v[in.call].place;
+        VEC_PUSH(L, b->injects, in);
+        return 0;
+    }
 
     scn_event ev;
     memset(&ev, 0, sizeof ev);

@@ -14,7 +14,7 @@
  *   lua_zones.c   exclusion_zone(), environment(), schedules
  *   lua_actors.c  walk(), drive(), bus(), subway(), wait(), offender(),
  *                 victim(), patrol()
- *   lua_cases.c   case(), dispatchers()
+ *   lua_cases.c   case(), dispatchers(), call()
  *   lua_faults.c  tamper(), battery_death(), device_off(), panic(),
  *                 network_outage(), centre_outage(), at(), every(),
  *                 param(), and the actors' methods in callbacks
@@ -94,6 +94,7 @@ typedef struct builder {
     VEC(scn_timer) timers;
     int have_dispatch;
     VEC(scn_expect) expects;
+    VEC(scn_call) calls;
     VEC(scn_draw) draws;
     VEC(scn_inject) injects;
     int expect_line;               /* line of the expect { } block, 0 before it */
@@ -168,6 +169,8 @@ void scl_open_cases(lua_State *L);
 void scl_open_faults(lua_State *L);
 void scl_open_expect(lua_State *L);
 void scl_open_drill(lua_State *L);
+/* call { } from table idx (lua_cases.c): its index in b->calls. */
+size_t scl_add_call(lua_State *L, builder *b, int idx, const char *what);
 /* A place userdata on the stack (lua_places.c). */
 void scl_push_place(lua_State *L, scn_point p);
 

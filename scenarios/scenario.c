@@ -254,6 +254,7 @@ void scn_free(scn_scenario *s)
     free(s->events);
     free(s->timers);
     free(s->expects);
+    free(s->calls);
     free(s->draws);
     free(s->injects);
     memset(s, 0, sizeof *s);
@@ -269,6 +270,8 @@ void scn_shift_time(scn_scenario *s, pw_time_ms delta)
     }
     for (size_t i = 0; i < s->n_timers; i++)
         s->timers[i].at += delta;
+    for (size_t i = 0; i < s->n_calls; i++)
+        s->calls[i].at += delta;
     for (size_t i = 0; i < s->n_injects; i++) {
         s->injects[i].at += delta;
         if (s->injects[i].until)

@@ -186,6 +186,17 @@ typedef struct scn_case {
 
 typedef enum scn_dist { SCN_DIST_FIXED = 0, SCN_DIST_EXPONENTIAL, SCN_DIST_UNIFORM } scn_dist;
 
+/* An unrelated 112 call (call { }, or a drill's call inject): not a
+ * protection case, but it takes a dispatcher and the nearest free patrol,
+ * which stays on_scene_ms where it was sent. */
+typedef struct scn_call {
+    pw_time_ms at;
+    scn_point place;
+    pw_time_ms on_scene_ms;
+    char what[64];                   /* "교통사고 (traffic accident)" */
+    int line;
+} scn_call;
+
 typedef struct scn_dispatch {
     int dispatchers;                 /* 112 call-takers on shift */
     scn_dist handling;               /* handling-time distribution */
@@ -303,9 +314,10 @@ typedef enum scn_inject_kind {
                                         [at, until) is when it is expected */
     SCN_INJ_BATTERY,                 /* the actor's battery dies */
     SCN_INJ_OUTAGE,                  /* the monitoring centre is down [at, until) */
+    SCN_INJ_CALL,                    /* an unrelated 112 call at `place` (a scn_call) */
     SCN_INJ_KIND_COUNT
 } scn_inject_kind;
-/* "tamper", "panic", "tunnel", "canyon", "battery", "outage"; NULL out of range. */
+/* "tamper", "panic", "tunnel", "canyon", "battery", "outage", "call"; NULL out of range. */
 const char *scn_inject_name(scn_inject_kind k);
 
 typedef struct scn_inject {
@@ -313,9 +325,10 @@ typedef struct scn_inject {
     char name[64];                   /* the trainer's label */
     pw_time_ms at, until;            /* until: 0 for an instant */
     size_t actor;                    /* SIZE_MAX: none (outage, canyon) */
-    scn_point place;                 /* canyon: its centre */
+    scn_point place;                 /* canyon: its centre; call: where */
     double radius_m;                 /* canyon: its radius */
     double street_bearing_deg;       /* canyon: its street's axis (NAN unknown) */
+    size_t call;                     /* call: index into calls */
     int level;                       /* SCN_LEVEL_*: the lowest level it appears at */
     char who[32];                    /* who speaks on its page ("victim", "centre", ...) */
     char says_ko[256], says_en[256]; /* what they say (may be empty) */
@@ -351,6 +364,7 @@ typedef struct scn_scenario {
     scn_event *events;          size_t n_events;
     scn_timer *timers;          size_t n_timers;
     scn_dispatch dispatch;
+    scn_call *calls;            size_t n_calls;   /* in the order declared */
     /* expect { ... }: in the order of scn_measure, at most one per measure */
     scn_expect *expects;        size_t n_expects;
     /* drill templates: drill { }, the draws made, the injects of its level */

@@ -1,8 +1,10 @@
 /*
  * dispatch.c - the 112 desk and the patrols: calls queue for D dispatchers,
  * the nearest free patrol drives to the victim's pin, and an incident may
- * close once its patrol is on scene and no alarm of its case is open.  See
- * sim.h ("the 112 desk and the patrols").
+ * close once its patrol is on scene and no alarm of its case is open.
+ * Unrelated 112 calls (scn_call) queue and take patrols the same way and
+ * end when their patrol has been on scene for the call's time.  See sim.h
+ * ("the 112 desk and the patrols").
  */
 #include "sim.h"
 #include "pw_grow.h"
@@ -81,6 +83,9 @@ typedef struct incident_rt {
     double tx, ty;             /* where the patrol goes (the victim's pin) */
     int patrol;                /* actor index, -1 none */
     int on_scene, closed;
+    int is_call;               /* an unrelated 112 call: it ends on its own */
+    pw_time_ms hold_ms;        /* a call: the patrol's time on scene */
+    pw_time_ms release_at;     /* a call: when the patrol is free again */
 } incident_rt;
 
 struct sim_dispatch {
@@ -188,6 +193,56 @@ int sim_dispatch_done(sim_dispatch *d, size_t slot, pw_time_ms now)
     return 0;
 }
 
+/* The incident is over: its patrol is free where it stands and takes the
+ * oldest incident waiting. */
+static void close_incident(sim_dispatch *d, incident_rt *in, pw_time_ms now)
+{
+    in->closed = 1;
+    if (in->patrol < 0)
+        return;
+    int patrol = in->patrol;
+    d->busy[patrol] = 0;
+    if (d->n_waiting) {
+        size_t next = d->waiting[0];
+        memmove(d->waiting, d->waiting + 1, --d->n_waiting * sizeof *d->waiting);
+        assign(d, next, patrol, now);
+    }
+}
+
+/* A new slot for an incident; SIZE_MAX when out of memory. */
+static size_t new_incident(sim_dispatch *d, const incident_rt *in, pw_time_ms now)
+{
+    if (pw_grow((void **)&d->incidents, &d->cap_incidents, d->n_incidents + 1, sizeof *d->incidents) != 0)
+        return SIZE_MAX;
+    size_t slot = d->n_incidents++;
+    d->incidents[slot] = *in;
+    pw_time_ms handling = sim_draw_handling(&d->s->dispatch, &d->handling_rng);
+    pw_time_ms start = sim_desk_take(&d->desk, now, handling);
+    eval_metrics_dispatch(d->metrics, in->id, start - now, INT64_MAX, INT64_MAX);
+    d->w.schedule(d->w.ctx, start + handling, SIM_DISPATCH_DONE, slot);
+    return slot;
+}
+
+int sim_dispatch_call(sim_dispatch *d, size_t call, pw_time_ms now)
+{
+    const scn_call *c = &d->s->calls[call];
+    incident_rt in = {.id = SIM_CALL_INCIDENT_BASE + (pw_id)call + 1, .case_index = SIZE_MAX, .patrol = -1,
+                      .is_call = 1, .hold_ms = c->on_scene_ms};
+    eng_geo_to_local(d->frame, c->place.lat, c->place.lon, &in.tx, &in.ty);
+    eval_metrics_call(d->metrics, in.id, now);
+    return new_incident(d, &in, now) == SIZE_MAX ? SIM_ENOMEM : 0;
+}
+
+int sim_dispatch_release(sim_dispatch *d, size_t slot, pw_time_ms now)
+{
+    incident_rt *in = &d->incidents[slot];
+    if (!in->is_call || in->closed || !in->on_scene || now < in->release_at)
+        return 0;
+    eval_metrics_call_close(d->metrics, in->id, now);
+    close_incident(d, in, now);
+    return 1;
+}
+
 int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
 {
     size_t ci = ev->case_id >= 1 && ev->case_id <= d->s->n_cases ? (size_t)ev->case_id - 1 : SIZE_MAX;
@@ -205,8 +260,6 @@ int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
         }
         break;
     case PW_EV_INCIDENT_OPEN: {
-        if (pw_grow((void **)&d->incidents, &d->cap_incidents, d->n_incidents + 1, sizeof *d->incidents) != 0)
-            return SIM_ENOMEM;
         incident_rt in = {.id = ev->incident, .case_index = ci, .patrol = -1};
         double lat = isfinite(ev->victim_lat) ? ev->victim_lat : ev->lat;
         double lon = isfinite(ev->victim_lat) ? ev->victim_lon : ev->lon;
@@ -217,29 +270,16 @@ int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
             sim_track *track = d->w.track(d->w.ctx, d->s->cases[ci].victim, &hint);
             sim_track_at(track, ev->time, hint, &in.tx, &in.ty, NULL, NULL);
         }
-        size_t slot = d->n_incidents++;
-        d->incidents[slot] = in;
-        pw_time_ms handling = sim_draw_handling(&d->s->dispatch, &d->handling_rng);
-        pw_time_ms start = sim_desk_take(&d->desk, ev->time, handling);
-        eval_metrics_dispatch(d->metrics, in.id, start - ev->time, INT64_MAX, INT64_MAX);
-        d->w.schedule(d->w.ctx, start + handling, SIM_DISPATCH_DONE, slot);
+        if (new_incident(d, &in, ev->time) == SIZE_MAX)
+            return SIM_ENOMEM;
         break;
     }
     case PW_EV_INCIDENT_CLOSE:
         for (size_t i = d->n_incidents; i-- > 0;) {
             incident_rt *in = &d->incidents[i];
-            if (in->id != ev->incident || in->closed)
+            if (in->id != ev->incident || in->closed || in->is_call)
                 continue;
-            in->closed = 1;
-            if (in->patrol >= 0) {
-                d->busy[in->patrol] = 0;
-                /* The freed patrol takes the oldest incident waiting. */
-                if (d->n_waiting) {
-                    size_t next = d->waiting[0];
-                    memmove(d->waiting, d->waiting + 1, --d->n_waiting * sizeof *d->waiting);
-                    assign(d, next, in->patrol, ev->time);
-                }
-            }
+            close_incident(d, in, ev->time);
             break;
         }
         break;
@@ -251,14 +291,19 @@ int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
 
 void sim_dispatch_on_scene(sim_dispatch *d, size_t slot, pw_time_ms now)
 {
-    d->incidents[slot].on_scene = 1;
-    eval_metrics_dispatch(d->metrics, d->incidents[slot].id, -1, INT64_MAX, now);
+    incident_rt *in = &d->incidents[slot];
+    in->on_scene = 1;
+    eval_metrics_dispatch(d->metrics, in->id, -1, INT64_MAX, now);
+    if (in->is_call) {
+        in->release_at = now + in->hold_ms;
+        d->w.schedule(d->w.ctx, in->release_at, SIM_DISPATCH_CLOSE_CHECK, slot);
+    }
 }
 
 int sim_dispatch_may_close(const sim_dispatch *d, size_t slot, pw_id *incident)
 {
     const incident_rt *in = &d->incidents[slot];
-    if (in->closed || !in->on_scene || d->case_alarms[in->case_index] > 0)
+    if (in->closed || in->is_call || !in->on_scene || d->case_alarms[in->case_index] > 0)
         return 0;
     *incident = in->id;
     return 1;

@@ -33,6 +33,7 @@ enum ev_kind {
     EV_TICK,         /* the engine's timers */
     EV_SCN,          /* index: scenario event starts */
     EV_SCN_END,      /* index: scenario outage ends */
+    EV_CALL,         /* index: an unrelated 112 call comes in (s->calls) */
     EV_TIMER,        /* index: script callback */
     EV_PANIC,        /* index: actor; the panic report arrives */
     EV_DISPATCH,     /* index: incident slot; a dispatcher finished the call */
@@ -124,6 +125,8 @@ static void dispatch_check(run *r, int rc)
 
 static void close_if_done(run *r, size_t slot, pw_time_ms now)
 {
+    if (sim_dispatch_release(r->dispatch, slot, now))
+        return; /* an unrelated call ended */
     pw_id id;
     if (sim_dispatch_may_close(r->dispatch, slot, &id))
         eng_incident_close(&r->eng, id, 0, now);
@@ -580,6 +583,8 @@ static void setup(run *r)
     }
     for (size_t i = 0; i < s->n_timers; i++)
         push(r, s->timers[i].at, EV_TIMER, (uint32_t)i);
+    for (size_t i = 0; i < s->n_calls; i++)
+        push(r, s->calls[i].at, EV_CALL, (uint32_t)i);
     push(r, s->start + 1000, EV_TICK, 0);
 }
 
@@ -635,6 +640,9 @@ static void advance(run *r, pw_time_ms until)
             break;
         case EV_DISPATCH:
             dispatch_check(r, sim_dispatch_done(r->dispatch, ev.index, now));
+            break;
+        case EV_CALL:
+            dispatch_check(r, sim_dispatch_call(r->dispatch, ev.index, now));
             break;
         case EV_ON_SCENE:
             sim_dispatch_on_scene(r->dispatch, ev.index, now);

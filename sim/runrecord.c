@@ -250,6 +250,16 @@ void run_record_layers(run *r)
         rec_json_kstr(&r->geo.w, "place", s->safe_places[i].kind);
         rec_geojson_feature_end(&r->geo);
     }
+    /* Unrelated 112 calls, where and when they came in. */
+    for (size_t i = 0; i < s->n_calls && r->f_geo; i++) {
+        double at[2] = {s->calls[i].place.lon, s->calls[i].place.lat};
+        rec_geojson_feature(&r->geo, REC_GEO_POINT, at, 1);
+        rec_json_kstr(&r->geo.w, "kind", "call");
+        rec_json_kint(&r->geo.w, "incident", SIM_CALL_INCIDENT_BASE + (int64_t)i + 1);
+        rec_json_kint(&r->geo.w, "start", s->calls[i].at);
+        rec_json_kstr(&r->geo.w, "what", s->calls[i].what);
+        rec_geojson_feature_end(&r->geo);
+    }
     /* Alert episodes, where the offender was when they opened. */
     for (size_t e = 0; e < r->metrics.n_episodes && !r->failed; e++) {
         const eval_episode *ep = &r->metrics.episodes[e];

@@ -326,6 +326,20 @@ void sim_dispatch_free(sim_dispatch *d);
 /* Every engine event passes through here (alarms counted per case,
  * incidents opened and closed).  0 or SIM_ENOMEM. */
 int  sim_dispatch_event(sim_dispatch *d, const pw_event *ev);
+/*
+ * Unrelated 112 calls (s->calls): call k comes in at its time (the run
+ * calls sim_dispatch_call), waits for a dispatcher, takes the nearest free
+ * patrol, which stays on scene for the call's time; then
+ * sim_dispatch_release (at the SIM_DISPATCH_CLOSE_CHECK the model asks
+ * for) ends it and frees the patrol.  Its incident id is
+ * SIM_CALL_INCIDENT_BASE + k + 1 (100001, 100002, ...), apart from the
+ * engine's; it counts in the desk's workload, not in the alert latencies.
+ * sim_dispatch_call: 0 or SIM_ENOMEM; sim_dispatch_release: 1 when it
+ * ended the call, else 0 (not a call, or not yet).
+ */
+#define SIM_CALL_INCIDENT_BASE 100000
+int  sim_dispatch_call(sim_dispatch *d, size_t call, pw_time_ms now);
+int  sim_dispatch_release(sim_dispatch *d, size_t slot, pw_time_ms now);
 /* SIM_DISPATCH_DONE: the dispatcher finished the call.  0 or SIM_ENOMEM. */
 int  sim_dispatch_done(sim_dispatch *d, size_t slot, pw_time_ms now);
 /* SIM_DISPATCH_ON_SCENE: its patrol arrived. */

@@ -171,6 +171,65 @@ static void test_nearest_patrol_queue_and_close(void)
     teardown();
 }
 
+/*
+ * An unrelated 112 call 2,000 m east of the victim at 0 s, its patrol on
+ * scene for 20 min.  By hand: the desk is done at 60 s; the near patrol
+ * (1,000 m from the call) goes, not the far one (sqrt(2,000^2 + 3,000^2)
+ * = 3,606 m): 1,000 x 1.5 / 10 = 150 s, on scene at 210 s, free again at
+ * 210 + 1,200 = 1,410 s.  Meanwhile an alarm's incident at 100 s (the
+ * desk free since 60 s: done at 160 s) gets the far patrol, the near one
+ * being busy.  The call is incident 100001 and no case's.
+ */
+static void test_unrelated_call(void)
+{
+    setup();
+    scn_call c = {.at = T0, .on_scene_ms = 1200 * S, .what = "traffic accident"};
+    eng_geo_to_wgs84(&frame, 2000, 0, &c.place.lat, &c.place.lon);
+    scn.calls = &c;
+    scn.n_calls = 1;
+    eval_metrics m;
+    CU_ASSERT_FATAL(eval_metrics_init(&m, &scn, 1000) == 0);
+    sim_dispatch *d;
+    sim_dispatch_world w = {.ctx = NULL, .schedule = schedule, .track = track};
+    CU_ASSERT_FATAL(sim_dispatch_new(&d, &scn, &frame, &m, &w) == 0);
+    CU_ASSERT(sim_dispatch_call(d, 0, T0) == 0);
+    CU_ASSERT(called(60, SIM_DISPATCH_DONE, 0));
+    CU_ASSERT(sim_dispatch_done(d, 0, T0 + 60 * S) == 0);
+    CU_ASSERT(called(210, SIM_DISPATCH_ON_SCENE, 0));
+    pw_event e = event(PW_EV_INCIDENT_OPEN, 100, 7);
+    eval_metrics_event(&m, &e); /* as the run does: the metrics see it first */
+    CU_ASSERT(sim_dispatch_event(d, &e) == 0);
+    CU_ASSERT(called(160, SIM_DISPATCH_DONE, 1));
+    CU_ASSERT(sim_dispatch_done(d, 1, T0 + 160 * S) == 0);
+    /* the far patrol: 3,000 x 1.5 / 10 = 450 s, on scene at 610 s */
+    CU_ASSERT(called(610, SIM_DISPATCH_ON_SCENE, 1));
+    sim_dispatch_on_scene(d, 0, T0 + 210 * S);
+    CU_ASSERT(called(1410, SIM_DISPATCH_CLOSE_CHECK, 0));
+    pw_id id = 0;
+    CU_ASSERT(sim_dispatch_may_close(d, 0, &id) == 0);   /* not the engine's to close */
+    CU_ASSERT(sim_dispatch_release(d, 0, T0 + 1409 * S) == 0);
+    CU_ASSERT(sim_dispatch_release(d, 1, T0 + 1410 * S) == 0); /* not a call */
+    CU_ASSERT(sim_dispatch_release(d, 0, T0 + 1410 * S) == 1);
+    CU_ASSERT(sim_dispatch_release(d, 0, T0 + 1411 * S) == 0); /* once */
+    /* what the metrics hold: the call with its times and patrol (device 3) */
+    CU_ASSERT_FATAL(m.n_incidents == 2);
+    const eval_incident *in = &m.incidents[0];
+    CU_ASSERT(in->id == SIM_CALL_INCIDENT_BASE + 1);
+    CU_ASSERT(in->reason == 0);
+    CU_ASSERT(in->open == T0);
+    CU_ASSERT(in->queue_wait == 0);
+    CU_ASSERT(in->dispatched == T0 + 60 * S);
+    CU_ASSERT(in->on_scene == T0 + 210 * S);
+    CU_ASSERT(in->close == T0 + 1410 * S);
+    CU_ASSERT(in->patrol == 3);
+    CU_ASSERT(m.incidents[1].patrol == 4);
+    /* the alarm's incident waited 0 s at the desk (it was free since 60 s) */
+    CU_ASSERT(m.incidents[1].queue_wait == 0);
+    sim_dispatch_free(d);
+    eval_metrics_close(&m);
+    teardown();
+}
+
 static void test_bad_dispatcher_count(void)
 {
     setup();
@@ -189,6 +248,7 @@ int main(void)
 {
     static const pw_test_entry tests[] = {
         {"nearest patrol, the desk's queue, waiting calls and closing", test_nearest_patrol_queue_and_close},
+        {"an unrelated 112 call takes the desk and a patrol, then frees it", test_unrelated_call},
         {"more dispatchers than the desk has is an error", test_bad_dispatcher_count},
         {NULL, NULL},
     };

@@ -51,7 +51,8 @@ static const char *TEMPLATE =
     "case { offender = o, victim = v, alarm_radius = by_level { easy = 800, normal = 500, hard = 300 } }\n"
     "inject { kind = 'tamper', actor = o, at = '08:30' }\n"             /* line 13 */
     "inject { kind = 'outage', at = '08:40', duration = '2m', level = 'hard' }\n"
-    "assert(c == (level() == 'hard' and 'c' or c))\n";
+    "inject { kind = 'call', at = '08:20', place = place(37.51, 127.03), what = 'accident', level = 'hard' }\n"
+    "call { at = '08:50', place = place(37.49, 127.03), duration = '5m' }\n";
 
 static void test_language_middles_and_draws(void)
 {
@@ -80,6 +81,10 @@ static void test_language_middles_and_draws(void)
     CU_ASSERT_EQUAL(s.injects[0].line, 13);
     CU_ASSERT_EQUAL_FATAL(s.n_events, 1);
     CU_ASSERT_EQUAL(s.events[0].kind, SCN_EV_TAMPER);
+    /* the plain call { }, 20 min on scene unless it says */
+    CU_ASSERT_EQUAL_FATAL(s.n_calls, 1);
+    CU_ASSERT_EQUAL(s.calls[0].on_scene_ms, 300000);
+    CU_ASSERT_STRING_EQUAL(s.calls[0].what, "112 call");
     scn_free(&s);
 
     /* a generator giving 0.25, 0.75, ...: the draws follow it */
@@ -102,9 +107,16 @@ static void test_language_middles_and_draws(void)
     CU_ASSERT_DOUBLE_EQUAL(s.draws[3].place.lon, 127.03 + 0.000906, 0.00001);
     CU_ASSERT_DOUBLE_EQUAL(s.draws[4].value, 2.0, 1e-9);             /* floor(0.9 x 3) */
     CU_ASSERT_DOUBLE_EQUAL(s.cases[0].def.alarm_radius_m, 300.0, 1e-9);
-    CU_ASSERT_EQUAL_FATAL(s.n_injects, 2);                            /* hard: the outage too */
+    CU_ASSERT_EQUAL_FATAL(s.n_injects, 3);                            /* hard: the outage and the call too */
     CU_ASSERT_EQUAL(s.injects[1].until - s.injects[1].at, 120000);
     CU_ASSERT_EQUAL(s.events[1].kind, SCN_EV_CENTRE_OUTAGE);
+    /* the call inject is the first call; 08:20 local = start + 1,200 s */
+    CU_ASSERT_EQUAL(s.injects[2].kind, SCN_INJ_CALL);
+    CU_ASSERT_EQUAL_FATAL(s.n_calls, 2);
+    CU_ASSERT_EQUAL(s.injects[2].call, 0);
+    CU_ASSERT_EQUAL(s.calls[0].at, s.start + 1200000);
+    CU_ASSERT_EQUAL(s.calls[0].on_scene_ms, 1200000);
+    CU_ASSERT_STRING_EQUAL(s.calls[0].what, "accident");
     scn_free(&s);
 }
 
@@ -139,6 +151,10 @@ static void test_language_errors(void)
     expect_error(code, "low then high", 4);
     snprintf(code, sizeof code, "%s%s", head, "by_level { easy = 1 }\n");
     expect_error(code, "'normal' is required", 4);
+    snprintf(code, sizeof code, "%s%s", head, "inject { kind = 'tamper', actor = o, at = '08:10', what = 'x' }\n");
+    expect_error(code, "only a call has a 'what'", 4);
+    snprintf(code, sizeof code, "%s%s", head, "inject { kind = 'call', at = '08:10' }\n");
+    expect_error(code, "'place' is required", 4);
 }
 
 /* ---- generated drills ------------------------------------------------ */
@@ -413,7 +429,33 @@ static void test_pages_and_no_answers(void)
     /* every inject in the timeline and on a trainee's page whose header
      * time (local) is at most 5 s before it shows */
     json_t *inj = json_object_get(d, "injects"), *timeline = json_object_get(d, "timeline");
-    CU_ASSERT_EQUAL(json_array_size(inj), 6); /* hard: all six */
+    CU_ASSERT_EQUAL(json_array_size(inj), 7); /* hard: all seven */
+    /* each unrelated call in the run's incidents.csv (reason "call") has its
+     * dispatch in the key, due 60 s after it came in */
+    {
+        FILE *f = fopen("pw_drill_p/drill-1/incidents.csv", "r");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        char row[512];
+        int n_calls = 0;
+        long long start_ms = json_integer_value(json_object_get(d, "start_ms"));
+        json_t *acts = json_object_get(json_object_get(d, "key"), "actions");
+        while (fgets(row, sizeof row, f)) {
+            long long id, open_ms;
+            int case_id;
+            char reason[32];
+            if (sscanf(row, "%lld,%d,%31[^,],%lld", &id, &case_id, reason, &open_ms) != 4 || strcmp(reason, "call"))
+                continue;
+            n_calls++;
+            CU_ASSERT_EQUAL(case_id, 0);
+            json_t *a = find_action(acts, "dispatch", id, 0, (double)(open_ms - start_ms) / 1000.0);
+            CU_ASSERT_PTR_NOT_NULL(a);
+            if (a)
+                CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(a, "due_s")),
+                                       (double)(open_ms - start_ms) / 1000.0 + 60.0, 0.002);
+        }
+        fclose(f);
+        CU_ASSERT_EQUAL(n_calls, 1);
+    }
     for (size_t i = 0; i < json_array_size(inj); i++) {
         json_t *x = json_array_get(inj, i);
         const char *name = json_string_value(json_object_get(x, "name"));

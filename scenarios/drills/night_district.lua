@@ -2,9 +2,11 @@
 --
 -- What it trains: keeping several cases apart on one console at night:
 -- which incident each patrol serves, which victim to call, and in what
--- order.  Three cases at easy; normal adds a fourth case, a strap cut and
--- a false alarm from the towers by Sillim station; hard adds a fifth
--- case, a dead tag battery, a centre outage and a single dispatcher.
+-- order, while unrelated 112 calls take patrols too.  Three cases at
+-- easy; normal adds a fourth case, a strap cut, a false alarm from the
+-- towers by Sillim station and a traffic accident; hard adds a fifth case,
+-- a dead tag battery, a centre outage, a bar fight and a single
+-- dispatcher.
 --
 -- The story: between 23:00 and 01:00 around Sillim and Seoul National
 -- University stations.  Each victim is at home.  Case 1's offender walks
@@ -29,8 +31,9 @@ scenario {
 
 drill {
   title = "관악구의 밤 / A night in Gwanak",
-  trains = "several cases on one console: keeping incidents, patrols and victims apart (3 cases at easy, 4 at "
-        .. "normal with a strap cut and a canyon false alarm, 5 at hard with a dead battery and a centre outage)",
+  trains = "several cases and unrelated 112 calls on one console: keeping incidents, patrols and victims apart "
+        .. "(3 cases at easy; 4 at normal with a strap cut, a canyon false alarm and a traffic accident; 5 at hard "
+        .. "with a dead battery, a centre outage and a bar fight)",
   briefing = {
     ko = "금요일 밤 23시부터 관악구 신림역·서울대입구역 일대. 여러 사건의 피해자가 각자 집에 있습니다. "
       .. "순찰차는 세 대입니다.",
@@ -146,4 +149,21 @@ inject {
   who = "상황실 (centre)",
   says = { ko = "관제센터 회선 장애입니다. 위치 정보가 들어오지 않습니다.",
            en = "The monitoring centre's line is down. No positions are coming in." },
+}
+
+-- Unrelated 112 calls: they take a dispatcher and a patrol for a while.
+inject {
+  kind = "call", name = "a traffic accident (unrelated)", level = "normal",
+  at = vary("accident", "23:20", "23:26"), place = place(37.4825, 126.9330), duration = "25m",
+  what = "교통사고 (traffic accident)",
+  who = "신고자 (caller)",
+  says = { ko = "신림사거리에서 차 두 대가 부딪혔어요. 다친 사람이 있어요.",
+           en = "Two cars crashed at the Sillim crossroads. Someone is hurt." },
+}
+inject {
+  kind = "call", name = "a fight outside a bar (unrelated)", level = "hard",
+  at = vary("fight", "23:42", "23:48"), place = place(37.4852, 126.9265), duration = "30m",
+  what = "주점 앞 싸움 (a fight outside a bar)",
+  who = "신고자 (caller)",
+  says = { ko = "술집 앞에서 남자 둘이 싸우고 있어요.", en = "Two men are fighting outside the bar." },
 }

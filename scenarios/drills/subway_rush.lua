@@ -4,8 +4,10 @@
 -- exit, calling back a victim who pressed her panic button, treating a
 -- tag that goes silent underground near her as a risk (escalation), and,
 -- from normal up, a strap cut near her and a false alarm thrown by the
--- side-street canyon on a second case.  Hard adds a dying tag battery and
--- a two-minute monitoring-centre outage while the first incident is open.
+-- side-street canyon on a second case.  Hard adds a dying tag battery, a
+-- two-minute monitoring-centre outage while the first incident is open,
+-- and an unrelated 112 call (a man collapsed at an exit) that competes for
+-- the nearest patrol.
 --
 -- The story: she comes up from Line 2 at Gangnam around 08:05 and walks
 -- to her office by exit 11.  He is under a 500 m order and walks from
@@ -31,7 +33,7 @@ scenario {
 drill {
   title = "강남역 출근길 / Gangnam station at rush hour",
   trains = "a true approach at a crowded exit, a panic call-back, signal loss underground near her, "
-        .. "a strap cut near her and a canyon false alarm (normal), a dead tag battery and a centre outage (hard)",
+        .. "a strap cut near her and a canyon false alarm (normal), a dead tag battery, a centre outage and an unrelated call (hard)",
   briefing = {
     ko = "08시 전후 강남역 일대. 피해자 A는 2호선으로 출근해 11번 출구 근처 사무실로 걸어갑니다. "
       .. "가해자 A는 신논현 쪽에서 출발합니다. 사건 2의 피해자는 역삼역 근처 빌딩에서 근무합니다.",
@@ -144,4 +146,11 @@ inject {
   who = "상황실 (centre)",
   says = { ko = "관제센터 연결이 끊겼습니다. 위치 수신이 중단되었습니다.",
            en = "The monitoring centre link is down. No positions are coming in." },
+}
+inject {
+  kind = "call", name = "a man collapsed at exit 10 (unrelated)", level = "hard",
+  at = vary("collapse", "08:06", "08:10"), place = place(37.4975, 127.0285), duration = "20m",
+  what = "쓰러진 남성 (a man collapsed)",
+  who = "신고자 (caller)",
+  says = { ko = "강남역 10번 출구 앞에 남자가 쓰러져 있어요.", en = "A man has collapsed outside Gangnam station exit 10." },
 }
