@@ -338,6 +338,7 @@ static const command commands[] = {
      "                      and whatever the template scales with by_level { }\n"
      "  --out DIR, -o DIR   where to write (default drills/)\n"
      "  --no-pictures       the JSON only\n"
+     "  --quiet             no progress lines\n"
      "\n"
      "drill score: a trainee's actions (one JSON object a line: \"t\" seconds after\n"
      "the start or \"time\" \"HH:MM:SS\", \"action\" dispatch, call_victim or\n"
