@@ -35,16 +35,19 @@ static int drill_score(int argc, char **argv)
     char err[1024];
     int rc = 0;
     size_t done = 0;
-    for (; done < n; done++) {
-        if (drl_score_file(&scores[done], drill, argv[optind + 1 + done], err, sizeof err) != 0) {
+    /* A log that cannot be read is said and left out; the others are scored. */
+    for (size_t i = 0; i < n; i++) {
+        if (drl_score_file(&scores[done], drill, argv[optind + 1 + i], err, sizeof err) != 0) {
             fprintf(stderr, "proxwatch drill score: %s\n", err);
             rc = 2;
-            break;
+            continue;
         }
+        done++;
     }
-    if (rc == 0) {
+    n = done;
+    if (n > 0) {
         if (json) {
-            if (drl_score_write_json(stdout, scores, n) != 0)
+            if (drl_score_write_json(stdout, scores, n) != 0 && rc == 0)
                 rc = 1;
         } else {
             for (size_t i = 0; i < n; i++) {

@@ -21,7 +21,9 @@
  *   pre-warning radius of his victim,
  *   and every panic
  *   a health fault escalated near a      -> escalate within 60 s (once per
- *   victim, and a centre outage              incident)
+ *   victim, and a centre outage              incident and fault)
+ *   an unrelated 112 call                -> dispatch the nearest free patrol
+ *                                           within 60 s
  *
  *   drl_options o;  drl_options_default(&o);
  *   o.template_path = "scenarios/drills/subway_rush.lua";  o.count = 3;
@@ -72,15 +74,20 @@ int drl_generate(const drl_options *o, char *err, size_t n);
 /* ---- scoring ---- */
 
 /*
- * Points: an expected action done on time 10, late 5, missed 0; a
- * dispatch of another patrol than the key's 5 (the extra distance is
- * reported); an action on an incident the key marks false -3.  The total
- * is the sum; the maximum 10 per expected action.
+ * Points: an expected action done on time 10, late 5 (up to
+ * DRL_LATE_CAP_S after its deadline; later counts as missed), missed 0; a
+ * dispatch of another patrol than the key's 5, or 2 when also late (the
+ * extra distance is reported); a dispatch to an incident the key marks
+ * false -3.  Each expected action takes the trainee's earliest matching
+ * action on time, else the earliest late one.  The total is the sum; the
+ * maximum 10 per expected action.
  */
 #define DRL_POINTS_ON_TIME 10
 #define DRL_POINTS_LATE 5
 #define DRL_POINTS_WRONG_PATROL 5
+#define DRL_POINTS_WRONG_PATROL_LATE 2
 #define DRL_POINTS_ON_FALSE (-3)
+#define DRL_LATE_CAP_S 600.0
 
 typedef enum drl_verdict {
     DRL_ON_TIME = 0,

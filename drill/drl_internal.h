@@ -41,6 +41,8 @@ typedef struct drl_action {
     char patrol[64];                         /* dispatch: the nearest free one ("" none free) */
     drl_patrol_option patrols[DRL_MAX_PATROLS];
     size_t n_patrols;
+    pw_time_ms patrols_at;                   /* when the patrols' places and states were taken */
+    int reason;                              /* escalate: the fault (pw_event_type), 0 none */
     int is_false;                            /* the incident's alert was false */
     char rule[160];                          /* the rule, in words */
     char because[160];                       /* the event that asks for it */
@@ -55,8 +57,15 @@ typedef struct drl_entry {                   /* a line of the timeline */
     char text[200];
 } drl_entry;
 
+/* An alarm the desk handled by phone: the case and when it opened. */
+typedef struct drl_phone {
+    pw_id case_id;
+    pw_time_ms open;
+} drl_phone;
+
 typedef struct drl_variant {
     int k, attempt, valid;
+    int passes;                              /* runs until the desk's false alarms were the truth's */
     uint64_t seed;                           /* the run's seed */
     char why[320];                           /* invalid: which inject did not show */
     char dir[1024];                          /* the run folder */
@@ -70,7 +79,15 @@ typedef struct drl_variant {
     size_t n_actions, cap_actions;
     drl_entry *timeline;
     size_t n_timeline, cap_timeline;
+    pw_time_ms *moments;                     /* the trainee's pages after the briefing, in time order */
+    size_t n_moments;
 } drl_variant;
+
+/* Moments within this of an earlier one share its page. */
+#define DRL_PAGE_MERGE_MS 5000
+/* The trainee's page (1 the briefing) that shows the moment t: the last
+ * page whose moment is at or before t. */
+int drl_page_of(const drl_variant *v, pw_time_ms t);
 
 void drl_variant_free(drl_variant *v);
 /* The timeline and the key (key.c).  0 or DRL_ENOMEM. */

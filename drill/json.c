@@ -142,7 +142,7 @@ static void put_injects(rec_json *w, const drl_variant *v)
         }
         rec_json_kstr(w, "who", in->who);
         put_lines(w, "says", in->says_ko, in->says_en);
-        rec_json_kint(w, "page", (int64_t)i + 2); /* page 1 is the briefing */
+        rec_json_kint(w, "page", drl_page_of(v, v->shown[i])); /* page 1 is the briefing */
         rec_json_end(w);
     }
     rec_json_end_newline(w);
@@ -196,6 +196,7 @@ static void put_key(rec_json *w, const drl_variant *v)
         rec_json_kbool(w, "false_alert", a->is_false);
         if (a->kind == DRL_DISPATCH) {
             rec_json_kstr(w, "patrol", a->patrol);
+            put_time(w, v, "patrols_at", a->patrols_at);
             rec_json_key(w, "patrols");
             rec_json_array(w);
             for (size_t p = 0; p < a->n_patrols; p++) {
@@ -250,11 +251,14 @@ int drl_write_json(const drl_variant *v, const drl_options *o, char *err, size_t
     rec_json_kstr(&w, "title", s->drill.title);
     rec_json_kstr(&w, "trains", s->drill.trains);
     rec_json_newline(&w);
-    rec_json_kstr(&w, "template", o->template_path);
+    /* its file name only: the same drill from any folder, the same bytes */
+    const char *slash = strrchr(o->template_path, '/');
+    rec_json_kstr(&w, "template", slash ? slash + 1 : o->template_path);
     rec_json_kstr(&w, "level", scn_level_name(s->drill.level));
     rec_json_kuint(&w, "drill_seed", o->seed);
     rec_json_kuint(&w, "run_seed", v->seed);
     rec_json_kint(&w, "attempts", v->attempt + 1);
+    rec_json_kint(&w, "desk_passes", v->passes);
     rec_json_newline(&w);
     put_time(&w, v, "start", s->start);
     put_time(&w, v, "end", s->start + s->duration_ms);

@@ -220,14 +220,22 @@ static const rnd_alert *incident_alert(const drl_variant *v, int case_id, pw_tim
     return best;
 }
 
-/* The patrols at t, their straight distances to (lat, lon), and the
- * nearest free one into a->patrol. */
+/* The patrols when the dispatcher acts on a->incident (it opened at t),
+ * their straight distances to (lat, lon), and the nearest free one into
+ * a->patrol. */
 static void patrol_options(const drl_variant *v, drl_action *a, pw_time_ms t, double lat, double lon)
 {
     const scn_scenario *s = &v->s;
     eng_frame fr;
     if (!isfinite(lat) || eng_frame_init(&fr, lat, lon) != ENG_OK)
         return;
+    /* When the dispatcher acts: the desk, taking each call for the 60 s
+     * the key allows, sent its patrol then (or later, when none was free
+     * or the desk was busy); the patrols' places and states at that moment. */
+    for (size_t i = 0; i < v->run.n_incidents; i++)
+        if (v->run.incidents[i].id == a->incident && v->run.incidents[i].dispatched != INT64_MAX)
+            t = v->run.incidents[i].dispatched;
+    a->patrols_at = t;
     double best = INFINITY;
     for (size_t i = 0; i < s->n_actors && a->n_patrols < DRL_MAX_PATROLS; i++) {
         if (s->actors[i].role != SCN_PATROL)
@@ -241,7 +249,8 @@ static void patrol_options(const drl_variant *v, drl_action *a, pw_time_ms t, do
         double x, y;
         eng_geo_to_local(&fr, at.lat, at.lon, &x, &y);
         p->distance_m = hypot(x, y);
-        p->free = rnd_patrol_state(&v->run, s->actors[i].id, t, &inc) == RND_PATROL_FREE;
+        /* free, or just sent to this very incident */
+        p->free = rnd_patrol_state(&v->run, s->actors[i].id, t, &inc) == RND_PATROL_FREE || inc == a->incident;
         if (p->free && p->distance_m < best) {
             best = p->distance_m;
             snprintf(a->patrol, sizeof a->patrol, "%s", p->name);
@@ -301,11 +310,42 @@ static long long incident_for(const drl_variant *v, size_t i, const long long *o
     return 0;
 }
 
-static int has_escalate(const drl_variant *v, long long incident)
+/* An escalation of this reason for this incident is in the key already. */
+static int has_escalate(const drl_variant *v, long long incident, int reason)
 {
     for (size_t i = 0; incident && i < v->n_actions; i++)
-        if (v->actions[i].kind == DRL_ESCALATE && v->actions[i].incident == incident)
+        if (v->actions[i].kind == DRL_ESCALATE && v->actions[i].incident == incident &&
+            v->actions[i].reason == reason)
             return 1;
+    return 0;
+}
+
+static int time_cmp(const void *a, const void *b)
+{
+    pw_time_ms x = *(const pw_time_ms *)a, y = *(const pw_time_ms *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The trainee's pages: each inject as it shows and each expected action as
+ * it becomes due to start (an incident opens, a tamper near her, an
+ * escalation), those within DRL_PAGE_MERGE_MS of an earlier one on its
+ * page. */
+static int build_moments(drl_variant *v)
+{
+    size_t n = 0;
+    v->moments = malloc((v->s.n_injects + v->n_actions + 1) * sizeof *v->moments);
+    if (!v->moments)
+        return DRL_ENOMEM;
+    for (size_t i = 0; i < v->s.n_injects; i++)
+        v->moments[n++] = v->shown[i];
+    for (size_t i = 0; i < v->n_actions; i++)
+        v->moments[n++] = v->actions[i].from;
+    qsort(v->moments, n, sizeof *v->moments, time_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || v->moments[i] - v->moments[k - 1] > DRL_PAGE_MERGE_MS)
+            v->moments[k++] = v->moments[i];
+    v->n_moments = k;
     return 0;
 }
 
@@ -350,13 +390,14 @@ int drl_build_key(drl_variant *v)
             snprintf(a->because, sizeof a->because, "the victim of case %u pressed her panic button", e->case_id);
         } else if (e->type == PW_EV_ESCALATION && e->case_id) {
             long long inc = incident_for(v, i, open, s->n_cases);
-            if (has_escalate(v, inc))
-                continue; /* once an incident */
+            if (has_escalate(v, inc, e->reason))
+                continue; /* once an incident and a fault */
             drl_action *a = add_action(v, DRL_ESCALATE, (int)e->case_id, inc, e->time, DRL_ESCALATE_DEADLINE_MS);
             if (!a) {
                 free(open);
                 return DRL_ENOMEM;
             }
+            a->reason = e->reason;
             snprintf(a->rule, sizeof a->rule, "escalate a device fault near the victim within 60 s: treat it as a risk");
             snprintf(a->because, sizeof a->because, "the engine escalated case %u: %s %.0f m from her", e->case_id,
                      e->reason ? pw_event_name((pw_event_type)e->reason) : "a fault", e->distance_m);
@@ -402,5 +443,14 @@ int drl_build_key(drl_variant *v)
         qsort(v->actions, v->n_actions, sizeof *v->actions, action_cmp);
     for (size_t i = 0; i < v->n_actions; i++)
         snprintf(v->actions[i].id, sizeof v->actions[i].id, "A%u", (unsigned)((i + 1) % 1000000u));
-    return build_timeline(v);
+    int rc = build_timeline(v);
+    return rc ? rc : build_moments(v);
+}
+
+int drl_page_of(const drl_variant *v, pw_time_ms t)
+{
+    int page = 1;
+    for (size_t i = 0; i < v->n_moments && v->moments[i] <= t; i++)
+        page = (int)i + 2;
+    return page;
 }

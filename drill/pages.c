@@ -168,7 +168,7 @@ static void briefing_facts(pdf *p)
 static void notices(pdf *p, pw_time_ms t)
 {
     const drl_variant *v = p->v;
-    int any = 0;
+    int any = 0, shown = 0;
     char line[300], when[64];
     for (size_t i = 0; i < v->n_timeline; i++) {
         const drl_entry *e = &v->timeline[i];
@@ -177,37 +177,20 @@ static void notices(pdf *p, pw_time_ms t)
             continue;
         if (!any)
             para(p, "Centre notices", 12, 0x111111, 0);
-        any = 1;
+        any++;
+        /* what fits under the console: the page never runs over */
+        if (p->y > PAGE_H - 60)
+            continue;
         local_clock(v, e->t, when, sizeof when);
         snprintf(line, sizeof line, "%s  %s", when, e->text);
         para(p, line, 10, 0x222222, 12);
+        shown++;
     }
-}
-
-static int time_cmp(const void *a, const void *b)
-{
-    pw_time_ms x = *(const pw_time_ms *)a, y = *(const pw_time_ms *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The moments the trainee gets a page for, in time order: when each
- * inject shows and when each expected action becomes due to start (an
- * incident opens, a tamper near her, an escalation), those within
- * DRL_PAGE_MERGE_MS of an earlier one on its page.  The count. */
-#define DRL_PAGE_MERGE_MS 5000
-static size_t moments(const drl_variant *v, pw_time_ms *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < v->s.n_injects; i++)
-        out[n++] = v->shown[i];
-    for (size_t i = 0; i < v->n_actions; i++)
-        out[n++] = v->actions[i].from;
-    qsort(out, n, sizeof *out, time_cmp);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (k == 0 || out[i] - out[k - 1] > DRL_PAGE_MERGE_MS)
-            out[k++] = out[i];
-    return k;
+    if (any > shown) {
+        snprintf(line, sizeof line, "... and %d more notices of that minute", any - shown);
+        colour(p->cr, 0x555555);
+        p->unknown += rnd_text(p->cr, line, NULL, 9, MARGIN + 12, PAGE_H - 48);
+    }
 }
 
 static int trainee_pdf(const drl_variant *v, const drl_options *o, const rnd_basemap *base, char *err, size_t n)
@@ -230,14 +213,9 @@ static int trainee_pdf(const drl_variant *v, const drl_options *o, const rnd_bas
              "\"incident\": 1, \"patrol\": \"Seocho 1\"}. Actions: dispatch (an incident and a patrol), call_victim "
              "(an incident or a case), escalate (an incident or a case; neither for the centre itself).",
          10, 0x222222, 12);
-    pw_time_ms *at = malloc((v->s.n_injects + v->n_actions + 1) * sizeof *at);
-    if (!at) {
-        close_pdf(&p, path, err, n);
-        return DRL_ENOMEM;
-    }
-    size_t n_pages = moments(v, at);
+    size_t n_pages = v->n_moments;
     for (size_t i = 0; i < n_pages; i++) {
-        pw_time_ms t = at[i];
+        pw_time_ms t = v->moments[i];
         new_page(&p);
         char line[200], when[64];
         local_clock(v, t, when, sizeof when);
@@ -267,7 +245,6 @@ static int trainee_pdf(const drl_variant *v, const drl_options *o, const rnd_bas
         }
         notices(&p, t + DRL_PAGE_MERGE_MS);
     }
-    free(at);
     rc = close_pdf(&p, path, err, n);
     if (!rc && p.unknown)
         fprintf(stderr, "proxwatch drill: %s: %d characters had no font (install fonts-nanum)\n", path, p.unknown);

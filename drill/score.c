@@ -38,8 +38,11 @@ typedef struct drill_key {
     size_t n_actions;
     key_incident *incidents;
     size_t n_incidents;
+    int cases[256];                  /* the drill's case ids */
+    size_t n_cases;
     int utc_offset_min;
     long long start_ms;
+    double end_s;                    /* the drill's length */
 } drill_key;
 
 typedef struct trainee_action {
@@ -112,6 +115,14 @@ static int load_key(drill_key *k, const char *path, char *err, size_t n)
     }
     k->utc_offset_min = (int)json_integer_value(json_object_get(root, "utc_offset_min"));
     k->start_ms = (long long)json_integer_value(json_object_get(root, "start_ms"));
+    json_t *end = json_object_get(root, "end_s");
+    k->end_s = json_is_number(end) ? json_number_value(end) : INFINITY;
+    size_t ci;
+    json_t *c;
+    json_array_foreach(json_object_get(json_object_get(root, "briefing"), "cases"), ci, c) {
+        if (k->n_cases < sizeof k->cases / sizeof *k->cases)
+            k->cases[k->n_cases++] = (int)json_integer_value(json_object_get(c, "case"));
+    }
     k->actions = calloc(json_array_size(actions) + 1, sizeof *k->actions);
     if (!k->actions) {
         rc = fail(err, n, "out of memory");
@@ -125,6 +136,11 @@ static int load_key(drill_key *k, const char *path, char *err, size_t n)
         x->kind = drl_action_parse(jstr(a, "action"));
         x->case_id = (int)json_integer_value(json_object_get(a, "case"));
         x->incident = (long long)json_integer_value(json_object_get(a, "incident"));
+        if (!json_is_number(json_object_get(a, "from_s")) || !json_is_number(json_object_get(a, "due_s"))) {
+            rc = fail(err, n, "%s: key action %zu ('%s'): 'from_s' and 'due_s' must be numbers", path, i + 1,
+                      jstr(a, "id"));
+            goto done;
+        }
         x->from_s = json_number_value(json_object_get(a, "from_s"));
         x->due_s = json_number_value(json_object_get(a, "due_s"));
         x->is_false = json_is_true(json_object_get(a, "false_alert"));
@@ -226,6 +242,11 @@ static int parse_line(const drill_key *k, const char *path, long line, const cha
         }
     } else {
         rc = fail(err, n, "%s:%ld: give 't' (seconds after the start) or 'time' (\"HH:MM:SS\")", path, line);
+        goto done;
+    }
+    if (out->t_s > k->end_s) {
+        rc = fail(err, n, "%s:%ld: at %.0f s after the start, the action is after the drill's end (%.0f s)", path,
+                  line, out->t_s, k->end_s);
         goto done;
     }
     json_t *inc = json_object_get(o, "incident"), *cs = json_object_get(o, "case"), *pat = json_object_get(o, "patrol");
@@ -357,10 +378,15 @@ int drl_score_file(drl_score *sc, const char *drill_json, const char *actions_pa
         snprintf(s->right_patrol, sizeof s->right_patrol, "%s", a->patrol);
         s->verdict = DRL_MISSED;
         s->extra_m = NAN;
+        /* the earliest on time, else the earliest late (up to the cap) */
         trainee_action *t = NULL;
-        for (size_t j = 0; j < nt && !t; j++)
-            if (!ta[j].used && ta[j].kind == a->kind && ta[j].t_s >= a->from_s && targets(&k, a, &ta[j]))
-                t = &ta[j];
+        for (int late = 0; late <= 1 && !t; late++)
+            for (size_t j = 0; j < nt && !t; j++) {
+                double lo = late ? a->due_s : a->from_s, hi = late ? a->due_s + DRL_LATE_CAP_S : a->due_s;
+                if (!ta[j].used && ta[j].kind == a->kind && ta[j].t_s >= lo && ta[j].t_s <= hi &&
+                    (late ? ta[j].t_s > a->due_s : 1) && targets(&k, a, &ta[j]))
+                    t = &ta[j];
+            }
         sc->max += DRL_POINTS_ON_TIME;
         if (!t) {
             sc->missed++;
@@ -374,7 +400,7 @@ int drl_score_file(drl_score *sc, const char *drill_json, const char *actions_pa
         if (a->kind == DRL_DISPATCH && a->patrol[0] && strcmp(t->patrol, a->patrol) != 0) {
             s->verdict = DRL_WRONG_PATROL;
             s->extra_m = patrol_distance(a, t->patrol) - patrol_distance(a, a->patrol);
-            s->points = DRL_POINTS_WRONG_PATROL;
+            s->points = s->late_s > 0 ? DRL_POINTS_WRONG_PATROL_LATE : DRL_POINTS_WRONG_PATROL;
             sc->wrong_patrol++;
         } else if (s->late_s > 0) {
             s->verdict = DRL_LATE;
@@ -397,7 +423,10 @@ int drl_score_file(drl_score *sc, const char *drill_json, const char *actions_pa
         no->incident = ta[j].incident;
         no->case_id = ta[j].case_id;
         const key_incident *ki = ta[j].incident ? find_incident(&k, ta[j].incident) : NULL;
-        if (ta[j].incident && !ki) {
+        int known_case = !ta[j].case_id;
+        for (size_t c = 0; c < k.n_cases; c++)
+            known_case |= k.cases[c] == ta[j].case_id;
+        if ((ta[j].incident && !ki) || !known_case) {
             no->unknown = 1;
             sc->unknown++;
         } else if (ki && ki->is_false && ta[j].kind == DRL_DISPATCH) {
@@ -469,14 +498,18 @@ void drl_score_print(FILE *f, const drl_score *sc)
         const drl_note *no = &sc->notes[i];
         char at[32];
         clock_text(no->t_s, at, sizeof at);
-        if (no->unknown)
+        if (no->unknown && no->incident)
             fprintf(f, "  line %ld (%s): %s for incident #%lld, which this drill does not have\n", no->line, at,
                     no->action, no->incident);
+        else if (no->unknown)
+            fprintf(f, "  line %ld (%s): %s for case %d, which this drill does not have\n", no->line, at,
+                    no->action, no->case_id);
         else if (no->on_false)
             fprintf(f, "  line %ld (%s): dispatch to incident #%lld, a false alert: a patrol taken off its beat  %+d\n",
                     no->line, at, no->incident, DRL_POINTS_ON_FALSE);
         else
-            fprintf(f, "  line %ld (%s): %s, not an expected action\n", no->line, at, no->action);
+            fprintf(f, "  line %ld (%s): %s, not an expected action (or over %d min late)\n", no->line, at,
+                    no->action, (int)(DRL_LATE_CAP_S / 60));
     }
     fprintf(f, "total %d of %d: on time %d, late %d, wrong patrol %d, missed %d (escalations %d), "
                "on false alerts %d, unknown incidents %d\n",

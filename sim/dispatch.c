@@ -84,6 +84,7 @@ typedef struct incident_rt {
     int patrol;                /* actor index, -1 none */
     int on_scene, closed;
     int is_call;               /* an unrelated 112 call: it ends on its own */
+    int by_phone;              /* handled by phone: no patrol (drills) */
     pw_time_ms hold_ms;        /* a call: the patrol's time on scene */
     pw_time_ms release_at;     /* a call: when the patrol is free again */
 } incident_rt;
@@ -182,6 +183,11 @@ int sim_dispatch_done(sim_dispatch *d, size_t slot, pw_time_ms now)
     incident_rt *in = &d->incidents[slot];
     if (in->closed)
         return 0;
+    if (in->by_phone) { /* done at the desk: it may close once no alarm is open */
+        in->on_scene = 1;
+        d->w.schedule(d->w.ctx, now, SIM_DISPATCH_CLOSE_CHECK, slot);
+        return 0;
+    }
     int p = nearest_free_patrol(d, in->tx, in->ty, now);
     if (p >= 0) {
         assign(d, slot, p, now);
@@ -260,7 +266,8 @@ int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
         }
         break;
     case PW_EV_INCIDENT_OPEN: {
-        incident_rt in = {.id = ev->incident, .case_index = ci, .patrol = -1};
+        incident_rt in = {.id = ev->incident, .case_index = ci, .patrol = -1,
+                          .by_phone = d->w.by_phone && d->w.by_phone(d->w.ctx, ev)};
         double lat = isfinite(ev->victim_lat) ? ev->victim_lat : ev->lat;
         double lon = isfinite(ev->victim_lat) ? ev->victim_lon : ev->lon;
         if (isfinite(lat) && isfinite(lon)) {

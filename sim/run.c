@@ -117,6 +117,12 @@ static sim_track *dispatch_track(void *ctx, size_t actor, size_t **hint)
     return &r->actors[actor].track;
 }
 
+static int dispatch_by_phone(void *ctx, const pw_event *open)
+{
+    const run *r = ctx;
+    return r->opt->by_phone(r->opt->by_phone_ctx, open);
+}
+
 static void dispatch_check(run *r, int rc)
 {
     if (rc != 0)
@@ -486,7 +492,8 @@ static void setup(run *r)
         return;
     }
     r->metrics_ready = 1;
-    sim_dispatch_world world = {.ctx = r, .schedule = dispatch_schedule, .track = dispatch_track};
+    sim_dispatch_world world = {.ctx = r, .schedule = dispatch_schedule, .track = dispatch_track,
+                                .by_phone = r->opt->by_phone ? dispatch_by_phone : NULL};
     int drc = sim_dispatch_new(&r->dispatch, s, &r->frame, &r->metrics, &world);
     if (drc == SIM_EINVAL) {
         run_fail(r, "%s: dispatchers must be 1 to 1024", s->file);

@@ -317,6 +317,10 @@ typedef struct sim_dispatch_world {
     void (*schedule)(void *ctx, pw_time_ms t, int what, size_t slot);
     /* the actor's truth track and its lookup hint (sim_track_at) */
     sim_track *(*track)(void *ctx, size_t actor, size_t **hint);
+    /* may be NULL: 1 for an incident the desk handles by phone (drills: an
+     * alarm the key calls false): no patrol is sent, and it may close as
+     * soon as no alarm of its case is open */
+    int (*by_phone)(void *ctx, const pw_event *incident_open);
 } sim_dispatch_world;
 typedef struct sim_dispatch sim_dispatch;
 /* 0, SIM_ENOMEM, or SIM_EINVAL (dispatchers not 1..1024). */
@@ -415,6 +419,10 @@ typedef struct sim_run_options {
     /* each fix as it reaches the engine, with its dev_fix_cause (may be NULL) */
     void (*on_fix)(void *ctx, const pw_fix *fix, int dev_fix_cause, pw_time_ms now);
     void *on_fix_ctx;
+    /* drills (may be NULL): incidents the 112 desk handles by phone, without
+     * a patrol (sim_dispatch_world.by_phone) */
+    int (*by_phone)(void *ctx, const pw_event *incident_open);
+    void *by_phone_ctx;
 } sim_run_options;
 
 /* What happened, for the command's summary. */

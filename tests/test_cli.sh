@@ -82,7 +82,12 @@ fi
 : > pw_cli_empty.jsonl
 printf '{"t": 10, "action": "escalate"}\n{"t": 20, "action": "dispatch", "incident": 1}\n' > pw_cli_bad.jsonl
 check "drill score: an empty log"      0 "missed" -- drill score pw_cli_drill/drill-1.json pw_cli_empty.jsonl
-check "drill score: a class table"     0 "pw_cli_empty.jsonl" -- drill score pw_cli_drill/drill-1.json pw_cli_empty.jsonl pw_cli_empty.jsonl
+check "drill score: a class table"     0 "^trainee  *on time  *late  *wrong  *missed" -- drill score pw_cli_drill/drill-1.json pw_cli_empty.jsonl pw_cli_empty.jsonl
+if [ "$("$pw" drill score pw_cli_drill/drill-1.json pw_cli_empty.jsonl pw_cli_bad.jsonl pw_cli_empty.jsonl 2>/dev/null | grep -c '^pw_cli_empty.jsonl  ')" -eq 2 ]; then
+    echo "ok   drill score: a bad log is left out, the others scored"; passed=$((passed + 1))
+else
+    echo "FAIL drill score: a class with a bad log"; failed=$((failed + 1))
+fi
 check "drill score --json"             0 "\"missed\":" -- drill score pw_cli_drill/drill-1.json pw_cli_empty.jsonl --json
 check "drill score: a bad line"        2 "pw_cli_bad.jsonl:2: a dispatch names" -- drill score pw_cli_drill/drill-1.json pw_cli_bad.jsonl
 check "drill score: no log"            2 "drill score DRILL.json" -- drill score pw_cli_drill/drill-1.json

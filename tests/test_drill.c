@@ -247,12 +247,22 @@ static void test_variants_valid_and_repeatable(void)
         }
         CU_ASSERT_TRUE(seen[0] != seen[1] || seen[1] != seen[2]);
     }
-    /* valid: every inject showed on the console */
+    /* valid: every inject showed on the console within its kind's window
+     * (scenarios/drills/README.md: tamper 10 min, panic 5 min, a tunnel's
+     * signal lost by its end plus 5 min, a canyon's false alert in its
+     * span) */
     for (int k = 0; k < 3; k++) {
         json_t *inj = json_object_get(d[k], "injects");
         CU_ASSERT_EQUAL(json_array_size(inj), 4); /* normal: panic, tunnel, tamper, canyon */
-        for (size_t i = 0; i < json_array_size(inj); i++)
-            CU_ASSERT_TRUE(json_is_string(json_object_get(json_array_get(inj, i), "shown")));
+        for (size_t i = 0; i < json_array_size(inj); i++) {
+            json_t *x = json_array_get(inj, i);
+            const char *kind = json_string_value(json_object_get(x, "kind"));
+            double at = json_number_value(json_object_get(x, "at_s")), shown = json_number_value(json_object_get(x, "shown_s"));
+            double until = json_is_number(json_object_get(x, "until_s")) ? json_number_value(json_object_get(x, "until_s")) : at;
+            double last = !strcmp(kind, "tamper") ? at + 600 : !strcmp(kind, "panic") ? at + 300
+                        : !strcmp(kind, "tunnel") ? until + 300 : until;
+            CU_ASSERT_TRUE(shown >= at && shown <= last);
+        }
         json_decref(d[k]);
     }
     /* another seed: other draws */
@@ -332,6 +342,8 @@ static void test_key_follows_events(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(g);
         json_t *features = json_object_get(g, "features");
         size_t n_incidents = 0, n_expected = 0;
+        double tampers[16];
+        int n_tampers = 0;
         for (size_t i = 0; i < json_array_size(events); i++) {
             json_t *e = json_array_get(events, i);
             const char *type = json_string_value(json_object_get(e, "type"));
@@ -366,16 +378,33 @@ static void test_key_follows_events(void)
                     CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(a, "due_s")), t + 30.0, 0.002);
                 n_expected++;
             } else if (!strcmp(type, "escalation")) {
-                /* the case escalated at or before this moment (once an incident) */
+                /* an escalate for this case and this fault, due from this
+                 * moment or from an earlier one since the case's latest
+                 * incident opened (once an incident and a fault) */
+                const char *reason = json_string_value(json_object_get(e, "reason"));
+                double since = -1;
+                for (size_t j = 0; j <= i; j++) {
+                    json_t *o = json_array_get(events, j);
+                    if (!strcmp(json_string_value(json_object_get(o, "type")), "incident_open") &&
+                        json_integer_value(json_object_get(o, "case")) == case_id)
+                        since = iso_s(json_string_value(json_object_get(o, "time")), start);
+                }
                 int found = 0;
                 for (size_t j = 0; j < json_array_size(actions); j++) {
                     json_t *a = json_array_get(actions, j);
+                    double from = json_number_value(json_object_get(a, "from_s"));
                     if (!strcmp(json_string_value(json_object_get(a, "action")), "escalate") &&
-                        json_integer_value(json_object_get(a, "case")) == case_id &&
-                        json_number_value(json_object_get(a, "from_s")) <= t + 0.002)
+                        json_integer_value(json_object_get(a, "case")) == case_id && from <= t + 0.002 &&
+                        (from >= since - 0.002 || fabs(from - t) < 0.002) &&
+                        strstr(json_string_value(json_object_get(a, "because")), reason))
                         found = 1;
                 }
+                if (!found)
+                    fprintf(stderr, "\n  drill %d: no escalate for the %s escalation of case %d at %.1f s\n", k, reason,
+                            case_id, t);
                 CU_ASSERT_TRUE(found);
+            } else if (!strcmp(type, "tamper") && n_tampers < 16) {
+                tampers[n_tampers++] = t;
             }
         }
         /* the first incident of this template: all three patrols are free
@@ -384,9 +413,73 @@ static void test_key_follows_events(void)
          * Yeoksam 3 (37.5030, 127.0420) ~ 1,140 m, Seocho 2 (37.4921,
          * 127.0068) ~ 2,200 m; her pin may be anywhere on her walk from
          * the station (within ~300 m), which keeps Gangnam 1 nearest. */
-        json_t *first = find_action(actions, "dispatch", 1, 1, NAN);
-        if (first)
-            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "patrol")), "강남 1 (Gangnam 1)");
+        json_t *first = NULL;
+        for (size_t j = 0; j < json_array_size(actions) && !first; j++) {
+            json_t *a = json_array_get(actions, j);
+            if (!strcmp(json_string_value(json_object_get(a, "action")), "dispatch") &&
+                json_integer_value(json_object_get(a, "case")) == 1)
+                first = a;
+        }
+        CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+        json_t *options = json_object_get(first, "patrols");
+        CU_ASSERT_EQUAL(json_array_size(options), 3);
+        for (size_t j = 0; j < json_array_size(options); j++)
+            CU_ASSERT_TRUE(json_is_true(json_object_get(json_array_get(options, j), "free")));
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "patrol")), "강남 1 (Gangnam 1)");
+        /* A tamper: call her when his newest fix and hers, as fixes.csv has
+         * them when it happened, are within the pre-warning radius (1,000 m,
+         * haversine); else no call at that moment. */
+        char fixes_path[256];
+        snprintf(fixes_path, sizeof fixes_path, "%s/fixes.csv", dir);
+        for (int j = 0; j < n_tampers; j++) {
+            double t_ms = (double)json_integer_value(json_object_get(d, "start_ms")) + tampers[j] * 1000.0;
+            double lat[3] = {NAN, NAN, NAN}, lon[3] = {NAN, NAN, NAN};
+            FILE *f = fopen(fixes_path, "r");
+            CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+            char row[512];
+            while (fgets(row, sizeof row, f)) {
+                double deliver, fix_t, la, lo;
+                int dev;
+                if (sscanf(row, "%lf,%lf,%d,%lf,%lf", &deliver, &fix_t, &dev, &la, &lo) == 5 && deliver <= t_ms &&
+                    dev >= 1 && dev <= 2) { /* case 1: victim A is device 1, offender A device 2 */
+                    lat[dev] = la;
+                    lon[dev] = lo;
+                }
+            }
+            fclose(f);
+            double dist = haversine(lat[1], lon[1], lat[2], lon[2]);
+            json_t *call = find_action(actions, "call_victim", 0, 1, tampers[j]);
+            if (dist <= 1000.0)
+                CU_ASSERT_PTR_NOT_NULL(call);
+            if (dist > 1000.0)
+                CU_ASSERT_PTR_NULL(call);
+        }
+        /* a trainee who does each expected action a second after it is due
+         * to start, with the key's patrol, scores full marks */
+        FILE *log = fopen("pw_drill_perfect.jsonl", "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+        for (size_t j = 0; j < json_array_size(actions); j++) {
+            json_t *a = json_array_get(actions, j);
+            const char *act = json_string_value(json_object_get(a, "action"));
+            long long inc = json_integer_value(json_object_get(a, "incident"));
+            int cs = (int)json_integer_value(json_object_get(a, "case"));
+            fprintf(log, "{\"t\": %.3f, \"action\": \"%s\"", json_number_value(json_object_get(a, "from_s")) + 1, act);
+            if (inc)
+                fprintf(log, ", \"incident\": %lld", inc);
+            else if (cs)
+                fprintf(log, ", \"case\": %d", cs);
+            if (!strcmp(act, "dispatch"))
+                fprintf(log, ", \"patrol\": \"%s\"", json_string_value(json_object_get(a, "patrol")));
+            fprintf(log, "}\n");
+        }
+        fclose(log);
+        drl_score sc;
+        char err[512];
+        CU_ASSERT_EQUAL_FATAL(drl_score_file(&sc, path, "pw_drill_perfect.jsonl", err, sizeof err), 0);
+        CU_ASSERT_EQUAL(sc.total, sc.max);
+        CU_ASSERT_EQUAL(sc.max, 10 * (int)json_array_size(actions));
+        drl_score_free(&sc);
+        remove("pw_drill_perfect.jsonl");
         CU_ASSERT_TRUE(n_incidents >= 1);
         CU_ASSERT_TRUE(json_array_size(actions) >= n_expected);
         json_decref(g);
@@ -468,6 +561,10 @@ static void test_pages_and_no_answers(void)
                 in_timeline = 1;
         }
         CU_ASSERT_TRUE(in_timeline);
+        /* a centre outage: escalate, for the centre (no case), from when it began */
+        if (!strcmp(json_string_value(json_object_get(x, "kind")), "outage"))
+            CU_ASSERT_PTR_NOT_NULL(find_action(json_object_get(json_object_get(d, "key"), "actions"), "escalate", 0, 0,
+                                               json_number_value(json_object_get(x, "at_s"))));
         int on_page = 0;
         const char *start = json_string_value(json_object_get(d, "start"));
         int h, m;

@@ -5,8 +5,8 @@
 -- panic call from inside; a tag whose battery dies while he is near her
 -- home (escalate, treat it as a risk: silence is not safety); from normal
 -- up a strap cut at the edge of the zone and towers that make his fixes
--- jump; at hard a centre outage in the middle of it and one dispatcher on
--- the desk.
+-- jump; at hard a centre outage in the middle of it, an unrelated call
+-- from the next block and one dispatcher on the desk.
 --
 -- The story: she lives in an apartment complex on Yeouido's west side.
 -- He lives across the river in Mapo and crosses Mapo Bridge on foot late
@@ -112,4 +112,11 @@ inject {
   at = vary("outage", "23:05", "23:08"), duration = "3m",
   who = "상황실 (centre)",
   says = { ko = "관제센터 서버가 응답하지 않습니다.", en = "The monitoring centre's server is not answering." },
+}
+inject {
+  kind = "call", name = "a noise complaint turned fight (unrelated)", level = "hard",
+  at = vary("neighbours", "23:10", "23:14"), place = place(37.5215, 126.9320), duration = "25m",
+  what = "이웃 간 다툼 (neighbours fighting)",
+  who = "신고자 (caller)",
+  says = { ko = "옆집에서 소리를 지르며 싸우고 있어요.", en = "The neighbours are shouting and fighting." },
 }

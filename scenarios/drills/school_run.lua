@@ -5,18 +5,18 @@
 -- his car going through a road tunnel near the school (signal lost near
 -- the victim: escalate); the victim's panic call at the school gate; from
 -- normal up a strap cut in the car and a false alarm from the towers
--- along Seocho-daero; at hard a dead tag battery and a centre outage as
--- he comes back.
+-- along Seocho-daero; at hard a dead tag battery, a centre outage as he
+-- comes back and an unrelated call that wants the same patrols.
 --
 -- The story: she walks her son to his primary school by Seoul National
 -- University of Education station for 08:30 and stays at the gate.  The
 -- school is an exclusion zone on school days 08:00-16:00.  He drives in
 -- from Bangbae through a short underpass, paces the pavement of
 -- Seocho-daero north of the school (700 m down to 512-535 m from her),
--- drives past the school at 08:47 and parks a few blocks east.
+-- drives past the school at 08:47 and parks a few blocks east or west.
 --
 -- Ranges: when they leave home, when he sets out and where from, how near
--- he paces, where he parks, when each inject happens.
+-- he paces, on which side and how far he parks, when each inject happens.
 
 scenario {
   name = "Drill: the school run",
@@ -75,7 +75,9 @@ local v = victim {
 }
 
 local near = vary("how near he paces (m)", 512, 535)
-local parked = offset(school, { east = vary("where he parks (m east)", 650, 800), north = -150 })
+-- Where he parks after passing the school: east or west of it, 650-800 m.
+local side = choose("the side he parks on", { 1, -1 })
+local parked = offset(school, { east = side * vary("how far he parks (m)", 650, 800), north = -150 })
 local o = offender {
   name = "offender",
   start = vary_place("his start", place(37.4815, 126.9930), 150),     -- Bangbae
@@ -126,4 +128,11 @@ inject {
   at = vary("outage", "08:54", "08:56"), duration = "2m",
   who = "상황실 (centre)",
   says = { ko = "관제센터 연결 끊김. 수동 절차로 전환하십시오.", en = "Monitoring centre link lost. Switch to the manual procedure." },
+}
+inject {
+  kind = "call", name = "a shoplifter held at a store (unrelated)", level = "hard",
+  at = vary("shoplifter", "08:49", "08:53"), place = place(37.4905, 127.0170), duration = "25m",
+  what = "절도 용의자 (a shoplifter held)",
+  who = "신고자 (caller)",
+  says = { ko = "편의점에서 물건을 훔친 사람을 붙잡고 있어요.", en = "We are holding a man who stole from the store." },
 }
