@@ -328,18 +328,22 @@ static int time_cmp(const void *a, const void *b)
 
 /* The trainee's pages: each inject as it shows and each expected action as
  * it becomes due to start (an incident opens, a tamper near her, an
- * escalation), those within DRL_PAGE_MERGE_MS of an earlier one on its
- * page. */
+ * escalation), and each pre-warning, which asks for nothing but watching
+ * (so that not every page asks for an action); those within
+ * DRL_PAGE_MERGE_MS of an earlier one on its page. */
 static int build_moments(drl_variant *v)
 {
     size_t n = 0;
-    v->moments = malloc((v->s.n_injects + v->n_actions + 1) * sizeof *v->moments);
+    v->moments = malloc((v->s.n_injects + v->n_actions + v->n_events + 1) * sizeof *v->moments);
     if (!v->moments)
         return DRL_ENOMEM;
     for (size_t i = 0; i < v->s.n_injects; i++)
         v->moments[n++] = v->shown[i];
     for (size_t i = 0; i < v->n_actions; i++)
         v->moments[n++] = v->actions[i].from;
+    for (size_t i = 0; i < v->n_events; i++)
+        if (v->events[i].ev.type == PW_EV_PREWARN_OPEN)
+            v->moments[n++] = v->events[i].ev.time;
     qsort(v->moments, n, sizeof *v->moments, time_cmp);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)

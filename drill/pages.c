@@ -4,7 +4,8 @@
  *                    force, patrols, how to log actions), then a page per
  *                    moment in time order (each inject as it shows, each
  *                    incident as it opens, each notice that asks for an
- *                    action) with the 112 console at that moment, the
+ *                    action, each pre-warning, which asks for none) with
+ *                    the 112 console at that moment, the
  *                    centre's notices and what the caller says (Korean,
  *                    English under it).  No answers: no inject
  *                    names or kinds, no expected actions, no deadlines, no
