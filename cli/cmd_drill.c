@@ -119,7 +119,10 @@ int cli_drill(int argc, char **argv)
         fprintf(stderr, "proxwatch drill: %s\n", err);
         return rc == DRL_EINVAL ? 2 : 1;
     }
-    printf("written %d drill%s into %s (drill-K.pdf for trainees, drill-K-key.pdf for trainers, drill-K.json)\n",
-           o.count, o.count == 1 ? "" : "s", o.out_dir);
+    if (o.pictures)
+        printf("written %d drill%s into %s (drill-K.pdf for trainees, drill-K-key.pdf for trainers, drill-K.json)\n",
+               o.count, o.count == 1 ? "" : "s", o.out_dir);
+    else
+        printf("written %d drill%s into %s (drill-K.json, no PDFs)\n", o.count, o.count == 1 ? "" : "s", o.out_dir);
     return 0;
 }

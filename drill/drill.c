@@ -345,13 +345,20 @@ static int run_attempt(const drl_options *o, int k, int attempt, drl_variant *v,
         if (rc)
             break;
         v->passes = pass;
+        if (!v->valid)
+            break; /* an inject did not show: drawn again anyway */
         int known = false_alarms_known(v, &p, &np, &cap);
         if (known < 0) {
             rc = fail(err, n, DRL_ENOMEM, "out of memory");
             break;
         }
-        if (known || pass == DRL_MAX_PASSES)
+        if (known)
             break;
+        if (pass == DRL_MAX_PASSES) { /* the desk never caught up with the truth: draw again */
+            v->valid = 0;
+            snprintf(v->why, sizeof v->why, "the desk's false alarms still changed after %d runs", pass);
+            break;
+        }
         drl_variant_free(v);
     }
     free(p);

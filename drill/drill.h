@@ -14,12 +14,17 @@
  * The key follows from the engine's events by fixed rules (drl_rule):
  *   every incident opened                -> dispatch the nearest free patrol
  *                                           within 60 s (NFPA 1225: 60 s for
- *                                           90 % of calls); an incident the
- *                                           run's truth shows false -> call
- *                                           the victim within 60 s instead
+ *                                           90 % of calls; later when none
+ *                                           is free: when the desk sent the
+ *                                           first one freed); an incident
+ *                                           the run's truth shows false ->
+ *                                           call the victim within 60 s
+ *                                           instead
  *   a strap tamper within the case's     -> call the victim within 30 s
  *   pre-warning radius of his victim,
  *   and every panic
+ *   a panic or a device fault while a    -> dispatch, as for an incident
+ *   false alarm's incident is open
  *   a health fault escalated near a      -> escalate within 60 s (once per
  *   victim, and a centre outage              incident and fault)
  *   an unrelated 112 call                -> dispatch the nearest free patrol

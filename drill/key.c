@@ -101,8 +101,10 @@ static int event_text(const drl_variant *v, const drl_event *de, char *buf, size
         return snprintf(buf, n, "Battery low: %s (%.0f %%)", who, e->value), 1;
     case PW_EV_DEVICE_OFF:
         return snprintf(buf, n, "Device off: %s", who), 1;
-    case PW_EV_ESCALATION:
-        return snprintf(buf, n, "Escalation, case %u: %s near the victim (%.0f m)", e->case_id,
+    case PW_EV_ESCALATION: /* as the console words it: not the action it asks for */
+        if (e->reason == PW_EV_TAMPER)
+            return snprintf(buf, n, "Fault near the victim, case %u: tamper", e->case_id), 1;
+        return snprintf(buf, n, "Fault near the victim, case %u: %s, %.0f m from her", e->case_id,
                         e->reason ? pw_event_name((pw_event_type)e->reason) : "fault", e->distance_m), 1;
     case PW_EV_PANIC:
         return snprintf(buf, n, "Panic button: %s (case %u)", who, e->case_id), 1;
@@ -258,6 +260,15 @@ static void patrol_options(const drl_variant *v, drl_action *a, pw_time_ms t, do
     }
 }
 
+/* When the desk could send no one at the deadline (every patrol busy, or
+ * the desk on another call), the book's answer is to send the first one
+ * freed: the deadline is when the desk did. */
+static void late_desk(drl_action *a)
+{
+    if (a->patrols_at > a->due)
+        a->due = a->patrols_at;
+}
+
 static int incident_actions(drl_variant *v, const drl_event *de)
 {
     const pw_event *e = &de->ev;
@@ -278,6 +289,7 @@ static int incident_actions(drl_variant *v, const drl_event *de)
         double lat = isfinite(e->victim_lat) ? e->victim_lat : e->lat;
         double lon = isfinite(e->victim_lat) ? e->victim_lon : e->lon;
         patrol_options(v, a, e->time, lat, lon);
+        late_desk(a);
         snprintf(a->rule, sizeof a->rule, "dispatch the nearest free patrol within 60 s of an incident "
                                           "(NFPA 1225: 60 s for 90 %% of calls)");
         snprintf(a->because, sizeof a->because, "incident #%u opened (%s)", e->incident,
@@ -310,13 +322,51 @@ static long long incident_for(const drl_variant *v, size_t i, const long long *o
     return 0;
 }
 
-/* An escalation of this reason for this incident is in the key already. */
-static int has_escalate(const drl_variant *v, long long incident, int reason)
+/* An escalation of this incident is in the key already, for this fault or
+ * within a minute of t (one escalation covers faults that come together). */
+static int has_escalate(const drl_variant *v, long long incident, int reason, pw_time_ms t)
 {
     for (size_t i = 0; incident && i < v->n_actions; i++)
         if (v->actions[i].kind == DRL_ESCALATE && v->actions[i].incident == incident &&
-            v->actions[i].reason == reason)
+            (v->actions[i].reason == reason || t - v->actions[i].from < DRL_ESCALATE_DEADLINE_MS))
             return 1;
+    return 0;
+}
+
+/* The key's action of this kind for this incident, or NULL. */
+static const drl_action *find_action(const drl_variant *v, drl_action_kind kind, long long incident)
+{
+    for (size_t i = 0; incident && i < v->n_actions; i++)
+        if (v->actions[i].kind == kind && v->actions[i].incident == incident)
+            return &v->actions[i];
+    return NULL;
+}
+
+/* A panic or a device fault while the case's incident is a false alarm:
+ * it is real now; dispatch (the desk does, sim_dispatch_world.by_phone). */
+static int no_longer_false(drl_variant *v, const pw_event *e, long long inc)
+{
+    const drl_action *check = find_action(v, DRL_CALL_VICTIM, inc);
+    if (!check || !check->is_false || find_action(v, DRL_DISPATCH, inc))
+        return 0;
+    drl_action *a = add_action(v, DRL_DISPATCH, (int)e->case_id, inc, e->time, DRL_DISPATCH_DEADLINE_MS);
+    if (!a)
+        return DRL_ENOMEM;
+    double lat = e->type == PW_EV_ESCALATION && isfinite(e->victim_lat) ? e->victim_lat : NAN;
+    double lon = e->type == PW_EV_ESCALATION && isfinite(e->victim_lat) ? e->victim_lon : NAN;
+    if (!isfinite(lat)) /* her newest pin the dispatcher has: the incident's */
+        for (size_t i = 0; i < v->n_events; i++)
+            if ((v->events[i].ev.type == PW_EV_INCIDENT_OPEN) && v->events[i].ev.incident == (pw_id)inc &&
+                isfinite(v->events[i].ev.victim_lat)) {
+                lat = v->events[i].ev.victim_lat;
+                lon = v->events[i].ev.victim_lon;
+            }
+    patrol_options(v, a, e->time, lat, lon);
+    late_desk(a);
+    snprintf(a->rule, sizeof a->rule, "a panic or a device fault during a false alarm makes it real: dispatch "
+                                      "the nearest free patrol within 60 s");
+    snprintf(a->because, sizeof a->because, "%s during false alarm #%lld",
+             e->type == PW_EV_PANIC ? "her panic button" : "an escalation", inc);
     return 0;
 }
 
@@ -384,9 +434,10 @@ int drl_build_key(drl_variant *v)
                 return rc;
             }
         } else if (e->type == PW_EV_PANIC && e->case_id) {
-            drl_action *a = add_action(v, DRL_CALL_VICTIM, (int)e->case_id, incident_for(v, i, open, s->n_cases),
-                                       e->time, DRL_CALL_DEADLINE_MS);
-            if (!a) {
+            long long inc = incident_for(v, i, open, s->n_cases);
+            drl_action *a = NULL;
+            if (no_longer_false(v, e, inc) != 0 ||
+                !(a = add_action(v, DRL_CALL_VICTIM, (int)e->case_id, inc, e->time, DRL_CALL_DEADLINE_MS))) {
                 free(open);
                 return DRL_ENOMEM;
             }
@@ -394,8 +445,12 @@ int drl_build_key(drl_variant *v)
             snprintf(a->because, sizeof a->because, "the victim of case %u pressed her panic button", e->case_id);
         } else if (e->type == PW_EV_ESCALATION && e->case_id) {
             long long inc = incident_for(v, i, open, s->n_cases);
-            if (has_escalate(v, inc, e->reason))
-                continue; /* once an incident and a fault */
+            if (no_longer_false(v, e, inc) != 0) {
+                free(open);
+                return DRL_ENOMEM;
+            }
+            if (has_escalate(v, inc, e->reason, e->time))
+                continue; /* once an incident and a fault, faults together once */
             drl_action *a = add_action(v, DRL_ESCALATE, (int)e->case_id, inc, e->time, DRL_ESCALATE_DEADLINE_MS);
             if (!a) {
                 free(open);
@@ -428,6 +483,7 @@ int drl_build_key(drl_variant *v)
         if (!a)
             return DRL_ENOMEM;
         patrol_options(v, a, c->at, c->place.lat, c->place.lon);
+        late_desk(a);
         snprintf(a->rule, sizeof a->rule, "an unrelated 112 call: dispatch the nearest free patrol within 60 s, "
                                           "as for any call");
         snprintf(a->because, sizeof a->because, "unrelated call #%lld came in (%s)", id, c->what);

@@ -33,6 +33,8 @@ typedef struct pdf {
     cairo_surface_t *s;
     cairo_t *cr;
     double y;                    /* the next line's top */
+    int fixed;                   /* a page of its own: what does not fit is left out, never a new page */
+    int dropped;                 /* paragraphs left out so */
     int unknown;                 /* characters no font could draw */
     const drl_variant *v;
     const char *footer;
@@ -66,8 +68,13 @@ static void para(pdf *p, const char *text, double size, uint32_t rgb, double ind
 {
     if (!text || !*text)
         return;
-    if (p->y + size * 1.6 > PAGE_H - 40)
+    if (p->y + size * 1.6 > PAGE_H - 40) {
+        if (p->fixed) { /* a console page: the page numbers in drill-K.json hold */
+            p->dropped++;
+            return;
+        }
         new_page(p);
+    }
     colour(p->cr, rgb);
     double h = rnd_text_wrapped(p->cr, text, size, MARGIN + indent, p->y, PAGE_W - 2 * MARGIN - indent, &p->unknown);
     p->y += h + size * 0.35;
@@ -188,7 +195,7 @@ static void notices(pdf *p, pw_time_ms t)
         shown++;
     }
     if (any > shown) {
-        snprintf(line, sizeof line, "... and %d more notices of that minute", any - shown);
+        snprintf(line, sizeof line, "... and %d more notice%s of that minute", any - shown, any - shown == 1 ? "" : "s");
         colour(p->cr, 0x555555);
         p->unknown += rnd_text(p->cr, line, NULL, 9, MARGIN + 12, PAGE_H - 48);
     }
@@ -210,22 +217,37 @@ static int trainee_pdf(const drl_variant *v, const drl_options *o, const rnd_bas
     briefing_facts(&p);
     p.y += 6;
     para(&p, "Your log", 13, 0x111111, 0);
-    para(&p, "Write each action on a line of its own, as JSON: {\"time\": \"08:12:40\", \"action\": \"dispatch\", "
-             "\"incident\": 1, \"patrol\": \"Seocho 1\"}. Actions: dispatch (an incident and a patrol), call_victim "
-             "(an incident or a case), escalate (an incident or a case; neither for the centre itself).",
-         10, 0x222222, 12);
+    const char *a_patrol = "the patrol's name";
+    for (size_t a = 0; a < v->s.n_actors; a++)
+        if (v->s.actors[a].role == SCN_PATROL) {
+            a_patrol = v->s.actors[a].name;
+            break;
+        }
+    char how[700];
+    snprintf(how, sizeof how, "Write each action on a line of its own, as JSON: {\"time\": \"08:12:40\", \"action\": "
+             "\"dispatch\", \"incident\": 1, \"patrol\": \"%s\"}. Actions: dispatch (an incident and a patrol, by its "
+             "name or either part of it), call_victim (an incident or a case), escalate (an incident or a case; neither "
+             "for the centre itself).", a_patrol);
+    para(&p, how, 10, 0x222222, 12);
     size_t n_pages = v->n_moments;
     for (size_t i = 0; i < n_pages; i++) {
         pw_time_ms t = v->moments[i];
         new_page(&p);
+        p.fixed = 1;
         char line[200], when[64];
         local_clock(v, t, when, sizeof when);
         snprintf(line, sizeof line, "Event %zu of %zu — %s", i + 1, n_pages, when);
         colour(p.cr, 0x111111);
         p.unknown += rnd_text(p.cr, line, NULL, 16, MARGIN, p.y);
         p.y += 26;
-        /* the console, 800 x 400 drawn at 0.96 */
-        const double cw = 800, ch = 400, k = (PAGE_W - 2 * MARGIN) / cw;
+        /* the console, 800 x 400 drawn at 0.96, lower by 60 for each
+         * speaker after the first so that their lines fit under it */
+        int speakers = 0;
+        for (size_t j = 0; j < v->s.n_injects; j++)
+            speakers += v->shown[j] >= t && v->shown[j] <= t + DRL_PAGE_MERGE_MS &&
+                        (v->s.injects[j].says_ko[0] || v->s.injects[j].says_en[0]);
+        const double cw = 800, ch = speakers > 1 ? fmax(220, 400 - 60.0 * (speakers - 1)) : 400,
+                     k = (PAGE_W - 2 * MARGIN) / cw;
         cairo_save(p.cr);
         cairo_translate(p.cr, MARGIN, p.y);
         cairo_scale(p.cr, k, k);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct key_action {
     char id[16];
@@ -312,8 +313,39 @@ static int read_log(const drill_key *k, const char *path, trainee_action **out, 
     return rc;
 }
 
-static int targets(const drill_key *k, const key_action *a, const trainee_action *t)
+/* A patrol's name as the trainee wrote it: the whole name, or its Korean
+ * or English part ("강남 1 (Gangnam 1)": "강남 1", "Gangnam 1"), ASCII
+ * letters in any case. */
+static int same_patrol(const char *key, const char *given)
 {
+    if (!strcasecmp(key, given))
+        return 1;
+    const char *open = strstr(key, " (");
+    size_t len = strlen(key), glen = strlen(given);
+    if (!open || key[len - 1] != ')')
+        return 0;
+    size_t ko = (size_t)(open - key), en = len - ko - 3;
+    return (glen == ko && !strncasecmp(key, given, ko)) || (glen == en && !strncasecmp(open + 2, given, en));
+}
+
+/* Does trainee action t answer key action a?  strict: the same incident
+ * (or, for an action on a case or the centre, the same case); else also a
+ * trainee action naming the case of an incident-bound one. */
+static int targets(const drill_key *k, const key_action *a, const trainee_action *t, int strict)
+{
+    if (strict) {
+        if (a->incident)
+            return t->incident == a->incident;
+        if (a->case_id) {
+            int t_case = t->case_id;
+            if (!t_case && t->incident) {
+                const key_incident *ki = find_incident(k, t->incident);
+                t_case = ki ? ki->case_id : -1;
+            }
+            return t_case == a->case_id;
+        }
+        return !t->incident && !t->case_id;
+    }
     int t_case = t->case_id;
     if (!t_case && t->incident) {
         const key_incident *ki = find_incident(k, t->incident);
@@ -337,9 +369,33 @@ static int by_time(const void *x, const void *y)
 static double patrol_distance(const key_action *a, const char *name)
 {
     for (size_t i = 0; i < a->n_patrols; i++)
-        if (strcmp(a->patrols[i].name, name) == 0)
+        if (same_patrol(a->patrols[i].name, name))
             return a->patrols[i].distance_m;
     return NAN;
+}
+
+/* Trainee action t answers expected action a: its verdict and points. */
+static void score_one(drl_score *sc, drl_scored_action *s, const key_action *a, trainee_action *t)
+{
+    t->used = 1;
+    s->line = t->line;
+    snprintf(s->patrol, sizeof s->patrol, "%s", t->patrol);
+    s->late_s = t->t_s > a->due_s ? t->t_s - a->due_s : 0;
+    if (a->kind == DRL_DISPATCH && a->patrol[0] && !same_patrol(a->patrol, t->patrol)) {
+        s->verdict = DRL_WRONG_PATROL;
+        s->extra_m = patrol_distance(a, t->patrol) - patrol_distance(a, a->patrol);
+        s->points = s->late_s > 0 ? DRL_POINTS_WRONG_PATROL_LATE : DRL_POINTS_WRONG_PATROL;
+        sc->wrong_patrol++;
+    } else if (s->late_s > 0) {
+        s->verdict = DRL_LATE;
+        s->points = DRL_POINTS_LATE;
+        sc->late++;
+    } else {
+        s->verdict = DRL_ON_TIME;
+        s->points = DRL_POINTS_ON_TIME;
+        sc->on_time++;
+    }
+    sc->total += s->points;
 }
 
 int drl_score_file(drl_score *sc, const char *drill_json, const char *actions_path, char *err, size_t n)
@@ -378,41 +434,33 @@ int drl_score_file(drl_score *sc, const char *drill_json, const char *actions_pa
         snprintf(s->right_patrol, sizeof s->right_patrol, "%s", a->patrol);
         s->verdict = DRL_MISSED;
         s->extra_m = NAN;
-        /* the earliest on time, else the earliest late (up to the cap) */
-        trainee_action *t = NULL;
-        for (int late = 0; late <= 1 && !t; late++)
-            for (size_t j = 0; j < nt && !t; j++) {
-                double lo = late ? a->due_s : a->from_s, hi = late ? a->due_s + DRL_LATE_CAP_S : a->due_s;
-                if (!ta[j].used && ta[j].kind == a->kind && ta[j].t_s >= lo && ta[j].t_s <= hi &&
-                    (late ? ta[j].t_s > a->due_s : 1) && targets(&k, a, &ta[j]))
-                    t = &ta[j];
-            }
         sc->max += DRL_POINTS_ON_TIME;
-        if (!t) {
-            sc->missed++;
-            sc->missed_escalations += a->kind == DRL_ESCALATE;
-            continue;
-        }
-        t->used = 1;
-        s->line = t->line;
-        snprintf(s->patrol, sizeof s->patrol, "%s", t->patrol);
-        s->late_s = t->t_s > a->due_s ? t->t_s - a->due_s : 0;
-        if (a->kind == DRL_DISPATCH && a->patrol[0] && strcmp(t->patrol, a->patrol) != 0) {
-            s->verdict = DRL_WRONG_PATROL;
-            s->extra_m = patrol_distance(a, t->patrol) - patrol_distance(a, a->patrol);
-            s->points = s->late_s > 0 ? DRL_POINTS_WRONG_PATROL_LATE : DRL_POINTS_WRONG_PATROL;
-            sc->wrong_patrol++;
-        } else if (s->late_s > 0) {
-            s->verdict = DRL_LATE;
-            s->points = DRL_POINTS_LATE;
-            sc->late++;
-        } else {
-            s->verdict = DRL_ON_TIME;
-            s->points = DRL_POINTS_ON_TIME;
-            sc->on_time++;
-        }
-        sc->total += s->points;
     }
+    /* Each expected action takes a trainee action: first those naming
+     * exactly its target, then looser ones (a case for an incident); each
+     * time the earliest on time, else the earliest late (up to the cap). */
+    for (int strict = 1; strict >= 0; strict--)
+        for (size_t i = 0; i < k.n_actions; i++) {
+            const key_action *a = &k.actions[i];
+            drl_scored_action *s = &sc->actions[i];
+            if (s->line)
+                continue;
+            trainee_action *t = NULL;
+            for (int late = 0; late <= 1 && !t; late++)
+                for (size_t j = 0; j < nt && !t; j++) {
+                    double lo = late ? a->due_s : a->from_s, hi = late ? a->due_s + DRL_LATE_CAP_S : a->due_s;
+                    if (!ta[j].used && ta[j].kind == a->kind && ta[j].t_s >= lo && ta[j].t_s <= hi &&
+                        (late ? ta[j].t_s > a->due_s : 1) && targets(&k, a, &ta[j], strict))
+                        t = &ta[j];
+                }
+            if (t)
+                score_one(sc, s, a, t);
+        }
+    for (size_t i = 0; i < sc->n_actions; i++)
+        if (!sc->actions[i].line) {
+            sc->missed++;
+            sc->missed_escalations += k.actions[i].kind == DRL_ESCALATE;
+        }
     for (size_t j = 0; j < nt; j++) {
         if (ta[j].used)
             continue;
@@ -476,7 +524,7 @@ void drl_score_print(FILE *f, const drl_score *sc)
             fprintf(f, "on time (line %ld)", a->line);
             break;
         case DRL_LATE:
-            fprintf(f, "late by %.0f s (line %ld)", a->late_s, a->line);
+            fprintf(f, "late by %.*f s (line %ld)", a->late_s < 10 ? 1 : 0, a->late_s, a->line);
             break;
         case DRL_WRONG_PATROL:
             if (isfinite(a->extra_m))
@@ -486,7 +534,7 @@ void drl_score_print(FILE *f, const drl_score *sc)
                 fprintf(f, "wrong patrol: %s is not a patrol of this drill; %s was nearest (line %ld)", a->patrol,
                         a->right_patrol, a->line);
             if (a->late_s > 0)
-                fprintf(f, ", and late by %.0f s", a->late_s);
+                fprintf(f, ", and late by %.*f s", a->late_s < 10 ? 1 : 0, a->late_s);
             break;
         case DRL_MISSED:
             fprintf(f, "missed%s", strcmp(a->action, "escalate") == 0 ? " (an escalation)" : "");
@@ -581,6 +629,7 @@ int drl_score_write_json(FILE *f, const drl_score *scores, size_t n)
             rec_json_kfixed(&w, "t_s", no->t_s, 3);
             rec_json_kstr(&w, "action", no->action);
             rec_json_kint(&w, "incident", no->incident);
+            rec_json_kint(&w, "case", no->case_id);
             rec_json_kbool(&w, "false_alert", no->on_false);
             rec_json_kbool(&w, "unknown_incident", no->unknown);
             rec_json_end(&w);

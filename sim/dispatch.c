@@ -249,12 +249,37 @@ int sim_dispatch_release(sim_dispatch *d, size_t slot, pw_time_ms now)
     return 1;
 }
 
+/* A panic or an escalation while the case's incident is handled by phone:
+ * it is no false alarm any more; the desk takes it again and sends a
+ * patrol. */
+static void needs_patrol(sim_dispatch *d, size_t ci, pw_time_ms now)
+{
+    for (size_t i = d->n_incidents; i-- > 0;) {
+        incident_rt *in = &d->incidents[i];
+        if (in->case_index != ci || in->closed || !in->by_phone)
+            continue;
+        in->by_phone = 0;
+        in->on_scene = 0;
+        pw_time_ms handling = sim_draw_handling(&d->s->dispatch, &d->handling_rng);
+        pw_time_ms start = sim_desk_take(&d->desk, now, handling);
+        d->w.schedule(d->w.ctx, start + handling, SIM_DISPATCH_DONE, i);
+    }
+}
+
 int sim_dispatch_event(sim_dispatch *d, const pw_event *ev)
 {
     size_t ci = ev->case_id >= 1 && ev->case_id <= d->s->n_cases ? (size_t)ev->case_id - 1 : SIZE_MAX;
+    if (ev->type == PW_EV_PANIC && ci == SIZE_MAX) /* the engine's panic names her phone: her case */
+        for (size_t c = 0; c < d->s->n_cases && ci == SIZE_MAX; c++)
+            if (d->s->actors[d->s->cases[c].victim].id == ev->device)
+                ci = c;
     if (ci == SIZE_MAX)
         return 0;
     switch (ev->type) {
+    case PW_EV_PANIC:
+    case PW_EV_ESCALATION:
+        needs_patrol(d, ci, ev->time);
+        break;
     case PW_EV_ALARM_OPEN:
         d->case_alarms[ci]++;
         break;

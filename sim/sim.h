@@ -319,7 +319,9 @@ typedef struct sim_dispatch_world {
     sim_track *(*track)(void *ctx, size_t actor, size_t **hint);
     /* may be NULL: 1 for an incident the desk handles by phone (drills: an
      * alarm the key calls false): no patrol is sent, and it may close as
-     * soon as no alarm of its case is open */
+     * soon as no alarm of its case is open; a panic or an escalation of
+     * its case while it is open makes the desk take it again and send a
+     * patrol */
     int (*by_phone)(void *ctx, const pw_event *incident_open);
 } sim_dispatch_world;
 typedef struct sim_dispatch sim_dispatch;

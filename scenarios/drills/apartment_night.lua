@@ -50,7 +50,9 @@ exclusion_zone {
 -- to 512-535 m from her home, the path pointing at the complex (normal and
 -- hard): multipath moves his fixes along it, towards her; an alarm from
 -- there is false.
-local stop = vary("where he paces (m from her home)", 512, 535)
+-- hard: nearer, so his fixes cross her 500 m more often (more false alarms)
+local stop = level() == "hard" and vary("how near he paces (m from her home)", 503, 515)
+             or vary("how near he paces (m from her home)", 512, 535)
 local function toward_home(m)               -- m metres from her home, north-east of it
   return offset(home, { east = m * 0.7071, north = m * 0.7071 })
 end

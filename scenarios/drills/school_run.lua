@@ -74,7 +74,8 @@ local v = victim {
   },
 }
 
-local near = vary("how near he paces (m)", 512, 535)
+-- hard: nearer, so his fixes cross her 500 m more often (more false alarms)
+local near = level() == "hard" and vary("how near he paces (m)", 503, 515) or vary("how near he paces (m)", 512, 535)
 -- Where he parks after passing the school: east or west of it, 650-800 m.
 local side = choose("the side he parks on", { 1, -1 })
 local parked = offset(school, { east = side * vary("how far he parks (m)", 650, 800), north = -150 })
