@@ -224,6 +224,7 @@ static void put_key(rec_json *w, const drl_variant *v)
         rec_json_kint(w, "case", a->case_id);
         put_time(w, v, "start", a->start);
         rec_json_kstr(w, "cause", a->cause);
+        rec_json_kstr(w, "why", drl_cause_why(a->cause));
         rec_json_kfixed(w, "lat", a->at.lat, 7);
         rec_json_kfixed(w, "lon", a->at.lon, 7);
         rec_json_end(w);

@@ -29,6 +29,24 @@ int drl_action_parse(const char *name)
     return -1;
 }
 
+const char *drl_cause_why(const char *cause)
+{
+    static const struct {
+        const char *cause, *why;
+    } whys[] = {
+        {"urban_canyon", "multipath between tall buildings pulled his fixes towards her; the accuracy he claimed "
+                         "was too small"},
+        {"noise_jump", "one noisy fix jumped inside the radius"},
+        {"tunnel_exit", "the first fixes after a tunnel were still far off"},
+        {"cell_fallback", "a coarse cell position put him inside"},
+        {"device_fault", "the device was faulty (its reports were stored and late)"},
+    };
+    for (size_t i = 0; i < sizeof whys / sizeof *whys; i++)
+        if (!strcmp(cause, whys[i].cause))
+            return whys[i].why;
+    return "no true breach was near it";
+}
+
 const char *drl_actor_name(const scn_scenario *s, pw_id device)
 {
     for (size_t a = 0; a < s->n_actors; a++)

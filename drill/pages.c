@@ -274,24 +274,6 @@ static int trainee_pdf(const drl_variant *v, const drl_options *o, const rnd_bas
     return rc;
 }
 
-static const char *cause_why(const char *cause)
-{
-    static const struct {
-        const char *cause, *why;
-    } whys[] = {
-        {"urban_canyon", "multipath between tall buildings pulled his fixes towards her; the accuracy he claimed "
-                         "was too small"},
-        {"noise_jump", "one noisy fix jumped inside the radius"},
-        {"tunnel_exit", "the first fixes after a tunnel were still far off"},
-        {"cell_fallback", "a coarse cell position put him inside"},
-        {"device_fault", "the device was faulty (its reports were stored and late)"},
-    };
-    for (size_t i = 0; i < sizeof whys / sizeof *whys; i++)
-        if (!strcmp(cause, whys[i].cause))
-            return whys[i].why;
-    return "no true breach was near it";
-}
-
 static int key_pdf(const drl_variant *v, const drl_options *o, const rnd_basemap *base, char *err, size_t n)
 {
     char path[1200], foot[300], line[1024], a_when[64], d_when[64];
@@ -338,7 +320,7 @@ static int key_pdf(const drl_variant *v, const drl_options *o, const rnd_basemap
             continue;
         any = 1;
         local_clock(v, a->start, a_when, sizeof a_when);
-        snprintf(line, sizeof line, "Case %d at %s: false (%s): %s.", a->case_id, a_when, a->cause, cause_why(a->cause));
+        snprintf(line, sizeof line, "Case %d at %s: false (%s): %s.", a->case_id, a_when, a->cause, drl_cause_why(a->cause));
         para(&p, line, 9.5, 0x222222, 12);
     }
     if (!any)

@@ -18,8 +18,8 @@
 -- his fixes inside her 500 m.
 --
 -- Ranges: when he leaves and where he starts, when she comes up, when the
--- injects happen (a minute or two either way), how far case 2 walks from
--- his victim.
+-- injects happen (a minute or two either way), how near case 2's offender
+-- comes to his victim, how heavy Teheran-ro's canyon is.
 
 scenario {
   name = "Drill: Gangnam rush hour",
@@ -50,9 +50,10 @@ inject {
   at = "07:45", duration = "1h",
 }
 
--- The Teheran-ro towers, as in scenarios/teheran_canyon.lua.
+-- The Teheran-ro towers, as in scenarios/teheran_canyon.lua; how much
+-- they spoil GNSS varies from drill to drill.
 environment {
-  kind = "urban_heavy",
+  kind = choose("Teheran-ro's canyon", { "urban_heavy", "urban_light" }),
   polygon = { place(37.4990, 127.0250), place(37.5075, 127.0560),
               place(37.5040, 127.0575), place(37.4955, 127.0265) },
   street_bearing = 70,
