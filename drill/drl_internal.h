@@ -92,6 +92,8 @@ int drl_page_of(const drl_variant *v, pw_time_ms t);
 void drl_variant_free(drl_variant *v);
 /* The timeline and the key (key.c).  0 or DRL_ENOMEM. */
 int drl_build_key(drl_variant *v);
+/* What an action is about, in words: "incident #3", "case 1", "the centre". */
+void drl_target_text(long long incident, int case_id, char *buf, size_t n);
 /* Why a false alert of this cause (eval's names) was false, in words. */
 const char *drl_cause_why(const char *cause);
 /* The name of a device's actor ("?" unknown). */

@@ -47,6 +47,16 @@ const char *drl_cause_why(const char *cause)
     return "no true breach was near it";
 }
 
+void drl_target_text(long long incident, int case_id, char *buf, size_t n)
+{
+    if (incident)
+        snprintf(buf, n, "incident #%lld", incident);
+    else if (case_id)
+        snprintf(buf, n, "case %d", case_id);
+    else
+        snprintf(buf, n, "the centre");
+}
+
 const char *drl_actor_name(const scn_scenario *s, pw_id device)
 {
     for (size_t a = 0; a < s->n_actors; a++)

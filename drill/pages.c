@@ -293,12 +293,7 @@ static int key_pdf(const drl_variant *v, const drl_options *o, const rnd_basemap
     for (size_t i = 0; i < v->n_actions; i++) {
         const drl_action *a = &v->actions[i];
         char target[48];
-        if (a->incident)
-            snprintf(target, sizeof target, "incident #%lld", a->incident);
-        else if (a->case_id)
-            snprintf(target, sizeof target, "case %d", a->case_id);
-        else
-            snprintf(target, sizeof target, "the centre");
+        drl_target_text(a->incident, a->case_id, target, sizeof target);
         local_clock(v, a->from, a_when, sizeof a_when);
         local_clock(v, a->due, d_when, sizeof d_when);
         snprintf(line, sizeof line, "%s  %s %s%s%s — from %s, due %s. %s. Rule: %s.", a->id, drl_action_name(a->kind),

@@ -512,12 +512,7 @@ void drl_score_print(FILE *f, const drl_score *sc)
         const drl_scored_action *a = &sc->actions[i];
         char due[32], target[40];
         clock_text(a->due_s, due, sizeof due);
-        if (a->incident)
-            snprintf(target, sizeof target, "incident #%lld", a->incident);
-        else if (a->case_id)
-            snprintf(target, sizeof target, "case %d", a->case_id);
-        else
-            snprintf(target, sizeof target, "the centre");
+        drl_target_text(a->incident, a->case_id, target, sizeof target);
         fprintf(f, "  %-4s %-11s %-14s due %s  ", a->id, a->action, target, due);
         switch (a->verdict) {
         case DRL_ON_TIME:
