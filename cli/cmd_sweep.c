@@ -34,6 +34,22 @@ static size_t parse_values(const char *text, double *out, size_t cap)
     return *p ? 0 : n;
 }
 
+/* An MPI rank other than 0: the same sweep, its runs as rank 0 hands them
+ * out; it writes no file and prints only a failure. */
+static int sweep_worker_rank(const char *path, const sim_sweep_axis *axes, size_t n_axes, uint64_t seeds,
+                             uint64_t jobs, double run_timeout)
+{
+    sim_sweep_spec sp = {.scenario_path = path, .axes = axes, .n_axes = n_axes, .seeds = (int)seeds,
+                         .first_seed = 1, .jobs = (int)jobs, .run_timeout_s = run_timeout, .mpi = 1};
+    size_t failed = 0;
+    char msg[700];
+    int rc = sim_sweep(&sp, &failed, msg, sizeof msg);
+    if (rc != 0 && rc != SIM_EINVAL) /* bad input is rank 0's to say */
+        fprintf(stderr, "proxwatch sweep: %s\n", msg);
+    sim_mpi_finalize();
+    return rc == 0 ? 0 : cli_exit_status(rc);
+}
+
 int cli_sweep(int argc, char **argv)
 {
     enum { MAX_VALUES = 64 };
@@ -49,8 +65,9 @@ int cli_sweep(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},        {"run-timeout", required_argument, NULL, 'T'},
         {"out", required_argument, NULL, 'o'},         {"list-params", no_argument, NULL, 'L'},
         {"no-pictures", no_argument, NULL, 'P'},       {"help", no_argument, NULL, 'h'},
+        {"mpi", no_argument, NULL, 'M'},               {"resume", no_argument, NULL, 'R'},
         {NULL, 0, NULL, 0}};
-    int pictures = 1;
+    int pictures = 1, mpi = 0, resume = 0, jobs_given = 0;
     int c;
     while ((c = cli_next_option(argc, argv, "j:o:h", longopts)) != -1) {
         if (c == 'S') {
@@ -82,6 +99,11 @@ int cli_sweep(int argc, char **argv)
         } else if (c == 'j') {
             if (!cli_parse_u64(optarg, &jobs) || jobs < 1 || jobs > 1024)
                 return cli_usage_error("sweep", "--jobs: '%s' is not a count from 1 to 1024", optarg);
+            jobs_given = 1;
+        } else if (c == 'M') {
+            mpi = 1;
+        } else if (c == 'R') {
+            resume = 1;
         } else if (c == 'o') {
             out = optarg;
             if (!cli_out_path_ok("sweep", out))
@@ -103,6 +125,16 @@ int cli_sweep(int argc, char **argv)
         return 2;
     if (!path)
         return cli_usage_error("sweep", "which scenario?");
+    int rank = 0, ranks = 1;
+    if (mpi) {
+        char merr[300];
+        if (sim_mpi_init(&argc, &argv, &rank, &ranks, merr, sizeof merr) != 0)
+            return cli_usage_error("sweep", "%s", merr);
+        if (!jobs_given)
+            jobs = 1; /* a rank a core: mpirun places the ranks */
+        if (rank != 0) /* a worker rank: it runs what rank 0 gives it and writes nothing */
+            return sweep_worker_rank(path, axes, n_axes, seeds, jobs, run_timeout);
+    }
     char dir[512];
     if (out) {
         snprintf(dir, sizeof dir, "%s", out);
@@ -122,15 +154,19 @@ int cli_sweep(int argc, char **argv)
     }
     sim_sweep_spec sp = {.scenario_path = path, .axes = axes, .n_axes = n_axes, .seeds = (int)seeds,
                          .first_seed = 1, .jobs = (int)jobs, .out_dir = dir, .progress = isatty(STDERR_FILENO),
-                         .run_timeout_s = run_timeout};
+                         .run_timeout_s = run_timeout, .final_dir = dir, .resume = resume, .mpi = mpi};
     size_t grid = 1;
     for (size_t a = 0; a < n_axes; a++)
         grid *= axes[a].n;
     size_t failed = 0;
     char msg[700], stage[600];
     int sst = cli_stage_out("sweep", dir, stage, sizeof stage);
-    if (sst != 0)
+    if (sst != 0) {
+        if (mpi) /* the other ranks wait for runs: tell them there are none */
+            sim_sweep_abandon();
+        sim_mpi_finalize();
         return sst;
+    }
     sp.out_dir = stage; /* published whole at the end (record.h) */
     int src = sim_sweep(&sp, &failed, msg, sizeof msg);
     if (src == 0 && pictures) {
@@ -142,6 +178,7 @@ int cli_sweep(int argc, char **argv)
             pictures = 0;
         }
     }
+    sim_mpi_finalize();
     int rc = cli_publish(src, stage, dir, msg, sizeof msg);
     if (rc != 0) {
         if (rc == SIM_EINVAL) /* nothing ran: a usage error, said as one */
@@ -150,8 +187,12 @@ int cli_sweep(int argc, char **argv)
         return cli_exit_status(rc);
     }
     printf("proxwatch sweep: %s\n", path);
-    printf("  %zu combinations x %llu seeds = %zu runs, %zu failed, %llu at a time\n", grid,
-           (unsigned long long)seeds, grid * (size_t)seeds, failed, (unsigned long long)jobs);
+    if (mpi)
+        printf("  %zu combinations x %llu seeds = %zu runs, %zu failed, on %d MPI ranks, %llu at a time each\n",
+               grid, (unsigned long long)seeds, grid * (size_t)seeds, failed, ranks, (unsigned long long)jobs);
+    else
+        printf("  %zu combinations x %llu seeds = %zu runs, %zu failed, %llu at a time\n", grid,
+               (unsigned long long)seeds, grid * (size_t)seeds, failed, (unsigned long long)jobs);
     printf("written %s/{sweep.csv,sweep.json%s}\n", dir, pictures ? ",sweep.pdf" : "");
     return failed ? 1 : 0;
 }

@@ -169,25 +169,34 @@ static const command commands[] = {
      "Example: proxwatch run scenarios/school_zone.lua --seed 3 --set alarm_radius=300\n"},
     {"sweep", cli_sweep,
      "proxwatch sweep SCENARIO.lua --set NAME=V1,V2,... [--set ...] [--seeds N] [--jobs N]\n"
-     "                [--run-timeout SECONDS] [--out DIR] [--no-pictures] [--list-params]",
+     "                [--run-timeout SECONDS] [--out DIR] [--resume] [--mpi] [--no-pictures]\n"
+     "                [--list-params]",
      "run a grid of parameters over many seeds",
      "Runs every combination of the --set values, each with seeds 1..N, in\n"
      "worker processes, and writes sweep.csv (one row per run), sweep.json\n"
      "(per combination: the mean and 95 % interval of each figure) and\n"
      "sweep.pdf (its plots, see proxwatch render --view sweep) into DIR\n"
      "(default runs/sweep-<scenario>/).  A failed run is reported and marked;\n"
-     "the others are kept.\n"
+     "the others are kept.  While it runs, DIR/sweep.partial.csv holds the runs\n"
+     "done so far (every 2 s): a sweep cut short goes on with --resume.  On a\n"
+     "cluster, under mpirun with --mpi, the runs spread over the ranks (largest\n"
+     "first) and rank 0 writes the same files as one machine would.\n"
      "\n"
      "  --set NAME=V1,V2,.. the values of one parameter; repeatable, each name once\n"
      "  --seeds N           seeds 1..N for each combination (default 10)\n"
-     "  --jobs N, -j N      worker processes at once (default: the cores)\n"
+     "  --jobs N, -j N      worker processes at once (default: the cores; with\n"
+     "                      --mpi, per rank, default 1)\n"
      "  --run-timeout S     stop a run still going after S seconds and mark it\n"
      "                      failed (default 600)\n"
      "  --out DIR           where to write\n"
      "  --no-pictures       no sweep.pdf\n"
+     "  --resume            runs with an ok row in DIR/sweep.csv or\n"
+     "                      DIR/sweep.partial.csv are not run again\n"
+     "  --mpi               under mpirun: spread the runs over the MPI ranks\n"
      "  --list-params       the parameters every scenario has, and exit\n"
      "\n"
-     "Example: proxwatch sweep scenarios/regional_day.lua --set alarm_radius=300,500 --seeds 20\n"},
+     "Example: proxwatch sweep scenarios/regional_day.lua --set alarm_radius=300,500 --seeds 20\n"
+     "         mpirun --hostfile hosts -n 64 proxwatch sweep day.lua --set alarm_radius=300,500 --mpi\n"},
     {"decode", cli_decode,
      "proxwatch decode [TRACE | -] [--format nmea|gpsd|csv] [--date YYYY-MM-DD]\n"
      "                 [--rollover N] [--stats]",

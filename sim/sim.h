@@ -377,10 +377,17 @@ typedef struct sim_sweep_spec {
     int seeds;                  /* runs per grid point, seeds first_seed.. */
     uint64_t first_seed;
     int jobs;                   /* worker processes at once */
-    const char *out_dir;        /* gets sweep.csv and sweep.json */
+    const char *out_dir;        /* gets sweep.csv and sweep.json (a stage: see final_dir) */
     int progress;
     double run_timeout_s;       /* a run still going after this long is stopped and
                                    marked failed (0: SIM_SWEEP_RUN_TIMEOUT_S) */
+    const char *final_dir;      /* NULL, or where out_dir will be published: it gets
+                                   sweep.partial.csv (the runs done so far) every
+                                   few seconds, for a resume after a sweep cut short */
+    int resume;                 /* runs with an "ok" row in final_dir's sweep.csv or
+                                   sweep.partial.csv are not run again */
+    int mpi;                    /* under mpirun (MPI initialised): the runs spread over
+                                   the ranks, rank 0 writes the files (sim_mpi_*) */
 } sim_sweep_spec;
 
 /*
@@ -407,6 +414,25 @@ int sim_load_with_params(const char *path, const char *const *names, const doubl
  * while running (err says why).
  */
 int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t errlen);
+
+/*
+ * Sweeps on a cluster (sim/sweep_mpi.c; Open MPI).  sim_mpi_built: 1 when
+ * this build has MPI.  sim_mpi_init: MPI_Init and this process's rank and
+ * the number of ranks; 0, or SIM_EINVAL (no MPI in this build, err says
+ * so).  sim_mpi_finalize: MPI_Finalize.  With spec.mpi, sim_sweep on rank 0
+ * hands out run indices (largest runs first) to every rank that asks,
+ * runs its own share in its fork workers meanwhile, takes every other
+ * rank's rows and writes sweep.csv and sweep.json as a one-machine sweep
+ * would, byte for byte; on the other ranks it runs what it is given
+ * (spec.out_dir unused) and writes nothing.  A run that fails on any rank
+ * is a failed row like any other.
+ */
+int sim_mpi_built(void);
+/* Rank 0 that will not run a sweep (bad input, a folder it cannot make):
+ * tells every other rank there is nothing, so that mpirun ends. */
+void sim_sweep_abandon(void);
+int sim_mpi_init(int *argc, char ***argv, int *rank, int *size, char *err, size_t errlen);
+void sim_mpi_finalize(void);
 
 /* ---- run loop (sim/run.c) ---- */
 

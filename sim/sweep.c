@@ -132,18 +132,16 @@ int sim_param_apply(scn_scenario *s, const char *name, double v, char *err, size
 
 /* ---- running a sweep ---------------------------------------------------- */
 
+#include "sweep_internal.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/types.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 /* Grid point g's value on axis a (the last axis varies fastest). */
-static double axis_value(const sim_sweep_spec *sp, size_t g, size_t a)
+double sweep_axis_value(const sim_sweep_spec *sp, size_t g, size_t a)
 {
     size_t stride = 1;
     for (size_t k = sp->n_axes; k-- > a + 1;)
@@ -195,50 +193,15 @@ int sim_load_with_params(const char *path, const char *const *names, const doubl
 }
 
 /* Load the scenario for grid point g and seed.  0 or SIM_EINVAL. */
-static int load_point(const sim_sweep_spec *sp, size_t g, uint64_t seed, scn_scenario *s, char *err,
-                      size_t errlen)
+int sweep_load_point(const sim_sweep_spec *sp, size_t g, uint64_t seed, scn_scenario *s, char *err, size_t errlen)
 {
     const char *names[SIM_SWEEP_MAX_AXES];
     double values[SIM_SWEEP_MAX_AXES];
     for (size_t a = 0; a < sp->n_axes; a++) {
         names[a] = sp->axes[a].name;
-        values[a] = axis_value(sp, g, a);
+        values[a] = sweep_axis_value(sp, g, a);
     }
     return sim_load_with_params(sp->scenario_path, names, values, sp->n_axes, &seed, s, err, errlen);
-}
-
-/* One run in a worker process; its row says how it went.  Returns the
- * worker's exit status (0, or 1 when the row could not be written). */
-static int run_one(const sim_sweep_spec *sp, size_t g, uint64_t seed, const char *row_path)
-{
-    scn_scenario s;
-    char err[600];
-    FILE *f = fopen(row_path, "w");
-    if (!f)
-        return 1;
-    int rc = load_point(sp, g, seed, &s, err, sizeof err);
-    if (rc == 0) {
-        sim_run_options ro = {.out_dir = NULL, .progress = 0, .record = 0};
-        sim_summary sum;
-        rc = sim_run(&s, &ro, &sum, err, sizeof err) == 0 ? 0 : 1;
-        scn_free(&s);
-        if (rc == 0) {
-            double v[128];
-            size_t n = eval_report_fields(&sum.report, v);
-            fputs("ok", f);
-            for (size_t i = 0; i < n; i++)
-                fprintf(f, ",%.9g", v[i]);
-            fputc('\n', f);
-        }
-    }
-    if (rc != 0) {
-        /* The reason, on one line, for the sweep's log. */
-        for (char *p = err; *p; p++)
-            if (*p == '\n' || *p == ',')
-                *p = ' ';
-        fprintf(f, "failed,%s\n", err);
-    }
-    return fclose(f) == 0 ? rc : 1;
 }
 
 static double now_wall(void)
@@ -248,134 +211,65 @@ static double now_wall(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t errlen)
+void sweep_csv_header(FILE *f, const sim_sweep_spec *sp)
 {
-    *failed_runs = 0;
-    if (sp->n_axes > SIM_SWEEP_MAX_AXES || sp->seeds < 1 || sp->jobs < 1) {
-        snprintf(err, errlen, "bad sweep: at most %d parameters, at least one seed and one job",
-                 SIM_SWEEP_MAX_AXES);
-        return SIM_EINVAL;
+    for (size_t a = 0; a < sp->n_axes; a++) {
+        rec_csv_field(f, sp->axes[a].name);
+        fputc(',', f);
     }
-    size_t grid = 1;
+    fputs("seed,status", f);
+    size_t nf = eval_report_field_count();
+    for (size_t i = 0; i < nf; i++)
+        fprintf(f, ",%s", eval_report_field_name(i));
+    fputc('\n', f);
+}
+
+void sweep_csv_row(FILE *f, const sim_sweep_spec *sp, size_t k, const char *row, double *vals, int *ok, char *why,
+                   size_t why_n)
+{
+    size_t nf = eval_report_field_count();
+    char line[8192];
+    snprintf(line, sizeof line, "%s", row);
+    size_t g = k / (size_t)sp->seeds;
     for (size_t a = 0; a < sp->n_axes; a++)
-        grid *= sp->axes[a].n;
-    size_t runs = grid * (size_t)sp->seeds;
-    /* Everything is checked before anything runs: every grid point loads,
-     * every name is a known parameter or a param() of the script, every
-     * value is in range. */
-    for (size_t g = 0; g < grid; g++) {
-        scn_scenario s;
-        int rc = load_point(sp, g, 1, &s, err, errlen);
-        if (rc != 0)
-            return rc;
-        scn_free(&s);
-    }
-    char dir[600];
-    snprintf(dir, sizeof dir, "%s/.runs", sp->out_dir);
-    if (rec_make_dirs(dir) != 0) {
-        snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
-        return SIM_ERUN;
-    }
-    /* Worker processes, at most `jobs` at a time; each writes one row.  The
-     * parent polls them (every 5 ms) so that it can stop one that runs
-     * past the time limit; its row then says so. */
-    size_t next = 0, done = 0, running = 0;
-    double t0 = now_wall(), last = 0;
-    double limit = sp->run_timeout_s > 0 ? sp->run_timeout_s : SIM_SWEEP_RUN_TIMEOUT_S;
-    struct worker {
-        pid_t pid;
-        size_t run;
-        double started;
-        int killed;
-    } *w = calloc((size_t)sp->jobs, sizeof *w);
-    if (!w) {
-        snprintf(err, errlen, "out of memory");
-        return SIM_ERUN;
-    }
-    fflush(NULL);
-    /* With SIGCHLD ignored (a parent that set it so), children are reaped
-     * by the kernel and waitpid could never see them end. */
-    void (*old_chld)(int) = signal(SIGCHLD, SIG_DFL);
-    while (done < runs) {
-        while (running < (size_t)sp->jobs && next < runs) {
-            char row[700];
-            snprintf(row, sizeof row, "%s/%zu.row", dir, next);
-            size_t g = next / (size_t)sp->seeds;
-            uint64_t seed = sp->first_seed + next % (size_t)sp->seeds;
-            pid_t parent = getpid(), pid = fork();
-            if (pid < 0) {
-                snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
-                /* Stop and reap the workers already running. */
-                for (int k = 0; k < sp->jobs; k++)
-                    if (w[k].pid > 0) {
-                        kill(w[k].pid, SIGKILL);
-                        waitpid(w[k].pid, NULL, 0);
-                    }
-                free(w);
-                signal(SIGCHLD, old_chld);
-                return SIM_ERUN;
-            }
-            if (pid == 0) {
-                /* A worker dies with the sweep (SIGTERM or SIGKILL to the
-                 * sweep alone would leave it running, past its time limit). */
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent)
-                    _exit(1); /* the sweep is already gone */
-                _exit(run_one(sp, g, seed, row));
-            }
-            for (int k = 0; k < sp->jobs; k++)
-                if (w[k].pid == 0) {
-                    w[k] = (struct worker){pid, next, now_wall(), 0};
-                    break;
-                }
-            next++;
-            running++;
+        fprintf(f, "%.9g,", sweep_axis_value(sp, g, a));
+    fprintf(f, "%llu,", (unsigned long long)(sp->first_seed + k % (size_t)sp->seeds));
+    line[strcspn(line, "\n")] = '\0';
+    size_t got = 0;
+    if (strncmp(line, "ok,", 3) == 0) {
+        /* Count the figures: a row cut short (a worker that died while
+         * writing) is a failed run, not one with zeroes. */
+        char *p = line + 3;
+        for (size_t i = 0; i < nf && p; i++, got++) {
+            vals[i] = strtod(p, NULL); /* "nan" and "-nan" included */
+            p = strchr(p, ',');
+            if (p)
+                p++;
         }
-        /* Our own workers only: a caller's other children are not ours to
-         * reap (and would be miscounted). */
-        pid_t pid = 0;
-        for (int k = 0; k < sp->jobs && pid <= 0; k++) {
-            int status;
-            if (w[k].pid > 0 && waitpid(w[k].pid, &status, WNOHANG) == w[k].pid)
-                pid = w[k].pid;
-        }
-        if (pid > 0) {
-            for (int k = 0; k < sp->jobs; k++)
-                if (w[k].pid == pid) {
-                    if (w[k].killed) {
-                        char row[700];
-                        snprintf(row, sizeof row, "%s/%zu.row", dir, w[k].run);
-                        FILE *f = fopen(row, "w");
-                        if (f) {
-                            fprintf(f, "failed,stopped after the run time limit of %.0f s (--run-timeout)\n",
-                                    limit);
-                            fclose(f);
-                        }
-                    }
-                    w[k].pid = 0;
-                }
-            running--;
-            done++;
-        } else {
-            double t = now_wall();
-            for (int k = 0; k < sp->jobs; k++)
-                if (w[k].pid > 0 && !w[k].killed && t - w[k].started > limit) {
-                    kill(w[k].pid, SIGKILL);
-                    w[k].killed = 1;
-                }
-            struct timespec nap = {0, 5 * 1000 * 1000};
-            nanosleep(&nap, NULL);
-        }
-        if (sp->progress && (now_wall() - last > 0.25 || done == runs)) {
-            last = now_wall();
-            fprintf(stderr, "\rproxwatch sweep: %zu/%zu runs  %.1f s", done, runs, last - t0);
-            if (done == runs)
-                fputc('\n', stderr);
-        }
+        if (got < nf)
+            snprintf(line, sizeof line, "failed,the worker's result is cut short");
     }
-    free(w);
-    signal(SIGCHLD, old_chld);
-    /* Collect: sweep.csv, one row per run; sweep.json, per grid point. */
+    *ok = got == nf;
+    if (*ok) {
+        fprintf(f, "ok");
+        for (size_t i = 0; i < nf; i++) {
+            if (isfinite(vals[i]))
+                fprintf(f, ",%.9g", vals[i]);
+            else
+                fputs(",", f);
+        }
+        fputc('\n', f);
+    } else {
+        snprintf(why, why_n, "%s", strncmp(line, "failed,", 7) == 0 ? line + 7 : line);
+        fprintf(f, "failed\n");
+    }
+}
+
+/* sweep.csv, one row per run; sweep.json, per grid point. */
+static int collect(sweep_plan *pl, size_t *failed_runs, char *err, size_t errlen)
+{
+    const sim_sweep_spec *sp = pl->sp;
+    size_t runs = pl->runs, grid = pl->grid;
     size_t nf = eval_report_field_count();
     double *vals = calloc(runs * nf, sizeof *vals);
     int *ok = calloc(runs, sizeof *ok);
@@ -389,61 +283,24 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
             snprintf(err, errlen, "out of memory for the results");
         return SIM_ERUN;
     }
-    for (size_t a = 0; a < sp->n_axes; a++) {
-        rec_csv_field(csv, sp->axes[a].name);
-        fputc(',', csv);
-    }
-    fputs("seed,status", csv);
-    for (size_t i = 0; i < nf; i++)
-        fprintf(csv, ",%s", eval_report_field_name(i));
-    fputc('\n', csv);
+    sweep_csv_header(csv, sp);
     for (size_t k = 0; k < runs; k++) {
-        char row[700], line[8192] = "";
-        snprintf(row, sizeof row, "%s/%zu.row", dir, k);
+        char row[800], line[8192] = "", why[8192];
+        sweep_row_path(pl, k, row, sizeof row);
         FILE *f = fopen(row, "r");
         if (!f || !fgets(line, sizeof line, f))
             snprintf(line, sizeof line, "failed,the worker left no result\n");
         if (f)
             fclose(f);
         remove(row);
-        size_t g = k / (size_t)sp->seeds;
-        for (size_t a = 0; a < sp->n_axes; a++)
-            fprintf(csv, "%.9g,", axis_value(sp, g, a));
-        fprintf(csv, "%llu,", (unsigned long long)(sp->first_seed + k % (size_t)sp->seeds));
-        line[strcspn(line, "\n")] = '\0';
-        size_t got = 0;
-        if (strncmp(line, "ok,", 3) == 0) {
-            /* Count the figures: a row cut short (a worker that died while
-             * writing) is a failed run, not one with zeroes. */
-            char *p = line + 3;
-            for (size_t i = 0; i < nf && p; i++, got++) {
-                vals[k * nf + i] = strtod(p, NULL); /* "nan" and "-nan" included */
-                p = strchr(p, ',');
-                if (p)
-                    p++;
-            }
-            if (got < nf)
-                snprintf(line, sizeof line, "failed,the worker's result is cut short");
-        }
-        if (got == nf) {
-            ok[k] = 1;
-            fprintf(csv, "ok");
-            for (size_t i = 0; i < nf; i++) {
-                if (isfinite(vals[k * nf + i]))
-                    fprintf(csv, ",%.9g", vals[k * nf + i]);
-                else
-                    fputs(",", csv);
-            }
-            fputc('\n', csv);
-        } else {
+        sweep_csv_row(csv, sp, k, line, vals + k * nf, &ok[k], why, sizeof why);
+        if (!ok[k]) {
             (*failed_runs)++;
             fprintf(stderr, "proxwatch sweep: run %zu (seed %llu) failed: %s\n", k,
-                    (unsigned long long)(sp->first_seed + k % (size_t)sp->seeds),
-                    strncmp(line, "failed,", 7) == 0 ? line + 7 : line);
-            fprintf(csv, "failed\n");
+                    (unsigned long long)(sp->first_seed + k % (size_t)sp->seeds), why);
         }
     }
-    rmdir(dir);
+    rmdir(pl->row_dir);
     rec_json jw;
     rec_json_to_file(&jw, js, REC_JSON_SPACED);
     rec_json_array(&jw);
@@ -455,7 +312,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         rec_json_object(&jw);
         for (size_t a = 0; a < sp->n_axes; a++) {
             rec_json_key(&jw, sp->axes[a].name);
-            rec_json_sig(&jw, axis_value(sp, g, a), 9);
+            rec_json_sig(&jw, sweep_axis_value(sp, g, a), 9);
         }
         rec_json_end(&jw);
         size_t n_ok = 0;
@@ -507,4 +364,73 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         return SIM_ERUN;
     }
     return 0;
+}
+
+int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t errlen)
+{
+    *failed_runs = 0;
+    if (sp->n_axes > SIM_SWEEP_MAX_AXES || sp->seeds < 1 || sp->jobs < 1) {
+        snprintf(err, errlen, "bad sweep: at most %d parameters, at least one seed and one job",
+                 SIM_SWEEP_MAX_AXES);
+        return SIM_EINVAL;
+    }
+    sweep_plan pl;
+    memset(&pl, 0, sizeof pl);
+    pl.sp = sp;
+    pl.grid = 1;
+    for (size_t a = 0; a < sp->n_axes; a++)
+        pl.grid *= sp->axes[a].n;
+    pl.runs = pl.grid * (size_t)sp->seeds;
+    pl.cost = calloc(pl.grid, sizeof *pl.cost);
+    pl.done = calloc(pl.runs, 1);
+    size_t *order = malloc(pl.runs * sizeof *order);
+    int rc = 0;
+    if (!pl.cost || !pl.done || !order) {
+        snprintf(err, errlen, "out of memory");
+        rc = SIM_ERUN;
+        goto out;
+    }
+    /* Everything is checked before anything runs: every grid point loads,
+     * every name is a known parameter or a param() of the script, every
+     * value is in range.  A run's cost, for the largest first: its actors
+     * times its hours. */
+    for (size_t g = 0; g < pl.grid; g++) {
+        scn_scenario s;
+        rc = sweep_load_point(sp, g, 1, &s, err, errlen);
+        if (rc != 0) {
+            if (sp->mpi) { /* no rank may be left waiting */
+                sweep_mpi_refuse("found the sweep's input bad");
+                sim_sweep_abandon();
+            }
+            goto out;
+        }
+        pl.cost[g] = (double)s.n_actors * (double)s.duration_ms / 3.6e6;
+        scn_free(&s);
+    }
+    pl.t0 = pl.last_progress = pl.last_checkpoint = now_wall();
+    if (sp->mpi && sweep_mpi_rank() != 0) { /* a worker rank: it runs what rank 0 gives it */
+        rc = sweep_mpi_worker(&pl, err, errlen);
+        goto out;
+    }
+    snprintf(pl.row_dir, sizeof pl.row_dir, "%s/.runs", sp->out_dir);
+    if (rec_make_dirs(pl.row_dir) != 0) {
+        snprintf(err, errlen, "%s: cannot create: %s", pl.row_dir, strerror(errno));
+        rc = SIM_ERUN;
+    }
+    if (rc == 0)
+        rc = sweep_resume(&pl, err, errlen);
+    if (rc != 0) {
+        if (sp->mpi)
+            sim_sweep_abandon();
+        goto out;
+    }
+    size_t n = sweep_order(&pl, order);
+    rc = sp->mpi ? sweep_mpi_master(&pl, order, n, err, errlen) : sweep_local(&pl, order, n, err, errlen);
+    if (rc == 0)
+        rc = collect(&pl, failed_runs, err, errlen);
+out:
+    free(pl.cost);
+    free(pl.done);
+    free(order);
+    return rc;
 }
