@@ -297,6 +297,8 @@ static void deliver(run *r, uint32_t slot, pw_time_ms now)
     if (m->is_fix) {
         fix_to_engine(r, m, now);
     } else {
+        if (r->opt->on_status)
+            r->opt->on_status(r->opt->on_status_ctx, &m->status, now);
         eng_on_status(&r->eng, &m->status, now);
         r->sum->statuses++;
     }
@@ -411,6 +413,8 @@ static void panic_arrives(run *r, size_t a, pw_time_ms now)
     if (r->centre_down)
         return; /* a panic during an outage is lost: the planner sees it missing */
     pw_device_status st = {.device = r->s->actors[a].id, .set = PW_STATUS_PANIC_SET, .time = now, .panic = 1};
+    if (r->opt->on_status)
+        r->opt->on_status(r->opt->on_status_ctx, &st, now);
     eng_on_status(&r->eng, &st, now);
 }
 

@@ -447,6 +447,10 @@ typedef struct sim_run_options {
     /* each fix as it reaches the engine, with its dev_fix_cause (may be NULL) */
     void (*on_fix)(void *ctx, const pw_fix *fix, int dev_fix_cause, pw_time_ms now);
     void *on_fix_ctx;
+    /* each device status as it reaches the engine (may be NULL; bench_sim
+     * feeds fixes and statuses to an engine alone) */
+    void (*on_status)(void *ctx, const pw_device_status *st, pw_time_ms now);
+    void *on_status_ctx;
     /* drills (may be NULL): incidents the 112 desk handles by phone, without
      * a patrol (sim_dispatch_world.by_phone) */
     int (*by_phone)(void *ctx, const pw_event *incident_open);
