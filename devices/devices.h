@@ -201,6 +201,10 @@ typedef struct dev_gnss {
     pw_time_ms fallback_until;  /* the held fallback error is valid until */
     dev_env fallback_env;       /* environment it was drawn for */
     double fallback_x, fallback_y; /* fallback error, m */
+    /* The Gauss-Markov factors of the last step, for its dt and the three
+     * correlation times: a device reporting at a steady interval reuses
+     * them (the same numbers it would compute again). */
+    double gm_dt_s, gm_tau[3], gm_keep[3], gm_innov[3];
 } dev_gnss;
 
 void dev_gnss_init(dev_gnss *g);

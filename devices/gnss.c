@@ -145,6 +145,8 @@ void dev_gnss_init(dev_gnss *g)
     g->nlos_env = DEV_ENV_OPEN;
     g->fallback_until = INT64_MIN;
     g->fallback_env = DEV_ENV_OPEN;
+    g->gm_dt_s = NAN; /* no factors kept yet */
+    g->gm_tau[0] = g->gm_tau[1] = g->gm_tau[2] = NAN;
 }
 
 static pw_time_ms seconds_to_ms(double s)
@@ -208,12 +210,17 @@ static void update_nlos(dev_gnss *g, const dev_env_params *pe, dev_env env,
 }
 
 /* One step of a unit-variance first-order Gauss-Markov process, exact for
- * any dt >= 0: z' = z e^(-dt/tau) + sqrt(1 - e^(-2 dt/tau)) N(0,1). */
-static void gauss_markov(double *z, double dt_s, double tau_s, dev_rng *rng)
+ * any dt >= 0: z' = z e^(-dt/tau) + sqrt(1 - e^(-2 dt/tau)) N(0,1); the
+ * factors of correlation time k (0 slow, 1 fast, 2 the noise level) are
+ * computed once for each dt and kept while the interval stays the same. */
+static void gauss_markov(dev_gnss *g, int k, double *z, double dt_s, double tau_s, dev_rng *rng)
 {
-    double keep = exp(-dt_s / tau_s);
-    double innovation = sqrt(-expm1(-2.0 * dt_s / tau_s));
-    *z = keep * *z + innovation * dev_rng_normal(rng);
+    if (!(dt_s == g->gm_dt_s && tau_s == g->gm_tau[k])) {
+        g->gm_keep[k] = exp(-dt_s / tau_s);
+        g->gm_innov[k] = sqrt(-expm1(-2.0 * dt_s / tau_s));
+        g->gm_tau[k] = tau_s;
+    }
+    *z = g->gm_keep[k] * *z + g->gm_innov[k] * dev_rng_normal(rng);
 }
 
 static void put_position(const eng_frame *fr, double x, double y, pw_time_ms t, pw_fix *out)
@@ -315,11 +322,14 @@ int dev_gnss_sample(dev_gnss *g, const dev_env_params p[DEV_ENV_COUNT], dev_env 
         g->gm_time = t;
     } else if (!fresh) {
         double dt_s = t > g->gm_time ? (double)(t - g->gm_time) / 1000.0 : 0.0;
-        gauss_markov(&g->zx, dt_s, pe->tau_s, rng);
-        gauss_markov(&g->zy, dt_s, pe->tau_s, rng);
-        gauss_markov(&g->fx, dt_s, pe->tau_fast_s, rng);
-        gauss_markov(&g->fy, dt_s, pe->tau_fast_s, rng);
-        gauss_markov(&g->w, dt_s, pe->scale_tau_s, rng);
+        if (dt_s != g->gm_dt_s) /* a new interval: every factor anew */
+            g->gm_tau[0] = g->gm_tau[1] = g->gm_tau[2] = NAN;
+        g->gm_dt_s = dt_s;
+        gauss_markov(g, 0, &g->zx, dt_s, pe->tau_s, rng);
+        gauss_markov(g, 0, &g->zy, dt_s, pe->tau_s, rng);
+        gauss_markov(g, 1, &g->fx, dt_s, pe->tau_fast_s, rng);
+        gauss_markov(g, 1, &g->fy, dt_s, pe->tau_fast_s, rng);
+        gauss_markov(g, 2, &g->w, dt_s, pe->scale_tau_s, rng);
         g->gm_time = t;
     }
     update_nlos(g, pe, env, street_bearing_deg, t, rng);
