@@ -35,7 +35,7 @@ static size_t parse_values(const char *text, double *out, size_t cap)
 }
 
 /* An MPI rank other than 0: the same sweep, its runs as rank 0 hands them
- * out; it writes no file and prints only a failure. */
+ * out; it writes no file, and tells rank 0 what went wrong. */
 static int sweep_worker_rank(const char *path, const sim_sweep_axis *axes, size_t n_axes, uint64_t seeds,
                              uint64_t jobs, double run_timeout)
 {
@@ -44,10 +44,10 @@ static int sweep_worker_rank(const char *path, const sim_sweep_axis *axes, size_
     size_t failed = 0;
     char msg[700];
     int rc = sim_sweep(&sp, &failed, msg, sizeof msg);
-    if (rc != 0 && rc != SIM_EINVAL) /* bad input is rank 0's to say */
-        fprintf(stderr, "proxwatch sweep: %s\n", msg);
+    (void)rc; /* what went wrong here rank 0 has heard (BYE) and says; a
+                 non-zero status would make mpirun abort rank 0's sweep */
     sim_mpi_finalize();
-    return rc == 0 ? 0 : cli_exit_status(rc);
+    return 0;
 }
 
 int cli_sweep(int argc, char **argv)
@@ -126,6 +126,9 @@ int cli_sweep(int argc, char **argv)
     if (!path)
         return cli_usage_error("sweep", "which scenario?");
     int rank = 0, ranks = 1;
+    const char *world = getenv("OMPI_COMM_WORLD_SIZE");
+    if (!mpi && world && atoi(world) > 1) /* each rank would run the whole sweep into the same folder */
+        return cli_usage_error("sweep", "under mpirun, add --mpi (or run proxwatch sweep without mpirun)");
     if (mpi) {
         char merr[300];
         if (sim_mpi_init(&argc, &argv, &rank, &ranks, merr, sizeof merr) != 0)
@@ -143,13 +146,22 @@ int cli_sweep(int argc, char **argv)
         scn_error err;
         if (scn_load_file(&s, path, NULL, &err) != SCN_OK) {
             fprintf(stderr, "%s\n", err.message);
+            if (mpi) { /* the other ranks wait for runs: there are none */
+                sim_sweep_abandon();
+                sim_mpi_finalize();
+            }
             return 2;
         }
         char sl[96];
         cli_slug(s.name, sl, sizeof sl);
         scn_free(&s);
-        if (cli_make_runs_dir("sweep") != 0)
+        if (cli_make_runs_dir("sweep") != 0) {
+            if (mpi) {
+                sim_sweep_abandon();
+                sim_mpi_finalize();
+            }
             return 1;
+        }
         snprintf(dir, sizeof dir, "runs/sweep-%s", sl);
     }
     sim_sweep_spec sp = {.scenario_path = path, .axes = axes, .n_axes = n_axes, .seeds = (int)seeds,

@@ -139,7 +139,7 @@ int rec_csv_field(FILE *f, const char *s);
  *   rec_dir_replaceable(dir, err, errlen);  0 when DIR is absent or holds
  *       only files proxwatch writes (report.json, summary.json, events.jsonl,
  *       run.geojson, run.gpkg, fixes.csv, truth.csv, sweep.csv, sweep.json,
- *       sweep.partial.csv,
+ *       sweep.partial.csv, sweep.id,
  *       map.png, map.svg, map.pdf, report.pdf, sweep.pdf, victim*.png,
  *       console*.png, latencies.csv, incidents.csv, .runs, *.part); -1 with the reason otherwise: a folder with anything else
  *       in it is never replaced (rec_stage_dir and rec_publish_dir refuse)

@@ -283,6 +283,12 @@ static int collect(sweep_plan *pl, size_t *failed_runs, char *err, size_t errlen
             snprintf(err, errlen, "out of memory for the results");
         return SIM_ERUN;
     }
+    if (sweep_write_id(pl, sp->out_dir, err, errlen) != 0) {
+        free(vals), free(ok);
+        rec_part_close(csv, sp->out_dir, "sweep.csv", 0, NULL, 0);
+        rec_part_close(js, sp->out_dir, "sweep.json", 0, NULL, 0);
+        return SIM_ERUN;
+    }
     sweep_csv_header(csv, sp);
     for (size_t k = 0; k < runs; k++) {
         char row[800], line[8192] = "", why[8192];
@@ -366,6 +372,55 @@ static int collect(sweep_plan *pl, size_t *failed_runs, char *err, size_t errlen
     return 0;
 }
 
+/* FNV-1a, 64 bits: an identity, not a secret. */
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t fnv_text(uint64_t h, const char *s)
+{
+    return fnv(h, s, strlen(s) + 1);
+}
+
+/*
+ * What makes two ranks' sweeps the same (pl->digest): the scenario file's
+ * bytes, every parameter's name and values, the seeds, the run limit and
+ * this proxwatch's version; and what a resumed sweep's rows must share
+ * (pl->scenario_digest): the file's bytes, the parameter names, the
+ * version (values and seeds may grow).
+ */
+static void digests(sweep_plan *pl)
+{
+    const sim_sweep_spec *sp = pl->sp;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    FILE *f = fopen(sp->scenario_path, "rb");
+    if (f) {
+        unsigned char buf[8192];
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+            h = fnv(h, buf, got);
+        fclose(f);
+    }
+    h = fnv_text(h, PW_VERSION);
+    for (size_t a = 0; a < sp->n_axes; a++)
+        h = fnv_text(h, sp->axes[a].name);
+    pl->scenario_digest = h;
+    char v[64];
+    for (size_t a = 0; a < sp->n_axes; a++)
+        for (size_t i = 0; i < sp->axes[a].n; i++) {
+            snprintf(v, sizeof v, "%.17g", sp->axes[a].values[i]);
+            h = fnv_text(h, v);
+        }
+    snprintf(v, sizeof v, "%d %llu %.17g", sp->seeds, (unsigned long long)sp->first_seed, sp->run_timeout_s);
+    pl->digest = fnv_text(h, v);
+}
+
 int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t errlen)
 {
     *failed_runs = 0;
@@ -399,7 +454,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         rc = sweep_load_point(sp, g, 1, &s, err, errlen);
         if (rc != 0) {
             if (sp->mpi) { /* no rank may be left waiting */
-                sweep_mpi_refuse("found the sweep's input bad");
+                sweep_mpi_bye(err);
                 sim_sweep_abandon();
             }
             goto out;
@@ -407,6 +462,7 @@ int sim_sweep(const sim_sweep_spec *sp, size_t *failed_runs, char *err, size_t e
         pl.cost[g] = (double)s.n_actors * (double)s.duration_ms / 3.6e6;
         scn_free(&s);
     }
+    digests(&pl);
     pl.t0 = pl.last_progress = pl.last_checkpoint = now_wall();
     if (sp->mpi && sweep_mpi_rank() != 0) { /* a worker rank: it runs what rank 0 gives it */
         rc = sweep_mpi_worker(&pl, err, errlen);

@@ -14,6 +14,7 @@
 #include "sim.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* A run is (grid point, seed): run k is grid point k / seeds, seed
@@ -26,6 +27,8 @@ typedef struct sweep_plan {
     unsigned char *done;         /* per run: its row is in row_dir */
     size_t n_done;
     char row_dir[700];           /* out_dir/.runs (rank 0), or a private folder */
+    uint64_t digest;             /* the sweep: scenario file, parameters, seeds, limit, version */
+    uint64_t scenario_digest;    /* what resume must match: scenario file, parameter names, version */
     double t0, last_progress, last_checkpoint;
 } sweep_plan;
 
@@ -67,6 +70,8 @@ void sweep_note_done(sweep_plan *pl, size_t k);
  * SIM_EINVAL when those files belong to another sweep (err says which and
  * why). */
 int sweep_resume(sweep_plan *pl, char *err, size_t errlen);
+/* DIR/sweep.id: whose rows the folder holds (scenario_digest). */
+int sweep_write_id(const sweep_plan *pl, const char *dir, char *err, size_t errlen);
 /* One machine: the runs in order, in the fork pool. */
 int sweep_local(sweep_plan *pl, const size_t *order, size_t n, char *err, size_t errlen);
 
@@ -75,8 +80,8 @@ int sweep_local(sweep_plan *pl, const size_t *order, size_t n, char *err, size_t
 int sweep_mpi_rank(void);
 int sweep_mpi_master(sweep_plan *pl, const size_t *order, size_t n, char *err, size_t errlen);
 int sweep_mpi_worker(sweep_plan *pl, char *err, size_t errlen);
-/* A worker rank that cannot run anything: it asks until told there is no
- * more, answering each run with a failed row saying why. */
-void sweep_mpi_refuse(const char *why);
+/* A worker rank that cannot run anything tells rank 0 why (with its host)
+ * and asks for nothing. */
+void sweep_mpi_bye(const char *why);
 
 #endif /* PW_SWEEP_INTERNAL_H */

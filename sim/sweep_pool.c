@@ -19,8 +19,16 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How often the runs done so far are written to sweep.partial.csv. */
+/* How often the runs done so far are written to sweep.partial.csv
+ * (PW_SWEEP_CHECKPOINT_S overrides it, for tests). */
 #define CHECKPOINT_S 2.0
+
+static double checkpoint_s(void)
+{
+    const char *v = getenv("PW_SWEEP_CHECKPOINT_S");
+    double s = v ? strtod(v, NULL) : 0.0;
+    return s > 0.0 ? s : CHECKPOINT_S;
+}
 
 static double now_wall(void)
 {
@@ -147,7 +155,7 @@ int sweep_pool(sweep_plan *pl, int jobs, const sweep_pool_ops *ops, char *err, s
                 sweep_row_path(pl, w[j].run, row, sizeof row);
                 FILE *f = fopen(row, "w");
                 if (f) {
-                    fprintf(f, "failed,stopped after the run time limit of %.0f s (--run-timeout)\n", limit);
+                    fprintf(f, "failed,stopped after the run time limit of %g s (--run-timeout)\n", limit);
                     fclose(f);
                 }
             }
@@ -205,15 +213,25 @@ size_t sweep_order(const sweep_plan *pl, size_t *order)
 
 /* ---- progress and checkpoints --------------------------------------- */
 
-/* final_dir/sweep.partial.csv: every run done so far, in run order. */
+int sweep_write_id(const sweep_plan *pl, const char *dir, char *err, size_t errlen)
+{
+    FILE *f = rec_part_open(dir, "sweep.id", err, errlen);
+    if (!f)
+        return SIM_ERUN;
+    fprintf(f, "proxwatch-sweep %016llx\n", (unsigned long long)pl->scenario_digest);
+    return rec_part_close(f, dir, "sweep.id", 1, err, errlen) == 0 ? 0 : SIM_ERUN;
+}
+
+/* final_dir/sweep.partial.csv: every run done so far, in run order (and
+ * sweep.id beside it, which a resume must match). */
 static void checkpoint(sweep_plan *pl)
 {
     const sim_sweep_spec *sp = pl->sp;
     if (!sp->final_dir)
         return;
-    if (rec_make_dirs(sp->final_dir) != 0)
-        return; /* a checkpoint is a courtesy: the sweep goes on without */
     char err[600];
+    if (rec_make_dirs(sp->final_dir) != 0 || sweep_write_id(pl, sp->final_dir, err, sizeof err) != 0)
+        return; /* a checkpoint is a courtesy: the sweep goes on without */
     FILE *f = rec_part_open(sp->final_dir, "sweep.partial.csv", err, sizeof err);
     if (!f)
         return;
@@ -251,7 +269,7 @@ void sweep_note_done(sweep_plan *pl, size_t k)
         if (pl->n_done == pl->runs)
             fputc('\n', stderr);
     }
-    if (t - pl->last_checkpoint >= CHECKPOINT_S && pl->n_done < pl->runs) {
+    if (t - pl->last_checkpoint >= checkpoint_s() && pl->n_done < pl->runs) {
         pl->last_checkpoint = t;
         checkpoint(pl);
     }
@@ -348,6 +366,10 @@ static int resume_file(sweep_plan *pl, const char *name, size_t *taken, char *er
     while ((len = getline(&line, &cap, f)) >= 0) {
         no++;
         if (no == 1) {
+            if (len >= 2 && line[len - 2] == '\r') { /* a CRLF file: read as LF */
+                line[len - 2] = '\n';
+                line[len - 1] = '\0';
+            }
             if (strcmp(line, want) != 0) {
                 snprintf(err, errlen, "%s:1: --resume: the file is another sweep's (its parameters or figures "
                          "differ from this one's)", path);
@@ -356,11 +378,49 @@ static int resume_file(sweep_plan *pl, const char *name, size_t *taken, char *er
             }
             continue;
         }
+        if (len == 0 || line[len - 1] != '\n')
+            continue; /* the last line of a file cut short: run it again */
+        line[--len] = '\0';
+        if (len > 0 && line[len - 1] == '\r')
+            line[--len] = '\0';
         char *rest;
         size_t k = run_of_line(pl, line, &rest);
         if (k == SWEEP_END || strncmp(rest, "ok,", 3) != 0 || pl->done[k])
             continue; /* another grid's run, a failed one (run again), or read already */
-        /* sweep.csv leaves non-finite figures empty; the row says nan */
+        /* Exactly the report's fields, each a number or empty (sweep.csv
+         * leaves non-finite figures empty; the row says nan); anything else
+         * is run again. */
+        char fields[8192];
+        size_t used = 0, got = 0, nf = eval_report_field_count();
+        int good = 1;
+        for (char *p = rest + 2; good && *p == ',';) {
+            char *next = p + 1;
+            size_t n = strcspn(next, ",");
+            char num[64];
+            if (n >= sizeof num) {
+                good = 0;
+                break;
+            }
+            memcpy(num, next, n);
+            num[n] = '\0';
+            char *end;
+            if (n > 0)
+                (void)strtod(num, &end);
+            if (n > 0 && *end) {
+                good = 0;
+                break;
+            }
+            int w = snprintf(fields + used, sizeof fields - used, ",%s", n ? num : "nan");
+            if (w < 0 || (size_t)w >= sizeof fields - used) {
+                good = 0;
+                break;
+            }
+            used += (size_t)w;
+            got++;
+            p = next + n;
+        }
+        if (!good || got != nf)
+            continue;
         char row[800];
         sweep_row_path(pl, k, row, sizeof row);
         FILE *out = fopen(row, "w");
@@ -369,19 +429,7 @@ static int resume_file(sweep_plan *pl, const char *name, size_t *taken, char *er
             rc = SIM_ERUN;
             break;
         }
-        fputs("ok", out);
-        for (char *p = rest + 2; p && *p && *p != '\n';) {
-            char *next = p + 1;
-            size_t n = strcspn(next, ",\n");
-            if (n == 0)
-                fputs(",nan", out);
-            else
-                fprintf(out, ",%.*s", (int)n, next);
-            p = next + n;
-            if (*p != ',')
-                break;
-        }
-        fputc('\n', out);
+        fprintf(out, "ok%s\n", fields);
         fclose(out);
         pl->done[k] = 1;
         pl->n_done++;
@@ -396,6 +444,30 @@ int sweep_resume(sweep_plan *pl, char *err, size_t errlen)
 {
     if (!pl->sp->resume || !pl->sp->final_dir)
         return 0;
+    /* The folder's rows must be this scenario's: sweep.id says whose. */
+    char path[800], line[128] = "", want[64];
+    snprintf(path, sizeof path, "%s/sweep.id", pl->sp->final_dir);
+    snprintf(want, sizeof want, "proxwatch-sweep %016llx\n", (unsigned long long)pl->scenario_digest);
+    FILE *id = fopen(path, "r");
+    if (id) {
+        if (!fgets(line, sizeof line, id))
+            line[0] = '\0';
+        fclose(id);
+    }
+    char csv[800], partial[800];
+    snprintf(csv, sizeof csv, "%s/sweep.csv", pl->sp->final_dir);
+    snprintf(partial, sizeof partial, "%s/sweep.partial.csv", pl->sp->final_dir);
+    int any = access(csv, F_OK) == 0 || access(partial, F_OK) == 0;
+    if (any && !id) {
+        snprintf(err, errlen, "%s: --resume: missing, so the rows there cannot be told to be this sweep's "
+                 "(a sweep by an older proxwatch?)", path);
+        return SIM_EINVAL;
+    }
+    if (any && strcmp(line, want) != 0) {
+        snprintf(err, errlen, "%s: --resume: the folder holds another sweep's rows (another scenario file, other "
+                 "parameters or another proxwatch)", path);
+        return SIM_EINVAL;
+    }
     size_t taken = 0;
     int rc = resume_file(pl, "sweep.csv", &taken, err, errlen);
     if (rc == 0)

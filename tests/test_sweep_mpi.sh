@@ -18,7 +18,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 mpi() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" timeout 300 mpirun "$@"; }
 scn=$src/scenarios/default.lua
 set_args="--set alarm_radius=300,500 --set tag_moving_interval=30,60 --seeds 3 --no-pictures"
-rm -rf pw_mpi_fork pw_mpi_2 pw_mpi_3 pw_mpi_bad pw_mpi_res pw_mpi_kill pw_mpi_full pw_mpi_mres
+rm -rf pw_mpi_fork pw_mpi_2 pw_mpi_3 pw_mpi_bad pw_mpi_res pw_mpi_kill pw_mpi_full pw_mpi_mres pw_mpi_mix
 
 if ! command -v mpirun > /dev/null; then
     bad "mpirun is missing (setup.sh installs openmpi-bin)"
@@ -41,7 +41,7 @@ for n in 2 3; do
         bad "mpirun -n $n: sweep.csv or sweep.json differ from the fork workers'"
     fi
 done
-if [ "$(ls pw_mpi_2 | tr '\n' ' ')" = "sweep.csv sweep.json " ]; then
+if [ "$(ls pw_mpi_2 | tr '\n' ' ')" = "sweep.csv sweep.id sweep.json " ]; then
     ok "only rank 0 writes, and only the sweep's files"
 else
     bad "pw_mpi_2 holds: $(ls -a pw_mpi_2)"
@@ -57,6 +57,7 @@ fi
 # --resume from a checkpoint holding every other run (sweep.partial.csv).
 mkdir pw_mpi_res
 { head -1 pw_mpi_fork/sweep.csv; sed -n '2~2p' pw_mpi_fork/sweep.csv; } > pw_mpi_res/sweep.partial.csv
+cp pw_mpi_fork/sweep.id pw_mpi_res/   # a checkpoint is written with it
 # shellcheck disable=SC2086
 "$pw" sweep "$scn" $set_args --jobs 2 --resume --out pw_mpi_res > pw_mpi_res.log 2>&1
 if grep -q "resuming: 6 of 12 runs done already" pw_mpi_res.log && cmp -s pw_mpi_fork/sweep.csv pw_mpi_res/sweep.csv &&
@@ -68,6 +69,7 @@ fi
 # ... under mpirun too.
 mkdir pw_mpi_mres
 { head -1 pw_mpi_fork/sweep.csv; sed -n '3~3p' pw_mpi_fork/sweep.csv; } > pw_mpi_mres/sweep.partial.csv
+cp pw_mpi_fork/sweep.id pw_mpi_mres/
 # shellcheck disable=SC2086
 mpi -n 2 "$pw" sweep "$scn" $set_args --mpi --resume --out pw_mpi_mres > pw_mpi_mres.log 2>&1
 if grep -q "resuming: 4 of 12 runs done already" pw_mpi_mres.log && cmp -s pw_mpi_fork/sweep.csv pw_mpi_mres/sweep.csv; then
@@ -75,6 +77,20 @@ if grep -q "resuming: 4 of 12 runs done already" pw_mpi_mres.log && cmp -s pw_mp
 else
     bad "--resume under mpirun: $(cat pw_mpi_mres.log)"
 fi
+# A checkpoint cut mid-line, in CRLF, with a bad number: the good rows
+# are taken, the others run again; the same files at the end.
+rm -rf pw_mpi_cut && mkdir pw_mpi_cut && cp pw_mpi_fork/sweep.id pw_mpi_cut/
+{ head -1 pw_mpi_fork/sweep.csv; sed -n '2,4p' pw_mpi_fork/sweep.csv | sed 's/,ok,\([0-9]*\)/,ok,x\1/' | head -1;
+  sed -n '5,7p' pw_mpi_fork/sweep.csv; sed -n '8p' pw_mpi_fork/sweep.csv | cut -c1-40 | tr -d '\n'; } |
+  sed 's/$/\r/' > pw_mpi_cut/sweep.partial.csv
+# shellcheck disable=SC2086
+"$pw" sweep "$scn" $set_args --jobs 2 --resume --out pw_mpi_cut > pw_mpi_cut.log 2>&1
+if grep -q "resuming: 3 of 12 runs done already" pw_mpi_cut.log && cmp -s pw_mpi_fork/sweep.csv pw_mpi_cut/sweep.csv; then
+    ok "--resume from a cut, CRLF checkpoint with a bad number: 3 good rows taken, the same sweep.csv"
+else
+    bad "--resume from a damaged checkpoint: $(cat pw_mpi_cut.log)"
+fi
+rm -rf pw_mpi_cut
 # Another sweep's file is refused, naming it.
 printf 'speed,seed,status\n1,1,ok\n' > pw_mpi_res/sweep.partial.csv
 # shellcheck disable=SC2086
@@ -85,18 +101,48 @@ if [ $st -eq 2 ] && grep -q "pw_mpi_res/sweep.partial.csv:1: --resume: the file 
 else
     bad "--resume with another sweep's file: status $st, $(cat pw_mpi_other.log)"
 fi
+# Another scenario's rows are refused too (sweep.id says whose they are).
+# shellcheck disable=SC2086
+"$pw" sweep "$src/scenarios/school_zone.lua" $set_args --resume --out pw_mpi_fork > pw_mpi_other.log 2>&1
+st=$?
+if [ $st -eq 2 ] && grep -q "pw_mpi_fork/sweep.id: --resume: the folder holds another sweep's rows" pw_mpi_other.log; then
+    ok "--resume refuses another scenario's rows, naming sweep.id"
+else
+    bad "--resume with another scenario: status $st, $(cat pw_mpi_other.log)"
+fi
+# A rank given another sweep gets no runs; the result is rank 0's sweep.
+# shellcheck disable=SC2086
+mpi -n 1 "$pw" sweep "$scn" $set_args --mpi --out pw_mpi_mix : -n 1 "$pw" sweep "$scn" \
+    --set alarm_radius=900,1000 --set tag_moving_interval=30,60 --seeds 3 --no-pictures --mpi > pw_mpi_mix.log 2>&1
+if grep -q "rank 1 runs another sweep" pw_mpi_mix.log && cmp -s pw_mpi_fork/sweep.csv pw_mpi_mix/sweep.csv; then
+    ok "a rank with other parameters gets no runs, and says so"
+else
+    bad "mixed ranks: $(cat pw_mpi_mix.log)"
+fi
+# A rank that cannot read the scenario says why, runs nothing, and rank 0
+# does the sweep.
+# shellcheck disable=SC2086
+mpi -n 1 "$pw" sweep "$scn" $set_args --mpi --out pw_mpi_bye : -n 1 "$pw" sweep pw_mpi_nosuch.lua \
+    --set alarm_radius=300,500 --set tag_moving_interval=30,60 --seeds 3 --no-pictures --mpi > pw_mpi_bye.log 2>&1
+if grep -q "rank 1 runs nothing: on .*pw_mpi_nosuch.lua" pw_mpi_bye.log && cmp -s pw_mpi_fork/sweep.csv pw_mpi_bye/sweep.csv; then
+    ok "a rank that cannot read the scenario says so, and the sweep is whole"
+else
+    bad "a rank with bad input: $(cat pw_mpi_bye.log)"
+fi
+rm -rf pw_mpi_bye
 # A sweep killed half way (kill -9 after its first checkpoint), resumed.
 big="--set alarm_radius=300,500 --seeds 6 --no-pictures --jobs 1"
 # shellcheck disable=SC2086
 "$pw" sweep "$src/scenarios/regional_day.lua" $big --out pw_mpi_full > /dev/null 2>&1
 # shellcheck disable=SC2086
-"$pw" sweep "$src/scenarios/regional_day.lua" $big --out pw_mpi_kill > /dev/null 2>&1 &
+PW_SWEEP_CHECKPOINT_S=0.3 "$pw" sweep "$src/scenarios/regional_day.lua" $big --out pw_mpi_kill > /dev/null 2>&1 &
 pid=$!
 i=0
 while [ ! -s pw_mpi_kill/sweep.partial.csv ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 $pid 2> /dev/null
 wait $pid 2> /dev/null
-done_before=$(($(wc -l < pw_mpi_kill/sweep.partial.csv) - 1))
+done_before=0
+[ -s pw_mpi_kill/sweep.partial.csv ] && done_before=$(($(wc -l < pw_mpi_kill/sweep.partial.csv) - 1))
 # shellcheck disable=SC2086
 "$pw" sweep "$src/scenarios/regional_day.lua" $big --resume --out pw_mpi_kill > pw_mpi_kill.log 2>&1
 if [ "$done_before" -ge 1 ] && [ "$done_before" -lt 12 ] &&
@@ -106,6 +152,6 @@ if [ "$done_before" -ge 1 ] && [ "$done_before" -lt 12 ] &&
 else
     bad "kill and resume ($done_before done before): $(cat pw_mpi_kill.log)"
 fi
-rm -rf pw_mpi_fork pw_mpi_2 pw_mpi_3 pw_mpi_res pw_mpi_kill pw_mpi_full pw_mpi_mres pw_mpi_*.log pw_mpi_kill.part-*
+rm -rf pw_mpi_fork pw_mpi_2 pw_mpi_3 pw_mpi_res pw_mpi_kill pw_mpi_full pw_mpi_mres pw_mpi_mix pw_mpi_*.log pw_mpi_kill.part-*
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
