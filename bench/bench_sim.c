@@ -122,13 +122,7 @@ static double now_s(void)
 static double engine_alone(const scn_scenario *s, unsigned long long *events)
 {
     eng_config cfg;
-    eng_config_default(&cfg, s->origin.lat, s->origin.lon);
-    cfg.max_devices = s->n_actors ? s->n_actors : 1;
-    cfg.max_cases = s->n_cases ? s->n_cases : 1;
-    size_t zones = 0;
-    for (size_t i = 0; i < s->n_cases; i++)
-        zones += s->cases[i].def.n_zones;
-    cfg.max_zones = zones ? zones : 1;
+    sim_engine_config(s, &cfg);
     eng_engine *e = malloc(sizeof *e);
     if (!e || eng_init(e, &cfg, count_event, events) != ENG_OK)
         return -1;

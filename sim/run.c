@@ -129,6 +129,17 @@ static void dispatch_check(run *r, int rc)
         run_fail(r, "out of memory in the dispatch model");
 }
 
+void sim_engine_config(const scn_scenario *s, eng_config *cfg)
+{
+    eng_config_default(cfg, s->origin.lat, s->origin.lon);
+    cfg->max_devices = s->n_actors ? s->n_actors : 1;
+    cfg->max_cases = s->n_cases ? s->n_cases : 1;
+    size_t zones = 0;
+    for (size_t i = 0; i < s->n_cases; i++)
+        zones += s->cases[i].def.n_zones;
+    cfg->max_zones = zones ? zones : 1;
+}
+
 static void close_if_done(run *r, size_t slot, pw_time_ms now)
 {
     if (sim_dispatch_release(r->dispatch, slot, now))
@@ -508,13 +519,7 @@ static void setup(run *r)
         return;
     }
     eng_config cfg;
-    eng_config_default(&cfg, s->origin.lat, s->origin.lon);
-    cfg.max_devices = s->n_actors ? s->n_actors : 1;
-    cfg.max_cases = s->n_cases ? s->n_cases : 1;
-    size_t zones = 0;
-    for (size_t i = 0; i < s->n_cases; i++)
-        zones += s->cases[i].def.n_zones;
-    cfg.max_zones = zones ? zones : 1;
+    sim_engine_config(s, &cfg);
     eng_status st = eng_init(&r->eng, &cfg, sink, r);
     if (st != ENG_OK) {
         run_fail(r, "cannot start the engine: %s", eng_strerror(st));

@@ -498,6 +498,9 @@ typedef struct sim_summary {
  * device's GNSS-loss timeouts are sim_device_timeouts of its settings.
  */
 int sim_run(scn_scenario *s, const sim_run_options *opt, sim_summary *sum, char *err, size_t errlen);
+/* The engine's configuration for scenario s, as a run sets it up: its
+ * origin, room for its devices, cases and zones, the defaults else. */
+void sim_engine_config(const scn_scenario *s, eng_config *cfg);
 
 /*
  * summary.json into dir, complete or absent (record.h's .part): what the
