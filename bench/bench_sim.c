@@ -7,13 +7,15 @@
  * tags report every 60 s (15 s in pursuit), phones every 60 s; GNSS noise,
  * the 112 desk and patrols on; everybody commutes, one offender in fifty
  * visits his victim's workplace.  The same day runs twice: once
- * recording everything (events.jsonl, fixes.csv, truth.csv, as `proxwatch
- * run` does) and once recording nothing, so the cost of the record shows.
+ * recording nothing, and once recording everything as `proxwatch run
+ * --compress` does (fixes.csv.gz, events.jsonl.gz, truth.csv, run.geojson
+ * without the fixes), so the cost of the record and its size show; with
+ * --plain a third time, as `proxwatch run` does (4.7 GB).
  *
  * It prints simulated seconds per wall second, fixes and events per second.
  * It never fails on time.
  *
- *   bench_sim [--record-only | --no-record] [--out DIR]
+ *   bench_sim [--record-only | --no-record] [--plain] [--out DIR]
  */
 #include "record.h"
 #include "sim.h"
@@ -157,6 +159,9 @@ static double engine_alone(const scn_scenario *s, unsigned long long *events)
     return t;
 }
 
+static double wall_unrecorded, wall_recorded, wall_plain; /* for the cost of the record */
+
+/* record: 0 nothing, 1 the compact record (run --compress), 2 the plain one */
 static int one_run(const char *label, int record, const char *dir)
 {
     static const char *const names[] = {"cases", "tag_interval_s", "patrols", "approach_every"};
@@ -174,7 +179,7 @@ static int one_run(const char *label, int record, const char *dir)
         fprintf(stderr, "bench_sim: %s\n", perr);
         return 1;
     }
-    sim_run_options ro = {.out_dir = dir, .progress = 0, .record = record};
+    sim_run_options ro = {.out_dir = dir, .progress = 0, .record = record != 0, .compress = record == 1};
     if (!record) { /* keep the fix stream for the engine alone */
         ro.on_fix = keep_fix;
         ro.on_status = keep_status;
@@ -190,6 +195,7 @@ static int one_run(const char *label, int record, const char *dir)
     }
     printf("%s:\n", label);
     printf("  wall             %.2f s for %.0f simulated s\n", sum.wall_seconds, sum.sim_seconds);
+    *(record == 2 ? &wall_plain : record ? &wall_recorded : &wall_unrecorded) = sum.wall_seconds;
     printf("  sim s per wall s %.0f\n", sum.sim_seconds / sum.wall_seconds);
     printf("  fixes            %llu delivered, %.0f per wall second\n", (unsigned long long)sum.fixes_delivered,
            (double)sum.fixes_delivered / sum.wall_seconds);
@@ -198,10 +204,21 @@ static int one_run(const char *label, int record, const char *dir)
            (unsigned long long)sum.events, (double)sum.events / sum.wall_seconds,
            (unsigned long long)sum.by_type[PW_EV_ALARM_OPEN],
            (unsigned long long)sum.by_type[PW_EV_INCIDENT_OPEN], sum.report.latency.dispatch_to_scene.n);
-    if (record)
-        printf("  written          events.jsonl %.0f MB, fixes.csv %.0f MB, truth.csv %.1f MB in %s\n",
-               file_size(dir, "events.jsonl") / 1e6, file_size(dir, "fixes.csv") / 1e6,
-               file_size(dir, "truth.csv") / 1e6, dir);
+    if (record) {
+        static const char *const files[] = {"events.jsonl", "events.jsonl.gz", "fixes.csv", "fixes.csv.gz",
+                                            "run.geojson", "truth.csv", "latencies.csv", "incidents.csv",
+                                            "report.json"};
+        long long total = 0;
+        printf("  written         ");
+        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+            long long b = file_size(dir, files[i]);
+            if (b < 0)
+                continue;
+            printf("%s %s %.1f MB", total ? "," : "", files[i], b / 1e6);
+            total += b;
+        }
+        printf("\n  the record      %.0f MB in all%s\n", total / 1e6, record == 1 ? " (target 500 MB)" : "");
+    }
     if (!record && !stream_failed) {
         unsigned long long events = 0;
         double alone = engine_alone(&s, &events);
@@ -222,7 +239,7 @@ static int one_run(const char *label, int record, const char *dir)
 
 int main(int argc, char **argv)
 {
-    int with = 1, without = 1, keep = 0;
+    int with = 1, without = 1, plain = 0, keep = 0;
     const char *tmp = getenv("TMPDIR");
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/bench-sim-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -232,12 +249,14 @@ int main(int argc, char **argv)
             without = 0;
         else if (strcmp(argv[i], "--no-record") == 0)
             with = 0;
+        else if (strcmp(argv[i], "--plain") == 0)
+            plain = 1;
         else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             dir = argv[++i];
             keep = 1;
         }
         else {
-            fprintf(stderr, "usage: bench_sim [--record-only | --no-record] [--out DIR (kept)]\n");
+            fprintf(stderr, "usage: bench_sim [--record-only | --no-record] [--plain] [--out DIR (kept)]\n");
             return 2;
         }
     }
@@ -254,12 +273,22 @@ int main(int argc, char **argv)
     int rc = 0;
     if (without && one_run("simulation, nothing recorded", 0, dir))
         rc = 1;
-    if (!rc && with && one_run("simulation recording events, fixes and truth", 1, dir))
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/compact", dir);
+    if (!rc && with && one_run("simulation recording everything, compact (run --compress)", 1, sub))
+        rc = 1;
+    snprintf(sub, sizeof sub, "%s/plain", dir);
+    if (!rc && with && plain && one_run("simulation recording everything, plain (run)", 2, sub))
         rc = 1;
     if (!keep)
         rec_remove_tree(dir); /* a benchmark leaves nothing; --out DIR keeps the record for a look */
     if (rc)
         return rc;
+    if (wall_unrecorded > 0 && wall_recorded > 0)
+        printf("recording costs %.2f times the unrecorded day (the compact record; target 1.5)\n",
+               wall_recorded / wall_unrecorded);
+    if (wall_unrecorded > 0 && wall_plain > 0)
+        printf("the plain record costs %.2f times the unrecorded day\n", wall_plain / wall_unrecorded);
     printf("target: 28800 simulated seconds per wall second (a day in 3 s) on one core\n");
     return 0;
 }

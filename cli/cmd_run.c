@@ -17,7 +17,7 @@ int cli_run(int argc, char **argv)
 {
     const char *path = NULL, *out = NULL;
     scn_options opts = {0};
-    int quiet = 0, gpkg = 0, pictures = 1;
+    int quiet = 0, gpkg = 0, pictures = 1, compress = 0;
     static char set_names[SIM_SWEEP_MAX_AXES][64];
     const char *names[SIM_SWEEP_MAX_AXES];
     double values[SIM_SWEEP_MAX_AXES];
@@ -26,7 +26,7 @@ int cli_run(int argc, char **argv)
         {"seed", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
         {"out", required_argument, NULL, 'o'},  {"quiet", no_argument, NULL, 'q'},
         {"gpkg", no_argument, NULL, 'G'},       {"no-pictures", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
+        {"compress", no_argument, NULL, 'Z'},   {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
     while ((c = cli_next_option(argc, argv, "s:o:qh", longopts)) != -1) {
@@ -62,6 +62,8 @@ int cli_run(int argc, char **argv)
             gpkg = 1;
         } else if (c == 'P') {
             pictures = 0;
+        } else if (c == 'Z') {
+            compress = 1;
         } else if (c == 'h') {
             return cli_print_help(stdout, "run");
         } else {
@@ -107,7 +109,8 @@ int cli_run(int argc, char **argv)
         return sst;
     }
     sim_run_options ro = {
-        .out_dir = stage, .progress = !quiet && isatty(STDERR_FILENO), .record = 1, .gpkg = gpkg};
+        .out_dir = stage, .progress = !quiet && isatty(STDERR_FILENO), .record = 1, .gpkg = gpkg,
+        .compress = compress};
     sim_summary sum;
     char msg[600] = "";
     int rc = sim_run(&s, &ro, &sum, msg, sizeof msg);
@@ -126,14 +129,11 @@ int cli_run(int argc, char **argv)
     }
     size_t failed = eval_expect_check(&s, &sum.report, sum.by_type, expects);
     int wrc = sim_summary_write_json(stage, &s, &sum, expects, failed, werr, sizeof werr);
-    struct stat gj;
-    char gj_path[700];
-    snprintf(gj_path, sizeof gj_path, "%s/run.geojson", stage);
-    if (wrc == 0 && pictures && stat(gj_path, &gj) == 0 && gj.st_size > 20 * 1000 * 1000) {
-        /* Reading a big run's records costs seconds (a regional day: 79 MB,
-         * 4.6 s); draw it when wanted. */
-        fprintf(stderr, "proxwatch run: no map.png or report.pdf for a run this large (run.geojson %.0f MB): "
-                        "proxwatch render %s draws them\n", (double)gj.st_size / 1e6, dir);
+    if (wrc == 0 && pictures && sum.fixes_delivered > 100000) {
+        /* Reading a big run's records costs seconds (a regional day: 370,000
+         * fixes, run.geojson 79 MB, 4.6 s); draw it when wanted. */
+        fprintf(stderr, "proxwatch run: no map.png or report.pdf for a run this large (%llu fixes): "
+                        "proxwatch render %s draws them\n", (unsigned long long)sum.fixes_delivered, dir);
         pictures = 0;
     }
     if (wrc == 0 && pictures && cli_write_pictures(stage, werr, sizeof werr) != 0) {
@@ -174,9 +174,10 @@ int cli_run(int argc, char **argv)
         for (size_t i = 0; i < s.n_expects; i++)
             printf("  %s\n", expects[i].text);
     }
-    printf("written %s/{report.json,run.geojson,%sevents.jsonl,fixes.csv,truth.csv,latencies.csv,incidents.csv,"
+    printf("written %s/{report.json,run.geojson,%s%s,truth.csv,latencies.csv,incidents.csv,"
            "summary.json%s}\n",
-           dir, gpkg ? "run.gpkg," : "", pictures ? ",map.png,report.pdf" : "");
+           dir, gpkg ? "run.gpkg," : "", compress ? "events.jsonl.gz,fixes.csv.gz" : "events.jsonl,fixes.csv",
+           pictures ? ",map.png,report.pdf" : "");
     fflush(stdout); /* the verdict comes after the lines it sums up, also when both are piped */
     if (failed)
         fprintf(stderr, "proxwatch run: %s:%d: %zu of %zu expectations NOT held (seed %llu)\n", s.file,

@@ -145,7 +145,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", cli_run,
      "proxwatch run [SCENARIO.lua] [--seed N] [--set NAME=VALUE ...] [--out DIR] [--gpkg]\n"
-     "              [--no-pictures] [--quiet]",
+     "              [--compress] [--no-pictures] [--quiet]",
      "run a scenario through the monitoring engine and report",
      "Runs a scenario (the bundled default when none is given) through the\n"
      "monitoring engine and writes report.json, run.geojson, events.jsonl,\n"
@@ -163,6 +163,11 @@ static const command commands[] = {
      "  --out DIR           where to write (at most 400 characters)\n"
      "  --gpkg              also write run.gpkg, an OGC GeoPackage for QGIS and\n"
      "                      GDAL (layers fixes, tracks, zones, episodes, events)\n"
+     "  --compress          a compact record for big runs: fixes.csv.gz and\n"
+     "                      events.jsonl.gz (gzip: zcat, pandas, and QGIS through\n"
+     "                      /vsigzip/ read them), and run.geojson without the\n"
+     "                      fixes (fixes.csv.gz has them): a national day in\n"
+     "                      0.45 GB, not 4.7\n"
      "  --no-pictures       no map.png or report.pdf (proxwatch render draws them)\n"
      "  --quiet             no progress line\n"
      "\n"

@@ -19,7 +19,7 @@
 /* The files proxwatch writes into an output folder.  A folder that holds
  * anything else is not ours to replace. */
 static const char *const outputs[] = {"report.json", "summary.json", "events.jsonl", "run.geojson", "run.gpkg",
-                                      "fixes.csv",   "truth.csv",    "sweep.csv",    "sweep.json",   "sweep.partial.csv", "sweep.id",
+                                      "fixes.csv",   "fixes.csv.gz", "events.jsonl.gz", "truth.csv",    "sweep.csv",    "sweep.json",   "sweep.partial.csv", "sweep.id",
                                       "map.png",     "latencies.csv", "incidents.csv", ".runs",      NULL};
 
 static int is_output(const char *name)

@@ -138,7 +138,7 @@ int rec_csv_field(FILE *f, const char *s);
  *   rec_remove_tree(path);  a failed run's stage; 0 or -1
  *   rec_dir_replaceable(dir, err, errlen);  0 when DIR is absent or holds
  *       only files proxwatch writes (report.json, summary.json, events.jsonl,
- *       run.geojson, run.gpkg, fixes.csv, truth.csv, sweep.csv, sweep.json,
+ *       run.geojson, run.gpkg, fixes.csv, fixes.csv.gz, events.jsonl.gz, truth.csv, sweep.csv, sweep.json,
  *       sweep.partial.csv, sweep.id,
  *       map.png, map.svg, map.pdf, report.pdf, sweep.pdf, victim*.png,
  *       console*.png, latencies.csv, incidents.csv, .runs, *.part); -1 with the reason otherwise: a folder with anything else
@@ -163,6 +163,24 @@ int rec_dir_replaceable(const char *dir, char *err, size_t errlen);
 FILE *rec_part_open(const char *dir, const char *name, char *err, size_t errlen);
 int rec_part_close(FILE *f, const char *dir, const char *name, int keep, char *err, size_t errlen);
 int rec_stage_dir(const char *dir, char *stage, size_t n, char *err, size_t errlen);
+/*
+ * A big file of a run gzip-compressed as it is written (record/gz.c):
+ * rec_part_open_gz is rec_part_open for DIR/NAME (NAME ends in ".gz"), and
+ * the FILE it returns is written as any other (fprintf, fwrite, the JSON
+ * writer) and closed by rec_part_close; the compression runs on a thread
+ * of its own (zlib, level 1), so a run on two cores pays little for it.
+ * The same bytes give the same file (no time or name in the header).
+ * gzip, because what reads a run's files reads it directly: zcat, Python,
+ * pandas, and QGIS or GDAL through /vsigzip/.
+ *
+ * rec_open_read opens DIR/NAME for reading, or else DIR/NAME.gz through
+ * zlib, as a FILE that reads the plain text (getline as ever); the path
+ * opened (or, when neither is there, DIR/NAME) into path.  NULL with errno
+ * set when neither opens.
+ */
+FILE *rec_part_open_gz(const char *dir, const char *name, char *err, size_t errlen);
+FILE *rec_open_read(const char *dir, const char *name, char *path, size_t n);
+
 int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen);
 int rec_remove_tree(const char *path);
 /* DIR and its parents, as mkdir -p; 0, or -1 with errno set. */

@@ -6,6 +6,7 @@
  * incident's pins are drawn only while it is open: nothing of an offender
  * without an open incident.
  */
+#include "record.h"
 #include "rnd_internal.h"
 #include "pw_grow.h"
 
@@ -54,8 +55,7 @@ int rnd_console_feed_load(rnd_console_feed *c, const char *dir, char *err, size_
     memset(c, 0, sizeof *c);
     char path[1024];
     size_t cap_p = 0, cap_s = 0;
-    snprintf(path, sizeof path, "%s/events.jsonl", dir);
-    FILE *in = fopen(path, "r");
+    FILE *in = rec_open_read(dir, "events.jsonl", path, sizeof path); /* or events.jsonl.gz */
     if (!in)
         return snprintf(err, n, "%s: cannot open (is %s a run folder of proxwatch run or live?)", path, dir),
                RND_EINVAL;

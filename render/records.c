@@ -3,14 +3,17 @@
  * tracks, fixes, alert episodes, zones) and report.json (scenario, seed),
  * read with jansson.
  */
+#include "record.h"
 #include "render.h"
 #include "pw_grow.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static json_t *load(const char *dir, const char *name, char *err, size_t n)
 {
@@ -274,6 +277,56 @@ static int load_values(rnd_run *run, const char *dir, char *err, size_t n)
     return RND_OK;
 }
 
+/* A compact record (run --compress) keeps its fixes in fixes.csv.gz, not in
+ * run.geojson: read them there (deliver_ms,fix_ms,device,lat,lon,acc_m,
+ * source,...).  RND_OK also when there is none. */
+static int compact_fixes(rnd_run *run, const char *dir, char *err, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/fixes.csv.gz", dir);
+    if (access(path, F_OK) != 0)
+        return RND_OK;
+    FILE *in = rec_open_read(dir, "fixes.csv", path, sizeof path);
+    if (!in)
+        return snprintf(err, n, "%s: cannot open: %s", path, strerror(errno)), RND_EINVAL;
+    char row[512];
+    long line_no = 0;
+    int rc = RND_OK;
+    while (rc == RND_OK && fgets(row, sizeof row, in)) {
+        if (++line_no == 1)
+            continue; /* the header */
+        long long t, device;
+        double lat, lon;
+        char acc[32], source[16];
+        if (sscanf(row, "%lld,%*[^,],%lld,%lf,%lf,%31[^,],%15[^,],", &t, &device, &lat, &lon, acc, source) != 6 ||
+            fabs(lat) > 90 || fabs(lon) > 180) {
+            snprintf(err, n, "%s:%ld: not a fix (deliver_ms,fix_ms,device,lat,lon,acc_m,source,...)", path, line_no);
+            rc = RND_EINVAL;
+            break;
+        }
+        rnd_fix *x = GROW(fixes);
+        if (!x) {
+            snprintf(err, n, "out of memory reading %s", path);
+            rc = RND_EINVAL;
+            break;
+        }
+        x->device = (pw_id)device;
+        x->t = (pw_time_ms)t;
+        x->at = (rnd_ll){lat, lon};
+        char *end;
+        x->acc_m = strtod(acc, &end);
+        if (end == acc || *end)
+            x->acc_m = NAN; /* "nan": none claimed */
+        x->coarse = !strcmp(source, "cell") || !strcmp(source, "wifi");
+    }
+    if (rc == RND_OK && ferror(in)) {
+        snprintf(err, n, "%s: cannot read (cut short?)", path);
+        rc = RND_EINVAL;
+    }
+    fclose(in);
+    return rc;
+}
+
 int rnd_run_load(rnd_run *run, const char *dir, char *err, size_t n)
 {
     memset(run, 0, sizeof *run);
@@ -306,6 +359,10 @@ int rnd_run_load(rnd_run *run, const char *dir, char *err, size_t n)
         }
     }
     json_decref(gj);
+    if (compact_fixes(run, dir, err, n) != RND_OK) {
+        rnd_run_free(run);
+        return RND_EINVAL;
+    }
     /* The span: truth.csv's first segment starts at the scenario's start
      * (replay writes none: the first fix then). */
     run->start = INT64_MAX;

@@ -6,6 +6,7 @@
  * offender uses, so that a screen outside every window shows no trace of
  * him (tests/test_render.c checks every second of a run).
  */
+#include "record.h"
 #include "rnd_internal.h"
 #include "pw_grow.h"
 
@@ -34,8 +35,7 @@ int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, int case_id, char 
 {
     memset(f, 0, sizeof *f);
     char path[1024];
-    snprintf(path, sizeof path, "%s/events.jsonl", dir);
-    FILE *in = fopen(path, "r");
+    FILE *in = rec_open_read(dir, "events.jsonl", path, sizeof path); /* or events.jsonl.gz */
     if (!in)
         return snprintf(err, n, "%s: cannot open (is %s a run folder of proxwatch run or live?)", path, dir),
                RND_EINVAL;

@@ -442,6 +442,9 @@ typedef struct sim_run_options {
     int progress;             /* show a progress line on stderr for runs over 2 s */
     int record;               /* write the files below; 0 for benchmarks and sweeps */
     int gpkg;                 /* with record: also run.gpkg (record/gpkg.h) */
+    int compress;             /* with record: a compact record for big runs: fixes.csv.gz and
+                               * events.jsonl.gz (gzip, written on threads of their own), and
+                               * run.geojson without the fixes (fixes.csv.gz has them) */
     void (*on_event)(void *ctx, const pw_event *ev); /* each engine event as it happens (may be NULL) */
     void *on_event_ctx;
     /* each fix as it reaches the engine, with its dev_fix_cause (may be NULL) */

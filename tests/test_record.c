@@ -1,13 +1,19 @@
 /*
  * test_record.c - the writers' common ground: JSON strings and numbers,
  * CSV fields.  Expected texts are written out by hand from RFC 8259
- * (JSON) and RFC 4180 (CSV).
+ * (JSON) and RFC 4180 (CSV).  The gzip'd files (record/gz.c) are read
+ * back with zlib's own gzread, and their header checked against RFC 1952.
  */
 #include "record.h"
 #include "test_util.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
 static char *through_file(int (*fn)(FILE *, const char *), const char *s)
 {
@@ -306,6 +312,113 @@ static void test_csv_fields(void)
         CU_ASSERT_STRING_EQUAL(through_file(rec_csv_field, table[i].in), table[i].want);
 }
 
+
+/* ---- gzip'd files ------------------------------------------------------ */
+
+/* Lines of varied text, n bytes in all (more than the writer's queue of
+ * four 1 MiB chunks holds, so the writer waits for its thread). */
+static char *some_text(size_t n)
+{
+    char *t = malloc(n + 64);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    size_t k = 0;
+    unsigned x = 12345;
+    while (k < n) {
+        x = x * 1103515245u + 12345u;
+        k += (size_t)snprintf(t + k, 64, "%u,%u,37.%07u,127.%07u,gnss\n", (unsigned)k, x >> 20, x % 9999999u,
+                              (x >> 3) % 9999999u);
+    }
+    t[n] = '\0';
+    return t;
+}
+
+static int write_gz(const char *dir, const char *name, const char *text, size_t n, char *err, size_t errlen)
+{
+    FILE *f = rec_part_open_gz(dir, name, err, errlen);
+    if (!f)
+        return -1;
+    /* in uneven pieces, as a writer writes */
+    for (size_t at = 0, piece = 1; at < n; at += piece, piece = piece * 7 % 70001 + 1)
+        fwrite(text + at, 1, at + piece <= n ? piece : n - at, f);
+    return rec_part_close(f, dir, name, 1, err, errlen);
+}
+
+static void test_gz_round_trip(void)
+{
+    size_t n = 6u << 20 | 12345;
+    char *text = some_text(n), err[700];
+    rec_make_dirs("pw_gz");
+    CU_ASSERT_EQUAL_FATAL(write_gz("pw_gz", "a.txt.gz", text, n, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(access("pw_gz/a.txt.gz.part", F_OK), -1);
+    /* RFC 1952 2.3: ID1 ID2 = 1f 8b, CM = 8 (deflate), no FNAME, MTIME 0 */
+    unsigned char head[10];
+    FILE *raw = fopen("pw_gz/a.txt.gz", "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(raw);
+    CU_ASSERT_EQUAL(fread(head, 1, 10, raw), 10);
+    fseek(raw, 0, SEEK_END);
+    long size = ftell(raw);
+    fclose(raw);
+    CU_ASSERT(head[0] == 0x1f && head[1] == 0x8b && head[2] == 8 && (head[3] & 0x08) == 0);
+    CU_ASSERT(head[4] == 0 && head[5] == 0 && head[6] == 0 && head[7] == 0);
+    CU_ASSERT(size > 0 && size < (long)n / 2); /* such text deflates to well under half */
+    /* zlib's reader gives the text back */
+    char *back = malloc(n + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+    gzFile z = gzopen("pw_gz/a.txt.gz", "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+    CU_ASSERT_EQUAL(gzread(z, back, (unsigned)n + 1), (int)n);
+    gzclose(z);
+    CU_ASSERT(memcmp(back, text, n) == 0);
+    /* and so does rec_open_read, by the plain name */
+    char path[300];
+    FILE *in = rec_open_read("pw_gz", "a.txt", path, sizeof path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    CU_ASSERT_STRING_EQUAL(path, "pw_gz/a.txt.gz");
+    memset(back, 0, n);
+    CU_ASSERT_EQUAL(fread(back, 1, n + 1, in), n);
+    CU_ASSERT(!ferror(in) && memcmp(back, text, n) == 0);
+    fclose(in);
+    /* the same bytes give the same file */
+    CU_ASSERT_EQUAL_FATAL(write_gz("pw_gz", "b.txt.gz", text, n, err, sizeof err), 0);
+    char *a = pw_test_read_text("pw_gz/a.txt.gz"), *b = pw_test_read_text("pw_gz/b.txt.gz");
+    CU_ASSERT(a && b && memcmp(a, b, (size_t)size) == 0);
+    free(a);
+    free(b);
+    /* a file cut short is a read error, not an end */
+    CU_ASSERT_EQUAL(truncate("pw_gz/b.txt.gz", size / 2), 0);
+    in = rec_open_read("pw_gz", "b.txt", path, sizeof path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    CU_ASSERT(fread(back, 1, n + 1, in) < n);
+    CU_ASSERT(ferror(in));
+    fclose(in);
+    /* neither plain nor gzip'd: NULL, ENOENT, the plain name */
+    errno = 0;
+    CU_ASSERT_PTR_NULL(rec_open_read("pw_gz", "none.txt", path, sizeof path));
+    CU_ASSERT_EQUAL(errno, ENOENT);
+    CU_ASSERT_STRING_EQUAL(path, "pw_gz/none.txt");
+    free(back);
+    free(text);
+}
+
+/* A disk that fills: the write fails, rec_part_close says so with the
+ * system's reason, and nothing is left under either name. */
+static void test_gz_full_disk(void)
+{
+    if (access("/dev/full", W_OK) != 0)
+        return;
+    rec_make_dirs("pw_gz");
+    remove("pw_gz/full.gz.part");
+    CU_ASSERT_EQUAL_FATAL(symlink("/dev/full", "pw_gz/full.gz.part"), 0);
+    size_t n = 3u << 20;
+    char *text = some_text(n), err[700] = "";
+    CU_ASSERT_EQUAL(write_gz("pw_gz", "full.gz", text, n, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "pw_gz/full.gz") && strstr(err, strerror(ENOSPC)));
+    struct stat st;
+    CU_ASSERT_EQUAL(lstat("pw_gz/full.gz", &st), -1);
+    CU_ASSERT_EQUAL(lstat("pw_gz/full.gz.part", &st), -1);
+    free(text);
+}
+
 int main(void)
 {
     static const pw_test_entry tests[] = {
@@ -314,6 +427,8 @@ int main(void)
         {"CSV fields quoted by RFC 4180", test_csv_fields},
         {"fast fixed-point numbers are printf's, on 2.4 million values", test_fixed_matches_printf},
         {"one JSON writer: commas, layout, escapes, null, overflow", test_json_writer},
+        {"gzip'd as written: zlib reads it back, RFC 1952 header, same bytes, cut short", test_gz_round_trip},
+        {"gzip'd on a full disk: the write fails with its reason, nothing left", test_gz_full_disk},
         {NULL, NULL},
     };
     return pw_test_main("record", tests);
