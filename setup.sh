@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake pkg-config libcunit1-dev liblua5.4-dev libgps-dev libuv1-dev gpsd gpsd-clients python3 libjansson-dev libsqlite3-dev libcairo2-dev libpango1.0-dev fonts-nanum libexpat1-dev zlib1g-dev openmpi-bin libopenmpi-dev)
+PACKAGES=(build-essential cmake pkg-config libcunit1-dev liblua5.4-dev libgps-dev libuv1-dev gpsd gpsd-clients python3 libjansson-dev libsqlite3-dev libcairo2-dev libpango1.0-dev fonts-nanum libexpat1-dev zlib1g-dev libsodium-dev openmpi-bin libopenmpi-dev)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {

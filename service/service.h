@@ -1,0 +1,163 @@
+/*
+ * service.h - the live monitoring centre (prefix svc_).
+ *
+ * This first part is the device protocol of service/PROTOCOL.md: frames
+ * that tags and phones send to the device gateway and the centre's
+ * answers, each authenticated with the device's own key (libsodium
+ * crypto_auth, HMAC-SHA-512-256) and numbered, so that forged, altered and
+ * replayed frames are refused with a reason.  Pure: no I/O, no clock, no
+ * allocation; safe on hostile bytes (every length is checked before it is
+ * read).  May include: engine.h, libsodium, libc.
+ *
+ *   unsigned char wire[SVC_FRAME_MAX];
+ *   size_t n = svc_frame_encode(&report, key, wire, sizeof wire);   -> 76
+ *   int st = svc_frame_decode(wire, n, SVC_TO_CENTRE, lookup, ctx, &got);  -> SVC_OK
+ *
+ * Statuses: SVC_OK (0), or a negative svc_status; the refusals a receiver
+ * counts and names (svc_reason_name) are SVC_ETOO_LARGE to SVC_EFIELD,
+ * numbered as a refuse frame carries them (1 to 10: -status).
+ */
+#ifndef PW_SERVICE_H
+#define PW_SERVICE_H
+
+#include "engine.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum svc_status {
+    SVC_OK = 0,
+    SVC_ETOO_LARGE = -1, /* length over SVC_FRAME_MAX - 4 */
+    SVC_ETOO_SMALL = -2, /* length under the header and tag */
+    SVC_EVERSION = -3,   /* not version 1 */
+    SVC_ETYPE = -4,      /* unknown type, or not one for this direction */
+    SVC_EFLAGS = -5,     /* flags not 0 */
+    SVC_ESIZE = -6,      /* the body's size is not its type's */
+    SVC_EDEVICE = -7,    /* no such device (the key lookup said none) */
+    SVC_ETAG = -8,       /* the tag does not match: forged or altered */
+    SVC_EREPLAY = -9,    /* seq not above the last accepted */
+    SVC_EFIELD = -10,    /* a value out of its range (after the tag matched) */
+    SVC_EINCOMPLETE = -11, /* not a whole frame yet: read more */
+    SVC_EINVAL = -12     /* a caller's mistake: a NULL, a buffer too small, a bad value to encode */
+} svc_status;
+#define SVC_REFUSALS 10  /* SVC_ETOO_LARGE .. SVC_EFIELD */
+
+const char *svc_strerror(int status);
+/* Once, before any other svc_ call (libsodium's sodium_init): SVC_OK, or
+ * SVC_EINVAL when the library cannot start. */
+int svc_init(void);
+/* The protocol's name of a refusal ("too_large", ..., "field"); "?" for others. */
+const char *svc_reason_name(int status);
+
+enum {
+    SVC_FRAME_MAX = 4096,     /* bytes on the wire, the length field included */
+    SVC_KEY_BYTES = 32,       /* crypto_auth_KEYBYTES */
+    SVC_TAG_BYTES = 32,       /* crypto_auth_BYTES */
+    SVC_HEADER_BYTES = 20,    /* length, version, type, flags, device, seq */
+    SVC_VERSION = 1
+};
+#define SVC_NO_LATLON INT32_MIN /* a panic without a position */
+#define SVC_U16_UNKNOWN 65535u
+
+typedef enum svc_frame_type {
+    SVC_POSITION = 1, /* device -> centre */
+    SVC_HEALTH = 2,
+    SVC_PANIC = 3,
+    SVC_ACK = 129,    /* centre -> device */
+    SVC_PURSUIT = 130,
+    SVC_REFUSE = 131
+} svc_frame_type;
+typedef enum svc_direction { SVC_TO_CENTRE = 0, SVC_TO_DEVICE = 1 } svc_direction;
+
+/* The bodies, in the protocol's units (PROTOCOL.md). */
+typedef struct svc_position {
+    int64_t time_ms;
+    int32_t lat_e7, lon_e7;
+    uint16_t acc_dm;        /* SVC_U16_UNKNOWN: none claimed */
+    uint8_t source;         /* 0 GNSS, 1 cell, 2 Wi-Fi */
+    uint8_t motion;         /* 0 unknown, 1 at rest, 2 moving */
+    uint16_t speed_cmps, heading_cdeg; /* SVC_U16_UNKNOWN: unknown */
+} svc_position;
+typedef struct svc_health {
+    int64_t time_ms;
+    uint8_t battery_pct;    /* 0..100, 255 unknown */
+    uint8_t state;          /* bit 0 strap open, bit 1 charging */
+} svc_health;
+typedef struct svc_panic {
+    int64_t time_ms;
+    int32_t lat_e7, lon_e7; /* SVC_NO_LATLON both when none */
+} svc_panic;
+
+/* One frame, decoded. */
+typedef struct svc_frame {
+    svc_frame_type type;
+    uint32_t device;
+    uint64_t seq;
+    union {
+        svc_position position;
+        svc_health health;
+        svc_panic panic;
+        struct {
+            uint64_t acked_seq;
+        } ack;
+        struct {
+            uint16_t interval_s;    /* 0: back to normal */
+        } pursuit;
+        struct {
+            uint64_t refused_seq;   /* 0 unknown */
+            uint8_t reason;         /* 1..SVC_REFUSALS: -svc_status */
+        } refuse;
+    } u;
+} svc_frame;
+
+/* Bytes of a frame of type t on the wire (length field, header, body,
+ * tag), or 0 for an unknown type. */
+size_t svc_frame_size(svc_frame_type t);
+
+/*
+ * f into buf with the device's key: the bytes written (svc_frame_size), or
+ * 0 when buf has less room, the type is unknown, or a field is out of its
+ * range (a sender never sends what a receiver would refuse).
+ */
+size_t svc_frame_encode(const svc_frame *f, const unsigned char key[SVC_KEY_BYTES], unsigned char *buf,
+                        size_t cap);
+
+/*
+ * The start of a byte stream: SVC_OK with the whole next frame's size in
+ * *frame_bytes once its length field is there (the frame itself may still
+ * be incomplete), SVC_EINCOMPLETE with fewer than 4 bytes, SVC_ETOO_LARGE
+ * or SVC_ETOO_SMALL from the length alone (the stream cannot be trusted
+ * after it: a receiver closes the connection).
+ */
+int svc_frame_peek(const unsigned char *buf, size_t n, size_t *frame_bytes);
+
+/*
+ * What a receiver knows of a sender: its key and the greatest seq accepted
+ * from it.  The lookup gives it for a device id, or NULL when there is none.
+ */
+typedef struct svc_peer {
+    unsigned char key[SVC_KEY_BYTES];
+    uint64_t last_seq;
+} svc_peer;
+typedef const svc_peer *(*svc_peer_lookup)(void *ctx, uint32_t device);
+
+/*
+ * One whole frame of n bytes (svc_frame_peek's size) travelling in
+ * direction dir: the checks of PROTOCOL.md in its order (sizes, version,
+ * type, flags, the device's key, the tag, seq above the peer's last_seq,
+ * field ranges), and the frame into *out.  SVC_OK, or the refusal; *out
+ * then holds what was read of the header (type, device, seq) for the
+ * refuse frame, never a body that failed its tag.  The caller raises the
+ * peer's last_seq when it accepts the frame.
+ */
+int svc_frame_decode(const unsigned char *buf, size_t n, svc_direction dir, svc_peer_lookup lookup, void *ctx,
+                     svc_frame *out);
+
+/* A position frame as the engine's fix (device, time, lat/lon, accuracy,
+ * source, motion, speed, heading; recv_time is the caller's), and a fix as
+ * a position frame (rounded to the protocol's units).  0, or SVC_EINVAL
+ * for a fix that has no time or position or is out of range. */
+void svc_position_to_fix(const svc_frame *f, pw_fix *out);
+int svc_fix_to_position(const pw_fix *fix, uint64_t seq, svc_frame *out);
+
+#endif /* PW_SERVICE_H */
