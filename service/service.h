@@ -7,7 +7,7 @@
  * crypto_auth, HMAC-SHA-512-256) and numbered, so that forged, altered and
  * replayed frames are refused with a reason.  Pure: no I/O, no clock, no
  * allocation; safe on hostile bytes (every length is checked before it is
- * read).  May include: engine.h, libsodium, libc.
+ * read).  May include: engine.h, libsodium, SQLite (store.c), libc.
  *
  *   unsigned char wire[SVC_FRAME_MAX];
  *   size_t n = svc_frame_encode(&report, key, wire, sizeof wire);   -> 76
@@ -159,5 +159,42 @@ int svc_frame_decode(const unsigned char *buf, size_t n, svc_direction dir, svc_
  * for a fix that has no time or position or is out of range. */
 void svc_position_to_fix(const svc_frame *f, pw_fix *out);
 int svc_fix_to_position(const pw_fix *fix, uint64_t seq, svc_frame *out);
+
+
+/*
+ * The store (store.c): one SQLite file in WAL mode holding the devices and
+ * the greatest seq accepted from each, every accepted report, the audit
+ * log of disclosures and the incidents.  Functions return 0, or -1 with
+ * the reason in svc_store_error.
+ *
+ *   svc_store_open(&s, "centre.db", 1)   creates or opens; durable 1:
+ *       synchronous=FULL (a commit survives a power cut), 0: NORMAL (a
+ *       crash of the process); a file of another schema is refused
+ *   svc_store_device(s, id, "offender", &last_seq)   enrols (or re-reads)
+ *   svc_store_begin(s); svc_store_report(s, &frame, recv_ms); ...
+ *   svc_store_audit(s, &disclosure_event, "victim"); svc_store_commit(s)
+ *       a batch: durable when svc_store_commit returns; only then may its
+ *       reports be acknowledged.  svc_store_report raises the device's
+ *       last_seq in the same batch.
+ *   svc_store_each_report(s, fn, ctx)   every report in the order it came
+ *       (recv_ms, device, seq), to rebuild the engine; positions purged are
+ *       left out; fn returns nonzero to stop
+ *   svc_store_purge(s, incident, offender, victim, from_ms, to_ms)   blanks
+ *       the precise positions the two devices reported in [from, to] and
+ *       those of the incident's audit records; the old bytes are
+ *       overwritten (secure_delete) and the WAL checkpointed and cut
+ */
+typedef struct svc_store svc_store;
+int svc_store_open(svc_store **s, const char *path, int durable);
+void svc_store_close(svc_store *s);
+const char *svc_store_error(const svc_store *s);
+int svc_store_device(svc_store *s, uint32_t id, const char *role, uint64_t *last_seq);
+int svc_store_begin(svc_store *s);
+int svc_store_report(svc_store *s, const svc_frame *f, int64_t recv_ms);
+int svc_store_audit(svc_store *s, const pw_event *disclosure, const char *recipient);
+int svc_store_incident(svc_store *s, pw_id incident, pw_id case_id, int64_t t_ms, const char *state);
+int svc_store_commit(svc_store *s);
+int svc_store_each_report(svc_store *s, int (*fn)(void *ctx, const svc_frame *f, int64_t recv_ms), void *ctx);
+int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, int64_t from_ms, int64_t to_ms);
 
 #endif /* PW_SERVICE_H */

@@ -11,6 +11,7 @@
 #include "test_util.h"
 
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -413,6 +414,137 @@ static void test_fuzz(void)
     CU_ASSERT(runs >= 1000);
 }
 
+
+/* ---- the store ----------------------------------------------------------- */
+
+/* Whether the file holds these bytes anywhere. */
+static int file_holds(const char *path, const unsigned char *pat, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    rewind(f);
+    unsigned char *all = malloc(size > 0 ? (size_t)size : 1);
+    int found = 0;
+    if (all && fread(all, 1, (size_t)size, f) == (size_t)size)
+        for (long i = 0; !found && i + (long)n <= size; i++)
+            found = memcmp(all + i, pat, n) == 0;
+    free(all);
+    fclose(f);
+    return found;
+}
+
+typedef struct seen {
+    svc_frame f[16];
+    int64_t recv[16];
+    size_t n;
+} seen;
+
+static int collect(void *ctx, const svc_frame *f, int64_t recv_ms)
+{
+    seen *s = ctx;
+    if (s->n < 16) {
+        s->f[s->n] = *f;
+        s->recv[s->n++] = recv_ms;
+    }
+    return 0;
+}
+
+static void test_store(void)
+{
+    remove("pw_store.db");
+    remove("pw_store.db-wal");
+    remove("pw_store.db-shm");
+    svc_store *st;
+    CU_ASSERT_EQUAL_FATAL(svc_store_open(&st, "pw_store.db", 1), 0);
+    uint64_t last = 99;
+    CU_ASSERT_EQUAL(svc_store_device(st, 7, "offender", &last), 0);
+    CU_ASSERT_EQUAL(last, 0);
+    CU_ASSERT_EQUAL(svc_store_device(st, 8, "victim", &last), 0);
+    /* three reports of 7 and one of 8, one batch; a panic without a position */
+    svc_frame f = position_frame();
+    CU_ASSERT_EQUAL(svc_store_begin(st), 0);
+    CU_ASSERT_EQUAL(svc_store_report(st, &f, 2000), 0);
+    f.seq = 4;
+    f.u.position.lat_e7 = 375123457, f.u.position.lon_e7 = 1269876543;
+    CU_ASSERT_EQUAL(svc_store_report(st, &f, 1000), 0); /* came earlier */
+    svc_frame h = {.type = SVC_HEALTH, .device = 8, .seq = 2, .u.health = {.time_ms = 5, .battery_pct = 40, .state = 1}};
+    CU_ASSERT_EQUAL(svc_store_report(st, &h, 3000), 0);
+    svc_frame p = {.type = SVC_PANIC, .device = 7, .seq = 6,
+                   .u.panic = {.time_ms = 6, .lat_e7 = SVC_NO_LATLON, .lon_e7 = SVC_NO_LATLON}};
+    CU_ASSERT_EQUAL(svc_store_report(st, &p, 4000), 0);
+    CU_ASSERT_EQUAL(svc_store_commit(st), 0);
+    /* the same (device, seq) twice is refused by the store as well */
+    CU_ASSERT_EQUAL(svc_store_begin(st), 0);
+    CU_ASSERT_EQUAL(svc_store_report(st, &p, 5000), -1);
+    CU_ASSERT(strstr(svc_store_error(st), "storing a report") != NULL);
+    CU_ASSERT_EQUAL(svc_store_commit(st), 0);
+    svc_store_close(st);
+
+    /* reopened: the greatest seq of each device, and the reports in the
+     * order they came (recv 1000, 2000, 3000, 4000) */
+    CU_ASSERT_EQUAL_FATAL(svc_store_open(&st, "pw_store.db", 1), 0);
+    CU_ASSERT_EQUAL(svc_store_device(st, 7, "offender", &last), 0);
+    CU_ASSERT_EQUAL(last, 6);
+    CU_ASSERT_EQUAL(svc_store_device(st, 8, "victim", &last), 0);
+    CU_ASSERT_EQUAL(last, 2);
+    seen s = {.n = 0};
+    CU_ASSERT_EQUAL(svc_store_each_report(st, collect, &s), 0);
+    CU_ASSERT_EQUAL_FATAL(s.n, 4);
+    CU_ASSERT(s.recv[0] == 1000 && s.f[0].seq == 4 && s.f[0].u.position.lat_e7 == 375123457);
+    svc_frame first = position_frame();
+    CU_ASSERT(s.recv[1] == 2000 && s.f[1].seq == 1 &&
+              memcmp(&s.f[1].u.position, &first.u.position, sizeof(svc_position)) == 0);
+    CU_ASSERT(s.f[2].type == SVC_HEALTH && s.f[2].u.health.battery_pct == 40 && s.f[2].u.health.state == 1);
+    CU_ASSERT(s.f[3].type == SVC_PANIC && s.f[3].u.panic.lat_e7 == SVC_NO_LATLON);
+
+    /* an audit record with a precise position, then the purge: the
+     * position's bytes are in the files before and nowhere after.  SQLite
+     * keeps an integer of 4 bytes big-endian in a record, and lat_e7 and
+     * lon_e7 are neighbours: 375123457 = 0x165B_EE01, 1269876543 =
+     * 0x4BB0_C73F. */
+    const unsigned char both[8] = {0x16, 0x5b, 0xee, 0x01, 0x4b, 0xb0, 0xc7, 0x3f};
+    pw_event ev = {.type = PW_EV_DISCLOSURE, .time = 1500, .case_id = 1, .incident = 11, .recipient_id = 8,
+                   .device = 7, .lat = 37.5123457, .lon = 126.9876543};
+    CU_ASSERT_EQUAL(svc_store_begin(st), 0);
+    CU_ASSERT_EQUAL(svc_store_audit(st, &ev, "victim"), 0);
+    CU_ASSERT_EQUAL(svc_store_commit(st), 0);
+    CU_ASSERT(file_holds("pw_store.db", both, 8) || file_holds("pw_store.db-wal", both, 8));
+    CU_ASSERT_EQUAL(svc_store_purge(st, 11, 7, 8, 500, 1600), 0);
+    CU_ASSERT(!file_holds("pw_store.db", both, 8));
+    CU_ASSERT(!file_holds("pw_store.db-wal", both, 8));
+    /* the report of 7 received at 2000 is outside the span: kept */
+    s.n = 0;
+    CU_ASSERT_EQUAL(svc_store_each_report(st, collect, &s), 0);
+    CU_ASSERT_EQUAL(s.n, 3);
+    CU_ASSERT(s.f[0].seq == 1 && s.recv[0] == 2000);
+    svc_store_close(st);
+}
+
+/* A file that is not a store, and a store of another schema version. */
+static void test_store_refuses(void)
+{
+    FILE *f = fopen("pw_store_bad.db", "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("this is not a database, not even close; SQLite wants 100 bytes of header ................\n", f);
+    fclose(f);
+    svc_store *st;
+    CU_ASSERT_EQUAL(svc_store_open(&st, "pw_store_bad.db", 1), -1);
+    CU_ASSERT(strstr(svc_store_error(st), "pw_store_bad.db") != NULL);
+    svc_store_close(st);
+    remove("pw_store_v2.db");
+    sqlite3 *db;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open("pw_store_v2.db", &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                                     "INSERT INTO meta VALUES('schema_version','2');", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    CU_ASSERT_EQUAL(svc_store_open(&st, "pw_store_v2.db", 1), -1);
+    CU_ASSERT(strstr(svc_store_error(st), "schema version 2") != NULL);
+    svc_store_close(st);
+}
+
 int main(void)
 {
     if (svc_init() != SVC_OK)
@@ -425,6 +557,8 @@ int main(void)
         {"each refusal of PROTOCOL.md, limits at the limit and one past", test_refusals_and_limits},
         {"fixes to frames and back, rounded to the protocol's units", test_fixes},
         {"hostile bytes for a bounded time: nothing changed is accepted", test_fuzz},
+        {"the store: batches, order, seqs over a reopen, a purge leaves no byte", test_store},
+        {"the store refuses a file that is not one, and another schema", test_store_refuses},
         {NULL, NULL},
     };
     return pw_test_main("service", tests);

@@ -1,0 +1,309 @@
+/*
+ * store.c - the centre's store: one SQLite file in WAL mode.
+ *
+ *   devices    id, role, and the greatest seq accepted from it (replay
+ *              protection that survives a restart)
+ *   reports    every accepted report as it came (the frame's fields and
+ *              when it came): what rebuilds the engine after a restart
+ *   audit      every disclosure of a position to anybody, as the engine's
+ *              audit record says it
+ *   incidents  opened, acknowledged, dispatched, closed
+ *
+ * Writes come in batches (svc_store_begin .. svc_store_commit): the gateway
+ * gathers what one turn of its loop accepted, commits it once, and only
+ * then acknowledges those reports.  synchronous=FULL (the default) makes a
+ * commit durable when it returns, on a power cut as on a crash; NORMAL is
+ * durable on a crash of the process only (WAL, sqlite.org/wal.html).
+ *
+ * The purge (a case officer closed an incident) blanks the precise
+ * positions of the case's devices over the incident and of its audit
+ * records, with secure_delete on (the old bytes are overwritten, not left
+ * in free space) and then a TRUNCATE checkpoint, so the WAL no longer
+ * holds the old pages either.
+ */
+#include "service.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct svc_store {
+    sqlite3 *db;
+    sqlite3_stmt *put_report, *raise_seq, *put_audit, *put_device, *get_device, *each_report,
+        *put_incident, *purge_reports, *purge_audit;
+    int in_batch;
+    char err[512];
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA secure_delete=ON;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO meta VALUES('schema_version', '1');"
+    "CREATE TABLE IF NOT EXISTS devices("
+    "  id INTEGER PRIMARY KEY, role TEXT NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS reports("
+    "  device INTEGER NOT NULL, seq INTEGER NOT NULL, type INTEGER NOT NULL, recv_ms INTEGER NOT NULL,"
+    "  time_ms INTEGER NOT NULL, lat_e7 INTEGER, lon_e7 INTEGER, acc_dm INTEGER, source INTEGER,"
+    "  motion INTEGER, speed_cmps INTEGER, heading_cdeg INTEGER, battery_pct INTEGER, state INTEGER,"
+    "  PRIMARY KEY(device, seq)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS reports_by_time ON reports(recv_ms);"
+    "CREATE TABLE IF NOT EXISTS audit("
+    "  id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, case_id INTEGER NOT NULL, incident INTEGER NOT NULL,"
+    "  recipient TEXT NOT NULL, recipient_id INTEGER NOT NULL, subject INTEGER NOT NULL,"
+    "  lat_e7 INTEGER, lon_e7 INTEGER);"
+    "CREATE TABLE IF NOT EXISTS incidents("
+    "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, opened_ms INTEGER NOT NULL,"
+    "  state TEXT NOT NULL, changed_ms INTEGER NOT NULL);";
+
+static int fail(svc_store *s, const char *what)
+{
+    snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+    return -1;
+}
+
+const char *svc_store_error(const svc_store *s)
+{
+    return s ? s->err : "out of memory";
+}
+
+static int prepare(svc_store *s, sqlite3_stmt **st, const char *sql)
+{
+    return sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK ? 0 : fail(s, sql);
+}
+
+int svc_store_open(svc_store **out, const char *path, int durable)
+{
+    svc_store *s = calloc(1, sizeof *s);
+    *out = s;
+    if (!s)
+        return -1;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(s->err, sizeof s->err, "%s: cannot open: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        return -1;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(s->err, sizeof s->err, "%s: %s (is it a proxwatch store?)", path, msg ? msg : "cannot set up");
+        sqlite3_free(msg);
+        return -1;
+    }
+    if (sqlite3_exec(s->db, durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return fail(s, path);
+    sqlite3_stmt *v;
+    int version = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &v, NULL) == SQLITE_OK) {
+        if (sqlite3_step(v) == SQLITE_ROW)
+            version = atoi((const char *)sqlite3_column_text(v, 0));
+        sqlite3_finalize(v);
+    }
+    if (version != 1) {
+        snprintf(s->err, sizeof s->err, "%s: schema version %d, this proxwatch reads 1", path, version);
+        return -1;
+    }
+    if (prepare(s, &s->put_report,
+                "INSERT INTO reports VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)") ||
+        prepare(s, &s->raise_seq, "UPDATE devices SET last_seq=?2 WHERE id=?1 AND last_seq<?2") ||
+        prepare(s, &s->put_audit, "INSERT INTO audit(t_ms,case_id,incident,recipient,recipient_id,subject,lat_e7,"
+                                  "lon_e7) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") ||
+        prepare(s, &s->put_device, "INSERT INTO devices(id,role) VALUES(?1,?2) ON CONFLICT(id) DO UPDATE SET "
+                                   "role=excluded.role") ||
+        prepare(s, &s->get_device, "SELECT last_seq FROM devices WHERE id=?1") ||
+        prepare(s, &s->each_report, "SELECT device,seq,type,recv_ms,time_ms,lat_e7,lon_e7,acc_dm,source,motion,"
+                                    "speed_cmps,heading_cdeg,battery_pct,state FROM reports ORDER BY recv_ms, "
+                                    "device, seq") ||
+        prepare(s, &s->put_incident, "INSERT INTO incidents VALUES(?1,?2,?3,?4,?3) ON CONFLICT(id) DO UPDATE SET "
+                                     "state=excluded.state, changed_ms=?3") ||
+        prepare(s, &s->purge_reports, "UPDATE reports SET lat_e7=NULL, lon_e7=NULL, acc_dm=NULL, speed_cmps=NULL, "
+                                      "heading_cdeg=NULL WHERE device IN (?1,?2) AND recv_ms BETWEEN ?3 AND ?4 "
+                                      "AND lat_e7 IS NOT NULL") ||
+        prepare(s, &s->purge_audit, "UPDATE audit SET lat_e7=NULL, lon_e7=NULL WHERE incident=?1"))
+        return -1;
+    return 0;
+}
+
+void svc_store_close(svc_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_stmt *all[] = {s->put_report, s->raise_seq, s->put_audit, s->put_device, s->get_device,
+                           s->each_report, s->put_incident, s->purge_reports, s->purge_audit};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sqlite3_finalize(all[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+/* Run a prepared statement to its end and reset it. */
+static int run(svc_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(s, what);
+}
+
+int svc_store_device(svc_store *s, uint32_t id, const char *role, uint64_t *last_seq)
+{
+    sqlite3_bind_int64(s->put_device, 1, id);
+    sqlite3_bind_text(s->put_device, 2, role, -1, SQLITE_STATIC);
+    if (run(s, s->put_device, "enrolling a device") != 0)
+        return -1;
+    sqlite3_bind_int64(s->get_device, 1, id);
+    int rc = sqlite3_step(s->get_device);
+    *last_seq = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s->get_device, 0) : 0;
+    sqlite3_reset(s->get_device);
+    return rc == SQLITE_ROW ? 0 : fail(s, "reading a device");
+}
+
+int svc_store_begin(svc_store *s)
+{
+    if (s->in_batch)
+        return 0;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "beginning a batch");
+    s->in_batch = 1;
+    return 0;
+}
+
+int svc_store_commit(svc_store *s)
+{
+    if (!s->in_batch)
+        return 0;
+    s->in_batch = 0;
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    fail(s, "committing a batch");
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+static void bind_or_null(sqlite3_stmt *st, int i, int known, int64_t v)
+{
+    if (known)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int svc_store_report(svc_store *s, const svc_frame *f, int64_t recv_ms)
+{
+    sqlite3_stmt *st = s->put_report;
+    sqlite3_bind_int64(st, 1, f->device);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)f->seq);
+    sqlite3_bind_int(st, 3, f->type);
+    sqlite3_bind_int64(st, 4, recv_ms);
+    if (f->type == SVC_POSITION) {
+        const svc_position *p = &f->u.position;
+        sqlite3_bind_int64(st, 5, p->time_ms);
+        sqlite3_bind_int(st, 6, p->lat_e7);
+        sqlite3_bind_int(st, 7, p->lon_e7);
+        sqlite3_bind_int(st, 8, p->acc_dm);
+        sqlite3_bind_int(st, 9, p->source);
+        sqlite3_bind_int(st, 10, p->motion);
+        sqlite3_bind_int(st, 11, p->speed_cmps);
+        sqlite3_bind_int(st, 12, p->heading_cdeg);
+    } else if (f->type == SVC_HEALTH) {
+        sqlite3_bind_int64(st, 5, f->u.health.time_ms);
+        sqlite3_bind_int(st, 13, f->u.health.battery_pct);
+        sqlite3_bind_int(st, 14, f->u.health.state);
+    } else if (f->type == SVC_PANIC) {
+        int has = f->u.panic.lat_e7 != SVC_NO_LATLON;
+        sqlite3_bind_int64(st, 5, f->u.panic.time_ms);
+        bind_or_null(st, 6, has, f->u.panic.lat_e7);
+        bind_or_null(st, 7, has, f->u.panic.lon_e7);
+    } else {
+        snprintf(s->err, sizeof s->err, "a frame of type %d is not a report", (int)f->type);
+        return -1;
+    }
+    if (run(s, st, "storing a report") != 0)
+        return -1;
+    sqlite3_bind_int64(s->raise_seq, 1, f->device);
+    sqlite3_bind_int64(s->raise_seq, 2, (sqlite3_int64)f->seq);
+    return run(s, s->raise_seq, "raising a device's sequence number");
+}
+
+int svc_store_audit(svc_store *s, const pw_event *ev, const char *recipient)
+{
+    sqlite3_stmt *st = s->put_audit;
+    sqlite3_bind_int64(st, 1, ev->time);
+    sqlite3_bind_int64(st, 2, ev->case_id);
+    sqlite3_bind_int64(st, 3, ev->incident);
+    sqlite3_bind_text(st, 4, recipient, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, ev->recipient_id);
+    sqlite3_bind_int64(st, 6, ev->device);
+    int has = ev->lat == ev->lat && ev->lon == ev->lon; /* not NaN */
+    bind_or_null(st, 7, has, has ? (int64_t)(ev->lat * 1e7 + (ev->lat < 0 ? -0.5 : 0.5)) : 0);
+    bind_or_null(st, 8, has, has ? (int64_t)(ev->lon * 1e7 + (ev->lon < 0 ? -0.5 : 0.5)) : 0);
+    return run(s, st, "storing an audit record");
+}
+
+int svc_store_incident(svc_store *s, pw_id incident, pw_id case_id, int64_t t_ms, const char *state)
+{
+    sqlite3_stmt *st = s->put_incident;
+    sqlite3_bind_int64(st, 1, incident);
+    sqlite3_bind_int64(st, 2, case_id);
+    sqlite3_bind_int64(st, 3, t_ms);
+    sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+    return run(s, st, "storing an incident");
+}
+
+int svc_store_each_report(svc_store *s, int (*fn)(void *ctx, const svc_frame *f, int64_t recv_ms), void *ctx)
+{
+    sqlite3_stmt *st = s->each_report;
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        svc_frame f;
+        memset(&f, 0, sizeof f);
+        f.device = (uint32_t)sqlite3_column_int64(st, 0);
+        f.seq = (uint64_t)sqlite3_column_int64(st, 1);
+        f.type = (svc_frame_type)sqlite3_column_int(st, 2);
+        int64_t recv = sqlite3_column_int64(st, 3);
+        int64_t t = sqlite3_column_int64(st, 4);
+        int has = sqlite3_column_type(st, 5) != SQLITE_NULL;
+        if (f.type == SVC_POSITION) {
+            if (!has)
+                continue; /* purged: the incident is closed, its positions gone */
+            f.u.position = (svc_position){
+                .time_ms = t, .lat_e7 = sqlite3_column_int(st, 5), .lon_e7 = sqlite3_column_int(st, 6),
+                .acc_dm = (uint16_t)sqlite3_column_int(st, 7), .source = (uint8_t)sqlite3_column_int(st, 8),
+                .motion = (uint8_t)sqlite3_column_int(st, 9), .speed_cmps = (uint16_t)sqlite3_column_int(st, 10),
+                .heading_cdeg = (uint16_t)sqlite3_column_int(st, 11)};
+        } else if (f.type == SVC_HEALTH) {
+            f.u.health = (svc_health){.time_ms = t, .battery_pct = (uint8_t)sqlite3_column_int(st, 12),
+                                      .state = (uint8_t)sqlite3_column_int(st, 13)};
+        } else {
+            f.u.panic = (svc_panic){.time_ms = t, .lat_e7 = has ? sqlite3_column_int(st, 5) : SVC_NO_LATLON,
+                                    .lon_e7 = has ? sqlite3_column_int(st, 6) : SVC_NO_LATLON};
+        }
+        stop = fn(ctx, &f, recv);
+    }
+    sqlite3_reset(st);
+    return stop || rc == SQLITE_DONE ? 0 : fail(s, "reading the reports back");
+}
+
+int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, int64_t from_ms, int64_t to_ms)
+{
+    if (svc_store_commit(s) != 0 || sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return fail(s, "beginning a purge");
+    sqlite3_bind_int64(s->purge_reports, 1, offender);
+    sqlite3_bind_int64(s->purge_reports, 2, victim);
+    sqlite3_bind_int64(s->purge_reports, 3, from_ms);
+    sqlite3_bind_int64(s->purge_reports, 4, to_ms);
+    sqlite3_bind_int64(s->purge_audit, 1, incident);
+    if (run(s, s->purge_reports, "purging reports") != 0 || run(s, s->purge_audit, "purging audit positions") != 0 ||
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        fail(s, "purging");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    /* the old pages are in the WAL until it is checkpointed and cut */
+    int log = 0, done = 0;
+    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) != SQLITE_OK)
+        return fail(s, "checkpointing after a purge");
+    return 0;
+}
