@@ -56,6 +56,7 @@ static int deflate_out(gz_sink *g, const char *p, size_t n, int flush)
         if (rc == Z_STREAM_ERROR)
             return EIO;
         size_t have = GZ_OUT - g->z.avail_out;
+        errno = 0;
         if (have && fwrite(g->outbuf, 1, have, g->out) != have)
             return errno ? errno : EIO;
         if (flush == Z_FINISH ? rc == Z_STREAM_END : g->z.avail_in == 0 && g->z.avail_out != 0)
@@ -137,14 +138,19 @@ static ssize_t gz_write(void *cookie, const char *buf, size_t size)
     return (ssize_t)size;
 }
 
+static void sink_free_sync(gz_sink *g)
+{
+    pthread_cond_destroy(&g->can_take);
+    pthread_cond_destroy(&g->can_give);
+    pthread_mutex_destroy(&g->mu);
+}
+
 static void sink_free(gz_sink *g)
 {
     for (unsigned i = 0; i < GZ_SLOTS; i++)
         free(g->slot[i]);
     free(g->fill);
-    pthread_cond_destroy(&g->can_take);
-    pthread_cond_destroy(&g->can_give);
-    pthread_mutex_destroy(&g->mu);
+    sink_free_sync(g);
     free(g);
 }
 
@@ -178,8 +184,8 @@ FILE *rec_part_open_gz(const char *dir, const char *name, char *err, size_t errl
         ok = (g->slot[i] = malloc(GZ_CHUNK)) != NULL;
     ok = ok && (g->fill = malloc(GZ_CHUNK)) != NULL;
     /* windowBits 15 + 16: a gzip stream; its header has no name and time 0 */
-    int zok = ok && deflateInit2(&g->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
-    if (!zok) {
+    int zrc = ok ? deflateInit2(&g->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) : Z_MEM_ERROR;
+    if (zrc != Z_OK) {
         if (g) {
             for (unsigned i = 0; i < GZ_SLOTS; i++)
                 free(g->slot[i]);
@@ -187,19 +193,29 @@ FILE *rec_part_open_gz(const char *dir, const char *name, char *err, size_t errl
             free(g);
         }
         fclose(out);
-        snprintf(err, errlen, "%s/%s: out of memory for its compression", dir, name);
+        snprintf(err, errlen, "%s/%s: %s", dir, name,
+                 zrc == Z_MEM_ERROR ? "out of memory for its compression" : "zlib cannot start its compression");
         rec_part_close(NULL, dir, name, 0, NULL, 0);
         return NULL;
     }
     g->out = out;
-    pthread_mutex_init(&g->mu, NULL);
-    pthread_cond_init(&g->can_take, NULL);
-    pthread_cond_init(&g->can_give, NULL);
-    if (pthread_create(&g->thread, NULL, compressor, g) != 0) {
+    int prc = pthread_mutex_init(&g->mu, NULL);
+    if (prc == 0 && (prc = pthread_cond_init(&g->can_take, NULL)) != 0)
+        pthread_mutex_destroy(&g->mu);
+    if (prc == 0 && (prc = pthread_cond_init(&g->can_give, NULL)) != 0) {
+        pthread_cond_destroy(&g->can_take);
+        pthread_mutex_destroy(&g->mu);
+    }
+    if (prc == 0 && (prc = pthread_create(&g->thread, NULL, compressor, g)) != 0)
+        sink_free_sync(g);
+    if (prc != 0) {
         deflateEnd(&g->z);
         fclose(out);
-        sink_free(g);
-        snprintf(err, errlen, "%s/%s: cannot start its compression thread", dir, name);
+        for (unsigned i = 0; i < GZ_SLOTS; i++)
+            free(g->slot[i]);
+        free(g->fill);
+        free(g);
+        snprintf(err, errlen, "%s/%s: cannot start its compression thread: %s", dir, name, strerror(prc));
         rec_part_close(NULL, dir, name, 0, NULL, 0);
         return NULL;
     }
@@ -217,12 +233,18 @@ FILE *rec_part_open_gz(const char *dir, const char *name, char *err, size_t errl
 
 /* ---- reading ------------------------------------------------------------ */
 
+typedef struct gz_source {
+    gzFile z;
+} gz_source;
+
 static ssize_t gzf_read(void *cookie, char *buf, size_t size)
 {
-    int n = gzread((gzFile)cookie, buf, size > INT_MAX ? INT_MAX : (unsigned)size), why;
+    gz_source *src = cookie;
+    int n = gzread(src->z, buf, size > INT_MAX ? INT_MAX : (unsigned)size), why;
     /* A file cut short ends in the middle of its stream: zlib says
-     * Z_BUF_ERROR at the end; a read error, not an end. */
-    if (n < 0 || (n == 0 && (gzerror((gzFile)cookie, &why), why == Z_BUF_ERROR))) {
+     * Z_BUF_ERROR at the end; a read error, not an end.  A damaged stream
+     * (Z_DATA_ERROR: a bad CRC, bad codes) is a read error too. */
+    if (n < 0 || (n == 0 && (gzerror(src->z, &why), why == Z_BUF_ERROR))) {
         errno = EIO;
         return -1;
     }
@@ -231,7 +253,45 @@ static ssize_t gzf_read(void *cookie, char *buf, size_t size)
 
 static int gzf_close(void *cookie)
 {
-    return gzclose_r((gzFile)cookie) == Z_OK ? 0 : (errno = EIO, -1);
+    gz_source *src = cookie;
+    int rc = gzclose_r(src->z);
+    free(src);
+    return rc == Z_OK ? 0 : (errno = EIO, -1);
+}
+
+FILE *rec_open_gz(const char *path)
+{
+    /* gzip's magic first: zlib would read any other file as plain text */
+    FILE *raw = fopen(path, "rb");
+    if (!raw)
+        return NULL;
+    unsigned char magic[2];
+    int is_gzip = fread(magic, 1, 2, raw) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    fclose(raw);
+    if (!is_gzip) {
+        errno = EILSEQ;
+        return NULL;
+    }
+    gz_source *src = malloc(sizeof *src);
+    if (!src)
+        return NULL;
+    errno = 0;
+    src->z = gzopen(path, "rb");
+    if (!src->z) {
+        int e = errno ? errno : ENOMEM;
+        free(src);
+        errno = e;
+        return NULL;
+    }
+    gzbuffer(src->z, 1 << 17);
+    cookie_io_functions_t io = {.read = gzf_read, .write = NULL, .seek = NULL, .close = gzf_close};
+    FILE *f = fopencookie(src, "r", io);
+    if (!f) {
+        gzclose_r(src->z);
+        free(src);
+        errno = ENOMEM;
+    }
+    return f;
 }
 
 FILE *rec_open_read(const char *dir, const char *name, char *path, size_t n)
@@ -241,16 +301,13 @@ FILE *rec_open_read(const char *dir, const char *name, char *path, size_t n)
     if (f || errno != ENOENT)
         return f;
     snprintf(path, n, "%s/%s.gz", dir, name);
-    gzFile z = gzopen(path, "rb");
-    if (!z) {
-        snprintf(path, n, "%s/%s", dir, name); /* the name a message gives */
-        errno = ENOENT;
-        return NULL;
-    }
-    gzbuffer(z, 1 << 17);
-    cookie_io_functions_t io = {.read = gzf_read, .write = NULL, .seek = NULL, .close = gzf_close};
-    f = fopencookie(z, "r", io);
-    if (!f)
-        gzclose_r(z);
+    f = rec_open_gz(path);
+    if (!f && errno == ENOENT)
+        snprintf(path, n, "%s/%s", dir, name); /* neither: the plain name */
     return f;
+}
+
+const char *rec_open_error(int err)
+{
+    return err == EILSEQ ? "not a gzip file" : err == EIO ? "cannot read (cut short or damaged)" : strerror(err);
 }

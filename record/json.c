@@ -392,14 +392,21 @@ size_t rec_json_len(const rec_json *w)
 
 /* ---- GeoJSON ------------------------------------------------------------- */
 
-void rec_geojson_begin(rec_geojson *g, FILE *f)
+void rec_geojson_begin_with(rec_geojson *g, FILE *f, const char *key, const char *value)
 {
     rec_json_to_file(&g->w, f, REC_JSON_COMPACT | REC_JSON_FLAT);
     rec_json_object(&g->w);
     rec_json_key(&g->w, "type");
     rec_json_str(&g->w, "FeatureCollection");
+    if (key)
+        rec_json_kstr(&g->w, key, value);
     rec_json_key(&g->w, "features");
     rec_json_array(&g->w);
+}
+
+void rec_geojson_begin(rec_geojson *g, FILE *f)
+{
+    rec_geojson_begin_with(g, f, NULL, NULL);
 }
 
 static void position(rec_json *w, const double *lonlat)

@@ -118,6 +118,9 @@ typedef struct rec_geojson {
     rec_json w;
 } rec_geojson;
 void rec_geojson_begin(rec_geojson *g, FILE *f);
+/* The same with one foreign member of the collection (RFC 7946 6.1), a
+ * string, before "features" (key NULL: none). */
+void rec_geojson_begin_with(rec_geojson *g, FILE *f, const char *key, const char *value);
 void rec_geojson_feature(rec_geojson *g, rec_geometry type, const double *lonlat, size_t n);
 void rec_geojson_feature_end(rec_geojson *g);
 int  rec_geojson_end(rec_geojson *g);
@@ -176,10 +179,15 @@ int rec_stage_dir(const char *dir, char *stage, size_t n, char *err, size_t errl
  * rec_open_read opens DIR/NAME for reading, or else DIR/NAME.gz through
  * zlib, as a FILE that reads the plain text (getline as ever); the path
  * opened (or, when neither is there, DIR/NAME) into path.  NULL with errno
- * set when neither opens.
+ * set when neither opens (EILSEQ: NAME.gz is not gzip).  A read of a .gz
+ * cut short or damaged fails (ferror, errno EIO): a reader checks ferror
+ * after its last line.  rec_open_error words such an errno for a message.
  */
 FILE *rec_part_open_gz(const char *dir, const char *name, char *err, size_t errlen);
 FILE *rec_open_read(const char *dir, const char *name, char *path, size_t n);
+/* The gzip file at path itself, as rec_open_read opens NAME.gz. */
+FILE *rec_open_gz(const char *path);
+const char *rec_open_error(int err);
 
 int rec_publish_dir(const char *stage, const char *dir, char *err, size_t errlen);
 int rec_remove_tree(const char *path);

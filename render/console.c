@@ -10,6 +10,7 @@
 #include "rnd_internal.h"
 #include "pw_grow.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -57,13 +58,15 @@ int rnd_console_feed_load(rnd_console_feed *c, const char *dir, char *err, size_
     size_t cap_p = 0, cap_s = 0;
     FILE *in = rec_open_read(dir, "events.jsonl", path, sizeof path); /* or events.jsonl.gz */
     if (!in)
-        return snprintf(err, n, "%s: cannot open (is %s a run folder of proxwatch run or live?)", path, dir),
+        return errno == ENOENT ? snprintf(err, n, "%s: cannot open (is %s a run folder of proxwatch run or live?)",
+                                          path, dir)
+                               : snprintf(err, n, "%s: %s", path, rec_open_error(errno)),
                RND_EINVAL;
     char *line = NULL;
     size_t len = 0;
     long line_no = 0;
     int rc = RND_OK;
-    while (rc == RND_OK && getline(&line, &len, in) > 0) {
+    while (rc == RND_OK && getline(&line, &len, in) > 0 && !ferror(in)) { /* a line cut by a read error is not one */
         line_no++;
         if (!strstr(line, "\"to\":\"dispatcher\"") || (!strstr(line, "\"type\":\"incident_open\"") &&
                                                         !strstr(line, "\"type\":\"incident_update\"")))
@@ -86,6 +89,10 @@ int rnd_console_feed_load(rnd_console_feed *c, const char *dir, char *err, size_
             p->distance_m = rnd_json_num(e, "distance_m");
         }
         json_decref(e);
+    }
+    if (rc == RND_OK && ferror(in)) {
+        snprintf(err, n, "%s: %s", path, rec_open_error(errno ? errno : EIO));
+        rc = RND_EINVAL;
     }
     free(line);
     fclose(in);

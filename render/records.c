@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static json_t *load(const char *dir, const char *name, char *err, size_t n)
 {
@@ -277,22 +276,25 @@ static int load_values(rnd_run *run, const char *dir, char *err, size_t n)
     return RND_OK;
 }
 
-/* A compact record (run --compress) keeps its fixes in fixes.csv.gz, not in
- * run.geojson: read them there (deliver_ms,fix_ms,device,lat,lon,acc_m,
- * source,...).  RND_OK also when there is none. */
-static int compact_fixes(rnd_run *run, const char *dir, char *err, size_t n)
+/* A compact record (run --compress) keeps its fixes in the file that
+ * run.geojson's "fixes" member names (fixes.csv.gz), not among its
+ * features: read them there (deliver_ms,fix_ms,device,lat,lon,acc_m,
+ * source,...).  RND_OK when run.geojson names none. */
+static int compact_fixes(rnd_run *run, const char *dir, const char *name, char *err, size_t n)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/fixes.csv.gz", dir);
-    if (access(path, F_OK) != 0)
-        return RND_OK;
-    FILE *in = rec_open_read(dir, "fixes.csv", path, sizeof path);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (strchr(name, '/') || strcmp(name, "fixes.csv.gz") != 0)
+        return snprintf(err, n, "%s/run.geojson: \"fixes\": \"%s\" is not this run's fixes.csv.gz", dir, name),
+               RND_EINVAL;
+    FILE *in = rec_open_gz(path);
     if (!in)
-        return snprintf(err, n, "%s: cannot open: %s", path, strerror(errno)), RND_EINVAL;
+        return snprintf(err, n, "%s: %s (run.geojson says the fixes are there)", path, rec_open_error(errno)),
+               RND_EINVAL;
     char row[512];
     long line_no = 0;
     int rc = RND_OK;
-    while (rc == RND_OK && fgets(row, sizeof row, in)) {
+    while (rc == RND_OK && fgets(row, sizeof row, in) && !ferror(in)) {
         if (++line_no == 1)
             continue; /* the header */
         long long t, device;
@@ -320,7 +322,7 @@ static int compact_fixes(rnd_run *run, const char *dir, char *err, size_t n)
         x->coarse = !strcmp(source, "cell") || !strcmp(source, "wifi");
     }
     if (rc == RND_OK && ferror(in)) {
-        snprintf(err, n, "%s: cannot read (cut short?)", path);
+        snprintf(err, n, "%s: %s", path, rec_open_error(errno ? errno : EIO));
         rc = RND_EINVAL;
     }
     fclose(in);
@@ -358,8 +360,10 @@ int rnd_run_load(rnd_run *run, const char *dir, char *err, size_t n)
             return RND_EINVAL;
         }
     }
+    const char *fixes_in = json_string_value(json_object_get(gj, "fixes"));
+    int crc = fixes_in ? compact_fixes(run, dir, fixes_in, err, n) : RND_OK;
     json_decref(gj);
-    if (compact_fixes(run, dir, err, n) != RND_OK) {
+    if (crc != RND_OK) {
         rnd_run_free(run);
         return RND_EINVAL;
     }

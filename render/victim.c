@@ -10,6 +10,7 @@
 #include "rnd_internal.h"
 #include "pw_grow.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,7 +38,9 @@ int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, int case_id, char 
     char path[1024];
     FILE *in = rec_open_read(dir, "events.jsonl", path, sizeof path); /* or events.jsonl.gz */
     if (!in)
-        return snprintf(err, n, "%s: cannot open (is %s a run folder of proxwatch run or live?)", path, dir),
+        return errno == ENOENT ? snprintf(err, n, "%s: cannot open (is %s a run folder of proxwatch run or live?)",
+                                          path, dir)
+                               : snprintf(err, n, "%s: %s", path, rec_open_error(errno)),
                RND_EINVAL;
     feed_caps cap = {0, 0, 0, 0};
     pw_time_ms *closes = NULL; /* the case's incident closings */
@@ -48,7 +51,7 @@ int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, int case_id, char 
     long pending = -1; /* a reveal waiting for its disclosure record */
     int rc = RND_OK;
     f->case_id = case_id;
-    while (rc == RND_OK && getline(&line, &len, in) > 0) {
+    while (rc == RND_OK && getline(&line, &len, in) > 0 && !ferror(in)) { /* a line cut by a read error is not one */
         line_no++;
         json_error_t je;
         json_t *e = json_loads(line, 0, &je);
@@ -116,6 +119,10 @@ int rnd_victim_feed_load(rnd_victim_feed *f, const char *dir, int case_id, char 
             }
         }
         json_decref(e);
+    }
+    if (rc == RND_OK && ferror(in)) {
+        snprintf(err, n, "%s: %s", path, rec_open_error(errno ? errno : EIO));
+        rc = RND_EINVAL;
     }
     free(line);
     fclose(in);

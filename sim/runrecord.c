@@ -90,8 +90,8 @@ void run_record_open(run *r)
     }
     r->f_truth = run_file_open(r, "truth.csv");
     r->f_geo = run_file_open(r, "run.geojson");
-    if (r->f_geo)
-        rec_geojson_begin(&r->geo, r->f_geo);
+    if (r->f_geo) /* a compact record says where its fixes are (render reads them there) */
+        rec_geojson_begin_with(&r->geo, r->f_geo, r->opt->compress ? "fixes" : NULL, "fixes.csv.gz");
     if (r->f_fixes)
         fputs("deliver_ms,fix_ms,device,lat,lon,acc_m,source,cause,true_lat,true_lon,engine\n", r->f_fixes);
     if (r->opt->gpkg && !r->failed) {
@@ -110,7 +110,7 @@ void run_record_open(run *r)
 void run_record_event(run *r, const pw_event *ev)
 {
     if (r->f_events && sim_event_write(r->f_events, ev) != 0)
-        run_fail(r, "%s: cannot write events.jsonl: %s", r->dir, strerror(errno));
+        run_fail(r, "%s: cannot write events.jsonl%s: %s", r->dir, r->opt->compress ? ".gz" : "", strerror(errno));
     if (r->gpkg)
         gpkg_check(r, rec_gpkg_event(r->gpkg, ev->time, pw_event_name(ev->type), ev->case_id, ev->device,
                                      ev->incident, ev->lon, ev->lat, ev->acc_m, ev->probability,
@@ -329,7 +329,7 @@ void run_record_fix(run *r, const dev_message *m, eng_status st, pw_time_ms now)
     put_text(&p, end, st == ENG_OK ? ",accepted\n" : st == ENG_EREJECTED ? ",rejected\n" : ",error\n");
     *p = '\0';
     if (fwrite(r->line, 1, (size_t)(p - r->line), r->f_fixes) != (size_t)(p - r->line))
-        run_fail(r, "%s: cannot write fixes.csv: %s", r->dir, strerror(errno));
+        run_fail(r, "%s: cannot write fixes.csv%s: %s", r->dir, r->opt->compress ? ".gz" : "", strerror(errno));
 }
 
 void run_record_truth(run *r)

@@ -514,6 +514,8 @@ try:
     b = json.load(open(gz + "/run.geojson"))
     nfix = sum(f["properties"]["kind"] == "fix" for f in a["features"])
     a["features"] = [f for f in a["features"] if f["properties"]["kind"] != "fix"]
+    if b.pop("fixes", None) != "fixes.csv.gz":
+        print("run.geojson does not say where its fixes are"); ok = False
     if a != b or nfix == 0:
         print("run.geojson: not the plain one without its", nfix, "fixes"); ok = False
     info = subprocess.run(["ogrinfo", "-ro", "-al", "-so", "/vsigzip/%s/fixes.csv.gz" % gz],
@@ -528,14 +530,46 @@ print("yes" if ok else "no")
 PY
 )
 if [ "$(printf '%s' "$gz_ok" | tail -1)" = yes ]; then
-    size=$(stat -c %s pw_cli_gz/fixes.csv.gz)
-    head -c $((size / 2)) pw_cli_gz/fixes.csv.gz >pw_cli_gz/cut && mv pw_cli_gz/cut pw_cli_gz/fixes.csv.gz
-    "$pw" render pw_cli_gz --out pw_cli_gz/map2.png >pw_cli_gz.render 2>&1
-    if [ $? -ne 0 ] && grep -q "pw_cli_gz/fixes.csv.gz" pw_cli_gz.render; then
+    why=""
+    # the same run twice: the same bytes
+    "$pw" run pw_cli_gpkg.lua --compress --quiet --no-pictures --out pw_cli_gz2 >/dev/null 2>&1
+    for f in fixes.csv.gz events.jsonl.gz run.geojson; do
+        cmp -s "pw_cli_gz/$f" "pw_cli_gz2/$f" || why="$why; a second run's $f differs"
+    done
+    # the victim's phone and the console from the compact folder: the plain run's pictures
+    for v in victim console; do
+        "$pw" render pw_cli_gpkg --view $v --at 600 --out pw_cli_gz_plain_$v.png >/dev/null 2>&1
+        "$pw" render pw_cli_gz --view $v --at 600 --out pw_cli_gz_$v.png >/dev/null 2>&1
+        cmp -s pw_cli_gz_plain_$v.png pw_cli_gz_$v.png || why="$why; --view $v differs from the plain run's"
+    done
+    # damaged files: each is an error naming the file
+    cp pw_cli_gz2/fixes.csv.gz pw_cli_gz2/fixes.keep
+    size=$(stat -c %s pw_cli_gz2/fixes.csv.gz)
+    head -c $((size / 2)) pw_cli_gz2/fixes.keep >pw_cli_gz2/fixes.csv.gz
+    "$pw" render pw_cli_gz2 --out pw_cli_gz2/m.png >pw_cli_gz.render 2>&1 &&
+        why="$why; a cut fixes.csv.gz drew a map"
+    grep -q "pw_cli_gz2/fixes.csv.gz: cannot read (cut short or damaged)" pw_cli_gz.render ||
+        why="$why; cut: $(cat pw_cli_gz.render)"
+    echo "deliver_ms,fix_ms,device" >pw_cli_gz2/fixes.csv.gz
+    "$pw" render pw_cli_gz2 --out pw_cli_gz2/m.png >pw_cli_gz.render 2>&1 &&
+        why="$why; a plain-text fixes.csv.gz drew a map"
+    grep -q "pw_cli_gz2/fixes.csv.gz: not a gzip file" pw_cli_gz.render || why="$why; not gzip: $(cat pw_cli_gz.render)"
+    rm -f pw_cli_gz2/fixes.csv.gz
+    "$pw" render pw_cli_gz2 --out pw_cli_gz2/m.png >pw_cli_gz.render 2>&1 &&
+        why="$why; a missing fixes.csv.gz drew a map"
+    grep -q "pw_cli_gz2/fixes.csv.gz: No such file" pw_cli_gz.render || why="$why; missing: $(cat pw_cli_gz.render)"
+    mv pw_cli_gz2/fixes.keep pw_cli_gz2/fixes.csv.gz
+    size=$(stat -c %s pw_cli_gz2/events.jsonl.gz)
+    head -c $((size * 2 / 3)) pw_cli_gz2/events.jsonl.gz >pw_cli_gz2/cut && mv pw_cli_gz2/cut pw_cli_gz2/events.jsonl.gz
+    "$pw" render pw_cli_gz2 --view console --at 600 --out pw_cli_gz2/c.png >pw_cli_gz.render 2>&1 &&
+        why="$why; a cut events.jsonl.gz drew the console"
+    grep -q "pw_cli_gz2/events.jsonl.gz: cannot read (cut short or damaged)" pw_cli_gz.render ||
+        why="$why; cut events: $(cat pw_cli_gz.render)"
+    if [ -z "$why" ]; then
         echo "ok   run --compress: the plain run's text gzip'd, run.geojson without fixes, GDAL and render read it"
         passed=$((passed + 1))
     else
-        echo "FAIL run --compress: a cut fixes.csv.gz: $(cat pw_cli_gz.render)"
+        echo "FAIL run --compress$why"
         failed=$((failed + 1))
     fi
 else

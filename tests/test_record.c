@@ -332,15 +332,21 @@ static char *some_text(size_t n)
     return t;
 }
 
-static int write_gz(const char *dir, const char *name, const char *text, size_t n, char *err, size_t errlen)
+/* Written in uneven pieces, as a writer writes; step chooses the pattern. */
+static int write_gz_in(const char *dir, const char *name, const char *text, size_t n, size_t step, char *err,
+                       size_t errlen)
 {
     FILE *f = rec_part_open_gz(dir, name, err, errlen);
     if (!f)
         return -1;
-    /* in uneven pieces, as a writer writes */
-    for (size_t at = 0, piece = 1; at < n; at += piece, piece = piece * 7 % 70001 + 1)
+    for (size_t at = 0, piece = 1; at < n; at += piece, piece = piece * step % 70001 + 1)
         fwrite(text + at, 1, at + piece <= n ? piece : n - at, f);
     return rec_part_close(f, dir, name, 1, err, errlen);
+}
+
+static int write_gz(const char *dir, const char *name, const char *text, size_t n, char *err, size_t errlen)
+{
+    return write_gz_in(dir, name, text, n, 7, err, errlen);
 }
 
 static void test_gz_round_trip(void)
@@ -378,8 +384,8 @@ static void test_gz_round_trip(void)
     CU_ASSERT_EQUAL(fread(back, 1, n + 1, in), n);
     CU_ASSERT(!ferror(in) && memcmp(back, text, n) == 0);
     fclose(in);
-    /* the same bytes give the same file */
-    CU_ASSERT_EQUAL_FATAL(write_gz("pw_gz", "b.txt.gz", text, n, err, sizeof err), 0);
+    /* the same bytes give the same file, however the writes were cut */
+    CU_ASSERT_EQUAL_FATAL(write_gz_in("pw_gz", "b.txt.gz", text, n, 13, err, sizeof err), 0);
     char *a = pw_test_read_text("pw_gz/a.txt.gz"), *b = pw_test_read_text("pw_gz/b.txt.gz");
     CU_ASSERT(a && b && memcmp(a, b, (size_t)size) == 0);
     free(a);
@@ -391,6 +397,15 @@ static void test_gz_round_trip(void)
     CU_ASSERT(fread(back, 1, n + 1, in) < n);
     CU_ASSERT(ferror(in));
     fclose(in);
+    /* a .gz that is not gzip (zlib alone would pass it through as text) */
+    FILE *plain = fopen("pw_gz/c.txt.gz", "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+    fputs("deliver_ms,fix_ms\n", plain);
+    fclose(plain);
+    errno = 0;
+    CU_ASSERT_PTR_NULL(rec_open_read("pw_gz", "c.txt", path, sizeof path));
+    CU_ASSERT_EQUAL(errno, EILSEQ);
+    CU_ASSERT_STRING_EQUAL(rec_open_error(errno), "not a gzip file");
     /* neither plain nor gzip'd: NULL, ENOENT, the plain name */
     errno = 0;
     CU_ASSERT_PTR_NULL(rec_open_read("pw_gz", "none.txt", path, sizeof path));
