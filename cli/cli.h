@@ -3,7 +3,7 @@
  * helpers, usage errors, output folders, exit statuses.  One file per
  * group of commands: proxwatch.c (main, help, version and these helpers),
  * cmd_run.c, cmd_sweep.c, cmd_traces.c (decode and replay), cmd_live.c,
- * cmd_render.c, cmd_drill.c.
+ * cmd_render.c, cmd_drill.c, cmd_serve.c (serve and loadgen).
  *
  * Exit status: 0 done, 1 failed while running (for run: also when an
  * expectation of the scenario's expect { } did not hold), 2 bad input or
@@ -62,6 +62,8 @@ int cli_replay(int argc, char **argv);
 int cli_live(int argc, char **argv);
 int cli_render(int argc, char **argv);
 int cli_drill(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_loadgen(int argc, char **argv);
 /* DIR/map.png and DIR/report.pdf from the run records in DIR
  * (cmd_render.c): 0, or a sim status with err saying why. */
 int cli_write_pictures(const char *dir, char *err, size_t n);

@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum svc_status {
     SVC_OK = 0,
@@ -196,5 +197,81 @@ int svc_store_incident(svc_store *s, pw_id incident, pw_id case_id, int64_t t_ms
 int svc_store_commit(svc_store *s);
 int svc_store_each_report(svc_store *s, int (*fn)(void *ctx, const svc_frame *f, int64_t recv_ms), void *ctx);
 int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, int64_t from_ms, int64_t to_ms);
+
+/*
+ * The centre (centre.c): `proxwatch serve`.  svc_serve listens for devices
+ * on host:port (numeric IPv4 or IPv6; port 0 takes a free one, told to
+ * on_listening), rebuilds the engine from the store, then serves until
+ * SIGINT or SIGTERM: 0, or -1 with the reason in err (the store, the
+ * address, the engine).  Logs are JSON lines on o->log (NULL: none).
+ */
+typedef struct svc_device_def {
+    uint32_t id;
+    eng_role role;
+} svc_device_def;
+
+typedef struct svc_options {
+    const char *host;
+    int port;                        /* default 7700 */
+    const char *db_path;
+    int durable;                     /* 1 (default): synchronous=FULL */
+    unsigned char master_key[SVC_KEY_BYTES]; /* device keys derive from it (svc_device_key) */
+    eng_config engine;               /* the region, capacities and rules */
+    const svc_device_def *devices;
+    size_t n_devices;
+    const eng_case_def *cases;
+    size_t n_cases;
+    size_t max_connections;          /* default 20,000; more are closed at once ("flood") */
+    size_t max_pending_out;          /* bytes queued to a client that does not read (64 KiB) */
+    int idle_timeout_ms;             /* no accepted frame by then: closed ("idle"; 10 s) */
+    int pursuit_interval_s;          /* asked of a tag in pursuit (15) */
+    int stats_interval_ms;           /* a "stats" log line this often (10 s; 0 none) */
+    FILE *log;                       /* stderr */
+    void (*on_listening)(void *ctx, int port);
+    void *on_listening_ctx;
+} svc_options;
+
+void svc_options_default(svc_options *o);
+int svc_serve(const svc_options *o, char *err, size_t n);
+
+/* A device's key: derived from the centre's master key and the device's id
+ * (libsodium crypto_kdf, context "pwdevice"), so that a device is enrolled
+ * by giving it its own key and the centre keeps one secret. */
+void svc_device_key(const unsigned char master[SVC_KEY_BYTES], uint32_t device, unsigned char key[SVC_KEY_BYTES]);
+/* The master key from a file of 32 bytes; with create, a missing file is
+ * made with a fresh random key, readable by its owner only.  0, or -1 with
+ * the reason (the file named) in err. */
+int svc_master_key(const char *path, int create, unsigned char key[SVC_KEY_BYTES], char *err, size_t n);
+
+/*
+ * The load generator (loadgen.c): `proxwatch loadgen`.  Emulated devices
+ * (one TCP connection each) send position reports at `rate` a second in
+ * all for `seconds`, walking from random places within spread_m of the
+ * origin with open-sky GNSS noise (devices/); each waits for its acks and
+ * resends what a dropped connection left unacknowledged.  With db_path,
+ * every acknowledged report is looked up in the centre's store at the end
+ * (lost: not there).  0, or -1 with the reason in err.
+ */
+typedef struct svc_loadgen_options {
+    const char *host;
+    int port;
+    unsigned char master_key[SVC_KEY_BYTES];
+    const svc_device_def *devices;
+    size_t n_devices;
+    double origin_lat, origin_lon, spread_m;
+    double rate, seconds;
+    uint64_t seed;
+    const char *db_path;             /* NULL: lost is not checked */
+    FILE *progress;                  /* a progress line each second, or NULL */
+} svc_loadgen_options;
+
+typedef struct svc_loadgen_result {
+    uint64_t sent, acked, lost, refused, reconnects, connect_failures;
+    int lost_checked;
+    double reports_per_s;            /* acknowledged per second of the run */
+    double p50_ms, p99_ms;           /* sent to acknowledged (ingest to durable) */
+} svc_loadgen_result;
+
+int svc_loadgen(const svc_loadgen_options *o, svc_loadgen_result *r, char *err, size_t n);
 
 #endif /* PW_SERVICE_H */

@@ -340,7 +340,7 @@ fi
 # option a command's help names is in that command's part of COMMANDS and
 # the reverse; every file a run says it wrote is under OUTPUT FILES; the
 # exit statuses 0, 1 and 2 are under EXIT STATUS.
-for cmd in run sweep decode replay live render drill; do
+for cmd in run sweep decode replay live serve loadgen render drill; do
     "$pw" help "$cmd" > "pw_cli_help_$cmd.txt" 2>&1
 done
 "$pw" run --quiet --out pw_cli_manrun > pw_cli_manrun.txt 2>&1
@@ -348,7 +348,7 @@ man_check=$(python3 - "$src/docs/proxwatch.1" <<'PY'
 import re, sys
 man = open(sys.argv[1], encoding="utf-8").read().replace("\\-", "-")
 sections = dict(re.findall(r"^\.SH ([A-Z ]+)\n(.*?)(?=^\.SH |\Z)", man, re.S | re.M))
-cmds = ["run", "sweep", "decode", "replay", "live", "render", "drill"]
+cmds = ["run", "sweep", "decode", "replay", "live", "serve", "loadgen", "render", "drill"]
 text = sections["COMMANDS"]
 starts = [(c, m.start()) for c in cmds for m in re.finditer(r"^\.TP\n\.B %s\n" % c, text, re.M)]
 starts.sort(key=lambda x: x[1])

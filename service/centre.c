@@ -1,0 +1,756 @@
+/*
+ * centre.c - the live monitoring centre's device gateway (proxwatch serve):
+ * one libuv loop, one TCP listener for tags and phones, the engine and the
+ * store.
+ *
+ * A report goes: bytes into the connection's buffer (one frame at most
+ * 4,096 bytes, so one buffer of that size per connection) -> svc_frame_peek
+ * and svc_frame_decode (refusals counted and logged) -> the engine (its
+ * audit records and incidents into the store's open batch) -> the store's
+ * batch.  After each turn of the loop (a uv_check handle) the batch is
+ * committed once and only then are its reports acknowledged: an ack means
+ * the report is on disk.  A store that cannot commit stops the service
+ * (nothing more may be acknowledged).
+ *
+ * What one client can do to the others: nothing blocks (libuv), a frame
+ * over the limit closes its connection at its first 4 bytes, a client
+ * that does not read its acks has at most max_pending_out bytes queued
+ * before it is closed ("slow_reader"), connections beyond max_connections
+ * are closed at once ("flood"), a connection that sends no accepted frame
+ * within idle_timeout_ms is closed ("idle"), and one that keeps sending
+ * refused frames is closed after 16 ("refused").
+ *
+ * On start the engine is rebuilt from the store's reports, in the order
+ * they came, with their arrival times as the engine's clock; nothing is
+ * written or sent while it is.
+ */
+#include "service.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+enum { MAX_REFUSED_PER_CONN = 16, LOG_REFUSALS_PER_S = 10 };
+/* what else closes a connection, after the protocol's refusals */
+enum { CLOSE_SLOW = SVC_REFUSALS, CLOSE_FLOOD, CLOSE_IDLE, CLOSE_REFUSED, N_COUNTED };
+static const char *const extra_names[] = {"slow_reader", "flood", "idle", "refused_too_often"};
+
+typedef struct conn conn;
+
+typedef struct svc_dev {
+    uint32_t id;
+    eng_role role;
+    svc_peer peer;               /* key, last seq accepted */
+    uint64_t out_seq;            /* the centre's last seq to it */
+    conn *conn;                  /* its connection, or NULL */
+} svc_dev;
+
+typedef struct pending_ack {
+    uint32_t device;
+    uint64_t seq;
+} pending_ack;
+
+typedef struct centre {
+    const svc_options *o;
+    uv_loop_t loop;
+    uv_tcp_t server;
+    uv_check_t after_io;
+    uv_timer_t tick, stats;
+    uv_signal_t sigint, sigterm;
+    eng_engine eng;
+    int eng_ready;
+    svc_store *store;
+    svc_dev *devices;             /* sorted by id */
+    size_t n_devices;
+    pending_ack *acks;
+    size_t n_acks, cap_acks;
+    int rebuilding;
+    size_t n_conns;
+    uint64_t accepted, acked, counted[N_COUNTED];
+    uint64_t log_second, logged_this_second, log_suppressed;
+    int64_t last_now;
+    int failed;
+    char err[600];
+} centre;
+
+struct conn {
+    uv_tcp_t tcp;
+    centre *c;
+    uv_timer_t idle;
+    unsigned char in[SVC_FRAME_MAX];
+    size_t n_in;
+    uint32_t device;             /* bound by its first accepted frame */
+    size_t out_pending;
+    unsigned refused;
+    int closing, handles_open;
+    char peer_name[64];
+};
+
+typedef struct out_write {
+    uv_write_t req;
+    conn *k;
+    size_t n;
+    unsigned char bytes[];
+} out_write;
+
+/* ---- time and logs ------------------------------------------------------- */
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The engine's clock never goes back (a wall clock stepped back holds it). */
+static int64_t centre_now(centre *c)
+{
+    int64_t t = wall_ms();
+    if (t < c->last_now)
+        t = c->last_now;
+    c->last_now = t;
+    return t;
+}
+
+/* One JSON line on the log: {"t":..,"level":..,"msg":.., then the
+ * caller's members (already JSON, without braces)}. */
+static void logj(centre *c, const char *level, const char *msg, const char *fmt, ...)
+{
+    if (!c->o->log)
+        return;
+    char when[32];
+    pw_format_time(wall_ms(), when, sizeof when);
+    fprintf(c->o->log, "{\"t\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"", when, level, msg);
+    if (fmt && *fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputc(',', c->o->log);
+        vfprintf(c->o->log, fmt, ap);
+        va_end(ap);
+    }
+    fputs("}\n", c->o->log);
+    fflush(c->o->log);
+}
+
+static const char *counted_name(int k)
+{
+    return k < SVC_REFUSALS ? svc_reason_name(-(k + 1)) : extra_names[k - SVC_REFUSALS];
+}
+
+/* Count a refusal or a closing reason; log it, at most 10 a second. */
+static void count(centre *c, conn *k, int what, uint32_t device, uint64_t seq)
+{
+    c->counted[what]++;
+    uint64_t second = uv_now(&c->loop) / 1000;
+    if (second != c->log_second) {
+        if (c->log_suppressed)
+            logj(c, "warn", "refusals not logged", "\"count\":%llu", (unsigned long long)c->log_suppressed);
+        c->log_second = second;
+        c->logged_this_second = 0;
+        c->log_suppressed = 0;
+    }
+    if (c->logged_this_second++ >= LOG_REFUSALS_PER_S) {
+        c->log_suppressed++;
+        return;
+    }
+    logj(c, "warn", "refused", "\"reason\":\"%s\",\"peer\":\"%s\",\"device\":%lu,\"seq\":%llu", counted_name(what),
+         k ? k->peer_name : "", (unsigned long)device, (unsigned long long)seq);
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+static svc_dev *find_device(centre *c, uint32_t id)
+{
+    size_t lo = 0, hi = c->n_devices;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->devices[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->n_devices && c->devices[lo].id == id ? &c->devices[lo] : NULL;
+}
+
+static const svc_peer *lookup_peer(void *ctx, uint32_t id)
+{
+    svc_dev *d = find_device(ctx, id);
+    return d ? &d->peer : NULL;
+}
+
+void svc_device_key(const unsigned char master[SVC_KEY_BYTES], uint32_t device, unsigned char key[SVC_KEY_BYTES])
+{
+    crypto_kdf_derive_from_key(key, SVC_KEY_BYTES, device, "pwdevice", master);
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static void conn_free_if_done(conn *k)
+{
+    if (--k->handles_open == 0)
+        free(k);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    conn_free_if_done(h->data);
+}
+
+static void conn_close(conn *k, int why)
+{
+    if (k->closing)
+        return;
+    centre *c = k->c;
+    k->closing = 1;
+    if (why >= 0)
+        count(c, k, why, k->device, 0);
+    if (k->device) {
+        svc_dev *d = find_device(c, k->device);
+        if (d && d->conn == k)
+            d->conn = NULL;
+    }
+    c->n_conns--;
+    uv_close((uv_handle_t *)&k->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&k->idle, on_handle_closed);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    out_write *w = (out_write *)req;
+    conn *k = w->k;
+    k->out_pending -= w->n;
+    free(w);
+    if (status < 0 && !k->closing)
+        conn_close(k, -1);
+}
+
+/* Queue a frame to a client; a client that does not read is closed. */
+static void send_frame(centre *c, conn *k, const svc_frame *f, const unsigned char key[SVC_KEY_BYTES])
+{
+    if (!k || k->closing)
+        return;
+    size_t size = svc_frame_size(f->type);
+    out_write *w = malloc(sizeof *w + size);
+    if (!w || svc_frame_encode(f, key, w->bytes, size) != size) {
+        free(w);
+        return;
+    }
+    if (k->out_pending + size > c->o->max_pending_out) {
+        free(w);
+        conn_close(k, CLOSE_SLOW);
+        return;
+    }
+    w->k = k;
+    w->n = size;
+    uv_buf_t b = uv_buf_init((char *)w->bytes, (unsigned)size);
+    if (uv_write(&w->req, (uv_stream_t *)&k->tcp, &b, 1, on_written) != 0) {
+        free(w);
+        conn_close(k, -1);
+        return;
+    }
+    k->out_pending += size;
+}
+
+/* The centre's next seq to a device: above the last, and above anything
+ * an earlier run of the centre sent (microseconds of the wall clock). */
+static uint64_t next_out_seq(svc_dev *d)
+{
+    uint64_t us = (uint64_t)wall_ms() * 1000u;
+    d->out_seq = us > d->out_seq ? us : d->out_seq + 1;
+    return d->out_seq;
+}
+
+static void send_to_device(centre *c, svc_dev *d, svc_frame *f)
+{
+    if (!d->conn)
+        return;
+    f->device = d->id;
+    f->seq = next_out_seq(d);
+    send_frame(c, d->conn, f, d->peer.key);
+}
+
+/* ---- the engine's events ------------------------------------------------- */
+
+static const char *party_name(eng_party p)
+{
+    switch (p) {
+    case ENG_PARTY_VICTIM: return "victim";
+    case ENG_PARTY_DISPATCHER: return "dispatcher";
+    case ENG_PARTY_MONITORING_CENTRE: return "centre";
+    case ENG_PARTY_CASE_OFFICER: return "case_officer";
+    case ENG_PARTY_NONE: break;
+    }
+    return "none";
+}
+
+static void store_check(centre *c, int rc)
+{
+    if (rc != 0 && !c->failed) {
+        c->failed = 1;
+        snprintf(c->err, sizeof c->err, "the store: %s", svc_store_error(c->store));
+        uv_stop(&c->loop);
+    }
+}
+
+static void on_event(void *ctx, const pw_event *ev)
+{
+    centre *c = ctx;
+    if (c->rebuilding || c->failed)
+        return;
+    switch (ev->type) {
+    case PW_EV_DISCLOSURE:
+        store_check(c, svc_store_begin(c->store));
+        store_check(c, svc_store_audit(c->store, ev, party_name(ev->recipient)));
+        break;
+    case PW_EV_INCIDENT_OPEN:
+    case PW_EV_INCIDENT_ACK:
+    case PW_EV_INCIDENT_CLOSE:
+        store_check(c, svc_store_begin(c->store));
+        store_check(c, svc_store_incident(c->store, ev->incident, ev->case_id, ev->time,
+                                          ev->type == PW_EV_INCIDENT_OPEN  ? "open"
+                                          : ev->type == PW_EV_INCIDENT_ACK ? "acknowledged"
+                                                                           : "closed"));
+        break;
+    case PW_EV_PURSUIT_ON:
+    case PW_EV_PURSUIT_OFF: {
+        svc_dev *d = find_device(c, ev->device);
+        if (d) {
+            svc_frame f = {.type = SVC_PURSUIT};
+            f.u.pursuit.interval_s = ev->type == PW_EV_PURSUIT_ON ? (uint16_t)c->o->pursuit_interval_s : 0;
+            send_to_device(c, d, &f);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* A report into the engine (live, or rebuilding from the store). */
+static void feed_engine(centre *c, const svc_frame *f, int64_t now)
+{
+    if (f->type == SVC_POSITION) {
+        pw_fix fix;
+        svc_position_to_fix(f, &fix);
+        fix.recv_time = now;
+        fix.set |= PW_FIX_RECV_SET;
+        eng_on_fix(&c->eng, &fix, now);
+    } else {
+        pw_device_status st;
+        memset(&st, 0, sizeof st);
+        st.device = f->device;
+        if (f->type == SVC_HEALTH) {
+            st.time = f->u.health.time_ms;
+            if (f->u.health.battery_pct != 255) {
+                st.battery_pct = f->u.health.battery_pct;
+                st.set |= PW_STATUS_BATTERY_SET;
+            }
+            st.strap_tampered = f->u.health.state & 1;
+            st.set |= PW_STATUS_TAMPER_SET;
+        } else {
+            st.time = f->u.panic.time_ms;
+            st.set = PW_STATUS_PANIC_SET;
+            st.panic = 1;
+        }
+        eng_on_status(&c->eng, &st, now);
+    }
+}
+
+static int rebuild_one(void *ctx, const svc_frame *f, int64_t recv_ms)
+{
+    centre *c = ctx;
+    if (recv_ms < c->last_now)
+        recv_ms = c->last_now;
+    c->last_now = recv_ms;
+    feed_engine(c, f, recv_ms);
+    return 0;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    conn *k = h->data;
+    *buf = uv_buf_init((char *)k->in + k->n_in, (unsigned)(sizeof k->in - k->n_in));
+}
+
+static void accept_report(centre *c, conn *k, svc_dev *d, const svc_frame *f)
+{
+    int64_t now = centre_now(c);
+    store_check(c, svc_store_begin(c->store));
+    store_check(c, svc_store_report(c->store, f, now));
+    if (c->failed)
+        return;
+    d->peer.last_seq = f->seq;
+    if (!k->device) {
+        k->device = d->id;
+        uv_timer_stop(&k->idle);
+        if (d->conn && d->conn != k)
+            conn_close(d->conn, -1); /* the device came back on a new connection */
+    }
+    d->conn = k;
+    c->accepted++;
+    feed_engine(c, f, now);
+    if (c->n_acks == c->cap_acks) {
+        size_t cap = c->cap_acks ? 2 * c->cap_acks : 1024;
+        pending_ack *p = realloc(c->acks, cap * sizeof *p);
+        if (!p) {
+            c->failed = 1;
+            snprintf(c->err, sizeof c->err, "out of memory for acknowledgements");
+            uv_stop(&c->loop);
+            return;
+        }
+        c->acks = p;
+        c->cap_acks = cap;
+    }
+    c->acks[c->n_acks++] = (pending_ack){f->device, f->seq};
+}
+
+/* One whole frame at the start of k->in. */
+static void take_frame(centre *c, conn *k, size_t size)
+{
+    svc_frame f;
+    int st = svc_frame_decode(k->in, size, SVC_TO_CENTRE, lookup_peer, c, &f);
+    if (st == SVC_OK && k->device && f.device != k->device)
+        st = SVC_EDEVICE; /* one device a connection */
+    if (st != SVC_OK) {
+        count(c, k, -st - 1, f.device, f.seq);
+        svc_dev *d = k->device ? find_device(c, k->device) : NULL;
+        /* an authenticated frame refused: say why, with its own key */
+        if (d && f.device == d->id && (st == SVC_EREPLAY || st == SVC_EFIELD)) {
+            svc_frame r = {.type = SVC_REFUSE};
+            r.u.refuse.refused_seq = f.seq;
+            r.u.refuse.reason = (uint8_t)-st;
+            send_to_device(c, d, &r);
+        }
+        if (++k->refused >= MAX_REFUSED_PER_CONN)
+            conn_close(k, CLOSE_REFUSED);
+        return;
+    }
+    accept_report(c, k, find_device(c, f.device), &f);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    conn *k = s->data;
+    centre *c = k->c;
+    if (nread < 0) {
+        conn_close(k, -1);
+        return;
+    }
+    k->n_in += (size_t)nread;
+    size_t at = 0;
+    while (!k->closing && !c->failed) {
+        size_t size;
+        int st = svc_frame_peek(k->in + at, k->n_in - at, &size);
+        if (st == SVC_EINCOMPLETE)
+            break;
+        if (st != SVC_OK) { /* the stream cannot be trusted after a bad length */
+            count(c, k, -st - 1, k->device, 0);
+            conn_close(k, -1);
+            return;
+        }
+        if (k->n_in - at < size)
+            break;
+        /* decode from the start of the buffer */
+        if (at) {
+            memmove(k->in, k->in + at, k->n_in - at);
+            k->n_in -= at;
+            at = 0;
+        }
+        take_frame(c, k, size);
+        at = size;
+    }
+    if (!k->closing && at) {
+        memmove(k->in, k->in + at, k->n_in - at);
+        k->n_in -= at;
+    }
+}
+
+static void on_idle(uv_timer_t *t)
+{
+    conn *k = t->data;
+    if (!k->device)
+        conn_close(k, CLOSE_IDLE);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    centre *c = server->data;
+    if (status < 0)
+        return;
+    conn *k = calloc(1, sizeof *k);
+    if (!k)
+        return;
+    k->c = c;
+    uv_tcp_init(&c->loop, &k->tcp);
+    uv_timer_init(&c->loop, &k->idle);
+    k->tcp.data = k->idle.data = k;
+    k->handles_open = 2;
+    c->n_conns++;
+    if (uv_accept(server, (uv_stream_t *)&k->tcp) != 0) {
+        conn_close(k, -1);
+        return;
+    }
+    struct sockaddr_storage sa;
+    int len = sizeof sa;
+    if (uv_tcp_getpeername(&k->tcp, (struct sockaddr *)&sa, &len) == 0) {
+        char host[48] = "";
+        int port = 0;
+        if (sa.ss_family == AF_INET) {
+            uv_ip4_name((struct sockaddr_in *)&sa, host, sizeof host);
+            port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+        } else {
+            uv_ip6_name((struct sockaddr_in6 *)&sa, host, sizeof host);
+            port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+        }
+        snprintf(k->peer_name, sizeof k->peer_name, "%s:%d", host, port);
+    }
+    if (c->n_conns > c->o->max_connections) {
+        conn_close(k, CLOSE_FLOOD);
+        return;
+    }
+    uv_tcp_nodelay(&k->tcp, 1);
+    uv_timer_start(&k->idle, on_idle, (uint64_t)c->o->idle_timeout_ms, 0);
+    if (uv_read_start((uv_stream_t *)&k->tcp, on_alloc, on_read) != 0)
+        conn_close(k, -1);
+}
+
+/* ---- after each turn: commit, then acknowledge --------------------------- */
+
+static void on_after_io(uv_check_t *h)
+{
+    centre *c = h->data;
+    if (c->failed)
+        return;
+    store_check(c, svc_store_commit(c->store));
+    if (c->failed)
+        return;
+    for (size_t i = 0; i < c->n_acks; i++) {
+        svc_dev *d = find_device(c, c->acks[i].device);
+        if (!d || !d->conn)
+            continue; /* gone: it resends what it has no ack for */
+        svc_frame a = {.type = SVC_ACK};
+        a.u.ack.acked_seq = c->acks[i].seq;
+        send_to_device(c, d, &a);
+        c->acked++;
+    }
+    c->n_acks = 0;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    centre *c = t->data;
+    eng_tick(&c->eng, centre_now(c));
+    /* what the tick wrote (audit, incidents) goes with the next commit */
+}
+
+static void log_stats(centre *c, const char *msg)
+{
+    char refused[1024];
+    size_t n = 0;
+    refused[0] = '\0';
+    for (int k = 0; k < N_COUNTED && n < sizeof refused - 64; k++)
+        n += (size_t)snprintf(refused + n, sizeof refused - n, "%s\"%s\":%llu", k ? "," : "", counted_name(k),
+                              (unsigned long long)c->counted[k]);
+    logj(c, "info", msg, "\"connections\":%zu,\"accepted\":%llu,\"acked\":%llu,\"refused\":{%s}", c->n_conns,
+         (unsigned long long)c->accepted, (unsigned long long)c->acked, refused);
+}
+
+static void on_stats(uv_timer_t *t)
+{
+    log_stats(t->data, "stats");
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    centre *c = s->data;
+    logj(c, "info", "stopping", "\"signal\":%d", signum);
+    uv_stop(&c->loop);
+}
+
+/* At the end: the centre's own handles closed, each connection closed
+ * (both of its handles). */
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    if (uv_is_closing(h))
+        return;
+    if (h->data == arg)
+        uv_close(h, NULL);
+    else
+        conn_close(h->data, -1);
+}
+
+/* ---- the service --------------------------------------------------------- */
+
+void svc_options_default(svc_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = 7700;
+    o->durable = 1;
+    o->max_connections = 20000;
+    o->max_pending_out = 64 * 1024;
+    o->idle_timeout_ms = 10000;
+    o->pursuit_interval_s = 15;
+    o->stats_interval_ms = 10000;
+    o->log = stderr;
+}
+
+static int cmp_device(const void *a, const void *b)
+{
+    uint32_t x = ((const svc_dev *)a)->id, y = ((const svc_dev *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int setup(centre *c, const svc_options *o, char *err, size_t n)
+{
+    if (svc_store_open(&c->store, o->db_path, o->durable) != 0)
+        return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
+    eng_status es = eng_init(&c->eng, &o->engine, on_event, c);
+    if (es != ENG_OK)
+        return snprintf(err, n, "cannot start the engine: %s", eng_strerror(es)), -1;
+    c->eng_ready = 1;
+    c->devices = calloc(o->n_devices ? o->n_devices : 1, sizeof *c->devices);
+    if (!c->devices)
+        return snprintf(err, n, "out of memory"), -1;
+    for (size_t i = 0; i < o->n_devices; i++) {
+        svc_dev *d = &c->devices[c->n_devices++];
+        d->id = o->devices[i].id;
+        d->role = o->devices[i].role;
+        svc_device_key(o->master_key, d->id, d->peer.key);
+        if ((es = eng_add_device(&c->eng, d->id, d->role)) != ENG_OK)
+            return snprintf(err, n, "device %lu: %s", (unsigned long)d->id, eng_strerror(es)), -1;
+        if (svc_store_device(c->store, d->id, d->role == ENG_ROLE_OFFENDER ? "offender" : "victim",
+                             &d->peer.last_seq) != 0)
+            return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
+    }
+    qsort(c->devices, c->n_devices, sizeof *c->devices, cmp_device);
+    for (size_t i = 0; i < o->n_cases; i++)
+        if ((es = eng_add_case(&c->eng, &o->cases[i])) != ENG_OK)
+            return snprintf(err, n, "case %lu: %s", (unsigned long)o->cases[i].id, eng_strerror(es)), -1;
+    /* the engine as it was: every stored report again, nothing written */
+    uint64_t t0 = uv_hrtime();
+    c->rebuilding = 1;
+    int rc = svc_store_each_report(c->store, rebuild_one, c);
+    c->rebuilding = 0;
+    if (rc != 0)
+        return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
+    logj(c, "info", "rebuilt", "\"reports\":%llu,\"ms\":%.0f",
+         (unsigned long long)eng_get_counters(&c->eng)->fixes_in, (double)(uv_hrtime() - t0) / 1e6);
+    return 0;
+}
+
+int svc_serve(const svc_options *o, char *err, size_t n)
+{
+    centre *c = calloc(1, sizeof *c);
+    if (!c)
+        return snprintf(err, n, "out of memory"), -1;
+    c->o = o;
+    int rc = -1;
+    if (uv_loop_init(&c->loop) != 0) {
+        snprintf(err, n, "cannot start the event loop");
+        free(c);
+        return -1;
+    }
+    if (setup(c, o, err, n) != 0)
+        goto done;
+    struct sockaddr_storage addr;
+    if (uv_ip4_addr(o->host, o->port, (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(o->host, o->port, (struct sockaddr_in6 *)&addr) != 0) {
+        snprintf(err, n, "--listen %s:%d: not a numeric IPv4 or IPv6 address", o->host, o->port);
+        goto done;
+    }
+    uv_tcp_init(&c->loop, &c->server);
+    c->server.data = c;
+    int e = uv_tcp_bind(&c->server, (const struct sockaddr *)&addr, 0);
+    if (e == 0)
+        e = uv_listen((uv_stream_t *)&c->server, 1024, on_connection);
+    if (e != 0) {
+        snprintf(err, n, "--listen %s:%d: %s", o->host, o->port, uv_strerror(e));
+        goto done;
+    }
+    uv_check_init(&c->loop, &c->after_io);
+    c->after_io.data = c;
+    uv_check_start(&c->after_io, on_after_io);
+    uv_timer_init(&c->loop, &c->tick);
+    c->tick.data = c;
+    uv_timer_start(&c->tick, on_tick, 1000, 1000);
+    uv_timer_init(&c->loop, &c->stats);
+    c->stats.data = c;
+    if (o->stats_interval_ms > 0)
+        uv_timer_start(&c->stats, on_stats, (uint64_t)o->stats_interval_ms, (uint64_t)o->stats_interval_ms);
+    uv_signal_init(&c->loop, &c->sigint);
+    uv_signal_init(&c->loop, &c->sigterm);
+    c->sigint.data = c->sigterm.data = c;
+    uv_signal_start(&c->sigint, on_signal, SIGINT);
+    uv_signal_start(&c->sigterm, on_signal, SIGTERM);
+    signal(SIGPIPE, SIG_IGN);
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    int port = o->port;
+    if (uv_tcp_getsockname(&c->server, (struct sockaddr *)&bound, &blen) == 0)
+        port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                : ((struct sockaddr_in6 *)&bound)->sin6_port);
+    logj(c, "info", "listening", "\"host\":\"%s\",\"port\":%d,\"db\":\"%s\",\"devices\":%zu,\"cases\":%zu",
+         o->host, port, o->db_path, c->n_devices, o->n_cases);
+    if (o->on_listening)
+        o->on_listening(o->on_listening_ctx, port);
+    uv_run(&c->loop, UV_RUN_DEFAULT);
+    if (!c->failed) {
+        store_check(c, svc_store_commit(c->store)); /* what was accepted but not yet committed */
+        rc = c->failed ? -1 : 0;
+    }
+    if (c->failed)
+        snprintf(err, n, "%s", c->err);
+    log_stats(c, "stopped");
+done:
+    uv_walk(&c->loop, close_walk, c);
+    uv_run(&c->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&c->loop);
+    if (c->eng_ready)
+        eng_close(&c->eng);
+    svc_store_close(c->store);
+    free(c->devices);
+    free(c->acks);
+    free(c);
+    return rc;
+}
+
+int svc_master_key(const char *path, int create, unsigned char key[SVC_KEY_BYTES], char *err, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f && errno == ENOENT && create) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (fd < 0)
+            return snprintf(err, n, "%s: cannot create: %s", path, strerror(errno)), -1;
+        crypto_kdf_keygen(key);
+        ssize_t w = write(fd, key, SVC_KEY_BYTES);
+        int bad = w != SVC_KEY_BYTES || fsync(fd) != 0;
+        close(fd);
+        if (bad) {
+            remove(path);
+            return snprintf(err, n, "%s: cannot write", path), -1;
+        }
+        return 0;
+    }
+    if (!f)
+        return snprintf(err, n, "%s: cannot open: %s", path, strerror(errno)), -1;
+    unsigned char extra;
+    size_t got = fread(key, 1, SVC_KEY_BYTES, f);
+    int more = fread(&extra, 1, 1, f) == 1;
+    fclose(f);
+    if (got != SVC_KEY_BYTES || more)
+        return snprintf(err, n, "%s: not a key (32 bytes expected)", path), -1;
+    return 0;
+}
