@@ -65,6 +65,8 @@ struct eng_device {
     int cand_run;
     double fix_speed_mps, fix_heading_deg; /* as the last fix reported, NAN when not */
     uint32_t first_link;
+    uint32_t hint_case, hint_partner; /* its first case and the other device of it:
+                                         fetched early while the fix is gated */
     uint32_t pursuit_refs;     /* alarms and uncertain cases asking for pursuit */
     pw_time_ms no_fix_ms, no_fix_rest_ms, no_comm_ms; /* health timeouts of this device */
     uint8_t signal_lost, comm_lost, tampered, battery_low, off, stale;

@@ -523,6 +523,10 @@ eng_status eng_add_case(eng_engine *e, const eng_case_def *cd)
     eng_device *ends[2] = {off, vic};
     for (int k = 0; k < 2; k++) {
         eng_link *l = &e->links[e->n_links];
+        if (ends[k]->first_link == NONE_IDX) {
+            ends[k]->hint_case = ci;
+            ends[k]->hint_partner = (uint32_t)(ends[1 - k] - e->devices);
+        }
         l->case_idx = ci;
         l->next = ends[k]->first_link;
         ends[k]->first_link = (uint32_t)e->n_links++;
