@@ -72,6 +72,7 @@ typedef struct centre {
     size_t n_devices;
     pending_ack *acks;
     size_t n_acks, cap_acks;
+    conn *dirty;                 /* connections with frames in their outbox */
     int rebuilding;
     size_t n_conns;
     uint64_t accepted, acked, counted[N_COUNTED];
@@ -88,7 +89,11 @@ struct conn {
     unsigned char in[SVC_FRAME_MAX];
     size_t n_in;
     uint32_t device;             /* bound by its first accepted frame */
-    size_t out_pending;
+    size_t out_pending;          /* bytes written, not yet sent */
+    unsigned char *outbox;       /* frames of this turn, not yet written */
+    size_t n_out, cap_out;
+    int dirty;                   /* in the centre's list of outboxes to flush */
+    conn *next_dirty;
     unsigned refused;
     int closing, handles_open;
     char peer_name[64];
@@ -195,8 +200,10 @@ void svc_device_key(const unsigned char master[SVC_KEY_BYTES], uint32_t device, 
 
 static void conn_free_if_done(conn *k)
 {
-    if (--k->handles_open == 0)
+    if (--k->handles_open == 0) {
+        free(k->outbox);
         free(k);
+    }
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -232,31 +239,69 @@ static void on_written(uv_write_t *req, int status)
         conn_close(k, -1);
 }
 
-/* Queue a frame to a client; a client that does not read is closed. */
+/* A frame for a client, into its outbox: what one turn of the loop has for
+ * a client goes in one write (flush_outboxes, after the turn's commit).  A
+ * client that does not read is closed. */
 static void send_frame(centre *c, conn *k, const svc_frame *f, const unsigned char key[SVC_KEY_BYTES])
 {
     if (!k || k->closing)
         return;
     size_t size = svc_frame_size(f->type);
-    out_write *w = malloc(sizeof *w + size);
-    if (!w || svc_frame_encode(f, key, w->bytes, size) != size) {
-        free(w);
-        return;
-    }
-    if (k->out_pending + size > c->o->max_pending_out) {
-        free(w);
+    if (k->out_pending + k->n_out + size > c->o->max_pending_out) {
         conn_close(k, CLOSE_SLOW);
         return;
     }
-    w->k = k;
-    w->n = size;
-    uv_buf_t b = uv_buf_init((char *)w->bytes, (unsigned)size);
-    if (uv_write(&w->req, (uv_stream_t *)&k->tcp, &b, 1, on_written) != 0) {
-        free(w);
-        conn_close(k, -1);
-        return;
+    if (k->n_out + size > k->cap_out) {
+        size_t cap = k->cap_out ? 2 * k->cap_out : 256;
+        while (cap < k->n_out + size)
+            cap *= 2;
+        unsigned char *p = realloc(k->outbox, cap);
+        if (!p) {
+            conn_close(k, -1);
+            return;
+        }
+        k->outbox = p;
+        k->cap_out = cap;
     }
-    k->out_pending += size;
+    if (svc_frame_encode(f, key, k->outbox + k->n_out, size) != size)
+        return;
+    k->n_out += size;
+    if (!k->dirty) {
+        k->dirty = 1;
+        k->next_dirty = c->dirty;
+        c->dirty = k;
+    }
+}
+
+/* Each client's outbox in one write.  Runs in the loop's check phase:
+ * connections closed this turn are freed only in its closing phase, after. */
+static void flush_outboxes(centre *c)
+{
+    for (conn *k = c->dirty, *next; k; k = next) {
+        next = k->next_dirty;
+        k->dirty = 0;
+        k->next_dirty = NULL;
+        size_t n = k->n_out;
+        k->n_out = 0;
+        if (k->closing || n == 0)
+            continue;
+        out_write *w = malloc(sizeof *w + n);
+        if (!w) {
+            conn_close(k, -1);
+            continue;
+        }
+        memcpy(w->bytes, k->outbox, n);
+        w->k = k;
+        w->n = n;
+        uv_buf_t b = uv_buf_init((char *)w->bytes, (unsigned)n);
+        if (uv_write(&w->req, (uv_stream_t *)&k->tcp, &b, 1, on_written) != 0) {
+            free(w);
+            conn_close(k, -1);
+            continue;
+        }
+        k->out_pending += n;
+    }
+    c->dirty = NULL;
 }
 
 /* The centre's next seq to a device: above the last, and above anything
@@ -546,6 +591,7 @@ static void on_after_io(uv_check_t *h)
         c->acked++;
     }
     c->n_acks = 0;
+    flush_outboxes(c);
 }
 
 static void on_tick(uv_timer_t *t)

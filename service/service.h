@@ -245,8 +245,8 @@ int svc_master_key(const char *path, int create, unsigned char key[SVC_KEY_BYTES
 
 /*
  * The load generator (loadgen.c): `proxwatch loadgen`.  Emulated devices
- * (one TCP connection each) send position reports at `rate` a second in
- * all for `seconds`, walking from random places within spread_m of the
+ * (one TCP connection each) connect (10 s at most), then send position
+ * reports at `rate` a second in all for `seconds`, walking from random places within spread_m of the
  * origin with open-sky GNSS noise (devices/); each waits for its acks and
  * resends what a dropped connection left unacknowledged.  With db_path,
  * every acknowledged report is looked up in the centre's store at the end
@@ -263,6 +263,10 @@ typedef struct svc_loadgen_options {
     uint64_t seed;
     const char *db_path;             /* NULL: lost is not checked */
     FILE *progress;                  /* a progress line each second, or NULL */
+    size_t max_unacked;              /* a device waits when this many are unacknowledged
+                                        (0: 256, the most) */
+    int echo;                        /* the peer echoes each frame: an echo is its ack
+                                        (bench_service's bare libuv echo) */
 } svc_loadgen_options;
 
 typedef struct svc_loadgen_result {
