@@ -271,9 +271,10 @@ int cli_loadgen(int argc, char **argv)
     int rc = svc_loadgen(&o, &r, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "proxwatch loadgen: %s\n", err);
-    printf("loadgen: %llu reports sent, %llu acknowledged, %llu refused, %llu reconnections\n",
+    printf("loadgen: %llu reports sent, %llu acknowledged, %llu refused, %llu reconnections; the victims' "
+           "phones received %llu alerts and offender positions\n",
            (unsigned long long)r.sent, (unsigned long long)r.acked, (unsigned long long)r.refused,
-           (unsigned long long)r.reconnects);
+           (unsigned long long)r.reconnects, (unsigned long long)r.victim_frames);
     if (r.lost_checked)
         printf("{\"sent\":%llu,\"acked\":%llu,\"lost\":%llu,", (unsigned long long)r.sent,
                (unsigned long long)r.acked, (unsigned long long)r.lost);

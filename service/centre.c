@@ -27,6 +27,7 @@
 #include "service.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -75,7 +76,7 @@ typedef struct centre {
     conn *dirty;                 /* connections with frames in their outbox */
     int rebuilding;
     size_t n_conns;
-    uint64_t accepted, acked, counted[N_COUNTED];
+    uint64_t accepted, acked, to_victims, counted[N_COUNTED];
     uint64_t log_second, logged_this_second, log_suppressed;
     int64_t last_now;
     int failed;
@@ -345,12 +346,60 @@ static void store_check(centre *c, int rc)
     }
 }
 
+/* What the engine addresses to a victim, to her phone: alerts of her own
+ * cases, the offender's position in her window.  The engine decided it;
+ * the centre checks again that the recipient is a victim's phone and, for
+ * a position, that the access rule lets her see it now. */
+static void to_victim(centre *c, const pw_event *ev)
+{
+    svc_dev *d = find_device(c, ev->recipient_id);
+    if (!d || d->role != ENG_ROLE_VICTIM || ev->case_id == 0)
+        return;
+    svc_frame f;
+    memset(&f, 0, sizeof f);
+    if (ev->type == PW_EV_REVEAL_UPDATE) {
+        if (!(ev->lat == ev->lat && ev->lon == ev->lon) ||
+            !eng_may_disclose(&c->eng, ENG_PARTY_VICTIM, d->id, ev->device, ev->time))
+            return;
+        f.type = SVC_OFFENDER_POSITION;
+        svc_offender_position *p = &f.u.offender;
+        p->case_id = ev->case_id;
+        p->time_ms = ev->time;
+        p->lat_e7 = (int32_t)lround(ev->lat * 1e7);
+        p->lon_e7 = (int32_t)lround(ev->lon * 1e7);
+        p->acc_dm = ev->acc_m >= 0 && ev->acc_m < 6553.4 ? (uint16_t)lround(ev->acc_m * 10.0) : SVC_U16_UNKNOWN;
+        double h = ev->heading_deg == ev->heading_deg ? fmod(fmod(ev->heading_deg, 360.0) + 360.0, 360.0) : -1.0;
+        p->heading_cdeg = h >= 0 ? (uint16_t)(lround(h * 100.0) % 36000) : SVC_U16_UNKNOWN;
+        p->speed_cmps = ev->speed_mps >= 0 && ev->speed_mps < 655.34 ? (uint16_t)lround(ev->speed_mps * 100.0)
+                                                                      : SVC_U16_UNKNOWN;
+    } else {
+        f.type = SVC_ALERT;
+        f.u.alert.case_id = ev->case_id;
+        f.u.alert.time_ms = ev->time;
+        f.u.alert.kind = ev->type == PW_EV_REVEAL_OPEN    ? SVC_ALERT_REVEAL_OPEN
+                         : ev->type == PW_EV_REVEAL_CLOSE ? SVC_ALERT_REVEAL_CLOSE
+                                                          : SVC_ALERT_WARNING;
+        f.u.alert.reason = ev->type == PW_EV_REVEAL_CLOSE && ev->reason > 0 && ev->reason < 256 ? (uint8_t)ev->reason
+                                                                                                  : 0;
+    }
+    if (d->conn)
+        c->to_victims++;
+    send_to_device(c, d, &f);
+}
+
 static void on_event(void *ctx, const pw_event *ev)
 {
     centre *c = ctx;
     if (c->rebuilding || c->failed)
         return;
     switch (ev->type) {
+    case PW_EV_REVEAL_OPEN:
+    case PW_EV_REVEAL_UPDATE:
+    case PW_EV_REVEAL_CLOSE:
+    case PW_EV_VICTIM_WARNING:
+        if (ev->recipient == ENG_PARTY_VICTIM)
+            to_victim(c, ev);
+        break;
     case PW_EV_DISCLOSURE:
         store_check(c, svc_store_begin(c->store));
         store_check(c, svc_store_audit(c->store, ev, party_name(ev->recipient)));
@@ -609,8 +658,10 @@ static void log_stats(centre *c, const char *msg)
     for (int k = 0; k < N_COUNTED && n < sizeof refused - 64; k++)
         n += (size_t)snprintf(refused + n, sizeof refused - n, "%s\"%s\":%llu", k ? "," : "", counted_name(k),
                               (unsigned long long)c->counted[k]);
-    logj(c, "info", msg, "\"connections\":%zu,\"accepted\":%llu,\"acked\":%llu,\"refused\":{%s}", c->n_conns,
-         (unsigned long long)c->accepted, (unsigned long long)c->acked, refused);
+    logj(c, "info", msg,
+         "\"connections\":%zu,\"accepted\":%llu,\"acked\":%llu,\"to_victims\":%llu,\"refused\":{%s}",
+         c->n_conns, (unsigned long long)c->accepted, (unsigned long long)c->acked,
+         (unsigned long long)c->to_victims, refused);
 }
 
 static void on_stats(uv_timer_t *t)
@@ -670,6 +721,8 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
     c->devices = calloc(o->n_devices ? o->n_devices : 1, sizeof *c->devices);
     if (!c->devices)
         return snprintf(err, n, "out of memory"), -1;
+    if (svc_store_begin(c->store) != 0) /* the enrolment in one transaction */
+        return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     for (size_t i = 0; i < o->n_devices; i++) {
         svc_dev *d = &c->devices[c->n_devices++];
         d->id = o->devices[i].id;
@@ -682,9 +735,14 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
             return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     }
     qsort(c->devices, c->n_devices, sizeof *c->devices, cmp_device);
-    for (size_t i = 0; i < o->n_cases; i++)
+    for (size_t i = 0; i < o->n_cases; i++) {
         if ((es = eng_add_case(&c->eng, &o->cases[i])) != ENG_OK)
             return snprintf(err, n, "case %lu: %s", (unsigned long)o->cases[i].id, eng_strerror(es)), -1;
+        if (svc_store_case(c->store, o->cases[i].id, o->cases[i].offender, o->cases[i].victim) != 0)
+            return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
+    }
+    if (svc_store_commit(c->store) != 0)
+        return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     /* the engine as it was: every stored report again, nothing written */
     uint64_t t0 = uv_hrtime();
     c->rebuilding = 1;

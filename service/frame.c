@@ -104,6 +104,8 @@ static size_t body_bytes(svc_frame_type t)
     case SVC_ACK: return 8;
     case SVC_PURSUIT: return 4;
     case SVC_REFUSE: return 12;
+    case SVC_ALERT: return 16;
+    case SVC_OFFENDER_POSITION: return 28;
     }
     return 0;
 }
@@ -154,6 +156,14 @@ static int fields_ok(const svc_frame *f)
     case SVC_ACK: return f->u.ack.acked_seq >= 1;
     case SVC_PURSUIT: return 1;
     case SVC_REFUSE: return f->u.refuse.reason >= 1 && f->u.refuse.reason <= SVC_REFUSALS;
+    case SVC_ALERT:
+        return f->u.alert.case_id != 0 && f->u.alert.kind >= SVC_ALERT_REVEAL_OPEN &&
+               f->u.alert.kind <= SVC_ALERT_WARNING && time_ok(f->u.alert.time_ms);
+    case SVC_OFFENDER_POSITION: {
+        const svc_offender_position *p = &f->u.offender;
+        return p->case_id != 0 && time_ok(p->time_ms) && lat_ok(p->lat_e7) && lon_ok(p->lon_e7) &&
+               (p->heading_cdeg < 36000 || p->heading_cdeg == SVC_U16_UNKNOWN);
+    }
     }
     return 0;
 }
@@ -201,6 +211,21 @@ size_t svc_frame_encode(const svc_frame *f, const unsigned char key[SVC_KEY_BYTE
     case SVC_REFUSE:
         put64(b, f->u.refuse.refused_seq);
         b[8] = f->u.refuse.reason;
+        break;
+    case SVC_ALERT:
+        put32(b, f->u.alert.case_id);
+        b[4] = f->u.alert.kind;
+        b[5] = f->u.alert.reason;
+        put64(b + 8, (uint64_t)f->u.alert.time_ms);
+        break;
+    case SVC_OFFENDER_POSITION:
+        put32(b, f->u.offender.case_id);
+        put64(b + 4, (uint64_t)f->u.offender.time_ms);
+        put32(b + 12, (uint32_t)f->u.offender.lat_e7);
+        put32(b + 16, (uint32_t)f->u.offender.lon_e7);
+        put16(b + 20, f->u.offender.acc_dm);
+        put16(b + 22, f->u.offender.heading_cdeg);
+        put16(b + 24, f->u.offender.speed_cmps);
         break;
     }
     crypto_auth(buf + BODY_OFFSET + body, buf, BODY_OFFSET + body, key);
@@ -258,6 +283,21 @@ static int read_body(const unsigned char *b, svc_frame *f)
         f->u.refuse.refused_seq = get64(b);
         f->u.refuse.reason = b[8];
         return b[9] == 0 && b[10] == 0 && b[11] == 0 ? SVC_OK : SVC_EFIELD;
+    case SVC_ALERT:
+        f->u.alert.case_id = get32(b);
+        f->u.alert.kind = b[4];
+        f->u.alert.reason = b[5];
+        f->u.alert.time_ms = s64(get64(b + 8));
+        return b[6] == 0 && b[7] == 0 ? SVC_OK : SVC_EFIELD;
+    case SVC_OFFENDER_POSITION:
+        f->u.offender.case_id = get32(b);
+        f->u.offender.time_ms = s64(get64(b + 4));
+        f->u.offender.lat_e7 = s32(get32(b + 12));
+        f->u.offender.lon_e7 = s32(get32(b + 16));
+        f->u.offender.acc_dm = get16(b + 20);
+        f->u.offender.heading_cdeg = get16(b + 22);
+        f->u.offender.speed_cmps = get16(b + 24);
+        return b[26] == 0 && b[27] == 0 ? SVC_OK : SVC_EFIELD;
     }
     return SVC_ETYPE;
 }

@@ -73,7 +73,7 @@ struct gen {
     int started;
     size_t max_unacked;
     double due;                  /* reports due so far (rate x elapsed) */
-    uint64_t sent, acked, refused, reconnects, connect_failures;
+    uint64_t sent, acked, refused, reconnects, connect_failures, victim_frames;
     double *lat_ms;
     size_t n_lat, cap_lat;
     acked_id *acks;
@@ -230,6 +230,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                 on_ack(e, f.u.ack.acked_seq);
             else if (f.type == SVC_REFUSE)
                 e->g->refused++;
+            else if (f.type == SVC_ALERT || f.type == SVC_OFFENDER_POSITION)
+                e->g->victim_frames++;
         }
         at += size;
     }
@@ -438,6 +440,7 @@ int svc_loadgen(const svc_loadgen_options *o, svc_loadgen_result *r, char *err, 
     r->sent = g->sent;
     r->acked = g->acked;
     r->refused = g->refused;
+    r->victim_frames = g->victim_frames;
     r->reconnects = g->reconnects;
     r->connect_failures = g->connect_failures;
     r->reports_per_s = (double)g->acked / (wall_s < o->seconds ? o->seconds : wall_s);

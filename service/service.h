@@ -66,8 +66,12 @@ typedef enum svc_frame_type {
     SVC_PANIC = 3,
     SVC_ACK = 129,    /* centre -> device */
     SVC_PURSUIT = 130,
-    SVC_REFUSE = 131
+    SVC_REFUSE = 131,
+    SVC_ALERT = 132,  /* centre -> a victim's phone: her own cases only */
+    SVC_OFFENDER_POSITION = 133 /* centre -> a victim's phone, in her reveal window */
 } svc_frame_type;
+/* What an alert frame says (svc_alert.kind). */
+enum { SVC_ALERT_REVEAL_OPEN = 1, SVC_ALERT_REVEAL_CLOSE = 2, SVC_ALERT_WARNING = 3 };
 typedef enum svc_direction { SVC_TO_CENTRE = 0, SVC_TO_DEVICE = 1 } svc_direction;
 
 /* The bodies, in the protocol's units (PROTOCOL.md). */
@@ -89,6 +93,19 @@ typedef struct svc_panic {
     int32_t lat_e7, lon_e7; /* SVC_NO_LATLON both when none */
 } svc_panic;
 
+typedef struct svc_alert {
+    uint32_t case_id;
+    uint8_t kind;           /* SVC_ALERT_* */
+    uint8_t reason;         /* reveal close: eng_reveal_close_reason; warning: 0 */
+    int64_t time_ms;
+} svc_alert;
+typedef struct svc_offender_position {
+    uint32_t case_id;
+    int64_t time_ms;
+    int32_t lat_e7, lon_e7;
+    uint16_t acc_dm, heading_cdeg, speed_cmps; /* SVC_U16_UNKNOWN: unknown */
+} svc_offender_position;
+
 /* One frame, decoded. */
 typedef struct svc_frame {
     svc_frame_type type;
@@ -108,6 +125,8 @@ typedef struct svc_frame {
             uint64_t refused_seq;   /* 0 unknown */
             uint8_t reason;         /* 1..SVC_REFUSALS: -svc_status */
         } refuse;
+        svc_alert alert;
+        svc_offender_position offender;
     } u;
 } svc_frame;
 
@@ -190,6 +209,8 @@ int svc_store_open(svc_store **s, const char *path, int durable);
 void svc_store_close(svc_store *s);
 const char *svc_store_error(const svc_store *s);
 int svc_store_device(svc_store *s, uint32_t id, const char *role, uint64_t *last_seq);
+/* A case served (its offender's and victim's devices), written at start. */
+int svc_store_case(svc_store *s, pw_id id, pw_id offender, pw_id victim);
 int svc_store_begin(svc_store *s);
 int svc_store_report(svc_store *s, const svc_frame *f, int64_t recv_ms);
 int svc_store_audit(svc_store *s, const pw_event *disclosure, const char *recipient);
@@ -271,6 +292,7 @@ typedef struct svc_loadgen_options {
 
 typedef struct svc_loadgen_result {
     uint64_t sent, acked, lost, refused, reconnects, connect_failures;
+    uint64_t victim_frames;          /* alerts and offender positions the victims' phones received */
     int lost_checked;
     double reports_per_s;            /* acknowledged per second of the run */
     double p50_ms, p99_ms;           /* sent to acknowledged (ingest to durable) */

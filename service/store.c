@@ -7,6 +7,7 @@
  *              when it came): what rebuilds the engine after a restart
  *   audit      every disclosure of a position to anybody, as the engine's
  *              audit record says it
+ *   cases      the court orders served: offender and victim
  *   incidents  opened, acknowledged, dispatched, closed
  *
  * Writes come in batches (svc_store_begin .. svc_store_commit): the gateway
@@ -31,7 +32,7 @@
 struct svc_store {
     sqlite3 *db;
     sqlite3_stmt *put_report, *raise_seq, *put_audit, *put_device, *get_device, *each_report,
-        *put_incident, *purge_reports, *purge_audit;
+        *put_incident, *purge_reports, *purge_audit, *put_case;
     int in_batch;
     char err[512];
 };
@@ -53,6 +54,8 @@ static const char schema[] =
     "  id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, case_id INTEGER NOT NULL, incident INTEGER NOT NULL,"
     "  recipient TEXT NOT NULL, recipient_id INTEGER NOT NULL, subject INTEGER NOT NULL,"
     "  lat_e7 INTEGER, lon_e7 INTEGER);"
+    "CREATE TABLE IF NOT EXISTS cases("
+    "  id INTEGER PRIMARY KEY, offender INTEGER NOT NULL, victim INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS incidents("
     "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, opened_ms INTEGER NOT NULL,"
     "  state TEXT NOT NULL, changed_ms INTEGER NOT NULL);";
@@ -121,7 +124,9 @@ int svc_store_open(svc_store **out, const char *path, int durable)
         prepare(s, &s->purge_reports, "UPDATE reports SET lat_e7=NULL, lon_e7=NULL, acc_dm=NULL, speed_cmps=NULL, "
                                       "heading_cdeg=NULL WHERE device IN (?1,?2) AND recv_ms BETWEEN ?3 AND ?4 "
                                       "AND lat_e7 IS NOT NULL") ||
-        prepare(s, &s->purge_audit, "UPDATE audit SET lat_e7=NULL, lon_e7=NULL WHERE incident=?1"))
+        prepare(s, &s->purge_audit, "UPDATE audit SET lat_e7=NULL, lon_e7=NULL WHERE incident=?1") ||
+        prepare(s, &s->put_case, "INSERT INTO cases VALUES(?1,?2,?3) ON CONFLICT(id) DO UPDATE SET "
+                                 "offender=excluded.offender, victim=excluded.victim"))
         return -1;
     return 0;
 }
@@ -131,7 +136,7 @@ void svc_store_close(svc_store *s)
     if (!s)
         return;
     sqlite3_stmt *all[] = {s->put_report, s->raise_seq, s->put_audit, s->put_device, s->get_device,
-                           s->each_report, s->put_incident, s->purge_reports, s->purge_audit};
+                           s->each_report, s->put_incident, s->purge_reports, s->purge_audit, s->put_case};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
@@ -158,6 +163,14 @@ int svc_store_device(svc_store *s, uint32_t id, const char *role, uint64_t *last
     *last_seq = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s->get_device, 0) : 0;
     sqlite3_reset(s->get_device);
     return rc == SQLITE_ROW ? 0 : fail(s, "reading a device");
+}
+
+int svc_store_case(svc_store *s, pw_id id, pw_id offender, pw_id victim)
+{
+    sqlite3_bind_int64(s->put_case, 1, id);
+    sqlite3_bind_int64(s->put_case, 2, offender);
+    sqlite3_bind_int64(s->put_case, 3, victim);
+    return run(s, s->put_case, "storing a case");
 }
 
 int svc_store_begin(svc_store *s)

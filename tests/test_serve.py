@@ -12,6 +12,10 @@ little-endian, personal "pwdevice"), not with the project's code.
   - connections beyond --max-connections are closed ("flood");
   - a client that sends and never reads its acks is closed ("slow_reader")
     while loadgen's devices stream on undisturbed;
+  - the victims' feed, in three random cities: each victim gets only her
+    own case's alerts and, only inside her reveal window, its offender's
+    position, each with its audit record; an offender placed next to
+    another case's victim reaches nobody;
   - kill -9 while 100 devices stream, three times at random moments, and
     restart: every acknowledged report is in the store (loadgen's "lost"),
     what a reader saw committed before each kill is still there after it
@@ -215,6 +219,103 @@ try:
     lines = [l for l in log_lines(db) if l["msg"] == "refused"]
     check("refusals are logged as JSON lines with their reason and peer",
           any(l["reason"] == "replay" and l["peer"].startswith("127.0.0.1:") for l in lines), lines[:3])
+
+    # ---- the victims' feed: each victim only her own, property-tested ---------
+    # Three random cities: 6 cases (regional_day.lua, cases=6), each victim
+    # somewhere near the origin; each offender either on his victim (a
+    # breach), next to ANOTHER case's victim (a lure: that victim must learn
+    # nothing of him), or far away.  Every device is a Python client here.
+    import math
+    conf6 = ["--config", os.path.join(src, "scenarios", "regional_day.lua"), "--set", "cases=6"]
+
+    def offset(lat, lon, east, north):
+        return lat + north / 111320.0, lon + east / (111320.0 * math.cos(math.radians(lat)))
+
+    iso_ok, iso_why, n_positions, n_breached = True, [], 0, 0
+    for run in range(3):
+        rnd = random.Random(7000 + run)
+        db3 = os.path.join(work, "victims%d.db" % run)
+        port3 = free_port()
+        p = serve(db3, port3, *conf6)
+        m3 = open(db3 + ".key", "rb").read()
+        ro = sqlite3.connect("file:%s?mode=ro" % db3, uri=True)
+        cases = ro.execute("SELECT id, offender, victim FROM cases ORDER BY id").fetchall()
+        ro.close()
+        victims = {v: (cid, o) for cid, o, v in cases}
+        home = {}
+        for cid, o, v in cases:
+            home[v] = offset(37.5665, 126.978, rnd.uniform(-3000, 3000), rnd.uniform(-3000, 3000))
+        plan = {}
+        for i, (cid, o, v) in enumerate(cases):
+            what = rnd.choice(["breach", "lure", "far"])
+            if what == "breach":
+                at = offset(*home[v], rnd.uniform(-80, 80), rnd.uniform(-80, 80))
+            elif what == "lure":
+                other = cases[(i + 1) % len(cases)][2]
+                at = offset(*home[other], rnd.uniform(-80, 80), rnd.uniform(-80, 80))
+            else:
+                at = offset(37.5665, 126.978, 20000, 20000)
+            plan[o] = (what, at)
+        n_breached += sum(1 for w, _ in plan.values() if w == "breach")
+        socks, keys, seqs = {}, {}, {}
+        for cid, o, v in cases:
+            for dev in (o, v):
+                keys[dev] = device_key(m3, dev)
+                socks[dev] = socket.create_connection(("127.0.0.1", port3))
+                seqs[dev] = int(time.time() * 1e6)
+        t_end = time.time() + 4.0
+        while time.time() < t_end:
+            for cid, o, v in cases:
+                for dev, at in ((v, home[v]), (o, plan[o][1])):
+                    seqs[dev] += 1
+                    lat, lon = offset(*at, rnd.gauss(0, 3), rnd.gauss(0, 3))
+                    socks[dev].sendall(position(keys[dev], dev, seqs[dev], lat, lon))
+            time.sleep(0.25)
+        got = {dev: read_frames(socks[dev], keys[dev], dev, 10**6, timeout=1.0) for dev in socks}
+        for sk in socks.values():
+            sk.close()
+        os.kill(p.pid, signal.SIGTERM)
+        p.wait(timeout=30)
+        ro = sqlite3.connect("file:%s?mode=ro" % db3, uri=True)
+        audit = set(ro.execute("SELECT case_id, recipient_id, subject, lat_e7, lon_e7 FROM audit "
+                               "WHERE recipient='victim'").fetchall())
+        ro.close()
+        for dev, frames in got.items():
+            feed = [f for f in frames if f[0] in (132, 133)]
+            if dev not in victims:  # an offender's tag: acks and pursuit only
+                if feed:
+                    iso_ok = False
+                    iso_why.append("run %d: offender %d got %d victim frames" % (run, dev, len(feed)))
+                continue
+            cid, off = victims[dev]
+            window = False
+            for ftype, fdev, fseq, body in feed:
+                case = struct.unpack(">I", body[:4])[0]
+                if case != cid:
+                    iso_ok = False
+                    iso_why.append("run %d: victim %d got a frame of case %d (hers: %d)" % (run, dev, case, cid))
+                if ftype == 132:
+                    kind = body[4]
+                    window = kind == 1 or (window and kind != 2)
+                else:
+                    n_positions += 1
+                    lat_e7, lon_e7 = struct.unpack(">ii", body[12:20])
+                    if not window:
+                        iso_ok = False
+                        iso_why.append("run %d: victim %d got a position outside her window" % (run, dev))
+                    if (case, dev, off, lat_e7, lon_e7) not in audit:
+                        iso_ok = False
+                        iso_why.append("run %d: victim %d got a position with no audit record" % (run, dev))
+            if plan[off][0] != "breach" and feed:
+                iso_ok = False
+                iso_why.append("run %d: victim %d of a %s case got %d frames" % (run, dev, plan[off][0], len(feed)))
+            if plan[off][0] == "breach" and not any(f[0] == 133 for f in feed):
+                iso_ok = False
+                iso_why.append("run %d: victim %d with the offender on her got no position" % (run, dev))
+    check("the victims' feed, 3 random cities: a victim gets her own case's alerts and, inside her window only, "
+          "its offender's position, each audited; a lured offender's position reaches nobody",
+          iso_ok and n_positions > 0 and n_breached > 0,
+          "; ".join(iso_why[:6]) + " (%d positions, %d breaches)" % (n_positions, n_breached))
 
     # ---- kill -9 while streaming ----------------------------------------------
     db2 = os.path.join(work, "crash.db")

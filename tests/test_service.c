@@ -90,6 +90,8 @@ static void test_sizes(void)
     CU_ASSERT_EQUAL(svc_frame_size(SVC_ACK), 60);
     CU_ASSERT_EQUAL(svc_frame_size(SVC_PURSUIT), 56);
     CU_ASSERT_EQUAL(svc_frame_size(SVC_REFUSE), 64);
+    CU_ASSERT_EQUAL(svc_frame_size(SVC_ALERT), 68);
+    CU_ASSERT_EQUAL(svc_frame_size(SVC_OFFENDER_POSITION), 80);
     CU_ASSERT_EQUAL(svc_frame_size((svc_frame_type)4), 0);
 }
 
@@ -141,6 +143,37 @@ static void test_round_trips(void)
     f.u.refuse.refused_seq = 99;
     f.u.refuse.reason = (uint8_t)-SVC_EREPLAY;
     round_trip(&f, SVC_TO_DEVICE);
+    memset(&f, 0, sizeof f);
+    f.type = SVC_ALERT, f.device = 7, f.seq = 4;
+    f.u.alert = (svc_alert){.case_id = 3, .kind = SVC_ALERT_REVEAL_CLOSE, .reason = 2, .time_ms = 77};
+    round_trip(&f, SVC_TO_DEVICE);
+    memset(&f, 0, sizeof f);
+    f.type = SVC_OFFENDER_POSITION, f.device = 7, f.seq = 5;
+    f.u.offender = (svc_offender_position){.case_id = 3, .time_ms = 78, .lat_e7 = -1, .lon_e7 = 1800000000,
+                                           .acc_dm = 65535, .heading_cdeg = 35999, .speed_cmps = 1};
+    round_trip(&f, SVC_TO_DEVICE);
+}
+
+/* An offender_position as PROTOCOL.md lays it out, by hand: case 3, time
+ * 78 ms, lat_e7 -1 (FFFFFFFF), lon_e7 1800000000 (6B49D200), acc unknown
+ * (FFFF), heading 359.99 (8C9F), speed 1 cm/s. */
+static void test_offender_position_layout(void)
+{
+    svc_frame f;
+    memset(&f, 0, sizeof f);
+    f.type = SVC_OFFENDER_POSITION, f.device = 8, f.seq = 5;
+    f.u.offender = (svc_offender_position){.case_id = 3, .time_ms = 78, .lat_e7 = -1, .lon_e7 = 1800000000,
+                                           .acc_dm = 65535, .heading_cdeg = 35999, .speed_cmps = 1};
+    unsigned char buf[80];
+    CU_ASSERT_EQUAL_FATAL(svc_frame_encode(&f, key7, buf, sizeof buf), 80);
+    static const unsigned char want[48] = {
+        0x00, 0x00, 0x00, 0x4c, 0x01, 0x85, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, /* length 76, v1, type 133, device 8 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,                         /* seq 5 */
+        0x00, 0x00, 0x00, 0x03,                                                 /* case 3 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x4e,                         /* time 78 */
+        0xff, 0xff, 0xff, 0xff, 0x6b, 0x49, 0xd2, 0x00,                         /* lat, lon */
+        0xff, 0xff, 0x8c, 0x9f, 0x00, 0x01, 0x00, 0x00};                        /* acc, heading, speed, reserved */
+    CU_ASSERT(memcmp(buf, want, sizeof want) == 0);
 }
 
 /* Forged, altered, replayed. */
@@ -552,6 +585,7 @@ int main(void)
     static const pw_test_entry tests[] = {
         {"the wire layout of PROTOCOL.md, the tag as Python's hmac computes it", test_wire_layout},
         {"frame sizes of PROTOCOL.md's tables", test_sizes},
+        {"an offender_position as PROTOCOL.md lays it out", test_offender_position_layout},
         {"every type round-trips, and the other direction refuses it", test_round_trips},
         {"forged, altered (every bit) and replayed frames are refused", test_authentication},
         {"each refusal of PROTOCOL.md, limits at the limit and one past", test_refusals_and_limits},
