@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake pkg-config libcunit1-dev liblua5.4-dev libgps-dev libuv1-dev gpsd gpsd-clients python3 libjansson-dev libsqlite3-dev libcairo2-dev libpango1.0-dev fonts-nanum libexpat1-dev zlib1g-dev libsodium-dev openmpi-bin libopenmpi-dev)
+PACKAGES=(build-essential cmake pkg-config libcunit1-dev liblua5.4-dev libgps-dev libuv1-dev gpsd gpsd-clients python3 libjansson-dev libsqlite3-dev libcairo2-dev libpango1.0-dev fonts-nanum libexpat1-dev zlib1g-dev libsodium-dev libhttp-parser-dev openmpi-bin libopenmpi-dev)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_missing() {
@@ -61,8 +61,10 @@ case "$cmd" in
     # gdal-bin: the test that run.gpkg opens in GDAL (ogrinfo, ogr2ogr).
     # poppler-utils: pdftotext reads the drills' PDFs back, so that a test
     # can search the trainee's pages for the key's words.
-    PACKAGES+=(gdal-bin poppler-utils)
+    # chromium: the 112 console's page tested in a real browser (headless).
+    PACKAGES+=(gdal-bin poppler-utils chromium)
     install_missing
+    export PW_REQUIRE_BROWSER=1
     build build -DPW_WERROR=ON
     (cd build && ctest --output-on-failure -j "$JOBS")
     build build-sanitize -DPW_SANITIZE=ON -DPW_WERROR=ON

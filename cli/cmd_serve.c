@@ -22,6 +22,8 @@ typedef struct world {
     size_t n_devices;
     eng_case_def *cases;
     size_t n_cases;
+    svc_patrol *patrols;
+    size_t n_patrols;
     char names[SIM_SWEEP_MAX_AXES][64];
     const char *param_names[SIM_SWEEP_MAX_AXES];
     double values[SIM_SWEEP_MAX_AXES];
@@ -73,7 +75,8 @@ static int load_world(world *w, const char *cmd, const char *path)
     w->loaded = 1;
     w->devices = calloc(w->s.n_actors ? w->s.n_actors : 1, sizeof *w->devices);
     w->cases = calloc(w->s.n_cases ? w->s.n_cases : 1, sizeof *w->cases);
-    if (!w->devices || !w->cases) {
+    w->patrols = calloc(w->s.n_actors ? w->s.n_actors : 1, sizeof *w->patrols);
+    if (!w->devices || !w->cases || !w->patrols) {
         fprintf(stderr, "proxwatch %s: out of memory\n", cmd);
         return 1;
     }
@@ -83,6 +86,13 @@ static int load_world(world *w, const char *cmd, const char *path)
                 w->s.actors[i].id, w->s.actors[i].role == SCN_OFFENDER ? ENG_ROLE_OFFENDER : ENG_ROLE_VICTIM};
     for (size_t i = 0; i < w->s.n_cases; i++)
         w->cases[w->n_cases++] = w->s.cases[i].def;
+    for (size_t i = 0; i < w->s.n_actors; i++)
+        if (w->s.actors[i].role == SCN_PATROL) {
+            svc_patrol *p = &w->patrols[w->n_patrols++];
+            snprintf(p->name, sizeof p->name, "%s", w->s.actors[i].name);
+            p->lat = w->s.actors[i].start.lat;
+            p->lon = w->s.actors[i].start.lon;
+        }
     return 0;
 }
 
@@ -92,6 +102,7 @@ static void free_world(world *w)
         scn_free(&w->s);
     free(w->devices);
     free(w->cases);
+    free(w->patrols);
 }
 
 /* --keys, or DB.key beside the store. */
@@ -108,7 +119,7 @@ int cli_serve(int argc, char **argv)
     static world w;
     static svc_options o;
     svc_options_default(&o);
-    static char host[256];
+    static char host[256], http_host[256];
     const char *config = NULL, *db = NULL, *keys = NULL;
     int quiet = 0;
     static const struct option longopts[] = {
@@ -116,6 +127,7 @@ int cli_serve(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},   {"keys", required_argument, NULL, 'k'},
         {"set", required_argument, NULL, 'S'},      {"durability", required_argument, NULL, 'D'},
         {"max-connections", required_argument, NULL, 'M'}, {"quiet", no_argument, NULL, 'q'},
+        {"http", required_argument, NULL, 'H'},     {"no-console", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c;
     while ((c = cli_next_option(argc, argv, "qh", longopts)) != -1) {
@@ -141,6 +153,12 @@ int cli_serve(int argc, char **argv)
             if (!cli_parse_u64(optarg, &v) || v < 1 || v > 1000000)
                 return cli_usage_error("serve", "--max-connections '%s': a number from 1 to 1000000", optarg);
             o.max_connections = (size_t)v;
+        } else if (c == 'H') {
+            if (parse_address("serve", "--http", optarg, http_host, sizeof http_host, &o.http_port))
+                return 2;
+            o.http_host = http_host;
+        } else if (c == 'N') {
+            o.http_host = NULL;
         } else if (c == 'q') {
             quiet = 1;
         } else if (c == 'h') {
@@ -170,6 +188,8 @@ int cli_serve(int argc, char **argv)
     o.n_devices = w.n_devices;
     o.cases = w.cases;
     o.n_cases = w.n_cases;
+    o.patrols = w.patrols;
+    o.n_patrols = w.n_patrols;
     if (quiet)
         o.stats_interval_ms = 0;
     int rc = svc_serve(&o, err, sizeof err);

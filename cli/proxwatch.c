@@ -291,8 +291,9 @@ static const command commands[] = {
      "\n"
      "Example: proxwatch live --gpsd localhost:2947 --as offender scenarios/default.lua\n"},
     {"serve", cli_serve,
-     "proxwatch serve --db FILE [--listen HOST:PORT] [--config SCENARIO.lua] [--set NAME=VALUE ...]\n"
-     "                [--keys FILE] [--durability full|normal] [--max-connections N] [--quiet]",
+     "proxwatch serve --db FILE [--listen HOST:PORT] [--http HOST:PORT | --no-console]\n"
+     "                [--config SCENARIO.lua] [--set NAME=VALUE ...] [--keys FILE]\n"
+     "                [--durability full|normal] [--max-connections N] [--quiet]",
      "the live monitoring centre: the device gateway, the engine and the store",
      "Listens for ankle tags and victims' phones (the device protocol of\n"
      "service/PROTOCOL.md: frames authenticated with each device's own key and\n"
@@ -303,12 +304,19 @@ static const command commands[] = {
      "victims and cases.  A victim's phone gets, on its own connection, the\n"
      "alerts of her cases and, only while her reveal window is open, the\n"
      "offender's position (each written to the audit log first).  Logs are\n"
-     "JSON lines on standard error; Ctrl-C or SIGTERM stops it.  (The 112\n"
-     "feed and the browser console are not built yet.)\n"
+     "JSON lines on standard error; Ctrl-C or SIGTERM stops it.\n"
+     "The 112 console is a page for a browser (--http, default\n"
+     "http://127.0.0.1:7780/): the open incidents with both pins on a map of\n"
+     "Seoul, the nearest patrols, and the dispatcher's acknowledge, dispatch\n"
+     "and close; closing (the case officer's) purges the incident's precise\n"
+     "positions from the store.\n"
      "\n"
      "  --db FILE           the store, made when missing (required)\n"
      "  --listen HOST:PORT  where devices connect, a numeric address\n"
      "                      (default 127.0.0.1:7700; port 0: any free one)\n"
+     "  --http HOST:PORT    where the 112 console's page is served (default\n"
+     "                      127.0.0.1:7780; it has no login: keep it local)\n"
+     "  --no-console        no 112 console\n"
      "  --config FILE       the scenario whose offenders, victims and cases are\n"
      "                      served (default: the bundled default scenario)\n"
      "  --set NAME=VALUE    a param() of that scenario; repeatable\n"

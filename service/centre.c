@@ -74,6 +74,9 @@ typedef struct centre {
     pending_ack *acks;
     size_t n_acks, cap_acks;
     conn *dirty;                 /* connections with frames in their outbox */
+    svc_console *console;        /* the 112 console, or NULL */
+    svc_incident_view *views;    /* open incidents as the dispatcher sees them */
+    size_t n_views, cap_views;
     int rebuilding;
     size_t n_conns;
     uint64_t accepted, acked, to_victims, counted[N_COUNTED];
@@ -387,6 +390,128 @@ static void to_victim(centre *c, const pw_event *ev)
     send_to_device(c, d, &f);
 }
 
+/* ---- incidents, as the dispatcher sees them ------------------------------- */
+
+static svc_incident_view *find_view(centre *c, pw_id incident)
+{
+    for (size_t i = 0; i < c->n_views; i++)
+        if (c->views[i].incident == incident)
+            return &c->views[i];
+    return NULL;
+}
+
+static const eng_case_def *find_case_def(const centre *c, pw_id case_id)
+{
+    for (size_t i = 0; i < c->o->n_cases; i++)
+        if (c->o->cases[i].id == case_id)
+            return &c->o->cases[i];
+    return NULL;
+}
+
+/* Great-circle distance, m (the haversine: suggestions need no better). */
+static double distance_m(double lat1, double lon1, double lat2, double lon2)
+{
+    double r = M_PI / 180.0, dlat = (lat2 - lat1) * r, dlon = (lon2 - lon1) * r;
+    double a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * r) * cos(lat2 * r) * sin(dlon / 2) * sin(dlon / 2);
+    return 2.0 * 6371008.8 * asin(sqrt(a < 1.0 ? a : 1.0));
+}
+
+/* The three patrols nearest the offender's pin, nearest first. */
+static void suggest_patrols(const centre *c, svc_incident_view *v)
+{
+    v->n_patrols = 0;
+    for (size_t i = 0; i < c->o->n_patrols; i++) {
+        double d = distance_m(v->offender_lat, v->offender_lon, c->o->patrols[i].lat, c->o->patrols[i].lon);
+        int at = v->n_patrols < 3 ? v->n_patrols++ : 3;
+        while (at > 0 && v->patrols[at - 1].distance_m > d) {
+            if (at < 3)
+                v->patrols[at] = v->patrols[at - 1];
+            at--;
+        }
+        if (at < 3) {
+            snprintf(v->patrols[at].name, sizeof v->patrols[at].name, "%s", c->o->patrols[i].name);
+            v->patrols[at].distance_m = d;
+        }
+    }
+}
+
+static void incident_event(centre *c, const pw_event *ev)
+{
+    svc_incident_view *v = find_view(c, ev->incident);
+    if (ev->type == PW_EV_INCIDENT_OPEN && !v) {
+        if (c->n_views == c->cap_views) {
+            size_t cap = c->cap_views ? 2 * c->cap_views : 16;
+            svc_incident_view *p = realloc(c->views, cap * sizeof *p);
+            if (!p)
+                return;
+            c->views = p;
+            c->cap_views = cap;
+        }
+        v = &c->views[c->n_views++];
+        memset(v, 0, sizeof *v);
+        v->incident = ev->incident;
+        v->case_id = ev->case_id;
+        v->opened_ms = ev->time;
+        snprintf(v->state, sizeof v->state, "open");
+    }
+    if (!v)
+        return;
+    v->updated_ms = ev->time;
+    if ((ev->type == PW_EV_INCIDENT_OPEN || ev->type == PW_EV_INCIDENT_UPDATE) &&
+        ev->recipient == ENG_PARTY_DISPATCHER && ev->lat == ev->lat && ev->lon == ev->lon) {
+        v->offender_lat = ev->lat;
+        v->offender_lon = ev->lon;
+        v->offender_acc_m = ev->acc_m;
+        v->victim_lat = ev->victim_lat;
+        v->victim_lon = ev->victim_lon;
+        v->distance_m = ev->distance_m;
+        suggest_patrols(c, v);
+    } else if (ev->type == PW_EV_INCIDENT_ACK && !strcmp(v->state, "open")) {
+        snprintf(v->state, sizeof v->state, "acknowledged");
+    } else if (ev->type == PW_EV_INCIDENT_CLOSE) {
+        snprintf(v->state, sizeof v->state, "closed");
+        /* nothing of it stays on the console */
+        v->offender_lat = v->offender_lon = v->victim_lat = v->victim_lon = 0.0;
+        svc_console_incident(c->console, v);
+        const eng_case_def *cd = find_case_def(c, v->case_id);
+        if (cd) /* its precise positions out of the store, for good */
+            store_check(c, svc_store_purge(c->store, v->incident, cd->offender, cd->victim, v->opened_ms, ev->time));
+        logj(c, "info", "incident closed and purged", "\"incident\":%lu,\"case\":%lu", (unsigned long)v->incident,
+             (unsigned long)v->case_id);
+        *v = c->views[--c->n_views];
+        return;
+    }
+    svc_console_incident(c->console, v);
+}
+
+/* The dispatcher's and the case officer's actions, from the console. */
+static int on_action(void *ctx, const char *what, pw_id incident, const char *patrol, char *msg, size_t n)
+{
+    centre *c = ctx;
+    svc_incident_view *v = find_view(c, incident);
+    if (!v)
+        return snprintf(msg, n, "no open incident %lu", (unsigned long)incident), -2;
+    int64_t now = centre_now(c);
+    eng_status st = ENG_OK;
+    if (!strcmp(what, "ack")) {
+        st = eng_incident_ack(&c->eng, incident, 1, now);
+    } else if (!strcmp(what, "dispatch")) {
+        snprintf(v->patrol, sizeof v->patrol, "%s", patrol);
+        snprintf(v->state, sizeof v->state, "dispatched");
+        v->updated_ms = now;
+        store_check(c, svc_store_begin(c->store));
+        store_check(c, svc_store_incident(c->store, incident, v->case_id, now, "dispatched"));
+        logj(c, "info", "dispatched", "\"incident\":%lu,\"patrol\":\"%s\"", (unsigned long)incident,
+             v->patrol[0] && !strpbrk(v->patrol, "\"\\") ? v->patrol : "?");
+        svc_console_incident(c->console, v);
+    } else {
+        st = eng_incident_close(&c->eng, incident, 1, now);
+    }
+    if (st != ENG_OK)
+        return snprintf(msg, n, "incident %lu: %s", (unsigned long)incident, eng_strerror(st)), st == ENG_ENOENT ? -2 : -1;
+    return c->failed ? (snprintf(msg, n, "%s", c->err), -1) : 0;
+}
+
 static void on_event(void *ctx, const pw_event *ev)
 {
     centre *c = ctx;
@@ -407,11 +532,18 @@ static void on_event(void *ctx, const pw_event *ev)
     case PW_EV_INCIDENT_OPEN:
     case PW_EV_INCIDENT_ACK:
     case PW_EV_INCIDENT_CLOSE:
-        store_check(c, svc_store_begin(c->store));
-        store_check(c, svc_store_incident(c->store, ev->incident, ev->case_id, ev->time,
-                                          ev->type == PW_EV_INCIDENT_OPEN  ? "open"
-                                          : ev->type == PW_EV_INCIDENT_ACK ? "acknowledged"
-                                                                           : "closed"));
+        if (ev->type != PW_EV_INCIDENT_OPEN || ev->recipient == ENG_PARTY_DISPATCHER ||
+            ev->recipient == ENG_PARTY_NONE) {
+            store_check(c, svc_store_begin(c->store));
+            store_check(c, svc_store_incident(c->store, ev->incident, ev->case_id, ev->time,
+                                              ev->type == PW_EV_INCIDENT_OPEN  ? "open"
+                                              : ev->type == PW_EV_INCIDENT_ACK ? "acknowledged"
+                                                                               : "closed"));
+        }
+        incident_event(c, ev);
+        break;
+    case PW_EV_INCIDENT_UPDATE:
+        incident_event(c, ev);
         break;
     case PW_EV_PURSUIT_ON:
     case PW_EV_PURSUIT_OFF: {
@@ -702,6 +834,10 @@ void svc_options_default(svc_options *o)
     o->pursuit_interval_s = 15;
     o->stats_interval_ms = 10000;
     o->log = stderr;
+    o->http_host = "127.0.0.1";
+    o->http_port = 7780;
+    o->web_dir = PW_CONSOLE_WEB;
+    o->map_dir = PW_CONSOLE_MAP;
 }
 
 static int cmp_device(const void *a, const void *b)
@@ -808,6 +944,14 @@ int svc_serve(const svc_options *o, char *err, size_t n)
                                                 : ((struct sockaddr_in6 *)&bound)->sin6_port);
     logj(c, "info", "listening", "\"host\":\"%s\",\"port\":%d,\"db\":\"%s\",\"devices\":%zu,\"cases\":%zu",
          o->host, port, o->db_path, c->n_devices, o->n_cases);
+    if (o->http_host) {
+        svc_console_hooks hooks = {on_action, c};
+        int http_port;
+        if (svc_console_start(&c->console, &c->loop, o->http_host, o->http_port, o->web_dir, o->map_dir, &hooks,
+                              &http_port, err, n) != 0)
+            goto done;
+        logj(c, "info", "console", "\"url\":\"http://%s:%d/\"", o->http_host, http_port);
+    }
     if (o->on_listening)
         o->on_listening(o->on_listening_ctx, port);
     uv_run(&c->loop, UV_RUN_DEFAULT);
@@ -819,8 +963,12 @@ int svc_serve(const svc_options *o, char *err, size_t n)
         snprintf(err, n, "%s", c->err);
     log_stats(c, "stopped");
 done:
+    svc_console_stop(c->console); /* its own handles first: they are not the centre's */
+    uv_run(&c->loop, UV_RUN_NOWAIT);
     uv_walk(&c->loop, close_walk, c);
     uv_run(&c->loop, UV_RUN_DEFAULT);
+    svc_console_free(c->console);
+    free(c->views);
     uv_loop_close(&c->loop);
     if (c->eng_ready)
         eng_close(&c->eng);

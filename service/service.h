@@ -231,6 +231,11 @@ typedef struct svc_device_def {
     eng_role role;
 } svc_device_def;
 
+typedef struct svc_patrol {
+    char name[64];
+    double lat, lon;                 /* where it is stationed */
+} svc_patrol;
+
 typedef struct svc_options {
     const char *host;
     int port;                        /* default 7700 */
@@ -248,6 +253,11 @@ typedef struct svc_options {
     int pursuit_interval_s;          /* asked of a tag in pursuit (15) */
     int stats_interval_ms;           /* a "stats" log line this often (10 s; 0 none) */
     FILE *log;                       /* stderr */
+    const char *http_host;           /* the 112 console (default 127.0.0.1); NULL: none */
+    int http_port;                   /* default 7780; 0: any free one */
+    const char *web_dir, *map_dir;   /* the console's page, its basemap (render/data) */
+    const svc_patrol *patrols; /* suggested to the dispatcher, nearest first */
+    size_t n_patrols;
     void (*on_listening)(void *ctx, int port);
     void *on_listening_ctx;
 } svc_options;
@@ -299,5 +309,41 @@ typedef struct svc_loadgen_result {
 } svc_loadgen_result;
 
 int svc_loadgen(const svc_loadgen_options *o, svc_loadgen_result *r, char *err, size_t n);
+
+/*
+ * The 112 console (console.c): an HTTP server on the centre's loop for the
+ * dispatchers' browser page.  The centre tells it each incident as it
+ * changes (svc_console_incident: a closed one is dropped, nothing of it
+ * stays); the dispatcher's and case officer's actions come back through
+ * hooks.action ("ack", "dispatch" with a patrol, "close"), which returns
+ * 0, -2 for no such open incident, or -1 with the reason in msg.
+ */
+typedef struct svc_incident_view {
+    pw_id incident, case_id;
+    char state[16];                  /* open, acknowledged, dispatched, closed */
+    int64_t opened_ms, updated_ms;
+    double offender_lat, offender_lon, offender_acc_m;
+    double victim_lat, victim_lon;
+    double distance_m;
+    struct {
+        char name[64];
+        double distance_m;
+    } patrols[3];                    /* the nearest to the offender, nearest first */
+    int n_patrols;
+    char patrol[64];                 /* the one dispatched, "" none */
+} svc_incident_view;
+
+typedef struct svc_console_hooks {
+    int (*action)(void *ctx, const char *action, pw_id incident, const char *patrol, char *msg, size_t n);
+    void *ctx;
+} svc_console_hooks;
+
+typedef struct svc_console svc_console;
+struct uv_loop_s;
+int svc_console_start(svc_console **con, struct uv_loop_s *loop, const char *host, int port, const char *web_dir,
+                      const char *map_dir, const svc_console_hooks *hooks, int *bound_port, char *err, size_t n);
+void svc_console_incident(svc_console *con, const svc_incident_view *v);
+void svc_console_stop(svc_console *con);
+void svc_console_free(svc_console *con);
 
 #endif /* PW_SERVICE_H */
