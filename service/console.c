@@ -66,7 +66,7 @@ struct http_conn {
     char body[BODY_MAX + 1];
     size_t n_body;
     size_t n_head;
-    int too_big, done, is_stream, closing;
+    int too_big, done, is_stream, closing, routed;
     size_t pending;              /* bytes written, not yet sent */
     http_conn *next_stream;
     http_conn *next_all, *prev_all;
@@ -383,8 +383,9 @@ static int on_body(http_parser *p, const char *at, size_t n)
 static int on_complete(http_parser *p)
 {
     http_conn *k = p->data;
+    k->routed = 1;
     route(k);
-    return 1; /* one request a connection */
+    return 1; /* one request a connection: the parser stops here */
 }
 
 static const http_parser_settings settings = {.on_url = on_url,
@@ -407,10 +408,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         conn_close(k);
         return;
     }
-    if (nread == 0 || k->done || k->closing)
-        return;
+    if (nread == 0 || k->done || k->closing || k->routed)
+        return; /* after its one request, a connection's bytes are not read */
     http_parser_execute(&k->parser, &settings, buf->base, (size_t)nread);
-    if (k->done || k->closing)
+    if (k->done || k->closing || k->routed)
         return;
     enum http_errno e = HTTP_PARSER_ERRNO(&k->parser);
     if (k->too_big == 413)

@@ -272,6 +272,14 @@ try:
         if state == "dispatched" and status == "dispatch %d: done" % incident:
             break
         time.sleep(0.2)
+    shown, end = None, time.time() + 10
+    while time.time() < end:  # the feed brings the new state back to the page
+        shown = ws.evaluate("(() => { const tr = document.querySelector('#incidents tbody tr[data-incident=\"%d\"]');"
+                            " return tr ? tr.children[2].textContent : null; })()" % incident)
+        if shown == "dispatched":
+            break
+        time.sleep(0.2)
+    check("the event stream brought the dispatch back to the page (state %s)" % shown, shown == "dispatched", shown)
     dispatched_log = [json.loads(l) for l in open(db + ".log") if '"dispatched"' in l]
     check("clicking Dispatch reached the centre: incident %d dispatched to %s" % (incident, patrol),
           state == "dispatched" and any(l.get("incident") == incident and l.get("patrol") == patrol
