@@ -201,7 +201,7 @@ int main(int argc, char **argv)
     int centre_port = free_port(), echo_port = free_port();
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", centre_port);
-    char *serve_argv[] = {PW_PROXWATCH, "serve", "--db", db, "--listen", listen, "--quiet", "--config",
+    char *serve_argv[] = {PW_PROXWATCH, "serve", "--db", db, "--listen", listen, "--quiet", "--no-console", "--config",
                           PW_BENCH_SCENARIO, "--set", "cases=5000", NULL};
     signal(SIGPIPE, SIG_IGN);
     char log[4300];

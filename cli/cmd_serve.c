@@ -128,6 +128,7 @@ int cli_serve(int argc, char **argv)
         {"set", required_argument, NULL, 'S'},      {"durability", required_argument, NULL, 'D'},
         {"max-connections", required_argument, NULL, 'M'}, {"quiet", no_argument, NULL, 'q'},
         {"http", required_argument, NULL, 'H'},     {"no-console", no_argument, NULL, 'N'},
+        {"idle-timeout", required_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c;
     while ((c = cli_next_option(argc, argv, "qh", longopts)) != -1) {
@@ -159,6 +160,10 @@ int cli_serve(int argc, char **argv)
             o.http_host = http_host;
         } else if (c == 'N') {
             o.http_host = NULL;
+        } else if (c == 'I') {
+            if (!cli_parse_u64(optarg, &v) || v < 1 || v > 3600)
+                return cli_usage_error("serve", "--idle-timeout '%s': seconds, from 1 to 3600", optarg);
+            o.idle_timeout_ms = (int)v * 1000;
         } else if (c == 'q') {
             quiet = 1;
         } else if (c == 'h') {
@@ -291,10 +296,10 @@ int cli_loadgen(int argc, char **argv)
     int rc = svc_loadgen(&o, &r, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "proxwatch loadgen: %s\n", err);
-    printf("loadgen: %llu reports sent, %llu acknowledged, %llu refused, %llu reconnections; the victims' "
-           "phones received %llu alerts and offender positions\n",
-           (unsigned long long)r.sent, (unsigned long long)r.acked, (unsigned long long)r.refused,
-           (unsigned long long)r.reconnects, (unsigned long long)r.victim_frames);
+    printf("loadgen: %llu reports sent (and %llu sent again after a reconnection), %llu acknowledged, %llu "
+           "refused, %llu reconnections; the victims' phones received %llu alerts and offender positions\n",
+           (unsigned long long)r.sent, (unsigned long long)r.resent, (unsigned long long)r.acked,
+           (unsigned long long)r.refused, (unsigned long long)r.reconnects, (unsigned long long)r.victim_frames);
     if (r.lost_checked)
         printf("{\"sent\":%llu,\"acked\":%llu,\"lost\":%llu,", (unsigned long long)r.sent,
                (unsigned long long)r.acked, (unsigned long long)r.lost);

@@ -293,7 +293,7 @@ static const command commands[] = {
     {"serve", cli_serve,
      "proxwatch serve --db FILE [--listen HOST:PORT] [--http HOST:PORT | --no-console]\n"
      "                [--config SCENARIO.lua] [--set NAME=VALUE ...] [--keys FILE]\n"
-     "                [--durability full|normal] [--max-connections N] [--quiet]",
+     "                [--durability full|normal] [--max-connections N] [--idle-timeout S] [--quiet]",
      "the live monitoring centre: the device gateway, the engine and the store",
      "Listens for ankle tags and victims' phones (the device protocol of\n"
      "service/PROTOCOL.md: frames authenticated with each device's own key and\n"
@@ -326,7 +326,13 @@ static const command commands[] = {
      "  --durability full|normal\n"
      "                      full (default): a commit survives a power cut;\n"
      "                      normal: a crash of the process only\n"
-     "  --max-connections N more are closed at once (default 20000)\n"
+     "  --max-connections N more are closed at once (default 20000), and so are\n"
+     "                      connections beyond a quarter of it that have not\n"
+     "                      yet shown a device's key\n"
+     "  --idle-timeout S    a connection that shows no device's key within S\n"
+     "                      seconds is closed, and so is one that has not read\n"
+     "                      its acknowledgements for S seconds (its reports are\n"
+     "                      not read meanwhile; default 10)\n"
      "  --quiet             no stats line every 10 s\n"
      "\n"
      "Example: proxwatch serve --db centre.db --listen 127.0.0.1:7700\n"},

@@ -24,6 +24,7 @@
  * they came, with their arrival times as the engine's clock; nothing is
  * written or sent while it is.
  */
+#include "record.h"
 #include "service.h"
 
 #include <errno.h>
@@ -50,7 +51,7 @@ typedef struct svc_dev {
     uint32_t id;
     eng_role role;
     svc_peer peer;               /* key, last seq accepted */
-    uint64_t out_seq;            /* the centre's last seq to it */
+    uint16_t pursuit_s;          /* the reporting interval asked of it, 0 none: said again on reconnect */
     conn *conn;                  /* its connection, or NULL */
 } svc_dev;
 
@@ -78,10 +79,15 @@ typedef struct centre {
     svc_incident_view *views;    /* open incidents as the dispatcher sees them */
     size_t n_views, cap_views;
     int rebuilding;
-    size_t n_conns;
+    size_t n_conns, n_unbound;   /* connections; those not yet bound to a device */
+    int64_t rebuild_tick;        /* the rebuild's next 1 s tick */
     uint64_t accepted, acked, to_victims, counted[N_COUNTED];
     uint64_t log_second, logged_this_second, log_suppressed;
     int64_t last_now;
+    int64_t clock_base;          /* the engine's clock: clock_base + time since hr_base, monotonic */
+    uint64_t hr_base;
+    uint64_t out_next, out_end;  /* the centre's sequence numbers: the block reserved in the store */
+    int checkpoint_due;          /* a purge's WAL checkpoint waits for a reader */
     int failed;
     char err[600];
 } centre;
@@ -94,6 +100,7 @@ struct conn {
     size_t n_in;
     uint32_t device;             /* bound by its first accepted frame */
     size_t out_pending;          /* bytes written, not yet sent */
+    int throttled;               /* its reports not read until its acks drain */
     unsigned char *outbox;       /* frames of this turn, not yet written */
     size_t n_out, cap_out;
     int dirty;                   /* in the centre's list of outboxes to flush */
@@ -110,6 +117,17 @@ typedef struct out_write {
     unsigned char bytes[];
 } out_write;
 
+static void store_check(centre *c, int rc);
+
+/* s as a JSON string (quoted, escaped by record/'s writer), for a log line. */
+static const char *jstr(const char *s, char *buf, size_t n)
+{
+    rec_json w;
+    rec_json_to_buf(&w, buf, n, REC_JSON_COMPACT);
+    rec_json_str(&w, s);
+    return rec_json_finish(&w) == 0 ? buf : "\"?\"";
+}
+
 /* ---- time and logs ------------------------------------------------------- */
 
 static int64_t wall_ms(void)
@@ -119,10 +137,12 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The engine's clock never goes back (a wall clock stepped back holds it). */
+/* The engine's clock: the wall clock when the centre started (or the last
+ * stored report's arrival, if that is later: a clock stepped back), then
+ * the monotonic clock; it never goes back and never stands still. */
 static int64_t centre_now(centre *c)
 {
-    int64_t t = wall_ms();
+    int64_t t = c->clock_base + (int64_t)((uv_hrtime() - c->hr_base) / 1000000u);
     if (t < c->last_now)
         t = c->last_now;
     c->last_now = t;
@@ -170,8 +190,9 @@ static void count(centre *c, conn *k, int what, uint32_t device, uint64_t seq)
         c->log_suppressed++;
         return;
     }
-    logj(c, "warn", "refused", "\"reason\":\"%s\",\"peer\":\"%s\",\"device\":%lu,\"seq\":%llu", counted_name(what),
-         k ? k->peer_name : "", (unsigned long)device, (unsigned long long)seq);
+    char peer[160];
+    logj(c, "warn", "refused", "\"reason\":\"%s\",\"peer\":%s,\"device\":%lu,\"seq\":%llu", counted_name(what),
+         jstr(k ? k->peer_name : "", peer, sizeof peer), (unsigned long)device, (unsigned long long)seq);
 }
 
 /* ---- devices ------------------------------------------------------------- */
@@ -227,11 +248,17 @@ static void conn_close(conn *k, int why)
         svc_dev *d = find_device(c, k->device);
         if (d && d->conn == k)
             d->conn = NULL;
+    } else {
+        c->n_unbound--;
     }
     c->n_conns--;
     uv_close((uv_handle_t *)&k->tcp, on_handle_closed);
     uv_close((uv_handle_t *)&k->idle, on_handle_closed);
 }
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_idle(uv_timer_t *t);
 
 static void on_written(uv_write_t *req, int status)
 {
@@ -239,8 +266,17 @@ static void on_written(uv_write_t *req, int status)
     conn *k = w->k;
     k->out_pending -= w->n;
     free(w);
-    if (status < 0 && !k->closing)
+    if (status < 0 && !k->closing) {
         conn_close(k, -1);
+        return;
+    }
+    if (k->throttled && !k->closing &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&k->tcp) < k->c->o->max_pending_out / 4) {
+        k->throttled = 0; /* it reads again: so do we */
+        uv_timer_stop(&k->idle);
+        if (uv_read_start((uv_stream_t *)&k->tcp, on_alloc, on_read) != 0)
+            conn_close(k, -1);
+    }
 }
 
 /* A frame for a client, into its outbox: what one turn of the loop has for
@@ -251,11 +287,18 @@ static void send_frame(centre *c, conn *k, const svc_frame *f, const unsigned ch
     if (!k || k->closing)
         return;
     size_t size = svc_frame_size(f->type);
-    if (k->out_pending + k->n_out + size > c->o->max_pending_out) {
+    /* Frames wait in libuv only for a client that does not read: its
+     * reports are no longer read (flush_outboxes), so what still comes is
+     * the centre's own (alerts, pursuit); past the limit it is closed. */
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&k->tcp) > c->o->max_pending_out) {
         conn_close(k, CLOSE_SLOW);
         return;
     }
     if (k->n_out + size > k->cap_out) {
+        if (k->n_out + size > (1u << 20)) { /* a turn's frames for one client: never this many */
+            conn_close(k, CLOSE_SLOW);
+            return;
+        }
         size_t cap = k->cap_out ? 2 * k->cap_out : 256;
         while (cap < k->n_out + size)
             cap *= 2;
@@ -304,17 +347,32 @@ static void flush_outboxes(centre *c)
             continue;
         }
         k->out_pending += n;
+        /* Backpressure: a client whose acks pile up in libuv (the kernel's
+         * buffer is full: it does not read) is not read from until they
+         * drain; throttled for idle_timeout_ms, it is closed. */
+        if (!k->throttled && uv_stream_get_write_queue_size((uv_stream_t *)&k->tcp) > c->o->max_pending_out / 2) {
+            k->throttled = 1;
+            uv_read_stop((uv_stream_t *)&k->tcp);
+            uv_timer_start(&k->idle, on_idle, (uint64_t)c->o->idle_timeout_ms, 0);
+        }
     }
     c->dirty = NULL;
 }
 
-/* The centre's next seq to a device: above the last, and above anything
- * an earlier run of the centre sent (microseconds of the wall clock). */
-static uint64_t next_out_seq(svc_dev *d)
+/* The centre's next sequence number (one counter for every device: each
+ * sees its numbers rise), from blocks reserved in the store, so that a
+ * restart never numbers below what a device has seen. */
+static uint64_t next_out_seq(centre *c)
 {
-    uint64_t us = (uint64_t)wall_ms() * 1000u;
-    d->out_seq = us > d->out_seq ? us : d->out_seq + 1;
-    return d->out_seq;
+    if (c->out_next >= c->out_end) {
+        uint64_t first, floor = (uint64_t)wall_ms() * 1000u;
+        if (floor < c->out_next)
+            floor = c->out_next;
+        store_check(c, svc_store_reserve_out_seq(c->store, floor, 1000000u, &first));
+        c->out_next = first;
+        c->out_end = first + 1000000u;
+    }
+    return c->out_next++;
 }
 
 static void send_to_device(centre *c, svc_dev *d, svc_frame *f)
@@ -322,7 +380,7 @@ static void send_to_device(centre *c, svc_dev *d, svc_frame *f)
     if (!d->conn)
         return;
     f->device = d->id;
-    f->seq = next_out_seq(d);
+    f->seq = next_out_seq(c);
     send_frame(c, d->conn, f, d->peer.key);
 }
 
@@ -385,7 +443,7 @@ static void to_victim(centre *c, const pw_event *ev)
         f.u.alert.reason = ev->type == PW_EV_REVEAL_CLOSE && ev->reason > 0 && ev->reason < 256 ? (uint8_t)ev->reason
                                                                                                   : 0;
     }
-    if (d->conn)
+    if (d->conn && !d->conn->closing)
         c->to_victims++;
     send_to_device(c, d, &f);
 }
@@ -474,8 +532,14 @@ static void incident_event(centre *c, const pw_event *ev)
         v->offender_lat = v->offender_lon = v->victim_lat = v->victim_lon = 0.0;
         svc_console_incident(c->console, v);
         const eng_case_def *cd = find_case_def(c, v->case_id);
-        if (cd) /* its precise positions out of the store, for good */
-            store_check(c, svc_store_purge(c->store, v->incident, cd->offender, cd->victim, v->opened_ms, ev->time));
+        if (cd) { /* its precise positions out of the store, for good */
+            int prc = svc_store_purge(c->store, v->incident, cd->offender, cd->victim, v->opened_ms, ev->time);
+            if (prc > 0) {
+                c->checkpoint_due = 1;
+                logj(c, "warn", "purged; the WAL keeps the old pages until a reader lets go", NULL);
+            }
+            store_check(c, prc < 0 ? -1 : 0);
+        }
         logj(c, "info", "incident closed and purged", "\"incident\":%lu,\"case\":%lu", (unsigned long)v->incident,
              (unsigned long)v->case_id);
         *v = c->views[--c->n_views];
@@ -501,8 +565,9 @@ static int on_action(void *ctx, const char *what, pw_id incident, const char *pa
         v->updated_ms = now;
         store_check(c, svc_store_begin(c->store));
         store_check(c, svc_store_incident(c->store, incident, v->case_id, now, "dispatched"));
-        logj(c, "info", "dispatched", "\"incident\":%lu,\"patrol\":\"%s\"", (unsigned long)incident,
-             v->patrol[0] && !strpbrk(v->patrol, "\"\\") ? v->patrol : "?");
+        char pq[160];
+        logj(c, "info", "dispatched", "\"incident\":%lu,\"patrol\":%s", (unsigned long)incident,
+             jstr(v->patrol, pq, sizeof pq));
         svc_console_incident(c->console, v);
     } else {
         st = eng_incident_close(&c->eng, incident, 1, now);
@@ -551,6 +616,7 @@ static void on_event(void *ctx, const pw_event *ev)
         if (d) {
             svc_frame f = {.type = SVC_PURSUIT};
             f.u.pursuit.interval_s = ev->type == PW_EV_PURSUIT_ON ? (uint16_t)c->o->pursuit_interval_s : 0;
+            d->pursuit_s = f.u.pursuit.interval_s; /* said again when it reconnects */
             send_to_device(c, d, &f);
         }
         break;
@@ -590,12 +656,18 @@ static void feed_engine(centre *c, const svc_frame *f, int64_t now)
     }
 }
 
+/* A stored report into the engine, in the order they came, with the
+ * engine's 1 s tick run up to it as it ran live. */
 static int rebuild_one(void *ctx, const svc_frame *f, int64_t recv_ms)
 {
     centre *c = ctx;
     if (recv_ms < c->last_now)
         recv_ms = c->last_now;
     c->last_now = recv_ms;
+    if (c->rebuild_tick == 0)
+        c->rebuild_tick = recv_ms + 1000;
+    for (; c->rebuild_tick <= recv_ms; c->rebuild_tick += 1000)
+        eng_tick(&c->eng, c->rebuild_tick);
     feed_engine(c, f, recv_ms);
     return 0;
 }
@@ -613,17 +685,29 @@ static void accept_report(centre *c, conn *k, svc_dev *d, const svc_frame *f)
 {
     int64_t now = centre_now(c);
     store_check(c, svc_store_begin(c->store));
-    store_check(c, svc_store_report(c->store, f, now));
+    int src = c->failed ? -1 : svc_store_report(c->store, f, now);
+    if (src == 1) { /* stored already: a replay the store caught */
+        count(c, k, -SVC_EREPLAY - 1, f->device, f->seq);
+        return;
+    }
+    store_check(c, src);
     if (c->failed)
         return;
     d->peer.last_seq = f->seq;
-    if (!k->device) {
+    int bound_now = !k->device;
+    if (bound_now) {
         k->device = d->id;
+        k->c->n_unbound--;
         uv_timer_stop(&k->idle);
         if (d->conn && d->conn != k)
             conn_close(d->conn, -1); /* the device came back on a new connection */
     }
     d->conn = k;
+    if (bound_now && d->pursuit_s) { /* what it missed while away */
+        svc_frame p = {.type = SVC_PURSUIT};
+        p.u.pursuit.interval_s = d->pursuit_s;
+        send_to_device(c, d, &p);
+    }
     c->accepted++;
     feed_engine(c, f, now);
     if (c->n_acks == c->cap_acks) {
@@ -650,13 +734,17 @@ static void take_frame(centre *c, conn *k, size_t size)
         st = SVC_EDEVICE; /* one device a connection */
     if (st != SVC_OK) {
         count(c, k, -st - 1, f.device, f.seq);
-        svc_dev *d = k->device ? find_device(c, k->device) : NULL;
+        /* a refusal after the tag matched (replay, field) is the device's:
+         * it is told why, with its own key, bound or not */
+        svc_dev *d = (st == SVC_EREPLAY || st == SVC_EFIELD) ? find_device(c, f.device) : NULL;
         /* an authenticated frame refused: say why, with its own key */
-        if (d && f.device == d->id && (st == SVC_EREPLAY || st == SVC_EFIELD)) {
+        if (d && (!k->device || k->device == d->id)) {
             svc_frame r = {.type = SVC_REFUSE};
             r.u.refuse.refused_seq = f.seq;
             r.u.refuse.reason = (uint8_t)-st;
-            send_to_device(c, d, &r);
+            r.device = d->id;
+            r.seq = next_out_seq(c);
+            send_frame(c, k, &r, d->peer.key); /* on this connection, bound or not */
         }
         if (++k->refused >= MAX_REFUSED_PER_CONN)
             conn_close(k, CLOSE_REFUSED);
@@ -706,24 +794,31 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void on_idle(uv_timer_t *t)
 {
     conn *k = t->data;
-    if (!k->device)
+    if (k->throttled)
+        conn_close(k, CLOSE_SLOW); /* it has not read its acks for idle_timeout_ms */
+    else if (!k->device)
         conn_close(k, CLOSE_IDLE);
 }
 
 static void on_connection(uv_stream_t *server, int status)
 {
     centre *c = server->data;
-    if (status < 0)
+    if (status < 0) {
+        logj(c, "warn", "cannot accept", "\"reason\":\"%s\"", uv_strerror(status));
         return;
+    }
     conn *k = calloc(1, sizeof *k);
-    if (!k)
+    if (!k) {
+        logj(c, "warn", "cannot accept", "\"reason\":\"out of memory\"");
         return;
+    }
     k->c = c;
     uv_tcp_init(&c->loop, &k->tcp);
     uv_timer_init(&c->loop, &k->idle);
     k->tcp.data = k->idle.data = k;
     k->handles_open = 2;
     c->n_conns++;
+    c->n_unbound++;
     if (uv_accept(server, (uv_stream_t *)&k->tcp) != 0) {
         conn_close(k, -1);
         return;
@@ -742,7 +837,10 @@ static void on_connection(uv_stream_t *server, int status)
         }
         snprintf(k->peer_name, sizeof k->peer_name, "%s:%d", host, port);
     }
-    if (c->n_conns > c->o->max_connections) {
+    /* Beyond the limit, or beyond a quarter of it not yet bound to a device
+     * (no key shown yet): closed at once, so that connections that never
+     * authenticate cannot keep the devices out. */
+    if (c->n_conns > c->o->max_connections || c->n_unbound > c->o->max_connections / 4 + 1) {
         conn_close(k, CLOSE_FLOOD);
         return;
     }
@@ -778,6 +876,10 @@ static void on_after_io(uv_check_t *h)
 static void on_tick(uv_timer_t *t)
 {
     centre *c = t->data;
+    if (c->checkpoint_due && svc_store_checkpoint(c->store) == 0) {
+        c->checkpoint_due = 0;
+        logj(c, "info", "the WAL's old pages are gone", NULL);
+    }
     eng_tick(&c->eng, centre_now(c));
     /* what the tick wrote (audit, incidents) goes with the next commit */
 }
@@ -888,6 +990,10 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     logj(c, "info", "rebuilt", "\"reports\":%llu,\"ms\":%.0f",
          (unsigned long long)eng_get_counters(&c->eng)->fixes_in, (double)(uv_hrtime() - t0) / 1e6);
+    /* the clock from here: the wall's, or the last report's if the wall is behind it */
+    int64_t wall = wall_ms();
+    c->clock_base = wall > c->last_now ? wall : c->last_now;
+    c->hr_base = uv_hrtime();
     return 0;
 }
 
@@ -942,15 +1048,18 @@ int svc_serve(const svc_options *o, char *err, size_t n)
     if (uv_tcp_getsockname(&c->server, (struct sockaddr *)&bound, &blen) == 0)
         port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
                                                 : ((struct sockaddr_in6 *)&bound)->sin6_port);
-    logj(c, "info", "listening", "\"host\":\"%s\",\"port\":%d,\"db\":\"%s\",\"devices\":%zu,\"cases\":%zu",
-         o->host, port, o->db_path, c->n_devices, o->n_cases);
+    char hq[600], dq[2100];
+    logj(c, "info", "listening", "\"host\":%s,\"port\":%d,\"db\":%s,\"devices\":%zu,\"cases\":%zu",
+         jstr(o->host, hq, sizeof hq), port, jstr(o->db_path, dq, sizeof dq), c->n_devices, o->n_cases);
     if (o->http_host) {
         svc_console_hooks hooks = {on_action, c};
         int http_port;
         if (svc_console_start(&c->console, &c->loop, o->http_host, o->http_port, o->web_dir, o->map_dir, &hooks,
                               &http_port, err, n) != 0)
             goto done;
-        logj(c, "info", "console", "\"url\":\"http://%s:%d/\"", o->http_host, http_port);
+        char url[400], uq[900];
+        snprintf(url, sizeof url, "http://%s:%d/", o->http_host, http_port);
+        logj(c, "info", "console", "\"url\":%s", jstr(url, uq, sizeof uq));
     }
     if (o->on_listening)
         o->on_listening(o->on_listening_ctx, port);

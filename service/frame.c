@@ -176,7 +176,7 @@ size_t svc_frame_encode(const svc_frame *f, const unsigned char key[SVC_KEY_BYTE
     if (!f || !key || !buf)
         return 0;
     size_t size = svc_frame_size(f->type), body = body_bytes(f->type);
-    if (size == 0 || cap < size || f->device == 0 || f->seq == 0 || !fields_ok(f))
+    if (size == 0 || cap < size || f->device == 0 || f->seq == 0 || f->seq > INT64_MAX || !fields_ok(f))
         return 0;
     memset(buf, 0, size);
     put32(buf, (uint32_t)(size - 4));
@@ -337,6 +337,8 @@ int svc_frame_decode(const unsigned char *buf, size_t n, svc_direction dir, svc_
         return SVC_ETAG;
     if (out->seq <= peer->last_seq)
         return SVC_EREPLAY;
+    if (out->seq > INT64_MAX) /* a store keeps signed 64-bit numbers */
+        return SVC_EFIELD;
     st = read_body(buf + BODY_OFFSET, out);
     if (st != SVC_OK)
         return st;

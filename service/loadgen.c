@@ -73,7 +73,7 @@ struct gen {
     int started;
     size_t max_unacked;
     double due;                  /* reports due so far (rate x elapsed) */
-    uint64_t sent, acked, refused, reconnects, connect_failures, victim_frames;
+    uint64_t sent, resent, acked, refused, reconnects, connect_failures, victim_frames;
     double *lat_ms;
     size_t n_lat, cap_lat;
     acked_id *acks;
@@ -130,7 +130,7 @@ static void on_sent(uv_write_t *req, int status)
     free(req);
 }
 
-static void send_report(emu *e, const svc_frame *f)
+static void send_report(emu *e, const svc_frame *f, int again)
 {
     out_buf *w = malloc(sizeof *w);
     if (!w)
@@ -142,7 +142,10 @@ static void send_report(emu *e, const svc_frame *f)
         drop(e);
         return;
     }
-    e->g->sent++;
+    if (again)
+        e->g->resent++;
+    else
+        e->g->sent++;
 }
 
 /* The next report of a device: its walk moved on, seen by its receiver. */
@@ -256,7 +259,7 @@ static void on_connected(uv_connect_t *req, int status)
     for (size_t i = 0; i < n && e->connected; i++) {
         e->pending[i].frame.seq = e->pending[i].seq = ++e->seq;
         e->pending[i].sent_ns = uv_hrtime();
-        send_report(e, &e->pending[i].frame);
+        send_report(e, &e->pending[i].frame, 1);
     }
 }
 
@@ -330,7 +333,7 @@ static void on_tick(uv_timer_t *t)
         u->seq = f.seq;
         u->sent_ns = uv_hrtime();
         u->frame = f;
-        send_report(e, &f);
+        send_report(e, &f, 0);
     }
     if (g->o->progress && elapsed - g->last_progress >= 1.0) {
         g->last_progress = elapsed;
@@ -438,6 +441,7 @@ int svc_loadgen(const svc_loadgen_options *o, svc_loadgen_result *r, char *err, 
     uv_loop_close(&g->loop);
     qsort(g->lat_ms, g->n_lat, sizeof *g->lat_ms, cmp_double);
     r->sent = g->sent;
+    r->resent = g->resent;
     r->acked = g->acked;
     r->refused = g->refused;
     r->victim_frames = g->victim_frames;

@@ -195,14 +195,18 @@ int svc_fix_to_position(const pw_fix *fix, uint64_t seq, svc_frame *out);
  *   svc_store_audit(s, &disclosure_event, "victim"); svc_store_commit(s)
  *       a batch: durable when svc_store_commit returns; only then may its
  *       reports be acknowledged.  svc_store_report raises the device's
- *       last_seq in the same batch.
+ *       last_seq in the same batch, and returns 1 (nothing stored) for a
+ *       (device, seq) stored already.
  *   svc_store_each_report(s, fn, ctx)   every report in the order it came
  *       (recv_ms, device, seq), to rebuild the engine; positions purged are
  *       left out; fn returns nonzero to stop
  *   svc_store_purge(s, incident, offender, victim, from_ms, to_ms)   blanks
  *       the precise positions the two devices reported in [from, to] and
- *       those of the incident's audit records; the old bytes are
- *       overwritten (secure_delete) and the WAL checkpointed and cut
+ *       those of the incident's audit records (received or measured in
+ *       [from, to]); the old bytes are overwritten (secure_delete) and the
+ *       WAL checkpointed and cut: 0, 1 when a reader held the WAL (the
+ *       purge is done, the old pages wait: call svc_store_checkpoint
+ *       later), -1 failed
  */
 typedef struct svc_store svc_store;
 int svc_store_open(svc_store **s, const char *path, int durable);
@@ -218,6 +222,11 @@ int svc_store_incident(svc_store *s, pw_id incident, pw_id case_id, int64_t t_ms
 int svc_store_commit(svc_store *s);
 int svc_store_each_report(svc_store *s, int (*fn)(void *ctx, const svc_frame *f, int64_t recv_ms), void *ctx);
 int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, int64_t from_ms, int64_t to_ms);
+int svc_store_checkpoint(svc_store *s);
+/* The centre's own sequence numbers: a block above any it used before
+ * (kept in the store, so that a restart on a clock that is behind still
+ * numbers above): *first is the block's first, valid for `count`. */
+int svc_store_reserve_out_seq(svc_store *s, uint64_t floor, uint64_t count, uint64_t *first);
 
 /*
  * The centre (centre.c): `proxwatch serve`.  svc_serve listens for devices
@@ -301,7 +310,9 @@ typedef struct svc_loadgen_options {
 } svc_loadgen_options;
 
 typedef struct svc_loadgen_result {
-    uint64_t sent, acked, lost, refused, reconnects, connect_failures;
+    uint64_t sent;                   /* reports made (each counted once) */
+    uint64_t resent;                 /* sent again on a new connection, unacknowledged on the old */
+    uint64_t acked, lost, refused, reconnects, connect_failures;
     uint64_t victim_frames;          /* alerts and offender positions the victims' phones received */
     int lost_checked;
     double reports_per_s;            /* acknowledged per second of the run */

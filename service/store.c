@@ -31,6 +31,7 @@
 
 struct svc_store {
     sqlite3 *db;
+    int64_t arrival;             /* the next report's place in the order they came */
     sqlite3_stmt *put_report, *raise_seq, *put_audit, *put_device, *get_device, *each_report,
         *put_incident, *purge_reports, *purge_audit, *put_case;
     int in_batch;
@@ -48,8 +49,8 @@ static const char schema[] =
     "  device INTEGER NOT NULL, seq INTEGER NOT NULL, type INTEGER NOT NULL, recv_ms INTEGER NOT NULL,"
     "  time_ms INTEGER NOT NULL, lat_e7 INTEGER, lon_e7 INTEGER, acc_dm INTEGER, source INTEGER,"
     "  motion INTEGER, speed_cmps INTEGER, heading_cdeg INTEGER, battery_pct INTEGER, state INTEGER,"
-    "  PRIMARY KEY(device, seq)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS reports_by_time ON reports(recv_ms);"
+    "  arrival INTEGER NOT NULL, PRIMARY KEY(device, seq)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS reports_by_arrival ON reports(arrival);"
     "CREATE TABLE IF NOT EXISTS audit("
     "  id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, case_id INTEGER NOT NULL, incident INTEGER NOT NULL,"
     "  recipient TEXT NOT NULL, recipient_id INTEGER NOT NULL, subject INTEGER NOT NULL,"
@@ -109,7 +110,8 @@ int svc_store_open(svc_store **out, const char *path, int durable)
         return -1;
     }
     if (prepare(s, &s->put_report,
-                "INSERT INTO reports VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)") ||
+                "INSERT INTO reports VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) "
+                "ON CONFLICT(device, seq) DO NOTHING") ||
         prepare(s, &s->raise_seq, "UPDATE devices SET last_seq=?2 WHERE id=?1 AND last_seq<?2") ||
         prepare(s, &s->put_audit, "INSERT INTO audit(t_ms,case_id,incident,recipient,recipient_id,subject,lat_e7,"
                                   "lon_e7) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") ||
@@ -117,17 +119,21 @@ int svc_store_open(svc_store **out, const char *path, int durable)
                                    "role=excluded.role") ||
         prepare(s, &s->get_device, "SELECT last_seq FROM devices WHERE id=?1") ||
         prepare(s, &s->each_report, "SELECT device,seq,type,recv_ms,time_ms,lat_e7,lon_e7,acc_dm,source,motion,"
-                                    "speed_cmps,heading_cdeg,battery_pct,state FROM reports ORDER BY recv_ms, "
-                                    "device, seq") ||
+                                    "speed_cmps,heading_cdeg,battery_pct,state FROM reports ORDER BY arrival") ||
         prepare(s, &s->put_incident, "INSERT INTO incidents VALUES(?1,?2,?3,?4,?3) ON CONFLICT(id) DO UPDATE SET "
                                      "state=excluded.state, changed_ms=?3") ||
         prepare(s, &s->purge_reports, "UPDATE reports SET lat_e7=NULL, lon_e7=NULL, acc_dm=NULL, speed_cmps=NULL, "
-                                      "heading_cdeg=NULL WHERE device IN (?1,?2) AND recv_ms BETWEEN ?3 AND ?4 "
-                                      "AND lat_e7 IS NOT NULL") ||
+                                      "heading_cdeg=NULL WHERE device IN (?1,?2) AND (recv_ms BETWEEN ?3 AND ?4 OR "
+                                      "time_ms BETWEEN ?3 AND ?4) AND lat_e7 IS NOT NULL") ||
         prepare(s, &s->purge_audit, "UPDATE audit SET lat_e7=NULL, lon_e7=NULL WHERE incident=?1") ||
         prepare(s, &s->put_case, "INSERT INTO cases VALUES(?1,?2,?3) ON CONFLICT(id) DO UPDATE SET "
                                  "offender=excluded.offender, victim=excluded.victim"))
         return -1;
+    sqlite3_stmt *a;
+    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(arrival), 0) FROM reports", -1, &a, NULL) != SQLITE_OK)
+        return fail(s, path);
+    s->arrival = sqlite3_step(a) == SQLITE_ROW ? sqlite3_column_int64(a, 0) + 1 : 1;
+    sqlite3_finalize(a);
     return 0;
 }
 
@@ -233,8 +239,12 @@ int svc_store_report(svc_store *s, const svc_frame *f, int64_t recv_ms)
         snprintf(s->err, sizeof s->err, "a frame of type %d is not a report", (int)f->type);
         return -1;
     }
+    sqlite3_bind_int64(st, 15, s->arrival);
     if (run(s, st, "storing a report") != 0)
         return -1;
+    if (sqlite3_changes(s->db) == 0) /* that (device, seq) is stored already: a replay */
+        return 1;
+    s->arrival++;
     sqlite3_bind_int64(s->raise_seq, 1, f->device);
     sqlite3_bind_int64(s->raise_seq, 2, (sqlite3_int64)f->seq);
     return run(s, s->raise_seq, "raising a device's sequence number");
@@ -315,8 +325,31 @@ int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, 
         return -1;
     }
     /* the old pages are in the WAL until it is checkpointed and cut */
+    return svc_store_checkpoint(s);
+}
+
+int svc_store_reserve_out_seq(svc_store *s, uint64_t floor, uint64_t count, uint64_t *first)
+{
+    sqlite3_stmt *st;
+    uint64_t used = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='out_seq'", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "reading the centre's sequence numbers");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        used = strtoull((const char *)sqlite3_column_text(st, 0), NULL, 10);
+    sqlite3_finalize(st);
+    *first = used > floor ? used : floor;
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta VALUES('out_seq', '%llu')",
+             (unsigned long long)(*first + count));
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "keeping the centre's sequence numbers");
+}
+
+int svc_store_checkpoint(svc_store *s)
+{
     int log = 0, done = 0;
-    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) != SQLITE_OK)
-        return fail(s, "checkpointing after a purge");
+    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) != SQLITE_OK) {
+        fail(s, "checkpointing the WAL");
+        return 1; /* a reader holds old pages: the caller tries again later */
+    }
     return 0;
 }

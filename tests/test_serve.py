@@ -55,7 +55,8 @@ def free_port():
 
 def serve(db, port, *extra):
     log = open(db + ".log", "a")
-    p = subprocess.Popen([pw, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port, "--quiet"] + list(extra),
+    p = subprocess.Popen([pw, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port, "--quiet", "--no-console"] +
+                         list(extra),
                          stderr=log, stdout=subprocess.DEVNULL)
     procs.append(p)
     deadline = time.time() + 30
@@ -121,12 +122,12 @@ try:
     # ---- the protocol against a real centre -------------------------------
     db = os.path.join(work, "centre.db")
     port = free_port()
-    serve(db, port, "--max-connections", "40")
+    serve(db, port, "--max-connections", "40", "--idle-timeout", "2")
     master = open(db + ".key", "rb").read()
     check("the master key is made, 32 bytes, readable by its owner only",
           len(master) == 32 and (os.stat(db + ".key").st_mode & 0o077) == 0)
     # the default scenario's offender is device 1, its victim device 2
-    key1 = device_key(master, 1)
+    key1, key2 = device_key(master, 1), device_key(master, 2)
     s = socket.create_connection(("127.0.0.1", port))
     seq0 = int(time.time() * 1e6)
     good = position(key1, 1, seq0)
@@ -151,6 +152,29 @@ try:
     got = read_frames(s, key1, 1, 1)
     check("the connection goes on after refusals: the next good report is acknowledged",
           len(got) == 1 and got[0][0] == 129, got)
+    big_seq = bytearray(position(key1, 1, seq0 + 4))
+    big_seq = frame(key1, 1, 1, 2**63, bytes(big_seq[20:44]))  # a seq past 2^63 - 1
+    s.sendall(big_seq)
+    got = read_frames(s, key1, 1, 1)
+    check("a seq past 2^63 - 1 is refused (field, reason 10), the centre stays up",
+          len(got) == 1 and got[0][0] == 131 and got[0][3][8] == 10, got)
+    # a device that pipelines 3,000 reports while reading: every one acknowledged, nothing closed
+    import threading
+    acks, stop_reading = [], threading.Event()
+
+    def reader(sock):
+        while not stop_reading.is_set() and len(acks) < 3000:
+            got_ = read_frames(sock, key1, 1, 3000 - len(acks), timeout=0.5)
+            acks.extend(g for g in got_ if g[0] == 129)
+
+    th = threading.Thread(target=reader, args=(s,))
+    th.start()
+    base = seq0 + 100
+    s.sendall(b"".join(position(key1, 1, base + i) for i in range(3000)))
+    th.join(timeout=30)
+    stop_reading.set()
+    check("a device that sends 3,000 reports at once while reading gets all 3,000 acknowledged",
+          len(acks) == 3000, "%d acks" % len(acks))
     s.close()
     big = socket.create_connection(("127.0.0.1", port))
     big.sendall(struct.pack(">I", 4093))  # one over the 4,096-byte frame
@@ -218,7 +242,7 @@ try:
     slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     slow.connect(("127.0.0.1", port))
     slow.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-    lg = subprocess.Popen([pw, "loadgen", "--connect", "127.0.0.1:%d" % port, "--db", db, "--devices", "2",
+    lg = subprocess.Popen([pw, "loadgen", "--connect", "127.0.0.1:%d" % port, "--db", db, "--devices", "1",
                            "--rate", "50", "--seconds", "4", "--quiet"], stdout=subprocess.PIPE, text=True)
     procs.append(lg)
     seq = int(time.time() * 1e6)
@@ -227,7 +251,7 @@ try:
     t0 = time.time()
     try:
         for k in range(4000):  # 200 reports a batch, ~0.8 M reports at most
-            batch = b"".join(position(key1, 1, seq + k * 200 + i) for i in range(200))
+            batch = b"".join(position(key2, 2, seq + k * 200 + i) for i in range(200))
             slow.sendall(batch)
             sent_slow += 200
             if time.time() - t0 > 20:
@@ -244,7 +268,8 @@ try:
           "exit %s: %s" % (code, open(db + ".log").read()[-1500:]))
     stopped = [l for l in log_lines(db) if l["msg"] == "stopped"][-1]
     refused = stopped["refused"]
-    check("the slow reader is closed, and loadgen's devices were all acknowledged meanwhile",
+    check("a client that never reads is throttled and closed after --idle-timeout (slow_reader), and loadgen's "
+          "devices were all acknowledged meanwhile",
           refused["slow_reader"] >= 1 and summary["acked"] == summary["sent"] > 150 and summary["lost"] == 0,
           "slow_reader %d after %d reports; loadgen %s" % (refused["slow_reader"], sent_slow, summary))
     check("each refusal counted by its reason: replay, tag (2), too_large, flood",
@@ -253,6 +278,16 @@ try:
     lines = [l for l in log_lines(db) if l["msg"] == "refused"]
     check("refusals are logged as JSON lines with their reason and peer",
           any(l["reason"] == "replay" and l["peer"].startswith("127.0.0.1:") for l in lines), lines[:3])
+    # replay across a restart: the store remembers the last seq
+    serve(db, port, "--idle-timeout", "2")
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(good)
+    got = read_frames(s, key1, 1, 1)
+    s.close()
+    check("after a restart, a frame accepted before it is refused as a replay",
+          len(got) == 1 and got[0][0] == 131 and got[0][3][8] == 9, got)
+    os.kill(procs[-1].pid, signal.SIGTERM)
+    procs[-1].wait(timeout=30)
 
     # ---- the victims' feed: each victim only her own, property-tested ---------
     # Three random cities: 6 cases (regional_day.lua, cases=6), each victim
