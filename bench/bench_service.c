@@ -10,12 +10,15 @@
  *      acknowledged a second, and `ratio:` the centre's over the echo's
  *      (target 0.7);
  *   2. latency at 2,000 reports a second for 5 s against the centre:
- *      sent to acknowledged, that is, to durably stored (target p99 < 5 ms).
+ *      sent to acknowledged, that is, to durably stored;
+ *   3. the victims' feed at 2,000 reports a second from 1,000 of the devices
+ *      (2 a second each), every one within 300 m of the centre of town (alarms open, reveal windows carry the
+ *      offenders' positions): from an offender's report sent to his position
+ *      at his victim's phone (target p99 < 5 ms).
  *
  * The centre writes its store under a temporary folder, removed at the
  * end; it runs with --durability full (each turn's commit waits for the
- * disk).  What the issue measures, ingest to the victim's feed, needs the
- * feed, which is not built yet: the latency here stops at the ack.
+ * disk).
  * It prints figures; it never fails on time.
  *
  *   bench_service [--seconds S]
@@ -212,6 +215,7 @@ int main(int argc, char **argv)
         run_echo(echo_port);
     int rc = 1;
     svc_device_def *devices = calloc(10000, sizeof *devices);
+    eng_case_def *cases = NULL;
     unsigned char master[SVC_KEY_BYTES];
     char err[600];
     if (!devices || wait_listening(centre_port) != 0 || wait_listening(echo_port) != 0 ||
@@ -236,6 +240,15 @@ int main(int argc, char **argv)
                                             s.actors[i].role == SCN_OFFENDER ? ENG_ROLE_OFFENDER : ENG_ROLE_VICTIM};
     svc_loadgen_options o = {.host = "127.0.0.1", .devices = devices, .n_devices = n, .origin_lat = s.origin.lat,
                              .origin_lon = s.origin.lon, .spread_m = 8000, .seed = 1, .seconds = seconds};
+    cases = calloc(s.n_cases ? s.n_cases : 1, sizeof *cases);
+    if (!cases) {
+        scn_free(&s);
+        goto done;
+    }
+    for (size_t i = 0; i < s.n_cases; i++)
+        cases[i] = s.cases[i].def;
+    o.cases = cases;
+    o.n_cases = s.n_cases;
     scn_free(&s);
     memcpy(o.master_key, master, sizeof master);
     printf("bench_service: %zu devices over loopback, %.0f s a measurement; the centre: proxwatch serve "
@@ -264,8 +277,32 @@ int main(int argc, char **argv)
     if (svc_loadgen(&o, &r_lat, err, sizeof err) != 0)
         goto failed;
     printf("latency at 2,000 reports a second against the centre: %llu acknowledged, %.0f a second, "
-           "p50 %.2f ms, p99 %.2f ms (sent to durably stored; target p99 < 5 ms)\n",
+           "p50 %.2f ms, p99 %.2f ms (sent to durably stored)\n",
            (unsigned long long)r_lat.acked, r_lat.reports_per_s, r_lat.p50_ms, r_lat.p99_ms);
+    /* the victims' feed: everybody within 300 m of the centre of town, so
+     * that alarms open and reveal windows carry positions */
+    svc_loadgen_result r_feed;
+    /* a fresh centre: the devices' tracks of the runs above are kilometres
+     * away, and the engine rightly refuses such jumps for a while */
+    stop(centre);
+    char side[4300];
+    remove(db);
+    snprintf(side, sizeof side, "%s-wal", db);
+    remove(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    remove(side);
+    if ((centre = spawn(serve_argv, log)) <= 0 || wait_listening(centre_port) != 0) {
+        snprintf(err, sizeof err, "the centre did not start again");
+        goto failed;
+    }
+    o.spread_m = 300;
+    o.n_devices = n < 1000 ? n : 1000; /* 2 reports a second each: positions move */
+    if (svc_loadgen(&o, &r_feed, err, sizeof err) != 0)
+        goto failed;
+    printf("the victims' feed at 2,000 reports a second from %zu devices within 300 m: %llu offender positions at their "
+           "victims' phones, p50 %.2f ms, p99 %.2f ms from the offender's report sent (target p99 < 5 ms); "
+           "reports acknowledged p50 %.2f ms, p99 %.2f ms\n",
+           o.n_devices, (unsigned long long)r_feed.feed_n, r_feed.feed_p50_ms, r_feed.feed_p99_ms, r_feed.p50_ms, r_feed.p99_ms);
     printf("ratio: %.2f (the centre's reports a second over the bare echo's; target 0.7)\n",
            r_echo.reports_per_s > 0 ? r_centre.reports_per_s / r_echo.reports_per_s : 0.0);
     rc = 0;
@@ -276,6 +313,7 @@ done:
     stop(centre);
     stop(echo);
     free(devices);
+    free(cases);
     char cmd[4400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

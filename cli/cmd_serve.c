@@ -291,6 +291,8 @@ int cli_loadgen(int argc, char **argv)
     o.rate = rate;
     o.seconds = seconds;
     o.seed = seed;
+    o.cases = w.cases;
+    o.n_cases = w.n_cases;
     o.progress = quiet ? NULL : stderr;
     svc_loadgen_result r;
     int rc = svc_loadgen(&o, &r, err, sizeof err);
@@ -300,6 +302,10 @@ int cli_loadgen(int argc, char **argv)
            "refused, %llu reconnections; the victims' phones received %llu alerts and offender positions\n",
            (unsigned long long)r.sent, (unsigned long long)r.resent, (unsigned long long)r.acked,
            (unsigned long long)r.refused, (unsigned long long)r.reconnects, (unsigned long long)r.victim_frames);
+    if (r.feed_n)
+        printf("loadgen: %llu offender positions reached their victims' phones, %.3f ms at the median, %.3f ms "
+               "at the 99th percentile after the offender's report was sent\n",
+               (unsigned long long)r.feed_n, r.feed_p50_ms, r.feed_p99_ms);
     if (r.lost_checked)
         printf("{\"sent\":%llu,\"acked\":%llu,\"lost\":%llu,", (unsigned long long)r.sent,
                (unsigned long long)r.acked, (unsigned long long)r.lost);

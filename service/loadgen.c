@@ -33,7 +33,8 @@ typedef struct unacked {
 
 typedef struct gen gen;
 
-typedef struct emu {
+typedef struct emu emu;
+struct emu {
     gen *g;
     uint32_t id;
     uv_tcp_t tcp;
@@ -51,7 +52,8 @@ typedef struct emu {
     dev_gnss gnss;
     dev_rng rng;
     pw_time_ms last_t;
-} emu;
+    uint64_t last_sent_ns;       /* its newest report, sent then */
+};
 
 typedef struct acked_id {
     uint32_t device;
@@ -64,6 +66,7 @@ struct gen {
     uv_timer_t tick;
     struct sockaddr_storage addr;
     emu *emus;
+    emu **by_id;
     size_t n_emus, next_emu;
     eng_frame frame;
     dev_env_params env[DEV_ENV_COUNT];
@@ -76,6 +79,8 @@ struct gen {
     uint64_t sent, resent, acked, refused, reconnects, connect_failures, victim_frames;
     double *lat_ms;
     size_t n_lat, cap_lat;
+    double *feed_ms;             /* offender's report sent -> the position at his victim's phone */
+    size_t n_feed, cap_feed;
     acked_id *acks;
     size_t n_acks, cap_acks;
     int oom;
@@ -201,6 +206,41 @@ static void on_ack(emu *e, uint64_t seq)
     }
 }
 
+/* A position of her case's offender at a victim's phone: the time since
+ * that offender's newest report was sent (the report that moved him). */
+static emu *find_emu(gen *g, uint32_t id);
+
+static void on_feed(emu *victim, uint32_t case_id)
+{
+    gen *g = victim->g;
+    for (size_t i = 0; i < g->o->n_cases; i++) {
+        if (g->o->cases[i].id != case_id || g->o->cases[i].victim != victim->id)
+            continue;
+        emu *off = find_emu(g, g->o->cases[i].offender);
+        if (!off || !off->last_sent_ns)
+            return;
+        if (grow((void **)&g->feed_ms, &g->cap_feed, g->n_feed + 1, sizeof *g->feed_ms) != 0) {
+            g->oom = 1;
+            return;
+        }
+        g->feed_ms[g->n_feed++] = (double)(uv_hrtime() - off->last_sent_ns) / 1e6;
+        return;
+    }
+}
+
+static emu *find_emu(gen *g, uint32_t id)
+{
+    size_t lo = 0, hi = g->n_emus; /* g->by_id: the emulated devices sorted by id */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->by_id[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->n_emus && g->by_id[lo]->id == id ? g->by_id[lo] : NULL;
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
@@ -235,6 +275,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
                 e->g->refused++;
             else if (f.type == SVC_ALERT || f.type == SVC_OFFENDER_POSITION)
                 e->g->victim_frames++;
+            if (f.type == SVC_OFFENDER_POSITION)
+                on_feed(e, f.u.offender.case_id);
         }
         at += size;
     }
@@ -331,7 +373,7 @@ static void on_tick(uv_timer_t *t)
             continue;
         unacked *u = &e->pending[e->n_pending++];
         u->seq = f.seq;
-        u->sent_ns = uv_hrtime();
+        u->sent_ns = e->last_sent_ns = uv_hrtime();
         u->frame = f;
         send_report(e, &f, 0);
     }
@@ -341,6 +383,12 @@ static void on_tick(uv_timer_t *t)
                 (unsigned long long)g->sent, (unsigned long long)g->acked);
         fflush(g->o->progress);
     }
+}
+
+static int cmp_emu(const void *a, const void *b)
+{
+    uint32_t x = (*(emu *const *)a)->id, y = (*(emu *const *)b)->id;
+    return x < y ? -1 : x > y;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -409,6 +457,13 @@ int svc_loadgen(const svc_loadgen_options *o, svc_loadgen_result *r, char *err, 
         free(g);
         return snprintf(err, n, "out of memory"), -1;
     }
+    g->by_id = calloc(o->n_devices, sizeof *g->by_id);
+    if (!g->by_id) {
+        uv_loop_close(&g->loop);
+        free(g->emus);
+        free(g);
+        return snprintf(err, n, "out of memory"), -1;
+    }
     eng_frame_init(&g->frame, o->origin_lat, o->origin_lon);
     dev_env_defaults(g->env);
     uint64_t first_seq = (uint64_t)wall_ms() * 1000u;
@@ -424,7 +479,9 @@ int svc_loadgen(const svc_loadgen_options *o, svc_loadgen_result *r, char *err, 
         e->x = (dev_rng_uniform(&e->rng) - 0.5) * 2.0 * o->spread_m;
         e->y = (dev_rng_uniform(&e->rng) - 0.5) * 2.0 * o->spread_m;
         e->heading = 2.0 * M_PI * dev_rng_uniform(&e->rng);
+        g->by_id[i] = e;
     }
+    qsort(g->by_id, g->n_emus, sizeof *g->by_id, cmp_emu);
     uv_timer_init(&g->loop, &g->tick);
     g->tick.data = g;
     g->max_unacked = o->max_unacked > 0 && o->max_unacked < UNACKED_MAX ? o->max_unacked : UNACKED_MAX;
@@ -439,7 +496,13 @@ int svc_loadgen(const svc_loadgen_options *o, svc_loadgen_result *r, char *err, 
         drop(&g->emus[i]);
     uv_run(&g->loop, UV_RUN_DEFAULT); /* until every handle is closed */
     uv_loop_close(&g->loop);
-    qsort(g->lat_ms, g->n_lat, sizeof *g->lat_ms, cmp_double);
+    if (g->n_lat) /* qsort wants an array, even of nothing */
+        qsort(g->lat_ms, g->n_lat, sizeof *g->lat_ms, cmp_double);
+    if (g->n_feed)
+        qsort(g->feed_ms, g->n_feed, sizeof *g->feed_ms, cmp_double);
+    r->feed_n = g->n_feed;
+    r->feed_p50_ms = quantile(g->feed_ms, g->n_feed, 0.5);
+    r->feed_p99_ms = quantile(g->feed_ms, g->n_feed, 0.99);
     r->sent = g->sent;
     r->resent = g->resent;
     r->acked = g->acked;
@@ -459,6 +522,8 @@ int svc_loadgen(const svc_loadgen_options *o, svc_loadgen_result *r, char *err, 
         rc = 0;
     }
     free(g->lat_ms);
+    free(g->feed_ms);
+    free(g->by_id);
     free(g->acks);
     free(g->emus);
     free(g);

@@ -303,6 +303,8 @@ typedef struct svc_loadgen_options {
     uint64_t seed;
     const char *db_path;             /* NULL: lost is not checked */
     FILE *progress;                  /* a progress line each second, or NULL */
+    const eng_case_def *cases;       /* the cases served (may be NULL): for the victims' feed latency */
+    size_t n_cases;
     size_t max_unacked;              /* a device waits when this many are unacknowledged
                                         (0: 256, the most) */
     int echo;                        /* the peer echoes each frame: an echo is its ack
@@ -317,6 +319,8 @@ typedef struct svc_loadgen_result {
     int lost_checked;
     double reports_per_s;            /* acknowledged per second of the run */
     double p50_ms, p99_ms;           /* sent to acknowledged (ingest to durable) */
+    uint64_t feed_n;                 /* offender positions at a victim's phone, timed */
+    double feed_p50_ms, feed_p99_ms; /* an offender's report sent -> his position at his victim's phone */
 } svc_loadgen_result;
 
 int svc_loadgen(const svc_loadgen_options *o, svc_loadgen_result *r, char *err, size_t n);
