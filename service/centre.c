@@ -24,6 +24,7 @@
  * they came, with their arrival times as the engine's clock; nothing is
  * written or sent while it is.
  */
+#include "pw_grow.h"
 #include "record.h"
 #include "service.h"
 
@@ -497,14 +498,8 @@ static void incident_event(centre *c, const pw_event *ev)
 {
     svc_incident_view *v = find_view(c, ev->incident);
     if (ev->type == PW_EV_INCIDENT_OPEN && !v) {
-        if (c->n_views == c->cap_views) {
-            size_t cap = c->cap_views ? 2 * c->cap_views : 16;
-            svc_incident_view *p = realloc(c->views, cap * sizeof *p);
-            if (!p)
-                return;
-            c->views = p;
-            c->cap_views = cap;
-        }
+        if (pw_grow((void **)&c->views, &c->cap_views, c->n_views + 1, sizeof *c->views) != 0)
+            return;
         v = &c->views[c->n_views++];
         memset(v, 0, sizeof *v);
         v->incident = ev->incident;
@@ -710,17 +705,11 @@ static void accept_report(centre *c, conn *k, svc_dev *d, const svc_frame *f)
     }
     c->accepted++;
     feed_engine(c, f, now);
-    if (c->n_acks == c->cap_acks) {
-        size_t cap = c->cap_acks ? 2 * c->cap_acks : 1024;
-        pending_ack *p = realloc(c->acks, cap * sizeof *p);
-        if (!p) {
-            c->failed = 1;
-            snprintf(c->err, sizeof c->err, "out of memory for acknowledgements");
-            uv_stop(&c->loop);
-            return;
-        }
-        c->acks = p;
-        c->cap_acks = cap;
+    if (pw_grow((void **)&c->acks, &c->cap_acks, c->n_acks + 1, sizeof *c->acks) != 0) {
+        c->failed = 1;
+        snprintf(c->err, sizeof c->err, "out of memory for acknowledgements");
+        uv_stop(&c->loop);
+        return;
     }
     c->acks[c->n_acks++] = (pending_ack){f->device, f->seq};
 }

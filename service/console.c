@@ -163,6 +163,18 @@ static void respond_json(http_conn *k, int status, const char *reason, const cha
     respond(k, status, reason, "application/json", json, strlen(json));
 }
 
+/* {"error": msg}, the message escaped by record/'s writer. */
+static void respond_error(http_conn *k, int status, const char *reason, const char *msg)
+{
+    char out[400];
+    rec_json w;
+    rec_json_to_buf(&w, out, sizeof out, REC_JSON_COMPACT);
+    rec_json_object(&w);
+    rec_json_kstr(&w, "error", msg);
+    rec_json_end(&w);
+    respond_json(k, status, reason, rec_json_finish(&w) == 0 ? out : "{\"error\":\"?\"}");
+}
+
 /* ---- incidents as JSON ---------------------------------------------------- */
 
 static size_t view_json(const svc_incident_view *v, char *buf, size_t cap)
@@ -276,7 +288,7 @@ static void action(http_conn *k)
     const char *what = j ? json_string_value(json_object_get(j, "action")) : NULL;
     json_t *inc = j ? json_object_get(j, "incident") : NULL;
     const char *patrol = j ? json_string_value(json_object_get(j, "patrol")) : NULL;
-    char msg[300], out[400];
+    char msg[300];
     if (!j) {
         snprintf(msg, sizeof msg, "the body is not JSON: %s (line %d)", je.text, je.line);
     } else if (!what || (strcmp(what, "ack") && strcmp(what, "dispatch") && strcmp(what, "close"))) {
@@ -289,27 +301,14 @@ static void action(http_conn *k)
         int rc = k->con->hooks.action(k->con->hooks.ctx, what, (pw_id)json_integer_value(inc), patrol, msg,
                                       sizeof msg);
         json_decref(j);
-        if (rc == 0) {
+        if (rc == 0)
             respond_json(k, 200, "OK", "{\"ok\":true}");
-        } else {
-            rec_json w;
-            rec_json_to_buf(&w, out, sizeof out, REC_JSON_COMPACT);
-            rec_json_object(&w);
-            rec_json_kstr(&w, "error", msg);
-            rec_json_end(&w);
-            rec_json_finish(&w);
-            respond_json(k, rc == -2 ? 404 : 409, rc == -2 ? "Not Found" : "Conflict", out);
-        }
+        else
+            respond_error(k, rc == -2 ? 404 : 409, rc == -2 ? "Not Found" : "Conflict", msg);
         return;
     }
     json_decref(j);
-    rec_json w;
-    rec_json_to_buf(&w, out, sizeof out, REC_JSON_COMPACT);
-    rec_json_object(&w);
-    rec_json_kstr(&w, "error", msg);
-    rec_json_end(&w);
-    rec_json_finish(&w);
-    respond_json(k, 400, "Bad Request", out);
+    respond_error(k, 400, "Bad Request", msg);
 }
 
 static void route(http_conn *k)

@@ -14,6 +14,7 @@
  * there at the end: one missing is "lost".
  */
 #include "devices.h"
+#include "pw_grow.h"
 #include "service.h"
 
 #include <math.h>
@@ -92,19 +93,6 @@ static int64_t wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? 2 * *cap : 4096;
-    void *q = realloc(*p, n * size);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
 }
 
 static void on_emu_closed(uv_handle_t *h)
@@ -193,8 +181,8 @@ static void on_ack(emu *e, uint64_t seq)
     for (size_t i = 0; i < e->n_pending; i++) {
         if (e->pending[i].seq != seq)
             continue;
-        if (grow((void **)&g->lat_ms, &g->cap_lat, g->n_lat + 1, sizeof *g->lat_ms) != 0 ||
-            grow((void **)&g->acks, &g->cap_acks, g->n_acks + 1, sizeof *g->acks) != 0) {
+        if (pw_grow((void **)&g->lat_ms, &g->cap_lat, g->n_lat + 1, sizeof *g->lat_ms) != 0 ||
+            pw_grow((void **)&g->acks, &g->cap_acks, g->n_acks + 1, sizeof *g->acks) != 0) {
             g->oom = 1;
             return;
         }
@@ -219,7 +207,7 @@ static void on_feed(emu *victim, uint32_t case_id)
         emu *off = find_emu(g, g->o->cases[i].offender);
         if (!off || !off->last_sent_ns)
             return;
-        if (grow((void **)&g->feed_ms, &g->cap_feed, g->n_feed + 1, sizeof *g->feed_ms) != 0) {
+        if (pw_grow((void **)&g->feed_ms, &g->cap_feed, g->n_feed + 1, sizeof *g->feed_ms) != 0) {
             g->oom = 1;
             return;
         }

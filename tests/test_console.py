@@ -18,6 +18,7 @@ Skipped (exit 0 with a line saying so) when chromium is not installed and
 PW_REQUIRE_BROWSER is not set; setup.sh installs it and sets it.
 """
 import base64, json, os, random, shutil, socket, sqlite3, struct, subprocess, sys, time, zlib
+from svc_testlib import check, counts, free_port
 
 pw, src = sys.argv[1], sys.argv[2]
 browser = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -30,27 +31,7 @@ if not browser:
 work = os.path.abspath("pw_console")
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
-passed = failed = 0
 procs = []
-
-
-def check(name, ok, why=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (name, why))
-    sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_port(port, proc, what):
@@ -322,5 +303,5 @@ finally:
                 q.kill()
                 q.wait()
 
-print("console: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+print("console: %d passed, %d failed" % (counts["passed"], counts["failed"]))
+sys.exit(1 if counts["failed"] else 0)

@@ -25,32 +25,13 @@ little-endian, personal "pwdevice"), not with the project's code.
 usage: test_serve.py PROXWATCH SOURCE_DIR
 """
 import hashlib, hmac, json, os, random, shutil, signal, socket, sqlite3, struct, subprocess, sys, time
+from svc_testlib import check, counts, free_port
 
 pw, src = sys.argv[1], sys.argv[2]
 work = os.path.abspath("pw_serve")
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
-passed = failed = 0
 procs = []
-
-
-def check(name, ok, why=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (name, why))
-    sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def serve(db, port, *extra):
@@ -434,5 +415,5 @@ finally:
             q.kill()
             q.wait()
 
-print("serve: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+print("serve: %d passed, %d failed" % (counts["passed"], counts["failed"]))
+sys.exit(1 if counts["failed"] else 0)
