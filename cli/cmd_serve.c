@@ -299,9 +299,11 @@ int cli_loadgen(int argc, char **argv)
     if (rc != 0)
         fprintf(stderr, "proxwatch loadgen: %s\n", err);
     printf("loadgen: %llu reports sent (and %llu sent again after a reconnection), %llu acknowledged, %llu "
-           "refused, %llu reconnections; the victims' phones received %llu alerts and offender positions\n",
+           "refused, %llu reconnections (%llu connections closed by the centre); %llu of %llu health reports "
+           "on connecting acknowledged; the victims' phones received %llu alerts and offender positions\n",
            (unsigned long long)r.sent, (unsigned long long)r.resent, (unsigned long long)r.acked,
-           (unsigned long long)r.refused, (unsigned long long)r.reconnects, (unsigned long long)r.victim_frames);
+           (unsigned long long)r.refused, (unsigned long long)r.reconnects, (unsigned long long)r.closed_by_peer,
+           (unsigned long long)r.hellos_acked, (unsigned long long)r.hellos, (unsigned long long)r.victim_frames);
     if (r.feed_n)
         printf("loadgen: %llu offender positions reached their victims' phones, %.3f ms at the median, %.3f ms "
                "at the 99th percentile after the offender's report was sent\n",

@@ -882,9 +882,10 @@ static void log_stats(centre *c, const char *msg)
         n += (size_t)snprintf(refused + n, sizeof refused - n, "%s\"%s\":%llu", k ? "," : "", counted_name(k),
                               (unsigned long long)c->counted[k]);
     logj(c, "info", msg,
-         "\"connections\":%zu,\"accepted\":%llu,\"acked\":%llu,\"to_victims\":%llu,\"refused\":{%s}",
+         "\"connections\":%zu,\"accepted\":%llu,\"acked\":%llu,\"to_victims\":%llu,\"checkpoints\":%llu,"
+         "\"refused\":{%s}",
          c->n_conns, (unsigned long long)c->accepted, (unsigned long long)c->acked,
-         (unsigned long long)c->to_victims, refused);
+         (unsigned long long)c->to_victims, (unsigned long long)svc_store_checkpoints(c->store), refused);
 }
 
 static void on_stats(uv_timer_t *t)

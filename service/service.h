@@ -223,6 +223,8 @@ int svc_store_commit(svc_store *s);
 int svc_store_each_report(svc_store *s, int (*fn)(void *ctx, const svc_frame *f, int64_t recv_ms), void *ctx);
 int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, int64_t from_ms, int64_t to_ms);
 int svc_store_checkpoint(svc_store *s);
+/* Checkpoints run so far by the store's checkpoint thread (store.c). */
+uint64_t svc_store_checkpoints(svc_store *s);
 /* The centre's own sequence numbers: a block above any it used before
  * (kept in the store, so that a restart on a clock that is behind still
  * numbers above): *first is the block's first, valid for `count`. */
@@ -315,6 +317,8 @@ typedef struct svc_loadgen_result {
     uint64_t sent;                   /* reports made (each counted once) */
     uint64_t resent;                 /* sent again on a new connection, unacknowledged on the old */
     uint64_t acked, lost, refused, reconnects, connect_failures;
+    uint64_t closed_by_peer;         /* connections the centre closed during the run */
+    uint64_t hellos, hellos_acked;   /* health reports sent on connecting (not among sent/acked) */
     uint64_t victim_frames;          /* alerts and offender positions the victims' phones received */
     int lost_checked;
     double reports_per_s;            /* acknowledged per second of the run */

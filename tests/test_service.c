@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const unsigned char key7[SVC_KEY_BYTES] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
@@ -557,6 +558,50 @@ static void test_store(void)
     svc_store_close(st);
 }
 
+static long long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/* Checkpoints run on the store's own thread, not inside the writer's
+ * commits.  100,000 position reports are at least 100,000 x 40 bytes of
+ * rows (15 columns) = 4 MB = 1,000 pages of 4 kB, the thread's threshold,
+ * before the two indexes; so the thread must have checkpointed, and the
+ * database file (a few pages when the store was made) must have grown
+ * while the store is still open: with SQLite's automatic checkpoint
+ * replaced by the store's hook, nobody else copies pages into it. */
+static void test_store_checkpoints(void)
+{
+    remove("pw_store_ckpt.db");
+    remove("pw_store_ckpt.db-wal");
+    remove("pw_store_ckpt.db-shm");
+    svc_store *st;
+    CU_ASSERT_EQUAL_FATAL(svc_store_open(&st, "pw_store_ckpt.db", 0), 0);
+    uint64_t last;
+    CU_ASSERT_EQUAL(svc_store_device(st, 7, "offender", &last), 0);
+    long long before = file_size("pw_store_ckpt.db");
+    CU_ASSERT(before > 0 && before < 100 * 4096);
+    CU_ASSERT_EQUAL(svc_store_checkpoints(st), 0);
+    svc_frame f = position_frame();
+    int ok = 1;
+    for (int batch = 0; batch < 1000 && ok; batch++) {
+        ok = svc_store_begin(st) == 0;
+        for (int i = 0; i < 100 && ok; i++) {
+            f.seq = (uint64_t)batch * 100 + (uint64_t)i + 1;
+            ok = svc_store_report(st, &f, 1000 + (int64_t)f.seq) == 0;
+        }
+        ok = ok && svc_store_commit(st) == 0;
+    }
+    CU_ASSERT_FATAL(ok);
+    /* the thread may still be at it: 10 s at most */
+    for (int i = 0; i < 200 && (svc_store_checkpoints(st) == 0 || file_size("pw_store_ckpt.db") < 4096LL * 1000); i++)
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
+    CU_ASSERT(svc_store_checkpoints(st) > 0);
+    CU_ASSERT(file_size("pw_store_ckpt.db") >= 4096LL * 1000);
+    svc_store_close(st);
+}
+
 /* A file that is not a store, and a store of another schema version. */
 static void test_store_refuses(void)
 {
@@ -594,6 +639,7 @@ int main(void)
         {"hostile bytes for a bounded time: nothing changed is accepted", test_fuzz},
         {"the store: batches, order, seqs over a reopen, a purge leaves no byte", test_store},
         {"the store refuses a file that is not one, and another schema", test_store_refuses},
+        {"the store checkpoints on its own thread", test_store_checkpoints},
         {NULL, NULL},
     };
     return pw_test_main("service", tests);
