@@ -23,6 +23,12 @@
  * On start the engine is rebuilt from the store's reports, in the order
  * they came, with their arrival times as the engine's clock; nothing is
  * written or sent while it is.
+ *
+ * For the crash test only: PROXWATCH_TEST_COMMIT_DELAY_MS=N in the
+ * environment makes each turn that has reports to acknowledge wait N ms
+ * before its commit, so that a kill -9 lands in that gap often; an ack
+ * sent before the commit would then be an acknowledged report missing
+ * after the restart (tests/test_serve.py counts them).
  */
 #include "pw_grow.h"
 #include "record.h"
@@ -89,6 +95,7 @@ typedef struct centre {
     uint64_t hr_base;
     uint64_t out_next, out_end;  /* the centre's sequence numbers: the block reserved in the store */
     int checkpoint_due;          /* a purge's WAL checkpoint waits for a reader */
+    long test_commit_delay_ms;   /* PROXWATCH_TEST_COMMIT_DELAY_MS, 0 */
     int failed;
     char err[600];
 } centre;
@@ -846,6 +853,8 @@ static void on_after_io(uv_check_t *h)
     centre *c = h->data;
     if (c->failed)
         return;
+    if (c->test_commit_delay_ms > 0 && c->n_acks > 0)
+        nanosleep(&(struct timespec){c->test_commit_delay_ms / 1000, c->test_commit_delay_ms % 1000 * 1000000}, NULL);
     store_check(c, svc_store_commit(c->store));
     if (c->failed)
         return;
@@ -940,6 +949,13 @@ static int cmp_device(const void *a, const void *b)
 
 static int setup(centre *c, const svc_options *o, char *err, size_t n)
 {
+    const char *delay = getenv("PROXWATCH_TEST_COMMIT_DELAY_MS");
+    if (delay && *delay) {
+        char *end;
+        c->test_commit_delay_ms = strtol(delay, &end, 10);
+        if (*end || c->test_commit_delay_ms < 0 || c->test_commit_delay_ms > 10000)
+            return snprintf(err, n, "PROXWATCH_TEST_COMMIT_DELAY_MS=%s: not 0 to 10000 ms", delay), -1;
+    }
     if (svc_store_open(&c->store, o->db_path, o->durable) != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     eng_status es = eng_init(&c->eng, &o->engine, on_event, c);
