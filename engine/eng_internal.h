@@ -168,6 +168,6 @@ void ei_judge_zone(eng_engine *e, eng_case *c, uint32_t i, pw_time_ms now);
 double ei_zone_probability(const eng_zone *z, const eng_track *s, double margin_m);
 
 /* gate.c */
-pw_time_ms ei_gnss_due(const eng_device *d);
+pw_time_ms ei_gnss_due(const eng_engine *e, const eng_device *d);
 
 #endif /* PW_ENG_INTERNAL_H */

@@ -340,6 +340,7 @@ eng_status eng_init(eng_engine *e, const eng_config *cfg, eng_sink_cb sink, void
     e->next_health_deadline = NEVER;
     e->next_case_deadline = NEVER;
     e->next_schedule_deadline = NEVER;
+    e->resumed_at = INT64_MIN;
     return ENG_OK;
 
 fail_timers:

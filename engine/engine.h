@@ -633,6 +633,7 @@ typedef struct eng_engine {
     pw_time_ms next_health_deadline;           /* no device is due before */
     pw_time_ms next_case_deadline;             /* no case timer is due before */
     pw_time_ms next_schedule_deadline;         /* no zone schedule changes before */
+    pw_time_ms resumed_at;                     /* eng_resume's now; INT64_MIN none */
     eng_counters counters;
 } eng_engine;
 
@@ -672,6 +673,16 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
 /* Run timers due by now: dwell, grace, reveal timeout, signal/contact loss.
  * Cheap when nothing is due; call it at least once per second of `now`. */
 eng_status eng_tick(eng_engine *e, pw_time_ms now);
+/*
+ * The caller heard nothing from any device until now through no fault of
+ * theirs (its own outage: a live centre restarted after a crash or a
+ * stop).  Contact and GNSS losses are then judged from now as well as from
+ * each device's newest message and fix: a device is lost only if it stays
+ * silent for its timeout after now, and not at the first tick because the
+ * centre itself was away.  The events' silences still count from the
+ * device's newest message.  Losses already raised before stay raised.
+ */
+eng_status eng_resume(eng_engine *e, pw_time_ms now);
 /* The earliest time at which eng_tick has anything to do (a timer, a
  * health or schedule deadline), INT64_MAX when nothing is pending, or
  * earlier than now when something is overdue.  A caller driving the clock

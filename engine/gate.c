@@ -126,10 +126,12 @@ static pw_time_ms gnss_timeout(const eng_device *d)
 
 /* When GNSS counts as lost: the timeout in force after the newest GNSS fix,
  * or after a wake-up that a status reported (a device at rest was not due
- * to fix until it woke). */
-pw_time_ms ei_gnss_due(const eng_device *d)
+ * to fix until it woke), or after the caller's own outage (eng_resume). */
+pw_time_ms ei_gnss_due(const eng_engine *e, const eng_device *d)
 {
     pw_time_ms from = d->woken_at > d->last_gnss_t ? d->woken_at : d->last_gnss_t;
+    if (e->resumed_at > from)
+        from = e->resumed_at;
     return later(from, gnss_timeout(d));
 }
 
@@ -159,7 +161,7 @@ static void note_freshness(eng_engine *e, eng_device *d, const pw_fix *f, pw_tim
     int gnss = f->source == PW_SRC_GNSS;
     if ((gnss || d->last_gnss_t == NEVER) && (d->last_gnss_t == NEVER || t > d->last_gnss_t))
         d->last_gnss_t = t;
-    pw_time_ms due = ei_gnss_due(d);
+    pw_time_ms due = ei_gnss_due(e, d);
     if (d->signal_lost && gnss && now < due) {
         d->signal_lost = 0;
         pw_event ev;

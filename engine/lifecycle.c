@@ -328,7 +328,7 @@ eng_status eng_on_status(eng_engine *e, const pw_device_status *s, pw_time_ms no
                 eng_track_set_rest(&d->track, 1);
             }
             if (d->last_gnss_t != NEVER)
-                ei_health_deadline(e, ei_gnss_due(d));
+                ei_health_deadline(e, ei_gnss_due(e, d));
         }
     }
     if ((s->set & PW_STATUS_BATTERY_SET) && isfinite(s->battery_pct)) {
@@ -380,7 +380,7 @@ static void tick_devices(eng_engine *e, pw_time_ms now)
     for (size_t i = 0; i < e->n_devices; i++) {
         eng_device *d = &e->devices[i];
         if (d->last_gnss_t != NEVER && !d->signal_lost) {
-            pw_time_ms due = ei_gnss_due(d);
+            pw_time_ms due = ei_gnss_due(e, d);
             if (now >= due) {
                 d->signal_lost = 1;
                 ei_health_event(e, d, PW_EV_SIGNAL_LOST, now, (double)(now - d->last_gnss_t) / 1000.0);
@@ -389,7 +389,7 @@ static void tick_devices(eng_engine *e, pw_time_ms now)
             }
         }
         if (d->last_comm != NEVER && !d->comm_lost) {
-            pw_time_ms due = later(d->last_comm, d->no_comm_ms);
+            pw_time_ms due = later(d->last_comm > e->resumed_at ? d->last_comm : e->resumed_at, d->no_comm_ms);
             if (now >= due) {
                 d->comm_lost = 1;
                 ei_health_event(e, d, PW_EV_COMM_LOST, now, (double)(now - d->last_comm) / 1000.0);
@@ -487,5 +487,15 @@ eng_status eng_tick(eng_engine *e, pw_time_ms now)
             e->next_case_deadline = next;
         i++;
     }
+    return ENG_OK;
+}
+
+eng_status eng_resume(eng_engine *e, pw_time_ms now)
+{
+    if (!live(e) || !time_ok(now))
+        return ENG_EINVAL;
+    if (now > e->resumed_at)
+        e->resumed_at = now;
+    e->next_health_deadline = INT64_MIN; /* every device's deadline moved: rescan */
     return ENG_OK;
 }

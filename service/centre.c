@@ -22,7 +22,8 @@
  *
  * On start the engine is rebuilt from the store's reports, in the order
  * they came, with their arrival times as the engine's clock; nothing is
- * written or sent while it is.
+ * written or sent while it is.  Then the engine is told the centre was
+ * away (eng_resume): the devices' silence while it was is not theirs.
  *
  * For the crash test only: PROXWATCH_TEST_COMMIT_DELAY_MS=N in the
  * environment makes each turn that has reports to acknowledge wait N ms
@@ -994,12 +995,17 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
     c->rebuilding = 0;
     if (rc != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
-    logj(c, "info", "rebuilt", "\"reports\":%llu,\"ms\":%.0f",
-         (unsigned long long)eng_get_counters(&c->eng)->fixes_in, (double)(uv_hrtime() - t0) / 1e6);
     /* the clock from here: the wall's, or the last report's if the wall is behind it */
     int64_t wall = wall_ms();
     c->clock_base = wall > c->last_now ? wall : c->last_now;
     c->hr_base = uv_hrtime();
+    /* Nobody could reach the centre while it was down: a device is lost
+     * only if it stays silent for its timeout from now, not all of them
+     * at the first tick after a long stop. */
+    eng_resume(&c->eng, c->clock_base);
+    logj(c, "info", "rebuilt", "\"reports\":%llu,\"ms\":%.0f,\"away_s\":%.0f",
+         (unsigned long long)eng_get_counters(&c->eng)->fixes_in, (double)(uv_hrtime() - t0) / 1e6,
+         c->last_now ? (double)(c->clock_base - c->last_now) / 1000.0 : 0.0);
     return 0;
 }
 

@@ -420,6 +420,49 @@ static eng_status status(pw_time_ms t, unsigned set, double battery, int tamper,
     return eng_on_status(&eng, &s, t);
 }
 
+/* The centre itself was away for an hour (eng_resume): nobody is lost at
+ * its first tick; losses come only if a device stays silent for its
+ * timeout after the centre is back (GNSS 150 s, contact 300 s, the default
+ * config), and their silences count from the device's newest message.
+ * Without eng_resume, the same first tick loses both devices at once. */
+static void test_resume_after_outage(void)
+{
+    eng_case_def c = default_case();
+    const pw_time_ms back = MONDAY + HOUR;
+    start(NULL, &c);
+    fix(VIC, MONDAY, 0, 0, 5);
+    fix(OFF, MONDAY + SEC, 4000, 0, 5);
+    CU_ASSERT_EQUAL(eng_resume(&eng, back), ENG_OK);
+    eng_tick(&eng, back);
+    CU_ASSERT_EQUAL(count(PW_EV_COMM_LOST), 0);
+    CU_ASSERT_EQUAL(count(PW_EV_SIGNAL_LOST), 0);
+    ticks(back, back + 150 * SEC - SEC);
+    CU_ASSERT_EQUAL(count(PW_EV_SIGNAL_LOST), 0);
+    eng_tick(&eng, back + 150 * SEC);
+    CU_ASSERT_EQUAL(count(PW_EV_SIGNAL_LOST), 2);
+    const pw_event *sl = first_of(PW_EV_SIGNAL_LOST, OFF);
+    CU_ASSERT_FATAL(sl != NULL);
+    CU_ASSERT_EQUAL(sl->time, back + 150 * SEC);
+    CU_ASSERT_DOUBLE_EQUAL(sl->value, 3600 + 150 - 1, 1e-9); /* silent since MONDAY + 1 s */
+    ticks(back + 150 * SEC, back + 300 * SEC - SEC);
+    CU_ASSERT_EQUAL(count(PW_EV_COMM_LOST), 0);
+    eng_tick(&eng, back + 300 * SEC);
+    CU_ASSERT_EQUAL(count(PW_EV_COMM_LOST), 2);
+    const pw_event *cl = first_of(PW_EV_COMM_LOST, OFF);
+    CU_ASSERT_FATAL(cl != NULL);
+    CU_ASSERT_DOUBLE_EQUAL(cl->value, 3600 + 300 - 1, 1e-9);
+    CU_ASSERT_EQUAL(eng_resume(&eng, -1), ENG_EINVAL); /* no time before 1970 */
+    eng_close(&eng);
+
+    start(NULL, &c);
+    fix(VIC, MONDAY, 0, 0, 5);
+    fix(OFF, MONDAY + SEC, 4000, 0, 5);
+    eng_tick(&eng, back);
+    CU_ASSERT_EQUAL(count(PW_EV_COMM_LOST), 2);
+    CU_ASSERT_EQUAL(count(PW_EV_SIGNAL_LOST), 2);
+    eng_close(&eng);
+}
+
 static void test_tamper_battery_power_contact(void)
 {
     eng_case_def c = default_case();
@@ -853,6 +896,7 @@ int main(void)
         {"a fix touches only its own cases", test_fix_touches_only_its_cases},
         {"memory is bounded and known in advance", test_memory_bound},
         {"registration errors", test_registration_errors},
+        {"the caller's own outage loses nobody at once (eng_resume)", test_resume_after_outage},
         {NULL, NULL},
     };
     int rc = pw_test_main("engine", tests);
