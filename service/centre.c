@@ -55,13 +55,27 @@ static const char *const extra_names[] = {"slow_reader", "flood", "idle", "refus
 
 typedef struct conn conn;
 
+enum { MISSED_MAX = 8 };
+
 typedef struct svc_dev {
     uint32_t id;
     eng_role role;
     svc_peer peer;               /* key, last seq accepted */
     uint16_t pursuit_s;          /* the reporting interval asked of it, 0 none: said again on reconnect */
     conn *conn;                  /* its connection, or NULL */
+    uint8_t n_missed;            /* a victim's warnings while her phone was away, oldest first */
+    svc_frame missed[MISSED_MAX];
 } svc_dev;
+
+/* A case's reveal window as its victim's phone must know it: said again
+ * each time her phone connects (kept through the rebuild as well). */
+typedef struct svc_window {
+    pw_id case_id;
+    pw_id victim;
+    int open;
+    int64_t opened_ms, closed_ms; /* closed_ms 0: never closed */
+    uint8_t close_reason;
+} svc_window;
 
 typedef struct pending_ack {
     uint32_t device;
@@ -80,6 +94,8 @@ typedef struct centre {
     svc_store *store;
     svc_dev *devices;             /* sorted by id */
     size_t n_devices;
+    svc_window *windows;          /* one a case, sorted by case id */
+    size_t n_windows;
     pending_ack *acks;
     size_t n_acks, cap_acks;
     conn *dirty;                 /* connections with frames in their outbox */
@@ -452,9 +468,64 @@ static void to_victim(centre *c, const pw_event *ev)
         f.u.alert.reason = ev->type == PW_EV_REVEAL_CLOSE && ev->reason > 0 && ev->reason < 256 ? (uint8_t)ev->reason
                                                                                                   : 0;
     }
-    if (d->conn && !d->conn->closing)
-        c->to_victims++;
+    if (!d->conn || d->conn->closing) {
+        /* Her phone is away.  A warning waits for it (the newest
+         * MISSED_MAX); her windows' state is said again when it connects
+         * (say_again); positions never wait: stale, and not hers to keep. */
+        if (f.type == SVC_ALERT && f.u.alert.kind == SVC_ALERT_WARNING) {
+            if (d->n_missed == MISSED_MAX)
+                memmove(d->missed, d->missed + 1, (MISSED_MAX - 1) * sizeof *d->missed);
+            else
+                d->n_missed++;
+            d->missed[d->n_missed - 1] = f;
+        }
+        return;
+    }
+    c->to_victims++;
     send_to_device(c, d, &f);
+}
+
+static int cmp_window(const void *a, const void *b)
+{
+    pw_id x = ((const svc_window *)a)->case_id, y = ((const svc_window *)b)->case_id;
+    return x < y ? -1 : x > y;
+}
+
+static svc_window *find_window(centre *c, pw_id case_id)
+{
+    svc_window key = {.case_id = case_id};
+    return c->n_windows ? bsearch(&key, c->windows, c->n_windows, sizeof key, cmp_window) : NULL;
+}
+
+/* What a device missed while it was away, said when it connects: a tag's
+ * pursuit interval; a victim's windows (open, or closed since it opened:
+ * her app may still show it open) and the warnings kept for her. */
+static void say_again(centre *c, svc_dev *d)
+{
+    if (d->pursuit_s) {
+        svc_frame p = {.type = SVC_PURSUIT};
+        p.u.pursuit.interval_s = d->pursuit_s;
+        send_to_device(c, d, &p);
+    }
+    if (d->role != ENG_ROLE_VICTIM)
+        return;
+    for (size_t i = 0; i < c->n_windows; i++) {
+        const svc_window *w = &c->windows[i];
+        if (w->victim != d->id || (!w->open && w->closed_ms == 0))
+            continue;
+        svc_frame f = {.type = SVC_ALERT};
+        f.u.alert.case_id = w->case_id;
+        f.u.alert.kind = w->open ? SVC_ALERT_REVEAL_OPEN : SVC_ALERT_REVEAL_CLOSE;
+        f.u.alert.time_ms = w->open ? w->opened_ms : w->closed_ms;
+        f.u.alert.reason = w->open ? 0 : w->close_reason;
+        c->to_victims++;
+        send_to_device(c, d, &f);
+    }
+    for (uint8_t i = 0; i < d->n_missed; i++) {
+        c->to_victims++;
+        send_to_device(c, d, &d->missed[i]);
+    }
+    d->n_missed = 0;
 }
 
 /* ---- incidents, as the dispatcher sees them ------------------------------- */
@@ -580,10 +651,36 @@ static int on_action(void *ctx, const char *what, pw_id incident, const char *pa
     return c->failed ? (snprintf(msg, n, "%s", c->err), -1) : 0;
 }
 
+/* What the centre keeps of the engine's events to say again to a device
+ * that connects (say_again); during the rebuild as well. */
+static void remember(centre *c, const pw_event *ev)
+{
+    if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
+        svc_dev *d = find_device(c, ev->device);
+        if (d)
+            d->pursuit_s = ev->type == PW_EV_PURSUIT_ON ? (uint16_t)c->o->pursuit_interval_s : 0;
+    } else if ((ev->type == PW_EV_REVEAL_OPEN || ev->type == PW_EV_REVEAL_CLOSE) &&
+               ev->recipient == ENG_PARTY_VICTIM) {
+        svc_window *w = find_window(c, ev->case_id);
+        if (!w)
+            return;
+        w->open = ev->type == PW_EV_REVEAL_OPEN;
+        if (w->open) {
+            w->opened_ms = ev->time;
+        } else {
+            w->closed_ms = ev->time;
+            w->close_reason = ev->reason > 0 && ev->reason < 256 ? (uint8_t)ev->reason : 0;
+        }
+    }
+}
+
 static void on_event(void *ctx, const pw_event *ev)
 {
     centre *c = ctx;
-    if (c->rebuilding || c->failed)
+    if (c->failed)
+        return;
+    remember(c, ev);
+    if (c->rebuilding)
         return;
     switch (ev->type) {
     case PW_EV_REVEAL_OPEN:
@@ -618,8 +715,7 @@ static void on_event(void *ctx, const pw_event *ev)
         svc_dev *d = find_device(c, ev->device);
         if (d) {
             svc_frame f = {.type = SVC_PURSUIT};
-            f.u.pursuit.interval_s = ev->type == PW_EV_PURSUIT_ON ? (uint16_t)c->o->pursuit_interval_s : 0;
-            d->pursuit_s = f.u.pursuit.interval_s; /* said again when it reconnects */
+            f.u.pursuit.interval_s = d->pursuit_s; /* remember() set it */
             send_to_device(c, d, &f);
         }
         break;
@@ -706,11 +802,8 @@ static void accept_report(centre *c, conn *k, svc_dev *d, const svc_frame *f)
             conn_close(d->conn, -1); /* the device came back on a new connection */
     }
     d->conn = k;
-    if (bound_now && d->pursuit_s) { /* what it missed while away */
-        svc_frame p = {.type = SVC_PURSUIT};
-        p.u.pursuit.interval_s = d->pursuit_s;
-        send_to_device(c, d, &p);
-    }
+    if (bound_now)
+        say_again(c, d);
     c->accepted++;
     feed_engine(c, f, now);
     if (pw_grow((void **)&c->acks, &c->cap_acks, c->n_acks + 1, sizeof *c->acks) != 0) {
@@ -980,6 +1073,12 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
             return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     }
     qsort(c->devices, c->n_devices, sizeof *c->devices, cmp_device);
+    c->windows = calloc(o->n_cases ? o->n_cases : 1, sizeof *c->windows);
+    if (!c->windows)
+        return snprintf(err, n, "out of memory"), -1;
+    for (size_t i = 0; i < o->n_cases; i++)
+        c->windows[c->n_windows++] = (svc_window){.case_id = o->cases[i].id, .victim = o->cases[i].victim};
+    qsort(c->windows, c->n_windows, sizeof *c->windows, cmp_window);
     for (size_t i = 0; i < o->n_cases; i++) {
         if ((es = eng_add_case(&c->eng, &o->cases[i])) != ENG_OK)
             return snprintf(err, n, "case %lu: %s", (unsigned long)o->cases[i].id, eng_strerror(es)), -1;
@@ -1095,6 +1194,7 @@ done:
         eng_close(&c->eng);
     svc_store_close(c->store);
     free(c->devices);
+    free(c->windows);
     free(c->acks);
     free(c);
     return rc;

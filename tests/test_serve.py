@@ -16,6 +16,9 @@ little-endian, personal "pwdevice"), not with the project's code.
     own case's alerts and, only inside her reveal window, its offender's
     position, each with its audit record; an offender placed next to
     another case's victim reaches nobody;
+  - a victim's phone away when a warning comes and her window opens gets,
+    when it connects, the warning kept for her and her window's state, and
+    the window's state again after a restart;
   - kill -9 while 100 devices stream, three times at random moments, and
     restart: every acknowledged report is in the store (loadgen's "lost"),
     what a reader saw committed before each kill is still there after it
@@ -110,7 +113,7 @@ try:
     master = open(db + ".key", "rb").read()
     check("the master key is made, 32 bytes, readable by its owner only",
           len(master) == 32 and (os.stat(db + ".key").st_mode & 0o077) == 0)
-    # the default scenario's offender is device 1, its victim device 2
+    # the default scenario's victim is device 1, its offender device 2
     key1, key2 = device_key(master, 1), device_key(master, 2)
     s = socket.create_connection(("127.0.0.1", port))
     seq0 = int(time.time() * 1e6)
@@ -369,6 +372,65 @@ try:
           "its offender's position, each audited; a lured offender's position reaches nobody",
           iso_ok and n_positions > 0 and n_breached > 0,
           "; ".join(iso_why[:6]) + " (%d positions, %d breaches)" % (n_positions, n_breached))
+
+    # ---- a victim's phone away: what she missed, said when it connects --------
+    # The default scenario: case 1, victim 1, offender 2.  She reports from
+    # home and goes away; the offender stands 15 m from her for 4 s: her
+    # window opens while her phone is away; then he opens his strap near
+    # her: a warning for her (no position), kept.  When her phone connects:
+    # her window's state (open, and since when) and the warning; after a
+    # restart (the rebuild) the window's state again, the warning not twice.
+    db5 = os.path.join(work, "away.db")
+    port5 = free_port()
+    p = serve(db5, port5)
+    m5 = open(db5 + ".key", "rb").read()
+    kv, ko = device_key(m5, 1), device_key(m5, 2)
+    qv, qo = int(time.time() * 1e6), int(time.time() * 1e6)
+    home = (37.5665, 126.978)
+
+    def victim_report():
+        global qv
+        v = socket.create_connection(("127.0.0.1", port5))
+        qv += 1
+        v.sendall(position(kv, 1, qv, *home))
+        return v
+
+    def alerts(frames):
+        return [(struct.unpack(">IBBHq", f[3])) for f in frames if f[0] == 132]
+
+    v = victim_report()
+    read_frames(v, kv, 1, 1)
+    v.close()
+    t_start = int(time.time() * 1000)
+    o = socket.create_connection(("127.0.0.1", port5))
+    for i in range(16):
+        qo += 1
+        o.sendall(position(ko, 2, qo, *offset(*home, 15, 0)))
+        time.sleep(0.25)
+    t_on = int(time.time() * 1000)
+    qo += 1
+    o.sendall(frame(ko, 2, 2, qo, struct.pack(">qBBH", int(time.time() * 1000), 80, 1, 0)))  # strap open
+    time.sleep(0.5)
+    v = victim_report()
+    first = alerts(read_frames(v, kv, 1, 10, timeout=2.0))
+    v.close()
+    warned = [a for a in first if a[1] == 3]
+    opened = [a for a in first if a[1] == 1]
+    os.kill(p.pid, signal.SIGTERM)
+    p.wait(timeout=30)
+    p = serve(db5, port5)
+    v = victim_report()
+    again = alerts(read_frames(v, kv, 1, 10, timeout=2.0))
+    v.close()
+    o.close()
+    os.kill(p.pid, signal.SIGTERM)
+    p.wait(timeout=30)
+    check("a victim whose phone was away gets, when it connects, the warning kept for her and her open window "
+          "(with its opening time); after a restart the window again, the warning not twice",
+          len(warned) == 1 and warned[0][0] == 1 and len(opened) == 1 and opened[0][0] == 1 and
+          t_start <= opened[0][4] <= t_on and
+          [a for a in again if a[1] == 1] == opened and not [a for a in again if a[1] == 3],
+          "first %s, after the restart %s" % (first, again))
 
     # ---- kill -9 while streaming ----------------------------------------------
     db2 = os.path.join(work, "crash.db")
