@@ -634,6 +634,8 @@ typedef struct eng_engine {
     pw_time_ms next_case_deadline;             /* no case timer is due before */
     pw_time_ms next_schedule_deadline;         /* no zone schedule changes before */
     pw_time_ms resumed_at;                     /* eng_resume's now; INT64_MIN none */
+    pw_id (*number_incident)(void *ctx, pw_id case_id, pw_time_ms opened); /* NULL: 1, 2, 3, ... */
+    void *number_ctx;
     eng_counters counters;
 } eng_engine;
 
@@ -694,6 +696,17 @@ pw_time_ms eng_next_deadline(const eng_engine *e);
  * precise positions kept for it (PW_EV_INCIDENT_PURGED) and ends its windows. */
 eng_status eng_incident_ack(eng_engine *e, pw_id incident, pw_id officer, pw_time_ms now);
 eng_status eng_incident_close(eng_engine *e, pw_id incident, pw_id officer, pw_time_ms now);
+/*
+ * Who numbers the incidents: by default the engine, 1, 2, 3, ... in the
+ * order they open.  A caller that keeps incidents across restarts (a live
+ * centre rebuilding its engine from a store) numbers them itself, so that
+ * an incident keeps its id and no id is used twice: fn(ctx, case, opened)
+ * returns the new incident's id.  An id of 0, or one an open incident
+ * already has, is not taken: the engine numbers that one itself, above
+ * every id it has seen.  fn NULL: back to the default.
+ */
+eng_status eng_set_incident_numbering(eng_engine *e, pw_id (*fn)(void *ctx, pw_id case_id, pw_time_ms opened),
+                                      void *ctx);
 /* Precise positions currently kept for an incident (0 after a purge). */
 size_t eng_incident_log_count(const eng_engine *e, pw_id incident);
 /* The open incident of a case, or 0. */

@@ -47,7 +47,14 @@ static void open_incident(eng_engine *e, eng_case *c, pw_time_ms now, int reason
 {
     if (c->incident)
         return;
-    c->incident = e->next_incident++;
+    pw_id id = e->number_incident ? e->number_incident(e->number_ctx, c->id, now) : 0;
+    if (id == 0 || ei_find_incident(e, id))
+        id = e->next_incident;
+    while (ei_find_incident(e, id)) /* only when the caller numbered some */
+        id++;
+    c->incident = id;
+    if (id >= e->next_incident)
+        e->next_incident = id + 1;
     c->incident_opened_at = now;
     ei_incident_summary_reset(c);
     pw_event ev;
@@ -487,6 +494,16 @@ eng_status eng_tick(eng_engine *e, pw_time_ms now)
             e->next_case_deadline = next;
         i++;
     }
+    return ENG_OK;
+}
+
+eng_status eng_set_incident_numbering(eng_engine *e, pw_id (*fn)(void *ctx, pw_id case_id, pw_time_ms opened),
+                                      void *ctx)
+{
+    if (!live(e))
+        return ENG_EINVAL;
+    e->number_incident = fn;
+    e->number_ctx = fn ? ctx : NULL;
     return ENG_OK;
 }
 

@@ -106,6 +106,9 @@ typedef struct centre {
     size_t n_conns, n_unbound;   /* connections; those not yet bound to a device */
     int64_t rebuild_tick;        /* the rebuild's next 1 s tick */
     uint64_t accepted, acked, to_victims, counted[N_COUNTED];
+    pw_id max_incident;          /* the greatest incident id given (stored or live) */
+    uint64_t rebuild_unmatched;  /* incidents the rebuild opened that the store had not */
+    uint64_t rebuild_lost;       /* incidents open in the store the rebuild did not open */
     uint64_t log_second, logged_this_second, log_suppressed;
     int64_t last_now;
     int64_t clock_base;          /* the engine's clock: clock_base + time since hr_base, monotonic */
@@ -606,7 +609,8 @@ static void incident_event(centre *c, const pw_event *ev)
         v->offender_lat = v->offender_lon = v->victim_lat = v->victim_lon = 0.0;
         svc_console_incident(c->console, v);
         const eng_case_def *cd = find_case_def(c, v->case_id);
-        if (cd) { /* its precise positions out of the store, for good */
+        if (cd && !c->rebuilding) { /* its precise positions out of the store, for good (the rebuild
+                                     * replays a close the store has already purged) */
             int prc = svc_store_purge(c->store, v->incident, cd->offender, cd->victim, v->opened_ms, ev->time);
             if (prc > 0) {
                 c->checkpoint_due = 1;
@@ -614,8 +618,9 @@ static void incident_event(centre *c, const pw_event *ev)
             }
             store_check(c, prc < 0 ? -1 : 0);
         }
-        logj(c, "info", "incident closed and purged", "\"incident\":%lu,\"case\":%lu", (unsigned long)v->incident,
-             (unsigned long)v->case_id);
+        if (!c->rebuilding)
+            logj(c, "info", "incident closed and purged", "\"incident\":%lu,\"case\":%lu",
+                 (unsigned long)v->incident, (unsigned long)v->case_id);
         *v = c->views[--c->n_views];
         return;
     }
@@ -623,39 +628,77 @@ static void incident_event(centre *c, const pw_event *ev)
 }
 
 /* The dispatcher's and the case officer's actions, from the console. */
+/* The engine's incidents are numbered by the centre, so that an incident
+ * keeps its id across a restart and no id is ever given twice (the audit
+ * log and the incidents table name them).  While rebuilding, an incident
+ * gets the id the store gave it when it first opened: the same case,
+ * opened within 2 s (the rebuild's 1 s ticks fall on other milliseconds
+ * than the live ones).  Otherwise the next id above every stored one. */
+static pw_id number_incident(void *ctx, pw_id case_id, pw_time_ms opened)
+{
+    centre *c = ctx;
+    pw_id id = 0;
+    if (c->rebuilding) {
+        if (svc_store_find_incident(c->store, case_id, opened, 2000, &id) == 0 && id)
+            return id;
+        c->rebuild_unmatched++;
+    }
+    return ++c->max_incident;
+}
+
+/* A dispatcher's or case officer's action, as it was taken live, again in
+ * the rebuild (at its place among the reports). */
+static eng_status apply_action(centre *c, const svc_action *a)
+{
+    if (!strcmp(a->action, "ack"))
+        return eng_incident_ack(&c->eng, a->incident, 1, a->t_ms);
+    if (!strcmp(a->action, "close"))
+        return eng_incident_close(&c->eng, a->incident, 1, a->t_ms);
+    svc_incident_view *v = find_view(c, a->incident);
+    if (strcmp(a->action, "dispatch") != 0 || !v)
+        return v ? ENG_EINVAL : ENG_ENOENT;
+    snprintf(v->patrol, sizeof v->patrol, "%s", a->patrol);
+    snprintf(v->state, sizeof v->state, "dispatched");
+    v->updated_ms = a->t_ms;
+    return ENG_OK;
+}
+
 static int on_action(void *ctx, const char *what, pw_id incident, const char *patrol, char *msg, size_t n)
 {
     centre *c = ctx;
     svc_incident_view *v = find_view(c, incident);
     if (!v)
         return snprintf(msg, n, "no open incident %lu", (unsigned long)incident), -2;
-    int64_t now = centre_now(c);
-    eng_status st = ENG_OK;
-    if (!strcmp(what, "ack")) {
-        st = eng_incident_ack(&c->eng, incident, 1, now);
-    } else if (!strcmp(what, "dispatch")) {
-        snprintf(v->patrol, sizeof v->patrol, "%s", patrol);
-        snprintf(v->state, sizeof v->state, "dispatched");
-        v->updated_ms = now;
-        store_check(c, svc_store_begin(c->store));
-        store_check(c, svc_store_incident(c->store, incident, v->case_id, now, "dispatched"));
+    svc_action a = {.t_ms = centre_now(c), .incident = incident};
+    snprintf(a.action, sizeof a.action, "%s", what);
+    if (!strcmp(what, "dispatch"))
+        snprintf(a.patrol, sizeof a.patrol, "%s", patrol);
+    pw_id case_id = v->case_id; /* a close drops the view */
+    eng_status st = apply_action(c, &a);
+    if (st != ENG_OK)
+        return snprintf(msg, n, "incident %lu: %s", (unsigned long)incident, eng_strerror(st)), st == ENG_ENOENT ? -2 : -1;
+    store_check(c, svc_store_begin(c->store));
+    store_check(c, svc_store_action(c->store, &a)); /* replayed by the rebuild */
+    if (!strcmp(what, "dispatch")) {
+        store_check(c, svc_store_incident(c->store, incident, case_id, a.t_ms, "dispatched"));
         char pq[160];
         logj(c, "info", "dispatched", "\"incident\":%lu,\"patrol\":%s", (unsigned long)incident,
              jstr(v->patrol, pq, sizeof pq));
         svc_console_incident(c->console, v);
-    } else {
-        st = eng_incident_close(&c->eng, incident, 1, now);
     }
-    if (st != ENG_OK)
-        return snprintf(msg, n, "incident %lu: %s", (unsigned long)incident, eng_strerror(st)), st == ENG_ENOENT ? -2 : -1;
     return c->failed ? (snprintf(msg, n, "%s", c->err), -1) : 0;
 }
 
-/* What the centre keeps of the engine's events to say again to a device
- * that connects (say_again); during the rebuild as well. */
+/* What the centre keeps of the engine's events, during the rebuild as well:
+ * what to say again to a device that connects (say_again) and the open
+ * incidents as the dispatcher sees them (the console's, after a restart
+ * too). */
 static void remember(centre *c, const pw_event *ev)
 {
-    if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
+    if (ev->type == PW_EV_INCIDENT_OPEN || ev->type == PW_EV_INCIDENT_UPDATE || ev->type == PW_EV_INCIDENT_ACK ||
+        ev->type == PW_EV_INCIDENT_CLOSE) {
+        incident_event(c, ev);
+    } else if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
         svc_dev *d = find_device(c, ev->device);
         if (d)
             d->pursuit_s = ev->type == PW_EV_PURSUIT_ON ? (uint16_t)c->o->pursuit_interval_s : 0;
@@ -705,10 +748,6 @@ static void on_event(void *ctx, const pw_event *ev)
                                               : ev->type == PW_EV_INCIDENT_ACK ? "acknowledged"
                                                                                : "closed"));
         }
-        incident_event(c, ev);
-        break;
-    case PW_EV_INCIDENT_UPDATE:
-        incident_event(c, ev);
         break;
     case PW_EV_PURSUIT_ON:
     case PW_EV_PURSUIT_OFF: {
@@ -757,17 +796,46 @@ static void feed_engine(centre *c, const svc_frame *f, int64_t now)
 
 /* A stored report into the engine, in the order they came, with the
  * engine's 1 s tick run up to it as it ran live. */
+/* A stored incident not closed: open again in the engine after the
+ * rebuild?  If not, it is said. */
+static int check_reopened(void *ctx, pw_id id, pw_id case_id)
+{
+    centre *c = ctx;
+    if (find_view(c, id))
+        return 0;
+    c->rebuild_lost++;
+    logj(c, "warn", "an incident open in the store did not open again in the rebuild",
+         "\"incident\":%lu,\"case\":%lu", (unsigned long)id, (unsigned long)case_id);
+    return 0;
+}
+
+static int64_t rebuild_clock(centre *c, int64_t t)
+{
+    if (t < c->last_now)
+        t = c->last_now;
+    c->last_now = t;
+    if (c->rebuild_tick == 0)
+        c->rebuild_tick = t + 1000;
+    for (; c->rebuild_tick <= t; c->rebuild_tick += 1000)
+        eng_tick(&c->eng, c->rebuild_tick);
+    return t;
+}
+
 static int rebuild_one(void *ctx, const svc_frame *f, int64_t recv_ms)
 {
     centre *c = ctx;
-    if (recv_ms < c->last_now)
-        recv_ms = c->last_now;
-    c->last_now = recv_ms;
-    if (c->rebuild_tick == 0)
-        c->rebuild_tick = recv_ms + 1000;
-    for (; c->rebuild_tick <= recv_ms; c->rebuild_tick += 1000)
-        eng_tick(&c->eng, c->rebuild_tick);
-    feed_engine(c, f, recv_ms);
+    feed_engine(c, f, rebuild_clock(c, recv_ms));
+    return 0;
+}
+
+/* A close of an incident the rebuild did not open again (its positions
+ * purged) finds nothing: as it should. */
+static int rebuild_action(void *ctx, const svc_action *a)
+{
+    centre *c = ctx;
+    svc_action at = *a;
+    at.t_ms = rebuild_clock(c, a->t_ms);
+    apply_action(c, &at);
     return 0;
 }
 
@@ -1087,10 +1155,16 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
     }
     if (svc_store_commit(c->store) != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
-    /* the engine as it was: every stored report again, nothing written */
+    /* the engine as it was: every stored report and action again, nothing
+     * written; its incidents numbered as the store numbered them */
+    pw_id stored_max;
+    if (svc_store_max_incident(c->store, &stored_max) != 0)
+        return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
+    c->max_incident = stored_max;
+    eng_set_incident_numbering(&c->eng, number_incident, c);
     uint64_t t0 = uv_hrtime();
     c->rebuilding = 1;
-    int rc = svc_store_each_report(c->store, rebuild_one, c);
+    int rc = svc_store_replay(c->store, rebuild_one, rebuild_action, c);
     c->rebuilding = 0;
     if (rc != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
@@ -1102,9 +1176,25 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
      * only if it stays silent for its timeout from now, not all of them
      * at the first tick after a long stop. */
     eng_resume(&c->eng, c->clock_base);
-    logj(c, "info", "rebuilt", "\"reports\":%llu,\"ms\":%.0f,\"away_s\":%.0f",
+    /* the incidents the rebuild opened that the store had not (new ids,
+     * stored now), and those the store has open that it did not open again
+     * (said, for a person to look at: their reports are still stored) */
+    if (svc_store_begin(c->store) != 0)
+        return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
+    for (size_t i = 0; i < c->n_views; i++)
+        if (c->views[i].incident > stored_max &&
+            svc_store_incident(c->store, c->views[i].incident, c->views[i].case_id, c->views[i].opened_ms,
+                               "open") != 0)
+            return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
+    c->rebuild_lost = 0;
+    if (svc_store_each_open_incident(c->store, check_reopened, c) != 0 || svc_store_commit(c->store) != 0)
+        return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
+    logj(c, c->rebuild_unmatched || c->rebuild_lost ? "warn" : "info", "rebuilt",
+         "\"reports\":%llu,\"ms\":%.0f,\"away_s\":%.0f,\"incidents_open\":%zu,\"incidents_new\":%llu,"
+         "\"incidents_not_reopened\":%llu",
          (unsigned long long)eng_get_counters(&c->eng)->fixes_in, (double)(uv_hrtime() - t0) / 1e6,
-         c->last_now ? (double)(c->clock_base - c->last_now) / 1000.0 : 0.0);
+         c->last_now ? (double)(c->clock_base - c->last_now) / 1000.0 : 0.0, c->n_views,
+         (unsigned long long)c->rebuild_unmatched, (unsigned long long)c->rebuild_lost);
     return 0;
 }
 
@@ -1168,6 +1258,8 @@ int svc_serve(const svc_options *o, char *err, size_t n)
         if (svc_console_start(&c->console, &c->loop, o->http_host, o->http_port, o->web_dir, o->map_dir, &hooks,
                               &http_port, err, n) != 0)
             goto done;
+        for (size_t i = 0; i < c->n_views; i++) /* the incidents open before a restart */
+            svc_console_incident(c->console, &c->views[i]);
         char url[400], uq[900];
         snprintf(url, sizeof url, "http://%s:%d/", o->http_host, http_port);
         logj(c, "info", "console", "\"url\":%s", jstr(url, uq, sizeof uq));

@@ -200,6 +200,16 @@ int svc_fix_to_position(const pw_fix *fix, uint64_t seq, svc_frame *out);
  *   svc_store_each_report(s, fn, ctx)   every report in the order it came
  *       (recv_ms, device, seq), to rebuild the engine; positions purged are
  *       left out; fn returns nonzero to stop
+ *   svc_store_action(s, &action)   a dispatcher's or case officer's action,
+ *       in the same order as the reports (inside a batch)
+ *   svc_store_replay(s, on_report, on_action, ctx)   reports and actions
+ *       merged in the order they came
+ *   svc_store_find_incident(s, case, opened_ms, slack_ms, &id)   the stored
+ *       incident of that case opened nearest opened_ms, within slack: 0,
+ *       1 none, -1 failed
+ *   svc_store_max_incident(s, &id)   the greatest incident id stored (0)
+ *   svc_store_each_open_incident(s, fn, ctx)   fn(ctx, id, case) for each
+ *       incident not closed
  *   svc_store_purge(s, incident, offender, victim, from_ms, to_ms)   blanks
  *       the precise positions the two devices reported in [from, to] and
  *       those of the incident's audit records (received or measured in
@@ -209,6 +219,12 @@ int svc_fix_to_position(const pw_fix *fix, uint64_t seq, svc_frame *out);
  *       later), -1 failed
  */
 typedef struct svc_store svc_store;
+typedef struct svc_action {
+    int64_t t_ms;
+    pw_id incident;
+    char action[16];                 /* ack, dispatch, close */
+    char patrol[64];                 /* dispatch: the patrol sent, else "" */
+} svc_action;
 int svc_store_open(svc_store **s, const char *path, int durable);
 void svc_store_close(svc_store *s);
 const char *svc_store_error(const svc_store *s);
@@ -221,6 +237,12 @@ int svc_store_audit(svc_store *s, const pw_event *disclosure, const char *recipi
 int svc_store_incident(svc_store *s, pw_id incident, pw_id case_id, int64_t t_ms, const char *state);
 int svc_store_commit(svc_store *s);
 int svc_store_each_report(svc_store *s, int (*fn)(void *ctx, const svc_frame *f, int64_t recv_ms), void *ctx);
+int svc_store_action(svc_store *s, const svc_action *a);
+int svc_store_replay(svc_store *s, int (*on_report)(void *ctx, const svc_frame *f, int64_t recv_ms),
+                     int (*on_action)(void *ctx, const svc_action *a), void *ctx);
+int svc_store_find_incident(svc_store *s, pw_id case_id, int64_t opened_ms, int64_t slack_ms, pw_id *id);
+int svc_store_max_incident(svc_store *s, pw_id *max);
+int svc_store_each_open_incident(svc_store *s, int (*fn)(void *ctx, pw_id id, pw_id case_id), void *ctx);
 int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, int64_t from_ms, int64_t to_ms);
 int svc_store_checkpoint(svc_store *s);
 /* Checkpoints run so far by the store's checkpoint thread (store.c). */

@@ -9,6 +9,9 @@
  *              audit record says it
  *   cases      the court orders served: offender and victim
  *   incidents  opened, acknowledged, dispatched, closed
+ *   actions    the dispatchers' and case officers' actions (ack, dispatch
+ *              with its patrol, close), numbered in the same order as the
+ *              reports: the rebuild replays both, in the order they came
  *
  * Writes come in batches (svc_store_begin .. svc_store_commit): the gateway
  * gathers what one turn of its loop accepted, commits it once, and only
@@ -56,7 +59,8 @@ struct svc_store {
     uint64_t ckpt_done;          /* checkpoints the thread ran (svc_store_checkpoints) */
     int64_t arrival;             /* the next report's place in the order they came */
     sqlite3_stmt *put_report, *raise_seq, *put_audit, *put_device, *get_device, *each_report,
-        *put_incident, *purge_reports, *purge_audit, *put_case;
+        *put_incident, *purge_reports, *purge_audit, *put_case, *put_action, *each_action, *find_incident,
+        *max_incident;
     int in_batch;
     char err[512];
 };
@@ -82,7 +86,11 @@ static const char schema[] =
     "  id INTEGER PRIMARY KEY, offender INTEGER NOT NULL, victim INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS incidents("
     "  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, opened_ms INTEGER NOT NULL,"
-    "  state TEXT NOT NULL, changed_ms INTEGER NOT NULL);";
+    "  state TEXT NOT NULL, changed_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS incidents_by_case ON incidents(case_id, opened_ms);"
+    "CREATE TABLE IF NOT EXISTS actions("
+    "  arrival INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, incident INTEGER NOT NULL, action TEXT NOT NULL,"
+    "  patrol TEXT NOT NULL DEFAULT '');";
 
 static int fail(svc_store *s, const char *what)
 {
@@ -217,7 +225,12 @@ int svc_store_open(svc_store **out, const char *path, int durable)
                                    "role=excluded.role") ||
         prepare(s, &s->get_device, "SELECT last_seq FROM devices WHERE id=?1") ||
         prepare(s, &s->each_report, "SELECT device,seq,type,recv_ms,time_ms,lat_e7,lon_e7,acc_dm,source,motion,"
-                                    "speed_cmps,heading_cdeg,battery_pct,state FROM reports ORDER BY arrival") ||
+                                    "speed_cmps,heading_cdeg,battery_pct,state,arrival FROM reports ORDER BY arrival") ||
+        prepare(s, &s->put_action, "INSERT INTO actions VALUES(?1,?2,?3,?4,?5)") ||
+        prepare(s, &s->each_action, "SELECT arrival,t_ms,incident,action,patrol FROM actions ORDER BY arrival") ||
+        prepare(s, &s->find_incident, "SELECT id FROM incidents WHERE case_id=?1 AND opened_ms BETWEEN ?2-?3 AND "
+                                      "?2+?3 ORDER BY abs(opened_ms-?2), id LIMIT 1") ||
+        prepare(s, &s->max_incident, "SELECT coalesce(max(id), 0) FROM incidents") ||
         prepare(s, &s->put_incident, "INSERT INTO incidents VALUES(?1,?2,?3,?4,?3) ON CONFLICT(id) DO UPDATE SET "
                                      "state=excluded.state, changed_ms=?3") ||
         prepare(s, &s->purge_reports, "UPDATE reports SET lat_e7=NULL, lon_e7=NULL, acc_dm=NULL, speed_cmps=NULL, "
@@ -228,7 +241,10 @@ int svc_store_open(svc_store **out, const char *path, int durable)
                                  "offender=excluded.offender, victim=excluded.victim"))
         return -1;
     sqlite3_stmt *a;
-    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(arrival), 0) FROM reports", -1, &a, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT max(coalesce((SELECT max(arrival) FROM reports), 0), "
+                           "coalesce((SELECT max(arrival) FROM actions), 0))",
+                           -1, &a, NULL) != SQLITE_OK)
         return fail(s, path);
     s->arrival = sqlite3_step(a) == SQLITE_ROW ? sqlite3_column_int64(a, 0) + 1 : 1;
     sqlite3_finalize(a);
@@ -250,7 +266,8 @@ void svc_store_close(svc_store *s)
     }
     sqlite3_close(s->ckpt_db);
     sqlite3_stmt *all[] = {s->put_report, s->raise_seq, s->put_audit, s->put_device, s->get_device,
-                           s->each_report, s->put_incident, s->purge_reports, s->purge_audit, s->put_case};
+                           s->each_report, s->put_incident, s->purge_reports, s->purge_audit, s->put_case,
+                           s->put_action, s->each_action, s->find_incident, s->max_incident};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
@@ -383,38 +400,120 @@ int svc_store_incident(svc_store *s, pw_id incident, pw_id case_id, int64_t t_ms
     return run(s, st, "storing an incident");
 }
 
+/* The report at st's row into f and recv; 0 when it was purged (a
+ * position without its position: nothing to replay). */
+static int read_report(sqlite3_stmt *st, svc_frame *f, int64_t *recv)
+{
+    memset(f, 0, sizeof *f);
+    f->device = (uint32_t)sqlite3_column_int64(st, 0);
+    f->seq = (uint64_t)sqlite3_column_int64(st, 1);
+    f->type = (svc_frame_type)sqlite3_column_int(st, 2);
+    *recv = sqlite3_column_int64(st, 3);
+    int64_t t = sqlite3_column_int64(st, 4);
+    int has = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    if (f->type == SVC_POSITION) {
+        if (!has)
+            return 0; /* purged: the incident is closed, its positions gone */
+        f->u.position = (svc_position){
+            .time_ms = t, .lat_e7 = sqlite3_column_int(st, 5), .lon_e7 = sqlite3_column_int(st, 6),
+            .acc_dm = (uint16_t)sqlite3_column_int(st, 7), .source = (uint8_t)sqlite3_column_int(st, 8),
+            .motion = (uint8_t)sqlite3_column_int(st, 9), .speed_cmps = (uint16_t)sqlite3_column_int(st, 10),
+            .heading_cdeg = (uint16_t)sqlite3_column_int(st, 11)};
+    } else if (f->type == SVC_HEALTH) {
+        f->u.health = (svc_health){.time_ms = t, .battery_pct = (uint8_t)sqlite3_column_int(st, 12),
+                                   .state = (uint8_t)sqlite3_column_int(st, 13)};
+    } else {
+        f->u.panic = (svc_panic){.time_ms = t, .lat_e7 = has ? sqlite3_column_int(st, 5) : SVC_NO_LATLON,
+                                 .lon_e7 = has ? sqlite3_column_int(st, 6) : SVC_NO_LATLON};
+    }
+    return 1;
+}
+
+static void read_action(sqlite3_stmt *st, svc_action *a)
+{
+    memset(a, 0, sizeof *a);
+    a->t_ms = sqlite3_column_int64(st, 1);
+    a->incident = (pw_id)sqlite3_column_int64(st, 2);
+    const unsigned char *what = sqlite3_column_text(st, 3), *patrol = sqlite3_column_text(st, 4);
+    snprintf(a->action, sizeof a->action, "%s", what ? (const char *)what : "");
+    snprintf(a->patrol, sizeof a->patrol, "%s", patrol ? (const char *)patrol : "");
+}
+
+int svc_store_replay(svc_store *s, int (*on_report)(void *ctx, const svc_frame *f, int64_t recv_ms),
+                     int (*on_action)(void *ctx, const svc_action *a), void *ctx)
+{
+    /* two cursors, each in arrival order, merged */
+    sqlite3_stmt *r = s->each_report, *a = s->each_action;
+    int rr = sqlite3_step(r), ra = on_action ? sqlite3_step(a) : SQLITE_DONE, stop = 0;
+    while (!stop && (rr == SQLITE_ROW || ra == SQLITE_ROW)) {
+        if (rr == SQLITE_ROW &&
+            (ra != SQLITE_ROW || sqlite3_column_int64(r, 14) < sqlite3_column_int64(a, 0))) {
+            svc_frame f;
+            int64_t recv;
+            if (read_report(r, &f, &recv))
+                stop = on_report(ctx, &f, recv);
+            rr = sqlite3_step(r);
+        } else {
+            svc_action act;
+            read_action(a, &act);
+            stop = on_action(ctx, &act);
+            ra = sqlite3_step(a);
+        }
+    }
+    int ok = stop || ((rr == SQLITE_DONE || rr == SQLITE_ROW) && (ra == SQLITE_DONE || ra == SQLITE_ROW));
+    sqlite3_reset(r);
+    sqlite3_reset(a);
+    return ok ? 0 : fail(s, "reading the reports and actions back");
+}
+
 int svc_store_each_report(svc_store *s, int (*fn)(void *ctx, const svc_frame *f, int64_t recv_ms), void *ctx)
 {
-    sqlite3_stmt *st = s->each_report;
-    int rc, stop = 0;
-    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        svc_frame f;
-        memset(&f, 0, sizeof f);
-        f.device = (uint32_t)sqlite3_column_int64(st, 0);
-        f.seq = (uint64_t)sqlite3_column_int64(st, 1);
-        f.type = (svc_frame_type)sqlite3_column_int(st, 2);
-        int64_t recv = sqlite3_column_int64(st, 3);
-        int64_t t = sqlite3_column_int64(st, 4);
-        int has = sqlite3_column_type(st, 5) != SQLITE_NULL;
-        if (f.type == SVC_POSITION) {
-            if (!has)
-                continue; /* purged: the incident is closed, its positions gone */
-            f.u.position = (svc_position){
-                .time_ms = t, .lat_e7 = sqlite3_column_int(st, 5), .lon_e7 = sqlite3_column_int(st, 6),
-                .acc_dm = (uint16_t)sqlite3_column_int(st, 7), .source = (uint8_t)sqlite3_column_int(st, 8),
-                .motion = (uint8_t)sqlite3_column_int(st, 9), .speed_cmps = (uint16_t)sqlite3_column_int(st, 10),
-                .heading_cdeg = (uint16_t)sqlite3_column_int(st, 11)};
-        } else if (f.type == SVC_HEALTH) {
-            f.u.health = (svc_health){.time_ms = t, .battery_pct = (uint8_t)sqlite3_column_int(st, 12),
-                                      .state = (uint8_t)sqlite3_column_int(st, 13)};
-        } else {
-            f.u.panic = (svc_panic){.time_ms = t, .lat_e7 = has ? sqlite3_column_int(st, 5) : SVC_NO_LATLON,
-                                    .lon_e7 = has ? sqlite3_column_int(st, 6) : SVC_NO_LATLON};
-        }
-        stop = fn(ctx, &f, recv);
-    }
+    return svc_store_replay(s, fn, NULL, ctx);
+}
+
+int svc_store_action(svc_store *s, const svc_action *a)
+{
+    sqlite3_stmt *st = s->put_action;
+    sqlite3_bind_int64(st, 1, s->arrival++);
+    sqlite3_bind_int64(st, 2, a->t_ms);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)a->incident);
+    sqlite3_bind_text(st, 4, a->action, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, a->patrol, -1, SQLITE_TRANSIENT);
+    return run(s, st, "storing an action");
+}
+
+int svc_store_find_incident(svc_store *s, pw_id case_id, int64_t opened_ms, int64_t slack_ms, pw_id *id)
+{
+    sqlite3_stmt *st = s->find_incident;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)case_id);
+    sqlite3_bind_int64(st, 2, opened_ms);
+    sqlite3_bind_int64(st, 3, slack_ms);
+    int rc = sqlite3_step(st);
+    *id = rc == SQLITE_ROW ? (pw_id)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    return stop || rc == SQLITE_DONE ? 0 : fail(s, "reading the reports back");
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s, "looking an incident up");
+}
+
+int svc_store_each_open_incident(svc_store *s, int (*fn)(void *ctx, pw_id id, pw_id case_id), void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, case_id FROM incidents WHERE state != 'closed' ORDER BY id", -1, &st,
+                           NULL) != SQLITE_OK)
+        return fail(s, "reading the open incidents");
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        stop = fn(ctx, (pw_id)sqlite3_column_int64(st, 0), (pw_id)sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    return stop || rc == SQLITE_DONE ? 0 : fail(s, "reading the open incidents");
+}
+
+int svc_store_max_incident(svc_store *s, pw_id *max)
+{
+    int rc = sqlite3_step(s->max_incident);
+    *max = rc == SQLITE_ROW ? (pw_id)sqlite3_column_int64(s->max_incident, 0) : 0;
+    sqlite3_reset(s->max_incident);
+    return rc == SQLITE_ROW ? 0 : fail(s, "reading the incidents");
 }
 
 int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, int64_t from_ms, int64_t to_ms)

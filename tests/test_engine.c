@@ -463,6 +463,67 @@ static void test_resume_after_outage(void)
     eng_close(&eng);
 }
 
+typedef struct numbering {
+    pw_id give;                  /* the id the caller hands out */
+    pw_id case_id;               /* what the engine told it */
+    pw_time_ms opened;
+    int calls;
+} numbering;
+
+static pw_id give_id(void *ctx, pw_id case_id, pw_time_ms opened)
+{
+    numbering *n = ctx;
+    n->case_id = case_id;
+    n->opened = opened;
+    n->calls++;
+    return n->give;
+}
+
+static pw_id incident_opened(size_t k) /* the k-th INCIDENT_OPEN's id, 0 none */
+{
+    for (size_t i = 0; i < rec.n; i++)
+        if (rec.ev[i].type == PW_EV_INCIDENT_OPEN && k-- == 0)
+            return rec.ev[i].incident;
+    return 0;
+}
+
+/* A caller numbers the incidents (a centre that keeps them across
+ * restarts): the engine takes its id, and refuses only one an open
+ * incident already has (then it numbers above every id it has seen). */
+static void test_incident_numbering(void)
+{
+    eng_case_def c = default_case();
+    start(NULL, &c);
+    eng_case_def c2;
+    eng_case_default(&c2, 200, 30, 31);
+    CU_ASSERT_EQUAL_FATAL(eng_add_device(&eng, 30, ENG_ROLE_OFFENDER), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(eng_add_device(&eng, 31, ENG_ROLE_VICTIM), ENG_OK);
+    CU_ASSERT_EQUAL_FATAL(eng_add_case(&eng, &c2), ENG_OK);
+    numbering n = {.give = 42};
+    CU_ASSERT_EQUAL(eng_set_incident_numbering(&eng, give_id, &n), ENG_OK);
+    /* a panic opens an incident at once */
+    pw_device_status p = {.device = VIC, .set = PW_STATUS_PANIC_SET, .time = MONDAY, .panic = 1};
+    CU_ASSERT_EQUAL(eng_on_status(&eng, &p, MONDAY), ENG_OK);
+    CU_ASSERT_EQUAL(n.calls, 1);
+    CU_ASSERT_EQUAL(n.case_id, CASE);
+    CU_ASSERT_EQUAL(n.opened, MONDAY);
+    CU_ASSERT_EQUAL(incident_opened(0), 42);
+    CU_ASSERT_EQUAL(eng_case_incident(&eng, CASE), 42);
+    /* 42 is open: the other case's incident cannot have it; the engine
+     * takes 43, the first id above every one it has seen */
+    p.device = 31;
+    CU_ASSERT_EQUAL(eng_on_status(&eng, &p, MONDAY + SEC), ENG_OK);
+    CU_ASSERT_EQUAL(incident_opened(1), 43);
+    CU_ASSERT_EQUAL(eng_incident_close(&eng, 42, 1, MONDAY + 2 * SEC), ENG_OK);
+    /* back to the engine's numbering: it goes on above them (44) */
+    CU_ASSERT_EQUAL(eng_set_incident_numbering(&eng, NULL, NULL), ENG_OK);
+    p.device = VIC;
+    CU_ASSERT_EQUAL(eng_on_status(&eng, &p, MONDAY + 3 * SEC), ENG_OK);
+    CU_ASSERT_EQUAL(incident_opened(2), 44);
+    CU_ASSERT_EQUAL(n.calls, 2);
+    eng_close(&eng);
+}
+
 static void test_tamper_battery_power_contact(void)
 {
     eng_case_def c = default_case();
@@ -897,6 +958,7 @@ int main(void)
         {"memory is bounded and known in advance", test_memory_bound},
         {"registration errors", test_registration_errors},
         {"the caller's own outage loses nobody at once (eng_resume)", test_resume_after_outage},
+        {"a caller numbers the incidents; an open incident's id is not given twice", test_incident_numbering},
         {NULL, NULL},
     };
     int rc = pw_test_main("engine", tests);

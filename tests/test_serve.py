@@ -19,6 +19,8 @@ little-endian, personal "pwdevice"), not with the project's code.
   - a victim's phone away when a warning comes and her window opens gets,
     when it connects, the warning kept for her and her window's state, and
     the window's state again after a restart;
+  - incidents keep their ids and the dispatcher's actions across a kill -9
+    and restart, and a closed incident's id is never given again;
   - kill -9 while 100 devices stream, three times at random moments, and
     restart: every acknowledged report is in the store (loadgen's "lost"),
     what a reader saw committed before each kill is still there after it
@@ -431,6 +433,89 @@ try:
           t_start <= opened[0][4] <= t_on and
           [a for a in again if a[1] == 1] == opened and not [a for a in again if a[1] == 3],
           "first %s, after the restart %s" % (first, again))
+
+    # ---- incidents across restarts: the same ids, the dispatcher's actions ----
+    # The default scenario (victim 1, offender 2) with the console's HTTP
+    # side.  The offender stands by her: an incident; the dispatcher sends a
+    # patrol; kill -9 and restart: the console shows the same incident,
+    # dispatched, with its patrol.  The officer closes it (its positions
+    # purged); restart; he comes back: a new incident, with a new id (the
+    # engine alone would number it 1 again: the closed one's id).
+    import urllib.request
+    db6 = os.path.join(work, "restarts.db")
+    port6, http6 = free_port(), free_port()
+    web = ["--http", "127.0.0.1:%d" % http6]
+
+    def serve6():
+        p = serve(db6, port6, *web)
+        end = time.time() + 10
+        while time.time() < end:
+            try:
+                socket.create_connection(("127.0.0.1", http6), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        return p
+
+    def incidents6():
+        return json.loads(urllib.request.urlopen("http://127.0.0.1:%d/incidents" % http6, timeout=5).read())
+
+    def act6(body):
+        req = urllib.request.Request("http://127.0.0.1:%d/action" % http6, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        return urllib.request.urlopen(req, timeout=5).status
+
+    p = serve6()
+    m6 = open(db6 + ".key", "rb").read()
+    kv6, ko6 = device_key(m6, 1), device_key(m6, 2)
+    q6 = [int(time.time() * 1e6)]
+
+    def stand_by_her(seconds):
+        v = socket.create_connection(("127.0.0.1", port6))
+        o = socket.create_connection(("127.0.0.1", port6))
+        end = time.time() + seconds
+        while time.time() < end:
+            q6[0] += 1
+            v.sendall(position(kv6, 1, q6[0], *home))
+            o.sendall(position(ko6, 2, q6[0], *offset(*home, 15, 0)))
+            time.sleep(0.25)
+        read_frames(v, kv6, 1, 10**6, timeout=0.5)
+        read_frames(o, ko6, 2, 10**6, timeout=0.5)
+        v.close()
+        o.close()
+
+    stand_by_her(4)
+    before = incidents6()
+    first_id = before[0]["incident"] if len(before) == 1 else None
+    dispatched = first_id is not None and act6({"action": "dispatch", "incident": first_id, "patrol": "Jung-gu 3"}) == 200
+    time.sleep(0.3)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    p = serve6()
+    after = incidents6()
+    rebuilt6 = [l for l in log_lines(db6) if l["msg"] == "rebuilt"][-1]
+    same = (len(after) == 1 and after[0]["incident"] == first_id and after[0]["state"] == "dispatched" and
+            after[0]["patrol"] == "Jung-gu 3" and rebuilt6.get("incidents_new") == 0 and
+            rebuilt6.get("incidents_not_reopened") == 0)
+    closed = first_id is not None and act6({"action": "close", "incident": first_id}) == 200
+    os.kill(p.pid, signal.SIGTERM)
+    p.wait(timeout=30)
+    p = serve6()
+    empty = incidents6()
+    stand_by_her(4)
+    again6 = incidents6()
+    os.kill(p.pid, signal.SIGTERM)
+    p.wait(timeout=30)
+    ro = sqlite3.connect("file:%s?mode=ro" % db6, uri=True)
+    stored6 = ro.execute("SELECT id, state FROM incidents ORDER BY id").fetchall()
+    ro.close()
+    check("incidents across restarts: after kill -9 the console shows the same incident, dispatched, with its "
+          "patrol; after its close and a restart, a new incident gets a new id",
+          dispatched and same and closed and empty == [] and len(again6) == 1 and
+          first_id is not None and again6[0]["incident"] > first_id and
+          stored6 == [(first_id, "closed"), (again6[0]["incident"], "open")],
+          "before %s; after kill -9 %s (%s); after the close %s; again %s; stored %s" %
+          (before, after, rebuilt6, empty, again6, stored6))
 
     # ---- kill -9 while streaming ----------------------------------------------
     db2 = os.path.join(work, "crash.db")
