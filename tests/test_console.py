@@ -18,7 +18,7 @@ Skipped (exit 0 with a line saying so) when chromium is not installed and
 PW_REQUIRE_BROWSER is not set; setup.sh installs it and sets it.
 """
 import base64, json, os, random, shutil, socket, sqlite3, struct, subprocess, sys, time, zlib
-from svc_testlib import check, counts, free_port
+from svc_testlib import check, counts, free_port, wait_port
 
 pw, src = sys.argv[1], sys.argv[2]
 browser = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -32,19 +32,6 @@ work = os.path.abspath("pw_console")
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 procs = []
-
-
-def wait_port(port, proc, what):
-    end = time.time() + 30
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-    raise SystemExit("%s did not start" % what)
 
 
 class WebSocket:
@@ -168,7 +155,8 @@ try:
     centre = subprocess.Popen([pw, "serve", "--db", db, "--listen", "127.0.0.1:%d" % port, "--http",
                                "127.0.0.1:%d" % http, "--quiet"] + conf, stderr=log, stdout=subprocess.DEVNULL)
     procs.append(centre)
-    wait_port(port, centre, "serve")
+    if not wait_port(port, centre):
+        raise SystemExit("serve did not start")
     lg = subprocess.run([pw, "loadgen", "--connect", "127.0.0.1:%d" % port, "--db", db, "--devices", "12", "--rate",
                          "60", "--seconds", "3", "--spread", "150", "--quiet"] + conf, capture_output=True, text=True)
     open_now = json.loads(subprocess.run(["python3", "-c", "import urllib.request,sys;"

@@ -33,7 +33,7 @@ little-endian, personal "pwdevice"), not with the project's code.
 usage: test_serve.py PROXWATCH SOURCE_DIR
 """
 import hashlib, hmac, json, os, random, shutil, signal, socket, sqlite3, struct, subprocess, sys, time
-from svc_testlib import check, counts, free_port
+from svc_testlib import check, counts, free_port, wait_port
 
 pw, src = sys.argv[1], sys.argv[2]
 work = os.path.abspath("pw_serve")
@@ -48,15 +48,8 @@ def serve(db, port, *extra, env=None):
                          list(extra),
                          stderr=log, stdout=subprocess.DEVNULL, env=env)
     procs.append(p)
-    deadline = time.time() + 30
-    while time.time() < deadline:  # listening once it accepts
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return p
-        except OSError:
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
+    if wait_port(port, p):  # listening once it accepts
+        return p
     raise SystemExit("serve did not start: " + open(db + ".log").read()[-2000:])
 
 
@@ -448,13 +441,7 @@ try:
 
     def serve6():
         p = serve(db6, port6, *web)
-        end = time.time() + 10
-        while time.time() < end:
-            try:
-                socket.create_connection(("127.0.0.1", http6), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_port(http6, p, 10)
         return p
 
     def incidents6():
