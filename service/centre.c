@@ -68,13 +68,13 @@ typedef struct svc_dev {
 } svc_dev;
 
 /* A case's reveal window as its victim's phone must know it: said again
- * each time her phone connects (kept through the rebuild as well). */
+ * each time her phone connects; stored as it changes, and after the
+ * rebuild taken from the store (a window whose reports were purged does
+ * not open again in the rebuild, nor its close close it). */
 typedef struct svc_window {
-    pw_id case_id;
+    svc_window_state st;          /* st.case_id: the key */
     pw_id victim;
-    int open;
-    int64_t opened_ms, closed_ms; /* closed_ms 0: never closed */
-    uint8_t close_reason;
+    pw_id rebuilt_incident;       /* the rebuild: the last stored incident id this case was given again */
 } svc_window;
 
 typedef struct pending_ack {
@@ -109,13 +109,16 @@ typedef struct centre {
     pw_id max_incident;          /* the greatest incident id given (stored or live) */
     uint64_t rebuild_unmatched;  /* incidents the rebuild opened that the store had not */
     uint64_t rebuild_lost;       /* incidents open in the store the rebuild did not open */
+    uint64_t rebuild_unreplayed; /* stored actions on an incident the rebuild did not open */
     uint64_t log_second, logged_this_second, log_suppressed;
     int64_t last_now;
     int64_t clock_base;          /* the engine's clock: clock_base + time since hr_base, monotonic */
     uint64_t hr_base;
     uint64_t out_next, out_end;  /* the centre's sequence numbers: the block reserved in the store */
     int checkpoint_due;          /* a purge's WAL checkpoint waits for a reader */
+    int purged;                  /* a purge in the batch: cut the WAL after its commit */
     long test_commit_delay_ms;   /* PROXWATCH_TEST_COMMIT_DELAY_MS, 0 */
+    long long test_clock_offset_ms; /* PROXWATCH_TEST_CLOCK_OFFSET_MS, 0 */
     int failed;
     char err[600];
 } centre;
@@ -146,6 +149,7 @@ typedef struct out_write {
 } out_write;
 
 static void store_check(centre *c, int rc);
+static void commit_now(centre *c);
 
 /* s as a JSON string (quoted, escaped by record/'s writer), for a log line. */
 static const char *jstr(const char *s, char *buf, size_t n)
@@ -163,6 +167,13 @@ static int64_t wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The wall clock as the engine takes it when the centre starts (a test
+ * may put it ahead: a long outage without waiting for it). */
+static int64_t start_ms(const centre *c)
+{
+    return wall_ms() + c->test_clock_offset_ms;
 }
 
 /* The engine's clock: the wall clock when the centre started (or the last
@@ -490,13 +501,13 @@ static void to_victim(centre *c, const pw_event *ev)
 
 static int cmp_window(const void *a, const void *b)
 {
-    pw_id x = ((const svc_window *)a)->case_id, y = ((const svc_window *)b)->case_id;
+    pw_id x = ((const svc_window *)a)->st.case_id, y = ((const svc_window *)b)->st.case_id;
     return x < y ? -1 : x > y;
 }
 
 static svc_window *find_window(centre *c, pw_id case_id)
 {
-    svc_window key = {.case_id = case_id};
+    svc_window key = {.st.case_id = case_id};
     return c->n_windows ? bsearch(&key, c->windows, c->n_windows, sizeof key, cmp_window) : NULL;
 }
 
@@ -513,8 +524,8 @@ static void say_again(centre *c, svc_dev *d)
     if (d->role != ENG_ROLE_VICTIM)
         return;
     for (size_t i = 0; i < c->n_windows; i++) {
-        const svc_window *w = &c->windows[i];
-        if (w->victim != d->id || (!w->open && w->closed_ms == 0))
+        const svc_window_state *w = &c->windows[i].st;
+        if (c->windows[i].victim != d->id || (!w->open && w->closed_ms == 0))
             continue;
         svc_frame f = {.type = SVC_ALERT};
         f.u.alert.case_id = w->case_id;
@@ -611,12 +622,9 @@ static void incident_event(centre *c, const pw_event *ev)
         const eng_case_def *cd = find_case_def(c, v->case_id);
         if (cd && !c->rebuilding) { /* its precise positions out of the store, for good (the rebuild
                                      * replays a close the store has already purged) */
-            int prc = svc_store_purge(c->store, v->incident, cd->offender, cd->victim, v->opened_ms, ev->time);
-            if (prc > 0) {
-                c->checkpoint_due = 1;
-                logj(c, "warn", "purged; the WAL keeps the old pages until a reader lets go", NULL);
-            }
-            store_check(c, prc < 0 ? -1 : 0);
+            /* in the batch that stores the close: both or neither */
+            store_check(c, svc_store_purge(c->store, v->incident, cd->offender, cd->victim, v->opened_ms, ev->time));
+            c->purged = 1;
         }
         if (!c->rebuilding)
             logj(c, "info", "incident closed and purged", "\"incident\":%lu,\"case\":%lu",
@@ -639,8 +647,17 @@ static pw_id number_incident(void *ctx, pw_id case_id, pw_time_ms opened)
     centre *c = ctx;
     pw_id id = 0;
     if (c->rebuilding) {
-        if (svc_store_find_incident(c->store, case_id, opened, 2000, &id) == 0 && id)
+        /* a case's incidents open again in the order they first opened:
+         * only an id above the one the case was last given again, never
+         * one twice */
+        svc_window *w = find_window(c, case_id);
+        int rc = svc_store_find_incident(c->store, case_id, opened, 2000, w ? w->rebuilt_incident : 0, &id);
+        store_check(c, rc < 0 ? -1 : 0);
+        if (rc == 0 && id) {
+            if (w)
+                w->rebuilt_incident = id;
             return id;
+        }
         c->rebuild_unmatched++;
     }
     return ++c->max_incident;
@@ -650,6 +667,8 @@ static pw_id number_incident(void *ctx, pw_id case_id, pw_time_ms opened)
  * the rebuild (at its place among the reports). */
 static eng_status apply_action(centre *c, const svc_action *a)
 {
+    if (!strcmp(a->action, "resume")) /* the centre back from a stop (setup) */
+        return eng_resume(&c->eng, a->t_ms);
     if (!strcmp(a->action, "ack"))
         return eng_incident_ack(&c->eng, a->incident, 1, a->t_ms);
     if (!strcmp(a->action, "close"))
@@ -679,14 +698,20 @@ static int on_action(void *ctx, const char *what, pw_id incident, const char *pa
         return snprintf(msg, n, "incident %lu: %s", (unsigned long)incident, eng_strerror(st)), st == ENG_ENOENT ? -2 : -1;
     store_check(c, svc_store_begin(c->store));
     store_check(c, svc_store_action(c->store, &a)); /* replayed by the rebuild */
-    if (!strcmp(what, "dispatch")) {
+    if (!strcmp(what, "dispatch"))
         store_check(c, svc_store_incident(c->store, incident, case_id, a.t_ms, "dispatched"));
+    /* stored (with a close's purge, in the same transaction) before the
+     * console is answered */
+    commit_now(c);
+    if (c->failed)
+        return snprintf(msg, n, "%s", c->err), -1;
+    if (!strcmp(what, "dispatch")) {
         char pq[160];
         logj(c, "info", "dispatched", "\"incident\":%lu,\"patrol\":%s", (unsigned long)incident,
              jstr(v->patrol, pq, sizeof pq));
         svc_console_incident(c->console, v);
     }
-    return c->failed ? (snprintf(msg, n, "%s", c->err), -1) : 0;
+    return 0;
 }
 
 /* What the centre keeps of the engine's events, during the rebuild as well:
@@ -697,6 +722,8 @@ static void remember(centre *c, const pw_event *ev)
 {
     if (ev->type == PW_EV_INCIDENT_OPEN || ev->type == PW_EV_INCIDENT_UPDATE || ev->type == PW_EV_INCIDENT_ACK ||
         ev->type == PW_EV_INCIDENT_CLOSE) {
+        if (ev->type == PW_EV_INCIDENT_OPEN && ev->incident > c->max_incident)
+            c->max_incident = ev->incident; /* the engine numbered it itself */
         incident_event(c, ev);
     } else if (ev->type == PW_EV_PURSUIT_ON || ev->type == PW_EV_PURSUIT_OFF) {
         svc_dev *d = find_device(c, ev->device);
@@ -704,9 +731,10 @@ static void remember(centre *c, const pw_event *ev)
             d->pursuit_s = ev->type == PW_EV_PURSUIT_ON ? (uint16_t)c->o->pursuit_interval_s : 0;
     } else if ((ev->type == PW_EV_REVEAL_OPEN || ev->type == PW_EV_REVEAL_CLOSE) &&
                ev->recipient == ENG_PARTY_VICTIM) {
-        svc_window *w = find_window(c, ev->case_id);
-        if (!w)
+        svc_window *cw = find_window(c, ev->case_id);
+        if (!cw)
             return;
+        svc_window_state *w = &cw->st;
         w->open = ev->type == PW_EV_REVEAL_OPEN;
         if (w->open) {
             w->opened_ms = ev->time;
@@ -714,7 +742,20 @@ static void remember(centre *c, const pw_event *ev)
             w->closed_ms = ev->time;
             w->close_reason = ev->reason > 0 && ev->reason < 256 ? (uint8_t)ev->reason : 0;
         }
+        if (!c->rebuilding) {
+            store_check(c, svc_store_begin(c->store));
+            store_check(c, svc_store_window(c->store, w));
+        }
     }
+}
+
+/* A window as the store has it: as its victim was told it last. */
+static int load_window(void *ctx, const svc_window_state *stored)
+{
+    svc_window *w = find_window(ctx, stored->case_id);
+    if (w)
+        w->st = *stored;
+    return 0;
 }
 
 static void on_event(void *ctx, const pw_event *ev)
@@ -828,14 +869,24 @@ static int rebuild_one(void *ctx, const svc_frame *f, int64_t recv_ms)
     return 0;
 }
 
-/* A close of an incident the rebuild did not open again (its positions
- * purged) finds nothing: as it should. */
+/* An action on an incident the rebuild did not open again finds nothing
+ * (counted): as it should when the incident was closed later and its
+ * positions purged.  The centre's own stops are not the devices': no tick
+ * runs through one (the resume is where the centre came back). */
 static int rebuild_action(void *ctx, const svc_action *a)
 {
     centre *c = ctx;
     svc_action at = *a;
-    at.t_ms = rebuild_clock(c, a->t_ms);
-    apply_action(c, &at);
+    if (!strcmp(a->action, "resume")) {
+        if (a->t_ms > c->last_now)
+            c->last_now = a->t_ms;
+        c->rebuild_tick = c->last_now + 1000;
+        at.t_ms = c->last_now;
+    } else {
+        at.t_ms = rebuild_clock(c, a->t_ms);
+    }
+    if (apply_action(c, &at) != ENG_OK)
+        c->rebuild_unreplayed++;
     return 0;
 }
 
@@ -1010,6 +1061,20 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* ---- after each turn: commit, then acknowledge --------------------------- */
 
+/* Commit the batch; after a purge, cut the WAL (or, while a reader holds
+ * its old pages, on a later tick). */
+static void commit_now(centre *c)
+{
+    store_check(c, svc_store_commit(c->store));
+    if (c->failed || !c->purged)
+        return;
+    c->purged = 0;
+    if (svc_store_checkpoint(c->store) != 0) {
+        c->checkpoint_due = 1;
+        logj(c, "warn", "purged; the WAL keeps the old pages until a reader lets go", NULL);
+    }
+}
+
 static void on_after_io(uv_check_t *h)
 {
     centre *c = h->data;
@@ -1017,7 +1082,7 @@ static void on_after_io(uv_check_t *h)
         return;
     if (c->test_commit_delay_ms > 0 && c->n_acks > 0)
         nanosleep(&(struct timespec){c->test_commit_delay_ms / 1000, c->test_commit_delay_ms % 1000 * 1000000}, NULL);
-    store_check(c, svc_store_commit(c->store));
+    commit_now(c);
     if (c->failed)
         return;
     for (size_t i = 0; i < c->n_acks; i++) {
@@ -1052,11 +1117,15 @@ static void log_stats(centre *c, const char *msg)
     for (int k = 0; k < N_COUNTED && n < sizeof refused - 64; k++)
         n += (size_t)snprintf(refused + n, sizeof refused - n, "%s\"%s\":%llu", k ? "," : "", counted_name(k),
                               (unsigned long long)c->counted[k]);
+    /* the engine's losses since the start, the rebuild's included */
+    const eng_counters *ec = eng_get_counters(&c->eng);
     logj(c, "info", msg,
          "\"connections\":%zu,\"accepted\":%llu,\"acked\":%llu,\"to_victims\":%llu,\"checkpoints\":%llu,"
-         "\"refused\":{%s}",
+         "\"contact_lost\":%llu,\"signal_lost\":%llu,\"refused\":{%s}",
          c->n_conns, (unsigned long long)c->accepted, (unsigned long long)c->acked,
-         (unsigned long long)c->to_victims, (unsigned long long)svc_store_checkpoints(c->store), refused);
+         (unsigned long long)c->to_victims, (unsigned long long)svc_store_checkpoints(c->store),
+         (unsigned long long)ec->events[PW_EV_COMM_LOST], (unsigned long long)ec->events[PW_EV_SIGNAL_LOST],
+         refused);
 }
 
 static void on_stats(uv_timer_t *t)
@@ -1111,12 +1180,24 @@ static int cmp_device(const void *a, const void *b)
 
 static int setup(centre *c, const svc_options *o, char *err, size_t n)
 {
+    /* the tests' hooks (proxwatch(1), ENVIRONMENT), said when set */
     const char *delay = getenv("PROXWATCH_TEST_COMMIT_DELAY_MS");
     if (delay && *delay) {
         char *end;
         c->test_commit_delay_ms = strtol(delay, &end, 10);
         if (*end || c->test_commit_delay_ms < 0 || c->test_commit_delay_ms > 10000)
             return snprintf(err, n, "PROXWATCH_TEST_COMMIT_DELAY_MS=%s: not 0 to 10000 ms", delay), -1;
+        logj(c, "warn", "a test's hook: each commit waits", "\"PROXWATCH_TEST_COMMIT_DELAY_MS\":%ld",
+             c->test_commit_delay_ms);
+    }
+    const char *offset = getenv("PROXWATCH_TEST_CLOCK_OFFSET_MS");
+    if (offset && *offset) {
+        char *end;
+        c->test_clock_offset_ms = strtoll(offset, &end, 10);
+        if (*end || c->test_clock_offset_ms < 0 || c->test_clock_offset_ms > 86400000LL)
+            return snprintf(err, n, "PROXWATCH_TEST_CLOCK_OFFSET_MS=%s: not 0 to 86400000 ms", offset), -1;
+        logj(c, "warn", "a test's hook: the engine's clock is ahead of the wall's",
+             "\"PROXWATCH_TEST_CLOCK_OFFSET_MS\":%lld", c->test_clock_offset_ms);
     }
     if (svc_store_open(&c->store, o->db_path, o->durable) != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
@@ -1145,7 +1226,7 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
     if (!c->windows)
         return snprintf(err, n, "out of memory"), -1;
     for (size_t i = 0; i < o->n_cases; i++)
-        c->windows[c->n_windows++] = (svc_window){.case_id = o->cases[i].id, .victim = o->cases[i].victim};
+        c->windows[c->n_windows++] = (svc_window){.st.case_id = o->cases[i].id, .victim = o->cases[i].victim};
     qsort(c->windows, c->n_windows, sizeof *c->windows, cmp_window);
     for (size_t i = 0; i < o->n_cases; i++) {
         if ((es = eng_add_case(&c->eng, &o->cases[i])) != ENG_OK)
@@ -1166,20 +1247,27 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
     c->rebuilding = 1;
     int rc = svc_store_replay(c->store, rebuild_one, rebuild_action, c);
     c->rebuilding = 0;
-    if (rc != 0)
+    if (rc != 0 || c->failed)
+        return snprintf(err, n, "%s", c->failed ? c->err : svc_store_error(c->store)), -1;
+    if (svc_store_each_window(c->store, load_window, c) != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
+    const eng_counters *ec = eng_get_counters(&c->eng);
+    uint64_t contact_lost = ec->events[PW_EV_COMM_LOST], signal_lost = ec->events[PW_EV_SIGNAL_LOST];
     /* the clock from here: the wall's, or the last report's if the wall is behind it */
-    int64_t wall = wall_ms();
+    int64_t wall = start_ms(c);
     c->clock_base = wall > c->last_now ? wall : c->last_now;
     c->hr_base = uv_hrtime();
     /* Nobody could reach the centre while it was down: a device is lost
      * only if it stays silent for its timeout from now, not all of them
-     * at the first tick after a long stop. */
-    eng_resume(&c->eng, c->clock_base);
+     * at the first tick after a long stop.  Stored as an action, so that
+     * the next rebuild does not tick through this stop either. */
+    svc_action resume = {.t_ms = c->clock_base};
+    snprintf(resume.action, sizeof resume.action, "resume");
+    apply_action(c, &resume);
     /* the incidents the rebuild opened that the store had not (new ids,
      * stored now), and those the store has open that it did not open again
      * (said, for a person to look at: their reports are still stored) */
-    if (svc_store_begin(c->store) != 0)
+    if (svc_store_begin(c->store) != 0 || svc_store_action(c->store, &resume) != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     for (size_t i = 0; i < c->n_views; i++)
         if (c->views[i].incident > stored_max &&
@@ -1191,10 +1279,13 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     logj(c, c->rebuild_unmatched || c->rebuild_lost ? "warn" : "info", "rebuilt",
          "\"reports\":%llu,\"ms\":%.0f,\"away_s\":%.0f,\"incidents_open\":%zu,\"incidents_new\":%llu,"
-         "\"incidents_not_reopened\":%llu",
-         (unsigned long long)eng_get_counters(&c->eng)->fixes_in, (double)(uv_hrtime() - t0) / 1e6,
+         "\"incidents_not_reopened\":%llu,\"actions_not_replayed\":%llu,\"contact_lost\":%llu,"
+         "\"signal_lost\":%llu",
+         (unsigned long long)ec->fixes_in, (double)(uv_hrtime() - t0) / 1e6,
          c->last_now ? (double)(c->clock_base - c->last_now) / 1000.0 : 0.0, c->n_views,
-         (unsigned long long)c->rebuild_unmatched, (unsigned long long)c->rebuild_lost);
+         (unsigned long long)c->rebuild_unmatched, (unsigned long long)c->rebuild_lost,
+         (unsigned long long)c->rebuild_unreplayed, (unsigned long long)contact_lost,
+         (unsigned long long)signal_lost);
     return 0;
 }
 

@@ -204,21 +204,35 @@ int svc_fix_to_position(const pw_fix *fix, uint64_t seq, svc_frame *out);
  *       in the same order as the reports (inside a batch)
  *   svc_store_replay(s, on_report, on_action, ctx)   reports and actions
  *       merged in the order they came
- *   svc_store_find_incident(s, case, opened_ms, slack_ms, &id)   the stored
- *       incident of that case opened nearest opened_ms, within slack: 0,
- *       1 none, -1 failed
+ *   svc_store_find_incident(s, case, opened_ms, slack_ms, after, &id)   the
+ *       stored incident of that case opened nearest opened_ms, within
+ *       slack, with an id above `after`, and not closed before opened_ms:
+ *       0, 1 none, -1 failed
  *   svc_store_max_incident(s, &id)   the greatest incident id stored (0)
  *   svc_store_each_open_incident(s, fn, ctx)   fn(ctx, id, case) for each
  *       incident not closed
+ *   svc_store_window(s, &w)   a case's reveal window's state, stored as
+ *       it changes (inside a batch); svc_store_each_window(s, fn, ctx) each
+ *       one stored, by case
  *   svc_store_purge(s, incident, offender, victim, from_ms, to_ms)   blanks
- *       the precise positions the two devices reported in [from, to] and
+ *       the precise positions the two devices reported in [from, to] (from
+ *       the incident's stored opening if that is earlier) and
  *       those of the incident's audit records (received or measured in
- *       [from, to]); the old bytes are overwritten (secure_delete) and the
- *       WAL checkpointed and cut: 0, 1 when a reader held the WAL (the
- *       purge is done, the old pages wait: call svc_store_checkpoint
- *       later), -1 failed
+ *       [from, to]), in the batch (begun if none was): the old bytes are
+ *       overwritten (secure_delete) when it commits; then
+ *       svc_store_checkpoint cuts the WAL, which still holds them
+ *   svc_store_checkpoint(s)   a TRUNCATE checkpoint, outside a batch, after
+ *       the checkpoint thread's under way: 0, 1 when a reader held the WAL
+ *       (not waited for: the old pages wait, call it again later)
  */
 typedef struct svc_store svc_store;
+/* A case's reveal window as its victim's phone must know it. */
+typedef struct svc_window_state {
+    pw_id case_id;
+    int open;
+    int64_t opened_ms, closed_ms;    /* closed_ms 0: never closed */
+    uint8_t close_reason;            /* eng_reveal_close_reason */
+} svc_window_state;
 typedef struct svc_action {
     int64_t t_ms;
     pw_id incident;
@@ -240,9 +254,12 @@ int svc_store_each_report(svc_store *s, int (*fn)(void *ctx, const svc_frame *f,
 int svc_store_action(svc_store *s, const svc_action *a);
 int svc_store_replay(svc_store *s, int (*on_report)(void *ctx, const svc_frame *f, int64_t recv_ms),
                      int (*on_action)(void *ctx, const svc_action *a), void *ctx);
-int svc_store_find_incident(svc_store *s, pw_id case_id, int64_t opened_ms, int64_t slack_ms, pw_id *id);
+int svc_store_find_incident(svc_store *s, pw_id case_id, int64_t opened_ms, int64_t slack_ms, pw_id after,
+                            pw_id *id);
 int svc_store_max_incident(svc_store *s, pw_id *max);
 int svc_store_each_open_incident(svc_store *s, int (*fn)(void *ctx, pw_id id, pw_id case_id), void *ctx);
+int svc_store_window(svc_store *s, const svc_window_state *w);
+int svc_store_each_window(svc_store *s, int (*fn)(void *ctx, const svc_window_state *w), void *ctx);
 int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, int64_t from_ms, int64_t to_ms);
 int svc_store_checkpoint(svc_store *s);
 /* Checkpoints run so far by the store's checkpoint thread (store.c). */

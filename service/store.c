@@ -10,8 +10,13 @@
  *   cases      the court orders served: offender and victim
  *   incidents  opened, acknowledged, dispatched, closed
  *   actions    the dispatchers' and case officers' actions (ack, dispatch
- *              with its patrol, close), numbered in the same order as the
- *              reports: the rebuild replays both, in the order they came
+ *              with its patrol, close) and the centre's restarts (resume),
+ *              numbered in the same order as the reports: the rebuild
+ *              replays both, in the order they came
+ *   windows    each case's reveal window as its victim was told it (open
+ *              since, or closed when and why; no position): what her phone
+ *              is told again when it connects, after a restart too (the
+ *              rebuild cannot know a window whose reports were purged)
  *
  * Writes come in batches (svc_store_begin .. svc_store_commit): the gateway
  * gathers what one turn of its loop accepted, commits it once, and only
@@ -22,8 +27,9 @@
  * The purge (a case officer closed an incident) blanks the precise
  * positions of the case's devices over the incident and of its audit
  * records, with secure_delete on (the old bytes are overwritten, not left
- * in free space) and then a TRUNCATE checkpoint, so the WAL no longer
- * holds the old pages either.
+ * in free space), in the caller's batch: the close and its purge are one
+ * transaction.  After the commit, a TRUNCATE checkpoint
+ * (svc_store_checkpoint) and the WAL no longer holds the old pages either.
  *
  * Checkpoints (copying the WAL's pages into the database file) run on a
  * thread of their own with a connection of its own, woken when the WAL
@@ -47,20 +53,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CHECKPOINT_PAGES = 1000, CHECKPOINT_HARD_PAGES = 16000 };
+enum { CHECKPOINT_PAGES = 1000, CHECKPOINT_HARD_PAGES = 16000, BUSY_TIMEOUT_MS = 5000 };
 
 struct svc_store {
     sqlite3 *db;
     sqlite3 *ckpt_db;            /* the checkpoint thread's connection */
     pthread_t ckpt;
     pthread_mutex_t mu;
-    pthread_cond_t wake;
+    pthread_cond_t wake;         /* the thread: work (wanted, stop, no more paused) */
+    pthread_cond_t idle;         /* the purge's checkpoint: the thread is idle */
     int ckpt_started, ckpt_wanted, ckpt_stop;
+    int ckpt_running, ckpt_paused; /* the thread checkpoints; the writer's TRUNCATE waits */
     uint64_t ckpt_done;          /* checkpoints the thread ran (svc_store_checkpoints) */
     int64_t arrival;             /* the next report's place in the order they came */
     sqlite3_stmt *put_report, *raise_seq, *put_audit, *put_device, *get_device, *each_report,
         *put_incident, *purge_reports, *purge_audit, *put_case, *put_action, *each_action, *find_incident,
-        *max_incident;
+        *max_incident, *put_window;
     int in_batch;
     char err[512];
 };
@@ -90,7 +98,10 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS incidents_by_case ON incidents(case_id, opened_ms);"
     "CREATE TABLE IF NOT EXISTS actions("
     "  arrival INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, incident INTEGER NOT NULL, action TEXT NOT NULL,"
-    "  patrol TEXT NOT NULL DEFAULT '');";
+    "  patrol TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS windows("
+    "  case_id INTEGER PRIMARY KEY, open INTEGER NOT NULL, opened_ms INTEGER NOT NULL, closed_ms INTEGER NOT NULL,"
+    "  reason INTEGER NOT NULL);";
 
 static int fail(svc_store *s, const char *what)
 {
@@ -128,16 +139,17 @@ static void *checkpointer(void *arg)
     svc_store *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->ckpt_wanted && !s->ckpt_stop)
+        while ((!s->ckpt_wanted || s->ckpt_paused) && !s->ckpt_stop)
             pthread_cond_wait(&s->wake, &s->mu);
         if (s->ckpt_stop)
             break;
         s->ckpt_wanted = 0;
+        s->ckpt_running = 1;
         pthread_mutex_unlock(&s->mu);
-        /* SQLITE_BUSY: another checkpoint (the purge's) runs; the next
-         * commit past the threshold wakes this one again */
         int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&s->mu);
+        s->ckpt_running = 0;
+        pthread_cond_broadcast(&s->idle);
         if (rc == SQLITE_OK)
             s->ckpt_done++;
     }
@@ -146,9 +158,13 @@ static void *checkpointer(void *arg)
 }
 
 /* The second connection and its thread; the main one checkpoints no more
- * by itself (the hook replaces SQLite's automatic checkpoint). */
+ * by itself (the hook replaces SQLite's automatic checkpoint).  Two
+ * threads on two connections need an SQLite built thread-safe (Debian's
+ * is); one that is not keeps SQLite's automatic checkpoint. */
 static int start_checkpointer(svc_store *s, const char *path, int durable)
 {
+    if (!sqlite3_threadsafe())
+        return 0;
     if (sqlite3_open_v2(path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
         sqlite3_exec(s->ckpt_db, durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", NULL, NULL,
                      NULL) != SQLITE_OK) {
@@ -156,14 +172,20 @@ static int start_checkpointer(svc_store *s, const char *path, int durable)
                  s->ckpt_db ? sqlite3_errmsg(s->ckpt_db) : "out of memory");
         return -1;
     }
-    sqlite3_busy_timeout(s->ckpt_db, 5000);
+    sqlite3_busy_timeout(s->ckpt_db, BUSY_TIMEOUT_MS);
     if (pthread_mutex_init(&s->mu, NULL) != 0)
         return snprintf(s->err, sizeof s->err, "%s: cannot make a mutex", path), -1;
     if (pthread_cond_init(&s->wake, NULL) != 0) {
         pthread_mutex_destroy(&s->mu);
         return snprintf(s->err, sizeof s->err, "%s: cannot make a condition", path), -1;
     }
+    if (pthread_cond_init(&s->idle, NULL) != 0) {
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->mu);
+        return snprintf(s->err, sizeof s->err, "%s: cannot make a condition", path), -1;
+    }
     if (pthread_create(&s->ckpt, NULL, checkpointer, s) != 0) {
+        pthread_cond_destroy(&s->idle);
         pthread_cond_destroy(&s->wake);
         pthread_mutex_destroy(&s->mu);
         return snprintf(s->err, sizeof s->err, "%s: cannot start the checkpoint thread", path), -1;
@@ -194,7 +216,7 @@ int svc_store_open(svc_store **out, const char *path, int durable)
         snprintf(s->err, sizeof s->err, "%s: cannot open: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
         return -1;
     }
-    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     char *msg = NULL;
     if (sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(s->err, sizeof s->err, "%s: %s (is it a proxwatch store?)", path, msg ? msg : "cannot set up");
@@ -227,15 +249,21 @@ int svc_store_open(svc_store **out, const char *path, int durable)
         prepare(s, &s->each_report, "SELECT device,seq,type,recv_ms,time_ms,lat_e7,lon_e7,acc_dm,source,motion,"
                                     "speed_cmps,heading_cdeg,battery_pct,state,arrival FROM reports ORDER BY arrival") ||
         prepare(s, &s->put_action, "INSERT INTO actions VALUES(?1,?2,?3,?4,?5)") ||
+        prepare(s, &s->put_window, "INSERT OR REPLACE INTO windows VALUES(?1,?2,?3,?4,?5)") ||
         prepare(s, &s->each_action, "SELECT arrival,t_ms,incident,action,patrol FROM actions ORDER BY arrival") ||
         prepare(s, &s->find_incident, "SELECT id FROM incidents WHERE case_id=?1 AND opened_ms BETWEEN ?2-?3 AND "
-                                      "?2+?3 ORDER BY abs(opened_ms-?2), id LIMIT 1") ||
+                                      "?2+?3 AND id>?4 AND (state!='closed' OR changed_ms>=?2) "
+                                      "ORDER BY abs(opened_ms-?2), id LIMIT 1") ||
         prepare(s, &s->max_incident, "SELECT coalesce(max(id), 0) FROM incidents") ||
         prepare(s, &s->put_incident, "INSERT INTO incidents VALUES(?1,?2,?3,?4,?3) ON CONFLICT(id) DO UPDATE SET "
                                      "state=excluded.state, changed_ms=?3") ||
-        prepare(s, &s->purge_reports, "UPDATE reports SET lat_e7=NULL, lon_e7=NULL, acc_dm=NULL, speed_cmps=NULL, "
-                                      "heading_cdeg=NULL WHERE device IN (?1,?2) AND (recv_ms BETWEEN ?3 AND ?4 OR "
-                                      "time_ms BETWEEN ?3 AND ?4) AND lat_e7 IS NOT NULL") ||
+        /* from the earlier of ?3 and the incident's stored opening (a
+         * rebuilt incident may have opened up to 2 s after it) */
+        prepare(s, &s->purge_reports,
+                "WITH span(a) AS (SELECT min(?3, ifnull((SELECT opened_ms FROM incidents WHERE id=?5), ?3))) "
+                "UPDATE reports SET lat_e7=NULL, lon_e7=NULL, acc_dm=NULL, speed_cmps=NULL, heading_cdeg=NULL "
+                "WHERE device IN (?1,?2) AND (recv_ms BETWEEN (SELECT a FROM span) AND ?4 OR "
+                "time_ms BETWEEN (SELECT a FROM span) AND ?4) AND lat_e7 IS NOT NULL") ||
         prepare(s, &s->purge_audit, "UPDATE audit SET lat_e7=NULL, lon_e7=NULL WHERE incident=?1") ||
         prepare(s, &s->put_case, "INSERT INTO cases VALUES(?1,?2,?3) ON CONFLICT(id) DO UPDATE SET "
                                  "offender=excluded.offender, victim=excluded.victim"))
@@ -256,18 +284,21 @@ void svc_store_close(svc_store *s)
     if (!s)
         return;
     if (s->ckpt_started) {
+        sqlite3_wal_hook(s->db, NULL, NULL); /* the hook signals the thread: not after it is gone */
         pthread_mutex_lock(&s->mu);
         s->ckpt_stop = 1;
         pthread_cond_signal(&s->wake);
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->ckpt, NULL);
+        pthread_cond_destroy(&s->idle);
         pthread_cond_destroy(&s->wake);
         pthread_mutex_destroy(&s->mu);
     }
     sqlite3_close(s->ckpt_db);
     sqlite3_stmt *all[] = {s->put_report, s->raise_seq, s->put_audit, s->put_device, s->get_device,
                            s->each_report, s->put_incident, s->purge_reports, s->purge_audit, s->put_case,
-                           s->put_action, s->each_action, s->find_incident, s->max_incident};
+                           s->put_action, s->each_action, s->find_incident, s->max_incident,
+                           s->put_window};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
@@ -482,12 +513,14 @@ int svc_store_action(svc_store *s, const svc_action *a)
     return run(s, st, "storing an action");
 }
 
-int svc_store_find_incident(svc_store *s, pw_id case_id, int64_t opened_ms, int64_t slack_ms, pw_id *id)
+int svc_store_find_incident(svc_store *s, pw_id case_id, int64_t opened_ms, int64_t slack_ms, pw_id after,
+                            pw_id *id)
 {
     sqlite3_stmt *st = s->find_incident;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)case_id);
     sqlite3_bind_int64(st, 2, opened_ms);
     sqlite3_bind_int64(st, 3, slack_ms);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)after);
     int rc = sqlite3_step(st);
     *id = rc == SQLITE_ROW ? (pw_id)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
@@ -508,6 +541,37 @@ int svc_store_each_open_incident(svc_store *s, int (*fn)(void *ctx, pw_id id, pw
     return stop || rc == SQLITE_DONE ? 0 : fail(s, "reading the open incidents");
 }
 
+int svc_store_window(svc_store *s, const svc_window_state *w)
+{
+    sqlite3_stmt *st = s->put_window;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)w->case_id);
+    sqlite3_bind_int(st, 2, w->open);
+    sqlite3_bind_int64(st, 3, w->opened_ms);
+    sqlite3_bind_int64(st, 4, w->closed_ms);
+    sqlite3_bind_int(st, 5, w->close_reason);
+    return run(s, st, "storing a reveal window");
+}
+
+int svc_store_each_window(svc_store *s, int (*fn)(void *ctx, const svc_window_state *w), void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT case_id, open, opened_ms, closed_ms, reason FROM windows ORDER BY case_id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "reading the reveal windows");
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int reason = sqlite3_column_int(st, 4);
+        svc_window_state w = {.case_id = (pw_id)sqlite3_column_int64(st, 0),
+                              .open = sqlite3_column_int(st, 1) != 0,
+                              .opened_ms = sqlite3_column_int64(st, 2),
+                              .closed_ms = sqlite3_column_int64(st, 3),
+                              .close_reason = reason > 0 && reason < 256 ? (uint8_t)reason : 0};
+        stop = fn(ctx, &w);
+    }
+    sqlite3_finalize(st);
+    return stop || rc == SQLITE_DONE ? 0 : fail(s, "reading the reveal windows");
+}
+
 int svc_store_max_incident(svc_store *s, pw_id *max)
 {
     int rc = sqlite3_step(s->max_incident);
@@ -518,21 +582,17 @@ int svc_store_max_incident(svc_store *s, pw_id *max)
 
 int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, int64_t from_ms, int64_t to_ms)
 {
-    if (svc_store_commit(s) != 0 || sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return fail(s, "beginning a purge");
+    if (svc_store_begin(s) != 0)
+        return -1;
     sqlite3_bind_int64(s->purge_reports, 1, offender);
     sqlite3_bind_int64(s->purge_reports, 2, victim);
     sqlite3_bind_int64(s->purge_reports, 3, from_ms);
     sqlite3_bind_int64(s->purge_reports, 4, to_ms);
+    sqlite3_bind_int64(s->purge_reports, 5, incident);
     sqlite3_bind_int64(s->purge_audit, 1, incident);
-    if (run(s, s->purge_reports, "purging reports") != 0 || run(s, s->purge_audit, "purging audit positions") != 0 ||
-        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        fail(s, "purging");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        return -1;
-    }
-    /* the old pages are in the WAL until it is checkpointed and cut */
-    return svc_store_checkpoint(s);
+    return run(s, s->purge_reports, "purging reports") != 0 || run(s, s->purge_audit, "purging audit positions") != 0
+               ? -1
+               : 0;
 }
 
 int svc_store_reserve_out_seq(svc_store *s, uint64_t floor, uint64_t count, uint64_t *first)
@@ -551,10 +611,33 @@ int svc_store_reserve_out_seq(svc_store *s, uint64_t floor, uint64_t count, uint
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "keeping the centre's sequence numbers");
 }
 
+/* The thread's PASSIVE checkpoint holds SQLite's checkpoint lock, and a
+ * TRUNCATE one that finds it held fails at once (SQLITE_BUSY, without the
+ * busy handler): so the thread is paused, and its checkpoint under way
+ * waited for, first (the WAL holds CHECKPOINT_HARD_PAGES at most, and
+ * this is at a purge only).  A reader still on old pages is not waited
+ * for (no busy timeout here: the caller is the centre's loop): the
+ * checkpoint fails at once and the caller tries again later. */
 int svc_store_checkpoint(svc_store *s)
 {
+    if (s->ckpt_started) {
+        pthread_mutex_lock(&s->mu);
+        s->ckpt_paused = 1;
+        while (s->ckpt_running)
+            pthread_cond_wait(&s->idle, &s->mu);
+        pthread_mutex_unlock(&s->mu);
+    }
     int log = 0, done = 0;
-    if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) != SQLITE_OK) {
+    sqlite3_busy_timeout(s->db, 0);
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    if (s->ckpt_started) {
+        pthread_mutex_lock(&s->mu);
+        s->ckpt_paused = 0;
+        pthread_cond_signal(&s->wake); /* what was wanted meanwhile */
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (rc != SQLITE_OK) {
         fail(s, "checkpointing the WAL");
         return 1; /* a reader holds old pages: the caller tries again later */
     }

@@ -546,7 +546,15 @@ static void test_store(void)
     CU_ASSERT_EQUAL(svc_store_audit(st, &ev, "victim"), 0);
     CU_ASSERT_EQUAL(svc_store_commit(st), 0);
     CU_ASSERT(file_holds("pw_store.db", both, 8) || file_holds("pw_store.db-wal", both, 8));
-    CU_ASSERT_EQUAL(svc_store_purge(st, 11, 7, 8, 500, 1600), 0);
+    /* Incident 11 was stored opened at 900; the purge is asked from 1200
+     * (a rebuilt incident's opening, later than the stored one): the
+     * report received at 1000 is in the incident all the same, purged. */
+    CU_ASSERT_EQUAL(svc_store_begin(st), 0);
+    CU_ASSERT_EQUAL(svc_store_incident(st, 11, 1, 900, "open"), 0);
+    CU_ASSERT_EQUAL(svc_store_commit(st), 0);
+    CU_ASSERT_EQUAL(svc_store_purge(st, 11, 7, 8, 1200, 1600), 0);
+    CU_ASSERT_EQUAL(svc_store_commit(st), 0);
+    CU_ASSERT_EQUAL(svc_store_checkpoint(st), 0);
     /* neither number anywhere, alone or together */
     CU_ASSERT(!file_holds("pw_store.db", both, 4) && !file_holds("pw_store.db", both + 4, 4));
     CU_ASSERT(!file_holds("pw_store.db-wal", both, 4) && !file_holds("pw_store.db-wal", both + 4, 4));
@@ -599,6 +607,60 @@ static void test_store_checkpoints(void)
         nanosleep(&(struct timespec){0, 50000000}, NULL);
     CU_ASSERT(svc_store_checkpoints(st) > 0);
     CU_ASSERT(file_size("pw_store_ckpt.db") >= 4096LL * 1000);
+    /* The purge's TRUNCATE checkpoint, each time right after a commit
+     * that woke the thread: it waits for the thread's, and the WAL is cut
+     * to nothing.  A commit of 60,000 reports writes 1,000 WAL frames and
+     * more (10,000 wrote 185-190 frames of 4,096 + 24 bytes: measured from
+     * the WAL's size), so each one wakes the thread, and 2 ms after it the
+     * thread is copying pages. */
+    int cut = 0, woke = 0;
+    for (int round = 0; round < 6 && ok; round++) {
+        ok = svc_store_begin(st) == 0;
+        for (int i = 0; i < 60000 && ok; i++) {
+            f.seq = 100000 + (uint64_t)round * 60000 + (uint64_t)i + 1;
+            ok = svc_store_report(st, &f, 1000 + (int64_t)f.seq) == 0;
+        }
+        ok = ok && svc_store_commit(st) == 0;
+        woke += file_size("pw_store_ckpt.db-wal") >= 32 + 1000LL * (4096 + 24);
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+        cut += svc_store_checkpoint(st) == 0 && file_size("pw_store_ckpt.db-wal") == 0;
+    }
+    CU_ASSERT_FATAL(ok);
+    CU_ASSERT_EQUAL(woke, 6);
+    CU_ASSERT_EQUAL(cut, 6);
+    svc_store_close(st);
+}
+
+/* A rebuilt incident finds the id it was first given.  Stored: case 1's
+ * incident 5 opened at 1,000 (open) and 6 opened at 3,000 and closed at
+ * 3,500; case 2's 7 opened at 1,000.  By hand:
+ *   case 1 at 1,500 +-2,000, above 0: 5 (500 from it; 6 is 1,500)
+ *   case 1 at 1,500, above 5: 6 (5 was given already)
+ *   case 1 at 3,600, above 5: none (6 closed at 3,500, before 3,600)
+ *   case 1 at 3,600, above 0: none (5 is 2,600 away; 6 closed before)
+ *   case 2 at 1,000 +-0: 7; case 3: none */
+static void test_store_find_incident(void)
+{
+    remove("pw_store_inc.db");
+    remove("pw_store_inc.db-wal");
+    remove("pw_store_inc.db-shm");
+    svc_store *st;
+    CU_ASSERT_EQUAL_FATAL(svc_store_open(&st, "pw_store_inc.db", 0), 0);
+    CU_ASSERT_EQUAL(svc_store_begin(st), 0);
+    CU_ASSERT_EQUAL(svc_store_incident(st, 5, 1, 1000, "open"), 0);
+    CU_ASSERT_EQUAL(svc_store_incident(st, 6, 1, 3000, "open"), 0);
+    CU_ASSERT_EQUAL(svc_store_incident(st, 6, 1, 3500, "closed"), 0);
+    CU_ASSERT_EQUAL(svc_store_incident(st, 7, 2, 1000, "open"), 0);
+    CU_ASSERT_EQUAL(svc_store_commit(st), 0);
+    pw_id id = 99;
+    CU_ASSERT(svc_store_find_incident(st, 1, 1500, 2000, 0, &id) == 0 && id == 5);
+    CU_ASSERT(svc_store_find_incident(st, 1, 1500, 2000, 5, &id) == 0 && id == 6);
+    CU_ASSERT(svc_store_find_incident(st, 1, 3600, 2000, 5, &id) == 1 && id == 0);
+    CU_ASSERT(svc_store_find_incident(st, 1, 3600, 2000, 0, &id) == 1 && id == 0);
+    CU_ASSERT(svc_store_find_incident(st, 2, 1000, 0, 0, &id) == 0 && id == 7);
+    CU_ASSERT(svc_store_find_incident(st, 3, 1000, 2000, 0, &id) == 1 && id == 0);
+    pw_id max = 0;
+    CU_ASSERT(svc_store_max_incident(st, &max) == 0 && max == 7);
     svc_store_close(st);
 }
 
@@ -640,6 +702,7 @@ int main(void)
         {"the store: batches, order, seqs over a reopen, a purge leaves no byte", test_store},
         {"the store refuses a file that is not one, and another schema", test_store_refuses},
         {"the store checkpoints on its own thread", test_store_checkpoints},
+        {"the store finds a rebuilt incident's first id, never one twice", test_store_find_incident},
         {NULL, NULL},
     };
     return pw_test_main("service", tests);
