@@ -315,10 +315,12 @@ int cli_loadgen(int argc, char **argv)
         printf("{\"sent\":%llu,\"acked\":%llu,\"lost\":null,", (unsigned long long)r.sent,
                (unsigned long long)r.acked);
     if (r.acked)
-        printf("\"reports_per_s\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f}}\n", r.reports_per_s, r.p50_ms,
+        printf("\"reports_per_s\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f},", r.reports_per_s, r.p50_ms,
                r.p99_ms);
     else
-        printf("\"reports_per_s\":0,\"latency_ms\":{\"p50\":null,\"p99\":null}}\n");
+        printf("\"reports_per_s\":0,\"latency_ms\":{\"p50\":null,\"p99\":null},");
+    printf("\"hellos\":%llu,\"reconnects\":%llu,\"closed_by_peer\":%llu}\n", (unsigned long long)r.hellos,
+           (unsigned long long)r.reconnects, (unsigned long long)r.closed_by_peer);
     free_world(&w);
     return rc != 0 ? 1 : r.lost ? 1 : 0;
 }
