@@ -22,8 +22,12 @@
  *
  * On start the engine is rebuilt from the store's reports, in the order
  * they came, with their arrival times as the engine's clock; nothing is
- * written or sent while it is.  Then the engine is told the centre was
- * away (eng_resume): the devices' silence while it was is not theirs.
+ * written or sent while it is; its 1 s ticks run on past the last report
+ * to the last tick stored before the stop (a heartbeat with each tick),
+ * as they ran live.  Then the engine is told the centre was away
+ * (eng_resume): the devices' silence while it was is not theirs.  Both
+ * the stop and the restart are stored as actions, so that each later
+ * rebuild runs the same ticks.
  *
  * For the crash test only: PROXWATCH_TEST_COMMIT_DELAY_MS=N in the
  * environment makes each turn that has reports to acknowledge wait N ms
@@ -669,6 +673,8 @@ static eng_status apply_action(centre *c, const svc_action *a)
 {
     if (!strcmp(a->action, "resume")) /* the centre back from a stop (setup) */
         return eng_resume(&c->eng, a->t_ms);
+    if (!strcmp(a->action, "stopped")) /* its last tick before that stop: the rebuild ticks to it */
+        return ENG_OK;
     if (!strcmp(a->action, "ack"))
         return eng_incident_ack(&c->eng, a->incident, 1, a->t_ms);
     if (!strcmp(a->action, "close"))
@@ -1105,8 +1111,14 @@ static void on_tick(uv_timer_t *t)
         c->checkpoint_due = 0;
         logj(c, "info", "the WAL's old pages are gone", NULL);
     }
-    eng_tick(&c->eng, centre_now(c));
-    /* what the tick wrote (audit, incidents) goes with the next commit */
+    int64_t now = centre_now(c);
+    eng_tick(&c->eng, now);
+    /* what the tick wrote (audit, incidents) and the tick itself go with
+     * this turn's commit (on_after_io): a restart then runs the rebuild's
+     * ticks as far as this one (setup), not only to the last report */
+    store_check(c, svc_store_begin(c->store));
+    if (!c->failed)
+        store_check(c, svc_store_heartbeat(c->store, now));
 }
 
 static void log_stats(centre *c, const char *msg)
@@ -1246,6 +1258,17 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
     uint64_t t0 = uv_hrtime();
     c->rebuilding = 1;
     int rc = svc_store_replay(c->store, rebuild_one, rebuild_action, c);
+    /* then the ticks that ran live after the last report, up to the last
+     * one before the stop: a timer that fell due there (a window's grace
+     * over, a device's silence) fell due live too; stored as an action,
+     * so that later rebuilds tick as far (rebuild_action) */
+    int64_t heartbeat = 0;
+    if (rc == 0)
+        rc = svc_store_last_heartbeat(c->store, &heartbeat);
+    svc_action stopped = {.t_ms = heartbeat};
+    snprintf(stopped.action, sizeof stopped.action, "stopped");
+    if (rc == 0 && heartbeat > c->last_now && c->last_now > 0)
+        rebuild_action(c, &stopped);
     c->rebuilding = 0;
     if (rc != 0 || c->failed)
         return snprintf(err, n, "%s", c->failed ? c->err : svc_store_error(c->store)), -1;
@@ -1267,7 +1290,8 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
     /* the incidents the rebuild opened that the store had not (new ids,
      * stored now), and those the store has open that it did not open again
      * (said, for a person to look at: their reports are still stored) */
-    if (svc_store_begin(c->store) != 0 || svc_store_action(c->store, &resume) != 0)
+    if (svc_store_begin(c->store) != 0 || (heartbeat > 0 && svc_store_action(c->store, &stopped) != 0) ||
+        svc_store_action(c->store, &resume) != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     for (size_t i = 0; i < c->n_views; i++)
         if (c->views[i].incident > stored_max &&

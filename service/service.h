@@ -268,6 +268,12 @@ uint64_t svc_store_checkpoints(svc_store *s);
  * (kept in the store, so that a restart on a clock that is behind still
  * numbers above): *first is the block's first, valid for `count`. */
 int svc_store_reserve_out_seq(svc_store *s, uint64_t floor, uint64_t count, uint64_t *first);
+/* The centre's last tick, stored with each tick's batch (inside one), so
+ * that a restart knows how far the clock ran before the stop, reports or
+ * not: svc_store_heartbeat(s, t_ms); svc_store_last_heartbeat(s, &t_ms)
+ * (0 when none was stored). */
+int svc_store_heartbeat(svc_store *s, int64_t t_ms);
+int svc_store_last_heartbeat(svc_store *s, int64_t *t_ms);
 
 /*
  * The centre (centre.c): `proxwatch serve`.  svc_serve listens for devices

@@ -611,6 +611,26 @@ int svc_store_reserve_out_seq(svc_store *s, uint64_t floor, uint64_t count, uint
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "keeping the centre's sequence numbers");
 }
 
+int svc_store_heartbeat(svc_store *s, int64_t t_ms)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta VALUES('heartbeat', '%lld')", (long long)t_ms);
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "storing the centre's last tick");
+}
+
+int svc_store_last_heartbeat(svc_store *s, int64_t *t_ms)
+{
+    sqlite3_stmt *st;
+    *t_ms = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='heartbeat'", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "reading the centre's last tick");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *t_ms = strtoll((const char *)sqlite3_column_text(st, 0), NULL, 10);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, "reading the centre's last tick");
+}
+
 /* The thread's PASSIVE checkpoint holds SQLite's checkpoint lock, and a
  * TRUNCATE one that finds it held fails at once (SQLITE_BUSY, without the
  * busy handler): so the thread is paused, and its checkpoint under way

@@ -586,6 +586,59 @@ try:
           len(stopped7) == 3 and rebuilt7[2]["reports"] == 4,
           (rebuilt7, stopped7))
 
+    # ---- timers that fell due after the last report, before a crash ----------
+    # The default scenario with a 1 s close dwell and a 2 s grace.  Her
+    # phone reports from home; his tag reports 15 m from her (her window
+    # opens at once), then 800 m away: his alarm closes on a tick 1 s later
+    # and her window on one 2 s after that, with no report meanwhile.
+    # kill -9 some 6 s later, restart: the rebuild must close her window
+    # where it closed live.  (Ticking only to the last report, it left it
+    # open, and the restarted centre's first tick closed it again, at the
+    # restart: the stored closing time moved by 6 s and more.)
+    short = os.path.join(work, "short_grace.lua")
+    text = open(os.path.join(src, "scenarios", "default.lua")).read()
+    assert "  alarm_radius = 500,\n" in text
+    open(short, "w").write(text.replace("  alarm_radius = 500,\n",
+                                        "  alarm_radius = 500,\n  dwell_close = \"1s\",\n  grace = \"2s\",\n"))
+    db8 = os.path.join(work, "grace.db")
+    port8 = free_port()
+    p = serve(db8, port8, "--config", short)
+    m8 = open(db8 + ".key", "rb").read()
+    kv8, ko8 = device_key(m8, 1), device_key(m8, 2)
+    q8 = int(time.time() * 1e6)
+    v = socket.create_connection(("127.0.0.1", port8))
+    o = socket.create_connection(("127.0.0.1", port8))
+    v.sendall(position(kv8, 1, q8 + 1, *home))
+    read_frames(v, kv8, 1, 1, timeout=2.0)
+    # (measured 30 s before the next, so that 800 m is a possible move: 27 m/s)
+    o.sendall(position(ko8, 2, q8 + 2, *offset(*home, 15, 0), t=int(time.time() * 1000) - 30000))
+    read_frames(o, ko8, 2, 1, timeout=2.0)
+    time.sleep(0.5)
+    o.sendall(position(ko8, 2, q8 + 3, *offset(*home, 800, 0)))
+    read_frames(o, ko8, 2, 1, timeout=2.0)
+    time.sleep(6.5)
+
+    def window8():
+        ro = sqlite3.connect("file:%s?mode=ro" % db8, uri=True)
+        row = ro.execute("SELECT open, opened_ms, closed_ms FROM windows WHERE case_id=1").fetchone()
+        ro.close()
+        return row
+
+    live8 = window8()
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=30)
+    v.close()
+    o.close()
+    p = serve(db8, port8, "--config", short)
+    time.sleep(5.0)  # what the restart would do late: close dwell (1 s), grace (2 s), ticks
+    os.kill(p.pid, signal.SIGTERM)
+    p.wait(timeout=30)
+    after8 = window8()
+    check("a window whose grace ended after the last report, before a kill -9, is closed where it closed live "
+          "after the restart",
+          live8 is not None and live8[0] == 0 and live8[2] > live8[1] and after8 == live8,
+          "live %s, after the restart %s" % (live8, after8))
+
     # ---- kill -9 while streaming ----------------------------------------------
     db2 = os.path.join(work, "crash.db")
     port2 = free_port()
