@@ -890,6 +890,9 @@ static int rebuild_action(void *ctx, const svc_action *a)
         at.t_ms = c->last_now;
     } else {
         at.t_ms = rebuild_clock(c, a->t_ms);
+        /* the last live tick, between two of the rebuild's: run it too */
+        if (!strcmp(a->action, "stopped") && c->rebuild_tick - 1000 < at.t_ms)
+            eng_tick(&c->eng, at.t_ms);
     }
     if (apply_action(c, &at) != ENG_OK)
         c->rebuild_unreplayed++;
@@ -1113,12 +1116,19 @@ static void on_tick(uv_timer_t *t)
     }
     int64_t now = centre_now(c);
     eng_tick(&c->eng, now);
-    /* what the tick wrote (audit, incidents) and the tick itself go with
-     * this turn's commit (on_after_io): a restart then runs the rebuild's
-     * ticks as far as this one (setup), not only to the last report */
+    /* What the tick wrote (audit, incidents, windows) and the tick itself,
+     * committed now: a restart then runs the rebuild's ticks as far as
+     * this one (setup), not only to the last report.  Not left to this
+     * turn's check (on_after_io): that comes after the loop's wait for
+     * I/O, up to a second when nothing comes.  No report waits for an ack
+     * here (they are all acknowledged in the turn that accepted them). */
     store_check(c, svc_store_begin(c->store));
     if (!c->failed)
         store_check(c, svc_store_heartbeat(c->store, now));
+    if (!c->failed)
+        commit_now(c);
+    if (!c->failed)
+        flush_outboxes(c);
 }
 
 static void log_stats(centre *c, const char *msg)
@@ -1267,7 +1277,9 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
         rc = svc_store_last_heartbeat(c->store, &heartbeat);
     svc_action stopped = {.t_ms = heartbeat};
     snprintf(stopped.action, sizeof stopped.action, "stopped");
-    if (rc == 0 && heartbeat > c->last_now && c->last_now > 0)
+    /* (not after a start that stopped before its first tick: stored then) */
+    int ticked_on = rc == 0 && heartbeat > c->last_now;
+    if (ticked_on)
         rebuild_action(c, &stopped);
     c->rebuilding = 0;
     if (rc != 0 || c->failed)
@@ -1290,7 +1302,7 @@ static int setup(centre *c, const svc_options *o, char *err, size_t n)
     /* the incidents the rebuild opened that the store had not (new ids,
      * stored now), and those the store has open that it did not open again
      * (said, for a person to look at: their reports are still stored) */
-    if (svc_store_begin(c->store) != 0 || (heartbeat > 0 && svc_store_action(c->store, &stopped) != 0) ||
+    if (svc_store_begin(c->store) != 0 || (ticked_on && svc_store_action(c->store, &stopped) != 0) ||
         svc_store_action(c->store, &resume) != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     for (size_t i = 0; i < c->n_views; i++)

@@ -10,10 +10,13 @@
  *   cases      the court orders served: offender and victim
  *   incidents  opened, acknowledged, dispatched, closed
  *   actions    the dispatchers' and case officers' actions (ack, dispatch
- *              with its patrol, close) and the centre's restarts (resume),
- *              numbered in the same order as the reports: the rebuild
- *              replays both, in the order they came
- *   windows    each case's reveal window as its victim was told it (open
+ *              with its patrol, close) and the centre's stops (stopped: its
+ *              last tick before one) and restarts (resume), numbered in
+ *              the same order as the reports: the rebuild replays both, in
+ *              the order they came
+ *   meta       the centre's own: its next sequence numbers (out_seq), its
+ *              last tick (heartbeat, stored with each tick's commit)
+ *   windows    each case's reveal window's state, stored as it changes (open
  *              since, or closed when and why; no position): what her phone
  *              is told again when it connects, after a restart too (the
  *              rebuild cannot know a window whose reports were purged)
