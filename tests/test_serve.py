@@ -80,6 +80,16 @@ def position(key, device, seq, lat=37.5665, lon=126.978, t=None):
     return frame(key, 1, device, seq, body)
 
 
+def stand(sock, key, device, seq, at, n, every):
+    """n position reports from `at`, `every` seconds apart, seqs after
+    seq; the last seq."""
+    for i in range(n):
+        seq += 1
+        sock.sendall(position(key, device, seq, *at))
+        time.sleep(every)
+    return seq
+
+
 def read_frames(sock, key, device, want, timeout=5.0):
     """Frames from the centre until `want` of them or the timeout; each tag
     checked with the device's key."""
@@ -424,10 +434,7 @@ try:
     v.close()
     t_start = int(time.time() * 1000)
     o = socket.create_connection(("127.0.0.1", port5))
-    for i in range(16):
-        qo += 1
-        o.sendall(position(ko, 2, qo, *offset(*home, 15, 0)))
-        time.sleep(0.25)
+    qo = stand(o, ko, 2, qo, offset(*home, 15, 0), 16, 0.25)
     t_on = int(time.time() * 1000)
     qo += 1
     o.sendall(frame(ko, 2, 2, qo, struct.pack(">qBBH", int(time.time() * 1000), 80, 1, 0)))  # strap open
@@ -556,10 +563,7 @@ try:
     ko7 = device_key(open(db7 + ".key", "rb").read(), 2)
     q7 = int(time.time() * 1e6)
     o = socket.create_connection(("127.0.0.1", port7))
-    for i in range(3):
-        q7 += 1
-        o.sendall(position(ko7, 2, q7, *offset(*home, 5000, 0)))
-        time.sleep(0.2)
+    q7 = stand(o, ko7, 2, q7, offset(*home, 5000, 0), 3, 0.2)
     read_frames(o, ko7, 2, 3, timeout=2.0)
     o.close()
     os.kill(p.pid, signal.SIGTERM)
@@ -595,26 +599,36 @@ try:
     # where it closed live.  (Ticking only to the last report, it left it
     # open, and the restarted centre's first tick closed it again, at the
     # restart: the stored closing time moved by 6 s and more.)
-    short = os.path.join(work, "short_grace.lua")
-    text = open(os.path.join(src, "scenarios", "default.lua")).read()
-    assert "  alarm_radius = 500,\n" in text
-    open(short, "w").write(text.replace("  alarm_radius = 500,\n",
-                                        "  alarm_radius = 500,\n  dwell_close = \"1s\",\n  grace = \"2s\",\n"))
-    db8 = os.path.join(work, "grace.db")
-    port8 = free_port()
-    p = serve(db8, port8, "--config", short)
-    m8 = open(db8 + ".key", "rb").read()
-    kv8, ko8 = device_key(m8, 1), device_key(m8, 2)
-    q8 = int(time.time() * 1e6)
-    v = socket.create_connection(("127.0.0.1", port8))
-    o = socket.create_connection(("127.0.0.1", port8))
-    v.sendall(position(kv8, 1, q8 + 1, *home))
-    read_frames(v, kv8, 1, 1, timeout=2.0)
+    default_lua = open(os.path.join(src, "scenarios", "default.lua")).read()
+    assert "  alarm_radius = 500,\n" in default_lua
+
+    def near_centre(name, case_fields, ago_ms=0):
+        """The default scenario with more fields in its case, served; her
+        phone reports from home, his tag once from 15 m (measured ago_ms
+        before now).  Says the config, db, centre, his socket, key and
+        report's seq, and when he reported."""
+        conf = os.path.join(work, name + ".lua")
+        open(conf, "w").write(default_lua.replace("  alarm_radius = 500,\n", "  alarm_radius = 500,\n" + case_fields))
+        db, port = os.path.join(work, name + ".db"), free_port()
+        p = serve(db, port, "--config", conf)
+        master = open(db + ".key", "rb").read()
+        kv, ko = device_key(master, 1), device_key(master, 2)
+        q = int(time.time() * 1e6)
+        v = socket.create_connection(("127.0.0.1", port))
+        o = socket.create_connection(("127.0.0.1", port))
+        v.sendall(position(kv, 1, q + 1, *home))
+        read_frames(v, kv, 1, 1, timeout=2.0)
+        v.close()
+        t_near = int(time.time() * 1000)
+        o.sendall(position(ko, 2, q + 2, *offset(*home, 15, 0), t=t_near - ago_ms))
+        read_frames(o, ko, 2, 1, timeout=2.0)
+        return conf, db, port, p, o, ko, q + 2, t_near
+
     # (measured 30 s before the next, so that 800 m is a possible move: 27 m/s)
-    o.sendall(position(ko8, 2, q8 + 2, *offset(*home, 15, 0), t=int(time.time() * 1000) - 30000))
-    read_frames(o, ko8, 2, 1, timeout=2.0)
+    short, db8, port8, p, o, ko8, q8, _ = near_centre("grace", "  dwell_close = \"1s\",\n  grace = \"2s\",\n",
+                                                      ago_ms=30000)
     time.sleep(0.5)
-    o.sendall(position(ko8, 2, q8 + 3, *offset(*home, 800, 0)))
+    o.sendall(position(ko8, 2, q8 + 1, *offset(*home, 800, 0)))
     read_frames(o, ko8, 2, 1, timeout=2.0)
     time.sleep(6.5)
 
@@ -627,7 +641,6 @@ try:
     live8 = window8()
     os.kill(p.pid, signal.SIGKILL)
     p.wait(timeout=30)
-    v.close()
     o.close()
     p = serve(db8, port8, "--config", short)
     time.sleep(5.0)  # what the restart would do late: close dwell (1 s), grace (2 s), ticks
@@ -648,25 +661,10 @@ try:
     # at the first tick after a restart, 4 s and more later (a new id, and
     # the stored one not reopened).  The second rebuild needs the first
     # stop stored as well as the last.
-    dwell = os.path.join(work, "open_dwell.lua")
-    open(dwell, "w").write(text.replace("  alarm_radius = 500,\n", "  alarm_radius = 500,\n  dwell_open = \"3s\",\n"))
-    db9 = os.path.join(work, "dwell.db")
-    port9 = free_port()
-    p = serve(db9, port9, "--config", dwell)
-    m9 = open(db9 + ".key", "rb").read()
-    kv9, ko9 = device_key(m9, 1), device_key(m9, 2)
-    q9 = int(time.time() * 1e6)
-    v = socket.create_connection(("127.0.0.1", port9))
-    o = socket.create_connection(("127.0.0.1", port9))
-    v.sendall(position(kv9, 1, q9 + 1, *home))
-    read_frames(v, kv9, 1, 1, timeout=2.0)
-    t_near = int(time.time() * 1000)
-    o.sendall(position(ko9, 2, q9 + 2, *offset(*home, 15, 0)))
-    read_frames(o, ko9, 2, 1, timeout=2.0)
+    dwell, db9, port9, p, o, _, _, t_near = near_centre("open_dwell", "  dwell_open = \"3s\",\n")
     time.sleep(7.0)
     os.kill(p.pid, signal.SIGKILL)
     p.wait(timeout=30)
-    v.close()
     o.close()
     for k in range(2):
         p = serve(db9, port9, "--config", dwell)
