@@ -211,7 +211,7 @@ int cli_loadgen(int argc, char **argv)
     memset(&o, 0, sizeof o);
     static char host[256];
     const char *config = NULL, *keys = NULL;
-    uint64_t devices = 100, seed = 1;
+    uint64_t devices = 0, seed = 1; /* 0: all the scenario enrols */
     double rate = 100, seconds = 10, spread = 5000;
     int have_connect = 0, quiet = 0;
     static const struct option longopts[] = {
@@ -276,6 +276,8 @@ int cli_loadgen(int argc, char **argv)
         free_world(&w);
         return st;
     }
+    if (devices == 0)
+        devices = w.n_devices;
     if (devices > w.n_devices) {
         fprintf(stderr, "proxwatch loadgen: --devices %llu: the scenario enrols %zu (a larger one: --config "
                         "scenarios/regional_day.lua --set cases=5000 gives 10,000)\n",

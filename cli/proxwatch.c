@@ -353,7 +353,7 @@ static const command commands[] = {
      "acknowledged report was lost.\n"
      "\n"
      "  --connect HOST:PORT where serve listens (required)\n"
-     "  --devices N         how many devices (default 100)\n"
+     "  --devices N         how many of the scenario's devices (default: all)\n"
      "  --rate R            reports a second in all (default 100)\n"
      "  --seconds S         how long (default 10)\n"
      "  --config FILE       the scenario serve was given (default the bundled one)\n"
@@ -367,7 +367,7 @@ static const command commands[] = {
      "  --seed N            the walks' random seed (default 1)\n"
      "  --quiet             no progress line\n"
      "\n"
-     "Example: proxwatch loadgen --connect 127.0.0.1:7700 --db centre.db --devices 4 --rate 20\n"},
+     "Example: proxwatch loadgen --connect 127.0.0.1:7700 --db centre.db --devices 2 --rate 20\n"},
     {"render", cli_render,
      "proxwatch render DIR [--view map|victim|console|report|sweep] [--out FILE] [--bbox S,W,N,E]\n"
      "                 [--zoom Z] [--size WxH] [--at TIME] [--case ID] [--frames STEP]",
