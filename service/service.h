@@ -216,9 +216,9 @@ int svc_fix_to_position(const pw_fix *fix, uint64_t seq, svc_frame *out);
  *       one stored, by case
  *   svc_store_purge(s, incident, offender, victim, from_ms, to_ms)   blanks
  *       the precise positions the two devices reported in [from, to] (from
- *       the incident's stored opening if that is earlier) and
- *       those of the incident's audit records (received or measured in
- *       [from, to]), in the batch (begun if none was): the old bytes are
+ *       the incident's stored opening if that is earlier) and those of
+ *       the audit records of the incident or, in the same span, of the
+ *       two devices, in the batch (begun if none was): the old bytes are
  *       overwritten (secure_delete) when it commits; then
  *       svc_store_checkpoint cuts the WAL, which still holds them
  *   svc_store_checkpoint(s)   a TRUNCATE checkpoint, outside a batch, after

@@ -267,7 +267,13 @@ int svc_store_open(svc_store **out, const char *path, int durable)
                 "UPDATE reports SET lat_e7=NULL, lon_e7=NULL, acc_dm=NULL, speed_cmps=NULL, heading_cdeg=NULL "
                 "WHERE device IN (?1,?2) AND (recv_ms BETWEEN (SELECT a FROM span) AND ?4 OR "
                 "time_ms BETWEEN (SELECT a FROM span) AND ?4) AND lat_e7 IS NOT NULL") ||
-        prepare(s, &s->purge_audit, "UPDATE audit SET lat_e7=NULL, lon_e7=NULL WHERE incident=?1") ||
+        /* the incident's, and those of its two devices in the same span
+         * not tied to it (the centre's record of the position that
+         * opened it comes before the incident has its id: incident 0) */
+        prepare(s, &s->purge_audit,
+                "WITH span(a) AS (SELECT min(?4, ifnull((SELECT opened_ms FROM incidents WHERE id=?1), ?4))) "
+                "UPDATE audit SET lat_e7=NULL, lon_e7=NULL WHERE (incident=?1 OR (subject IN (?2,?3) AND "
+                "t_ms BETWEEN (SELECT a FROM span) AND ?5)) AND lat_e7 IS NOT NULL") ||
         prepare(s, &s->put_case, "INSERT INTO cases VALUES(?1,?2,?3) ON CONFLICT(id) DO UPDATE SET "
                                  "offender=excluded.offender, victim=excluded.victim"))
         return -1;
@@ -593,6 +599,10 @@ int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, 
     sqlite3_bind_int64(s->purge_reports, 4, to_ms);
     sqlite3_bind_int64(s->purge_reports, 5, incident);
     sqlite3_bind_int64(s->purge_audit, 1, incident);
+    sqlite3_bind_int64(s->purge_audit, 2, offender);
+    sqlite3_bind_int64(s->purge_audit, 3, victim);
+    sqlite3_bind_int64(s->purge_audit, 4, from_ms);
+    sqlite3_bind_int64(s->purge_audit, 5, to_ms);
     return run(s, s->purge_reports, "purging reports") != 0 || run(s, s->purge_audit, "purging audit positions") != 0
                ? -1
                : 0;

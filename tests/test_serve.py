@@ -235,6 +235,16 @@ try:
         c.close()
     check("connections beyond --max-connections 40 are closed at once", closed >= 20, "%d closed" % closed)
 
+    # ---- loadgen with its defaults: all the scenario's devices -----------------
+    # The default scenario enrols 2 devices (her phone, his tag): each
+    # connects once and says hello once.
+    out = subprocess.run([pw, "loadgen", "--connect", "127.0.0.1:%d" % port, "--db", db, "--seconds", "1",
+                          "--quiet"], stdout=subprocess.PIPE, text=True, timeout=60)
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    check("loadgen without --devices drives every device the scenario enrols (2 in the default one)",
+          out.returncode == 0 and summary["hellos"] == 2 and summary["lost"] == 0 and summary["acked"] > 0,
+          "exit %d: %s" % (out.returncode, summary))
+
     # ---- a client that never reads, while others stream ---------------------
     slow = socket.socket()
     slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -524,6 +534,13 @@ try:
             after[0]["patrol"] == "Jung-gu 3" and rebuilt6.get("incidents_new") == 0 and
             rebuilt6.get("incidents_not_reopened") == 0)
     closed = first_id is not None and act6({"action": "close", "incident": first_id}) == 200
+    # Answered: his precise positions are gone from the files' bytes (every
+    # one of his reports was inside the incident, which opened at his
+    # first).  His longitude, 15 m east of hers, is his alone; SQLite
+    # keeps such an integer as 4 bytes, big-endian.
+    his_lon = struct.pack(">i", round(offset(*home, 15, 0)[1] * 1e7))
+    files6 = [open(f, "rb").read() for f in (db6, db6 + "-wal") if os.path.exists(f)]
+    his_left = sum(b.count(his_lon) for b in files6)
     os.kill(p.pid, signal.SIGKILL)  # answered: on disk, with its purge and her window's close
     p.wait()
     p = serve6()
@@ -542,13 +559,14 @@ try:
     stored6 = ro.execute("SELECT id, state FROM incidents ORDER BY id").fetchall()
     ro.close()
     check("incidents across restarts: after kill -9 the console shows the same incident, dispatched, with its "
-          "patrol; after its close and a restart, a new incident gets a new id",
-          dispatched and same and closed and empty == [] and len(again6) == 1 and
+          "patrol; its close leaves none of his positions' bytes in the files; after a restart, a new incident "
+          "gets a new id",
+          dispatched and same and closed and his_left == 0 and empty == [] and len(again6) == 1 and
           [a[:2] for a in told6] == [(1, 2)] and
           first_id is not None and again6[0]["incident"] > first_id and
           stored6 == [(first_id, "closed"), (again6[0]["incident"], "open")],
-          "before %s; after kill -9 %s (%s); after the close %s, her phone told %s; again %s; stored %s" %
-          (before, after, rebuilt6, empty, told6, again6, stored6))
+          "before %s; after kill -9 %s (%s); after the close %d of his positions in the files, the console %s, "
+          "her phone told %s; again %s; stored %s" % (before, after, rebuilt6, his_left, empty, told6, again6, stored6))
 
     # ---- the centre's own stop is not the devices' silence ---------------------
     # The offender's tag reports; the centre stops and comes back 400 s

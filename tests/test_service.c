@@ -542,10 +542,25 @@ static void test_store(void)
     const unsigned char both[8] = {0x16, 0x5b, 0xee, 0x01, 0x4b, 0xb0, 0xc7, 0x3f};
     pw_event ev = {.type = PW_EV_DISCLOSURE, .time = 1500, .case_id = 1, .incident = 11, .recipient_id = 8,
                    .device = 7, .lat = 37.5123457, .lon = 126.9876543};
+    /* Two records tied to no incident (incident 0: the centre's record of
+     * the position that opened one comes before the incident's id), of
+     * device 7: at 1,300, inside the incident, purged; at 100, before it,
+     * kept.  37.4 = 374000000 = 0x164A_C980, 126.9 = 1269000000 =
+     * 0x4BA3_6740, 37.3 = 373000000 = 0x163B_8740 (Python:
+     * (374000000).to_bytes(4, "big").hex()). */
+    const unsigned char untied[8] = {0x16, 0x4a, 0xc9, 0x80, 0x4b, 0xa3, 0x67, 0x40};
+    const unsigned char early[4] = {0x16, 0x3b, 0x87, 0x40};
+    pw_event inside = {.type = PW_EV_DISCLOSURE, .time = 1300, .case_id = 1, .incident = 0, .recipient_id = 0,
+                       .device = 7, .lat = 37.4, .lon = 126.9};
+    pw_event before = inside;
+    before.time = 100, before.lat = 37.3, before.lon = 126.8;
     CU_ASSERT_EQUAL(svc_store_begin(st), 0);
     CU_ASSERT_EQUAL(svc_store_audit(st, &ev, "victim"), 0);
+    CU_ASSERT_EQUAL(svc_store_audit(st, &inside, "centre"), 0);
+    CU_ASSERT_EQUAL(svc_store_audit(st, &before, "centre"), 0);
     CU_ASSERT_EQUAL(svc_store_commit(st), 0);
     CU_ASSERT(file_holds("pw_store.db", both, 8) || file_holds("pw_store.db-wal", both, 8));
+    CU_ASSERT(file_holds("pw_store.db", untied, 8) || file_holds("pw_store.db-wal", untied, 8));
     /* Incident 11 was stored opened at 900; the purge is asked from 1200
      * (a rebuilt incident's opening, later than the stored one): the
      * report received at 1000 is in the incident all the same, purged. */
@@ -558,6 +573,9 @@ static void test_store(void)
     /* neither number anywhere, alone or together */
     CU_ASSERT(!file_holds("pw_store.db", both, 4) && !file_holds("pw_store.db", both + 4, 4));
     CU_ASSERT(!file_holds("pw_store.db-wal", both, 4) && !file_holds("pw_store.db-wal", both + 4, 4));
+    CU_ASSERT(!file_holds("pw_store.db", untied, 4) && !file_holds("pw_store.db", untied + 4, 4));
+    CU_ASSERT(!file_holds("pw_store.db-wal", untied, 4) && !file_holds("pw_store.db-wal", untied + 4, 4));
+    CU_ASSERT(file_holds("pw_store.db", early, 4)); /* before the incident: kept */
     /* the report of 7 received at 2000 is outside the span: kept */
     s.n = 0;
     CU_ASSERT_EQUAL(svc_store_each_report(st, collect, &s), 0);
