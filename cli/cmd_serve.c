@@ -321,8 +321,14 @@ int cli_loadgen(int argc, char **argv)
                r.p99_ms);
     else
         printf("\"reports_per_s\":0,\"latency_ms\":{\"p50\":null,\"p99\":null},");
-    printf("\"hellos\":%llu,\"reconnects\":%llu,\"closed_by_peer\":%llu}\n", (unsigned long long)r.hellos,
+    printf("\"hellos\":%llu,\"reconnects\":%llu,\"closed_by_peer\":%llu,", (unsigned long long)r.hellos,
            (unsigned long long)r.reconnects, (unsigned long long)r.closed_by_peer);
+    /* ingest to alert: an offender's report sent to his position at his victim's phone */
+    if (r.feed_n)
+        printf("\"feed_latency_ms\":{\"n\":%llu,\"p50\":%.3f,\"p99\":%.3f}}\n", (unsigned long long)r.feed_n,
+               r.feed_p50_ms, r.feed_p99_ms);
+    else
+        printf("\"feed_latency_ms\":{\"n\":0,\"p50\":null,\"p99\":null}}\n");
     free_world(&w);
     return rc != 0 ? 1 : r.lost ? 1 : 0;
 }

@@ -748,7 +748,11 @@ try:
           # each kill closed the 100 devices' connections (a few may have
           # been between two of their own); each came back with a hello
           summary["closed_by_peer"] >= 3 * 90 and summary["reconnects"] >= summary["closed_by_peer"] and
-          summary["hellos"] > summary["closed_by_peer"],
+          summary["hellos"] > summary["closed_by_peer"] and
+          # all within 300 m of each other: victims' windows open, his
+          # positions reach them, and loadgen times them (ingest to alert)
+          summary["feed_latency_ms"]["n"] > 0 and
+          0 < summary["feed_latency_ms"]["p50"] <= summary["feed_latency_ms"]["p99"],
           "; ".join(why) + " loadgen %s" % summary)
     check("the devices' nearness made disclosures, each in the audit log", audits > 0, "%d audit records" % audits)
 finally:
