@@ -121,7 +121,7 @@ typedef struct centre {
     uint64_t out_next, out_end;  /* the centre's sequence numbers: the block reserved in the store */
     int checkpoint_due;          /* a purge's WAL checkpoint waits for a reader */
     int purged;                  /* a purge in the batch: cut the WAL after its commit */
-    long test_commit_delay_ms;   /* PROXWATCH_TEST_COMMIT_DELAY_MS, 0 */
+    long long test_commit_delay_ms; /* PROXWATCH_TEST_COMMIT_DELAY_MS, 0 */
     long long test_clock_offset_ms; /* PROXWATCH_TEST_CLOCK_OFFSET_MS, 0 */
     int failed;
     char err[600];
@@ -1122,11 +1122,10 @@ static void on_tick(uv_timer_t *t)
      * turn's check (on_after_io): that comes after the loop's wait for
      * I/O, up to a second when nothing comes.  No report waits for an ack
      * here (they are all acknowledged in the turn that accepted them). */
-    store_check(c, svc_store_begin(c->store));
-    if (!c->failed)
-        store_check(c, svc_store_heartbeat(c->store, now));
-    if (!c->failed)
-        commit_now(c);
+    store_check(c, svc_store_begin(c->store) || svc_store_heartbeat(c->store, now));
+    if (c->failed)
+        return;
+    commit_now(c);
     if (!c->failed)
         flush_outboxes(c);
 }
@@ -1200,27 +1199,34 @@ static int cmp_device(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A test's hook from the environment: 0 to max ms, 0 when unset; logged
+ * as a warning when set. */
+static int test_hook(centre *c, const char *name, long long max, const char *what, long long *v, char *err,
+                     size_t n)
+{
+    const char *s = getenv(name);
+    *v = 0;
+    if (!s || !*s)
+        return 0;
+    char *end;
+    errno = 0;
+    *v = strtoll(s, &end, 10);
+    if (*end || errno || *v < 0 || *v > max)
+        return snprintf(err, n, "%s=%s: not 0 to %lld ms", name, s, max), -1;
+    char msg[128];
+    snprintf(msg, sizeof msg, "a test's hook: %s", what);
+    logj(c, "warn", msg, "\"%s\":%lld", name, *v);
+    return 0;
+}
+
 static int setup(centre *c, const svc_options *o, char *err, size_t n)
 {
     /* the tests' hooks (proxwatch(1), ENVIRONMENT), said when set */
-    const char *delay = getenv("PROXWATCH_TEST_COMMIT_DELAY_MS");
-    if (delay && *delay) {
-        char *end;
-        c->test_commit_delay_ms = strtol(delay, &end, 10);
-        if (*end || c->test_commit_delay_ms < 0 || c->test_commit_delay_ms > 10000)
-            return snprintf(err, n, "PROXWATCH_TEST_COMMIT_DELAY_MS=%s: not 0 to 10000 ms", delay), -1;
-        logj(c, "warn", "a test's hook: each commit waits", "\"PROXWATCH_TEST_COMMIT_DELAY_MS\":%ld",
-             c->test_commit_delay_ms);
-    }
-    const char *offset = getenv("PROXWATCH_TEST_CLOCK_OFFSET_MS");
-    if (offset && *offset) {
-        char *end;
-        c->test_clock_offset_ms = strtoll(offset, &end, 10);
-        if (*end || c->test_clock_offset_ms < 0 || c->test_clock_offset_ms > 86400000LL)
-            return snprintf(err, n, "PROXWATCH_TEST_CLOCK_OFFSET_MS=%s: not 0 to 86400000 ms", offset), -1;
-        logj(c, "warn", "a test's hook: the engine's clock is ahead of the wall's",
-             "\"PROXWATCH_TEST_CLOCK_OFFSET_MS\":%lld", c->test_clock_offset_ms);
-    }
+    if (test_hook(c, "PROXWATCH_TEST_COMMIT_DELAY_MS", 10000, "each commit waits", &c->test_commit_delay_ms,
+                  err, n) != 0 ||
+        test_hook(c, "PROXWATCH_TEST_CLOCK_OFFSET_MS", 86400000LL, "the engine's clock is ahead of the wall's",
+                  &c->test_clock_offset_ms, err, n) != 0)
+        return -1;
     if (svc_store_open(&c->store, o->db_path, o->durable) != 0)
         return snprintf(err, n, "%s", svc_store_error(c->store)), -1;
     eng_status es = eng_init(&c->eng, &o->engine, on_event, c);

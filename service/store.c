@@ -71,7 +71,7 @@ struct svc_store {
     int64_t arrival;             /* the next report's place in the order they came */
     sqlite3_stmt *put_report, *raise_seq, *put_audit, *put_device, *get_device, *each_report,
         *put_incident, *purge_reports, *purge_audit, *put_case, *put_action, *each_action, *find_incident,
-        *max_incident, *put_window;
+        *max_incident, *put_window, *incident_opened;
     int in_batch;
     char err[512];
 };
@@ -120,6 +120,33 @@ const char *svc_store_error(const svc_store *s)
 static int prepare(svc_store *s, sqlite3_stmt **st, const char *sql)
 {
     return sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK ? 0 : fail(s, sql);
+}
+
+/* The meta table's value of key, as text ("" when there is none). */
+static int meta_get(svc_store *s, const char *key, char *val, size_t n, const char *what)
+{
+    sqlite3_stmt *st;
+    val[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key=?1", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, what);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(val, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+static int meta_put(svc_store *s, const char *key, const char *val, const char *what)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta VALUES(?1, ?2)", -1, &st, NULL) != SQLITE_OK)
+        return fail(s, what);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, what);
 }
 
 /* After each commit: the WAL holds `pages` pages. */
@@ -229,13 +256,9 @@ int svc_store_open(svc_store **out, const char *path, int durable)
     if (sqlite3_exec(s->db, durable ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) !=
         SQLITE_OK)
         return fail(s, path);
-    sqlite3_stmt *v;
-    int version = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &v, NULL) == SQLITE_OK) {
-        if (sqlite3_step(v) == SQLITE_ROW)
-            version = atoi((const char *)sqlite3_column_text(v, 0));
-        sqlite3_finalize(v);
-    }
+    char v[16];
+    meta_get(s, "schema_version", v, sizeof v, path); /* none, or unreadable: version 0, said below */
+    int version = atoi(v);
     if (version != 1) {
         snprintf(s->err, sizeof s->err, "%s: schema version %d, this proxwatch reads 1", path, version);
         return -1;
@@ -260,20 +283,15 @@ int svc_store_open(svc_store **out, const char *path, int durable)
         prepare(s, &s->max_incident, "SELECT coalesce(max(id), 0) FROM incidents") ||
         prepare(s, &s->put_incident, "INSERT INTO incidents VALUES(?1,?2,?3,?4,?3) ON CONFLICT(id) DO UPDATE SET "
                                      "state=excluded.state, changed_ms=?3") ||
-        /* from the earlier of ?3 and the incident's stored opening (a
-         * rebuilt incident may have opened up to 2 s after it) */
-        prepare(s, &s->purge_reports,
-                "WITH span(a) AS (SELECT min(?3, ifnull((SELECT opened_ms FROM incidents WHERE id=?5), ?3))) "
-                "UPDATE reports SET lat_e7=NULL, lon_e7=NULL, acc_dm=NULL, speed_cmps=NULL, heading_cdeg=NULL "
-                "WHERE device IN (?1,?2) AND (recv_ms BETWEEN (SELECT a FROM span) AND ?4 OR "
-                "time_ms BETWEEN (SELECT a FROM span) AND ?4) AND lat_e7 IS NOT NULL") ||
+        prepare(s, &s->incident_opened, "SELECT opened_ms FROM incidents WHERE id=?1") ||
+        prepare(s, &s->purge_reports, "UPDATE reports SET lat_e7=NULL, lon_e7=NULL, acc_dm=NULL, speed_cmps=NULL, "
+                                      "heading_cdeg=NULL WHERE device IN (?1,?2) AND (recv_ms BETWEEN ?3 AND ?4 OR "
+                                      "time_ms BETWEEN ?3 AND ?4) AND lat_e7 IS NOT NULL") ||
         /* the incident's, and those of its two devices in the same span
          * not tied to it (the centre's record of the position that
          * opened it comes before the incident has its id: incident 0) */
-        prepare(s, &s->purge_audit,
-                "WITH span(a) AS (SELECT min(?4, ifnull((SELECT opened_ms FROM incidents WHERE id=?1), ?4))) "
-                "UPDATE audit SET lat_e7=NULL, lon_e7=NULL WHERE (incident=?1 OR (subject IN (?2,?3) AND "
-                "t_ms BETWEEN (SELECT a FROM span) AND ?5)) AND lat_e7 IS NOT NULL") ||
+        prepare(s, &s->purge_audit, "UPDATE audit SET lat_e7=NULL, lon_e7=NULL WHERE (incident=?1 OR (subject IN "
+                                    "(?2,?3) AND t_ms BETWEEN ?4 AND ?5)) AND lat_e7 IS NOT NULL") ||
         prepare(s, &s->put_case, "INSERT INTO cases VALUES(?1,?2,?3) ON CONFLICT(id) DO UPDATE SET "
                                  "offender=excluded.offender, victim=excluded.victim"))
         return -1;
@@ -307,7 +325,7 @@ void svc_store_close(svc_store *s)
     sqlite3_stmt *all[] = {s->put_report, s->raise_seq, s->put_audit, s->put_device, s->get_device,
                            s->each_report, s->put_incident, s->purge_reports, s->purge_audit, s->put_case,
                            s->put_action, s->each_action, s->find_incident, s->max_incident,
-                           s->put_window};
+                           s->put_window, s->incident_opened};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
@@ -593,11 +611,19 @@ int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, 
 {
     if (svc_store_begin(s) != 0)
         return -1;
+    /* from the earlier of from_ms and the incident's stored opening (a
+     * rebuilt incident may have opened up to 2 s after it) */
+    sqlite3_bind_int64(s->incident_opened, 1, incident);
+    int rc = sqlite3_step(s->incident_opened);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(s->incident_opened, 0) < from_ms)
+        from_ms = sqlite3_column_int64(s->incident_opened, 0);
+    sqlite3_reset(s->incident_opened);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(s, "reading the incident's opening");
     sqlite3_bind_int64(s->purge_reports, 1, offender);
     sqlite3_bind_int64(s->purge_reports, 2, victim);
     sqlite3_bind_int64(s->purge_reports, 3, from_ms);
     sqlite3_bind_int64(s->purge_reports, 4, to_ms);
-    sqlite3_bind_int64(s->purge_reports, 5, incident);
     sqlite3_bind_int64(s->purge_audit, 1, incident);
     sqlite3_bind_int64(s->purge_audit, 2, offender);
     sqlite3_bind_int64(s->purge_audit, 3, victim);
@@ -610,38 +636,28 @@ int svc_store_purge(svc_store *s, pw_id incident, pw_id offender, pw_id victim, 
 
 int svc_store_reserve_out_seq(svc_store *s, uint64_t floor, uint64_t count, uint64_t *first)
 {
-    sqlite3_stmt *st;
-    uint64_t used = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='out_seq'", -1, &st, NULL) != SQLITE_OK)
-        return fail(s, "reading the centre's sequence numbers");
-    if (sqlite3_step(st) == SQLITE_ROW)
-        used = strtoull((const char *)sqlite3_column_text(st, 0), NULL, 10);
-    sqlite3_finalize(st);
+    char v[32];
+    if (meta_get(s, "out_seq", v, sizeof v, "reading the centre's sequence numbers") != 0)
+        return -1;
+    uint64_t used = strtoull(v, NULL, 10);
     *first = used > floor ? used : floor;
-    char sql[128];
-    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta VALUES('out_seq', '%llu')",
-             (unsigned long long)(*first + count));
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "keeping the centre's sequence numbers");
+    snprintf(v, sizeof v, "%llu", (unsigned long long)(*first + count));
+    return meta_put(s, "out_seq", v, "keeping the centre's sequence numbers");
 }
 
 int svc_store_heartbeat(svc_store *s, int64_t t_ms)
 {
-    char sql[96];
-    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta VALUES('heartbeat', '%lld')", (long long)t_ms);
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(s, "storing the centre's last tick");
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)t_ms);
+    return meta_put(s, "heartbeat", v, "storing the centre's last tick");
 }
 
 int svc_store_last_heartbeat(svc_store *s, int64_t *t_ms)
 {
-    sqlite3_stmt *st;
-    *t_ms = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='heartbeat'", -1, &st, NULL) != SQLITE_OK)
-        return fail(s, "reading the centre's last tick");
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *t_ms = strtoll((const char *)sqlite3_column_text(st, 0), NULL, 10);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, "reading the centre's last tick");
+    char v[32];
+    int rc = meta_get(s, "heartbeat", v, sizeof v, "reading the centre's last tick");
+    *t_ms = strtoll(v, NULL, 10);
+    return rc;
 }
 
 /* The thread's PASSIVE checkpoint holds SQLite's checkpoint lock, and a

@@ -59,8 +59,10 @@ def serve(db, port, *extra, env=None):
     raise SystemExit("serve did not start: " + open(db + ".log").read()[-2000:])
 
 
-def log_lines(db):
-    return [json.loads(l) for l in open(db + ".log") if l.startswith("{")]
+def log_lines(db, msg):
+    """The centre's JSON log lines saying msg."""
+    lines = [json.loads(l) for l in open(db + ".log") if l.startswith("{")]
+    return [l for l in lines if l["msg"] == msg]
 
 
 def device_key(master, device):
@@ -274,7 +276,7 @@ try:
     code = procs[0].wait(timeout=30)
     check("SIGTERM stops the centre cleanly (exit 0; under ASan, no leak)", code == 0,
           "exit %s: %s" % (code, open(db + ".log").read()[-1500:]))
-    stopped = [l for l in log_lines(db) if l["msg"] == "stopped"][-1]
+    stopped = log_lines(db, "stopped")[-1]
     refused = stopped["refused"]
     check("a client that never reads is throttled and closed after --idle-timeout (slow_reader), and loadgen's "
           "devices were all acknowledged meanwhile",
@@ -285,7 +287,7 @@ try:
     check("each refusal counted by its reason: replay, tag (2), too_large, flood",
           refused["replay"] >= 1 and refused["tag"] >= 2 and refused["too_large"] >= 1 and refused["flood"] >= 20,
           refused)
-    lines = [l for l in log_lines(db) if l["msg"] == "refused"]
+    lines = log_lines(db, "refused")
     check("refusals are logged as JSON lines with their reason and peer",
           any(l["reason"] == "replay" and l["peer"].startswith("127.0.0.1:") for l in lines), lines[:3])
     # replay across a restart: the store remembers the last seq
@@ -529,7 +531,7 @@ try:
     p.wait()
     p = serve6()
     after = incidents6()
-    rebuilt6 = [l for l in log_lines(db6) if l["msg"] == "rebuilt"][-1]
+    rebuilt6 = log_lines(db6, "rebuilt")[-1]
     same = (len(after) == 1 and after[0]["incident"] == first_id and after[0]["state"] == "dispatched" and
             after[0]["patrol"] == "Jung-gu 3" and rebuilt6.get("incidents_new") == 0 and
             rebuilt6.get("incidents_not_reopened") == 0)
@@ -599,9 +601,9 @@ try:
     p = serve(db7, port7, env=ahead)
     os.kill(p.pid, signal.SIGTERM)
     p.wait(timeout=30)
-    rebuilt7 = [l for l in log_lines(db7) if l["msg"] == "rebuilt"]
+    rebuilt7 = log_lines(db7, "rebuilt")
     # the "stopped" lines count the losses since each start, live ones included
-    stopped7 = [l for l in log_lines(db7) if l["msg"] == "stopped"]
+    stopped7 = log_lines(db7, "stopped")
     check("a centre's own 400 s stop loses no device, live or in the next rebuild",
           len(rebuilt7) == 3 and rebuilt7[1]["away_s"] >= 400 and len(acked7) == 1 and
           all(l["contact_lost"] == 0 and l["signal_lost"] == 0 for l in rebuilt7 + stopped7) and
@@ -689,7 +691,7 @@ try:
         time.sleep(1.5)
         os.kill(p.pid, signal.SIGTERM)
         p.wait(timeout=30)
-    rebuilt9 = [l for l in log_lines(db9) if l["msg"] == "rebuilt"]
+    rebuilt9 = log_lines(db9, "rebuilt")
     ro = sqlite3.connect("file:%s?mode=ro" % db9, uri=True)
     incidents9 = ro.execute("SELECT id, opened_ms, state FROM incidents").fetchall()
     ro.close()
@@ -731,7 +733,7 @@ try:
             why.append("kill %d: before %s, after %s" % (k + 1, before, after))
         time.sleep(rng.uniform(0.1, 0.5))
         p = serve(db2, port2, *conf, env=slow_commit)
-        rebuilt = [l for l in log_lines(db2) if l["msg"] == "rebuilt"][-1]
+        rebuilt = log_lines(db2, "rebuilt")[-1]
         if rebuilt["reports"] != stored:
             seen_ok = False
             why.append("kill %d: rebuilt from %d reports, the store holds %d" % (k + 1, rebuilt["reports"], stored))
